@@ -1,0 +1,1 @@
+"""Hailuo video bot: Discord slash commands in, MiniMax videos out."""

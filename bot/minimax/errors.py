@@ -1,0 +1,104 @@
+"""One exception hierarchy for the API: each carries the API's code and a message safe for members.
+
+``str(error)`` is for logs and moderators; ``error.user_message`` is what a member may read. Neither
+ever contains the API key.
+"""
+
+from __future__ import annotations
+
+
+class MiniMaxError(Exception):
+    """Base of every client error."""
+
+    user_message = "The video service had a problem. Your credits were refunded."
+    retryable = False
+
+    def __init__(self, message: str, *, code: int | None = None, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class TransientServerError(MiniMaxError):
+    user_message = "The video service is having trouble right now. Your credits were refunded."
+    retryable = True
+
+
+class RateLimited(TransientServerError):
+    user_message = "The video service is busy right now. Please try again in a minute."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class MalformedResponse(TransientServerError):
+    user_message = "The video service sent an answer we could not read. Your credits were refunded."
+
+
+class AuthFailed(MiniMaxError):
+    user_message = "The bot's video service account is not working. The moderators have been told."
+
+
+class InsufficientBalance(MiniMaxError):
+    user_message = "The bot's video service account is out of balance. The moderators have been told."
+
+
+class AccountProblem(MiniMaxError):
+    """Verification required, plan quota, model not on the plan: moderators must act."""
+
+    user_message = "The bot's video service account cannot make this video. The moderators have been told."
+
+
+class SensitiveInput(MiniMaxError):
+    user_message = (
+        "The video service refused your prompt or image as sensitive content. "
+        "Please rephrase it. Your credits were refunded."
+    )
+
+
+class SensitiveOutput(MiniMaxError):
+    user_message = (
+        "The generated video was withheld by the video service's content filter. "
+        "Try a different prompt. Your credits were refunded."
+    )
+
+
+class InvalidParameters(MiniMaxError):
+    """2013 and 1042: the API's own message says which parameter and is safe to show."""
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return f"The video service rejected the request: {self.args[0]}"
+
+
+class SubmitOutcomeUnknown(MiniMaxError):
+    """The submit was sent but no answer came back: a task may or may not exist, so never resend."""
+
+    user_message = (
+        "We could not confirm whether the video service accepted this request. "
+        "It was not sent again, so you won't be charged twice; a moderator will check it."
+    )
+
+
+class DownloadError(MiniMaxError):
+    retryable = True
+
+
+class DownloadExpired(DownloadError):
+    """403/404/410 on the download URL: retrieve the file again for a fresh URL."""
+
+
+class DownloadTooLarge(DownloadError):
+    retryable = False
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit

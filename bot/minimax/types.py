@@ -1,0 +1,61 @@
+"""Plain results of the MiniMax client: no dicts, no Discord, safe to store and compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TaskStatus(StrEnum):
+    """The API's many status spellings, normalised to four."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One submission. Images are URLs (``https://`` or ``data:image/...;base64,``).
+
+    ``duration`` and ``resolution`` are ``None`` for models that must not receive them.
+    """
+
+    model: str
+    prompt: str
+    duration: int | None = None
+    resolution: str | None = None
+    first_frame_image: str | None = None
+    last_frame_image: str | None = None
+    subject_image: str | None = None
+    prompt_optimizer: bool = True
+    fast_pretreatment: bool = False
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_id: str
+    status: TaskStatus
+    raw_status: str
+    progress: int | None = None  # percent 0-100 when the API gives it
+    file_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    download_url: str | None = None  # present when the answer embeds the file object
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    file_id: str
+    download_url: str
+    backup_download_url: str | None = None
+    size_bytes: int | None = None  # the API often says 0; None when unknown
+    filename: str | None = None
+    created_at: int | None = None

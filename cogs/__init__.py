@@ -1,0 +1,1 @@
+"""Slash-command cogs: thin adapters between Discord interactions and the services in ``bot``."""
