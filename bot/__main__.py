@@ -1,0 +1,105 @@
+"""Composition root: settings → logging → storage → HTTP session → API client → bot.
+
+``python -m bot`` runs the bot; ``python -m bot --check`` verifies a deployment without starting it.
+Start-up problems end in one clear line and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.minimax.client import MiniMaxClient
+from bot.minimax.ratelimit import SubmitRateLimiter
+from storage import Storage, StorageError
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+
+
+def _setup_logging(level: str) -> None:
+    discord.utils.setup_logging(level=getattr(logging, level), root=True)
+    # Every REST call at DEBUG drowns the log; discord.http warnings (rate limits) still show.
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))
+
+
+def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxClient:
+    return MiniMaxClient(
+        session,
+        settings.minimax_api_key.reveal(),
+        settings.minimax_base_url,
+        timeout=settings.minimax_timeout,
+        submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
+    )
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import VideoBot
+
+    try:
+        storage = await Storage.open(settings.database_path)
+    except (StorageError, OSError) as exc:
+        print(f"Cannot open the database at {settings.database_path}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        async with aiohttp.ClientSession() as session:
+            bot = VideoBot(settings, storage, make_client(settings, session))
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, lambda s=sig: _request_close(bot, s))
+            try:
+                async with bot:
+                    await bot.start(settings.discord_token.reveal())
+            except discord.LoginFailure:
+                print("Discord refused DISCORD_TOKEN: check the bot token in the Developer Portal.", file=sys.stderr)
+                return 1
+            except discord.PrivilegedIntentsRequired:
+                print("Discord refused the requested gateway intents.", file=sys.stderr)
+                return 1
+    finally:
+        await storage.close()
+    log.info("Shut down cleanly")
+    return 0
+
+
+def _request_close(bot: discord.Client, sig: signal.Signals) -> None:
+    log.info("Received %s, shutting down", sig.name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
+    parser.add_argument("--check", action="store_true", help="check the configuration and exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        if args.check:
+            print(f"✗ settings: {exc}")
+        else:
+            print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    if args.check:
+        from bot.check import run_checks
+
+        return asyncio.run(run_checks(settings))
+    _setup_logging(settings.log_level)
+    try:
+        return asyncio.run(_run(settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The Discord side of the composition: a ``commands.Bot`` that receives its dependencies.
+
+The bot owns no resources it did not get from ``bot.__main__``: storage and the HTTP session are
+opened and closed there, so a failed login or a signal can never leave them half-closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.lifecycle import VideoService
+from bot.minimax.client import MiniMaxClient
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Explicit, so a typo is an error at start-up and not a silently missing feature.
+EXTENSIONS: tuple[str, ...] = ("cogs.video", "cogs.admin")
+
+
+class VideoBot(commands.Bot):
+    """Slash commands only: no message-content intent, no prefix commands."""
+
+    def __init__(self, settings: Settings, storage: Storage, client: MiniMaxClient) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=VideoCommandTree,
+        )
+        self.settings = settings
+        self.storage = storage
+        self.minimax = client
+        self.video_service: VideoService | None = None
+        self.failed_extensions: list[str] = []
+
+    @property
+    def service(self) -> VideoService:
+        if self.video_service is None:
+            raise RuntimeError("the video service starts in setup_hook")
+        return self.video_service
+
+    async def setup_hook(self) -> None:
+        from bot.discord_notifier import DiscordNotifier
+
+        self.video_service = VideoService(
+            settings=self.settings,
+            storage=self.storage,
+            client=self.minimax,
+            notifier=DiscordNotifier(self),
+        )
+        for extension in EXTENSIONS:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                # One broken cog must not take the whole bot down with it.
+                log.exception("Failed to load extension %s", extension)
+                self.failed_extensions.append(extension)
+        await self.sync_commands()
+        await self.video_service.start()
+
+    async def sync_commands(self) -> None:
+        """Guild sync is instant and cheap; a global sync happens only when the command set changed."""
+        if self.settings.discord_guild_ids:
+            for guild_id in self.settings.discord_guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("Synced %d commands to guild %s", len(synced), guild_id)
+            return
+        marker = Path(str(self.settings.database_path) + ".commands.sha256")
+        payload = json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        if marker.is_file() and marker.read_text().strip() == digest:
+            log.info("Command set unchanged; global sync skipped")
+            return
+        synced = await self.tree.sync()
+        marker.write_text(digest)
+        log.info("Synced %d commands globally", len(synced))
+
+    async def close(self) -> None:
+        if self.video_service is not None:
+            await self.video_service.stop()
+        await super().close()
+
+
+class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
+    """One error handler for every command: members get a clear ephemeral line, logs get the rest."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+    ) -> None:
+        from cogs.replies import reply_error
+
+        await reply_error(interaction, error)

@@ -1,0 +1,68 @@
+"""``python -m bot --check``: what an operator runs before the first start.
+
+Each check prints one line with ✓ or ✗ so a broken deployment says exactly which piece is wrong.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import discord
+
+from bot.config import Settings
+from bot.minimax.errors import AuthFailed, MiniMaxError
+from storage import Storage, StorageError
+
+
+async def _check_database(settings: Settings) -> tuple[bool, str]:
+    try:
+        storage = await Storage.open(settings.database_path)
+    except (StorageError, OSError) as exc:
+        return False, f"database {settings.database_path}: {exc}"
+    try:
+        result = await storage.db.integrity_check()
+    finally:
+        await storage.close()
+    if result != "ok":
+        return False, f"database {settings.database_path}: integrity check says {result}"
+    return True, f"database {settings.database_path}: opened and migrated"
+
+
+async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:
+    from bot.__main__ import make_client
+
+    try:
+        await make_client(settings, session).check_key()
+    except AuthFailed:
+        return False, f"MiniMax API at {settings.minimax_base_url}: MINIMAX_API_KEY was refused"
+    except MiniMaxError as exc:
+        return False, f"MiniMax API at {settings.minimax_base_url}: {type(exc).__name__}: {exc}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"MiniMax API at {settings.minimax_base_url}: unreachable ({type(exc).__name__})"
+    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted"
+
+
+async def _check_discord(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:
+    url = f"{discord.http.Route.BASE}/users/@me"
+    headers = {"Authorization": f"Bot {settings.discord_token.reveal()}"}
+    try:
+        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=15)) as resp:
+            if resp.status == 401:
+                return False, "Discord: DISCORD_TOKEN was refused"
+            if resp.status != 200:
+                return False, f"Discord: unexpected HTTP {resp.status} from /users/@me"
+            me = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"Discord: unreachable ({type(exc).__name__})"
+    name = me.get("username", "?") if isinstance(me, dict) else "?"
+    return True, f"Discord: token accepted (logged in as {name})"
+
+
+async def run_checks(settings: Settings) -> int:
+    print("✓ settings: valid")
+    results = [await _check_database(settings)]
+    async with aiohttp.ClientSession() as session:
+        results.append(await _check_minimax(settings, session))
+        results.append(await _check_discord(settings, session))
+    for ok, line in results:
+        print(f"{'✓' if ok else '✗'} {line}")
+    return 0 if all(ok for ok, _ in results) else 1

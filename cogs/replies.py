@@ -1,0 +1,84 @@
+"""Answering interactions safely, and the one place command errors become member-facing text.
+
+Discord allows exactly one initial response within 3 seconds, then follow-ups for 15 minutes; picking
+the right call by hand in every command is where bots answer twice or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Something went wrong on our side. Nothing was charged; please try again in a moment."
+
+
+class UserFacingError(app_commands.AppCommandError):
+    """A refusal the member caused or can fix: its text is shown to them as is, ephemerally."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def send(
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+    allowed_mentions: discord.AllowedMentions | None = None,
+) -> None:
+    """Send as the initial response if none was given yet, else as a follow-up."""
+    kwargs: dict[str, Any] = {
+        "content": content,
+        "ephemeral": ephemeral,
+        "allowed_mentions": allowed_mentions or discord.AllowedMentions.none(),
+    }
+    if embed is not None:
+        kwargs["embed"] = embed
+    if embeds is not None:
+        kwargs["embeds"] = embeds
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+def describe_error(error: Exception) -> str:
+    """Member-facing text for a command error; unexpected errors get a generic line."""
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserFacingError):
+        error = error.original
+    if isinstance(error, UserFacingError):
+        return error.message
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works only inside a server."
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {needed} permission to use this command."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You are not allowed to use this command here."
+    if isinstance(error, app_commands.TransformerError):
+        return f"That value is not valid for this option: {error.value!r}."
+    return GENERIC_FAILURE
+
+
+async def reply_error(interaction: discord.Interaction[Any], error: Exception) -> None:
+    message = describe_error(error)
+    if message == GENERIC_FAILURE:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("Unhandled error in command %s", command, exc_info=error)
+    try:
+        await send(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not deliver an error message for interaction %s", interaction.id)
