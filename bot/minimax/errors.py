@@ -102,3 +102,15 @@ class DownloadTooLarge(DownloadError):
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class NetworkError(TransientServerError):
+    """No HTTP answer at all. ``request_sent`` tells whether the server may have acted on the request.
+
+    Only a request that certainly never left (refused or timed-out connect) may be sent again when it
+    is not idempotent, such as a submit.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent

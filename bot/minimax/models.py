@@ -58,13 +58,14 @@ _HAILUO_PRICES = {
     ("768P", 10): Decimal("0.56"),
     ("1080P", 6): Decimal("0.49"),
 }
-_LEGACY_PRICE = {("720P", 6): Decimal("0.43")}
 
 
 def _hailuo(name: str, modes: dict[Mode, frozenset[Combo]], prices: dict[Combo, Decimal]) -> ModelSpec:
     return ModelSpec(name, modes, prices, True, True, "768P", True)
 
 
+# The 01 series is not in the pay-as-you-go table we were given; these are MiniMax's long-standing
+# list prices ($0.43 per 720P 6 s video, $0.65 for S2V-01), used for credits and USD estimates.
 def _legacy(name: str, mode: Mode, camera: bool, price: Decimal = Decimal("0.43")) -> ModelSpec:
     return ModelSpec(name, {mode: _FIXED_720}, {("720P", 6): price}, camera, False, "720P", False)
 

@@ -1,0 +1,1 @@
+"""The MiniMax Hailuo video API: client, response parsing, pacing, errors, model table."""

@@ -1,0 +1,409 @@
+"""The MiniMax video API over one shared aiohttp session: submit, query, retrieve, download.
+
+Every call goes through the same loop: send with explicit timeouts, classify the outcome into the
+error hierarchy, and retry with jittered exponential backoff when retrying is safe. Safety differs by
+call: query, retrieve and download are idempotent, but a submit that may have reached the API must
+never be sent again (it could create and bill a second video), so it is retried only when the
+request certainly created nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pathlib
+import random
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from bot.minimax.errors import (
+    AccountProblem,
+    AuthFailed,
+    DownloadError,
+    DownloadExpired,
+    DownloadTooLarge,
+    InsufficientBalance,
+    MalformedResponse,
+    MiniMaxError,
+    NetworkError,
+    RateLimited,
+    SubmitOutcomeUnknown,
+    TransientServerError,
+)
+from bot.minimax.parsing import (
+    JSONObject,
+    decode_json,
+    parse_query,
+    parse_retrieve,
+    parse_retry_after,
+    parse_submit,
+    payload_error,
+)
+from bot.minimax.ratelimit import SubmitRateLimiter
+from bot.minimax.types import FileInfo, GenerationRequest, TaskInfo
+
+log = logging.getLogger("bot.minimax")
+
+T = TypeVar("T")
+
+SUBMIT_PATH = "/v1/video_generation"
+QUERY_PATH = "/v1/query/video_generation"
+RETRIEVE_PATH = "/v1/files/retrieve"
+
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # JSON answers are tiny; a huge one is a broken gateway
+DOWNLOAD_CHUNK = 256 * 1024
+# 5xx answers from a gateway that never reached the API; a 504 may come after the API acted.
+_SUBMIT_RETRY_HTTP = frozenset({500, 502, 503})
+_EXPIRED_HTTP = frozenset({403, 404, 410})
+_REDACTED = "[redacted]"
+
+
+def build_submit_body(req: GenerationRequest) -> JSONObject:
+    """The JSON body for a submit: optional fields only when set, so each model gets what it accepts."""
+    body: JSONObject = {"model": req.model, "prompt": req.prompt, "prompt_optimizer": req.prompt_optimizer}
+    if req.duration is not None:
+        body["duration"] = req.duration
+    if req.resolution is not None:
+        body["resolution"] = req.resolution
+    if req.first_frame_image:
+        body["first_frame_image"] = req.first_frame_image
+    if req.last_frame_image:
+        body["last_frame_image"] = req.last_frame_image
+    if req.subject_image:
+        body["subject_reference"] = [{"type": "character", "image": [req.subject_image]}]
+    if req.fast_pretreatment:
+        body["fast_pretreatment"] = True
+    return body
+
+
+def _submit_may_retry(exc: MiniMaxError) -> bool:
+    """True only when the failed submit certainly created no task."""
+    if isinstance(exc, NetworkError):
+        return not exc.request_sent
+    if isinstance(exc, RateLimited):
+        return True
+    return isinstance(exc, TransientServerError) and exc.http_status in _SUBMIT_RETRY_HTTP
+
+
+def _idempotent_may_retry(exc: MiniMaxError) -> bool:
+    return isinstance(exc, TransientServerError)
+
+
+def _download_may_retry(exc: MiniMaxError) -> bool:
+    if isinstance(exc, DownloadExpired | DownloadTooLarge):
+        return False
+    return isinstance(exc, TransientServerError) or (isinstance(exc, DownloadError) and exc.retryable)
+
+
+def _loggable(url: str) -> str:
+    """Host and path only: download URLs carry signed tokens in their query."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return "<unparsable url>"
+    return f"{parsed.host}{parsed.path}"
+
+
+class MiniMaxClient:
+    """Typed calls to the MiniMax video API (official host or a reseller prefix such as ``/minimax``).
+
+    The session is borrowed, not owned: the composition root opens and closes it. ``sleep`` and
+    ``rng`` are injectable so retry tests run instantly and deterministically.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 20.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        submit_limiter: SubmitRateLimiter | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._session = session
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
+        )
+        self._max_retries = max(0, max_retries)
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._sleep = sleep
+        self._limiter = submit_limiter
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"MiniMaxClient(base_url={self._base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    # ----------------------------------------------------------------------------------- the calls
+
+    async def submit(self, req: GenerationRequest) -> str:
+        """Create a generation task and return its id.
+
+        Raises SubmitOutcomeUnknown when the request may have reached the API but no usable answer
+        came back; the caller must then *not* submit again but find out (or let a moderator decide).
+        """
+        body = build_submit_body(req)
+        attempt = 0
+        while True:
+            attempt += 1
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            try:
+                payload = await self._call_json("POST", SUBMIT_PATH, json_body=body, attempt=attempt)
+                return parse_submit(payload)
+            except MalformedResponse as exc:
+                raise SubmitOutcomeUnknown(f"submit answer unreadable, a task may exist: {exc}") from None
+            except NetworkError as exc:
+                if exc.request_sent:
+                    raise SubmitOutcomeUnknown(f"submit sent but no answer: {exc}") from None
+                await self._before_submit_retry(exc, attempt)
+            except TransientServerError as exc:
+                if exc.http_status == 504:
+                    raise SubmitOutcomeUnknown(
+                        f"gateway timed out after the submit was sent: {exc}", http_status=504
+                    ) from None
+                if not _submit_may_retry(exc):
+                    raise
+                await self._before_submit_retry(exc, attempt)
+
+    async def query(self, task_id: str) -> TaskInfo:
+        """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises."""
+
+        async def once(attempt: int) -> TaskInfo:
+            payload = await self._call_json("GET", QUERY_PATH, params={"task_id": task_id}, attempt=attempt)
+            return parse_query(payload, task_id=task_id)
+
+        return await self._retrying("query", once, _idempotent_may_retry)
+
+    async def retrieve(self, file_id: str) -> FileInfo:
+        """The file's (short-lived) download URL."""
+
+        async def once(attempt: int) -> FileInfo:
+            payload = await self._call_json(
+                "GET", RETRIEVE_PATH, params={"file_id": file_id}, attempt=attempt
+            )
+            return parse_retrieve(payload, file_id=file_id)
+
+        return await self._retrying("retrieve", once, _idempotent_may_retry)
+
+    async def download(self, url: str, dest: pathlib.Path, *, max_bytes: int) -> int:
+        """Stream ``url`` to ``dest`` and return the bytes written.
+
+        The body goes to ``dest.part`` chunk by chunk and is renamed only when complete, so ``dest``
+        never holds half a video; on any failure the partial file is removed.
+        """
+
+        async def once(attempt: int) -> int:
+            return await self._download_once(url, dest, max_bytes=max_bytes, attempt=attempt)
+
+        return await self._retrying("download", once, _download_may_retry)
+
+    async def check_key(self) -> None:
+        """Verify the key with a harmless query for a task that does not exist.
+
+        Any answer that is not about the account (task not found, invalid parameters, even a task
+        status) proves the key was accepted. Account problems and unreachable service raise.
+        """
+        try:
+            await self.query("0")
+        except (AuthFailed, InsufficientBalance, AccountProblem, TransientServerError):
+            raise
+        except MiniMaxError as exc:
+            log.debug("check_key: key accepted (the API answered %s)", type(exc).__name__)
+
+    # ----------------------------------------------------------------------------------- plumbing
+
+    async def _retrying(
+        self, name: str, once: Callable[[int], Awaitable[T]], may_retry: Callable[[MiniMaxError], bool]
+    ) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await once(attempt)
+            except MiniMaxError as exc:
+                if attempt > self._max_retries or not may_retry(exc):
+                    raise
+                delay = self._backoff(attempt, exc)
+                if delay is None:
+                    raise
+                log.warning(
+                    "minimax %s failed (attempt %d, %s: %s); retrying in %.2fs",
+                    name,
+                    attempt,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await self._sleep(delay)
+
+    async def _before_submit_retry(self, exc: MiniMaxError, attempt: int) -> None:
+        if attempt > self._max_retries:
+            raise exc
+        delay = self._backoff(attempt, exc)
+        if delay is None:
+            raise exc
+        log.warning(
+            "minimax submit not accepted (attempt %d, %s: %s); retrying", attempt, type(exc).__name__, exc
+        )
+        if isinstance(exc, RateLimited) and self._limiter is not None:
+            # The limiter holds every submitter, not just this one; acquire() does the waiting.
+            self._limiter.penalize(exc.retry_after)
+            return
+        await self._sleep(delay)
+
+    def _backoff(self, attempt: int, exc: MiniMaxError) -> float | None:
+        """Full-jitter delay; a Retry-After is honoured, or the call gives up if it is too long."""
+        ceiling = min(self._backoff_max, self._backoff_base * (2.0 ** (attempt - 1)))
+        delay = self._rng() * ceiling
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+        if retry_after is not None:
+            if retry_after > self._backoff_max:
+                return None
+            delay = max(delay, retry_after)
+        return delay
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, _REDACTED) if self._api_key else text
+
+    async def _call_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        attempt: int,
+        params: dict[str, str] | None = None,
+        json_body: JSONObject | None = None,
+    ) -> JSONObject:
+        """One request; returns the JSON object of a 2xx answer or raises the classified error.
+
+        Errors carried *inside* a 2xx body are left to the parser, which knows whether they describe
+        the call or the task.
+        """
+        url = self._base_url + path
+        try:
+            async with self._session.request(
+                method, url, params=params, json=json_body, headers=self._headers, timeout=self._timeout
+            ) as resp:
+                status = resp.status
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                raw = await self._read_capped(resp)
+        except aiohttp.ConnectionTimeoutError:
+            log.warning("minimax %s %s: connect timed out (attempt %d)", method, path, attempt)
+            raise NetworkError("connect timed out", request_sent=False) from None
+        except aiohttp.ClientConnectorError as exc:
+            log.warning("minimax %s %s: cannot connect (attempt %d)", method, path, attempt)
+            raise NetworkError(f"cannot connect ({type(exc).__name__})", request_sent=False) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.warning(
+                "minimax %s %s: no answer, %s (attempt %d)", method, path, type(exc).__name__, attempt
+            )
+            raise NetworkError(f"no answer ({type(exc).__name__})", request_sent=True) from None
+        log.debug("minimax %s %s -> HTTP %d (attempt %d)", method, path, status, attempt)
+        return self._interpret(status, raw, retry_after)
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        if resp.content_length is not None and resp.content_length > MAX_ANSWER_BYTES:
+            raise MalformedResponse(f"answer of {resp.content_length} bytes is too large")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise MalformedResponse("answer is too large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _interpret(self, status: int, raw: bytes, retry_after: float | None) -> JSONObject:
+        text = self._redact(raw.decode("utf-8", errors="replace"))
+        try:
+            payload: JSONObject | None = decode_json(text)
+        except MalformedResponse:
+            payload = None
+        if status == 429:
+            raise RateLimited("HTTP 429 Too Many Requests", http_status=429, retry_after=retry_after)
+        if status >= 500:
+            raise TransientServerError(f"HTTP {status} from the API", http_status=status)
+        if 200 <= status < 300:
+            if payload is None:
+                raise MalformedResponse(f"HTTP {status} answer is not a JSON object", http_status=status)
+            return payload
+        error = payload_error(payload, http_status=status, retry_after=retry_after) if payload else None
+        if status in (401, 403) and (error is None or type(error) is MiniMaxError):
+            raise AuthFailed(f"HTTP {status}: the API key was refused", http_status=status)
+        if error is not None:
+            raise error
+        snippet = " ".join(text.split())[:200]
+        raise MiniMaxError(f"HTTP {status} from the API: {snippet}", http_status=status)
+
+    async def _download_once(self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int) -> int:
+        where = _loggable(url)
+        part = dest.with_name(dest.name + ".part")
+        try:
+            # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
+            async with self._session.get(url, timeout=self._timeout) as resp:
+                log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
+                self._check_download_status(resp.status)
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise DownloadTooLarge(
+                        f"download is {resp.content_length} bytes, limit {max_bytes}", limit=max_bytes
+                    )
+                await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+                written = await self._stream_to(resp, part, max_bytes=max_bytes)
+            await asyncio.to_thread(os.replace, part, dest)
+            log.debug("minimax download %s: %d bytes", where, written)
+            return written
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            await asyncio.to_thread(part.unlink, missing_ok=True)
+            log.warning("minimax download %s: %s (attempt %d)", where, type(exc).__name__, attempt)
+            raise DownloadError(f"download interrupted ({type(exc).__name__})") from None
+        except BaseException:
+            await asyncio.to_thread(part.unlink, missing_ok=True)
+            raise
+
+    @staticmethod
+    def _check_download_status(status: int) -> None:
+        if status in _EXPIRED_HTTP:
+            raise DownloadExpired(
+                f"download URL refused with HTTP {status}; retrieve a fresh one", http_status=status
+            )
+        if status == 429:
+            raise DownloadError("download rate limited (HTTP 429)", http_status=status)
+        if status >= 500:
+            raise DownloadError(f"download failed with HTTP {status}", http_status=status)
+        if status != 200:
+            error = DownloadError(f"download failed with HTTP {status}", http_status=status)
+            error.retryable = False
+            raise error
+
+    @staticmethod
+    async def _stream_to(resp: aiohttp.ClientResponse, part: pathlib.Path, *, max_bytes: int) -> int:
+        handle: IO[Any] = await asyncio.to_thread(part.open, "wb")
+        written = 0
+        try:
+            async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise DownloadTooLarge(
+                        f"download exceeded the limit of {max_bytes} bytes", limit=max_bytes
+                    )
+                await asyncio.to_thread(handle.write, chunk)
+        finally:
+            await asyncio.to_thread(handle.close)
+        return written

@@ -1,0 +1,200 @@
+"""The fake MiniMax itself: it must refuse what the real API refuses and keep its clock honest.
+
+Exercised through the real client, so a body the client builds and the fake accepts is one the real
+API accepts too (as far as the documented rules go).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from bot.minimax import errors
+from bot.minimax.types import GenerationRequest, TaskStatus
+from tests.bot.minimax.conftest import MakeClient
+from tests.fakes.fake_minimax import FakeMiniMax, validate_submission, video_bytes
+
+URL = "https://images.example/a.png"
+DATA_URL = "data:image/png;base64,iVBORw0KGgo="
+
+VALID = [
+    GenerationRequest("MiniMax-Hailuo-2.3", "text", 6, "1080P"),
+    GenerationRequest("MiniMax-Hailuo-2.3", "text", 10, "768P", fast_pretreatment=True),
+    GenerationRequest("MiniMax-Hailuo-2.3-Fast", "", 6, "768P", first_frame_image=DATA_URL),
+    GenerationRequest("MiniMax-Hailuo-02", "x", 10, "512P", first_frame_image=URL),
+    GenerationRequest("MiniMax-Hailuo-02", "x", 6, "1080P", first_frame_image=URL, last_frame_image=URL),
+    GenerationRequest("T2V-01-Director", "[Pan left] a road"),
+    GenerationRequest("I2V-01-live", "", first_frame_image=URL),
+    GenerationRequest("S2V-01", "she smiles", subject_image=URL),
+    GenerationRequest("MiniMax-Hailuo-2.3", "x" * 2000),
+]
+
+
+@pytest.mark.parametrize("request_", VALID, ids=lambda r: r.model)
+async def test_valid_requests_are_accepted(
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: GenerationRequest
+) -> None:
+    assert await make_client(fake_minimax_any).submit(request_) in fake_minimax_any.tasks
+
+
+INVALID = [
+    (GenerationRequest("Hailuo-3000", "x"), "model Hailuo-3000 is not supported"),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "x", 10, "1080P"), "1080P at 10 s"),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "x", 6, "512P"), "512P at 6 s"),
+    (GenerationRequest("MiniMax-Hailuo-2.3-Fast", "text only"), "does not support text-to-video"),
+    (GenerationRequest("T2V-01", "x", first_frame_image=URL), "does not support image-to-video"),
+    (
+        GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image=URL, last_frame_image=URL),
+        "first + last",
+    ),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "x", subject_image=URL), "subject reference"),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "x" * 2001), "prompt exceeds 2000"),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "   "), "prompt is required"),
+    (GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image="ftp://a/b.png"), "first_frame_image"),
+    (
+        GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image="data:image/gif;base64,R0lG"),
+        "first_frame",
+    ),
+    (GenerationRequest("MiniMax-Hailuo-02", "x", last_frame_image=URL), "requires first_frame_image"),
+    (GenerationRequest("S2V-01", "x", subject_image="file:///etc/passwd"), "subject_reference image"),
+    (GenerationRequest("T2V-01", "x", fast_pretreatment=True), "fast_pretreatment"),
+    (GenerationRequest("T2V-01", "x", 10), "720P at 10 s"),
+]
+
+
+@pytest.mark.parametrize(("request_", "words"), INVALID, ids=[w for _, w in INVALID])
+async def test_invalid_requests_get_2013_naming_the_problem(
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: GenerationRequest, words: str
+) -> None:
+    with pytest.raises(errors.InvalidParameters) as caught:
+        await make_client(fake_minimax_any).submit(request_)
+    assert caught.value.code == 2013
+    assert words in str(caught.value)
+    assert words in caught.value.user_message
+    assert fake_minimax_any.tasks == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ([1, 2], "JSON object"),
+        ({"prompt": "x"}, "model is required"),
+        ({"model": "MiniMax-Hailuo-2.3", "prompt": "x", "duration": True}, "duration"),
+        ({"model": "MiniMax-Hailuo-2.3", "prompt": "x", "resolution": "4K"}, "resolution"),
+        ({"model": "MiniMax-Hailuo-2.3", "prompt": "x", "prompt_optimizer": "yes"}, "prompt_optimizer"),
+        (
+            {"model": "S2V-01", "prompt": "x", "subject_reference": [{"type": "face", "image": [URL]}]},
+            "subject",
+        ),
+        (
+            {
+                "model": "S2V-01",
+                "prompt": "x",
+                "subject_reference": [{"type": "character", "image": [URL, URL]}],
+            },
+            "one",
+        ),
+    ],
+)
+def test_raw_body_validation(body: Any, words: str) -> None:
+    problem = validate_submission(body)
+    assert problem is not None and words in problem
+
+
+async def test_progress_rises_through_the_states(make_client: MakeClient) -> None:
+    async with FakeMiniMax(flavour="reseller") as fake:
+        client = make_client(fake)
+        fake.next_task(preparing=2, queueing=3, processing=10)
+        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        seen = []
+        for _ in range(9):
+            info = await client.query(task_id)
+            seen.append((info.raw_status, info.progress))
+            fake.clock.advance(2)
+    statuses = [status for status, _ in seen]
+    assert statuses[0] == "SUBMITTED"
+    assert "QUEUED" in statuses and "IN_PROGRESS" in statuses
+    assert statuses[-1] == "SUCCESS"
+    progress = [p if p is not None else -1 for _, p in seen]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert len({p for s, p in seen if s == "IN_PROGRESS"}) > 1
+
+
+async def test_input_moderation_fails_early(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
+    client = make_client(fake_minimax)
+    fake_minimax.fail_next_task(1026)
+    task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+    fake_minimax.clock.advance(fake_minimax.plan.preparing)
+    info = await client.query(task_id)
+    assert (info.status, info.error_code) == (TaskStatus.FAILED, 1026)
+
+
+async def test_sensitive_rate(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
+    client = make_client(fake_minimax)
+    fake_minimax.sensitive_rate = 1.0
+    ids = [await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x")) for _ in range(3)]
+    fake_minimax.finish_all()
+    codes = {(await client.query(task_id)).error_code for task_id in ids}
+    assert codes == {1027}
+
+
+async def test_retrieve_before_success_or_unknown_file(
+    fake_minimax: FakeMiniMax, make_client: MakeClient
+) -> None:
+    client = make_client(fake_minimax)
+    task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+    with pytest.raises(errors.InvalidParameters):
+        await client.retrieve(str(fake_minimax.tasks[task_id].file_id))
+    with pytest.raises(errors.InvalidParameters):
+        await client.retrieve("42")
+
+
+async def test_clock_following_real_time(make_client: MakeClient) -> None:
+    async with FakeMiniMax(speed=10_000.0) as fake:
+        client = make_client(fake)
+        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        deadline = time.monotonic() + 10
+        while (info := await client.query(task_id)).status is not TaskStatus.SUCCEEDED:
+            assert time.monotonic() < deadline, f"still {info.raw_status}"
+            await asyncio.sleep(0.005)
+    assert info.file_id is not None
+
+
+async def test_random_faults_are_survivable_with_retries(make_client: MakeClient) -> None:
+    async with FakeMiniMax(flavour="reseller") as fake:
+        client = make_client(fake, timeout=0.5, max_retries=12)
+        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        fake.finish_all()
+        fake.random_faults(rate=0.3, seed=7, endpoints=("query", "retrieve"), slow_delay=0.01)
+        for _ in range(30):
+            info = await client.query(task_id)
+            assert info.status is TaskStatus.SUCCEEDED
+            assert info.file_id is not None
+            await client.retrieve(info.file_id)
+        assert fake.counts["query"] + fake.counts["retrieve"] > 60  # some answers really were faults
+
+
+async def test_wait_for_count(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
+    client = make_client(fake_minimax)
+    job = asyncio.create_task(client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x")))
+    await fake_minimax.wait_for_count("submit", 1)
+    assert fake_minimax.counts["submit"] == 1
+    await job
+
+
+@pytest.mark.parametrize("kind", [0, 99, 700, "explode", True])
+def test_unknown_fault_kinds_are_refused(kind: Any) -> None:
+    with pytest.raises(ValueError):
+        FakeMiniMax().inject("query", kind)
+
+
+def test_video_bytes_are_deterministic_and_sized() -> None:
+    data = video_bytes(176844028768320, 100_000)
+    assert len(data) == 100_000
+    assert data[4:8] == b"ftyp"
+    assert data == video_bytes("176844028768320", 100_000)
+    assert data != video_bytes(176844028768321, 100_000)
+    assert video_bytes(1, 10) == data[:10]

@@ -1,0 +1,65 @@
+"""The model table against the official matrix and price list (minimax-api.md §4 and §6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.minimax.models import (
+    MODELS,
+    Mode,
+    default_model_for,
+    describe_combos,
+    format_credits,
+    mode_for,
+    models_for_mode,
+    price_tenths,
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution", "duration", "credits"),
+    [
+        ("MiniMax-Hailuo-2.3", "768P", 6, "1"),
+        ("MiniMax-Hailuo-2.3", "768P", 10, "2"),
+        ("MiniMax-Hailuo-2.3", "1080P", 6, "1.8"),
+        ("MiniMax-Hailuo-2.3-Fast", "768P", 6, "0.7"),
+        ("MiniMax-Hailuo-2.3-Fast", "768P", 10, "1.1"),
+        ("MiniMax-Hailuo-2.3-Fast", "1080P", 6, "1.2"),
+        ("MiniMax-Hailuo-02", "512P", 6, "0.4"),
+        ("MiniMax-Hailuo-02", "512P", 10, "0.5"),
+    ],
+)
+def test_prices_in_credits(model: str, resolution: str, duration: int, credits: str) -> None:
+    assert format_credits(price_tenths(model, resolution, duration)) == credits
+
+
+def test_every_allowed_combination_has_a_price() -> None:
+    for spec in MODELS.values():
+        for combos in spec.modes.values():
+            for combo in combos:
+                assert combo in spec.prices_usd, (spec.name, combo)
+
+
+def test_matrix_rules() -> None:
+    assert ("1080P", 10) not in MODELS["MiniMax-Hailuo-2.3"].combos(Mode.TEXT)
+    assert ("512P", 6) in MODELS["MiniMax-Hailuo-02"].combos(Mode.IMAGE)
+    assert ("512P", 6) not in MODELS["MiniMax-Hailuo-02"].combos(Mode.TEXT)
+    assert Mode.TEXT not in MODELS["MiniMax-Hailuo-2.3-Fast"].modes
+    assert models_for_mode(Mode.FIRST_LAST) == ["MiniMax-Hailuo-02"]
+    assert models_for_mode(Mode.SUBJECT) == ["S2V-01"]
+    assert not MODELS["T2V-01"].sends_duration_and_resolution
+    assert MODELS["MiniMax-Hailuo-2.3"].sends_duration_and_resolution
+
+
+def test_mode_and_default_model() -> None:
+    assert mode_for(has_first=False, has_last=False, has_subject=False) is Mode.TEXT
+    assert mode_for(has_first=True, has_last=False, has_subject=False) is Mode.IMAGE
+    assert mode_for(has_first=True, has_last=True, has_subject=False) is Mode.FIRST_LAST
+    assert mode_for(has_first=False, has_last=False, has_subject=True) is Mode.SUBJECT
+    assert default_model_for(Mode.FIRST_LAST) == "MiniMax-Hailuo-02"
+    assert default_model_for(Mode.TEXT) == "MiniMax-Hailuo-2.3"
+
+
+def test_describe_combos_reads_well() -> None:
+    text = describe_combos(MODELS["MiniMax-Hailuo-2.3"].combos(Mode.TEXT))
+    assert text == "768P: 6 s or 10 s; 1080P: 6 s"

@@ -1,0 +1,740 @@
+"""A fake MiniMax video API on 127.0.0.1, faithful enough to catch what the real one would refuse.
+
+It speaks both flavours the bot meets (see the project's API notes): the official API (bodies with
+``task_id`` + ``base_resp``) and the reseller gateway (``/minimax`` prefix, ``{code, message, data}``
+envelopes, upper-case statuses and ``"NN%"`` progress). It validates submissions against the bot's own
+model table, runs tasks on a controllable clock, serves downloads from its own signed, expiring URLs,
+and lets each test inject the faults a real deployment sees: rate limits, 5xx, slow answers, garbage,
+dropped connections, moderation failures, tasks that never finish.
+
+Usage::
+
+    async with FakeMiniMax(flavour="reseller") as fake:
+        client = MiniMaxClient(session, fake.api_key, fake.base_url)
+        task_id = await client.submit(request)
+        fake.clock.advance(120)
+        info = await client.query(task_id)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import json
+import random
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODE_LABELS, MODELS, RESOLUTIONS, Mode, mode_for
+
+Flavour = Literal["official", "reseller"]
+ENDPOINTS = ("submit", "query", "retrieve", "download")
+FaultKind = int | str  # HTTP status (< 600), API code (>= 1000), "slow", "malformed", "drop", "no_task_id"
+_NAMED_FAULTS = ("slow", "malformed", "drop", "no_task_id")
+# Faults that happen after the API acted: on submit the task exists although the client may not know.
+_FAULTS_AFTER_HANDLING = ("slow", "malformed", "drop", "no_task_id")
+
+_IMAGE_URL = re.compile(
+    r"^(https?://\S+|data:image/(jpeg|png|webp);base64,[A-Za-z0-9+/=\s]+)$", re.IGNORECASE
+)
+_TRUNCATE = web.RequestKey("truncate", bool)
+_MP4_HEADER = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+_FIRST_TASK_ID = 106916112212032
+_FIRST_FILE_ID = 176844028768320
+_SIZES = {"512P": (912, 512), "720P": (1280, 720), "768P": (1366, 768), "1080P": (1920, 1080)}
+_GATEWAY_STATUS = {
+    "Preparing": "SUBMITTED",
+    "Queueing": "QUEUED",
+    "Processing": "IN_PROGRESS",
+    "Success": "SUCCESS",
+    "Fail": "FAILURE",
+}
+_CODE_MESSAGES = {
+    1000: "unknown error",
+    1001: "request timeout",
+    1002: "rate limit exceeded, please try again later",
+    1004: "login fail: Please carry the API secret key in the 'Authorization' field of the request header",
+    1008: "insufficient balance",
+    1013: "internal service error",
+    1026: "input content involves sensitive content",
+    1027: "output video involves sensitive content",
+    1039: "token limit exceeded",
+    1042: "too many invisible characters in the prompt",
+    2013: "invalid params",
+    2049: "invalid api key",
+}
+
+
+class FakeClock:
+    """Fake wall-clock seconds: frozen and moved by ``advance``, or following real time × ``speed``."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self._base = start
+        self._speed: float | None = None
+        self._anchor = 0.0
+
+    def now(self) -> float:
+        if self._speed is None:
+            return self._base
+        return self._base + (time.monotonic() - self._anchor) * self._speed
+
+    def advance(self, seconds: float) -> None:
+        self._base += seconds
+
+    def follow_real_time(self, speed: float = 1.0) -> None:
+        """From now on fake time runs ``speed`` times faster than real time (for e2e and benches)."""
+        self._base = self.now()
+        self._anchor = time.monotonic()
+        self._speed = speed
+
+    def freeze(self) -> None:
+        self._base = self.now()
+        self._speed = None
+
+    def __float__(self) -> float:
+        return self.now()
+
+
+@dataclass
+class TaskPlan:
+    """How one task will run, in fake seconds."""
+
+    preparing: float = 5.0
+    queueing: float = 10.0
+    processing: float = 45.0
+    fail_code: int | None = None  # non-None: the task ends in Fail; 0 means Fail with base_resp 0
+    fail_message: str | None = None
+    never_finish: bool = False
+    download_size: int | None = None
+
+    @property
+    def total(self) -> float:
+        return self.preparing + self.queueing + self.processing
+
+
+@dataclass
+class FakeTask:
+    task_id: str
+    file_id: int
+    body: dict[str, Any]
+    created_at: float
+    plan: TaskPlan
+
+    def official_status(self, now: float) -> str:
+        elapsed = now - self.created_at
+        plan = self.plan
+        if plan.fail_code == 1026 and elapsed >= plan.preparing:
+            return "Fail"  # input moderation ends the task before it queues
+        if elapsed < plan.preparing:
+            return "Preparing"
+        if elapsed < plan.preparing + plan.queueing:
+            return "Queueing"
+        if plan.never_finish or elapsed < plan.total:
+            return "Processing"
+        return "Fail" if plan.fail_code is not None else "Success"
+
+    def progress(self, now: float) -> int:
+        status = self.official_status(now)
+        if status in ("Success", "Fail"):
+            return 100
+        if status != "Processing":
+            return 0
+        done = now - self.created_at - self.plan.preparing - self.plan.queueing
+        return max(0, min(99, int(100 * done / max(self.plan.processing, 1e-9))))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        spec = MODELS.get(str(self.body.get("model")))
+        resolution = self.body.get("resolution") or (spec.default_resolution if spec else "768P")
+        return _SIZES.get(str(resolution), (1366, 768))
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    times: int
+    retry_after: float | None = None
+    delay: float = 5.0
+    message: str | None = None
+
+
+@dataclass
+class RecordedRequest:
+    endpoint: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any = None
+
+
+@dataclass
+class _RandomFaults:
+    rate: float
+    rng: random.Random
+    kinds: tuple[FaultKind, ...]
+    endpoints: tuple[str, ...]
+    slow_delay: float
+
+
+def validate_submission(body: object) -> str | None:
+    """What the real API would say (2013) about a submit body, or None when it is acceptable."""
+    if not isinstance(body, dict):
+        return "invalid params, the body must be a JSON object"
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "invalid params, model is required"
+    spec = MODELS.get(model)
+    if spec is None:
+        return f"invalid params, model {model} is not supported"
+    first, last = body.get("first_frame_image"), body.get("last_frame_image")
+    subject = body.get("subject_reference")
+    for name, value in (("first_frame_image", first), ("last_frame_image", last)):
+        if value is not None and (not isinstance(value, str) or not _IMAGE_URL.match(value)):
+            return f"invalid params, {name} must be a public URL or a data:image/...;base64, URL"
+    if subject is not None:
+        problem = _check_subject(subject)
+        if problem:
+            return problem
+    if last is not None and first is None:
+        return "invalid params, last_frame_image requires first_frame_image"
+    mode = mode_for(has_first=first is not None, has_last=last is not None, has_subject=subject is not None)
+    if mode not in spec.modes:
+        return f"invalid params, model {model} does not support {MODE_LABELS[mode]}"
+    prompt = body.get("prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        return "invalid params, prompt must be a string"
+    if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
+        return f"invalid params, prompt exceeds {MAX_PROMPT_CHARS} characters"
+    if mode is Mode.TEXT and not (prompt or "").strip():
+        return "invalid params, prompt is required for text-to-video"
+    duration, resolution = body.get("duration"), body.get("resolution")
+    if duration is not None and (isinstance(duration, bool) or duration not in DURATIONS):
+        return f"invalid params, duration must be one of {', '.join(map(str, DURATIONS))}"
+    if resolution is not None and resolution not in RESOLUTIONS:
+        return f"invalid params, resolution must be one of {', '.join(RESOLUTIONS)}"
+    if duration is not None or resolution is not None:
+        combo = (str(resolution or spec.default_resolution), int(duration or 6))
+        if combo not in spec.combos(mode):
+            return (
+                f"invalid params, model {model} does not support {combo[0]} at {combo[1]} s "
+                f"for {MODE_LABELS[mode]}"
+            )
+    for flag in ("prompt_optimizer", "fast_pretreatment"):
+        if flag in body and not isinstance(body[flag], bool):
+            return f"invalid params, {flag} must be a boolean"
+    if body.get("fast_pretreatment") and not spec.fast_pretreatment:
+        return f"invalid params, fast_pretreatment is not supported by model {model}"
+    return None
+
+
+def _check_subject(subject: object) -> str | None:
+    problem = "invalid params, subject_reference must be [{type: character, image: [one url]}]"
+    if not isinstance(subject, list) or len(subject) != 1 or not isinstance(subject[0], dict):
+        return problem
+    entry = subject[0]
+    images = entry.get("image")
+    if entry.get("type") != "character" or not isinstance(images, list) or len(images) != 1:
+        return problem
+    if not isinstance(images[0], str) or not _IMAGE_URL.match(images[0]):
+        return "invalid params, subject_reference image must be a public URL or a data:image/...;base64, URL"
+    return None
+
+
+def video_bytes(file_id: int | str, size: int) -> bytes:
+    """The exact bytes the fake serves for ``file_id`` (an mp4 ``ftyp`` box, then a fixed pattern)."""
+    return _video_slice(int(file_id), 0, size)
+
+
+def _video_slice(file_id: int, start: int, end: int) -> bytes:
+    head = _MP4_HEADER[start:end] if start < len(_MP4_HEADER) else b""
+    body_start = max(start, len(_MP4_HEADER))
+    if end <= body_start:
+        return head
+    pattern = hashlib.sha256(str(file_id).encode()).digest() * 8  # 256 bytes
+    offset = (body_start - len(_MP4_HEADER)) % len(pattern)
+    length = end - body_start
+    repeated = pattern * (length // len(pattern) + 2)
+    return head + repeated[offset : offset + length]
+
+
+class FakeMiniMax:
+    """The fake server. See the module docstring; every knob is a plain attribute or method."""
+
+    def __init__(
+        self,
+        flavour: Flavour = "official",
+        api_key: str = "test-key",
+        *,
+        clock: FakeClock | None = None,
+        speed: float | None = None,
+        plan: TaskPlan | None = None,
+        download_size: int = 64 * 1024,
+        url_ttl: float = 3600.0,
+        auth_failure: Literal["base_resp", "http401"] | None = None,
+        reseller_official_submit: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if flavour not in ("official", "reseller"):
+            raise ValueError(f"unknown flavour {flavour!r}")
+        self.flavour: Flavour = flavour
+        self.api_key = api_key
+        self.clock = clock or FakeClock()
+        if speed is not None:
+            self.clock.follow_real_time(speed)
+        self.plan = plan or TaskPlan()
+        self.download_size = download_size
+        self.url_ttl = url_ttl
+        self.auth_failure = auth_failure or ("base_resp" if flavour == "official" else "http401")
+        self.reseller_official_submit = reseller_official_submit
+        self.download_content_length = True  # False: chunked downloads without Content-Length
+        self.sensitive_rate = 0.0
+        self.counts: Counter[str] = Counter()
+        self.submissions: list[Any] = []
+        self.requests: list[RecordedRequest] = []
+        self.tasks: dict[str, FakeTask] = {}
+        self._rng = random.Random(seed)
+        self._faults: dict[str, list[Fault]] = {endpoint: [] for endpoint in ENDPOINTS}
+        self._random_faults: _RandomFaults | None = None
+        self._next_plans: list[TaskPlan] = []
+        self._files: dict[int, FakeTask] = {}
+        self._size_overrides: dict[int, int] = {}
+        self._valid_tokens: set[str] = set()
+        self._secret = uuid.uuid4().hex
+        self._task_ids = itertools.count(_FIRST_TASK_ID, 7919)
+        self._file_ids = itertools.count(_FIRST_FILE_ID, 104729)
+        self._changed: asyncio.Condition | None = None
+        self._closing: asyncio.Event | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ------------------------------------------------------------------------------ life cycle
+
+    async def __aenter__(self) -> FakeMiniMax:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        self._changed = asyncio.Condition()
+        self._closing = asyncio.Event()
+        app = web.Application()
+        for prefix in ("", "/minimax"):
+            app.router.add_post(f"{prefix}/v1/video_generation", self._route("submit", self._submit))
+            app.router.add_get(f"{prefix}/v1/query/video_generation", self._route("query", self._query))
+            app.router.add_get(f"{prefix}/v1/files/retrieve", self._route("retrieve", self._retrieve))
+        app.router.add_get("/download/{file_id}", self._route("download", self._download))
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def close(self) -> None:
+        if self._closing is not None:
+            self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The base the client should be configured with for this flavour."""
+        return self.root_url + ("/minimax" if self.flavour == "reseller" else "")
+
+    # ------------------------------------------------------------------------------ test knobs
+
+    def inject(
+        self,
+        endpoint: str,
+        kind: FaultKind,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay: float = 5.0,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` requests to ``endpoint`` misbehave.
+
+        ``kind``: an HTTP status (< 600; 429 sends ``Retry-After`` when given), an API code
+        (>= 1000, answered in the flavour's shape), ``"slow"`` (answer after ``delay`` real seconds),
+        ``"malformed"`` (invalid JSON; a truncated body on downloads), ``"drop"`` (read the request,
+        then close the connection), ``"no_task_id"`` (success without a task id). The last four
+        happen *after* the request was handled: a submit still creates its task.
+        """
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}")
+        _check_kind(kind)
+        self._faults[endpoint].append(Fault(kind, times, retry_after, delay, message))
+
+    def clear_faults(self) -> None:
+        for queue in self._faults.values():
+            queue.clear()
+        self._random_faults = None
+
+    def random_faults(
+        self,
+        rate: float = 0.2,
+        *,
+        seed: int = 0,
+        kinds: Iterable[FaultKind] = (429, 500, 503, "slow", "malformed"),
+        endpoints: Iterable[str] = ENDPOINTS,
+        slow_delay: float = 0.05,
+    ) -> None:
+        """Each request fails with probability ``rate`` with one of ``kinds`` (seeded; for soak tests)."""
+        kinds = tuple(kinds)
+        for kind in kinds:
+            _check_kind(kind)
+        self._random_faults = _RandomFaults(rate, random.Random(seed), kinds, tuple(endpoints), slow_delay)
+
+    def next_task(
+        self,
+        *,
+        preparing: float | None = None,
+        queueing: float | None = None,
+        processing: float | None = None,
+        fail_code: int | None = None,
+        fail_message: str | None = None,
+        never_finish: bool = False,
+        download_size: int | None = None,
+    ) -> None:
+        """Plan the next created task (queued: calling twice plans the next two)."""
+        self._next_plans.append(
+            TaskPlan(
+                preparing=self.plan.preparing if preparing is None else preparing,
+                queueing=self.plan.queueing if queueing is None else queueing,
+                processing=self.plan.processing if processing is None else processing,
+                fail_code=fail_code,
+                fail_message=fail_message,
+                never_finish=never_finish,
+                download_size=download_size,
+            )
+        )
+
+    def fail_next_task(self, code: int = 1027, message: str | None = None) -> None:
+        """The next task ends in ``Fail`` with ``base_resp`` ``code`` (0: Fail with a message only)."""
+        self.next_task(fail_code=code, fail_message=message)
+
+    def never_finish_next_task(self) -> None:
+        self.next_task(never_finish=True)
+
+    def set_download_size(self, file_id: int | str, size: int) -> None:
+        self._size_overrides[int(file_id)] = size
+
+    def expire_urls(self) -> None:
+        """Every download URL handed out so far now answers 403, as after the real ~1-9 h expiry."""
+        self._valid_tokens.clear()
+
+    def finish_all(self) -> None:
+        """Move the clock past the end of every task that can finish."""
+        now = self.clock.now()
+        ends = [t.created_at + t.plan.total - now for t in self.tasks.values() if not t.plan.never_finish]
+        if ends and max(ends) > 0:
+            self.clock.advance(max(ends) + 0.001)
+
+    def task_status(self, task_id: str) -> str:
+        """The official status spelling a query would answer now."""
+        return self.tasks[task_id].official_status(self.clock.now())
+
+    def file_size(self, file_id: int | str) -> int:
+        file_int = int(file_id)
+        task = self._files.get(file_int)
+        planned = task.plan.download_size if task is not None else None
+        return self._size_overrides.get(file_int, planned if planned is not None else self.download_size)
+
+    def file_bytes(self, file_id: int | str) -> bytes:
+        """What a download of ``file_id`` returns (for assertions on the written file)."""
+        return video_bytes(file_id, self.file_size(file_id))
+
+    async def wait_for_count(self, endpoint: str, count: int, *, within: float = 5.0) -> None:
+        """Wait until ``endpoint`` has received ``count`` requests (no sleeps in tests)."""
+        assert self._changed is not None, "start the fake first"
+        changed = self._changed
+
+        async def reached() -> None:
+            async with changed:
+                await changed.wait_for(lambda: self.counts[endpoint] >= count)
+
+        await asyncio.wait_for(reached(), within)
+
+    # ------------------------------------------------------------------------------ plumbing
+
+    def _route(
+        self, endpoint: str, inner: Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            body: Any = None
+            if request.method == "POST":
+                raw = await request.read()
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", errors="replace")
+            self.requests.append(
+                RecordedRequest(
+                    endpoint, request.method, request.path, dict(request.query), dict(request.headers), body
+                )
+            )
+            self.counts[endpoint] += 1
+            if endpoint == "submit":
+                self.submissions.append(body)
+            await self._notify()
+            fault = self._take_fault(endpoint)
+            if fault is not None and fault.kind not in _FAULTS_AFTER_HANDLING:
+                return self._fault_answer(endpoint, fault)
+            if fault is not None and endpoint == "download":
+                # A download has no "after handling": misbehave before or while streaming instead.
+                await self._download_fault(request, fault)
+                fault = None
+            if endpoint != "download" and not self._authorised(request):
+                return self._auth_failure(endpoint)
+            response = await inner(request, body)
+            if fault is None:
+                return response
+            return await self._late_fault(request, endpoint, fault, response)
+
+        return handler
+
+    async def _notify(self) -> None:
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _take_fault(self, endpoint: str) -> Fault | None:
+        queue = self._faults[endpoint]
+        if queue:
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+        chaos = self._random_faults
+        if (
+            chaos is not None
+            and endpoint in chaos.endpoints
+            and chaos.kinds
+            and chaos.rng.random() < chaos.rate
+        ):
+            kind = chaos.rng.choice(chaos.kinds)
+            if endpoint == "download" and isinstance(kind, int) and kind >= 1000:
+                kind = 500
+            return Fault(kind, 1, retry_after=1.0 if kind == 429 else None, delay=chaos.slow_delay)
+        return None
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "") == f"Bearer {self.api_key}"
+
+    def _auth_failure(self, endpoint: str) -> web.Response:
+        if self.auth_failure == "http401":
+            return web.json_response(
+                {"error": {"message": "Invalid token", "type": "new_api_error"}}, status=401
+            )
+        return self._code_answer(endpoint, 1004, None)
+
+    def _fault_answer(self, endpoint: str, fault: Fault) -> web.Response:
+        kind = fault.kind
+        assert isinstance(kind, int)
+        if kind >= 1000:
+            return self._code_answer(endpoint, kind, fault.message)
+        headers = {}
+        if kind == 429 and fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        reason = fault.message or f"<html><body><h1>{kind}</h1>injected failure</body></html>"
+        return web.Response(status=kind, text=reason, content_type="text/html", headers=headers)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but let close() end it at once so a slow answer never holds up shutdown."""
+        assert self._closing is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+
+    @staticmethod
+    def _hang_up(request: web.Request) -> None:
+        assert request.transport is not None
+        request.transport.close()
+        raise asyncio.CancelledError  # nothing more can be sent on a closed connection
+
+    async def _download_fault(self, request: web.Request, fault: Fault) -> None:
+        if fault.kind == "slow":
+            await self._pause(fault.delay)
+        elif fault.kind == "drop":
+            self._hang_up(request)
+        elif fault.kind == "malformed":
+            request[_TRUNCATE] = True
+
+    async def _late_fault(
+        self, request: web.Request, endpoint: str, fault: Fault, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        if fault.kind == "slow":
+            await self._pause(fault.delay)
+            return response
+        if fault.kind == "drop":
+            self._hang_up(request)
+        if fault.kind == "malformed":
+            return web.Response(text='{"task_id": "1069161122', content_type="application/json")
+        # no_task_id
+        if endpoint == "submit" and self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_status": "Queueing"}))
+        return web.json_response({"base_resp": _base_resp(0, "success")})
+
+    def _reseller_envelope_submit(self) -> bool:
+        return self.flavour == "reseller" and not self.reseller_official_submit
+
+    def _envelope(self, code: int | str, message: str, data: Any) -> dict[str, Any]:
+        return {"code": code, "message": message, "request_id": uuid.uuid4().hex, "data": data}
+
+    def _code_answer(self, endpoint: str, code: int, message: str | None) -> web.Response:
+        message = message or _CODE_MESSAGES.get(code, f"error {code}")
+        if endpoint == "query" and self.flavour == "reseller":
+            return web.json_response(self._envelope(code, message, None))
+        if endpoint == "submit" and self._reseller_envelope_submit():
+            return web.json_response(self._envelope(code, message, None))
+        body: dict[str, Any] = {"base_resp": _base_resp(code, message)}
+        if endpoint == "submit":
+            body["task_id"] = ""
+        return web.json_response(body)
+
+    # ------------------------------------------------------------------------------ endpoints
+
+    async def _submit(self, request: web.Request, body: Any) -> web.Response:
+        problem = validate_submission(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        task = self._create_task(body)
+        if self._reseller_envelope_submit():
+            now = int(self.clock.now())
+            data = {"task_id": task.task_id, "task_status": "Queueing", "created_at": now, "updated_at": now}
+            return web.json_response(self._envelope(0, "success", data))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
+
+    def _create_task(self, body: dict[str, Any]) -> FakeTask:
+        plan = self._next_plans.pop(0) if self._next_plans else TaskPlan(**vars(self.plan))
+        if plan.fail_code is None and not plan.never_finish and self._rng.random() < self.sensitive_rate:
+            plan.fail_code = 1027
+        task = FakeTask(str(next(self._task_ids)), next(self._file_ids), body, self.clock.now(), plan)
+        self.tasks[task.task_id] = task
+        self._files[task.file_id] = task
+        return task
+
+    async def _query(self, request: web.Request, body: Any) -> web.Response:
+        task = self.tasks.get(request.query.get("task_id", ""))
+        if task is None:
+            if self.flavour == "reseller":
+                return web.json_response(
+                    {"code": "task_not_exist", "message": "task_not_exist", "data": None}, status=400
+                )
+            return self._code_answer("query", 2013, "invalid params, task not found")
+        now = self.clock.now()
+        status = task.official_status(now)
+        official = self._official_query_body(task, status)
+        if self.flavour == "official":
+            return web.json_response(official)
+        if status == "Success":
+            official["file"] = self._file_object(task)
+        finished = status in ("Success", "Fail")
+        end = int(task.created_at + (task.plan.preparing if task.plan.fail_code == 1026 else task.plan.total))
+        data = {
+            "task_id": task.task_id,
+            "action": "generate",
+            "status": _GATEWAY_STATUS[status],
+            "fail_reason": official["base_resp"]["status_msg"] if status == "Fail" else "",
+            "submit_time": int(task.created_at),
+            "start_time": int(task.created_at + task.plan.preparing),
+            "finish_time": end if finished else 0,
+            "progress": f"{task.progress(now)}%",
+            "data": official,
+        }
+        return web.json_response({"code": "success", "message": "", "data": data})
+
+    def _official_query_body(self, task: FakeTask, status: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"task_id": task.task_id, "status": status, "file_id": ""}
+        if status == "Success":
+            width, height = task.size
+            body.update(file_id=str(task.file_id), video_width=width, video_height=height)
+        if status == "Fail":
+            code = task.plan.fail_code or 0
+            message = task.plan.fail_message or _CODE_MESSAGES.get(code, "video generation failed")
+            body["base_resp"] = _base_resp(code, message)
+        else:
+            body["base_resp"] = _base_resp(0, "success")
+        return body
+
+    async def _retrieve(self, request: web.Request, body: Any) -> web.Response:
+        raw_id = request.query.get("file_id", "")
+        task = self._files.get(int(raw_id)) if raw_id.isdigit() else None
+        if task is None or task.official_status(self.clock.now()) != "Success":
+            return self._code_answer("retrieve", 2013, "invalid params, file not found")
+        return web.json_response({"file": self._file_object(task), "base_resp": _base_resp(0, "success")})
+
+    def _file_object(self, task: FakeTask) -> dict[str, Any]:
+        expires = int(self.clock.now() + self.url_ttl)
+        token = self._token(task.file_id, expires)
+        self._valid_tokens.add(token)
+        return {
+            "file_id": task.file_id,
+            "bytes": 0,
+            "created_at": int(task.created_at + task.plan.total),
+            "filename": "output.mp4",
+            "purpose": "video_generation",
+            "download_url": f"{self.root_url}/download/{task.file_id}?token={token}&expires={expires}",
+        }
+
+    def _token(self, file_id: int, expires: int) -> str:
+        return hashlib.sha256(f"{self._secret}:{file_id}:{expires}".encode()).hexdigest()[:32]
+
+    async def _download(self, request: web.Request, body: Any) -> web.StreamResponse:
+        raw_id = request.match_info["file_id"]
+        token = request.query.get("token", "")
+        expires_text = request.query.get("expires", "")
+        if not raw_id.isdigit() or not expires_text.isdigit():
+            return web.Response(status=404, text="not found")
+        file_id, expires = int(raw_id), int(expires_text)
+        if (
+            token not in self._valid_tokens
+            or token != self._token(file_id, expires)
+            or self.clock.now() > expires
+            or file_id not in self._files
+        ):
+            return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>")
+        size = self.file_size(file_id)
+        truncate = request.get(_TRUNCATE, False)
+        response = web.StreamResponse(status=200, headers={"Content-Type": "video/mp4"})
+        if self.download_content_length:
+            response.content_length = size
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        limit = size // 2 if truncate else size
+        step = 64 * 1024
+        for start in range(0, limit, step):
+            await response.write(_video_slice(file_id, start, min(start + step, limit)))
+        if truncate:
+            self._hang_up(request)
+        await response.write_eof()
+        return response
+
+
+def _check_kind(kind: FaultKind) -> None:
+    if isinstance(kind, bool) or not (
+        (isinstance(kind, int) and (100 <= kind < 600 or kind >= 1000)) or kind in _NAMED_FAULTS
+    ):
+        raise ValueError(f"unknown fault kind {kind!r}")
+
+
+def _base_resp(code: int, message: str) -> dict[str, Any]:
+    return {"status_code": code, "status_msg": message}
