@@ -1,0 +1,122 @@
+"""Storage benchmark (not a test): reservation throughput and due-task query latency.
+
+    python bench/bench_storage.py [--reservations 3000] [--tasks 100000]
+
+Prints reservations per second on a file database (one after another, and 50 at a time through
+the shared connection), then the latency of ``due_for_poll`` with 100,000 tasks in the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from storage import NewTask, Storage
+
+T0 = 1_715_774_400.0
+POLLED_SHARE = 0.03  # tasks waiting for a poll, out of all tasks
+
+
+def new_task(i: int) -> NewTask:
+    return NewTask(
+        guild_id=1 + i % 3,
+        channel_id=10,
+        user_id=100 + i % 50,
+        prompt=f"a fox running through snow, take {i}",
+        model="MiniMax-Hailuo-2.3",
+        mode="text",
+        cost_tenths=10,
+        duration=6,
+        resolution="768P",
+    )
+
+
+async def bench_reservations(directory: Path, count: int) -> None:
+    store = await Storage.open(directory / "reserve.sqlite3", default_limit_tenths=10_000_000)
+    try:
+        started = time.perf_counter()
+        for i in range(count):
+            await store.quota.reserve(new_task(i), now=T0)
+        sequential = count / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        for batch in range(0, count, 50):
+            await asyncio.gather(
+                *(store.quota.reserve(new_task(i), now=T0) for i in range(batch, batch + 50))
+            )
+        concurrent = count / (time.perf_counter() - started)
+    finally:
+        await store.close()
+    print(f"reservations, one at a time:   {sequential:8.0f} /s  ({count} on a file database, WAL)")
+    print(f"reservations, 50 concurrently: {concurrent:8.0f} /s")
+
+
+async def seed(store: Storage, total: int) -> int:
+    """Insert ``total`` tasks directly (a realistic mix of states); returns how many are polled."""
+    rows = []
+    polled = 0
+    for i in range(total):
+        if i % int(1 / POLLED_SHARE) == 0:
+            state, next_poll = ("submitted", "processing")[i % 2], T0 + (i % 600) - 300
+            polled += 1
+        else:
+            state, next_poll = ("delivered", "delivered", "delivered", "failed", "cancelled")[i % 5], None
+        rows.append((1 + i % 3, 10, 100 + i % 50, f"prompt {i}", "MiniMax-Hailuo-2.3", "text", 6, "768P", 10,
+                     f"api-{i}", state, T0 - total + i, next_poll))  # fmt: skip
+    async with store.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO tasks (guild_id, channel_id, user_id, prompt, model, mode, duration, resolution, "
+            "cost_tenths, api_task_id, state, created_at, next_poll_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+    return polled
+
+
+async def bench_due_query(directory: Path, total: int, runs: int = 500) -> None:
+    store = await Storage.open(directory / "due.sqlite3")
+    try:
+        polled = await seed(store, total)
+        latencies = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            due = await store.tasks.due_for_poll(T0, limit=50)
+            latencies.append((time.perf_counter() - started) * 1000)
+        assert len(due) == 50
+        latencies.sort()
+        median, p95 = statistics.median(latencies), latencies[int(len(latencies) * 0.95) - 1]
+
+        unfinished_ms = []
+        for _ in range(20):
+            started = time.perf_counter()
+            unfinished = await store.tasks.unfinished()
+            unfinished_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        await store.close()
+    print(
+        f"due_for_poll(limit=50) with {total:,} tasks ({polled:,} polled): "
+        f"median {median:.3f} ms, p95 {p95:.3f} ms"
+    )
+    print(
+        f"unfinished() returning {len(unfinished):,} tasks: median {statistics.median(unfinished_ms):.1f} ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reservations", type=int, default=3000)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        await bench_reservations(Path(tmp), args.reservations)
+        await bench_due_query(Path(tmp), args.tasks)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,100 @@
+"""The bot's memory on SQLite: tasks, the quota ledger, limits, policy, prefs and the audit log.
+
+No Discord and no HTTP here: ids are ints, times are UTC epoch seconds, credits are integer tenths.
+Open it once with ``await Storage.open(path)`` and close it with ``await storage.close()``.
+"""
+
+from storage.audit import AuditRepository
+from storage.db import Database
+from storage.errors import (
+    GuildCapReached,
+    GuildPaused,
+    IllegalTransition,
+    InvalidValue,
+    QuotaExceeded,
+    ReservationRefused,
+    SchemaTooNew,
+    StorageError,
+    UnknownTask,
+    UserBlocked,
+)
+from storage.facade import Storage
+from storage.limits import LimitsRepository
+from storage.migrations import LATEST_VERSION, MIGRATIONS
+from storage.models import (
+    AuditEntry,
+    Block,
+    Change,
+    ChannelRules,
+    DailyModelCount,
+    GuildDefault,
+    GuildPolicy,
+    GuildStats,
+    GuildUsage,
+    LedgerEntry,
+    ModelStats,
+    NewTask,
+    PromptFilter,
+    RoleLimit,
+    Task,
+    Usage,
+    UserOverride,
+    UserPrefs,
+    UserSpend,
+)
+from storage.periods import PERIODS, period_bounds
+from storage.policy import UNSET, PolicyRepository
+from storage.prefs import PrefsRepository
+from storage.quota import QuotaDefaults, QuotaRepository
+from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
+from storage.tasks import TaskRepository
+
+__all__ = [
+    "FINAL_STATES",
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "PERIODS",
+    "TRANSITIONS",
+    "UNSET",
+    "AuditEntry",
+    "AuditRepository",
+    "Block",
+    "Change",
+    "ChannelRules",
+    "DailyModelCount",
+    "Database",
+    "GuildCapReached",
+    "GuildDefault",
+    "GuildPaused",
+    "GuildPolicy",
+    "GuildStats",
+    "GuildUsage",
+    "IllegalTransition",
+    "InvalidValue",
+    "LedgerEntry",
+    "LimitsRepository",
+    "ModelStats",
+    "NewTask",
+    "PolicyRepository",
+    "PrefsRepository",
+    "PromptFilter",
+    "QuotaDefaults",
+    "QuotaExceeded",
+    "QuotaRepository",
+    "ReservationRefused",
+    "RoleLimit",
+    "SchemaTooNew",
+    "Storage",
+    "StorageError",
+    "Task",
+    "TaskRepository",
+    "TaskState",
+    "UnknownTask",
+    "Usage",
+    "UserBlocked",
+    "UserOverride",
+    "UserPrefs",
+    "UserSpend",
+    "can_transition",
+    "period_bounds",
+]

@@ -1,0 +1,183 @@
+"""The one connection the bot owns, its transactions, and schema migration at open.
+
+A single aiosqlite connection is shared by every coroutine, so an ``asyncio.Lock`` guards each
+transaction: without it two coroutines would interleave statements inside one SQLite transaction.
+Writes use ``BEGIN IMMEDIATE`` so the write lock is taken up front (another process waits on
+``busy_timeout`` instead of failing half-way with ``SQLITE_BUSY``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import SchemaTooNew, StorageError
+from storage.migrations import LATEST_VERSION, MIGRATIONS
+
+Connection = aiosqlite.Connection
+Row = sqlite3.Row
+Params = Iterable[Any] | dict[str, Any]
+
+
+class Database:
+    """Owns the connection; use :meth:`open`, then :meth:`transaction` / :meth:`read`, then :meth:`close`."""
+
+    def __init__(self, conn: Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, busy_timeout_ms: int = 10_000, target_version: int | None = None
+    ) -> Database:
+        """Open (creating the file and its directory), configure, and migrate to ``target_version``.
+
+        ``target_version`` defaults to the newest schema; tests pass an older one to build old files.
+        Raises :class:`SchemaTooNew` when the file is newer than this code.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            found = await _user_version(conn)
+            if found > LATEST_VERSION:
+                # Refuse before any pragma below could touch a file written by a newer bot.
+                raise SchemaTooNew(found, LATEST_VERSION)
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn, path)
+            await db._migrate(LATEST_VERSION if target_version is None else target_version)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _migrate(self, target: int) -> None:
+        for migration in MIGRATIONS:
+            if migration.version > target:
+                break
+            async with self.transaction() as conn:
+                # Read again under the write lock: another process may have migrated meanwhile.
+                current = await _user_version(conn)
+                if current > LATEST_VERSION:
+                    raise SchemaTooNew(current, LATEST_VERSION)
+                if current >= migration.version:
+                    continue
+                for statement in migration.statements:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {migration.version}")
+
+    async def schema_version(self) -> int:
+        async with self.read() as conn:
+            return await _user_version(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A write transaction: all statements inside commit together or not at all.
+
+        An exception or a cancellation inside rolls back. A cancellation that lands while COMMIT
+        runs cannot undo it: the caller sees ``CancelledError`` for work that was saved, exactly
+        as after a crash at that instant, which is why recovery reads the database, not memory.
+        """
+        async with self._exclusive("BEGIN IMMEDIATE") as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """The connection for reads, each statement on its own (one query is atomic by itself)."""
+        async with self._exclusive(None) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A read transaction: several queries see one consistent state of the file."""
+        async with self._exclusive("BEGIN") as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _exclusive(self, begin: str | None) -> AsyncIterator[Connection]:
+        current = asyncio.current_task()
+        if current is not None and self._owner is current:
+            # asyncio.Lock is not reentrant: waiting here would hang forever.
+            raise StorageError("Nested database transaction: a repository was called inside another.")
+        async with self._lock:
+            self._owner = current
+            try:
+                if begin is None:
+                    yield self._conn
+                    return
+                try:
+                    await self._conn.execute(begin)
+                    yield self._conn
+                except BaseException:
+                    # Unconditional: if a cancellation interrupted the BEGIN, it may still run in
+                    # aiosqlite's thread; this rollback is queued after it (a no-op without one).
+                    await asyncio.shield(self._conn.rollback())
+                    raise
+                await asyncio.shield(self._conn.commit())
+            finally:
+                self._owner = None
+
+    async def set_trace_callback(self, callback: Callable[[str], object] | None) -> None:
+        """Receive every SQL statement run (with its values); for debugging and query-plan tests."""
+        # None switches tracing off (sqlite3's API); aiosqlite's annotation forgets that case.
+        await self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
+
+    async def integrity_check(self) -> str:
+        """``"ok"`` for a sound file, otherwise SQLite's list of problems."""
+        async with self._lock:
+            cursor = await self._conn.execute("PRAGMA integrity_check")
+            rows = await cursor.fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+async def _user_version(conn: Connection) -> int:
+    cursor = await conn.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+# Each helper is one trip to aiosqlite's thread: a cursor's execute/fetch/close would be three.
+
+
+async def fetch_all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def fetch_one(conn: Connection, sql: str, params: Params = ()) -> Row | None:
+    rows = await fetch_all(conn, sql, params)
+    return rows[0] if rows else None
+
+
+async def fetch_int(conn: Connection, sql: str, params: Params = ()) -> int:
+    """First column of the first row as an int; ``0`` for no row or NULL (sums over nothing)."""
+    row = await fetch_one(conn, sql, params)
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+async def insert(conn: Connection, sql: str, params: Params = ()) -> int:
+    row = await conn.execute_insert(sql, params)
+    if row is None or row[0] is None:
+        raise StorageError("insert produced no row id")
+    return int(row[0])

@@ -1,0 +1,96 @@
+"""One exception hierarchy for storage, so callers can tell bad input from refusals from bugs.
+
+Every message is written for the person who caused it (a member, a moderator or an operator) and
+never contains secrets: storage holds none.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every storage error."""
+
+
+class SchemaTooNew(StorageError):
+    """The file was written by a newer version of the bot; opening it could corrupt it."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"The database schema is version {found}, but this version of the bot only knows up to "
+            f"version {supported}. Upgrade the bot (or restore a backup made for this version); "
+            "the file was left untouched."
+        )
+        self.found = found
+        self.supported = supported
+
+
+class UnknownTask(StorageError):
+    def __init__(self, task_id: int | str) -> None:
+        super().__init__(f"There is no task {task_id}.")
+        self.task_id = task_id
+
+
+class IllegalTransition(StorageError):
+    """A state change the state machine forbids; it is never written."""
+
+    def __init__(self, task_id: int, from_state: str, to_state: str) -> None:
+        super().__init__(f"Task {task_id} cannot go from {from_state} to {to_state}.")
+        self.task_id = task_id
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+class InvalidValue(StorageError):
+    """A value outside its allowed range; ``str()`` says which and what is allowed."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+
+
+class ReservationRefused(StorageError):
+    """Base of the reasons a reservation is refused; nothing was written."""
+
+
+class UserBlocked(ReservationRefused):
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(
+            "You are blocked from generating videos in this server" + (f": {reason}" if reason else ".")
+        )
+        self.reason = reason
+
+
+class GuildPaused(ReservationRefused):
+    def __init__(self, reason: str | None) -> None:
+        super().__init__("Video generation is paused in this server" + (f": {reason}" if reason else "."))
+        self.reason = reason
+
+
+class QuotaExceeded(ReservationRefused):
+    def __init__(
+        self, used_tenths: int, limit_tenths: int, cost_tenths: int, period: str, resets_at: float
+    ) -> None:
+        super().__init__(
+            f"Quota exceeded: used {used_tenths / 10:g} of {limit_tenths / 10:g} credits this {period}, "
+            f"this video costs {cost_tenths / 10:g}."
+        )
+        self.used_tenths = used_tenths
+        self.limit_tenths = limit_tenths
+        self.cost_tenths = cost_tenths
+        self.period = period
+        self.resets_at = resets_at
+
+
+class GuildCapReached(ReservationRefused):
+    def __init__(
+        self, used_tenths: int, cap_tenths: int, cost_tenths: int, period: str, resets_at: float
+    ) -> None:
+        super().__init__(
+            f"This server's spending cap is reached: {used_tenths / 10:g} of {cap_tenths / 10:g} credits "
+            f"used this {period}."
+        )
+        self.used_tenths = used_tenths
+        self.cap_tenths = cap_tenths
+        self.cost_tenths = cost_tenths
+        self.period = period
+        self.resets_at = resets_at

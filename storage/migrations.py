@@ -1,0 +1,191 @@
+"""The schema as an ordered list of steps; ``PRAGMA user_version`` records the last one applied.
+
+Append new steps, never edit a released one: a file at version N is upgraded by running steps N+1…
+in order, each in its own transaction together with the version bump, so a crash leaves the file at
+a whole version. No ``CHECK`` on task states: adding a state must not need a table rebuild; the state
+machine in :mod:`storage.states` is the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_V1_TASKS_AND_LEDGER = (
+    """
+    CREATE TABLE tasks (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: buttons carry it
+        guild_id          INTEGER,                            -- NULL in direct messages
+        channel_id        INTEGER NOT NULL,
+        user_id           INTEGER NOT NULL,
+        status_message_id INTEGER,
+        result_message_id INTEGER,
+        prompt            TEXT    NOT NULL,
+        model             TEXT    NOT NULL,
+        mode              TEXT    NOT NULL,
+        duration          INTEGER,
+        resolution        TEXT,
+        prompt_optimizer  INTEGER NOT NULL DEFAULT 1,
+        fast_pretreatment INTEGER NOT NULL DEFAULT 0,
+        first_frame_url   TEXT,
+        last_frame_url    TEXT,
+        subject_url       TEXT,
+        cost_tenths       INTEGER NOT NULL CHECK (cost_tenths >= 0),
+        api_task_id       TEXT,
+        file_id           TEXT,
+        state             TEXT    NOT NULL,
+        api_status        TEXT,
+        progress          INTEGER,
+        error_code        TEXT,
+        error_message     TEXT,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        created_at        REAL    NOT NULL,
+        submitted_at      REAL,
+        finished_at       REAL,
+        next_poll_at      REAL
+    )
+    """,
+    "CREATE UNIQUE INDEX tasks_api_task_id ON tasks(api_task_id) WHERE api_task_id IS NOT NULL",
+    "CREATE INDEX tasks_due ON tasks(next_poll_at) WHERE state IN ('submitted', 'processing')",
+    "CREATE INDEX tasks_unfinished ON tasks(state) WHERE state NOT IN ('delivered', 'failed', 'cancelled')",
+    "CREATE INDEX tasks_user ON tasks(user_id, guild_id)",
+    "CREATE INDEX tasks_guild ON tasks(guild_id)",
+    "CREATE INDEX tasks_guild_created ON tasks(guild_id, created_at)",
+    """
+    CREATE INDEX tasks_generation_time ON tasks(model, resolution, duration, finished_at)
+        WHERE state = 'delivered'
+    """,
+    """
+    CREATE TABLE ledger (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT    NOT NULL CHECK (kind IN ('reserve', 'charge', 'refund', 'grant')),
+        guild_id   INTEGER,
+        user_id    INTEGER NOT NULL,
+        task_id    INTEGER REFERENCES tasks(id),
+        tenths     INTEGER NOT NULL CHECK (tenths >= 0),
+        created_at REAL    NOT NULL,
+        CHECK ((kind = 'grant') = (task_id IS NULL))
+    )
+    """,
+    # At most one reserve, one charge and one refund per task, whatever the code above does.
+    "CREATE UNIQUE INDEX ledger_task_kind ON ledger(task_id, kind) WHERE task_id IS NOT NULL",
+    "CREATE INDEX ledger_user ON ledger(user_id, guild_id, created_at)",
+    "CREATE INDEX ledger_guild ON ledger(guild_id, created_at)",
+)
+
+_V2_MODERATION = (
+    """
+    CREATE TABLE guild_limits (
+        guild_id      INTEGER PRIMARY KEY,
+        credits_tenths INTEGER NOT NULL CHECK (credits_tenths >= 0),
+        period        TEXT    NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE role_limits (
+        guild_id       INTEGER NOT NULL,
+        role_id        INTEGER NOT NULL,
+        credits_tenths INTEGER NOT NULL CHECK (credits_tenths >= 0),
+        PRIMARY KEY (guild_id, role_id)
+    )
+    """,
+    """
+    CREATE TABLE user_overrides (
+        guild_id       INTEGER NOT NULL,
+        user_id        INTEGER NOT NULL,
+        credits_tenths INTEGER NOT NULL CHECK (credits_tenths >= 0),
+        period         TEXT,
+        PRIMARY KEY (guild_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE blocks (
+        guild_id   INTEGER NOT NULL,
+        user_id    INTEGER NOT NULL,
+        reason     TEXT,
+        blocked_by INTEGER NOT NULL,
+        created_at REAL    NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE channel_rules (
+        guild_id   INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        allowed    INTEGER NOT NULL,  -- 1: on the allow-list, 0: explicitly denied
+        PRIMARY KEY (guild_id, channel_id)
+    )
+    """,
+    """
+    CREATE TABLE prompt_filters (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id   INTEGER NOT NULL,
+        pattern    TEXT    NOT NULL,
+        is_regex   INTEGER NOT NULL,
+        created_by INTEGER NOT NULL,
+        created_at REAL    NOT NULL,
+        UNIQUE (guild_id, pattern, is_regex)
+    )
+    """,
+    """
+    CREATE TABLE guild_policy (
+        guild_id          INTEGER PRIMARY KEY,
+        allowed_models    TEXT    NOT NULL DEFAULT '[]',  -- JSON array; empty = every model
+        max_resolution    TEXT,
+        max_duration      INTEGER,
+        results_public    INTEGER NOT NULL DEFAULT 1,
+        moderator_role_id INTEGER,
+        cap_tenths        INTEGER CHECK (cap_tenths >= 0),
+        paused            INTEGER NOT NULL DEFAULT 0,
+        pause_reason      TEXT
+    )
+    """,
+    """
+    CREATE TABLE audit_log (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id       INTEGER NOT NULL,
+        actor_id       INTEGER NOT NULL,
+        action         TEXT    NOT NULL,
+        target         TEXT    NOT NULL,
+        target_user_id INTEGER,
+        before         TEXT,  -- JSON object or NULL
+        after          TEXT,
+        created_at     REAL    NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_guild ON audit_log(guild_id, id)",
+    "CREATE INDEX audit_target_user ON audit_log(guild_id, target_user_id, id)",
+    "CREATE INDEX audit_actor ON audit_log(guild_id, actor_id, id)",
+    """
+    CREATE TABLE user_prefs (
+        user_id          INTEGER PRIMARY KEY,
+        model            TEXT,
+        resolution       TEXT,
+        duration         INTEGER,
+        prompt_optimizer INTEGER,
+        dm_results       INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    # Delivery options and result facts, added to tasks recorded by version 1 with safe defaults.
+    "ALTER TABLE tasks ADD COLUMN deliver_by_dm INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE tasks ADD COLUMN regenerated_from INTEGER REFERENCES tasks(id)",
+    "ALTER TABLE tasks ADD COLUMN width INTEGER",
+    "ALTER TABLE tasks ADD COLUMN height INTEGER",
+    "ALTER TABLE tasks ADD COLUMN video_bytes INTEGER",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
+    Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1)), "versions must be 1..N"

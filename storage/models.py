@@ -1,0 +1,254 @@
+"""Plain dataclasses that go in and out of storage: ids are ints, times are UTC epoch seconds,
+credits are integer tenths (``*_tenths``) so sums never round."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+from storage.states import TaskState
+
+T = TypeVar("T")
+
+LimitSource = Literal["override", "role", "guild", "default"]
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """What a request carries into :meth:`QuotaRepository.reserve`; the rest is filled in later."""
+
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    prompt: str
+    model: str
+    mode: str
+    cost_tenths: int
+    duration: int | None = None
+    resolution: str | None = None
+    prompt_optimizer: bool = True
+    fast_pretreatment: bool = False
+    first_frame_url: str | None = None
+    last_frame_url: str | None = None
+    subject_url: str | None = None
+    deliver_by_dm: bool = False
+    regenerated_from: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    status_message_id: int | None
+    result_message_id: int | None
+    prompt: str
+    model: str
+    mode: str
+    duration: int | None
+    resolution: str | None
+    prompt_optimizer: bool
+    fast_pretreatment: bool
+    first_frame_url: str | None
+    last_frame_url: str | None
+    subject_url: str | None
+    cost_tenths: int
+    api_task_id: str | None
+    file_id: str | None
+    state: TaskState
+    api_status: str | None  # the API's raw status word, for moderators
+    progress: int | None  # percent, when the API gives it
+    error_code: str | None  # short machine reason, grouped by statistics
+    error_message: str | None  # safe to show to the member
+    attempts: int
+    created_at: float
+    submitted_at: float | None
+    finished_at: float | None
+    next_poll_at: float | None
+    deliver_by_dm: bool
+    regenerated_from: int | None
+    width: int | None
+    height: int | None
+    video_bytes: int | None
+
+    @property
+    def final(self) -> bool:
+        return self.state.final
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A member's quota as the reservation sees it; ``used_tenths`` counts pending reservations."""
+
+    used_tenths: int
+    limit_tenths: int
+    period: str
+    period_start: float
+    resets_at: float
+    source: LimitSource
+    pending_tenths: int = 0  # reserved for tasks not yet delivered or refunded
+
+    @property
+    def remaining_tenths(self) -> int:
+        return max(0, self.limit_tenths - self.used_tenths)
+
+
+@dataclass(frozen=True)
+class GuildUsage:
+    used_tenths: int
+    cap_tenths: int | None
+    period: str
+    period_start: float
+    resets_at: float
+
+
+@dataclass(frozen=True)
+class GuildDefault:
+    credits_tenths: int
+    period: str
+
+
+@dataclass(frozen=True)
+class RoleLimit:
+    role_id: int
+    credits_tenths: int
+
+
+@dataclass(frozen=True)
+class UserOverride:
+    user_id: int
+    credits_tenths: int
+    period: str | None  # None: the guild's period
+
+
+@dataclass(frozen=True)
+class Block:
+    user_id: int
+    reason: str | None
+    blocked_by: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PromptFilter:
+    id: int
+    pattern: str
+    is_regex: bool  # False: a word or phrase, matched case-insensitively by the caller
+    created_by: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class GuildPolicy:
+    allowed_models: tuple[str, ...] = ()  # empty: every model
+    max_resolution: str | None = None
+    max_duration: int | None = None
+    results_public: bool = True
+    moderator_role_id: int | None = None
+    cap_tenths: int | None = None  # guild-wide credits per the guild's default period
+    paused: bool = False
+    pause_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """Where ``/video`` may run: with an empty allow-list every channel not denied is allowed."""
+
+    allowed: tuple[int, ...] = ()
+    denied: tuple[int, ...] = ()
+
+    def permits(self, channel_id: int) -> bool:
+        if channel_id in self.denied:
+            return False
+        return not self.allowed or channel_id in self.allowed
+
+
+@dataclass(frozen=True)
+class UserPrefs:
+    """A member's own defaults; ``None`` means "let the bot choose"."""
+
+    model: str | None = None
+    resolution: str | None = None
+    duration: int | None = None
+    prompt_optimizer: bool | None = None
+    dm_results: bool = False
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    guild_id: int
+    actor_id: int
+    action: str  # e.g. "quota.set", "block", "policy.update"
+    target: str  # e.g. "user:123", "role:456", "channel:789", "guild", "task:12"
+    target_user_id: int | None
+    before: Mapping[str, object] | None
+    after: Mapping[str, object] | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Change(Generic[T]):
+    """What a moderator's change did, for the before → after confirmation."""
+
+    before: T | None
+    after: T | None
+    audit_id: int | None  # None: nothing changed, nothing logged
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    kind: str
+    guild_id: int | None
+    user_id: int
+    task_id: int | None
+    tenths: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    model: str
+    requested: int
+    delivered: int
+    failed: int
+    credits_tenths: int
+
+
+@dataclass(frozen=True)
+class DailyModelCount:
+    day: str  # ISO date, UTC
+    model: str
+    requested: int
+    delivered: int
+    credits_tenths: int
+
+
+@dataclass(frozen=True)
+class UserSpend:
+    user_id: int
+    credits_tenths: int
+    delivered: int
+
+
+@dataclass(frozen=True)
+class GuildStats:
+    """Tasks requested in ``[since, until)``; credits are those charged for delivered ones."""
+
+    since: float
+    until: float
+    requested: int
+    delivered: int
+    failed: int
+    cancelled: int
+    in_progress: int
+    failed_by_reason: Mapping[str, int] = field(default_factory=dict)
+    credits_charged_tenths: int = 0
+    success_rate: float | None = None  # delivered / (delivered + failed); None before any finished
+    median_generation_seconds: float | None = None
+    per_model: tuple[ModelStats, ...] = ()
+    daily: tuple[DailyModelCount, ...] = ()
+    top_users: tuple[UserSpend, ...] = ()

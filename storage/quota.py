@@ -1,0 +1,288 @@
+"""Quota: the atomic reservation, refunds, usage and a moderator's fresh allowance.
+
+The whole admission decision (pause, block, the member's limit, the guild cap) and the writes it
+allows (task row + reserve row) run in one ``BEGIN IMMEDIATE`` transaction, so concurrent requests
+(from coroutines or from other processes) cannot both see the same unused credits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage import audit, ledger
+from storage.db import Connection, Database, fetch_one
+from storage.errors import (
+    GuildCapReached,
+    GuildPaused,
+    IllegalTransition,
+    InvalidValue,
+    QuotaExceeded,
+    UserBlocked,
+)
+from storage.limits import best_role_limit_in, block_in, guild_default_in, override_in
+from storage.models import Change, GuildUsage, LedgerEntry, LimitSource, NewTask, Task, Usage
+from storage.periods import check_period, now_or, period_bounds
+from storage.policy import policy_in
+from storage.states import REFUNDING_STATES, TaskState
+from storage.tasks import TASK_COLUMNS, load_task, row_to_task
+from storage.validation import (
+    MAX_NAME_CHARS,
+    MAX_PROMPT_CHARS,
+    MAX_URL_CHARS,
+    optional_int,
+    optional_text,
+    tenths,
+    text,
+)
+
+
+@dataclass(frozen=True)
+class QuotaDefaults:
+    """The operator's limit (from the environment) for guilds that set none, and for DMs."""
+
+    limit_tenths: int = 50
+    period: str = "day"
+
+    def __post_init__(self) -> None:
+        tenths("default limit", self.limit_tenths)
+        check_period(self.period)
+
+
+@dataclass(frozen=True)
+class _Limit:
+    limit_tenths: int
+    period: str
+    source: LimitSource
+    guild_period: str  # the period of the guild cap
+
+
+def _check_new_task(task: NewTask) -> None:
+    text("prompt", task.prompt, MAX_PROMPT_CHARS)
+    text("model", task.model, MAX_NAME_CHARS)
+    text("mode", task.mode, MAX_NAME_CHARS)
+    tenths("cost", task.cost_tenths)
+    optional_int("duration", task.duration, minimum=1, maximum=3600)
+    optional_text("resolution", task.resolution, MAX_NAME_CHARS)
+    for name in ("first_frame_url", "last_frame_url", "subject_url"):
+        optional_text(name, getattr(task, name), MAX_URL_CHARS)
+
+
+async def _limit_in(
+    conn: Connection, guild_id: int | None, user_id: int, role_ids: Sequence[int], defaults: QuotaDefaults
+) -> _Limit:
+    """Override > the highest of the member's roles > the guild default > the operator default."""
+    if guild_id is None:
+        return _Limit(defaults.limit_tenths, defaults.period, "default", defaults.period)
+    guild = await guild_default_in(conn, guild_id)
+    guild_period = guild.period if guild is not None else defaults.period
+    override = await override_in(conn, guild_id, user_id)
+    if override is not None:
+        return _Limit(override.credits_tenths, override.period or guild_period, "override", guild_period)
+    role_limit = await best_role_limit_in(conn, guild_id, role_ids)
+    if role_limit is not None:
+        return _Limit(role_limit, guild_period, "role", guild_period)
+    if guild is not None:
+        return _Limit(guild.credits_tenths, guild_period, "guild", guild_period)
+    return _Limit(defaults.limit_tenths, defaults.period, "default", guild_period)
+
+
+async def _usage_in(conn: Connection, guild_id: int | None, user_id: int, limit: _Limit, now: float) -> Usage:
+    start, end = period_bounds(limit.period, now)
+    used, pending = await ledger.user_usage(conn, guild_id, user_id, start, end)
+    return Usage(used, limit.limit_tenths, limit.period, start, end, limit.source, pending)
+
+
+class QuotaRepository:
+    def __init__(self, db: Database, defaults: QuotaDefaults | None = None) -> None:
+        self._db = db
+        self.defaults = defaults or QuotaDefaults()
+
+    def _defaults(self, limit_tenths: int | None, period: str | None) -> QuotaDefaults:
+        if limit_tenths is None and period is None:
+            return self.defaults
+        return QuotaDefaults(
+            self.defaults.limit_tenths if limit_tenths is None else limit_tenths,
+            self.defaults.period if period is None else period,
+        )
+
+    async def reserve(
+        self,
+        new_task: NewTask,
+        *,
+        role_ids: Sequence[int] = (),
+        now: float | None = None,
+        default_limit_tenths: int | None = None,
+        default_period: str | None = None,
+    ) -> Task:
+        """Admit and record a request, or raise a :class:`ReservationRefused` and write nothing.
+
+        ``role_ids`` are the member's roles (the caller knows them; storage knows no Discord).
+        The task is created ``queued`` with its cost reserved against the member and the guild.
+        """
+        _check_new_task(new_task)
+        defaults = self._defaults(default_limit_tenths, default_period)
+        moment = now_or(now)
+        guild_id, user_id, cost = new_task.guild_id, new_task.user_id, new_task.cost_tenths
+        async with self._db.transaction() as conn:
+            limit = await _limit_in(conn, guild_id, user_id, role_ids, defaults)
+            policy = None
+            if guild_id is not None:
+                policy = await policy_in(conn, guild_id)
+                if policy.paused:
+                    raise GuildPaused(policy.pause_reason)
+                block = await block_in(conn, guild_id, user_id)
+                if block is not None:
+                    raise UserBlocked(block.reason)
+            usage = await _usage_in(conn, guild_id, user_id, limit, moment)
+            if usage.used_tenths + cost > usage.limit_tenths:
+                raise QuotaExceeded(
+                    usage.used_tenths, usage.limit_tenths, cost, usage.period, usage.resets_at
+                )
+            if guild_id is not None and policy is not None and policy.cap_tenths is not None:
+                start, end = period_bounds(limit.guild_period, moment)
+                guild_used = await ledger.guild_usage(conn, guild_id, start, end)
+                if guild_used + cost > policy.cap_tenths:
+                    raise GuildCapReached(guild_used, policy.cap_tenths, cost, limit.guild_period, end)
+            task = await _insert_task(conn, new_task, moment)
+            await ledger.add_reserve(
+                conn, task_id=task.id, guild_id=guild_id, user_id=user_id, tenths=cost, now=moment
+            )
+            return task
+
+    async def refund(self, task_id: int, *, now: float | None = None) -> bool:
+        """Make sure a failed or cancelled task's credits are back; ``True`` if this call gave them.
+
+        Moving a task to failed/cancelled already refunds; this is the idempotent repair path and
+        may be called any number of times. A task still running or delivered is refused.
+        """
+        async with self._db.transaction() as conn:
+            task = await load_task(conn, task_id)
+            if task.state not in REFUNDING_STATES:
+                raise IllegalTransition(task_id, task.state, "refunded")
+            return await ledger.add_refund(conn, task_id, now_or(now))
+
+    async def usage(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        *,
+        role_ids: Sequence[int] = (),
+        now: float | None = None,
+        default_limit_tenths: int | None = None,
+        default_period: str | None = None,
+    ) -> Usage:
+        """What the member has used and may still use in the current period, and why that limit."""
+        defaults = self._defaults(default_limit_tenths, default_period)
+        moment = now_or(now)
+        async with self._db.snapshot() as conn:
+            limit = await _limit_in(conn, guild_id, user_id, role_ids, defaults)
+            return await _usage_in(conn, guild_id, user_id, limit, moment)
+
+    async def used_tenths(
+        self, guild_id: int | None, user_id: int, period: str, now: float | None = None
+    ) -> int:
+        start, end = period_bounds(period, now)
+        async with self._db.read() as conn:
+            used, _pending = await ledger.user_usage(conn, guild_id, user_id, start, end)
+        return used
+
+    async def guild_usage(
+        self, guild_id: int, *, now: float | None = None, default_period: str | None = None
+    ) -> GuildUsage:
+        """The guild's spending in its period, against its cap (``None``: no cap)."""
+        defaults = self._defaults(None, default_period)
+        moment = now_or(now)
+        async with self._db.snapshot() as conn:
+            guild = await guild_default_in(conn, guild_id)
+            period = guild.period if guild is not None else defaults.period
+            start, end = period_bounds(period, moment)
+            used = await ledger.guild_usage(conn, guild_id, start, end)
+            policy = await policy_in(conn, guild_id)
+        return GuildUsage(used, policy.cap_tenths, period, start, end)
+
+    async def grant_fresh_allowance(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        actor_id: int,
+        now: float | None = None,
+        default_period: str | None = None,
+    ) -> Change[int]:
+        """A moderator's reset: what the member used this period stops counting (before → 0).
+
+        Unlike clearing an override this keeps the member's limit; it forgives usage. It does not
+        lower the guild's spending against its cap: those credits were really spent.
+        """
+        defaults = self._defaults(None, default_period)
+        moment = now_or(now)
+        async with self._db.transaction() as conn:
+            limit = await _limit_in(conn, guild_id, user_id, (), defaults)
+            start, end = period_bounds(limit.period, moment)
+            used, _pending = await ledger.user_usage(conn, guild_id, user_id, start, end)
+            await ledger.add_grant(conn, guild_id=guild_id, user_id=user_id, forgiven_tenths=used, now=moment)
+            audit_id = await audit.record(
+                conn,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="quota.grant",
+                target=f"user:{user_id}",
+                target_user_id=user_id,
+                before={"used_tenths": used, "period": limit.period},
+                after={"used_tenths": 0, "period": limit.period},
+                now=moment,
+            )
+        return Change(used, 0, audit_id)
+
+    async def entries_for_task(self, task_id: int) -> list[LedgerEntry]:
+        async with self._db.read() as conn:
+            return await ledger.entries_for_task(conn, task_id)
+
+
+async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:
+    try:
+        return await _insert_task_row(conn, task, now)
+    except sqlite3.IntegrityError:
+        if task.regenerated_from is not None:
+            raise InvalidValue(
+                "regenerated_from", f"is not a known task ({task.regenerated_from})."
+            ) from None
+        raise
+
+
+async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
+    row = await fetch_one(
+        conn,
+        """
+        INSERT INTO tasks (
+            guild_id, channel_id, user_id, prompt, model, mode, duration, resolution,
+            prompt_optimizer, fast_pretreatment, first_frame_url, last_frame_url, subject_url,
+            cost_tenths, state, attempts, created_at, deliver_by_dm, regenerated_from
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+        RETURNING """
+        + ", ".join(TASK_COLUMNS),
+        (
+            task.guild_id,
+            task.channel_id,
+            task.user_id,
+            task.prompt,
+            task.model,
+            task.mode,
+            task.duration,
+            task.resolution,
+            int(task.prompt_optimizer),
+            int(task.fast_pretreatment),
+            task.first_frame_url,
+            task.last_frame_url,
+            task.subject_url,
+            task.cost_tenths,
+            TaskState.QUEUED.value,
+            now,
+            int(task.deliver_by_dm),
+            task.regenerated_from,
+        ),
+    )
+    assert row is not None  # RETURNING always yields the inserted row
+    return row_to_task(row)

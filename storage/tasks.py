@@ -1,0 +1,293 @@
+"""Tasks: one row per generation request, moved only through the checked state machine.
+
+A state change and its money move together: moving to ``failed``/``cancelled`` writes the refund
+and moving to ``delivered`` writes the charge in the same transaction, so no crash can separate a
+task's state from its ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import statistics
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from storage import audit, ledger
+from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
+from storage.errors import IllegalTransition, InvalidValue, UnknownTask
+from storage.models import GuildStats, Task
+from storage.periods import now_or
+from storage.states import FINAL_STATES, POLLED_STATES, REFUNDING_STATES, TaskState, can_transition
+from storage.stats import guild_stats
+from storage.validation import MAX_NAME_CHARS, count, optional_int, system_text, text
+
+TASK_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Task))
+_SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
+_BOOL_COLUMNS = frozenset({"prompt_optimizer", "fast_pretreatment", "deliver_by_dm"})
+
+# Spelled exactly as in the partial indexes' WHERE clauses, or SQLite will not use those indexes.
+_FINAL_SQL = "'delivered', 'failed', 'cancelled'"
+_POLLED_SQL = "'submitted', 'processing'"
+assert {s.value for s in FINAL_STATES} == {"delivered", "failed", "cancelled"}
+assert {s.value for s in POLLED_STATES} == {"submitted", "processing"}
+
+
+def _optional_time(name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(name, f"must be a time in epoch seconds (got {value!r}).")
+    return float(value)
+
+
+def _optional_id(name: str, value: object) -> int | None:
+    return optional_int(name, value, minimum=0)
+
+
+def _api_id(name: str, value: object) -> str | None:
+    return None if value is None else text(name, value, MAX_NAME_CHARS)
+
+
+# The columns callers may change besides the state, each with its check.
+MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
+    "status_message_id": _optional_id,
+    "result_message_id": _optional_id,
+    "api_task_id": _api_id,
+    "file_id": _api_id,
+    "api_status": lambda _n, v: system_text(v),
+    "progress": lambda n, v: optional_int(n, v, minimum=0, maximum=100),
+    "error_code": lambda _n, v: system_text(v),
+    "error_message": lambda _n, v: system_text(v),
+    "attempts": lambda n, v: count(n, v),
+    "submitted_at": _optional_time,
+    "finished_at": _optional_time,
+    "next_poll_at": _optional_time,
+    "width": _optional_id,
+    "height": _optional_id,
+    "video_bytes": _optional_id,
+}
+
+
+def row_to_task(row: Row) -> Task:
+    values: dict[str, Any] = {name: row[name] for name in TASK_COLUMNS}
+    for name in _BOOL_COLUMNS:
+        values[name] = bool(values[name])
+    values["state"] = TaskState(values["state"])
+    return Task(**values)
+
+
+def check_fields(fields: Mapping[str, object]) -> dict[str, object]:
+    checked: dict[str, object] = {}
+    for name, value in fields.items():
+        check = MUTABLE_FIELDS.get(name)
+        if check is None:
+            raise InvalidValue(
+                name, f"is not a task field that can be changed ({', '.join(MUTABLE_FIELDS)})."
+            )
+        checked[name] = check(name, value)
+    return checked
+
+
+def to_state(value: TaskState | str) -> TaskState:
+    try:
+        return TaskState(value)
+    except ValueError:
+        raise InvalidValue("state", f"must be one of {', '.join(TaskState)} (got {value!r}).") from None
+
+
+async def load_task(conn: Connection, task_id: int) -> Task:
+    row = await fetch_one(conn, f"{_SELECT} WHERE id = ?", (task_id,))
+    if row is None:
+        raise UnknownTask(task_id)
+    return row_to_task(row)
+
+
+async def _write(conn: Connection, task_id: int, values: Mapping[str, object]) -> Task:
+    """Update the given columns and return the task as stored (``RETURNING``: one round trip)."""
+    if not values:
+        return await load_task(conn, task_id)
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    try:
+        row = await fetch_one(
+            conn,
+            f"UPDATE tasks SET {assignments} WHERE id = :_id RETURNING {', '.join(TASK_COLUMNS)}",
+            {**values, "_id": task_id},
+        )
+    except sqlite3.IntegrityError:
+        if "api_task_id" in values:
+            raise InvalidValue("api_task_id", "is already recorded on another task.") from None
+        raise
+    if row is None:
+        raise UnknownTask(task_id)
+    return row_to_task(row)
+
+
+class TaskRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, task_id: int) -> Task:
+        async with self._db.read() as conn:
+            return await load_task(conn, task_id)
+
+    async def get_by_api_id(self, api_task_id: str) -> Task:
+        async with self._db.read() as conn:
+            row = await fetch_one(conn, f"{_SELECT} WHERE api_task_id = ?", (api_task_id,))
+        if row is None:
+            raise UnknownTask(api_task_id)
+        return row_to_task(row)
+
+    async def transition(
+        self,
+        task_id: int,
+        to: TaskState | str,
+        *,
+        now: float | None = None,
+        actor_id: int | None = None,
+        **fields: object,
+    ) -> Task:
+        """Move a task to ``to`` (checked), changing ``fields`` in the same transaction.
+
+        Entering ``failed``/``cancelled`` refunds and entering ``delivered`` charges, exactly once.
+        Entering a polled state without a ``next_poll_at`` makes it due at once, so no task is
+        forgotten; entering a final state stamps ``finished_at`` and clears ``next_poll_at``.
+        ``actor_id`` marks a moderator's action (resolving a stuck task) and is written to the audit log.
+        """
+        target = to_state(to)
+        values = check_fields(fields)
+        moment = now_or(now)
+        async with self._db.transaction() as conn:
+            task = await load_task(conn, task_id)
+            if not can_transition(task.state, target):
+                raise IllegalTransition(task_id, task.state, target)
+            values["state"] = target.value
+            if target is TaskState.SUBMITTED and task.submitted_at is None:
+                values.setdefault("submitted_at", moment)
+            if target in POLLED_STATES and values.get("next_poll_at", task.next_poll_at) is None:
+                values["next_poll_at"] = moment
+            if target.final:
+                values.setdefault("finished_at", moment)
+                values["next_poll_at"] = None
+            moved = await _write(conn, task_id, values)
+            if target in REFUNDING_STATES:
+                await ledger.add_refund(conn, task_id, moment)
+            elif target is TaskState.DELIVERED:
+                await ledger.add_charge(conn, task_id, moment)
+            if actor_id is not None and task.guild_id is not None:
+                await audit.record(
+                    conn,
+                    guild_id=task.guild_id,
+                    actor_id=actor_id,
+                    action=f"task.{target.value}",
+                    target=f"task:{task_id}",
+                    target_user_id=task.user_id,
+                    before={"state": task.state.value},
+                    after={k: v for k, v in values.items() if k not in ("finished_at", "next_poll_at")},
+                    now=moment,
+                )
+            return moved
+
+    async def update_fields(self, task_id: int, **fields: object) -> Task:
+        """Change columns other than the state (message ids, progress, next poll…)."""
+        values = check_fields(fields)
+        async with self._db.transaction() as conn:
+            return await _write(conn, task_id, values)
+
+    async def due_for_poll(self, now: float | None = None, limit: int = 50) -> list[Task]:
+        """Submitted/processing tasks whose next poll is due, the most overdue first."""
+        count("limit", limit, minimum=1)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                f"{_SELECT} WHERE state IN ({_POLLED_SQL}) AND next_poll_at <= ? "
+                "ORDER BY next_poll_at LIMIT ?",
+                (now_or(now), limit),
+            )
+        return [row_to_task(r) for r in rows]
+
+    async def next_poll_time(self) -> float | None:
+        """When the earliest polled task falls due, so the poller can sleep until then."""
+        async with self._db.read() as conn:
+            row = await fetch_one(conn, f"SELECT MIN(next_poll_at) FROM tasks WHERE state IN ({_POLLED_SQL})")
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def unfinished(self) -> list[Task]:
+        """Every task not in a final state, oldest first: what a restart must resume."""
+        async with self._db.read() as conn:
+            # No ORDER BY: it would make SQLite scan the whole table in id order instead of
+            # reading the small partial index; the unfinished few are sorted here.
+            rows = await fetch_all(conn, f"{_SELECT} WHERE state NOT IN ({_FINAL_SQL})")
+        return sorted((row_to_task(r) for r in rows), key=lambda t: t.id)
+
+    async def recent_for_user(
+        self, guild_id: int | None, user_id: int, limit: int = 10, offset: int = 0
+    ) -> list[Task]:
+        """A member's tasks in one guild (``None``: in direct messages), newest first."""
+        return await self.list_for_guild(guild_id, user_id=user_id, limit=limit, offset=offset)
+
+    async def count_for_user(
+        self, guild_id: int | None, user_id: int, *, state: TaskState | str | None = None
+    ) -> int:
+        return await self.count_for_guild(guild_id, user_id=user_id, state=state)
+
+    async def list_for_guild(
+        self,
+        guild_id: int | None,
+        *,
+        user_id: int | None = None,
+        state: TaskState | str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Task]:
+        count("limit", limit, minimum=1, maximum=1000)
+        count("offset", offset)
+        where, params = _filters(guild_id, user_id, state)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn, f"{_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+            )
+        return [row_to_task(r) for r in rows]
+
+    async def count_for_guild(
+        self, guild_id: int | None, *, user_id: int | None = None, state: TaskState | str | None = None
+    ) -> int:
+        where, params = _filters(guild_id, user_id, state)
+        async with self._db.read() as conn:
+            return await fetch_int(conn, f"SELECT COUNT(*) FROM tasks WHERE {where}", params)
+
+    async def median_generation_seconds(
+        self, model: str, resolution: str | None, duration: int | None, *, sample: int = 50
+    ) -> float | None:
+        """Median of submit → finish over the latest ``sample`` deliveries of this combination."""
+        count("sample", sample, minimum=1)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT finished_at - submitted_at FROM tasks "
+                "WHERE state = 'delivered' AND model = ? AND resolution IS ? AND duration IS ? "
+                "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (model, resolution, duration, sample),
+            )
+        return float(statistics.median(float(r[0]) for r in rows)) if rows else None
+
+    async def stats(self, guild_id: int, since: float, until: float, *, top: int = 10) -> GuildStats:
+        """Counts, success rate, credits, generation time, per model, per day and top members for
+        tasks requested in ``[since, until)`` (see :func:`storage.periods.period_bounds`)."""
+        async with self._db.snapshot() as conn:
+            return await guild_stats(conn, guild_id, since, until, top=top)
+
+
+def _filters(
+    guild_id: int | None, user_id: int | None, state: TaskState | str | None
+) -> tuple[str, tuple[object, ...]]:
+    clauses: list[str] = ["guild_id IS ?"]
+    params: list[object] = [guild_id]
+    if user_id is not None:
+        clauses.append("user_id = ?")
+        params.append(user_id)
+    if state is not None:
+        clauses.append("state = ?")
+        params.append(to_state(state).value)
+    return " AND ".join(clauses), tuple(params)

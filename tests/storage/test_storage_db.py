@@ -1,0 +1,89 @@
+"""The connection's transactions: rollback on error or cancellation, and no silent deadlock."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from storage import Storage, StorageError
+
+T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
+
+
+async def test_failed_transaction_rolls_back(store: Storage, make_task) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.db.transaction() as conn:
+            await conn.execute("INSERT INTO user_prefs (user_id, dm_results) VALUES (1, 1)")
+            raise RuntimeError("boom")
+    async with store.db.read() as conn:
+        cursor = await conn.execute("SELECT COUNT(*) FROM user_prefs")
+        assert (await cursor.fetchone())[0] == 0
+    # The connection is usable afterwards.
+    assert (await store.quota.reserve(make_task(), now=T0)).id == 1
+
+
+async def test_nested_transaction_is_refused_instead_of_hanging(store: Storage) -> None:
+    async with store.db.transaction():
+        with pytest.raises(StorageError, match="Nested"):
+            async with store.db.read():
+                pass
+
+
+async def test_cancelled_transaction_rolls_back_and_frees_the_connection(store: Storage) -> None:
+    entered = asyncio.Event()
+
+    async def stuck() -> None:
+        async with store.db.transaction() as conn:
+            await conn.execute("INSERT INTO user_prefs (user_id, dm_results) VALUES (1, 1)")
+            entered.set()
+            await asyncio.Event().wait()  # never set: cancelled from outside
+
+    task = asyncio.create_task(stuck())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with store.db.read() as conn:
+        cursor = await conn.execute("SELECT COUNT(*) FROM user_prefs")
+        assert (await cursor.fetchone())[0] == 0
+
+
+async def reserve_cancelled_after(store: Storage, make_task, k: int) -> object:
+    """Reserve, cancelling the call right after its k-th SQL statement ran; return the outcome."""
+    loop = asyncio.get_running_loop()
+    statements = 0
+    task = asyncio.create_task(store.quota.reserve(make_task(cost_tenths=1), now=T0))
+
+    def trace(_sql: str) -> None:
+        nonlocal statements
+        statements += 1
+        if statements == k:
+            loop.call_soon_threadsafe(task.cancel)
+
+    await store.db.set_trace_callback(trace)
+    try:
+        return (await asyncio.gather(task, return_exceptions=True))[0]
+    finally:
+        await store.db.set_trace_callback(None)
+
+
+async def test_cancellation_at_any_statement_keeps_ledger_in_step(store: Storage, make_task) -> None:
+    outcomes = [await reserve_cancelled_after(store, make_task, k) for k in range(1, 16)]
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert not isinstance(outcomes[-1], BaseException)  # cancelled after it had finished
+
+    await store.quota.reserve(make_task(cost_tenths=1), now=T0)  # the connection still works
+    async with store.db.read() as conn:
+        cursor = await conn.execute(
+            "SELECT (SELECT COUNT(*) FROM tasks), (SELECT COUNT(*) FROM ledger WHERE kind = 'reserve'), "
+            "(SELECT COUNT(*) FROM tasks t WHERE NOT EXISTS "
+            "  (SELECT 1 FROM ledger l WHERE l.task_id = t.id AND l.kind = 'reserve'))"
+        )
+        tasks, reserves, orphans = await cursor.fetchone()
+    succeeded = sum(not isinstance(o, BaseException) for o in outcomes)
+    assert (reserves, orphans) == (tasks, 0)
+    # A cancel landing while COMMIT runs cannot un-commit: that caller sees CancelledError for a
+    # reservation that exists (restart recovery finds it among the unfinished tasks).
+    assert tasks - 1 - succeeded in (0, 1)
+    assert (await store.quota.usage(1000, 3000, now=T0)).used_tenths == tasks

@@ -1,0 +1,122 @@
+"""Schema versioning: fresh files, re-opens, upgrades of old files, refusal of newer ones."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import LATEST_VERSION, MIGRATIONS, Database, SchemaTooNew, Storage, TaskState
+
+T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+async def test_fresh_database_is_migrated_to_latest(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    try:
+        assert await db.schema_version() == LATEST_VERSION == len(MIGRATIONS)
+        assert await db.integrity_check() == "ok"
+        async with db.read() as conn:
+            pragmas = {}
+            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout"):
+                cursor = await conn.execute(f"PRAGMA {name}")
+                pragmas[name] = (await cursor.fetchone())[0]
+    finally:
+        await db.close()
+    assert db_path.parent.is_dir()  # the directory was created
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 1, "busy_timeout": 10_000}
+    assert {"tasks", "ledger", "guild_limits", "role_limits", "user_overrides", "blocks"} <= tables(db_path)
+    assert {"channel_rules", "prompt_filters", "guild_policy", "audit_log", "user_prefs"} <= tables(db_path)
+
+
+async def test_reopening_is_idempotent_and_keeps_rows(db_path: Path, make_task) -> None:
+    store = await Storage.open(db_path)
+    task = await store.quota.reserve(make_task(), now=T0)
+    await store.close()
+    schema_before = sqlite3.connect(db_path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+
+    for _ in range(2):
+        store = await Storage.open(db_path)
+        assert await store.tasks.get(task.id) == task
+        assert await store.db.schema_version() == LATEST_VERSION
+        await store.close()
+    schema_after = sqlite3.connect(db_path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    assert schema_after == schema_before
+
+
+async def test_version_1_file_is_upgraded_with_rows_intact(db_path: Path) -> None:
+    old = await Database.open(db_path, target_version=1)
+    assert await old.schema_version() == 1
+    async with old.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO tasks (guild_id, channel_id, user_id, prompt, model, mode, duration, resolution, "
+            "cost_tenths, api_task_id, state, attempts, created_at, submitted_at, next_poll_at) "
+            "VALUES (7, 8, 9, 'an old prompt', 'MiniMax-Hailuo-02', 'text', 10, '768P', 20, '555', "
+            "'submitted', 1, ?, ?, ?)",
+            (T0, T0 + 5, T0 + 60),
+        )
+        await conn.execute(
+            "INSERT INTO ledger (kind, guild_id, user_id, task_id, tenths, created_at) "
+            "VALUES ('reserve', 7, 9, 1, 20, ?)",
+            (T0,),
+        )
+    await old.close()
+    assert "audit_log" not in tables(db_path)
+    assert user_version(db_path) == 1
+
+    store = await Storage.open(db_path, default_limit_tenths=100)
+    try:
+        assert await store.db.schema_version() == LATEST_VERSION
+        task = await store.tasks.get_by_api_id("555")
+        assert (task.id, task.guild_id, task.channel_id, task.user_id) == (1, 7, 8, 9)
+        assert (task.prompt, task.model, task.duration, task.resolution) == (
+            "an old prompt",
+            "MiniMax-Hailuo-02",
+            10,
+            "768P",
+        )
+        assert (task.state, task.attempts, task.cost_tenths) == (TaskState.SUBMITTED, 1, 20)
+        assert (task.created_at, task.submitted_at, task.next_poll_at) == (T0, T0 + 5, T0 + 60)
+        # Columns added by version 2 got their defaults on the old row.
+        assert (task.deliver_by_dm, task.regenerated_from, task.width, task.video_bytes) == (
+            False,
+            None,
+            None,
+            None,
+        )
+        # The old reservation still counts, and the upgraded file accepts new kinds of rows.
+        usage = await store.quota.usage(7, 9, now=T0 + 10)
+        assert usage.used_tenths == 20
+        await store.tasks.transition(1, TaskState.PROCESSING, now=T0 + 20)
+        await store.limits.block(7, 9, "spam", actor_id=1, now=T0 + 30)
+        assert len(await store.audit.list(7)) == 1
+        assert await store.db.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+async def test_newer_schema_is_refused_and_left_untouched(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE from_the_future (x)")
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(SchemaTooNew) as caught:
+        await Storage.open(db_path)
+    assert caught.value.found == LATEST_VERSION + 1
+    assert caught.value.supported == LATEST_VERSION
+    assert "Upgrade the bot" in str(caught.value)
+    assert user_version(db_path) == LATEST_VERSION + 1
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # not switched to WAL
+    assert tables(db_path) == {"from_the_future"}
