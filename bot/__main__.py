@@ -59,12 +59,15 @@ async def _run(settings: Settings) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, lambda s=sig: _request_close(bot, s))
+                    loop.add_signal_handler(sig, _request_close, bot, sig)
             try:
                 async with bot:
                     await bot.start(settings.discord_token.reveal())
             except discord.LoginFailure:
-                print("Discord refused DISCORD_TOKEN: check the bot token in the Developer Portal.", file=sys.stderr)
+                print(
+                    "Discord refused DISCORD_TOKEN: check the bot token in the Developer Portal.",
+                    file=sys.stderr,
+                )
                 return 1
             except discord.PrivilegedIntentsRequired:
                 print("Discord refused the requested gateway intents.", file=sys.stderr)
@@ -75,9 +78,15 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
+_closing: set[asyncio.Task[None]] = set()
+
+
 def _request_close(bot: discord.Client, sig: signal.Signals) -> None:
     log.info("Received %s, shutting down", sig.name)
-    asyncio.get_running_loop().create_task(bot.close())
+    # Keep a reference: the loop holds tasks only weakly, and a collected close() would hang shutdown.
+    task = asyncio.get_running_loop().create_task(bot.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 def main(argv: list[str] | None = None) -> int:

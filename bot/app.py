@@ -82,17 +82,26 @@ class VideoBot(commands.Bot):
         marker = Path(str(self.settings.database_path) + ".commands.sha256")
         payload = json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True)
         digest = hashlib.sha256(payload.encode()).hexdigest()
-        if marker.is_file() and marker.read_text().strip() == digest:
+        if _read_marker(marker) == digest:
             log.info("Command set unchanged; global sync skipped")
             return
         synced = await self.tree.sync()
-        marker.write_text(digest)
+        _write_marker(marker, digest)
         log.info("Synced %d commands globally", len(synced))
 
     async def close(self) -> None:
         if self.video_service is not None:
             await self.video_service.stop()
         await super().close()
+
+
+def _read_marker(marker: Path) -> str | None:
+    """The digest of the last global sync (a few bytes next to the database)."""
+    return marker.read_text().strip() if marker.is_file() else None
+
+
+def _write_marker(marker: Path, digest: str) -> None:
+    marker.write_text(digest)
 
 
 class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
