@@ -76,6 +76,9 @@ class Settings:
     minimax_timeout: float = 30.0
     max_download_bytes: int = 512 * 1024 * 1024
     download_dir: Path | None = None
+    # Submissions stop this long after the API reports an account problem (key, balance, plan).
+    account_pause: float = 15 * 60.0
+    submit_concurrency: int = 2
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -214,6 +217,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         * 1024
         * 1024,
         download_dir=_parse(env, "DOWNLOAD_DIR", None, Path, "must be a directory path"),
+        account_pause=_parse(env, "ACCOUNT_PAUSE_MINUTES", 15.0, _positive_float, "must be minutes above 0")
+        * 60,
+        submit_concurrency=_parse(
+            env, "SUBMIT_CONCURRENCY", 2, _positive_int, "must be a whole number above 0"
+        ),
     )
     if settings.poll_min_interval > settings.poll_max_interval:
         raise ConfigError("POLL_MIN_INTERVAL_SECONDS", "must not exceed POLL_MAX_INTERVAL_SECONDS")

@@ -220,6 +220,19 @@ class TaskRepository:
             rows = await fetch_all(conn, f"{_SELECT} WHERE state NOT IN ({_FINAL_SQL})")
         return sorted((row_to_task(r) for r in rows), key=lambda t: t.id)
 
+    async def recently_finished(self, since: float, limit: int = 50) -> list[Task]:
+        """Final tasks that finished at or after ``since``, newest first (a restart re-renders their
+        cards, in case the last edit was lost)."""
+        count("limit", limit, minimum=1, maximum=1000)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                f"{_SELECT} WHERE state IN ({_FINAL_SQL}) AND finished_at >= ? "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (since, limit),
+            )
+        return [row_to_task(r) for r in rows]
+
     async def recent_for_user(
         self, guild_id: int | None, user_id: int, limit: int = 10, offset: int = 0
     ) -> list[Task]:

@@ -150,14 +150,21 @@ class MiniMaxClient:
     def base_url(self) -> str:
         return self._base_url
 
+    @property
+    def submit_limiter(self) -> SubmitRateLimiter | None:
+        """The pacing every submit passes; a caller may wait for a free slot before committing to one."""
+        return self._limiter
+
     # ----------------------------------------------------------------------------------- the calls
 
-    async def submit(self, req: GenerationRequest) -> str:
+    async def submit(self, req: GenerationRequest, *, retries: int | None = None) -> str:
         """Create a generation task and return its id.
 
         Raises SubmitOutcomeUnknown when the request may have reached the API but no usable answer
         came back; the caller must then *not* submit again but find out (or let a moderator decide).
+        ``retries`` overrides the retry budget: 0 lets a caller that records each attempt retry itself.
         """
+        limit = self._max_retries if retries is None else max(0, retries)
         body = build_submit_body(req)
         attempt = 0
         while True:
@@ -172,7 +179,7 @@ class MiniMaxClient:
             except NetworkError as exc:
                 if exc.request_sent:
                     raise SubmitOutcomeUnknown(f"submit sent but no answer: {exc}") from None
-                await self._before_submit_retry(exc, attempt)
+                await self._before_submit_retry(exc, attempt, limit)
             except TransientServerError as exc:
                 if exc.http_status == 504:
                     raise SubmitOutcomeUnknown(
@@ -180,7 +187,7 @@ class MiniMaxClient:
                     ) from None
                 if not _submit_may_retry(exc):
                     raise
-                await self._before_submit_retry(exc, attempt)
+                await self._before_submit_retry(exc, attempt, limit)
 
     async def query(self, task_id: str) -> TaskInfo:
         """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises."""
@@ -253,8 +260,8 @@ class MiniMaxClient:
                 )
                 await self._sleep(delay)
 
-    async def _before_submit_retry(self, exc: MiniMaxError, attempt: int) -> None:
-        if attempt > self._max_retries:
+    async def _before_submit_retry(self, exc: MiniMaxError, attempt: int, limit: int) -> None:
+        if attempt > limit:
             raise exc
         delay = self._backoff(attempt, exc)
         if delay is None:

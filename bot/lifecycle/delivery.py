@@ -1,0 +1,195 @@
+"""From a finished API task to a video in front of the member, exactly once.
+
+The state is written before and after the one step that cannot be undone (posting): ``delivering``
+before, ``delivered`` with the message id after. A crash in between leaves ``delivering``, and the
+next attempt first asks the notifier whether the video is already there, so a member never gets it
+twice, and is charged (once) only when it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from bot.lifecycle.context import Context
+from bot.lifecycle.notifier import ResultPost
+from bot.minimax.errors import DownloadExpired, DownloadTooLarge, MiniMaxError, RateLimited
+from storage.errors import IllegalTransition, StorageError
+from storage.models import Task
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+# The API documents its download URLs as valid for an hour (observed longer): promise the hour.
+LINK_TTL_SECONDS = 3600
+DELIVERY_ATTEMPTS = 4
+DELIVERY_FAILED = (
+    "The video was made, but we could not fetch it from the video service or post it here. "
+    "Your credits were refunded; please try again."
+)
+
+
+class _Retry(Exception):
+    """This attempt failed in a way a later attempt may not."""
+
+
+class Delivery:
+    def __init__(self, ctx: Context, *, download_dir: Path) -> None:
+        self._ctx = ctx
+        self._dir = download_dir
+        self._active: dict[int, asyncio.Task[None]] = {}
+
+    async def stop(self) -> None:
+        jobs = list(self._active.values())
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+
+    def busy(self) -> int:
+        return len(self._active)
+
+    def start(self, task: Task, download_url: str | None = None) -> None:
+        """Deliver in the background (the poller must not wait for a download)."""
+        if task.id in self._active:
+            return
+        job = asyncio.create_task(self.deliver(task, download_url), name=f"deliver-{task.id}")
+        self._active[task.id] = job
+        job.add_done_callback(lambda _job: self._active.pop(task.id, None))
+
+    async def deliver(self, task: Task, download_url: str | None = None) -> None:
+        ctx = self._ctx
+        try:
+            for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+                try:
+                    await self._attempt(task, download_url)
+                    return
+                except _Retry as exc:
+                    log.warning("Delivering task %s failed (attempt %d): %s", task.id, attempt, exc)
+                    download_url = None  # a fresh URL next time
+                except StorageError:
+                    log.exception("Storage error while delivering task %s", task.id)
+                if attempt < DELIVERY_ATTEMPTS:
+                    await asyncio.sleep(ctx.timing.min_interval * 2 ** (attempt - 1))
+                task = await ctx.storage.tasks.get(task.id)
+                if task.state not in (TaskState.DOWNLOADING, TaskState.DELIVERING):
+                    return
+            await ctx.fail(task, DELIVERY_FAILED, code="delivery_failed")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Delivering task %s crashed; it resumes at the next start", task.id)
+
+    async def _attempt(self, task: Task, download_url: str | None) -> None:
+        ctx = self._ctx
+        task = await ctx.storage.tasks.get(task.id)
+        if task.state is TaskState.DELIVERING:
+            posted = await ctx.notifier.find_result(task)
+            if posted is not None:
+                log.info("Task %s was already posted as message %s; recording it", task.id, posted)
+                await self._delivered(task, posted)
+                return
+        elif task.state is not TaskState.DOWNLOADING:
+            return
+        path = self._dir / f"task-{task.id}-{uuid.uuid4().hex[:8]}.mp4"
+        try:
+            result = await self._fetch(task, download_url, path)
+            if task.state is TaskState.DOWNLOADING:
+                try:
+                    task = await ctx.storage.tasks.transition(
+                        task.id, TaskState.DELIVERING, now=ctx.now(), video_bytes=result.size_bytes
+                    )
+                except IllegalTransition:
+                    return
+            try:
+                message_id = await ctx.notifier.post_result(replace(result, task=task))
+            except Exception:
+                # It may have been posted before the error: the next attempt looks before reposting.
+                log.exception("Posting the result of task %s raised", task.id)
+                message_id = None
+            if message_id is None:
+                raise _Retry("the result could not be posted anywhere")
+            await self._delivered(task, message_id)
+        finally:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
+        """Download within the upload limit; over it, hand back the link instead."""
+        ctx = self._ctx
+        via_dm = task.deliver_by_dm
+        private = False
+        if via_dm and task.guild_id is not None:
+            private = not (await ctx.storage.policy.get(task.guild_id)).results_public
+        limit = await ctx.notifier.upload_limit(None if via_dm else task.guild_id)
+        cap = max(1, min(limit, ctx.settings.max_download_bytes))
+        url = download_url
+        for _ in range(2):
+            if url is None:
+                url = await self._retrieve(task)
+            fetched_at = ctx.now()
+            try:
+                size = await ctx.client.download(url, path, max_bytes=cap)
+            except DownloadExpired:
+                log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
+                url = None
+                continue
+            except DownloadTooLarge:
+                log.info(
+                    "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
+                )
+                return ResultPost(
+                    task=task,
+                    via_dm=via_dm,
+                    private=private,
+                    link=url,
+                    link_expires_at=fetched_at + LINK_TTL_SECONDS,
+                )
+            except MiniMaxError as exc:
+                raise _Retry(f"download failed: {exc}") from None
+            return ResultPost(
+                task=task,
+                via_dm=via_dm,
+                private=private,
+                file_path=path,
+                filename=f"hailuo-{task.id}.mp4",
+                size_bytes=size,
+                link=url,
+                link_expires_at=fetched_at + LINK_TTL_SECONDS,
+            )
+        raise _Retry("the download URL kept expiring")
+
+    async def _retrieve(self, task: Task) -> str:
+        ctx = self._ctx
+        if task.file_id is None:
+            raise _Retry("the task has no file id")
+        await ctx.budget.acquire()
+        try:
+            info = await ctx.client.retrieve(task.file_id)
+        except RateLimited as exc:
+            ctx.budget.penalize(exc.retry_after)
+            raise _Retry(f"retrieve rate limited: {exc}") from None
+        except MiniMaxError as exc:
+            raise _Retry(f"retrieve failed: {exc}") from None
+        return info.download_url
+
+    async def _delivered(self, task: Task, message_id: int) -> None:
+        ctx = self._ctx
+        try:
+            task = await ctx.storage.tasks.transition(
+                task.id,
+                TaskState.DELIVERED,
+                now=ctx.now(),
+                result_message_id=message_id,
+                # Keep the API's finish time: it is what the learned generation time measures.
+                finished_at=task.finished_at if task.finished_at is not None else ctx.now(),
+            )
+        except IllegalTransition as exc:
+            log.warning("Task %s was posted but is %s; not charged", task.id, exc.from_state)
+            return
+        ctx.expectations.forget(task)
+        log.info("Task %s delivered as message %s", task.id, message_id)
+        await ctx.refresh(task)

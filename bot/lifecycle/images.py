@@ -1,0 +1,63 @@
+"""Fetch a member's image at submit time and hand it to the API as a ``data:`` URL.
+
+Discord's CDN URLs are signed and expire, and the API may not be able to reach them at all; sending
+the bytes inline means the API never depends on Discord. The bytes are read at submit time, not at
+request time, so a request answers within Discord's three seconds however large the image is.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import aiohttp
+
+MAX_IMAGE_FETCH_BYTES = 20 * 1024 * 1024
+_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=15, sock_read=30)
+
+
+class ImageUnavailable(Exception):
+    """The image could not be fetched; ``str()`` is safe to show to the member."""
+
+
+def sniff_image_type(head: bytes) -> str | None:
+    """The MIME type from the file's magic bytes; the server's Content-Type is not trusted."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+async def fetch_data_url(
+    session: aiohttp.ClientSession, url: str, *, max_bytes: int = MAX_IMAGE_FETCH_BYTES
+) -> str:
+    """``data:image/...;base64,...`` for the image at ``url``, or :class:`ImageUnavailable`."""
+    if url.startswith("data:image/"):
+        return url
+    try:
+        async with session.get(url, timeout=_TIMEOUT) as resp:
+            if resp.status != 200:
+                raise ImageUnavailable(
+                    "The image could no longer be downloaded from Discord (was the message deleted?). "
+                    "Post it again and retry."
+                )
+            if resp.content_length is not None and resp.content_length > max_bytes:
+                raise ImageUnavailable("The image is larger than 20 MB. Use a smaller image.")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_chunked(256 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ImageUnavailable("The image is larger than 20 MB. Use a smaller image.")
+                chunks.append(chunk)
+    except (aiohttp.ClientError, TimeoutError):
+        raise ImageUnavailable(
+            "The image could not be downloaded from Discord. Post it again and retry."
+        ) from None
+    data = b"".join(chunks)
+    mime = sniff_image_type(data[:16])
+    if mime is None:
+        raise ImageUnavailable("The attachment is not a JPG, PNG or WebP image. Convert it and retry.")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

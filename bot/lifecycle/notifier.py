@@ -1,0 +1,76 @@
+"""What the lifecycle needs from a chat platform, as a Protocol over plain data.
+
+The services decide *what* to tell members and *when*; a notifier only knows *how* to put it in front
+of them. Keeping Discord behind this seam lets the whole lifecycle run in tests with a recording fake,
+and keeps every Discord failure (deleted message, lost permission) on the notifier's side: its methods
+report what they managed to do and never raise into the poller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from storage.models import Task
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # an unboosted Discord server
+
+
+@dataclass(frozen=True)
+class StatusCard:
+    """Everything the status card shows; the notifier renders it, it does not look anything up."""
+
+    task: Task
+    queue_position: int | None = None
+    expected_seconds: float | None = None  # how long a generation like this usually takes
+    eta: float | None = None  # unix time the video is expected, for a relative timestamp
+    note: str | None = None  # a line for the member, e.g. why it failed
+
+
+@dataclass(frozen=True)
+class ResultPost:
+    """A finished video: a local file to upload, or a link (over the upload limit) with its expiry.
+
+    With a file, ``link`` (when known) is the fallback should the upload be refused as too large.
+    """
+
+    task: Task
+    via_dm: bool
+    private: bool = False  # the guild keeps results private: never fall back to the channel
+    file_path: Path | None = None
+    filename: str = "video.mp4"
+    link: str | None = None
+    link_expires_at: float | None = None
+    size_bytes: int | None = None
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    async def post_status(self, card: StatusCard) -> int | None:
+        """Post the status card in the task's channel; the message id, or None if it could not."""
+        ...
+
+    async def edit_status(self, card: StatusCard) -> int | None:
+        """Show ``card`` on the task's status message; the id of the message now showing it.
+
+        Returns a different id when the old message was gone and a new one was posted, None when
+        nothing could be shown.
+        """
+        ...
+
+    async def post_result(self, result: ResultPost) -> int | None:
+        """Deliver the video (in the channel replying to the card, or by DM); the message id or None."""
+        ...
+
+    async def post_failure(self, task: Task, message: str) -> int | None:
+        """Tell the requester a task failed (or needs a moderator); the message id or None."""
+        ...
+
+    async def find_result(self, task: Task) -> int | None:
+        """The id of a result already posted for ``task`` (after a crash mid-delivery), else None."""
+        ...
+
+    async def upload_limit(self, guild_id: int | None) -> int:
+        """The largest file the bot may upload where this guild's results go."""
+        ...

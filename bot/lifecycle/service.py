@@ -1,0 +1,534 @@
+"""VideoService: the one object the cogs talk to about videos.
+
+It validates and prices a request, reserves credits and records the task in one transaction, puts
+the task in the fair queue and posts its status card; in the background it submits, polls, delivers
+and, at start-up, resumes every unfinished task from the state it was left in. Nothing here imports
+Discord: the cogs hand in plain requests, a :class:`Notifier` carries messages out.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+import aiohttp
+
+from bot.config import Settings
+from bot.lifecycle.account import AccountGate
+from bot.lifecycle.budget import QueryBudget
+from bot.lifecycle.context import Context, Expectations, VideoAPI
+from bot.lifecycle.delivery import Delivery
+from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.prompt_filter import compile_filter, matches
+from bot.lifecycle.queue import FairQueue, QueueEntry
+from bot.lifecycle.status import StatusUpdater
+from bot.lifecycle.submitter import Submitter
+from bot.lifecycle.timing import PollTiming
+from bot.lifecycle.tracker import Tracker
+from bot.lifecycle.validation import (
+    ImageInput,
+    Limits,
+    Preferences,
+    RequestRefused,
+    VideoRequest,
+    plan_request,
+    price_table,
+)
+from bot.minimax.models import DURATIONS, MODELS, RESOLUTIONS, Combo, Mode, format_credits
+from bot.minimax.types import TaskInfo
+from storage import Storage
+from storage.errors import (
+    GuildCapReached,
+    GuildPaused,
+    IllegalTransition,
+    QuotaExceeded,
+    ReservationRefused,
+    StorageError,
+    UnknownTask,
+    UserBlocked,
+)
+from storage.models import GuildPolicy, GuildUsage, NewTask, Task, Usage, UserPrefs
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+
+CARD_REPAIR_WINDOW = 24 * 3600.0
+CARD_REPAIR_LIMIT = 50
+
+
+class _Keep(enum.Enum):
+    KEEP = enum.auto()
+
+
+KEEP: Final = _Keep.KEEP
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who clicked or typed: enough to decide "the requester or a moderator" without Discord."""
+
+    user_id: int
+    guild_id: int | None
+    role_ids: tuple[int, ...] = ()
+    manage_guild: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    usage: Usage
+    guild: GuildUsage | None
+    prices: list[tuple[str, Mode, Combo, int]]
+
+
+def _timestamp(seconds: float) -> str:
+    return f"<t:{int(seconds)}:R>"
+
+
+class VideoService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        storage: Storage,
+        client: VideoAPI,
+        notifier: Notifier,
+        clock: Callable[[], float] = time.time,
+        http: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.notifier = notifier
+        self._clock = clock
+        queue = FairQueue()
+        self.ctx = Context(
+            settings=settings,
+            storage=storage,
+            client=client,
+            notifier=notifier,
+            queue=queue,
+            budget=QueryBudget(settings.poll_query_budget_per_minute),
+            updater=StatusUpdater(
+                notifier, interval=settings.status_edit_interval, on_moved=self._card_moved
+            ),
+            account=AccountGate(cooldown=settings.account_pause),
+            expectations=Expectations(storage),
+            timing=PollTiming.from_settings(settings),
+            clock=clock,
+        )
+        download_dir = settings.download_dir or Path(tempfile.gettempdir()) / "hailuo-videobot"
+        self.delivery = Delivery(self.ctx, download_dir=download_dir)
+        self.submitter = Submitter(self.ctx, concurrency=settings.submit_concurrency, http=http)
+        self.tracker = Tracker(self.ctx, on_succeeded=self._on_succeeded)
+        self._download_dir = download_dir
+        self._started = False
+
+    # ------------------------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        """Resume every unfinished task, then start the submit queue and the poller."""
+        if self._started:
+            return
+        self._started = True
+        self._download_dir.mkdir(parents=True, exist_ok=True)
+        self.ctx.updater.start()
+        await self.recover()
+        self.submitter.start()
+        self.tracker.start()
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        await self.submitter.stop()
+        await self.tracker.stop()
+        await self.delivery.stop()
+        await self.ctx.updater.stop()
+
+    async def recover(self) -> None:
+        """Put every unfinished task back on its way; each state's next step is safe to repeat."""
+        try:
+            tasks = await self.storage.tasks.unfinished()
+        except StorageError:
+            log.exception("Could not read unfinished tasks; nothing resumed")
+            return
+        counts: dict[str, int] = {}
+        for task in tasks:
+            counts[task.state.value] = counts.get(task.state.value, 0) + 1
+            try:
+                await self._recover_one(task)
+            except Exception:
+                log.exception("Could not resume task %s (%s)", task.id, task.state)
+        if tasks:
+            log.info("Resumed unfinished tasks: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        await self._repair_cards(tasks)
+
+    async def _repair_cards(self, unfinished: list[Task]) -> None:
+        """Re-render cards a crash (or a refused edit) may have left showing an old state.
+
+        Cheap and bounded: unfinished tasks and those that finished in the last day, at most
+        ``CARD_REPAIR_LIMIT``; the updater coalesces and paces the edits.
+        """
+        try:
+            recent = await self.storage.tasks.recently_finished(
+                self._clock() - CARD_REPAIR_WINDOW, limit=CARD_REPAIR_LIMIT
+            )
+        except StorageError:
+            log.exception("Could not read recently finished tasks; their cards are not re-rendered")
+            recent = []
+        for task in [*unfinished, *recent]:
+            if task.status_message_id is None or task.state is TaskState.SUBMITTING:
+                continue
+            try:
+                latest = await self.storage.tasks.get(task.id)
+                note = (
+                    latest.error_message if latest.state.final or latest.state is TaskState.UNKNOWN else None
+                )
+                await self.ctx.refresh(latest, note=note)
+            except Exception:
+                log.exception("Could not re-render the card of task %s", task.id)
+
+    async def _recover_one(self, task: Task) -> None:
+        if task.state is TaskState.QUEUED:
+            self._enqueue(task)
+            if task.status_message_id is None:
+                await self._post_card(task)
+        elif task.state is TaskState.SUBMITTING:
+            # The create call may have reached the API: sending it again could bill twice.
+            await self.submitter.mark_unknown(task, "the bot stopped while submitting")
+        elif task.state in (TaskState.DOWNLOADING, TaskState.DELIVERING):
+            self.delivery.start(task)
+        # submitted/processing: their next_poll_at is stored and the poller picks them up;
+        # unknown: a moderator resolves it.
+
+    def wake(self) -> None:
+        """Make the poller look at due tasks now (after a moderator resumed one, or in tests)."""
+        self.tracker.wake()
+
+    # ------------------------------------------------------------------------------ requests
+
+    async def request(self, req: VideoRequest) -> Task:
+        """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
+        policy = await self._check_guild_rules(req)
+        prefs = await self.storage.prefs.get(req.user_id)
+        plan = plan_request(
+            req,
+            prefs=Preferences(prefs.model, prefs.resolution, prefs.duration, prefs.prompt_optimizer),
+            limits=_limits(policy),
+        )
+        if self.ctx.account.paused:
+            raise RequestRefused(
+                "The video service account needs a moderator's attention, so new videos are paused. "
+                "Nothing was charged; please try again later."
+            )
+        new = NewTask(
+            guild_id=req.guild_id,
+            channel_id=req.channel_id,
+            user_id=req.user_id,
+            prompt=plan.prompt,
+            model=plan.model,
+            mode=plan.mode.value,
+            cost_tenths=plan.cost_tenths,
+            duration=plan.duration,
+            resolution=plan.resolution,
+            prompt_optimizer=plan.prompt_optimizer,
+            fast_pretreatment=plan.fast_pretreatment,
+            first_frame_url=plan.first_frame_url,
+            last_frame_url=plan.last_frame_url,
+            subject_url=plan.subject_url,
+            deliver_by_dm=prefs.dm_results or (policy is not None and not policy.results_public),
+            regenerated_from=req.regenerated_from,
+        )
+        try:
+            task = await self.storage.quota.reserve(
+                new,
+                role_ids=req.role_ids,
+                now=self._clock(),
+                default_limit_tenths=self.settings.default_quota_tenths,
+                default_period=self.settings.default_quota_period,
+            )
+        except ReservationRefused as exc:
+            raise RequestRefused(_refusal_text(exc)) from None
+        log.info(
+            "Task %s reserved: user %s, guild %s, %s %s %ss, %s tenths",
+            task.id,
+            task.user_id,
+            task.guild_id,
+            task.model,
+            task.resolution,
+            task.duration,
+            task.cost_tenths,
+        )
+        self._enqueue(task)
+        return await self._post_card(task)
+
+    async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
+        """Pause, channel, block and the prompt filter: the guild's rules before any model rule."""
+        if req.guild_id is None:
+            return None
+        guild_id = req.guild_id
+        policy = await self.storage.policy.get(guild_id)
+        if policy.paused:
+            raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
+        if not await self.storage.policy.channel_allowed(guild_id, req.channel_id):
+            rules = await self.storage.policy.channel_rules(guild_id)
+            where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
+            hint = f" Use {where}." if where else ""
+            raise RequestRefused(f"Videos can't be made in this channel.{hint}")
+        block = await self.storage.limits.blocked(guild_id, req.user_id)
+        if block is not None:
+            raise RequestRefused(_refusal_text(UserBlocked(block.reason)))
+        filters = await self.storage.policy.filters(guild_id)
+        if filters:
+            compiled = compile_filter((f.pattern, f.is_regex) for f in filters)
+            if matches(compiled, req.prompt) is not None:
+                raise RequestRefused(
+                    "Your prompt was refused by this server's prompt filter. Nothing was charged; "
+                    "please rephrase it."
+                )
+        return policy
+
+    async def regenerate(self, task_id: int, actor: Actor) -> Task:
+        """A new task with the same options, reserved against whoever asked (requester or moderator)."""
+        original = await self._get(task_id)
+        if original.guild_id != actor.guild_id:
+            raise RequestRefused("That task belongs to another server.")
+        if original.user_id != actor.user_id and not await self.is_moderator(actor):
+            raise RequestRefused(
+                "Only the member who asked for this video, or a moderator, can regenerate it."
+            )
+        request = VideoRequest(
+            guild_id=original.guild_id,
+            channel_id=original.channel_id,
+            user_id=actor.user_id,
+            prompt=original.prompt,
+            role_ids=actor.role_ids,
+            model=original.model,
+            duration=original.duration,
+            resolution=original.resolution,
+            first_frame=_stored_image(original.first_frame_url),
+            last_frame=_stored_image(original.last_frame_url),
+            subject=_stored_image(original.subject_url),
+            prompt_optimizer=original.prompt_optimizer,
+            fast=original.fast_pretreatment,
+            regenerated_from=original.id,
+        )
+        return await self.request(request)
+
+    async def cancel(self, task_id: int, actor: Actor) -> Task:
+        """Cancel a task that was not sent yet; the storage refunds in the same transaction."""
+        task = await self._get(task_id)
+        if task.guild_id != actor.guild_id or (
+            task.user_id != actor.user_id and not await self.is_moderator(actor)
+        ):
+            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        if task.state is not TaskState.QUEUED:
+            raise RequestRefused(_not_cancellable(task))
+        try:
+            task = await self.storage.tasks.transition(
+                task.id, TaskState.CANCELLED, now=self._clock(), error_code="cancelled"
+            )
+        except IllegalTransition:
+            raise RequestRefused(_not_cancellable(await self._get(task_id))) from None
+        self.ctx.queue.remove(task.id)
+        log.info("Task %s cancelled by %s", task.id, actor.user_id)
+        await self.ctx.refresh(task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded.")
+        await self.ctx.refresh_queue()
+        return task
+
+    # ------------------------------------------------------------------------------ queries
+
+    async def task_for(self, task_id: int, actor: Actor) -> Task:
+        """A task the actor may look at: their own, or any in their guild for a moderator."""
+        task = await self._get(task_id)
+        if task.guild_id != actor.guild_id or (
+            task.user_id != actor.user_id and not await self.is_moderator(actor)
+        ):
+            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        return task
+
+    async def status_card(self, task: Task) -> StatusCard:
+        return await self.ctx.card(task, note=task.error_message if task.state.final else None)
+
+    async def recent_tasks(
+        self, guild_id: int | None, user_id: int, *, limit: int = 10, offset: int = 0
+    ) -> tuple[list[Task], int]:
+        tasks = await self.storage.tasks.recent_for_user(guild_id, user_id, limit=limit, offset=offset)
+        total = await self.storage.tasks.count_for_user(guild_id, user_id)
+        return tasks, total
+
+    async def quota(self, guild_id: int | None, user_id: int, role_ids: Sequence[int] = ()) -> QuotaView:
+        usage = await self.storage.quota.usage(
+            guild_id,
+            user_id,
+            role_ids=role_ids,
+            now=self._clock(),
+            default_limit_tenths=self.settings.default_quota_tenths,
+            default_period=self.settings.default_quota_period,
+        )
+        guild = None
+        policy = None
+        if guild_id is not None:
+            guild = await self.storage.quota.guild_usage(
+                guild_id, now=self._clock(), default_period=self.settings.default_quota_period
+            )
+            policy = await self.storage.policy.get(guild_id)
+        return QuotaView(usage=usage, guild=guild, prices=price_table(_limits(policy)))
+
+    async def limits(self, guild_id: int | None) -> Limits:
+        return _limits(await self.storage.policy.get(guild_id) if guild_id is not None else None)
+
+    def queue_position(self, task_id: int) -> int | None:
+        return self.ctx.queue.positions().get(task_id)
+
+    async def is_moderator(self, actor: Actor) -> bool:
+        if actor.manage_guild:
+            return True
+        if actor.guild_id is None:
+            return False
+        role = (await self.storage.policy.get(actor.guild_id)).moderator_role_id
+        return role is not None and role in actor.role_ids
+
+    # ------------------------------------------------------------------------------ preferences
+
+    async def preferences(self, user_id: int) -> UserPrefs:
+        return await self.storage.prefs.get(user_id)
+
+    async def update_preferences(
+        self,
+        user_id: int,
+        *,
+        model: str | _Keep | None = KEEP,
+        resolution: str | _Keep | None = KEEP,
+        duration: int | _Keep | None = KEEP,
+        prompt_optimizer: bool | _Keep | None = KEEP,
+        dm_results: bool | _Keep = KEEP,
+    ) -> UserPrefs:
+        """Change the named defaults; ``None`` means "let the bot choose". Raises RequestRefused."""
+        if isinstance(model, str) and model not in MODELS:
+            raise RequestRefused(f"There is no model called {model!r}. Choose one of: {', '.join(MODELS)}.")
+        if isinstance(resolution, str) and resolution not in RESOLUTIONS:
+            raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
+        if isinstance(duration, int) and duration not in DURATIONS:
+            raise RequestRefused(f"Duration must be {' or '.join(map(str, DURATIONS))} seconds.")
+        current = await self.storage.prefs.get(user_id)
+        changes: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("model", model),
+                ("resolution", resolution),
+                ("duration", duration),
+                ("prompt_optimizer", prompt_optimizer),
+                ("dm_results", dm_results),
+            )
+            if value is not KEEP
+        }
+        updated = replace(current, **changes)  # type: ignore[arg-type]
+        return await self.storage.prefs.set(user_id, updated)
+
+    # ------------------------------------------------------------------------------ moderation
+
+    @property
+    def submissions_paused(self) -> bool:
+        return self.ctx.account.paused
+
+    def resume_submissions(self) -> None:
+        """A moderator fixed the API account: let queued tasks go out again now."""
+        self.ctx.account.resume()
+        self.ctx.queue.notify()
+
+    def policy_changed(self, guild_id: int) -> None:
+        """A guild was paused or resumed: let the submit queue re-read it now."""
+        self.ctx.queue.notify()
+
+    # ------------------------------------------------------------------------------ internals
+
+    async def _get(self, task_id: int) -> Task:
+        try:
+            return await self.storage.tasks.get(task_id)
+        except UnknownTask:
+            raise RequestRefused(f"There is no task #{task_id}.") from None
+
+    def _enqueue(self, task: Task) -> None:
+        self.ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id))
+
+    async def _post_card(self, task: Task) -> Task:
+        card = await self.ctx.card(task)
+        try:
+            message_id = await self.notifier.post_status(card)
+        except Exception:
+            log.exception("Posting the status card of task %s failed", task.id)
+            message_id = None
+        if message_id is None:
+            return task
+        task = await self.storage.tasks.update_fields(task.id, status_message_id=message_id)
+        if task.state is not card.task.state or task.progress != card.task.progress:
+            await self.ctx.refresh(task)  # it moved on while the card was being posted
+        return task
+
+    async def _card_moved(self, task_id: int, message_id: int) -> None:
+        """The notifier reposted a deleted card: remember the new message."""
+        try:
+            await self.storage.tasks.update_fields(task_id, status_message_id=message_id)
+        except StorageError:
+            log.exception("Could not record the new status message of task %s", task_id)
+
+    async def _on_succeeded(self, task: Task, info: TaskInfo) -> None:
+        self.delivery.start(task, info.download_url)
+
+
+def _limits(policy: GuildPolicy | None) -> Limits:
+    if policy is None:
+        return Limits()
+    return Limits(
+        allowed_models=frozenset(policy.allowed_models),
+        max_resolution=policy.max_resolution if policy.max_resolution in RESOLUTIONS else None,
+        max_duration=policy.max_duration,
+    )
+
+
+def _stored_image(url: str | None) -> ImageInput | None:
+    return None if url is None else ImageInput(url=url, checked=True)
+
+
+def _not_cancellable(task: Task) -> str:
+    if task.state.final:
+        return f"Task #{task.id} is already {task.state.value}; there is nothing to cancel."
+    return (
+        f"Task #{task.id} was already sent to the video service ({task.state.value}), so it can no longer "
+        "be cancelled. Credits are only charged if the video is delivered."
+    )
+
+
+def _refusal_text(exc: ReservationRefused) -> str:
+    """Member-facing words for a refused reservation: what happened and what they can do."""
+    if isinstance(exc, QuotaExceeded):
+        left = max(0, exc.limit_tenths - exc.used_tenths)
+        return (
+            f"You don't have enough credits: this video costs {format_credits(exc.cost_tenths)}, you have "
+            f"{format_credits(left)} of {format_credits(exc.limit_tenths)} left this {exc.period}. "
+            f"Your credits renew {_timestamp(exc.resets_at)}; a cheaper option (lower resolution or "
+            "shorter video) may fit now. See `/video quota`."
+        )
+    if isinstance(exc, GuildCapReached):
+        return (
+            f"This server has used its video budget for this {exc.period} "
+            f"({format_credits(exc.used_tenths)} of {format_credits(exc.cap_tenths)} credits). "
+            f"It renews {_timestamp(exc.resets_at)}."
+        )
+    if isinstance(exc, UserBlocked):
+        reason = f" Reason: {exc.reason}" if exc.reason else ""
+        return (
+            f"You are blocked from making videos in this server.{reason} "
+            "Ask a moderator if this is a mistake."
+        )
+    if isinstance(exc, GuildPaused):
+        reason = f" Reason: {exc.reason}." if exc.reason else ""
+        return f"Video generation is paused in this server by the moderators.{reason}"
+    return str(exc)

@@ -1,0 +1,305 @@
+"""Take tasks from the fair queue and submit them to the API, at most a few at a time.
+
+The order of submission is decided as late as possible (a worker slot is claimed *before* popping) so
+a member who asks while others wait still gets the next fair turn.
+
+A task is marked ``submitting`` only right before the request leaves: it waits for a free slot of the
+client's ``MINIMAX_RPM`` limiter while still ``queued``, and the client is told not to retry on its
+own, so a restart that finds ``submitting`` knows the API may really have the task (and never sends
+it twice), while a task that was only waiting for its turn simply queues again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+
+from bot.lifecycle.context import Context
+from bot.lifecycle.images import ImageUnavailable, fetch_data_url
+from bot.lifecycle.queue import QueueEntry
+from bot.lifecycle.supervise import supervised
+from bot.minimax.errors import (
+    AccountProblem,
+    AuthFailed,
+    InsufficientBalance,
+    MiniMaxError,
+    RateLimited,
+    SubmitOutcomeUnknown,
+    TransientServerError,
+)
+from bot.minimax.models import MODELS
+from bot.minimax.types import GenerationRequest
+from storage.errors import IllegalTransition, StorageError
+from storage.models import Task
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+MAX_SUBMIT_ATTEMPTS = 5
+PAUSE_RECHECK_SECONDS = 5.0
+UNKNOWN_MESSAGE = SubmitOutcomeUnknown.user_message
+
+
+class Submitter:
+    def __init__(
+        self, ctx: Context, *, concurrency: int = 2, http: aiohttp.ClientSession | None = None
+    ) -> None:
+        self._ctx = ctx
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._http = http
+        self._owns_http = http is None
+        self._runner: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._retry_handles: set[asyncio.TimerHandle] = set()
+        self._paused_guilds: set[int] = set()
+        # One submit in flight at a time: the slot waited for is then certainly the one used.
+        self._send_lock = asyncio.Lock()
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        if self._runner is None:
+            self._runner = supervised(self._run(), name="submitter")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+            self._runner = None
+        for handle in self._retry_handles:
+            handle.cancel()
+        self._retry_handles.clear()
+        for job in self._jobs - self._sending:
+            job.cancel()  # still queued (fetching images, waiting for a slot): it simply queues again
+        if self._sending:
+            # A request on the wire is left to finish briefly: cutting it would strand an "unknown".
+            await asyncio.wait(list(self._sending), timeout=5)
+        for job in self._jobs:
+            job.cancel()
+        await asyncio.gather(*self._jobs, return_exceptions=True)
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def busy(self) -> int:
+        return len(self._jobs)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._ctx.account.wait()
+                await self._slots.acquire()
+                try:
+                    entry = await self._next_entry()
+                except BaseException:
+                    self._slots.release()
+                    raise
+                job = asyncio.create_task(self._submit_released(entry), name=f"submit-{entry.task_id}")
+                self._jobs.add(job)
+                job.add_done_callback(self._jobs.discard)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("The submit loop hit an error; continuing")
+                await asyncio.sleep(1)
+
+    async def _next_entry(self) -> QueueEntry:
+        queue = self._ctx.queue
+        while True:
+            await self._refresh_paused_guilds()
+            entry = queue.pop_nowait(lambda guild: guild not in self._paused_guilds)
+            if entry is not None:
+                return entry
+            # Nothing eligible: wait for a new entry, or re-read pauses a little later.
+            await queue.wait_changed(PAUSE_RECHECK_SECONDS if len(queue) else None)
+
+    async def _refresh_paused_guilds(self) -> None:
+        paused: set[int] = set()
+        for guild_id in self._ctx.queue.guild_ids():
+            if guild_id == 0:
+                continue
+            try:
+                if (await self._ctx.storage.policy.get(guild_id)).paused:
+                    paused.add(guild_id)
+            except StorageError:
+                log.exception("Could not read the policy of guild %s", guild_id)
+        self._paused_guilds = paused
+
+    async def _submit_released(self, entry: QueueEntry) -> None:
+        try:
+            await self.submit(entry.task_id)
+        except Exception:
+            log.exception("Submitting task %s failed unexpectedly", entry.task_id)
+        finally:
+            self._slots.release()
+            await self._ctx.refresh_queue()
+
+    def requeue_later(self, task: Task, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+
+        def push() -> None:
+            self._retry_handles.discard(handle)
+            self._ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
+
+        handle = loop.call_later(delay, push)
+        self._retry_handles.add(handle)
+
+    async def submit(self, task_id: int) -> None:
+        ctx = self._ctx
+        task = await ctx.storage.tasks.get(task_id)
+        if task.state is not TaskState.QUEUED:
+            return  # cancelled (or resolved) while it waited
+        # Images are fetched while the task is still queued: nothing has been sent, so a failure
+        # here is a clean refund, never an "unknown".
+        try:
+            request = await self._build_request(task)
+        except ImageUnavailable as exc:
+            await ctx.fail(task, str(exc), code="image_unavailable")
+            return
+        async with self._send_lock:
+            await self._wait_for_slot()
+            try:
+                task = await ctx.storage.tasks.transition(
+                    task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
+                )
+            except IllegalTransition:
+                return  # cancelled in the meantime
+            current = asyncio.current_task()
+            if current is not None:
+                self._sending.add(current)
+            try:
+                await self._send(task, request)
+            finally:
+                if current is not None:
+                    self._sending.discard(current)
+
+    async def _wait_for_slot(self) -> None:
+        limiter = self._ctx.client.submit_limiter
+        if limiter is None:
+            return
+        # The limiter says how long until a slot frees up: a timed wait, not polling for an event.
+        while (wait := limiter.delay()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+
+    async def _send(self, task: Task, request: GenerationRequest) -> None:
+        ctx = self._ctx
+        await ctx.refresh(task)
+        try:
+            api_task_id = await ctx.client.submit(request, retries=0)
+        except SubmitOutcomeUnknown as exc:
+            await self.mark_unknown(task, str(exc))
+        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
+            ctx.account.pause(f"{type(exc).__name__}: {exc}")
+            await ctx.fail(task, exc.user_message, code=_code(exc))
+        except RateLimited as exc:
+            limiter = ctx.client.submit_limiter
+            if limiter is not None:
+                limiter.penalize(exc.retry_after)  # holds every submit, not only this one
+            await self._retry_or_fail(task, exc, delay=exc.retry_after)
+        except TransientServerError as exc:
+            # The client only lets these out when the API certainly created nothing.
+            await self._retry_or_fail(task, exc)
+        except MiniMaxError as exc:
+            log.warning("Task %s refused by the API: %s", task.id, exc)
+            await ctx.fail(task, exc.user_message, code=_code(exc))
+        except Exception:
+            log.exception("Unexpected error while submitting task %s", task.id)
+            await self.mark_unknown(task, "unexpected error during submit")
+        else:
+            await self._submitted(task, api_task_id)
+
+    async def _submitted(self, task: Task, api_task_id: str) -> None:
+        ctx = self._ctx
+        now = ctx.now()
+        expected = await ctx.expectations.seconds(task)
+        try:
+            task = await ctx.storage.tasks.transition(
+                task.id,
+                TaskState.SUBMITTED,
+                now=now,
+                api_task_id=api_task_id,
+                submitted_at=now,
+                next_poll_at=now + ctx.timing.first_poll_delay(expected),
+            )
+        except StorageError:
+            # The API has the task but we could not record it: only a moderator can match them up.
+            log.critical(
+                "Task %s was submitted as API task %s but could not be recorded", task.id, api_task_id
+            )
+            raise
+        log.info("Task %s submitted as API task %s", task.id, api_task_id)
+        ctx.poller_wake.set()
+        await ctx.refresh(task)
+
+    async def mark_unknown(self, task: Task, detail: str) -> None:
+        ctx = self._ctx
+        log.error(
+            "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve it "
+            "with /videoadmin tasks.",
+            task.id,
+            detail,
+        )
+        try:
+            task = await ctx.storage.tasks.transition(
+                task.id,
+                TaskState.UNKNOWN,
+                now=ctx.now(),
+                error_code="submit_unknown",
+                error_message=UNKNOWN_MESSAGE,
+            )
+        except IllegalTransition:
+            return
+        await ctx.refresh(task, note=UNKNOWN_MESSAGE)
+        try:
+            await ctx.notifier.post_failure(task, UNKNOWN_MESSAGE)
+        except Exception:
+            log.exception("Could not tell the member about task %s", task.id)
+
+    async def _retry_or_fail(self, task: Task, exc: MiniMaxError, *, delay: float | None = None) -> None:
+        ctx = self._ctx
+        if task.attempts >= MAX_SUBMIT_ATTEMPTS:
+            log.warning("Task %s: giving up after %d submit attempts (%s)", task.id, task.attempts, exc)
+            await ctx.fail(task, exc.user_message, code=_code(exc))
+            return
+        try:
+            task = await ctx.storage.tasks.transition(task.id, TaskState.QUEUED, now=ctx.now())
+        except IllegalTransition:
+            return
+        if delay is None:
+            delay = min(ctx.timing.max_interval, ctx.timing.min_interval * 2 ** (task.attempts - 1))
+        log.warning("Task %s: submit not accepted (%s); queued again in %.1f s", task.id, exc, delay)
+        self.requeue_later(task, delay)
+        await ctx.refresh(task)
+
+    async def _build_request(self, task: Task) -> GenerationRequest:
+        spec = MODELS[task.model]
+        images: dict[str, str | None] = {}
+        for name, url in (
+            ("first_frame_image", task.first_frame_url),
+            ("last_frame_image", task.last_frame_url),
+            ("subject_image", task.subject_url),
+        ):
+            if url is None:
+                images[name] = None
+                continue
+            assert self._http is not None, "start() the submitter first"
+            images[name] = await fetch_data_url(self._http, url)
+        return GenerationRequest(
+            model=task.model,
+            prompt=task.prompt,
+            duration=task.duration if spec.sends_duration_and_resolution else None,
+            resolution=task.resolution if spec.sends_duration_and_resolution else None,
+            first_frame_image=images["first_frame_image"],
+            last_frame_image=images["last_frame_image"],
+            subject_image=images["subject_image"],
+            prompt_optimizer=task.prompt_optimizer,
+            fast_pretreatment=task.fast_pretreatment and spec.fast_pretreatment,
+        )
+
+
+def _code(exc: MiniMaxError) -> str:
+    """A short reason for statistics: the API's code when there is one, else the error's kind."""
+    return str(exc.code) if exc.code is not None else type(exc).__name__

@@ -1,0 +1,212 @@
+"""The poller: one supervised loop that queries every running task when it falls due.
+
+Each task's next query time is stored on the task (``next_poll_at``), so a restart resumes the
+schedule instead of querying everything at once. Queries spend a token bucket that is a configurable
+share of the API's query rate; errors back off per task and rate limits pause every query. The loop
+catches everything: a bug in one task's handling is logged and the task is retried later, the loop
+itself never dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.lifecycle.context import Context
+from bot.lifecycle.supervise import supervised, wait_event
+from bot.minimax.errors import AccountProblem, AuthFailed, InsufficientBalance, MiniMaxError, RateLimited
+from bot.minimax.parsing import task_failure_error
+from bot.minimax.types import TaskInfo, TaskStatus
+from storage.errors import IllegalTransition, StorageError
+from storage.models import Task
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_MESSAGE = (
+    "The video service did not finish this video in time ({minutes} minutes), so it was cancelled. "
+    "Your credits were refunded; please try again."
+)
+IDLE_WAIT = 60.0
+
+OnSucceeded = Callable[[Task, TaskInfo], Awaitable[None]]
+
+
+class Tracker:
+    def __init__(self, ctx: Context, *, on_succeeded: OnSucceeded, concurrency: int = 4) -> None:
+        self._ctx = ctx
+        self._on_succeeded = on_succeeded
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._in_flight: set[int] = set()
+        self._errors: dict[int, int] = {}
+        self._runner: asyncio.Task[None] | None = None
+        self._polls: set[asyncio.Task[None]] = set()
+        self.queries = 0
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._runner = supervised(self._run(), name="poller")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+            self._runner = None
+        for poll in list(self._polls):
+            poll.cancel()
+        await asyncio.gather(*self._polls, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._ctx.poller_wake.set()
+
+    async def _run(self) -> None:
+        wake = self._ctx.poller_wake
+        while True:
+            try:
+                wake.clear()
+                await self._poll_due()
+                delay = await self._until_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("The poller hit an error; it carries on")
+                delay = self._ctx.timing.min_interval
+            await wait_event(wake, delay)
+
+    async def _until_next(self) -> float:
+        next_at = await self._ctx.storage.tasks.next_poll_time()
+        if next_at is None:
+            return IDLE_WAIT
+        return max(0.0, min(IDLE_WAIT, next_at - self._ctx.now()))
+
+    async def _poll_due(self) -> None:
+        due = await self._ctx.storage.tasks.due_for_poll(self._ctx.now(), limit=50)
+        for task in due:
+            if task.id in self._in_flight:
+                continue
+            await self._slots.acquire()
+            self._in_flight.add(task.id)
+            poll = asyncio.create_task(self._poll_released(task), name=f"poll-{task.id}")
+            self._polls.add(poll)
+            poll.add_done_callback(self._polls.discard)
+
+    async def _poll_released(self, task: Task) -> None:
+        try:
+            await self.poll(task)
+        except Exception:
+            log.exception("Polling task %s failed unexpectedly; it will be polled again", task.id)
+            await self._reschedule(task, errors=self._errors.get(task.id, 0) + 1)
+        finally:
+            self._in_flight.discard(task.id)
+            self._slots.release()
+            self.wake()
+
+    async def poll(self, task: Task) -> None:
+        """Query one task once and act on the answer."""
+        ctx = self._ctx
+        if task.api_task_id is None:
+            log.error("Task %s is %s without an API task id; failing it", task.id, task.state)
+            await ctx.fail(task, "The video request was lost. Your credits were refunded.", code="no_api_id")
+            return
+        await ctx.budget.acquire()
+        self.queries += 1
+        try:
+            info = await ctx.client.query(task.api_task_id)
+        except RateLimited as exc:
+            ctx.budget.penalize(exc.retry_after)
+            await self._on_error(task, exc)
+            return
+        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
+            log.critical("Querying task %s: the API account has a problem: %s", task.id, exc)
+            await self._on_error(task, exc)
+            return
+        except MiniMaxError as exc:
+            await self._on_error(task, exc)
+            return
+        self._errors.pop(task.id, None)
+        if info.status is TaskStatus.SUCCEEDED:
+            await self._succeeded(task, info)
+        elif info.status is TaskStatus.FAILED:
+            error = task_failure_error(info)
+            log.info("Task %s failed at the API: %s", task.id, error)
+            code = str(info.error_code) if info.error_code else type(error).__name__
+            await ctx.fail(task, error.user_message, code=code)
+        elif self._timed_out(task):
+            await self._time_out(task)
+        else:
+            await self._running(task, info)
+
+    def _timed_out(self, task: Task) -> bool:
+        started = task.submitted_at if task.submitted_at is not None else task.created_at
+        return self._ctx.now() - started >= self._ctx.timing.timeout
+
+    async def _time_out(self, task: Task) -> None:
+        self._errors.pop(task.id, None)
+        minutes = round(self._ctx.timing.timeout / 60, 1)
+        log.warning("Task %s (API %s) timed out after %s minutes", task.id, task.api_task_id, minutes)
+        message = TIMEOUT_MESSAGE.format(minutes=f"{minutes:g}")
+        await self._ctx.fail(task, message, code="timeout")
+
+    async def _running(self, task: Task, info: TaskInfo) -> None:
+        ctx = self._ctx
+        now = ctx.now()
+        expected = await ctx.expectations.seconds(task)
+        started = task.submitted_at if task.submitted_at is not None else now
+        delay = ctx.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
+        next_at = min(now + delay, started + ctx.timing.timeout)
+        changed = info.progress != task.progress or task.state is not TaskState.PROCESSING
+        try:
+            task = await ctx.storage.tasks.transition(
+                task.id,
+                TaskState.PROCESSING,
+                now=now,
+                api_status=info.raw_status,
+                progress=info.progress,
+                next_poll_at=next_at,
+            )
+        except IllegalTransition:
+            return
+        if changed:
+            await ctx.refresh(task)
+
+    async def _succeeded(self, task: Task, info: TaskInfo) -> None:
+        ctx = self._ctx
+        try:
+            task = await ctx.storage.tasks.transition(
+                task.id,
+                TaskState.DOWNLOADING,
+                now=ctx.now(),
+                api_status=info.raw_status,
+                progress=100,
+                file_id=info.file_id,
+                width=info.width,
+                height=info.height,
+                finished_at=ctx.now(),
+            )
+        except IllegalTransition:
+            return
+        await ctx.refresh(task)
+        await self._on_succeeded(task, info)
+
+    async def _on_error(self, task: Task, exc: MiniMaxError) -> None:
+        errors = self._errors.get(task.id, 0) + 1
+        self._errors[task.id] = errors
+        log.warning("Querying task %s failed (%d in a row): %s", task.id, errors, exc)
+        if self._timed_out(task):
+            await self._time_out(task)
+            return
+        await self._reschedule(task, errors=errors)
+
+    async def _reschedule(self, task: Task, *, errors: int) -> None:
+        ctx = self._ctx
+        now = ctx.now()
+        delay = ctx.timing.next_poll_delay(elapsed=0, expected=None, progress=None, errors=errors)
+        started = task.submitted_at if task.submitted_at is not None else now
+        deadline = started + ctx.timing.timeout
+        # Never sleep past the time-out, but never re-poll at once either (a failing task would spin).
+        next_at = now + delay if deadline <= now else min(now + delay, deadline)
+        try:
+            await ctx.storage.tasks.update_fields(task.id, next_poll_at=next_at)
+        except StorageError:
+            log.exception("Could not reschedule task %s", task.id)

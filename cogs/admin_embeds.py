@@ -1,0 +1,502 @@
+"""Rendering of every `/videoadmin` reply: storage's plain dataclasses in, ``discord.Embed`` out.
+
+Kept apart from the commands so a moderator's change, a list and a report all read alike, and so the
+wording can be tested without an interaction. Everything here is shown ephemerally to moderators.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import discord
+
+from bot.lifecycle.prompt_filter import display_entry
+from bot.minimax.models import CREDIT_USD, format_credits
+from storage.models import (
+    AuditEntry,
+    Block,
+    ChannelRules,
+    GuildDefault,
+    GuildPolicy,
+    GuildStats,
+    GuildUsage,
+    PromptFilter,
+    RoleLimit,
+    Task,
+    Usage,
+    UserOverride,
+)
+
+INFO = discord.Colour.blurple()
+CHANGED = discord.Colour.green()
+UNCHANGED = discord.Colour.light_grey()
+WARNING = discord.Colour.orange()
+
+NOTHING_CHANGED = "Nothing changed: it was already set that way."
+_FIELD_LIMIT = 1024
+_DESCRIPTION_LIMIT = 4096
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+Row = tuple[str, str, str]  # (what, before, after)
+
+
+# -- small text helpers ----------------------------------------------------------------------------
+
+
+def credits(tenths: int | None) -> str:
+    return "no limit" if tenths is None else f"{format_credits(tenths)} credits"
+
+
+def per_period(tenths: int, period: str | None, fallback_period: str = "the server's period") -> str:
+    return f"{format_credits(tenths)} credits per {period or fallback_period}"
+
+
+def when(ts: float, style: str = "R") -> str:
+    return f"<t:{int(ts)}:{style}>"
+
+
+def clip(text: str, limit: int = _FIELD_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def lines_within(lines: Sequence[str], limit: int = _FIELD_LIMIT, *, more: str = "…and {n} more") -> str:
+    """Join as many whole lines as fit, then say how many were left out (never a cut line)."""
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        reserve = 0 if last else len(more.format(n=len(lines) - index)) + 1
+        if used + len(line) + reserve > limit:
+            out.append(more.format(n=len(lines) - index))
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def usd(tenths: int) -> str:
+    amount = (Decimal(tenths) / 10 * CREDIT_USD).quantize(Decimal("0.01"))
+    return f"${amount}"
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f} %"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """One block character per value, scaled to the largest; zero is always the lowest bar."""
+    top = max(values, default=0)
+    if top <= 0:
+        return SPARK_BARS[0] * len(values)
+    steps = len(SPARK_BARS) - 1
+    return "".join(
+        SPARK_BARS[0] if v <= 0 else SPARK_BARS[max(1, math.ceil(v / top * steps))] for v in values
+    )
+
+
+def days_between(since: float, until: float) -> list[str]:
+    """Every UTC day (ISO date) touched by ``[since, until)``, in order."""
+    first = datetime.fromtimestamp(since, UTC).date()
+    last = datetime.fromtimestamp(max(since, until - 1e-6), UTC).date()
+    out: list[str] = []
+    day: date = first
+    while day <= last:
+        out.append(day.isoformat())
+        day += timedelta(days=1)
+    return out
+
+
+def target_text(target: str) -> str:
+    """``user:1`` → a mention; the audit log stores targets as plain text, never Discord objects."""
+    kind, _, ident = target.partition(":")
+    if kind == "user" and ident:
+        return f"<@{ident}>"
+    if kind == "role" and ident:
+        return f"<@&{ident}>"
+    if kind == "channel" and ident:
+        return f"<#{ident}>"
+    if kind == "task" and ident:
+        return f"task #{ident}"
+    if kind == "filter" and ident:
+        return f"filter #{ident}"
+    if kind == "guild":
+        return "the server"
+    return target
+
+
+# -- descriptions of single values -----------------------------------------------------------------
+
+
+def override_text(value: UserOverride | None) -> str:
+    return "no override" if value is None else per_period(value.credits_tenths, value.period)
+
+
+def default_text(value: GuildDefault | None) -> str:
+    return (
+        "not set (the bot's default applies)"
+        if value is None
+        else per_period(value.credits_tenths, value.period)
+    )
+
+
+def role_text(value: RoleLimit | None) -> str:
+    return "no limit for this role" if value is None else per_period(value.credits_tenths, None)
+
+
+def block_text(value: Block | None) -> str:
+    if value is None:
+        return "not blocked"
+    return "blocked" + (f" ({value.reason})" if value.reason else "")
+
+
+def channel_rule_text(value: bool | None) -> str:
+    if value is None:
+        return "no rule (follows the allow-list)"
+    return "on the allow-list" if value else "denied"
+
+
+def filter_text(value: PromptFilter | None) -> str:
+    return "—" if value is None else f"`{display_entry(value.pattern, value.is_regex)}`"
+
+
+def paused_text(policy: GuildPolicy) -> str:
+    if not policy.paused:
+        return "running"
+    return "paused" + (f" ({policy.pause_reason})" if policy.pause_reason else "")
+
+
+POLICY_LABELS: dict[str, str] = {
+    "allowed_models": "Models allowed",
+    "max_resolution": "Maximum resolution",
+    "max_duration": "Maximum duration",
+    "results_public": "Results",
+    "moderator_role_id": "Moderator role",
+    "cap_tenths": "Server cap per period",
+    "paused": "Generation",
+    "pause_reason": "Pause reason",
+}
+
+
+def policy_value(name: str, value: object) -> str:
+    if name == "allowed_models":
+        models = tuple(value) if isinstance(value, list | tuple) else ()
+        return ", ".join(str(m) for m in models) if models else "every model"
+    if name == "max_resolution":
+        return str(value) if value else "any"
+    if name == "max_duration":
+        return f"{value} s" if value else "any"
+    if name == "results_public":
+        return "public in the channel" if value else "private to the requester"
+    if name == "moderator_role_id":
+        return f"<@&{value}>" if value else "none (Manage Server only)"
+    if name == "cap_tenths":
+        return credits(value if isinstance(value, int) else None)
+    if name == "paused":
+        return "paused" if value else "running"
+    if name == "pause_reason":
+        return str(value) if value else "—"
+    return "—" if value is None else str(value)
+
+
+def policy_rows(before: GuildPolicy | None, after: GuildPolicy | None) -> list[Row]:
+    old = before or GuildPolicy()
+    new = after or GuildPolicy()
+    rows: list[Row] = []
+    for name, label in POLICY_LABELS.items():
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            rows.append((label, policy_value(name, a), policy_value(name, b)))
+    return rows
+
+
+# -- embeds ----------------------------------------------------------------------------------------
+
+
+def change_embed(title: str, rows: Sequence[Row], *, changed: bool, note: str | None = None) -> discord.Embed:
+    """The confirmation of a moderator's change: each row as ``before → after``."""
+    embed = discord.Embed(title=title, colour=CHANGED if changed else UNCHANGED)
+    if not changed:
+        embed.description = NOTHING_CHANGED
+    for what, before, after in rows[:20]:
+        embed.add_field(name=what, value=clip(f"{before} → **{after}**"), inline=False)
+    if note:
+        embed.add_field(name="Note", value=clip(note), inline=False)
+    return embed
+
+
+def quota_embed(
+    *,
+    member_mention: str,
+    usage: Usage,
+    override: UserOverride | None,
+    best_role: RoleLimit | None,
+    guild_default: GuildDefault | None,
+    block: Block | None,
+    guild_usage: GuildUsage | None,
+) -> discord.Embed:
+    source = {
+        "override": "this member's override",
+        "role": f"their best role (<@&{best_role.role_id}>)" if best_role else "their best role",
+        "guild": "the server default",
+        "default": "the bot's default",
+    }[usage.source]
+    embed = discord.Embed(title="Quota", description=f"Member: {member_mention}", colour=INFO)
+    embed.add_field(
+        name="This period",
+        value=(
+            f"used **{format_credits(usage.used_tenths)}** of {format_credits(usage.limit_tenths)} credits "
+            f"per {usage.period}; {format_credits(usage.remaining_tenths)} left\n"
+            f"pending (reserved, not yet delivered): {format_credits(usage.pending_tenths)}\n"
+            f"renews {when(usage.resets_at)}"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Limit comes from", value=source, inline=False)
+    embed.add_field(name="Override", value=override_text(override), inline=True)
+    embed.add_field(
+        name="Best role limit",
+        value=f"<@&{best_role.role_id}>: {credits(best_role.credits_tenths)}" if best_role else "none",
+        inline=True,
+    )
+    embed.add_field(name="Server default", value=default_text(guild_default), inline=True)
+    embed.add_field(name="Blocked", value=block_text(block), inline=True)
+    if guild_usage is not None and guild_usage.cap_tenths is not None:
+        embed.add_field(
+            name="Server cap",
+            value=(
+                f"{format_credits(guild_usage.used_tenths)} of {format_credits(guild_usage.cap_tenths)} "
+                f"credits used this {guild_usage.period}"
+            ),
+            inline=True,
+        )
+    return embed
+
+
+def blocks_embed(blocks: Sequence[Block]) -> discord.Embed:
+    embed = discord.Embed(title="Blocked members", colour=INFO)
+    if not blocks:
+        embed.description = "Nobody is blocked."
+        return embed
+    lines = [
+        f"<@{b.user_id}> · by <@{b.blocked_by}> {when(b.created_at)}" + (f" · {b.reason}" if b.reason else "")
+        for b in blocks
+    ]
+    embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
+    embed.set_footer(text=f"{len(blocks)} blocked")
+    return embed
+
+
+def filters_embed(filters: Sequence[PromptFilter]) -> discord.Embed:
+    embed = discord.Embed(title="Prompt filter", colour=INFO)
+    if not filters:
+        embed.description = (
+            "The filter is empty: every prompt is allowed (the model's own rules still apply)."
+        )
+        return embed
+    lines = [
+        f"`#{f.id}` {filter_text(f)} · {'regex' if f.is_regex else 'word'} · by <@{f.created_by}>"
+        for f in filters
+    ]
+    embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
+    embed.set_footer(
+        text="Matching ignores case, accents, look-alike letters and invisible characters. "
+        "Remove an entry with its #id or its text."
+    )
+    return embed
+
+
+def channels_embed(rules: ChannelRules) -> discord.Embed:
+    embed = discord.Embed(title="Where /video works", colour=INFO)
+    if rules.allowed:
+        allowed = lines_within([f"<#{c}>" for c in rules.allowed])
+        embed.add_field(name="Allowed (only these)", value=allowed, inline=False)
+    else:
+        embed.add_field(name="Allowed", value="every channel (the allow-list is empty)", inline=False)
+    if rules.denied:
+        embed.add_field(name="Denied", value=lines_within([f"<#{c}>" for c in rules.denied]), inline=False)
+    return embed
+
+
+def policy_embed(policy: GuildPolicy, default: GuildDefault | None, default_text_line: str) -> discord.Embed:
+    embed = discord.Embed(title="Server video policy", colour=WARNING if policy.paused else INFO)
+    for name, label in POLICY_LABELS.items():
+        if name == "pause_reason" and not policy.paused:
+            continue
+        embed.add_field(name=label, value=policy_value(name, getattr(policy, name)), inline=True)
+    embed.add_field(
+        name="Default allowance", value=default_text(default) if default else default_text_line, inline=True
+    )
+    embed.set_footer(text="Change it with /videoadmin policy and its options.")
+    return embed
+
+
+def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
+    """The moderator's report: totals, failures by reason, credits with their USD estimate, top members
+    and a text sparkline per model (no plotting library: the install stays small)."""
+    embed = discord.Embed(
+        title=f"Video statistics · {label}",
+        description=f"{when(stats.since, 'f')} → {when(stats.until, 'f')} (by request time)",
+        colour=INFO,
+    )
+    embed.add_field(name="Requested", value=str(stats.requested), inline=True)
+    embed.add_field(name="Delivered", value=str(stats.delivered), inline=True)
+    embed.add_field(name="Failed", value=str(stats.failed), inline=True)
+    embed.add_field(name="Success rate", value=percent(stats.success_rate), inline=True)
+    embed.add_field(
+        name="Median generation time", value=duration_text(stats.median_generation_seconds), inline=True
+    )
+    embed.add_field(
+        name="Credits spent",
+        value=f"{format_credits(stats.credits_charged_tenths)} (≈ {usd(stats.credits_charged_tenths)})",
+        inline=True,
+    )
+    if stats.cancelled or stats.in_progress:
+        embed.add_field(
+            name="Other", value=f"cancelled {stats.cancelled} · in progress {stats.in_progress}", inline=True
+        )
+    if stats.failed_by_reason:
+        reasons = [f"`{reason}`: {n}" for reason, n in stats.failed_by_reason.items()]
+        embed.add_field(name="Failures by reason", value=lines_within(reasons), inline=False)
+    if stats.top_users:
+        top = [
+            f"{i}. <@{u.user_id}> · {format_credits(u.credits_tenths)} credits · {u.delivered} video"
+            + ("" if u.delivered == 1 else "s")
+            for i, u in enumerate(stats.top_users, start=1)
+        ]
+        embed.add_field(name="Top members", value=lines_within(top), inline=False)
+    chart = usage_chart(stats)
+    if chart:
+        embed.add_field(name="Daily requests per model", value=chart, inline=False)
+    return embed
+
+
+def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:
+    """A text sparkline per model (requests per UTC day) in a code block; empty without data."""
+    if not stats.daily:
+        return ""
+    days = days_between(stats.since, stats.until)[-max_width:]
+    counts: dict[str, dict[str, int]] = {}
+    for row in stats.daily:
+        counts.setdefault(row.model, {})[row.day] = counts.get(row.model, {}).get(row.day, 0) + row.requested
+    name_width = min(24, max(len(m) for m in counts))
+    lines = []
+    for model in sorted(counts):
+        values = [counts[model].get(day, 0) for day in days]
+        lines.append(f"{model[:name_width]:<{name_width}} {sparkline(values)} {sum(values)}")
+    header = f"{days[0]} → {days[-1]} (UTC)"
+    body = "\n".join(lines)
+    return clip(f"```\n{header}\n{body}\n```", _FIELD_LIMIT) if len(body) < 900 else f"```\n{header}\n```"
+
+
+def task_line(task: Task) -> str:
+    options = " ".join(p for p in (task.resolution, f"{task.duration}s" if task.duration else None) if p)
+    parts = [
+        f"`#{task.id}`",
+        f"<@{task.user_id}>",
+        f"{task.model} {options}".strip(),
+        f"**{task.state.value}**",
+        f"{format_credits(task.cost_tenths)} cr",
+        when(task.created_at),
+    ]
+    if task.error_code and task.state.value in ("failed", "unknown"):
+        parts.append(f"`{task.error_code}`")
+    return " · ".join(parts)
+
+
+def tasks_embed(tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=INFO)
+    if not tasks:
+        embed.description = "No tasks match."
+    else:
+        embed.description = lines_within([task_line(t) for t in tasks], _DESCRIPTION_LIMIT)
+    unknown = sum(1 for t in tasks if t.state.value == "unknown")
+    footer = f"Page {page + 1} of {max(1, pages)} · {total} task{'s' if total != 1 else ''}"
+    if unknown:
+        footer += " · pick a task in the unknown state below to resolve it"
+    embed.set_footer(text=footer)
+    return embed
+
+
+_AUDIT_LABELS = {
+    "credits_tenths": "credits",
+    "cap_tenths": "cap",
+    "used_tenths": "used",
+    "results_public": "public results",
+    "moderator_role_id": "moderator role",
+    "is_regex": "regex",
+    "value": "rule",
+}
+
+
+def _change_value(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if key.endswith("_tenths") and isinstance(value, int):
+        return format_credits(value)
+    if key == "allowed_models" and isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "every model"
+    if key.endswith("role_id") and isinstance(value, int):
+        return f"<@&{value}>"
+    if key in ("created_at", "blocked_at") and isinstance(value, int | float):
+        return when(value, "f")
+    return str(value)
+
+
+def describe_audit(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> str:
+    """Only what changed, ``key: before → after``; the bookkeeping fields are left out."""
+    skip = {"created_at", "blocked_by", "created_by", "id", "user_id", "role_id"}
+    keys: Iterable[str] = sorted(set(before or {}) | set(after or {}))
+    parts = []
+    for key in keys:
+        if key in skip:
+            continue
+        old = (before or {}).get(key)
+        new = (after or {}).get(key)
+        if old == new:
+            continue
+        label = _AUDIT_LABELS.get(key, key.replace("_", " "))
+        parts.append(f"{label}: {_change_value(key, old)} → {_change_value(key, new)}")
+    if not parts:
+        if before is None and after is not None:
+            return "created"
+        if after is None and before is not None:
+            return "removed"
+        return "—"
+    return "; ".join(parts)
+
+
+def audit_embed(
+    entries: Sequence[AuditEntry], *, page: int, pages: int, total: int, member_mention: str | None
+) -> discord.Embed:
+    title = "Moderator actions" + (f" concerning {member_mention}" if member_mention else "")
+    embed = discord.Embed(title="Audit log", description=title, colour=INFO)
+    if not entries:
+        embed.description = f"{title}: none recorded."
+    lines = [
+        clip(
+            f"`#{e.id}` {when(e.created_at)} <@{e.actor_id}> **{e.action}** {target_text(e.target)}\n"
+            f"↳ {describe_audit(e.before, e.after)}",
+            400,
+        )
+        for e in entries
+    ]
+    if lines:
+        embed.description = title + "\n\n" + lines_within(lines, _DESCRIPTION_LIMIT - len(title) - 2)
+    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} action{'s' if total != 1 else ''}")
+    return embed

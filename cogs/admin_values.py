@@ -1,0 +1,99 @@
+"""Turning what a moderator typed into checked values, or a refusal that says how to fix it.
+
+Discord enforces option types and ranges in its client, but a command can also be invoked by other
+means (and by tests); every bound is therefore checked here again before anything is written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from bot.minimax.models import MODELS, RESOLUTIONS, resolution_rank
+from cogs.replies import UserFacingError
+
+# Sane upper bounds: far above any real allowance, low enough to catch a typo of extra zeros.
+MAX_MEMBER_CREDITS = 10_000
+MAX_GUILD_CAP_CREDITS = 1_000_000
+MAX_REASON_CHARS = 300
+
+_NONE_WORDS = frozenset({"none", "off", "no", "unlimited", "clear", "-"})
+
+
+def credits_to_tenths(value: float | str, *, option: str, maximum: int = MAX_MEMBER_CREDITS) -> int:
+    """``2.5`` → ``25``: non-negative, at most one decimal, at most ``maximum`` credits."""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
+    if not amount.is_finite():
+        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.")
+    if amount < 0:
+        raise UserFacingError(f"`{option}` cannot be negative. Nothing was changed.")
+    if amount > maximum:
+        raise UserFacingError(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
+    tenths = amount * 10
+    if tenths != tenths.to_integral_value():
+        raise UserFacingError(
+            f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
+        )
+    return int(tenths)
+
+
+def parse_cap(raw: str) -> int | None:
+    """The guild cap: credits per period, or ``None`` (no cap) for ``0``/``none``."""
+    text = raw.strip().lower()
+    if text in _NONE_WORDS:
+        return None
+    tenths = credits_to_tenths(text, option="cap", maximum=MAX_GUILD_CAP_CREDITS)
+    return None if tenths == 0 else tenths
+
+
+def parse_models(raw: str) -> tuple[str, ...]:
+    """A comma list checked against the model table; ``all`` (or empty) means every model.
+
+    Names match case-insensitively and come back spelled as the table spells them, without repeats.
+    """
+    parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+    if not parts or (len(parts) == 1 and parts[0].lower() in {"all", "any", "*"}):
+        return ()
+    by_lower = {name.lower(): name for name in MODELS}
+    unknown = [p for p in parts if p.lower() not in by_lower]
+    if unknown:
+        raise UserFacingError(
+            f"Unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"Choose from: {', '.join(MODELS)} (or `all`). Nothing was changed."
+        )
+    chosen: list[str] = []
+    for part in parts:
+        name = by_lower[part.lower()]
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def clean_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    text = " ".join(reason.split())
+    if not text:
+        return None
+    if len(text) > MAX_REASON_CHARS:
+        raise UserFacingError(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
+    return text
+
+
+def possible_videos(
+    allowed_models: tuple[str, ...], max_resolution: str | None, max_duration: int | None
+) -> int:
+    """How many (model, mode, resolution, duration) choices a policy leaves; 0 means every request fails."""
+    names = [name for name in allowed_models if name in MODELS] if allowed_models else list(MODELS)
+    limit = resolution_rank(max_resolution) if max_resolution else len(RESOLUTIONS)
+    total = 0
+    for name in names:
+        for combos in MODELS[name].modes.values():
+            total += sum(
+                1
+                for res, dur in combos
+                if resolution_rank(res) <= limit and (max_duration is None or dur <= max_duration)
+            )
+    return total

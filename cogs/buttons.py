@@ -1,0 +1,149 @@
+"""Persistent buttons: "Regenerate" and "Details" on status cards and results.
+
+They are ``DynamicItem``s whose custom_id carries the task id (``video:regen:<id>``,
+``video:details:<id>``) and are registered with ``bot.add_dynamic_items`` when the cog loads, so
+buttons on messages posted before a restart, or weeks ago, keep working. The paginated task list
+is an ordinary, short-lived view: it belongs to one ephemeral answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.lifecycle import RequestRefused
+from cogs import embeds
+from cogs.replies import send
+from cogs.video_support import actor_from, confirmation, service_of
+from storage.models import Task
+
+log = logging.getLogger(__name__)
+
+REGEN_PREFIX = "video:regen:"
+DETAILS_PREFIX = "video:details:"
+
+
+class RegenerateButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:regen:(?P<task_id>[0-9]{1,19})"
+):
+    """Same options, new reservation; for the requester or a moderator (the service checks)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Regenerate",
+                emoji="🔁",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{REGEN_PREFIX}{task_id}",
+            )
+        )
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> RegenerateButton:
+        return cls(int(match["task_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        service = service_of(interaction)
+        try:
+            task = await service.regenerate(self.task_id, actor_from(interaction))
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, confirmation(task, service.queue_position(task.id)))
+
+
+class DetailsButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:details:(?P<task_id>[0-9]{1,19})"
+):
+    """The task's full details, privately, for the requester or a moderator."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Details",
+                emoji="ℹ️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{DETAILS_PREFIX}{task_id}",
+            )
+        )
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> DetailsButton:
+        return cls(int(match["task_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        service = service_of(interaction)
+        try:
+            task = await service.task_for(self.task_id, actor_from(interaction))
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, embed=embeds.details_embed(task))
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton)
+
+
+def task_view(task: Task) -> discord.ui.View:
+    """Buttons under a card or a result: Details always, Regenerate once the task is over."""
+    view = discord.ui.View(timeout=None)
+    if task.state.final:
+        view.add_item(RegenerateButton(task.id))
+    view.add_item(DetailsButton(task.id))
+    return view
+
+
+def result_view(task: Task) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RegenerateButton(task.id))
+    view.add_item(DetailsButton(task.id))
+    return view
+
+
+PageLoader = Callable[[int], Awaitable[discord.Embed]]
+
+
+class TaskListView(discord.ui.View):
+    """Previous / next over a member's tasks; only they can turn the pages of their own list."""
+
+    def __init__(self, *, owner_id: int, pages: int, load: PageLoader, timeout: float = 300.0) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.pages = max(1, pages)
+        self.page = 0
+        self._load = load
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await send(interaction, "This list belongs to someone else: use `/video list` for yours.")
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction[Any], page: int) -> None:
+        self.page = max(0, min(self.pages - 1, page))
+        self._sync()
+        embed = await self._load(self.page)
+        await interaction.response.edit_message(embed=embed, view=self)
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, self.page + 1)

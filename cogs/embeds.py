@@ -1,0 +1,318 @@
+"""Every embed the /video side shows, in one module, so every message looks alike.
+
+Rendering only: plain task data in, ``discord.Embed`` out. Relative timestamps (``<t:…:R>``) let
+Discord count down an ETA or an expiry on the member's screen without the bot editing anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import discord
+
+from bot.lifecycle import QuotaView, StatusCard
+from bot.minimax.models import (
+    CAMERA_COMMANDS,
+    MAX_PROMPT_CHARS,
+    MODE_LABELS,
+    MODELS,
+    Mode,
+    describe_combos,
+    format_credits,
+)
+from storage.models import Task, UserPrefs
+from storage.states import TaskState
+
+BAR_CELLS = 12
+PROMPT_PREVIEW = 900
+
+STATE_LABELS: dict[TaskState, str] = {
+    TaskState.QUEUED: "⏳ Waiting in line",
+    TaskState.SUBMITTING: "📤 Sending to the video service",
+    TaskState.SUBMITTED: "🎬 Accepted, waiting to start",
+    TaskState.PROCESSING: "🎬 Being made",
+    TaskState.DOWNLOADING: "📥 Finished, fetching the video",
+    TaskState.DELIVERING: "📨 Posting the video",
+    TaskState.DELIVERED: "✅ Delivered",
+    TaskState.FAILED: "❌ Failed",
+    TaskState.CANCELLED: "🚫 Cancelled",
+    TaskState.UNKNOWN: "❓ Needs a moderator",
+}
+
+STATE_COLOURS: dict[TaskState, discord.Colour] = {
+    TaskState.DELIVERED: discord.Colour.green(),
+    TaskState.FAILED: discord.Colour.red(),
+    TaskState.CANCELLED: discord.Colour.dark_grey(),
+    TaskState.UNKNOWN: discord.Colour.orange(),
+}
+RUNNING_COLOUR = discord.Colour.blurple()
+
+
+def relative(ts: float) -> str:
+    return f"<t:{int(ts)}:R>"
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
+    """A member's prompt shown safely: clipped, with no way to break out of the code block."""
+    return "```\n" + clip(text, limit).replace("```", "ʼʼʼ") + "\n```"
+
+
+def progress_bar(fraction: float) -> str:
+    fraction = max(0.0, min(1.0, fraction))
+    filled = round(fraction * BAR_CELLS)
+    return "▰" * filled + "▱" * (BAR_CELLS - filled) + f" {int(fraction * 100)}%"
+
+
+def card_progress(card: StatusCard, now: float) -> float | None:
+    """From the API's own progress when it gives one, else from elapsed over expected time."""
+    task = card.task
+    if task.state in (TaskState.DOWNLOADING, TaskState.DELIVERING, TaskState.DELIVERED):
+        return 1.0
+    if task.state is not TaskState.PROCESSING and task.state is not TaskState.SUBMITTED:
+        return None
+    if task.progress is not None and task.progress > 0:
+        return task.progress / 100
+    if card.expected_seconds and task.submitted_at is not None:
+        # Never 100 % from a guess: the last stretch is the API's to announce.
+        return min(0.95, max(0.0, (now - task.submitted_at) / card.expected_seconds))
+    return None
+
+
+def describe_options(task: Task) -> str:
+    parts = []
+    if task.resolution:
+        parts.append(task.resolution)
+    if task.duration:
+        parts.append(f"{task.duration} s")
+    parts.append("prompt optimizer " + ("on" if task.prompt_optimizer else "off"))
+    if task.fast_pretreatment:
+        parts.append("fast")
+    return " · ".join(parts)
+
+
+def mode_label(mode: str) -> str:
+    try:
+        return MODE_LABELS[Mode(mode)]
+    except ValueError:
+        return mode
+
+
+def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed:
+    """The public status card: what was asked, by whom, and where it stands."""
+    task = card.task
+    moment = time.time() if now is None else now
+    embed = discord.Embed(
+        title=f"Video #{task.id} · {STATE_LABELS.get(task.state, task.state.value)}",
+        description=quote(task.prompt),
+        colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
+    )
+    embed.add_field(name="Model", value=task.model, inline=True)
+    embed.add_field(name="Mode", value=mode_label(task.mode), inline=True)
+    embed.add_field(name="Options", value=describe_options(task), inline=True)
+    embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
+    embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    if task.state is TaskState.QUEUED and card.queue_position is not None:
+        embed.add_field(name="Queue", value=f"#{card.queue_position} in line", inline=True)
+    fraction = card_progress(card, moment)
+    if fraction is not None and not task.state.final:
+        embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    if card.eta is not None and not task.state.final:
+        embed.add_field(name="Ready", value=f"about {relative(card.eta)}", inline=True)
+    elif card.expected_seconds and task.state in (TaskState.QUEUED, TaskState.SUBMITTING):
+        embed.add_field(name="Usually takes", value=_duration(card.expected_seconds), inline=True)
+    if card.note:
+        embed.add_field(name="Note", value=clip(card.note, 1000), inline=False)
+    embed.set_footer(text=f"Task #{task.id}")
+    embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
+    return embed
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"about {round(seconds)} s"
+    return f"about {round(seconds / 60)} min"
+
+
+RESULT_MARKER = "(task #{task_id})"
+
+
+def result_content(task: Task, *, link: str | None = None, expires_at: float | None = None) -> str:
+    """The result message's text; the task marker lets a restart find an already posted result."""
+    marker = RESULT_MARKER.format(task_id=task.id)
+    if link is None:
+        return f"<@{task.user_id}> your video is ready! {marker}"
+    expiry = f" The link expires {relative(expires_at)}." if expires_at is not None else ""
+    return (
+        f"<@{task.user_id}> your video is ready! {marker}\n"
+        f"It is larger than this server's upload limit, so here is a download link: {link}{expiry}"
+    )
+
+
+def failure_embed(task: Task, message: str) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Video #{task.id} · {STATE_LABELS.get(task.state, 'Failed')}",
+        description=clip(message, 2000),
+        colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
+    )
+    embed.add_field(name="Prompt", value=clip(task.prompt, 200), inline=False)
+    embed.set_footer(text=f"Task #{task.id}")
+    return embed
+
+
+def details_embed(task: Task) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Video #{task.id} · details",
+        description=quote(task.prompt, 1500),
+        colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
+    )
+    embed.add_field(name="State", value=STATE_LABELS.get(task.state, task.state.value), inline=True)
+    embed.add_field(name="Model", value=task.model, inline=True)
+    embed.add_field(name="Mode", value=mode_label(task.mode), inline=True)
+    embed.add_field(name="Options", value=describe_options(task), inline=False)
+    embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    embed.add_field(name="Requested", value=relative(task.created_at), inline=True)
+    if task.submitted_at is not None and task.finished_at is not None:
+        embed.add_field(
+            name="Generation time", value=_duration(task.finished_at - task.submitted_at), inline=True
+        )
+    if task.width and task.height:
+        embed.add_field(name="Size", value=f"{task.width}×{task.height}", inline=True)
+    if task.video_bytes:
+        embed.add_field(name="File", value=f"{task.video_bytes / (1024 * 1024):.1f} MB", inline=True)
+    if task.regenerated_from is not None:
+        embed.add_field(name="Regenerated from", value=f"#{task.regenerated_from}", inline=True)
+    if task.error_message and task.state in (TaskState.FAILED, TaskState.UNKNOWN, TaskState.CANCELLED):
+        embed.add_field(name="Why", value=clip(task.error_message, 1000), inline=False)
+    images = [
+        label
+        for label, url in (
+            ("first frame", task.first_frame_url),
+            ("last frame", task.last_frame_url),
+            ("subject", task.subject_url),
+        )
+        if url
+    ]
+    if images:
+        embed.add_field(name="Images", value=", ".join(images), inline=True)
+    embed.set_footer(text=f"Task #{task.id}")
+    return embed
+
+
+def quota_embed(view: QuotaView) -> discord.Embed:
+    usage = view.usage
+    source = {
+        "override": "your personal limit",
+        "role": "your role's limit",
+        "guild": "this server's limit",
+        "default": "the default limit",
+    }.get(usage.source, usage.source)
+    embed = discord.Embed(title="Your video credits", colour=RUNNING_COLOUR)
+    embed.add_field(
+        name="Used", value=f"{format_credits(usage.used_tenths)} of {format_credits(usage.limit_tenths)}"
+    )
+    embed.add_field(name="Left", value=format_credits(usage.remaining_tenths))
+    embed.add_field(name="Renews", value=relative(usage.resets_at))
+    if usage.pending_tenths:
+        embed.add_field(
+            name="Reserved",
+            value=f"{format_credits(usage.pending_tenths)} for videos in progress (given back if they fail)",
+            inline=False,
+        )
+    embed.description = (
+        f"Per {usage.period}, from {source}. Credits are charged only when a video is delivered."
+    )
+    if view.guild is not None and view.guild.cap_tenths is not None:
+        embed.add_field(
+            name="Server budget",
+            value=(
+                f"{format_credits(view.guild.used_tenths)} of {format_credits(view.guild.cap_tenths)} "
+                f"used this {view.guild.period}"
+            ),
+            inline=False,
+        )
+    lines: list[str] = []
+    for model, mode, (resolution, duration), cost in view.prices:
+        lines.append(
+            f"`{model}` {mode_label(mode.value)} · {resolution} {duration} s — **{format_credits(cost)}**"
+        )
+    embed.add_field(
+        name="Cost of each option",
+        value=clip("\n".join(lines) or "No model is allowed here.", 1024),
+        inline=False,
+    )
+    return embed
+
+
+def task_line(task: Task) -> str:
+    state = STATE_LABELS.get(task.state, task.state.value)
+    return f"**#{task.id}** · {state} · {relative(task.created_at)}\n{clip(task.prompt, 90)}"
+
+
+def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) -> discord.Embed:
+    embed = discord.Embed(title="Your videos", colour=RUNNING_COLOUR)
+    if not tasks:
+        embed.description = "No videos yet. Start one with `/video generate`."
+    else:
+        embed.description = "\n\n".join(task_line(t) for t in tasks)
+    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} videos · /video status shows one")
+    return embed
+
+
+def settings_embed(prefs: UserPrefs, *, changed: bool = False) -> discord.Embed:
+    embed = discord.Embed(
+        title="Your /video defaults" + (" (saved)" if changed else ""),
+        description="Used when you leave an option out. Change any with `/video settings`.",
+        colour=RUNNING_COLOUR,
+    )
+    embed.add_field(name="Model", value=prefs.model or "auto (the best for each request)")
+    embed.add_field(name="Resolution", value=prefs.resolution or "auto (the model's default)")
+    embed.add_field(name="Duration", value=f"{prefs.duration} s" if prefs.duration else "auto (6 s)")
+    optimizer = "auto (on)" if prefs.prompt_optimizer is None else ("on" if prefs.prompt_optimizer else "off")
+    embed.add_field(name="Prompt optimizer", value=optimizer)
+    embed.add_field(name="Results by DM", value="yes" if prefs.dm_results else "no (in the channel)")
+    return embed
+
+
+def help_embed() -> discord.Embed:
+    embed = discord.Embed(
+        title="Making videos with /video",
+        description=(
+            "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
+            "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
+            "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
+            f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: JPG, PNG or WebP, under 20 MB, "
+            "short side over 300 px, aspect ratio between 2:5 and 5:2."
+        ),
+        colour=RUNNING_COLOUR,
+    )
+    for name, spec in MODELS.items():
+        modes = "; ".join(
+            f"{MODE_LABELS[mode]}: {describe_combos(combos)}" for mode, combos in spec.modes.items()
+        )
+        extra = " · camera commands" if spec.camera_commands else ""
+        embed.add_field(name=name, value=clip(modes + extra, 1024), inline=False)
+    embed.add_field(
+        name="Camera commands",
+        value=clip(
+            "Put them in brackets in the prompt (up to 3 together): "
+            + ", ".join(f"`[{c}]`" for c in CAMERA_COMMANDS)
+            + "\nExample: `a lighthouse at dusk [Push in]` or `a fox in snow [Pan left,Pedestal up]`",
+            1024,
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Your commands",
+        value=(
+            "`/video status` re-shows a video's card · `/video list` your videos · `/video quota` credits "
+            "and prices · `/video cancel` a video still waiting in line · `/video settings` your defaults"
+        ),
+        inline=False,
+    )
+    return embed

@@ -1,0 +1,54 @@
+"""Who counts as a moderator of the bot in a guild: the one rule both cogs share.
+
+``default_permissions`` only hides commands; a server owner can grant them to anyone in the
+integration settings, so every moderator action checks this at run time as well.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import discord
+
+
+class ModeratorPolicy(Protocol):
+    """The one field of a guild's policy this rule reads (``storage.GuildPolicy`` has it)."""
+
+    @property
+    def moderator_role_id(self) -> int | None: ...
+
+
+def has_manage_server(member: discord.Member) -> bool:
+    """Manage Server from the member's roles, or as Discord resolved it for this interaction.
+
+    ``guild_permissions`` already implies it for the owner and for administrators.
+    """
+    if member.guild_permissions.manage_guild:
+        return True
+    resolved = member.resolved_permissions
+    return resolved is not None and resolved.manage_guild
+
+
+def has_role(member: discord.Member, role_id: int) -> bool:
+    return any(role.id == role_id for role in member.roles)
+
+
+def is_moderator(member: discord.Member | discord.User, policy: ModeratorPolicy | None) -> bool:
+    """Manage Server, or the moderator role the guild configured. A plain user (a DM) never is."""
+    if not isinstance(member, discord.Member):
+        return False
+    if has_manage_server(member):
+        return True
+    role_id = policy.moderator_role_id if policy is not None else None
+    return role_id is not None and has_role(member, role_id)
+
+
+def refusal_text(policy: ModeratorPolicy | None) -> str:
+    """What a member without rights is told; the role is a mention that renders without pinging."""
+    role_id = policy.moderator_role_id if policy is not None else None
+    if role_id is None:
+        return "You need the Manage Server permission to use the video moderator commands."
+    return (
+        f"You need the Manage Server permission or the <@&{role_id}> role to use the video moderator "
+        "commands."
+    )

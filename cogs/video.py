@@ -1,0 +1,371 @@
+"""``/video``: what a community member uses to make, follow and manage their videos.
+
+Thin on purpose: each command turns Discord input into plain data, calls the VideoService, and
+renders the answer with :mod:`cogs.embeds`. Every refusal is ephemeral and names the fix; commands
+that touch storage defer first, so Discord's three-second window is never missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
+from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
+from cogs import embeds
+from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
+from cogs.replies import send
+from cogs.video_support import (
+    HasVideoService,
+    actor_from,
+    confirmation,
+    image_from,
+    is_image,
+)
+from storage.models import Task
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+AUTOCOMPLETE_LIMIT = 25
+AUTO = "auto"
+
+MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
+RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
+DURATION_CHOICES = [app_commands.Choice(name=f"{d} seconds", value=d) for d in DURATIONS]
+
+# What the bot needs in a channel to post cards, replies with videos, and find them again.
+NEEDED_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True
+)
+
+
+def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
+    if interaction.guild_id is None:
+        return []
+    have = interaction.app_permissions
+    missing = [
+        name.replace("_", " ").title()
+        for name, needed in NEEDED_PERMISSIONS
+        if needed and not getattr(have, name)
+    ]
+    if (
+        "Send Messages" in missing
+        and have.send_messages_in_threads
+        and isinstance(interaction.channel, discord.Thread)
+    ):
+        missing.remove("Send Messages")
+    return missing
+
+
+class AnimateModal(discord.ui.Modal, title="Animate image"):
+    """Asks for the prompt of an "Animate image" request; the image comes from the message."""
+
+    prompt: discord.ui.TextInput[AnimateModal] = discord.ui.TextInput(
+        label="What should happen in the video?",
+        custom_id="prompt",
+        style=discord.TextStyle.paragraph,
+        placeholder="e.g. the cat slowly turns its head and blinks [Push in]",
+        max_length=MAX_PROMPT_CHARS,
+    )
+
+    def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
+        super().__init__()
+        self.cog = cog
+        self.attachment = attachment
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.cog.start_video(interaction, prompt=self.prompt.value, first_frame=self.attachment)
+
+
+class VideoCog(commands.Cog):
+    video = app_commands.Group(
+        name="video", description="Make short AI videos with MiniMax Hailuo", guild_only=True
+    )
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.animate_menu = app_commands.ContextMenu(name="Animate image", callback=self.animate_image)
+        self.animate_menu.guild_only = True
+
+    @property
+    def service(self) -> VideoService:
+        return cast(HasVideoService, self.bot).service
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.animate_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.animate_menu.name, type=self.animate_menu.type)
+
+    # ------------------------------------------------------------------------------ generate
+
+    @video.command(name="generate", description="Turn a prompt (and optional images) into a video")
+    @app_commands.describe(
+        prompt="What the video shows; camera moves in brackets, e.g. [Pan left]",
+        model="Which model (default: the best for what you attach)",
+        duration="Length in seconds (default 6)",
+        resolution="Resolution (default: the model's own)",
+        first_frame="An image to animate (the video starts from it)",
+        last_frame="Where the video should end (needs first_frame; MiniMax-Hailuo-02)",
+        prompt_optimizer="Let the service improve your prompt (default: on)",
+        fast="Faster preparation on Hailuo models",
+        subject="A character reference image (S2V-01)",
+    )
+    @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
+    @app_commands.choices(duration=DURATION_CHOICES)
+    async def generate(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        model: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        first_frame: discord.Attachment | None = None,
+        last_frame: discord.Attachment | None = None,
+        prompt_optimizer: bool | None = None,
+        fast: bool | None = None,
+        subject: discord.Attachment | None = None,
+    ) -> None:
+        await self.start_video(
+            interaction,
+            prompt=prompt,
+            model=model,
+            duration=duration,
+            resolution=resolution,
+            first_frame=first_frame,
+            last_frame=last_frame,
+            prompt_optimizer=prompt_optimizer,
+            fast=fast,
+            subject=subject,
+        )
+
+    async def start_video(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        prompt: str,
+        model: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        first_frame: discord.Attachment | None = None,
+        last_frame: discord.Attachment | None = None,
+        prompt_optimizer: bool | None = None,
+        fast: bool | None = None,
+        subject: discord.Attachment | None = None,
+    ) -> None:
+        """Defer → check → validate and reserve (one transaction) → card in the channel → confirm."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        missing = missing_permissions(interaction)
+        if missing:
+            await send(
+                interaction,
+                f"I can't post videos in this channel: I need {', '.join(missing)} here. "
+                "Ask a moderator to grant them, or use another channel. Nothing was charged.",
+            )
+            return
+        actor = actor_from(interaction)
+        request = VideoRequest(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id or 0,
+            user_id=actor.user_id,
+            prompt=prompt,
+            role_ids=actor.role_ids,
+            model=model,
+            duration=duration,
+            resolution=resolution,
+            first_frame=image_from(first_frame) if first_frame else None,
+            last_frame=image_from(last_frame) if last_frame else None,
+            subject=image_from(subject) if subject else None,
+            prompt_optimizer=prompt_optimizer,
+            fast=fast,
+        )
+        service = self.service
+        try:
+            task = await service.request(request)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, confirmation(task, service.queue_position(task.id)))
+
+    async def animate_image(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """Context menu: animate the first image attached to a message."""
+        image = next((a for a in message.attachments if is_image(a)), None)
+        if image is None:
+            await send(
+                interaction,
+                "That message has no image attached. Use **Animate image** on a message with a JPG, PNG or "
+                "WebP attachment, or `/video generate` with `first_frame`.",
+            )
+            return
+        await interaction.response.send_modal(AnimateModal(self, image))
+
+    # ------------------------------------------------------------------------------ following tasks
+
+    @video.command(name="status", description="Show one of your videos' status card again")
+    @app_commands.describe(task="The video (start typing its number or prompt)")
+    async def status(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
+        service = self.service
+        try:
+            found = await service.task_for(task, actor_from(interaction))
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        card = await service.status_card(found)
+        await send(
+            interaction,
+            embed=embeds.status_embed(card),
+            view=task_view(found),
+            ephemeral=found.deliver_by_dm,
+        )
+
+    @status.autocomplete("task")
+    async def _status_task(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        return await self._task_choices(interaction, current, only_queued=False)
+
+    @video.command(name="list", description="Your recent videos")
+    async def list_tasks(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        service = self.service
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+
+        async def load(page: int) -> discord.Embed:
+            rows, count = await service.recent_tasks(
+                guild_id, user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+            )
+            return embeds.task_list_embed(rows, count, page, max(1, math.ceil(count / PAGE_SIZE)))
+
+        embed = embeds.task_list_embed(tasks, total, 0, pages)
+        if pages > 1:
+            await send(interaction, embed=embed, view=TaskListView(owner_id=user_id, pages=pages, load=load))
+        else:
+            await send(interaction, embed=embed)
+
+    @video.command(
+        name="quota", description="Your credits: used, left, when they renew, and what each option costs"
+    )
+    async def quota(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        actor = actor_from(interaction)
+        view = await self.service.quota(interaction.guild_id, actor.user_id, actor.role_ids)
+        await send(interaction, embed=embeds.quota_embed(view))
+
+    @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
+    @app_commands.describe(task="The video to cancel (only videos not yet sent can be cancelled)")
+    async def cancel(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            cancelled = await self.service.cancel(task, actor_from(interaction))
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(
+            interaction,
+            f"Video #{cancelled.id} was cancelled and its {format_credits(cancelled.cost_tenths)} "
+            "credits were given back.",
+        )
+
+    @cancel.autocomplete("task")
+    async def _cancel_task(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        return await self._task_choices(interaction, current, only_queued=True)
+
+    async def _task_choices(
+        self, interaction: discord.Interaction[Any], current: str, *, only_queued: bool
+    ) -> list[app_commands.Choice[int]]:
+        try:
+            tasks, _total = await self.service.recent_tasks(
+                interaction.guild_id, interaction.user.id, limit=50
+            )
+        except Exception:
+            log.exception("Task autocomplete failed")
+            return []
+        needle = current.strip().lower().lstrip("#")
+        choices: list[app_commands.Choice[int]] = []
+        for task in tasks:
+            if only_queued and task.state is not TaskState.QUEUED:
+                continue
+            label = _choice_label(task)
+            if needle and needle not in label.lower():
+                continue
+            choices.append(app_commands.Choice(name=label, value=task.id))
+            if len(choices) >= AUTOCOMPLETE_LIMIT:
+                break
+        return choices
+
+    # ------------------------------------------------------------------------------ settings, help
+
+    @video.command(name="settings", description="Your defaults for /video generate (no options: show them)")
+    @app_commands.describe(
+        model="Default model (auto: the best for each request)",
+        resolution="Default resolution (auto: the model's own)",
+        duration="Default length (auto: 6 s)",
+        prompt_optimizer="Let the service improve prompts by default",
+        dm_results="Send finished videos to you by DM instead of the channel",
+    )
+    @app_commands.choices(duration=[app_commands.Choice(name="auto", value=0), *DURATION_CHOICES])
+    @app_commands.choices(
+        model=[app_commands.Choice(name="auto", value=AUTO), *MODEL_CHOICES],
+        resolution=[app_commands.Choice(name="auto", value=AUTO), *RESOLUTION_CHOICES],
+        prompt_optimizer=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+            app_commands.Choice(name="auto", value=AUTO),
+        ],
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction[Any],
+        model: str | None = None,
+        resolution: str | None = None,
+        duration: int | None = None,
+        prompt_optimizer: str | None = None,
+        dm_results: bool | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        service = self.service
+        user_id = interaction.user.id
+        if all(v is None for v in (model, resolution, duration, prompt_optimizer, dm_results)):
+            await send(interaction, embed=embeds.settings_embed(await service.preferences(user_id)))
+            return
+        try:
+            prefs = await service.update_preferences(
+                user_id,
+                model=KEEP if model is None else (None if model == AUTO else model),
+                resolution=KEEP if resolution is None else (None if resolution == AUTO else resolution),
+                duration=KEEP if duration is None else (duration or None),
+                prompt_optimizer=KEEP
+                if prompt_optimizer is None
+                else {"on": True, "off": False}.get(prompt_optimizer),
+                dm_results=KEEP if dm_results is None else dm_results,
+            )
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, embed=embeds.settings_embed(prefs, changed=True))
+
+    @video.command(name="help", description="Models, modes, camera commands and limits")
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await send(interaction, embed=embeds.help_embed())
+
+
+def _choice_label(task: Task) -> str:
+    label = f"#{task.id} · {task.state.value} · {task.prompt}"
+    return embeds.clip(" ".join(label.split()), 100)
+
+
+async def setup(bot: commands.Bot) -> None:
+    # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    await bot.add_cog(VideoCog(bot))

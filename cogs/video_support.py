@@ -1,0 +1,73 @@
+"""Small helpers shared by the /video commands and their buttons: who is asking, and the service.
+
+Kept apart from both so neither imports the other, and so the Discord → plain-data step (an
+interaction becomes an :class:`Actor`, an attachment an :class:`ImageInput`) is written once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+import discord
+
+from bot.lifecycle import Actor, ImageInput, VideoService
+from bot.minimax.models import format_credits
+from storage.models import Task
+
+
+class HasVideoService(Protocol):
+    @property
+    def service(self) -> VideoService: ...
+
+
+def service_of(interaction: discord.Interaction[Any]) -> VideoService:
+    """The bot's VideoService (``VideoBot.service``); the client is typed loosely by discord.py."""
+    return cast(HasVideoService, interaction.client).service
+
+
+def actor_from(interaction: discord.Interaction[Any]) -> Actor:
+    user = interaction.user
+    guild_id = interaction.guild_id
+    roles = tuple(role.id for role in getattr(user, "roles", ()) if role.id != guild_id)
+    manage = bool(guild_id is not None and interaction.permissions.manage_guild)
+    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
+
+
+def image_from(attachment: discord.Attachment) -> ImageInput:
+    return ImageInput(
+        url=attachment.url,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+    )
+
+
+def is_image(attachment: discord.Attachment) -> bool:
+    content_type = (attachment.content_type or "").lower()
+    if content_type.startswith("image/"):
+        return True
+    return attachment.filename.lower().rsplit(".", 1)[-1] in ("jpg", "jpeg", "png", "webp", "gif", "bmp")
+
+
+def jump_url(task: Task) -> str | None:
+    if task.status_message_id is None:
+        return None
+    guild = task.guild_id if task.guild_id is not None else "@me"
+    return f"https://discord.com/channels/{guild}/{task.channel_id}/{task.status_message_id}"
+
+
+def confirmation(task: Task, position: int | None) -> str:
+    """The ephemeral "started" answer: the task number, its cost, where to watch it."""
+    where = "your DMs" if task.deliver_by_dm else "this channel"
+    line = f"🎬 Video **#{task.id}** is on its way ({format_credits(task.cost_tenths)} credits, charged only "
+    line += f"if it is delivered). It will be posted in {where} when ready."
+    if position is not None and position > 1:
+        line += f" It is #{position} in line."
+    url = jump_url(task)
+    if url is not None:
+        line += f" Follow it here: {url}"
+    else:
+        line += " (I could not post a status card in this channel; the video will still be delivered.)"
+    return line

@@ -1,0 +1,95 @@
+"""Coalesced card edits and the poller's query budget, on fake clocks."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from bot.lifecycle.budget import QueryBudget
+from bot.lifecycle.notifier import StatusCard
+from bot.lifecycle.status import StatusUpdater
+from storage import Task, TaskState
+from tests.fakes.recording_notifier import RecordingNotifier
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _task(state: TaskState = TaskState.PROCESSING, progress: int | None = None) -> Task:
+    values: dict[str, object] = {f.name: None for f in dataclasses.fields(Task)}
+    values.update(
+        id=1, guild_id=1, channel_id=2, user_id=3, status_message_id=50, prompt="p", model="m", mode="text",
+        prompt_optimizer=True, fast_pretreatment=False, cost_tenths=10, state=state, attempts=0,
+        created_at=0.0, deliver_by_dm=False, progress=progress,
+    )  # fmt: skip
+    return Task(**values)  # type: ignore[arg-type]
+
+
+async def test_edits_are_coalesced_and_the_latest_state_wins() -> None:
+    clock = Clock()
+    notifier = RecordingNotifier()
+    moved: list[tuple[int, int]] = []
+
+    async def on_moved(task_id: int, message_id: int) -> None:
+        moved.append((task_id, message_id))
+
+    updater = StatusUpdater(notifier, interval=5.0, on_moved=on_moved, clock=clock)
+    updater.start()
+    try:
+        updater.update(StatusCard(_task(progress=10)))
+        await notifier.wait_for(lambda: len(notifier.edits) == 1)
+        for progress in (20, 30, 40):
+            updater.update(StatusCard(_task(progress=progress)))
+        await asyncio.sleep(0.05)  # give a wrong implementation the chance to send early
+        assert [c.task.progress for c in notifier.edits] == [10]
+        clock.now += 5.0
+        updater.update(StatusCard(_task(progress=50)))
+        await notifier.wait_for(lambda: len(notifier.edits) == 2)
+        assert [c.task.progress for c in notifier.edits] == [10, 50]
+        # A final state is sent at once, whatever the interval.
+        updater.update(StatusCard(_task(TaskState.DELIVERED, 100)), final=True)
+        await notifier.wait_for(lambda: len(notifier.edits) == 3)
+        assert notifier.edits[-1].task.state is TaskState.DELIVERED
+        await updater.wait_idle()
+        assert moved == []
+    finally:
+        await updater.stop()
+
+
+async def test_cards_never_posted_are_not_edited_and_pending_ones_flush_on_stop() -> None:
+    notifier = RecordingNotifier()
+
+    async def on_moved(task_id: int, message_id: int) -> None:
+        return None
+
+    updater = StatusUpdater(notifier, interval=3600.0, on_moved=on_moved, clock=Clock())
+    updater.start()
+    updater.update(StatusCard(dataclasses.replace(_task(), status_message_id=None)))
+    updater.update(StatusCard(_task(progress=1)))
+    await notifier.wait_for(lambda: len(notifier.edits) == 1)
+    updater.update(StatusCard(_task(progress=2)))
+    await updater.stop()
+    assert [c.task.progress for c in notifier.edits] == [1, 2]
+
+
+async def test_query_budget_paces_and_honours_penalties() -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    budget = QueryBudget(60, burst=2, clock=clock, sleep=sleep)  # one per second, burst of two
+    for _ in range(4):
+        await budget.acquire()
+    assert budget.spent == 4
+    assert sum(slept) == 2.0
+    budget.penalize(10)
+    await budget.acquire()
+    assert sum(slept) >= 12.0

@@ -1,0 +1,177 @@
+"""Every refusal says what was wrong and how to fix it; defaults fill in what the member left out."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lifecycle.validation import (
+    ImageInput,
+    Limits,
+    Preferences,
+    RequestRefused,
+    VideoRequest,
+    clean_prompt,
+    plan_request,
+    price_table,
+)
+from bot.minimax.models import Mode, price_tenths
+
+
+def req(**overrides: object) -> VideoRequest:
+    fields: dict[str, object] = {"guild_id": 1, "channel_id": 2, "user_id": 3, "prompt": "a cat on a boat"}
+    fields.update(overrides)
+    return VideoRequest(**fields)  # type: ignore[arg-type]
+
+
+def image(**overrides: object) -> ImageInput:
+    fields: dict[str, object] = {
+        "url": "https://cdn.example/cat.png",
+        "filename": "cat.png",
+        "content_type": "image/png",
+        "size": 100_000,
+        "width": 1280,
+        "height": 720,
+    }
+    fields.update(overrides)
+    return ImageInput(**fields)  # type: ignore[arg-type]
+
+
+NO_PREFS = Preferences()
+NO_LIMITS = Limits()
+
+
+def refused(request: VideoRequest, *, prefs: Preferences = NO_PREFS, limits: Limits = NO_LIMITS) -> str:
+    with pytest.raises(RequestRefused) as info:
+        plan_request(request, prefs=prefs, limits=limits)
+    return info.value.message
+
+
+def test_text_defaults() -> None:
+    plan = plan_request(req())
+    assert (plan.mode, plan.model, plan.resolution, plan.duration) == (
+        Mode.TEXT,
+        "MiniMax-Hailuo-2.3",
+        "768P",
+        6,
+    )
+    assert plan.prompt_optimizer is True and plan.fast_pretreatment is False
+    assert plan.cost_tenths == price_tenths("MiniMax-Hailuo-2.3", "768P", 6) == 10
+
+
+def test_last_frame_defaults_to_hailuo_02() -> None:
+    plan = plan_request(req(first_frame=image(), last_frame=image(url="https://cdn.example/b.png")))
+    assert (plan.mode, plan.model) == (Mode.FIRST_LAST, "MiniMax-Hailuo-02")
+    assert plan.last_frame_url == "https://cdn.example/b.png"
+
+
+def test_subject_defaults_to_s2v() -> None:
+    plan = plan_request(req(subject=image()))
+    assert (plan.mode, plan.model, plan.resolution, plan.duration) == (Mode.SUBJECT, "S2V-01", "720P", 6)
+    assert not plan.sends_duration_and_resolution
+
+
+def test_prompt_is_cleaned_of_invisible_characters() -> None:
+    assert clean_prompt("  a\u200b cat\u2060 ") == "a cat"
+    assert plan_request(req(prompt="a\u200bcat")).prompt == "acat"
+
+
+@pytest.mark.parametrize(
+    ("request_", "fragment"),
+    [
+        (req(prompt="  \u200b "), "prompt is empty"),
+        (req(prompt="x" * 2001), "2001 characters long; the limit is 2000"),
+        (req(last_frame=image()), "last_frame needs a first_frame"),
+        (req(subject=image(), first_frame=image()), "cannot be combined"),
+        (req(model="Sora"), "no model called 'Sora'"),
+        (
+            req(model="MiniMax-Hailuo-2.3-Fast"),
+            "cannot make text-to-video videos (it needs a first_frame image)",
+        ),
+        (req(model="T2V-01", first_frame=image()), "does not take a first_frame"),
+        (
+            req(model="MiniMax-Hailuo-2.3", first_frame=image(), last_frame=image()),
+            "Models that can: MiniMax-Hailuo-02",
+        ),
+        (req(resolution="4K"), "Resolution must be one of"),
+        (req(duration=8), "Duration must be 6 or 10"),
+        (req(resolution="512P"), "does not make 512P videos. It offers 768P: 6 s or 10 s; 1080P: 6 s"),
+        (req(resolution="1080P", duration=10), "makes 1080P videos only 6 s long"),
+        (
+            req(model="T2V-01", duration=10),
+            "T2V-01 (text-to-video) does not make 10 s videos. It offers 720P: 6 s",
+        ),
+        (req(model="T2V-01", fast=True), "has no fast mode"),
+    ],
+)
+def test_refusals_name_the_problem_and_the_fix(request_: VideoRequest, fragment: str) -> None:
+    assert fragment in refused(request_)
+
+
+@pytest.mark.parametrize(
+    ("img", "fragment"),
+    [
+        (image(filename="cat.gif", content_type="image/gif"), "must be a JPG, PNG or WebP image"),
+        (image(filename="cat.bmp", content_type=None), "must be a JPG, PNG or WebP image"),
+        (image(content_type="application/pdf"), "must be a JPG, PNG or WebP image"),
+        (image(size=25 * 1024 * 1024), "is 25.0 MB; images must be under 20 MB"),
+        (image(width=300, height=600), "shorter side must be over 300 px"),
+        (image(width=1800, height=600), "between 2:5 and 5:2"),
+        (image(width=400, height=1100), "between 2:5 and 5:2"),
+    ],
+)
+def test_image_rules(img: ImageInput, fragment: str) -> None:
+    message = refused(req(first_frame=img))
+    assert fragment in message and "first_frame image" in message
+
+
+def test_image_rules_accept_the_edges_and_unknown_sizes() -> None:
+    plan_request(req(first_frame=image(width=1000, height=400)))  # exactly 5:2
+    plan_request(req(first_frame=image(width=301, height=301)))
+    plan_request(
+        req(first_frame=image(width=None, height=None, filename="x.JPEG", content_type="image/jpeg"))
+    )
+    plan_request(
+        req(first_frame=image(filename="", url="https://cdn.example/a/b.webp?ex=1", content_type=None))
+    )
+
+
+def test_explicit_values_are_strict_but_preferences_are_soft() -> None:
+    prefs = Preferences(model="T2V-01", resolution="1080P", duration=10, prompt_optimizer=False)
+    # T2V-01 cannot take an image: the preference is skipped, not refused.
+    plan = plan_request(req(first_frame=image()), prefs=prefs)
+    assert plan.model == "MiniMax-Hailuo-2.3"
+    # 1080P + 10 s does not exist: the nearest allowed combination is chosen.
+    assert (plan.resolution, plan.duration) in {("1080P", 6), ("768P", 10)}
+    assert plan.prompt_optimizer is False
+    assert plan_request(req(prompt_optimizer=True), prefs=prefs).prompt_optimizer is True
+    # An explicit duration keeps the preferred resolution only if it fits.
+    plan = plan_request(req(model="MiniMax-Hailuo-2.3", duration=10), prefs=prefs)
+    assert (plan.resolution, plan.duration) == ("768P", 10)
+
+
+def test_guild_limits() -> None:
+    limits = Limits(allowed_models=frozenset({"MiniMax-Hailuo-02"}), max_resolution="768P", max_duration=6)
+    assert "does not allow MiniMax-Hailuo-2.3. Allowed models here: MiniMax-Hailuo-02" in refused(
+        req(model="MiniMax-Hailuo-2.3"), limits=limits
+    )
+    assert "up to 768P" in refused(req(resolution="1080P"), limits=limits)
+    assert "up to 6 s" in refused(req(duration=10), limits=limits)
+    plan = plan_request(req(), prefs=Preferences(resolution="1080P", duration=10), limits=limits)
+    assert (plan.model, plan.resolution, plan.duration) == ("MiniMax-Hailuo-02", "768P", 6)
+    assert "None of the models this server allows" in refused(req(subject=image()), limits=limits)
+    tiny = Limits(max_resolution="512P")
+    assert "leave nothing" in refused(req(model="T2V-01"), limits=tiny)
+
+
+def test_fast_mode_on_hailuo_models() -> None:
+    assert plan_request(req(fast=True)).fast_pretreatment is True
+
+
+def test_price_table_follows_the_guild_policy() -> None:
+    limits = Limits(allowed_models=frozenset({"MiniMax-Hailuo-2.3"}), max_resolution="768P")
+    rows = price_table(limits)
+    assert {(m, c) for m, _mode, c, _p in rows} == {
+        ("MiniMax-Hailuo-2.3", ("768P", 6)),
+        ("MiniMax-Hailuo-2.3", ("768P", 10)),
+    }
+    assert all(p == price_tenths(m, *c) for m, _mode, c, p in rows)

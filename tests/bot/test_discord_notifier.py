@@ -1,0 +1,215 @@
+"""DiscordNotifier against stand-ins for discord.py's channels: replies, mentions and every fallback."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+
+from bot.discord_notifier import DiscordNotifier
+from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from storage import Task, TaskState
+
+_ids = itertools.count(7_000)
+
+
+def http_error(kind: type[discord.HTTPException], status: int, code: int = 0) -> discord.HTTPException:
+    response = SimpleNamespace(status=status, reason="nope")
+    return kind(response, {"code": code, "message": "nope"})  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass
+class Sent:
+    id: int
+    kwargs: dict[str, Any]
+    content: str = ""
+    author: Any = None
+
+
+class FakeChannel:
+    def __init__(self, me: Any) -> None:
+        self.me = me
+        self.sent: list[Sent] = []
+        self.edited: list[tuple[int, dict[str, Any]]] = []
+        self.deleted: set[int] = set()
+        self.send_error: discord.HTTPException | None = None
+        self.file_error: discord.HTTPException | None = None
+
+    async def send(self, **kwargs: Any) -> Sent:
+        if self.send_error is not None:
+            raise self.send_error
+        if "file" in kwargs and self.file_error is not None:
+            raise self.file_error
+        sent = Sent(next(_ids), kwargs, kwargs.get("content") or "", self.me)
+        self.sent.append(sent)
+        return sent
+
+    def get_partial_message(self, message_id: int) -> Any:
+        channel = self
+
+        class Partial:
+            async def edit(self, **kwargs: Any) -> None:
+                if message_id in channel.deleted:
+                    raise http_error(discord.NotFound, 404, 10008)
+                channel.edited.append((message_id, kwargs))
+
+        return Partial()
+
+    async def history(self, *, limit: int, after: Any, oldest_first: bool) -> AsyncIterator[Sent]:
+        for message in self.sent:
+            yield message
+
+
+class FakeBot:
+    def __init__(self) -> None:
+        self.user = SimpleNamespace(id=999)
+        self.channels: dict[int, FakeChannel] = {}
+        self.dms: dict[int, FakeChannel] = {}
+        self.guilds: dict[int, Any] = {}
+
+    def get_partial_messageable(self, channel_id: int, *, guild_id: int | None = None) -> FakeChannel:
+        return self.channels.setdefault(channel_id, FakeChannel(self.user))
+
+    async def create_dm(self, user: Any) -> FakeChannel:
+        return self.dms.setdefault(user.id, FakeChannel(self.user))
+
+    def get_guild(self, guild_id: int) -> Any:
+        return self.guilds.get(guild_id)
+
+
+def make_task(**overrides: Any) -> Task:
+    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Task)}
+    values.update(
+        id=12, guild_id=1, channel_id=2, user_id=3, status_message_id=40, prompt="@everyone look",
+        model="MiniMax-Hailuo-2.3", mode="text", resolution="768P", duration=6, prompt_optimizer=True,
+        fast_pretreatment=False, cost_tenths=10, state=TaskState.DELIVERING, attempts=1,
+        created_at=1_700_000_000.0, deliver_by_dm=False,
+    )  # fmt: skip
+    values.update(overrides)
+    return Task(**values)
+
+
+@pytest.fixture
+def bot() -> FakeBot:
+    return FakeBot()
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    path = tmp_path / "v.mp4"
+    path.write_bytes(b"\x00" * 1000)
+    return path
+
+
+async def test_status_cards_are_posted_and_edited_without_mentions(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(state=TaskState.QUEUED, status_message_id=None)
+    message_id = await notifier.post_status(StatusCard(task, queue_position=3))
+    (sent,) = bot.channels[2].sent
+    assert message_id == sent.id
+    assert sent.kwargs["allowed_mentions"].to_dict() == discord.AllowedMentions.none().to_dict()
+    assert "#3 in line" in str(sent.kwargs["embed"].to_dict())
+    edited = dataclasses.replace(task, status_message_id=message_id, state=TaskState.PROCESSING)
+    assert await notifier.edit_status(StatusCard(edited)) == message_id
+    assert bot.channels[2].edited[0][0] == message_id
+
+
+async def test_a_deleted_card_is_reposted(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.deleted.add(40)
+    new_id = await notifier.edit_status(StatusCard(make_task(state=TaskState.PROCESSING)))
+    assert new_id is not None and new_id != 40 and channel.sent[-1].id == new_id
+
+
+async def test_a_forbidden_card_edit_reports_nothing_shown(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+
+    async def refuse(**_: Any) -> None:
+        raise http_error(discord.Forbidden, 403, 50013)
+
+    channel.get_partial_message = lambda _mid: SimpleNamespace(edit=refuse)  # type: ignore[method-assign]
+    assert await notifier.edit_status(StatusCard(make_task())) is None
+
+
+async def test_result_replies_to_the_card_and_mentions_only_the_requester(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task()
+    message_id = await notifier.post_result(ResultPost(task, via_dm=False, file_path=video, filename="v.mp4"))
+    (sent,) = bot.channels[2].sent
+    assert message_id == sent.id
+    mentions = sent.kwargs["allowed_mentions"]
+    assert mentions.everyone is False and mentions.roles is False and [u.id for u in mentions.users] == [3]
+    assert sent.kwargs["reference"].message_id == 40
+    assert isinstance(sent.kwargs["file"], discord.File) and "(task #12)" in sent.content
+    ids = {item.custom_id for item in sent.kwargs["view"].children}
+    assert ids == {"video:regen:12", "video:details:12"}
+    assert await notifier.find_result(task) == message_id
+
+
+async def test_over_the_limit_upload_falls_back_to_the_link(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.file_error = http_error(discord.HTTPException, 413, 40005)
+    post = ResultPost(
+        make_task(), via_dm=False, file_path=video, link="https://cdn/x.mp4", link_expires_at=1_700_003_600
+    )
+    assert await notifier.post_result(post) is not None
+    (sent,) = channel.sent
+    assert (
+        "https://cdn/x.mp4" in sent.content
+        and "<t:1700003600:R>" in sent.content
+        and "file" not in sent.kwargs
+    )
+
+
+async def test_a_channel_that_refuses_falls_back_to_a_dm(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    bot.get_partial_messageable(2).send_error = http_error(discord.Forbidden, 403, 50013)
+    message_id = await notifier.post_result(ResultPost(make_task(), via_dm=False, file_path=video))
+    (sent,) = bot.dms[3].sent
+    assert message_id == sent.id and "reference" not in sent.kwargs
+    failure_id = await notifier.post_failure(make_task(state=TaskState.FAILED), "it broke")
+    assert failure_id == bot.dms[3].sent[-1].id
+
+
+async def test_private_results_never_fall_back_to_the_channel(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    dm = await bot.create_dm(SimpleNamespace(id=3))
+    dm.send_error = http_error(discord.Forbidden, 403, 50007)
+    task = make_task(deliver_by_dm=True)
+    assert await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video)) is None
+    assert bot.get_partial_messageable(2).sent == []
+    # A member's own DM preference may fall back to the channel.
+    assert (
+        await notifier.post_result(ResultPost(task, via_dm=True, private=False, file_path=video)) is not None
+    )
+    assert len(bot.get_partial_messageable(2).sent) == 1
+
+
+async def test_failures_reply_and_mention_only_the_requester(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    await notifier.post_failure(make_task(state=TaskState.FAILED), "The service refused it.")
+    (sent,) = bot.channels[2].sent
+    assert [u.id for u in sent.kwargs["allowed_mentions"].users] == [3]
+    assert sent.kwargs["allowed_mentions"].everyone is False
+    assert "The service refused it." in str(sent.kwargs["embed"].to_dict())
+
+
+async def test_find_result_ignores_other_messages_and_upload_limit(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.sent.append(Sent(1, {}, "(task #12)", SimpleNamespace(id=5)))  # someone else quoting it
+    channel.sent.append(Sent(2, {}, "(task #120)", bot.user))
+    assert await notifier.find_result(make_task()) is None
+    assert await notifier.upload_limit(1) == DEFAULT_UPLOAD_LIMIT
+    bot.guilds[1] = SimpleNamespace(filesize_limit=50 * 1024 * 1024)
+    assert await notifier.upload_limit(1) == 50 * 1024 * 1024
+    assert await notifier.upload_limit(None) == DEFAULT_UPLOAD_LIMIT

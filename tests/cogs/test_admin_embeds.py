@@ -1,0 +1,67 @@
+"""The pure pieces of `/videoadmin`: value parsing and text rendering."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogs.admin_embeds import describe_audit, lines_within, sparkline, target_text
+from cogs.admin_values import credits_to_tenths, parse_cap, parse_models, possible_videos
+from cogs.replies import UserFacingError
+
+
+@pytest.mark.parametrize(
+    ("raw", "tenths"), [(0, 0), (2.5, 25), ("3", 30), (" 0.1 ", 1), (10_000, 100_000), (1e-1, 1)]
+)
+def test_credits_become_tenths(raw: float | str, tenths: int) -> None:
+    assert credits_to_tenths(raw, option="credits") == tenths
+
+
+@pytest.mark.parametrize("raw", [-0.1, 2.25, 10_000.1, "abc", "inf", float("nan"), ""])
+def test_bad_credits_are_refused(raw: float | str) -> None:
+    with pytest.raises(UserFacingError):
+        credits_to_tenths(raw, option="credits")
+
+
+def test_cap_words_clear_it() -> None:
+    assert parse_cap("none") is None and parse_cap("0") is None and parse_cap(" Off ") is None
+    assert parse_cap("12.5") == 125
+
+
+def test_models_are_checked_and_spelled_as_the_table() -> None:
+    assert parse_models("all") == ()
+    assert parse_models("t2v-01 , T2V-01;minimax-hailuo-02") == ("T2V-01", "MiniMax-Hailuo-02")
+    with pytest.raises(UserFacingError, match="Unknown models: a, b"):
+        parse_models("a, MiniMax-Hailuo-02, b")
+
+
+def test_possible_videos_counts_what_a_policy_leaves() -> None:
+    assert possible_videos(("MiniMax-Hailuo-2.3",), "512P", None) == 0
+    assert possible_videos(("MiniMax-Hailuo-02",), "512P", 6) == 1  # image-to-video at 512P 6 s
+    assert possible_videos((), None, None) == 26  # every (model, mode, resolution, duration) in the table
+    assert possible_videos((), None, 6) == 19
+    assert possible_videos(("Retired-Model",), None, None) == 0
+
+
+def test_sparkline_scales_to_the_largest_value() -> None:
+    assert sparkline([0, 1, 2, 4, 8]) == "▁▂▃▅█"
+    assert sparkline([0, 0]) == "▁▁"
+    assert sparkline([]) == ""
+    assert sparkline([3]) == "█"
+
+
+def test_lines_within_keeps_whole_lines_and_counts_the_rest() -> None:
+    lines = [f"line {i:02d}" for i in range(10)]  # 7 characters each
+    assert lines_within(lines, 1000) == "\n".join(lines)
+    cut = lines_within(lines, 40)
+    assert cut.endswith("…and 7 more") and cut.startswith("line 00\nline 01\nline 02\n")
+    assert len(cut) <= 40
+
+
+def test_audit_rendering() -> None:
+    assert target_text("user:5") == "<@5>" and target_text("role:6") == "<@&6>"
+    assert target_text("channel:7") == "<#7>" and target_text("guild") == "the server"
+    assert describe_audit(
+        {"credits_tenths": 25, "period": None}, {"credits_tenths": 30, "period": "week"}
+    ) == ("credits: 2.5 → 3; period: — → week")
+    assert describe_audit({"user_id": 1, "reason": None}, None) == "removed"
+    assert describe_audit({"value": True}, {"value": False}) == "rule: True → False"

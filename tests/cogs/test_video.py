@@ -1,0 +1,294 @@
+"""/video through the real command callbacks, a thin fake interaction, the fake API and a temp database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord.ext import commands
+
+import cogs.video as video_cog
+from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
+from cogs.video import AnimateModal, VideoCog
+from storage import TaskState
+from tests.fakes.fake_interaction import FakeAttachment, FakeInteraction, FakeMessage, FakeRole, FakeUser
+from tests.fakes.image_host import png_bytes
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness, lifecycle_harness
+
+
+class Env:
+    def __init__(self, harness: Harness, bot: commands.Bot, cog: VideoCog) -> None:
+        self.harness = harness
+        self.bot = bot
+        self.cog = cog
+
+    def interaction(self, user_id: int = USER, **kwargs: Any) -> FakeInteraction:
+        roles = kwargs.pop("roles", [])
+        return FakeInteraction(
+            self.bot,
+            user=FakeUser(user_id, [FakeRole(r) for r in roles]),
+            guild_id=kwargs.pop("guild_id", GUILD),
+            channel_id=kwargs.pop("channel_id", CHANNEL),
+            **kwargs,
+        )
+
+    async def generate(self, interaction: FakeInteraction | None = None, **options: Any) -> FakeInteraction:
+        interaction = interaction or self.interaction()
+        options.setdefault("prompt", "a paper boat on a rainy street")
+        await self.cog.generate.callback(self.cog, interaction, **options)  # type: ignore[arg-type]
+        return interaction
+
+    async def task_count(self) -> int:
+        return len(await self.harness.storage.tasks.list_for_guild(GUILD, limit=1000))
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        service = await harness.start()
+        bot.service = service  # type: ignore[attr-defined]  # what VideoBot.service provides
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        yield Env(harness, bot, cog)
+        await bot.remove_cog("VideoCog")
+
+
+def _image(env: Env, name: str = "cat.png", **overrides: Any) -> FakeAttachment:
+    url = env.harness.images.add(name, png_bytes(640, 480))
+    return FakeAttachment(filename=name, url=url, width=640, height=480, **overrides)
+
+
+async def test_generate_defers_first_then_confirms_and_delivers(env: Env) -> None:
+    interaction = await env.generate(model="MiniMax-Hailuo-2.3", duration=6, resolution="768P")
+    first = interaction.replies[0]
+    assert (first.kind, first.ephemeral, first.thinking) == ("defer", True, True)
+    reply = interaction.last
+    assert reply.kind == "followup" and reply.ephemeral
+    assert "#1" in reply.content and "credits" in reply.content and "discord.com/channels" in reply.content
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED
+    assert len(env.harness.notifier.results_for(1)) == 1
+    assert await env.harness.ledger(1) == ["reserve", "charge"]
+
+
+async def test_image_to_video_from_attachments(env: Env) -> None:
+    await env.generate(first_frame=_image(env), prompt_optimizer=False, fast=True)
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED and done.mode == "image"
+    (body,) = env.harness.fake.submissions
+    assert body["first_frame_image"].startswith("data:image/png;base64,")
+    assert body["prompt_optimizer"] is False and body["fast_pretreatment"] is True
+
+
+async def test_first_and_last_frame_and_subject(env: Env) -> None:
+    await env.generate(first_frame=_image(env, "a.png"), last_frame=_image(env, "b.png"))
+    await env.generate(subject=_image(env, "face.png"), prompt="she waves")
+    first_last = await env.harness.wait_final(1)
+    subject = await env.harness.wait_final(2)
+    assert (first_last.model, first_last.mode) == ("MiniMax-Hailuo-02", "first_last")
+    assert (subject.model, subject.mode) == ("S2V-01", "subject")
+    bodies = {b["model"]: b for b in env.harness.fake.submissions}
+    assert bodies["MiniMax-Hailuo-02"]["last_frame_image"].startswith("data:image/png")
+    assert bodies["S2V-01"]["subject_reference"][0]["image"][0].startswith("data:image/png")
+
+
+REFUSALS: list[tuple[str, dict[str, Any], str]] = [
+    ("gif", {"first_frame": FakeAttachment(filename="a.gif", content_type="image/gif")}, "JPG, PNG or WebP"),
+    ("tiny", {"first_frame": FakeAttachment(width=200, height=200)}, "over 300 px"),
+    ("wide", {"first_frame": FakeAttachment(width=3000, height=700)}, "between 2:5 and 5:2"),
+    ("huge", {"first_frame": FakeAttachment(size=30 * 1024 * 1024)}, "under 20 MB"),
+    ("last only", {"last_frame": FakeAttachment()}, "needs a first_frame"),
+    ("mode", {"model": "MiniMax-Hailuo-2.3-Fast"}, "cannot make text-to-video"),
+    ("combo", {"resolution": "1080P", "duration": 10}, "1080P videos only 6 s long"),
+    ("res", {"resolution": "512P"}, "does not make 512P videos"),
+    ("legacy", {"model": "T2V-01", "resolution": "1080P"}, "It offers 720P: 6 s"),
+    ("fast", {"model": "T2V-01", "fast": True}, "no fast mode"),
+    ("subject+frame", {"subject": FakeAttachment(), "first_frame": FakeAttachment()}, "cannot be combined"),
+    ("blank", {"prompt": "\u200b \u200b"}, "prompt is empty"),
+]
+
+
+@pytest.mark.parametrize(("case", "options", "fragment"), REFUSALS, ids=[c for c, _, _ in REFUSALS])
+async def test_every_validation_refusal_is_ephemeral_and_reserves_nothing(
+    env: Env, case: str, options: dict[str, Any], fragment: str
+) -> None:
+    interaction = await env.generate(**options)
+    reply = interaction.last
+    assert reply.ephemeral and fragment in (reply.content or ""), reply.content
+    assert await env.task_count() == 0
+    assert env.harness.fake.counts["submit"] == 0
+
+
+async def test_guild_rule_refusals(env: Env) -> None:
+    storage = env.harness.storage
+    await storage.policy.add_filter(GUILD, "spider", actor_id=1)
+    assert "prompt filter" in (await env.generate(prompt="a ѕpider")).last.content  # Cyrillic ѕ
+    await storage.limits.block(GUILD, USER, None, actor_id=1)
+    assert "blocked" in (await env.generate()).last.content
+    await storage.limits.unblock(GUILD, USER, actor_id=1)
+    await storage.policy.deny_channel(GUILD, CHANNEL, actor_id=1)
+    assert "can't be made in this channel" in (await env.generate()).last.content
+    await storage.policy.clear_channel(GUILD, CHANNEL, actor_id=1)
+    await storage.policy.pause(GUILD, "holiday", actor_id=1)
+    assert "holiday" in (await env.generate()).last.content
+    assert await env.task_count() == 0
+
+
+async def test_missing_bot_permissions_are_named(env: Env) -> None:
+    interaction = env.interaction(app_permissions=discord.Permissions(view_channel=True, send_messages=True))
+    await env.generate(interaction)
+    text = interaction.last.content or ""
+    assert "Embed Links" in text and "Attach Files" in text and interaction.last.ephemeral
+    assert await env.task_count() == 0
+
+
+async def test_quota_exhaustion_and_the_quota_command(env: Env) -> None:
+    for _ in range(2):
+        assert "#" in (await env.generate(duration=10)).last.content
+    refused = await env.generate(duration=10)
+    assert "don't have enough credits" in refused.last.content and refused.last.ephemeral
+    assert await env.task_count() == 2
+    interaction = env.interaction()
+    await env.cog.quota.callback(env.cog, interaction)  # type: ignore[arg-type]
+    text = interaction.last.text()
+    assert "4 of 5" in text and "<t:" in text and "MiniMax-Hailuo-02" in text and interaction.last.ephemeral
+
+
+async def test_animate_image_context_menu(env: Env) -> None:
+    no_image = env.interaction()
+    await env.cog.animate_image(
+        no_image, FakeMessage(attachments=[FakeAttachment(filename="a.txt", content_type="text/plain")])
+    )  # type: ignore[arg-type]
+    assert no_image.last.kind == "message" and no_image.last.ephemeral and "no image" in no_image.last.content
+    opened = env.interaction()
+    attachment = _image(env)
+    await env.cog.animate_image(opened, FakeMessage(attachments=[attachment]))  # type: ignore[arg-type]
+    modal = opened.last.modal
+    assert isinstance(modal, AnimateModal)
+    modal.prompt._value = "the cat blinks"
+    submitted = env.interaction()
+    await modal.on_submit(submitted)  # type: ignore[arg-type]
+    assert submitted.replies[0].kind == "defer" and "#1" in submitted.last.content
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED and done.first_frame_url == attachment.url
+    assert done.prompt == "the cat blinks"
+
+
+async def test_status_reposts_the_card_for_the_owner_only(env: Env) -> None:
+    await env.generate()
+    await env.harness.wait_final(1)
+    mine = env.interaction()
+    await env.cog.status.callback(env.cog, mine, 1)  # type: ignore[arg-type]
+    reply = mine.last
+    assert reply.embed is not None and "Video #1" in (reply.embed.title or "") and not reply.ephemeral
+    custom_ids = {item.custom_id for item in reply.view.children}  # type: ignore[union-attr, attr-defined]
+    assert custom_ids == {"video:regen:1", "video:details:1"}
+    theirs = env.interaction(OTHER_USER)
+    await env.cog.status.callback(env.cog, theirs, 1)  # type: ignore[arg-type]
+    assert theirs.last.ephemeral and "not one of yours" in theirs.last.content
+    choices = await env.cog._status_task(env.interaction(), "paper")  # type: ignore[arg-type]
+    assert [c.value for c in choices] == [1]
+    assert await env.cog._status_task(env.interaction(OTHER_USER), "") == []  # type: ignore[arg-type]
+
+
+async def test_list_is_paginated_and_private(env: Env) -> None:
+    service = env.harness.service
+    assert service is not None
+    await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
+    for n in range(7):
+        await service.request(
+            env.harness.request(prompt=f"clip {n}", duration=6, model="MiniMax-Hailuo-02", resolution="768P")
+        )
+    interaction = env.interaction()
+    await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
+    reply = interaction.last
+    assert reply.ephemeral and "Page 1 of 2" in (reply.embed.footer.text or "")  # type: ignore[union-attr]
+    view = reply.view
+    assert isinstance(view, TaskListView)
+    assert await view.interaction_check(env.interaction(OTHER_USER)) is False  # type: ignore[arg-type]
+    click = env.interaction()
+    await view.next.callback(click)  # type: ignore[arg-type]
+    assert click.last.kind == "edit" and "Page 2 of 2" in (click.last.embed.footer.text or "")  # type: ignore[union-attr]
+    assert "clip 0" in (click.last.embed.description or "")  # type: ignore[union-attr]
+
+
+async def test_cancel_of_a_queued_task(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        bot.service = harness.new_service()  # type: ignore[attr-defined]  # not started: tasks stay queued
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        env = Env(harness, bot, cog)
+        await env.generate()
+        assert [c.value for c in await cog._cancel_task(env.interaction(), "#1")] == [1]  # type: ignore[arg-type]
+        interaction = env.interaction()
+        await cog.cancel.callback(cog, interaction, 1)  # type: ignore[arg-type]
+        assert (
+            "cancelled" in interaction.last.content
+            and "1 credits were given back" in interaction.last.content
+        )
+        assert await harness.ledger(1) == ["reserve", "refund"]
+        again = env.interaction()
+        await cog.cancel.callback(cog, again, 1)  # type: ignore[arg-type]
+        assert "already cancelled" in again.last.content
+
+
+async def test_settings_show_and_change(env: Env) -> None:
+    shown = env.interaction()
+    await env.cog.settings.callback(env.cog, shown)  # type: ignore[arg-type]
+    assert "auto" in shown.last.text()
+    changed = env.interaction()
+    await env.cog.settings.callback(
+        env.cog, changed, model="MiniMax-Hailuo-02", duration=10, prompt_optimizer="off", dm_results=True
+    )  # type: ignore[arg-type]
+    assert "(saved)" in changed.last.text()
+    prefs = await env.harness.storage.prefs.get(USER)
+    assert (prefs.model, prefs.duration, prefs.prompt_optimizer, prefs.dm_results) == (
+        "MiniMax-Hailuo-02",
+        10,
+        False,
+        True,
+    )
+    reset = env.interaction()
+    await env.cog.settings.callback(env.cog, reset, model="auto", duration=0, prompt_optimizer="auto")  # type: ignore[arg-type]
+    prefs = await env.harness.storage.prefs.get(USER)
+    assert (prefs.model, prefs.duration, prefs.prompt_optimizer, prefs.dm_results) == (None, None, None, True)
+
+
+async def test_help(env: Env) -> None:
+    interaction = env.interaction()
+    await env.cog.help.callback(env.cog, interaction)  # type: ignore[arg-type]
+    text = interaction.last.text()
+    assert "[Pan left]" in text and "S2V-01" in text and interaction.last.ephemeral
+
+
+async def test_regenerate_and_details_buttons(env: Env) -> None:
+    await env.generate()
+    await env.harness.wait_final(1)
+    stranger = env.interaction(OTHER_USER)
+    await RegenerateButton(1).callback(stranger)  # type: ignore[arg-type]
+    assert "Only the member who asked" in stranger.last.content and stranger.last.ephemeral
+    mine = env.interaction()
+    await RegenerateButton(1).callback(mine)  # type: ignore[arg-type]
+    assert "#2" in mine.last.content
+    again = await env.harness.wait_final(2)
+    assert again.regenerated_from == 1 and again.state is TaskState.DELIVERED
+    moderator = env.interaction(OTHER_USER, permissions=discord.Permissions(manage_guild=True))
+    await DetailsButton(1).callback(moderator)  # type: ignore[arg-type]
+    assert "details" in (moderator.last.embed.title or "") and moderator.last.ephemeral  # type: ignore[union-attr]
+    nosy = env.interaction(OTHER_USER)
+    await DetailsButton(1).callback(nosy)  # type: ignore[arg-type]
+    assert "not one of yours" in nosy.last.content
+
+
+async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:
+    registered = set(env.bot._connection._view_store._dynamic_items.values())  # type: ignore[attr-defined]
+    assert {RegenerateButton, DetailsButton} <= registered
+    menus = env.bot.tree.get_commands(type=discord.AppCommandType.message)
+    assert [m.name for m in menus] == ["Animate image"]

@@ -1,0 +1,175 @@
+"""A thin stand-in for ``discord.Interaction`` that records every answer, for calling command
+callbacks directly (``cog.generate.callback(cog, interaction, ...)``).
+
+It enforces the one rule that matters most: a single initial response (``defer``, ``send_message``,
+``send_modal``, ``edit_message``), then only follow-ups. Users, roles and attachments are small
+dataclasses with the attributes the cogs read.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+_ids = itertools.count(5_000_000)
+
+
+@dataclass
+class FakeRole:
+    id: int
+
+
+@dataclass
+class FakeUser:
+    id: int
+    roles: list[FakeRole] = field(default_factory=list)
+    name: str = "member"
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+
+@dataclass
+class FakeAttachment:
+    filename: str = "cat.png"
+    content_type: str | None = "image/png"
+    size: int = 200_000
+    width: int | None = 1280
+    height: int | None = 720
+    url: str = "https://cdn.discordapp.com/attachments/1/2/cat.png"
+
+
+@dataclass
+class FakeMessage:
+    id: int = field(default_factory=lambda: next(_ids))
+    attachments: list[FakeAttachment] = field(default_factory=list)
+    content: str = ""
+
+
+@dataclass
+class Reply:
+    kind: str  # "defer", "message", "followup", "modal", "edit"
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+    ephemeral: bool = False
+    thinking: bool = False
+    modal: discord.ui.Modal | None = None
+    allowed_mentions: discord.AllowedMentions | None = None
+
+    def text(self) -> str:
+        parts = [self.content or ""]
+        if self.embed is not None:
+            parts += [self.embed.title or "", self.embed.description or ""]
+            parts += [f"{f.name}: {f.value}" for f in self.embed.fields]
+        return "\n".join(p for p in parts if p)
+
+
+class FakeResponse:
+    def __init__(self, interaction: FakeInteraction) -> None:
+        self._interaction = interaction
+        self._done = False
+
+    def is_done(self) -> bool:
+        return self._done
+
+    def _first(self) -> None:
+        if self._done:
+            raise AssertionError("the interaction was already answered: use the follow-up")
+        self._done = True
+
+    async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
+        self._first()
+        self._interaction.replies.append(Reply("defer", ephemeral=ephemeral, thinking=thinking))
+
+    async def send_message(
+        self,
+        content: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
+        view: discord.ui.View | None = None,
+        ephemeral: bool = False,
+        allowed_mentions: discord.AllowedMentions | None = None,
+        **_: Any,
+    ) -> None:
+        self._first()
+        self._interaction.replies.append(
+            Reply("message", content, embed, view, ephemeral, allowed_mentions=allowed_mentions)
+        )
+
+    async def send_modal(self, modal: discord.ui.Modal) -> None:
+        self._first()
+        self._interaction.replies.append(Reply("modal", modal=modal))
+
+    async def edit_message(
+        self, *, content: str | None = None, embed: discord.Embed | None = None, view: Any = None, **_: Any
+    ) -> None:
+        self._first()
+        self._interaction.replies.append(Reply("edit", content, embed, view))
+
+
+class FakeFollowup:
+    def __init__(self, interaction: FakeInteraction) -> None:
+        self._interaction = interaction
+
+    async def send(
+        self,
+        content: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
+        view: discord.ui.View | None = None,
+        ephemeral: bool = False,
+        allowed_mentions: discord.AllowedMentions | None = None,
+        **_: Any,
+    ) -> None:
+        if not self._interaction.response.is_done():
+            raise AssertionError("a follow-up before the initial response")
+        self._interaction.replies.append(
+            Reply("followup", content, embed, view, ephemeral, allowed_mentions=allowed_mentions)
+        )
+
+
+class FakeInteraction:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        user: FakeUser,
+        guild_id: int | None,
+        channel_id: int,
+        permissions: discord.Permissions | None = None,
+        app_permissions: discord.Permissions | None = None,
+        channel: Any = None,
+    ) -> None:
+        self.id = next(_ids)
+        self.client = client
+        self.user = user
+        self.guild_id = guild_id
+        self.channel_id = channel_id
+        self.channel = channel
+        self.permissions = permissions or discord.Permissions(send_messages=True, view_channel=True)
+        self.app_permissions = app_permissions or discord.Permissions(
+            view_channel=True,
+            send_messages=True,
+            embed_links=True,
+            attach_files=True,
+            read_message_history=True,
+        )
+        self.command = None
+        self.replies: list[Reply] = []
+        self.response = FakeResponse(self)
+        self.followup = FakeFollowup(self)
+
+    @property
+    def answers(self) -> list[Reply]:
+        """What the member read: everything but the defer."""
+        return [r for r in self.replies if r.kind != "defer"]
+
+    @property
+    def last(self) -> Reply:
+        assert self.answers, "the command answered nothing"
+        return self.answers[-1]

@@ -1,0 +1,134 @@
+"""A Notifier that records everything the lifecycle tells members, for tests without Discord.
+
+It behaves like a channel that keeps its messages: results can be looked up again (``find_result``),
+status messages can be "deleted" to exercise the repost path, and posting can be made to fail.
+Waiting is on a condition variable, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from storage.models import Task
+
+
+@dataclass
+class PostedResult:
+    message_id: int
+    task_id: int
+    via_dm: bool
+    data: bytes | None  # the uploaded file's bytes (the file itself is deleted after posting)
+    link: str | None
+    link_expires_at: float | None
+    filename: str
+
+
+@dataclass
+class RecordingNotifier:
+    upload_limits: dict[int | None, int] = field(default_factory=dict)
+    default_upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    cards: list[StatusCard] = field(default_factory=list)
+    edits: list[StatusCard] = field(default_factory=list)
+    results: list[PostedResult] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    deleted_status: set[int] = field(default_factory=set)
+    fail_posts: int = 0  # post_result returns None this many times
+    crash_posts: int = 0  # post_result raises this many times (a bug on the Discord side)
+    post_status_ok: bool = True
+    refuse_edits: int = 0  # edit_status shows nothing (returns None) this many times
+    calls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(900_000)
+        self._changed = asyncio.Condition()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
+        async def reached() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        await asyncio.wait_for(reached(), within)
+
+    # -- the Notifier protocol ---------------------------------------------------------------
+
+    async def post_status(self, card: StatusCard) -> int | None:
+        self.calls.append(f"post_status:{card.task.id}")
+        self.cards.append(card)
+        await self._notify()
+        return next(self._ids) if self.post_status_ok else None
+
+    async def edit_status(self, card: StatusCard) -> int | None:
+        self.calls.append(f"edit_status:{card.task.id}:{card.task.state}")
+        if self.refuse_edits > 0:
+            self.refuse_edits -= 1
+            await self._notify()
+            return None
+        self.edits.append(card)
+        message_id = card.task.status_message_id
+        if message_id is None or message_id in self.deleted_status:
+            message_id = next(self._ids)  # reposted as a new message
+        await self._notify()
+        return message_id
+
+    async def post_result(self, result: ResultPost) -> int | None:
+        self.calls.append(f"post_result:{result.task.id}")
+        if self.crash_posts > 0:
+            self.crash_posts -= 1
+            await self._notify()
+            raise RuntimeError("simulated Discord bug")
+        if self.fail_posts > 0:
+            self.fail_posts -= 1
+            await self._notify()
+            return None
+        data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
+        posted = PostedResult(
+            next(self._ids),
+            result.task.id,
+            result.via_dm,
+            data,
+            result.link if data is None else None,
+            result.link_expires_at if data is None else None,
+            result.filename,
+        )
+        self.results.append(posted)
+        await self._notify()
+        return posted.message_id
+
+    async def post_failure(self, task: Task, message: str) -> int | None:
+        self.calls.append(f"post_failure:{task.id}")
+        self.failures.append((task.id, message))
+        await self._notify()
+        return next(self._ids)
+
+    async def find_result(self, task: Task) -> int | None:
+        self.calls.append(f"find_result:{task.id}")
+        for posted in self.results:
+            if posted.task_id == task.id:
+                return posted.message_id
+        return None
+
+    async def upload_limit(self, guild_id: int | None) -> int:
+        return self.upload_limits.get(guild_id, self.default_upload_limit)
+
+    # -- helpers for assertions --------------------------------------------------------------
+
+    def results_for(self, task_id: int) -> list[PostedResult]:
+        return [r for r in self.results if r.task_id == task_id]
+
+    def failures_for(self, task_id: int) -> list[str]:
+        return [m for t, m in self.failures if t == task_id]
+
+    def last_edit(self, task_id: int) -> StatusCard | None:
+        for card in reversed(self.edits):
+            if card.task.id == task_id:
+                return card
+        return None
