@@ -8,8 +8,11 @@ request time, so a request answers within Discord's three seconds however large 
 from __future__ import annotations
 
 import base64
+import logging
 
 import aiohttp
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGE_FETCH_BYTES = 20 * 1024 * 1024
 _TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=15, sock_read=30)
@@ -52,7 +55,12 @@ async def fetch_data_url(
                 if size > max_bytes:
                     raise ImageUnavailable("The image is larger than 20 MB. Use a smaller image.")
                 chunks.append(chunk)
-    except (aiohttp.ClientError, TimeoutError):
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        # Unreachable from here is not proof the image is gone: the API fetches public URLs itself,
+        # so hand it the URL and let it judge rather than fail a request that may well succeed.
+        log.warning("Could not fetch an image (%s); passing its URL to the API", type(exc).__name__)
+        return url
+    except aiohttp.ClientError:
         raise ImageUnavailable(
             "The image could not be downloaded from Discord. Post it again and retry."
         ) from None
