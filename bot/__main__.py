@@ -19,7 +19,7 @@ import discord
 from bot.config import ConfigError, Settings, load_settings
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
-from storage import Storage, StorageError
+from storage import DatabaseUnavailable, Storage, StorageError
 
 log = logging.getLogger("bot")
 
@@ -45,11 +45,28 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxCl
     )
 
 
+async def open_storage(settings: Settings) -> Storage:
+    """The database with the operator's quota defaults (what guilds without their own default get)."""
+    return await Storage.open(
+        settings.database_path,
+        default_limit_tenths=settings.default_quota_tenths,
+        default_period=settings.default_quota_period,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 async def _run(settings: Settings) -> int:
     from bot.app import VideoBot
 
     try:
-        storage = await Storage.open(settings.database_path)
+        storage = await open_storage(settings)
+    except DatabaseUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     except (StorageError, OSError) as exc:
         print(f"Cannot open the database at {settings.database_path}: {exc}", file=sys.stderr)
         return 1
@@ -71,6 +88,16 @@ async def _run(settings: Settings) -> int:
                 return 1
             except discord.PrivilegedIntentsRequired:
                 print("Discord refused the requested gateway intents.", file=sys.stderr)
+                return 1
+            except (aiohttp.ClientError, OSError, TimeoutError, discord.GatewayNotFound) as exc:
+                # Only the login can end up here: once connected, discord.py reconnects by itself.
+                print(
+                    f"Cannot reach Discord ({_one_line(exc)}); check the network and try again.",
+                    file=sys.stderr,
+                )
+                return 1
+            except discord.HTTPException as exc:
+                print(f"Discord answered HTTP {exc.status} at start-up: {_one_line(exc)}", file=sys.stderr)
                 return 1
     finally:
         await storage.close()

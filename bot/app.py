@@ -67,8 +67,13 @@ class VideoBot(commands.Bot):
                 # One broken cog must not take the whole bot down with it.
                 log.exception("Failed to load extension %s", extension)
                 self.failed_extensions.append(extension)
-        await self.sync_commands()
+        # The service first: tasks left from before a restart must resume even if the sync fails.
         await self.video_service.start()
+        try:
+            await self.sync_commands()
+        except discord.HTTPException as exc:
+            # The commands registered last time keep working; a failed sync must not stop the bot.
+            log.error("Could not sync the slash commands (the previous set stays in use): %s", exc)
 
     async def sync_commands(self) -> None:
         """Guild sync is instant and cheap; a global sync happens only when the command set changed."""

@@ -10,12 +10,16 @@ import discord
 
 from bot.config import Settings
 from bot.minimax.errors import AuthFailed, MiniMaxError
-from storage import Storage, StorageError
+from storage import DatabaseUnavailable, StorageError
 
 
 async def _check_database(settings: Settings) -> tuple[bool, str]:
+    from bot.__main__ import open_storage
+
     try:
-        storage = await Storage.open(settings.database_path)
+        storage = await open_storage(settings)
+    except DatabaseUnavailable as exc:
+        return False, f"database {settings.database_path}: {exc.reason}"
     except (StorageError, OSError) as exc:
         return False, f"database {settings.database_path}: {exc}"
     try:

@@ -159,11 +159,23 @@ def _required_secret(env: Mapping[str, str | None], name: str, what: str) -> Sec
     return Secret(raw)
 
 
+def _read_env_file(path: Path) -> dict[str, str | None]:
+    """The file's values; an unreadable or non-UTF-8 file is a configuration error, not a traceback."""
+    try:
+        return dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), f"is not valid UTF-8 text (byte {exc.object[exc.start]:#04x}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
     """Merge ``.env`` (if present) under the real environment and validate every value."""
     env: dict[str, str | None] = {}
     if env_file is not None and Path(env_file).is_file():
-        env.update(dotenv_values(env_file))
+        env.update(_read_env_file(Path(env_file)))
     env.update(os.environ if environ is None else environ)
 
     settings = Settings(
@@ -186,7 +198,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             env, "DEFAULT_QUOTA_PERIOD", "day", _choice(PERIODS), "must be day, week or month"
         ),
         log_level=_parse(
-            env, "LOG_LEVEL", "INFO", _choice(LOG_LEVELS, upper=True), "must be DEBUG, INFO, WARNING or ERROR"
+            env,
+            "LOG_LEVEL",
+            "INFO",
+            _choice(LOG_LEVELS, upper=True),
+            "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
         ),
         poll_first_delay=_parse(
             env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"

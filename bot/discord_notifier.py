@@ -8,8 +8,8 @@ never crash because a message was deleted or a permission removed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,14 @@ from storage.models import Task
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
-HISTORY_LIMIT = 100
+# Looking for a result after a crash reads forward from a little before the video finished: the
+# result follows soon after, but a busy channel may hold hundreds of messages in between. Ten pages
+# (ten REST calls per place, only when recovering a delivery) bound the cost.
+HISTORY_PAGE = 100
+HISTORY_PAGES = 10
+HISTORY_LIMIT = HISTORY_PAGE * HISTORY_PAGES
+# How far before the recorded finish time to start reading: the bot's clock and Discord's may differ.
+FINISH_MARGIN_SECONDS = 60.0
 _PAYLOAD_TOO_LARGE = (413, 40005)
 
 
@@ -79,19 +86,33 @@ class DiscordNotifier:
     # ------------------------------------------------------------------------------ results
 
     async def post_result(self, result: ResultPost) -> int | None:
-        if result.via_dm:
-            posted = await self._send_result(result, dm=True)
-            if posted is not None or result.private:
-                return posted
-            log.info("Task %s: DM refused, posting the result in the channel instead", result.task.id)
-            return await self._send_result(result, dm=False)
-        posted = await self._send_result(result, dm=False)
-        if posted is None:
-            log.info("Task %s: channel refused, sending the result by DM instead", result.task.id)
-            posted = await self._send_result(result, dm=True)
-        return posted
+        first_dm = result.via_dm
+        attempt = await self._send_result(result, dm=first_dm)
+        if attempt.message_id is not None or (first_dm and result.private):
+            return attempt.message_id
+        if attempt.ambiguous:
+            # A 5xx may come after Discord created the message: look before posting a second copy.
+            found = await self._find_in(await self._place(result.task, dm=first_dm), result.task)
+            if found is not None:
+                log.info("Task %s: the result was posted despite the server error", result.task.id)
+                return found
+        log.info(
+            "Task %s: %s refused, sending the result %s instead",
+            result.task.id,
+            "DM" if first_dm else "channel",
+            "in the channel" if first_dm else "by DM",
+        )
+        return (await self._send_result(result, dm=not first_dm)).message_id
 
-    async def _send_result(self, result: ResultPost, *, dm: bool) -> int | None:
+    async def _place(self, task: Task, *, dm: bool) -> discord.abc.Messageable | None:
+        if not dm:
+            return self._channel(task)
+        try:
+            return await self._bot.create_dm(discord.Object(id=task.user_id))
+        except discord.HTTPException:
+            return None
+
+    async def _send_result(self, result: ResultPost, *, dm: bool) -> _Attempt:
         if result.file_path is not None:
             try:
                 return await self._send_result_once(result, dm=dm, with_file=True)
@@ -100,13 +121,13 @@ class DiscordNotifier:
                     "Task %s: the file is over the upload limit; falling back to the link", result.task.id
                 )
         if result.link is None:
-            return None
+            return _Attempt(None)
         try:
             return await self._send_result_once(result, dm=dm, with_file=False)
         except _TooLarge:
-            return None
+            return _Attempt(None)
 
-    async def _send_result_once(self, result: ResultPost, *, dm: bool, with_file: bool) -> int | None:
+    async def _send_result_once(self, result: ResultPost, *, dm: bool, with_file: bool) -> _Attempt:
         task = result.task
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(
@@ -137,11 +158,11 @@ class DiscordNotifier:
                 raise _TooLarge from None
             where = "by DM" if dm else f"in channel {task.channel_id}"
             log.warning("Cannot post the result of task %s %s: %s", task.id, where, exc)
-            return None
+            return _Attempt(None, ambiguous=exc.status >= 500)
         finally:
             if file is not None:
                 file.close()
-        return message.id
+        return _Attempt(message.id)
 
     async def post_failure(self, task: Task, message: str) -> int | None:
         embed = embeds.failure_embed(task, message)
@@ -168,31 +189,40 @@ class DiscordNotifier:
             return None
 
     async def find_result(self, task: Task) -> int | None:
-        """Look for our own message carrying the task's marker after its status card (and in DMs)."""
+        """Look for our own message carrying the task's marker, in the channel and in the DMs."""
+        channel = await self._place(task, dm=False)
+        found = await self._find_in(channel, task)
+        if found is None:
+            found = await self._find_in(await self._place(task, dm=True), task)
+        return found
+
+    async def _find_in(self, place: discord.abc.Messageable | None, task: Task) -> int | None:
+        """Read ``place`` forward from just before the video finished (see ``HISTORY_PAGES``)."""
         me = self._bot.user
-        if me is None:
+        if me is None or place is None:
             return None
         marker = embeds.RESULT_MARKER.format(task_id=task.id)
-        after = (
-            discord.Object(id=task.status_message_id)
-            if task.status_message_id is not None
-            else discord.Object(id=discord.utils.time_snowflake(_utc(task.created_at)))
-        )
-        places: list[discord.abc.Messageable] = [self._channel(task)]
-        with contextlib.suppress(discord.HTTPException):
-            places.append(await self._bot.create_dm(discord.Object(id=task.user_id)))
-        for place in places:
-            try:
-                async for message in place.history(limit=HISTORY_LIMIT, after=after, oldest_first=True):
-                    if message.author.id == me.id and marker in message.content:
-                        return message.id
-            except discord.HTTPException as exc:
-                log.warning("Cannot read history to find the result of task %s: %s", task.id, exc)
+        try:
+            async for message in place.history(
+                limit=HISTORY_LIMIT, after=_search_from(task), oldest_first=True
+            ):
+                if message.author.id == me.id and marker in message.content:
+                    return message.id
+        except discord.HTTPException as exc:
+            log.warning("Cannot read history to find the result of task %s: %s", task.id, exc)
         return None
 
     async def upload_limit(self, guild_id: int | None) -> int:
         guild = self._bot.get_guild(guild_id) if guild_id is not None else None
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One try at posting a result: the message id, or None and whether it may exist anyway."""
+
+    message_id: int | None
+    ambiguous: bool = False  # a server error: Discord may have created the message before failing
 
 
 class _TooLarge(Exception):
@@ -207,6 +237,19 @@ def _reply_to(task: Task) -> discord.MessageReference:
         guild_id=task.guild_id,
         fail_if_not_exists=False,
     )
+
+
+def _search_from(task: Task) -> discord.Object:
+    """Where a result of ``task`` can start: a little before it finished at the API.
+
+    Not the status card: the card can be reposted (a deleted card) after the result, and a task that
+    waited long in a busy channel has many messages between its card and its result.
+    """
+    if task.finished_at is not None:
+        return discord.Object(id=discord.utils.time_snowflake(_utc(task.finished_at - FINISH_MARGIN_SECONDS)))
+    if task.status_message_id is not None:
+        return discord.Object(id=task.status_message_id)
+    return discord.Object(id=discord.utils.time_snowflake(_utc(task.created_at)))
 
 
 def _utc(ts: float) -> datetime:

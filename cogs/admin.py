@@ -57,6 +57,12 @@ STATS_WINDOWS: dict[str, tuple[str, float]] = {
     "30d": ("last 30 days", 30 * 86_400.0),
 }
 _API_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+# The group's default_permissions hide it from everyone without Manage Server; only the server can
+# show it to a role, so the moderator role alone does nothing visible until that is done.
+MODERATOR_ROLE_VISIBILITY = (
+    "Members with {role} may now use /videoadmin, but Discord still hides the command from anyone "
+    "without Manage Server: allow the role under Server Settings → Integrations → this bot → /videoadmin."
+)
 
 Period = Literal["day", "week", "month"]
 ResetMode = Literal["clear-override", "fresh-allowance"]
@@ -545,18 +551,35 @@ class AdminCog(commands.Cog):
         await send(interaction, embed=embed)
 
     @channels.command(name="deny", description="Refuse /video in a channel")
-    @app_commands.describe(channel="A text channel")
+    @app_commands.describe(
+        channel="A text channel",
+        open_other_channels=(
+            "Needed only to deny the last channel of the allow-list: /video then works in every other one"
+        ),
+    )
     async def channels_deny(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
+        open_other_channels: bool = False,
     ) -> None:
         mod = await self.moderation(interaction)
         self._check_channel(mod, channel)
         rules = await self.storage.policy.channel_rules(mod.guild_id)
+        last_allowed = tuple(rules.allowed) == (channel.id,)
+        if last_allowed and not open_other_channels:
+            # An empty allow-list allows every channel: "deny" must not quietly mean "open the rest".
+            raise UserFacingError(
+                f"{channel.mention} is the only channel on the allow-list: denying it would empty the "
+                "list, and an empty list lets /video work in every other channel. Allow another channel "
+                "first, or use `/videoadmin pause` to stop videos everywhere (or repeat with "
+                "`open_other_channels: True` if every other channel is what you want). Nothing was changed."
+            )
         change = await self.storage.policy.deny_channel(
             mod.guild_id, channel.id, actor_id=mod.actor_id, now=self.clock()
         )
         note = None
-        if rules.allowed == (channel.id,):
+        if last_allowed:
             note = (
                 "That was the only channel on the allow-list, so the list is now empty: /video works in "
                 "every channel except denied ones. To stop videos everywhere, use `/videoadmin pause`."
@@ -651,11 +674,16 @@ class AdminCog(commands.Cog):
                 cap_tenths=changes.get("cap_tenths", UNSET),
             )
         self._policy_changed(mod.guild_id)
-        note = None
+        notes: list[str] = []
         if "cap_tenths" in changes and changes["cap_tenths"] is not None:
             default = await self.storage.limits.guild_default(mod.guild_id)
             period = default.period if default is not None else self.settings.default_quota_period
-            note = f"The cap counts everyone's credits together, per {period} (the server's quota period)."
+            notes.append(
+                f"The cap counts everyone's credits together, per {period} (the server's quota period)."
+            )
+        if moderator_role is not None:
+            notes.append(MODERATOR_ROLE_VISIBILITY.format(role=moderator_role.mention))
+        note = "\n".join(notes) or None
         embed = embeds.change_embed(
             "Server video policy",
             embeds.policy_rows(change.before, change.after),

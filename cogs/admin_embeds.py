@@ -14,11 +14,12 @@ from decimal import Decimal
 import discord
 
 from bot.lifecycle.prompt_filter import display_entry
-from bot.minimax.models import CREDIT_USD, format_credits
+from bot.minimax.models import CREDIT_USD, MODELS, format_credits
 from storage.models import (
     AuditEntry,
     Block,
     ChannelRules,
+    DeliveredCombo,
     GuildDefault,
     GuildPolicy,
     GuildStats,
@@ -90,9 +91,37 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
-def usd(tenths: int) -> str:
-    amount = (Decimal(tenths) / 10 * CREDIT_USD).quantize(Decimal("0.01"))
-    return f"${amount}"
+def usd(amount: Decimal) -> str:
+    return f"${amount.quantize(Decimal('0.01'))}"
+
+
+def list_price(model: str, resolution: str | None, duration: int | None) -> Decimal | None:
+    """One video's list price, or ``None`` when the table has no such model or combination."""
+    spec = MODELS.get(model)
+    if spec is None:
+        return None
+    if resolution is None or duration is None:
+        # A fixed-output model (the 01 series) has exactly one price, whatever was recorded.
+        return next(iter(spec.prices_usd.values())) if len(spec.prices_usd) == 1 else None
+    return spec.prices_usd.get((resolution, duration))
+
+
+def spent_usd(combos: Iterable[DeliveredCombo]) -> tuple[Decimal, bool]:
+    """Dollars for the delivered videos from the price table, and whether that is exact.
+
+    Summing prices per (model, resolution, duration) is exact; credits × one credit's dollars is not
+    (credits are rounded to tenths: a $0.49 video costs 1.8 credits, $0.504). Only a combination the
+    table no longer knows falls back to its credits, and the total is then marked as an estimate.
+    """
+    total, exact = Decimal(0), True
+    for combo in combos:
+        price = list_price(combo.model, combo.resolution, combo.duration)
+        if price is None:
+            total += Decimal(combo.credits_tenths) / 10 * CREDIT_USD
+            exact = False
+        else:
+            total += price * combo.delivered
+    return total, exact
 
 
 def percent(rate: float | None) -> str:
@@ -347,7 +376,7 @@ def policy_embed(policy: GuildPolicy, default: GuildDefault | None, default_text
 
 
 def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
-    """The moderator's report: totals, failures by reason, credits with their USD estimate, top members
+    """The moderator's report: totals, failures by reason, credits with their list-price USD, top members
     and a text sparkline per model (no plotting library: the install stays small)."""
     embed = discord.Embed(
         title=f"Video statistics · {label}",
@@ -361,9 +390,10 @@ def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
     embed.add_field(
         name="Median generation time", value=duration_text(stats.median_generation_seconds), inline=True
     )
+    dollars, exact = spent_usd(stats.delivered_by_combo)
     embed.add_field(
         name="Credits spent",
-        value=f"{format_credits(stats.credits_charged_tenths)} (≈ {usd(stats.credits_charged_tenths)})",
+        value=f"{format_credits(stats.credits_charged_tenths)} ({'' if exact else '≈ '}{usd(dollars)})",
         inline=True,
     )
     if stats.cancelled or stats.in_progress:

@@ -16,8 +16,8 @@ import discord
 
 from bot.lifecycle import RequestRefused
 from cogs import embeds
-from cogs.replies import send
-from cogs.video_support import actor_from, confirmation, service_of
+from cogs.replies import reply_error, send
+from cogs.video_support import actor_from, confirmation, dm_actor, service_of
 from storage.models import Task
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,21 @@ class RegenerateButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        service = service_of(interaction)
         try:
-            task = await service.regenerate(self.task_id, actor_from(interaction))
+            service = service_of(interaction)
+            actor = actor_from(interaction)
+            if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
+                actor = await dm_actor(interaction, service, self.task_id, actor)
+            task = await service.regenerate(self.task_id, actor)
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, confirmation(task, service.queue_position(task.id)))
+        except Exception as exc:
+            # Errors of a component go to the view's on_error, which only logs: answer here.
+            await reply_error(interaction, exc)
+            return
+        here = interaction.guild_id is not None
+        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
 
 
 class DetailsButton(
@@ -82,11 +90,14 @@ class DetailsButton(
         return cls(int(match["task_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        service = service_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            task = await service.task_for(self.task_id, actor_from(interaction))
+            task = await service_of(interaction).task_for(self.task_id, actor_from(interaction))
         except RequestRefused as exc:
             await send(interaction, exc.message)
+            return
+        except Exception as exc:
+            await reply_error(interaction, exc)
             return
         await send(interaction, embed=embeds.details_embed(task))
 
@@ -127,6 +138,11 @@ class TaskListView(discord.ui.View):
     def _sync(self) -> None:
         self.previous.disabled = self.page <= 0
         self.next.disabled = self.page >= self.pages - 1
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await reply_error(interaction, error)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self.owner_id:

@@ -18,6 +18,7 @@ from bot.minimax.models import (
     MAX_PROMPT_CHARS,
     MODE_LABELS,
     MODELS,
+    Combo,
     Mode,
     describe_combos,
     format_credits,
@@ -27,6 +28,10 @@ from storage.states import TaskState
 
 BAR_CELLS = 12
 PROMPT_PREVIEW = 900
+# Discord's embed limits.
+FIELD_LIMIT = 1024
+MAX_FIELDS = 25
+EMBED_LIMIT = 6000
 
 STATE_LABELS: dict[TaskState, str] = {
     TaskState.QUEUED: "⏳ Waiting in line",
@@ -236,17 +241,33 @@ def quota_embed(view: QuotaView) -> discord.Embed:
             ),
             inline=False,
         )
-    lines: list[str] = []
-    for model, mode, (resolution, duration), cost in view.prices:
-        lines.append(
-            f"`{model}` {mode_label(mode.value)} · {resolution} {duration} s — **{format_credits(cost)}**"
-        )
-    embed.add_field(
-        name="Cost of each option",
-        value=clip("\n".join(lines) or "No model is allowed here.", 1024),
-        inline=False,
-    )
+    _add_prices(embed, view.prices)
     return embed
+
+
+def _add_prices(embed: discord.Embed, prices: Sequence[tuple[str, Mode, Combo, int]]) -> None:
+    """One field per model: one field for everything would pass Discord's 1024-character limit."""
+    by_model: dict[str, list[str]] = {}
+    for model, mode, (resolution, duration), cost in prices:
+        by_model.setdefault(model, []).append(
+            f"{mode_label(mode.value)} · {resolution} {duration} s — **{format_credits(cost)}**"
+        )
+    if not by_model:
+        embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
+        return
+    room = MAX_FIELDS - len(embed.fields)
+    models = list(by_model)
+    shown = models if len(models) <= room else models[: room - 1]
+    for index, model in enumerate(shown):
+        name = f"Cost · {model}"
+        value = clip("\n".join(by_model[model]), FIELD_LIMIT)
+        if len(embed) + len(name) + len(value) > EMBED_LIMIT - 100:
+            shown = shown[:index]
+            break
+        embed.add_field(name=name, value=value, inline=False)
+    hidden = [m for m in models if m not in shown]
+    if hidden:
+        embed.add_field(name="More models", value=clip(", ".join(hidden), 200), inline=False)
 
 
 def task_line(task: Task) -> str:

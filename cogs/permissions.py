@@ -1,7 +1,11 @@
-"""Who counts as a moderator of the bot in a guild: the one rule both cogs share.
+"""Who counts as a moderator of the bot in a guild: Manage Server, or the role the guild configured.
 
 ``default_permissions`` only hides commands; a server owner can grant them to anyone in the
 integration settings, so every moderator action checks this at run time as well.
+
+`/videoadmin` checks it here, on the ``discord.Member``. `/video`'s moderator actions (on someone
+else's video) apply the same rule in ``VideoService.is_moderator``, on a plain ``Actor`` built by
+``cogs.video_support.actor_from``: a change to the rule must be made in both places.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
-from cogs.replies import send
+from cogs.replies import reply_error, send
 from cogs.video_support import (
     HasVideoService,
     actor_from,
@@ -50,6 +50,11 @@ def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
     if interaction.guild_id is None:
         return []
     have = interaction.app_permissions
+    if have.value == 0:
+        # Discord always sends the bot's permissions in a server; none at all means they were not
+        # sent (an older API version or a stand-in), not that the bot may do nothing. Posting will
+        # tell, and every posting failure has its fallback.
+        return []
     missing = [
         name.replace("_", " ").title()
         for name, needed in NEEDED_PERMISSIONS
@@ -82,6 +87,12 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.start_video(interaction, prompt=self.prompt.value, first_frame=self.attachment)
+
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        # The default only logs: the member would stare at "thinking…" forever.
+        await reply_error(interaction, error)
 
 
 class VideoCog(commands.Cog):
@@ -211,6 +222,10 @@ class VideoCog(commands.Cog):
     @video.command(name="status", description="Show one of your videos' status card again")
     @app_commands.describe(task="The video (start typing its number or prompt)")
     async def status(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
+        # Deferred privately: whether the card may be shown to the channel is known only after the
+        # lookup, and a refusal must stay private. The first follow-up takes the deferral's place
+        # (and its privacy), so a public card comes as a second one.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
         try:
             found = await service.task_for(task, actor_from(interaction))
@@ -218,12 +233,12 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         card = await service.status_card(found)
-        await send(
-            interaction,
-            embed=embeds.status_embed(card),
-            view=task_view(found),
-            ephemeral=found.deliver_by_dm,
-        )
+        embed, view = embeds.status_embed(card), task_view(found)
+        if found.deliver_by_dm:
+            await send(interaction, embed=embed, view=view)
+            return
+        await send(interaction, f"Here is the card of video #{found.id}, shown to the channel.")
+        await send(interaction, embed=embed, view=view, ephemeral=False)
 
     @status.autocomplete("task")
     async def _status_task(

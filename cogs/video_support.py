@@ -6,11 +6,12 @@ interaction becomes an :class:`Actor`, an attachment an :class:`ImageInput`) is 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 import discord
 
-from bot.lifecycle import Actor, ImageInput, VideoService
+from bot.lifecycle import Actor, ImageInput, RequestRefused, VideoService
 from bot.minimax.models import format_credits
 from storage.models import Task
 
@@ -31,6 +32,35 @@ def actor_from(interaction: discord.Interaction[Any]) -> Actor:
     roles = tuple(role.id for role in getattr(user, "roles", ()) if role.id != guild_id)
     manage = bool(guild_id is not None and interaction.permissions.manage_guild)
     return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
+
+
+async def dm_actor(
+    interaction: discord.Interaction[Any], service: VideoService, task_id: int, actor: Actor
+) -> Actor:
+    """``actor`` (clicking in a DM) with their roles in the server the task was made in.
+
+    Roles decide quota limits; a DM interaction carries none. They are looked up in the bot's cache,
+    else asked of Discord; when neither answers, the member gets the server's default limits. A
+    member who left that server is refused. Raises RequestRefused (also when not their task).
+    """
+    original = await service.task_for(task_id, actor)
+    if original.guild_id is None:
+        return actor
+    guild = interaction.client.get_guild(original.guild_id)
+    if guild is None:
+        return actor
+    member = guild.get_member(actor.user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(actor.user_id)
+        except discord.NotFound:
+            raise RequestRefused(
+                "You are no longer a member of the server this video was made in, so it can't be regenerated."
+            ) from None
+        except discord.HTTPException:
+            return actor
+    roles = tuple(role.id for role in member.roles if role.id != guild.id)
+    return replace(actor, role_ids=roles)
 
 
 def image_from(attachment: discord.Attachment) -> ImageInput:
@@ -58,9 +88,13 @@ def jump_url(task: Task) -> str | None:
     return f"https://discord.com/channels/{guild}/{task.channel_id}/{task.status_message_id}"
 
 
-def confirmation(task: Task, position: int | None) -> str:
-    """The ephemeral "started" answer: the task number, its cost, where to watch it."""
-    where = "your DMs" if task.deliver_by_dm else "this channel"
+def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
+    """The ephemeral "started" answer: the task number, its cost, where to watch it.
+
+    ``here``: asked in the task's own channel (not from a DM, where "this channel" would mislead).
+    """
+    here_text = "this channel" if here else f"<#{task.channel_id}>"
+    where = "your DMs" if task.deliver_by_dm else here_text
     line = f"🎬 Video **#{task.id}** is on its way ({format_credits(task.cost_tenths)} credits, charged only "
     line += f"if it is delivered). It will be posted in {where} when ready."
     if position is not None and position > 1:

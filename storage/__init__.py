@@ -7,6 +7,7 @@ Open it once with ``await Storage.open(path)`` and close it with ``await storage
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.errors import (
+    DatabaseUnavailable,
     GuildCapReached,
     GuildPaused,
     IllegalTransition,
@@ -27,6 +28,7 @@ from storage.models import (
     Change,
     ChannelRules,
     DailyModelCount,
+    DeliveredCombo,
     GuildDefault,
     GuildPolicy,
     GuildStats,
@@ -63,6 +65,8 @@ __all__ = [
     "ChannelRules",
     "DailyModelCount",
     "Database",
+    "DatabaseUnavailable",
+    "DeliveredCombo",
     "GuildCapReached",
     "GuildDefault",
     "GuildPaused",

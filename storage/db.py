@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import SchemaTooNew, StorageError
+from storage.errors import DatabaseUnavailable, SchemaTooNew, StorageError
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 Connection = aiosqlite.Connection
@@ -41,10 +41,28 @@ class Database:
         """Open (creating the file and its directory), configure, and migrate to ``target_version``.
 
         ``target_version`` defaults to the newest schema; tests pass an older one to build old files.
-        Raises :class:`SchemaTooNew` when the file is newer than this code.
+        Raises :class:`SchemaTooNew` when the file is newer than this code, and
+        :class:`DatabaseUnavailable` (never a raw ``sqlite3`` or ``OSError``) when the file cannot be
+        used at all, so start-up can say what is wrong in one line.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise DatabaseUnavailable(path, "it is a directory; DATABASE_PATH must name a file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                path, f"its directory cannot be created ({exc.strerror or type(exc).__name__})"
+            ) from None
+        try:
+            return await cls._connect_and_migrate(path, busy_timeout_ms, target_version)
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(path, _describe(exc)) from exc
+
+    @classmethod
+    async def _connect_and_migrate(
+        cls, path: Path, busy_timeout_ms: int, target_version: int | None
+    ) -> Database:
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
@@ -54,7 +72,9 @@ class Database:
                 # Refuse before any pragma below could touch a file written by a newer bot.
                 raise SchemaTooNew(found, LATEST_VERSION)
             await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a lost
+            # ``queued → submitting`` could let a restart submit (and pay for) the same video twice.
+            await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             db = cls(conn, path)
             await db._migrate(LATEST_VERSION if target_version is None else target_version)
@@ -150,6 +170,28 @@ class Database:
             cursor = await self._conn.execute("PRAGMA integrity_check")
             rows = await cursor.fetchall()
         return "\n".join(str(row[0]) for row in rows)
+
+
+_SQLITE_REASONS = {
+    "SQLITE_NOTADB": "it is not a SQLite database (or it is encrypted); check DATABASE_PATH",
+    "SQLITE_CANTOPEN": "SQLite cannot open the file; check the path and its permissions",
+    "SQLITE_PERM": "permission denied; check the file's permissions",
+    "SQLITE_READONLY": "the file or its directory is read-only",
+    "SQLITE_BUSY": "it is locked by another process (is another copy of the bot running?)",
+    "SQLITE_LOCKED": "it is locked by another process (is another copy of the bot running?)",
+    "SQLITE_CORRUPT": "the file is damaged; restore a backup",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "the disk reported an I/O error",
+}
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    """An operator-facing reason for a SQLite failure at open (SQLite's messages hold no secrets)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for code, reason in _SQLITE_REASONS.items():
+        if name.startswith(code):  # extended codes such as SQLITE_IOERR_READ share the prefix
+            return reason
+    return f"SQLite reports: {exc}"
 
 
 async def _user_version(conn: Connection) -> int:

@@ -24,6 +24,18 @@ class SchemaTooNew(StorageError):
         self.supported = supported
 
 
+class DatabaseUnavailable(StorageError):
+    """The database file cannot be opened or used at all: a directory, not SQLite, unreadable, locked.
+
+    Raised instead of ``sqlite3``'s own errors so start-up and ``--check`` can print one clear line.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"Cannot open the database {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 class UnknownTask(StorageError):
     def __init__(self, task_id: int | str) -> None:
         super().__init__(f"There is no task {task_id}.")

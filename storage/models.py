@@ -228,6 +228,21 @@ class DailyModelCount:
 
 
 @dataclass(frozen=True)
+class DeliveredCombo:
+    """Delivered videos of one (model, resolution, duration): what the API priced each of them at.
+
+    Storage knows no prices; the caller multiplies by its price table, which is exact where
+    ``credits × one credit's dollars`` would carry the rounding of credits to tenths.
+    """
+
+    model: str
+    resolution: str | None
+    duration: int | None
+    delivered: int
+    credits_tenths: int
+
+
+@dataclass(frozen=True)
 class UserSpend:
     user_id: int
     credits_tenths: int
@@ -252,3 +267,4 @@ class GuildStats:
     per_model: tuple[ModelStats, ...] = ()
     daily: tuple[DailyModelCount, ...] = ()
     top_users: tuple[UserSpend, ...] = ()
+    delivered_by_combo: tuple[DeliveredCombo, ...] = ()

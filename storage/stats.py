@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from storage.db import Connection, fetch_all
-from storage.models import DailyModelCount, GuildStats, ModelStats, UserSpend
+from storage.models import DailyModelCount, DeliveredCombo, GuildStats, ModelStats, UserSpend
 from storage.periods import utc_day
 from storage.validation import count
 
@@ -71,6 +71,13 @@ async def guild_stats(
         "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL",
         window,
     )
+    combos = await fetch_all(
+        conn,
+        f"SELECT model, resolution, duration, COUNT(*) AS n, SUM(cost_tenths) AS cost FROM tasks "
+        f"WHERE {in_window} AND state = 'delivered' GROUP BY model, resolution, duration "
+        "ORDER BY model, resolution, duration",
+        window,
+    )
     spenders = await fetch_all(
         conn,
         f"SELECT user_id, SUM(cost_tenths) AS cost, COUNT(*) AS n FROM tasks "
@@ -105,4 +112,8 @@ async def guild_stats(
             for r in daily
         ),
         top_users=tuple(UserSpend(r["user_id"], r["cost"], r["n"]) for r in spenders),
+        delivered_by_combo=tuple(
+            DeliveredCombo(r["model"], r["resolution"], r["duration"], int(r["n"]), int(r["cost"]))
+            for r in combos
+        ),
     )

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import pathlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,9 +41,9 @@ class VideoAPI(Protocol):
 
     async def submit(self, req: GenerationRequest, *, retries: int | None = None) -> str: ...
 
-    async def query(self, task_id: str) -> TaskInfo: ...
+    async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo: ...
 
-    async def retrieve(self, file_id: str) -> FileInfo: ...
+    async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo: ...
 
     async def download(self, url: str, dest: pathlib.Path, *, max_bytes: int) -> int: ...
 
@@ -88,15 +88,41 @@ class Context:
     timing: PollTiming
     clock: Callable[[], float] = time.time
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # task id → the queue position its card shows (or is about to), so unmoved cards are not edited.
+    _shown_positions: dict[int, int] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.clock()
 
-    async def card(self, task: Task, note: str | None = None) -> StatusCard:
+    async def expected_seconds(self, task: Task) -> float | None:
+        """How long a generation like this takes (learned, else the configured first-poll delay)."""
         expected = await self.expectations.seconds(task)
         if expected is None and task.state in (TaskState.SUBMITTED, TaskState.PROCESSING, TaskState.QUEUED):
             expected = self.timing.first_delay
-        position = self.queue.positions().get(task.id) if task.state is TaskState.QUEUED else None
+        return expected
+
+    def render(
+        self,
+        task: Task,
+        expected: float | None,
+        note: str | None = None,
+        *,
+        positions: Mapping[int, int] | None = None,
+    ) -> StatusCard:
+        """The card for ``task`` from what is known already (no reads): see :meth:`card`.
+
+        ``positions``: the queue's positions when the caller has them already (they cost a pass over
+        the whole queue).
+        """
+        if expected is None and task.state in (TaskState.SUBMITTED, TaskState.PROCESSING, TaskState.QUEUED):
+            expected = self.timing.first_delay
+        position = None
+        if task.state is TaskState.QUEUED:
+            position = (self.queue.positions() if positions is None else positions).get(task.id)
+            if position is not None:
+                self._shown_positions[task.id] = position
+        else:
+            self._shown_positions.pop(task.id, None)
         eta = (
             self.timing.eta(
                 submitted_at=task.submitted_at, now=self.now(), expected=expected, progress=task.progress
@@ -106,20 +132,40 @@ class Context:
         )
         return StatusCard(task=task, queue_position=position, expected_seconds=expected, eta=eta, note=note)
 
+    async def card(self, task: Task, note: str | None = None) -> StatusCard:
+        return self.render(task, await self.expected_seconds(task), note)
+
     async def refresh(self, task: Task, *, note: str | None = None) -> None:
         """Schedule a (coalesced) edit of the task's card; final states are sent at once."""
+        self.show(task, await self.expected_seconds(task), note=note)
+
+    def show(
+        self,
+        task: Task,
+        expected: float | None,
+        *,
+        note: str | None = None,
+        positions: Mapping[int, int] | None = None,
+    ) -> None:
+        """:meth:`refresh` without any read: for the moment right before a request leaves."""
         final = task.state.final or task.state is TaskState.UNKNOWN
-        self.updater.update(await self.card(task, note), final=final)
+        self.updater.update(self.render(task, expected, note, positions=positions), final=final)
 
     async def refresh_queue(self) -> None:
-        """Queue positions moved: refresh the card of every queued task (coalescing keeps it cheap)."""
-        for task_id in self.queue.positions():
+        """Queue positions moved: refresh the cards whose position changed (each move would otherwise
+        edit every waiting card, a burst Discord throttles)."""
+        positions = self.queue.positions()
+        for task_id in [t for t in self._shown_positions if t not in positions]:
+            del self._shown_positions[task_id]
+        for task_id, position in positions.items():
+            if self._shown_positions.get(task_id) == position:
+                continue
             try:
                 task = await self.storage.tasks.get(task_id)
             except StorageError:
                 continue
             if task.state is TaskState.QUEUED:
-                await self.refresh(task)
+                self.show(task, await self.expected_seconds(task), positions=positions)
 
     async def fail(self, task: Task, message: str, *, code: str) -> Task | None:
         """Mark failed (the storage refunds in the same transaction), then tell the member.

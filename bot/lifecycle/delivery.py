@@ -110,12 +110,13 @@ class Delivery:
                 # It may have been posted before the error: the next attempt looks before reposting.
                 log.exception("Posting the result of task %s raised", task.id)
                 message_id = None
+            # Gone before the task reads "delivered": a delivered task leaves nothing behind.
+            await _discard(path)
             if message_id is None:
                 raise _Retry("the result could not be posted anywhere")
             await self._delivered(task, message_id)
         finally:
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(path.unlink, missing_ok=True)
+            await _discard(path)
 
     async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
         """Download within the upload limit; over it, hand back the link instead."""
@@ -163,17 +164,27 @@ class Delivery:
         raise _Retry("the download URL kept expiring")
 
     async def _retrieve(self, task: Task) -> str:
+        """A fresh download URL: from the file id, or (a gateway that names no file) from a new query.
+
+        One budget token, one request: the client does not retry on its own here, the delivery's
+        attempts (with their backoff) do.
+        """
         ctx = self._ctx
-        if task.file_id is None:
-            raise _Retry("the task has no file id")
+        if task.file_id is None and task.api_task_id is None:
+            raise _Retry("the task has neither a file id nor an API task id")
         await ctx.budget.acquire()
         try:
-            info = await ctx.client.retrieve(task.file_id)
+            if task.file_id is not None:
+                return (await ctx.client.retrieve(task.file_id, retries=0)).download_url
+            assert task.api_task_id is not None
+            info = await ctx.client.query(task.api_task_id, retries=0)
         except RateLimited as exc:
             ctx.budget.penalize(exc.retry_after)
             raise _Retry(f"retrieve rate limited: {exc}") from None
         except MiniMaxError as exc:
             raise _Retry(f"retrieve failed: {exc}") from None
+        if info.download_url is None:
+            raise _Retry("the task has no file id and its query names no download URL")
         return info.download_url
 
     async def _delivered(self, task: Task, message_id: int) -> None:
@@ -193,3 +204,8 @@ class Delivery:
         ctx.expectations.forget(task)
         log.info("Task %s delivered as message %s", task.id, message_id)
         await ctx.refresh(task)
+
+
+async def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        await asyncio.to_thread(path.unlink, missing_ok=True)

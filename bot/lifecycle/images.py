@@ -7,6 +7,7 @@ request time, so a request answers within Discord's three seconds however large 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 
@@ -33,6 +34,11 @@ def sniff_image_type(head: bytes) -> str | None:
     return None
 
 
+def _known_unsupported(head: bytes) -> bool:
+    """Formats we can name that the API refuses (GIF, BMP, TIFF): refusing now beats a failed task."""
+    return head.startswith((b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*"))
+
+
 async def fetch_data_url(
     session: aiohttp.ClientSession, url: str, *, max_bytes: int = MAX_IMAGE_FETCH_BYTES
 ) -> str:
@@ -41,6 +47,7 @@ async def fetch_data_url(
         return url
     try:
         async with session.get(url, timeout=_TIMEOUT) as resp:
+            declared = (resp.content_type or "").lower()
             if resp.status != 200:
                 raise ImageUnavailable(
                     "The image could no longer be downloaded from Discord (was the message deleted?). "
@@ -67,5 +74,12 @@ async def fetch_data_url(
     data = b"".join(chunks)
     mime = sniff_image_type(data[:16])
     if mime is None:
+        if declared.startswith("image/") and not _known_unsupported(data[:16]):
+            # Served as an image but in a form we cannot read (a format we do not sniff, a CDN's
+            # placeholder): the API fetches URLs itself, so let it judge rather than fail here.
+            log.warning("An image served as %s has unrecognised bytes; passing its URL to the API", declared)
+            return url
         raise ImageUnavailable("The attachment is not a JPG, PNG or WebP image. Convert it and retry.")
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    # Up to 20 MB of base64 takes long enough to stall every other coroutine: off the event loop.
+    encoded = await asyncio.to_thread(base64.b64encode, data)
+    return f"data:{mime};base64,{encoded.decode('ascii')}"

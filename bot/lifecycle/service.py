@@ -265,8 +265,14 @@ class VideoService:
             task.duration,
             task.cost_tenths,
         )
+        # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         self._enqueue(task)
-        return await self._post_card(task)
+        task = await self._post_card(task)
+        try:
+            await self.ctx.refresh_queue()  # a newcomer's fair turn may come before others' tasks
+        except Exception:
+            log.exception("Could not refresh the queue positions after task %s", task.id)
+        return task
 
     async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
         """Pause, channel, block and the prompt filter: the guild's rules before any model rule."""
@@ -297,12 +303,16 @@ class VideoService:
     async def regenerate(self, task_id: int, actor: Actor) -> Task:
         """A new task with the same options, reserved against whoever asked (requester or moderator)."""
         original = await self._get(task_id)
-        if original.guild_id != actor.guild_id:
+        in_dm = actor.guild_id is None and original.guild_id is not None
+        if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
             raise RequestRefused("That task belongs to another server.")
         if original.user_id != actor.user_id and not await self.is_moderator(actor):
             raise RequestRefused(
                 "Only the member who asked for this video, or a moderator, can regenerate it."
             )
+        # From a DM (a result sent there) the new task belongs where the original was made: that
+        # server's rules, channel and limits apply; ``actor.role_ids`` are whatever the caller could
+        # find out about the member there (none: the default limits).
         request = VideoRequest(
             guild_id=original.guild_id,
             channel_id=original.channel_id,
@@ -345,11 +355,12 @@ class VideoService:
     # ------------------------------------------------------------------------------ queries
 
     async def task_for(self, task_id: int, actor: Actor) -> Task:
-        """A task the actor may look at: their own, or any in their guild for a moderator."""
+        """A task the actor may look at: their own (here, or from a DM, where results may be sent),
+        or any in their guild for a moderator."""
         task = await self._get(task_id)
-        if task.guild_id != actor.guild_id or (
-            task.user_id != actor.user_id and not await self.is_moderator(actor)
-        ):
+        if task.user_id == actor.user_id and actor.guild_id in (None, task.guild_id):
+            return task
+        if task.guild_id != actor.guild_id or not await self.is_moderator(actor):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
         return task
 
@@ -459,18 +470,24 @@ class VideoService:
         self.ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id))
 
     async def _post_card(self, task: Task) -> Task:
-        card = await self.ctx.card(task)
+        """Post the card and remember it; never raises (the credits are reserved by now, and the
+        task goes ahead without a card: a failure here must not read as "nothing was charged")."""
         try:
+            card = await self.ctx.card(task)
             message_id = await self.notifier.post_status(card)
         except Exception:
             log.exception("Posting the status card of task %s failed", task.id)
-            message_id = None
+            return task
         if message_id is None:
             return task
-        task = await self.storage.tasks.update_fields(task.id, status_message_id=message_id)
-        if task.state is not card.task.state or task.progress != card.task.progress:
-            await self.ctx.refresh(task)  # it moved on while the card was being posted
-        return task
+        try:
+            stored = await self.storage.tasks.update_fields(task.id, status_message_id=message_id)
+            if stored.state is not card.task.state or stored.progress != card.task.progress:
+                await self.ctx.refresh(stored)  # it moved on while the card was being posted
+        except Exception:
+            log.exception("Could not record the status card %s of task %s", message_id, task.id)
+            return replace(task, status_message_id=message_id)
+        return stored
 
     async def _card_moved(self, task_id: int, message_id: int) -> None:
         """The notifier reposted a deleted card: remember the new message."""

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 MAX_SUBMIT_ATTEMPTS = 5
 PAUSE_RECHECK_SECONDS = 5.0
 UNKNOWN_MESSAGE = SubmitOutcomeUnknown.user_message
+CRASH_MESSAGE = (
+    "Something went wrong on our side while sending your video request, so it could not be made. "
+    "Your credits were refunded; please try again."
+)
 
 
 class Submitter:
@@ -57,6 +61,7 @@ class Submitter:
         # One submit in flight at a time: the slot waited for is then certainly the one used.
         self._send_lock = asyncio.Lock()
         self._sending: set[asyncio.Task[None]] = set()
+        self._crashes: dict[int, int] = {}  # task id → unexpected submit errors in a row
 
     def start(self) -> None:
         if self._http is None:
@@ -133,16 +138,47 @@ class Submitter:
             await self.submit(entry.task_id)
         except Exception:
             log.exception("Submitting task %s failed unexpectedly", entry.task_id)
+            await self._after_crash(entry)
+        else:
+            self._crashes.pop(entry.task_id, None)
         finally:
             self._slots.release()
             await self._ctx.refresh_queue()
 
+    async def _after_crash(self, entry: QueueEntry) -> None:
+        """An error no branch expected: the entry was popped, so without this the task would sit in
+        ``queued`` until the next restart. Try again later; after a few crashes, fail and refund."""
+        ctx = self._ctx
+        crashes = self._crashes.get(entry.task_id, 0) + 1
+        self._crashes[entry.task_id] = crashes
+        try:
+            task = await ctx.storage.tasks.get(entry.task_id)
+        except Exception:
+            log.exception("Could not re-read task %s; queueing it again anyway", entry.task_id)
+            self._requeue_entry(entry, self._crash_delay(crashes))
+            return
+        if task.state is not TaskState.QUEUED:
+            self._crashes.pop(entry.task_id, None)
+            return  # sent (then "unknown" or failed by its own branch), cancelled or resolved
+        if crashes >= MAX_SUBMIT_ATTEMPTS:
+            self._crashes.pop(entry.task_id, None)
+            await ctx.fail(task, CRASH_MESSAGE, code="submit_crashed")
+            return
+        self._requeue_entry(entry, self._crash_delay(crashes))
+
+    def _crash_delay(self, crashes: int) -> float:
+        timing = self._ctx.timing
+        return min(timing.max_interval, timing.min_interval * 2.0 ** (crashes - 1))
+
     def requeue_later(self, task: Task, delay: float) -> None:
+        self._requeue_entry(QueueEntry(task.id, task.guild_id or 0, task.user_id), delay)
+
+    def _requeue_entry(self, entry: QueueEntry, delay: float) -> None:
         loop = asyncio.get_running_loop()
 
         def push() -> None:
             self._retry_handles.discard(handle)
-            self._ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
+            self._ctx.queue.push(entry, front=True)
 
         handle = loop.call_later(delay, push)
         self._retry_handles.add(handle)
@@ -161,12 +197,16 @@ class Submitter:
             return
         async with self._send_lock:
             await self._wait_for_slot()
+            # Read what the card needs *before* the write: between "submitting" and the request
+            # nothing may wait (a crash there strands an "unknown" the API never saw).
+            expected = await ctx.expected_seconds(task)
             try:
                 task = await ctx.storage.tasks.transition(
                     task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
                 )
             except IllegalTransition:
                 return  # cancelled in the meantime
+            ctx.show(task, expected)
             current = asyncio.current_task()
             if current is not None:
                 self._sending.add(current)
@@ -186,7 +226,6 @@ class Submitter:
 
     async def _send(self, task: Task, request: GenerationRequest) -> None:
         ctx = self._ctx
-        await ctx.refresh(task)
         try:
             api_task_id = await ctx.client.submit(request, retries=0)
         except SubmitOutcomeUnknown as exc:

@@ -20,7 +20,7 @@ from bot.minimax.parsing import task_failure_error
 from bot.minimax.types import TaskInfo, TaskStatus
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
-from storage.states import TaskState
+from storage.states import POLLED_STATES, TaskState
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,28 @@ class Tracker:
             await wait_event(wake, delay)
 
     async def _until_next(self) -> float:
-        next_at = await self._ctx.storage.tasks.next_poll_time()
+        """Seconds until a task that is not being polled right now falls due.
+
+        A task being queried keeps its old, already due ``next_poll_at`` until the answer is written;
+        counting it would make the loop wake at once, skip it, and spin for as long as the query
+        takes. Only the tasks in flight can come before the first one that is not (the due list is
+        ordered), so asking for one more than are in flight is enough. A poll that ends sets the
+        wake event itself.
+        """
+        tasks = self._ctx.storage.tasks
+        now = self._ctx.now()
+        if not self._in_flight:
+            next_at = await tasks.next_poll_time()
+        else:
+            in_flight = set(self._in_flight)
+            upcoming = await tasks.due_for_poll(now + IDLE_WAIT, limit=len(in_flight) + 1)
+            next_at = next(
+                (t.next_poll_at for t in upcoming if t.id not in in_flight and t.next_poll_at is not None),
+                None,
+            )
         if next_at is None:
             return IDLE_WAIT
-        return max(0.0, min(IDLE_WAIT, next_at - self._ctx.now()))
+        return max(0.0, min(IDLE_WAIT, next_at - now))
 
     async def _poll_due(self) -> None:
         due = await self._ctx.storage.tasks.due_for_poll(self._ctx.now(), limit=50)
@@ -93,7 +111,9 @@ class Tracker:
 
     async def _poll_released(self, task: Task) -> None:
         try:
-            await self.poll(task)
+            fresh = await self._still_due(task)
+            if fresh is not None:
+                await self.poll(fresh)
         except Exception:
             log.exception("Polling task %s failed unexpectedly; it will be polled again", task.id)
             await self._reschedule(task, errors=self._errors.get(task.id, 0) + 1)
@@ -101,6 +121,19 @@ class Tracker:
             self._in_flight.discard(task.id)
             self._slots.release()
             self.wake()
+
+    async def _still_due(self, task: Task) -> Task | None:
+        """The task as stored now, or None when it no longer needs this query.
+
+        The due list may be older than the slot wait that followed it: meanwhile the task may have
+        been polled (and rescheduled), failed or resolved by a moderator.
+        """
+        fresh = await self._ctx.storage.tasks.get(task.id)
+        if fresh.state not in POLLED_STATES:
+            return None
+        if fresh.next_poll_at is not None and fresh.next_poll_at > self._ctx.now():
+            return None
+        return fresh
 
     async def poll(self, task: Task) -> None:
         """Query one task once and act on the answer."""
@@ -112,7 +145,8 @@ class Tracker:
         await ctx.budget.acquire()
         self.queries += 1
         try:
-            info = await ctx.client.query(task.api_task_id)
+            # One budget token, one request: the backoff below is the only retry.
+            info = await ctx.client.query(task.api_task_id, retries=0)
         except RateLimited as exc:
             ctx.budget.penalize(exc.retry_after)
             await self._on_error(task, exc)

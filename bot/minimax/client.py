@@ -60,6 +60,7 @@ DOWNLOAD_CHUNK = 256 * 1024
 _SUBMIT_RETRY_HTTP = frozenset({500, 502, 503})
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
+_DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
 
 
 def build_submit_body(req: GenerationRequest) -> JSONObject:
@@ -132,7 +133,16 @@ class MiniMaxClient:
         self._session = session
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        # "Connection: close" on every request, downloads included: no idle connection to the API is
+        # ever kept, so a submit always goes out on a fresh one. On a pooled connection the server may
+        # have dropped meanwhile, a disconnect would look like "sent, no answer" and turn a submit
+        # that never arrived into an "unknown" a moderator must resolve. A handshake per call is
+        # cheap at a few requests per video.
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Accept": "application/json",
+            "Connection": "close",
+        }
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
         )
@@ -189,17 +199,21 @@ class MiniMaxClient:
                     raise
                 await self._before_submit_retry(exc, attempt, limit)
 
-    async def query(self, task_id: str) -> TaskInfo:
-        """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises."""
+    async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo:
+        """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises.
+
+        ``retries`` overrides the retry budget: 0 lets a caller that paces every request (the poller's
+        query budget) do its own, slower retrying instead of sending several requests per token.
+        """
 
         async def once(attempt: int) -> TaskInfo:
             payload = await self._call_json("GET", QUERY_PATH, params={"task_id": task_id}, attempt=attempt)
             return parse_query(payload, task_id=task_id)
 
-        return await self._retrying("query", once, _idempotent_may_retry)
+        return await self._retrying("query", once, _idempotent_may_retry, retries=retries)
 
-    async def retrieve(self, file_id: str) -> FileInfo:
-        """The file's (short-lived) download URL."""
+    async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo:
+        """The file's (short-lived) download URL. ``retries`` as for :meth:`query`."""
 
         async def once(attempt: int) -> FileInfo:
             payload = await self._call_json(
@@ -207,7 +221,7 @@ class MiniMaxClient:
             )
             return parse_retrieve(payload, file_id=file_id)
 
-        return await self._retrying("retrieve", once, _idempotent_may_retry)
+        return await self._retrying("retrieve", once, _idempotent_may_retry, retries=retries)
 
     async def download(self, url: str, dest: pathlib.Path, *, max_bytes: int) -> int:
         """Stream ``url`` to ``dest`` and return the bytes written.
@@ -237,15 +251,21 @@ class MiniMaxClient:
     # ----------------------------------------------------------------------------------- plumbing
 
     async def _retrying(
-        self, name: str, once: Callable[[int], Awaitable[T]], may_retry: Callable[[MiniMaxError], bool]
+        self,
+        name: str,
+        once: Callable[[int], Awaitable[T]],
+        may_retry: Callable[[MiniMaxError], bool],
+        *,
+        retries: int | None = None,
     ) -> T:
+        limit = self._max_retries if retries is None else max(0, retries)
         attempt = 0
         while True:
             attempt += 1
             try:
                 return await once(attempt)
             except MiniMaxError as exc:
-                if attempt > self._max_retries or not may_retry(exc):
+                if attempt > limit or not may_retry(exc):
                     raise
                 delay = self._backoff(attempt, exc)
                 if delay is None:
@@ -364,7 +384,7 @@ class MiniMaxClient:
         part = dest.with_name(dest.name + ".part")
         try:
             # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
-            async with self._session.get(url, timeout=self._timeout) as resp:
+            async with self._session.get(url, timeout=self._timeout, headers=_DOWNLOAD_HEADERS) as resp:
                 log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:

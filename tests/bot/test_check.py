@@ -81,3 +81,30 @@ async def test_bad_keys_are_reported_without_leaking(
     assert "✗ MiniMax API" in out and "MINIMAX_API_KEY" in out
     assert "✗ Discord: DISCORD_TOKEN was refused" in out
     assert "wrong-discord-token" not in out and "wrong-minimax-key" not in out
+
+
+@pytest.mark.usefixtures("route_base")
+@pytest.mark.parametrize("kind", ["directory", "text file"])
+async def test_unusable_database_is_one_cross_line(
+    fake_minimax_any: FakeMiniMax, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    target = tmp_path / "db" / "bot.sqlite3"
+    if kind == "directory":
+        target.mkdir(parents=True)
+    else:
+        target.parent.mkdir()
+        target.write_text("not a database\n" * 10)
+    status = await run_checks(settings_for(fake_minimax_any, tmp_path))  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "Traceback" not in out
+    database_lines = [line for line in out.splitlines() if "database" in line]
+    assert database_lines == [
+        f"✗ database {target}: "
+        + (
+            "it is a directory; DATABASE_PATH must name a file"
+            if kind == "directory"
+            else "it is not a SQLite database (or it is encrypted); check DATABASE_PATH"
+        )
+    ]
+    assert "✓ MiniMax API" in out and "✓ Discord" in out  # the other checks still ran

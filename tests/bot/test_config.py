@@ -105,3 +105,18 @@ def test_secrets_never_show() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(bad, env_file=None)
     assert "has space" not in str(info.value)
+
+
+def test_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=caf\xe9\n")  # Latin-1 é
+    with pytest.raises(ConfigError) as info:
+        load_settings({}, env_file=env_file)
+    assert info.value.setting == str(env_file)
+    assert "not valid UTF-8" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_log_level_accepts_critical_and_says_so() -> None:
+    assert load_settings({**BASE, "LOG_LEVEL": "critical"}, env_file=None).log_level == "CRITICAL"
+    with pytest.raises(ConfigError, match="DEBUG, INFO, WARNING, ERROR or CRITICAL"):
+        load(LOG_LEVEL="LOUD")

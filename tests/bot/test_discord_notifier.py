@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +17,8 @@ from bot.discord_notifier import DiscordNotifier
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from storage import Task, TaskState
 
-_ids = itertools.count(7_000)
+# Message ids are snowflakes, as Discord's: these were "sent" a few hours after the tasks below began.
+_ids = itertools.count(discord.utils.time_snowflake(datetime.fromtimestamp(1_700_010_000, UTC)))
 
 
 def http_error(kind: type[discord.HTTPException], status: int, code: int = 0) -> discord.HTTPException:
@@ -40,6 +42,7 @@ class FakeChannel:
         self.deleted: set[int] = set()
         self.send_error: discord.HTTPException | None = None
         self.file_error: discord.HTTPException | None = None
+        self.error_after_send: discord.HTTPException | None = None  # created, then the answer is lost
 
     async def send(self, **kwargs: Any) -> Sent:
         if self.send_error is not None:
@@ -48,6 +51,8 @@ class FakeChannel:
             raise self.file_error
         sent = Sent(next(_ids), kwargs, kwargs.get("content") or "", self.me)
         self.sent.append(sent)
+        if self.error_after_send is not None:
+            raise self.error_after_send
         return sent
 
     def get_partial_message(self, message_id: int) -> Any:
@@ -62,7 +67,9 @@ class FakeChannel:
         return Partial()
 
     async def history(self, *, limit: int, after: Any, oldest_first: bool) -> AsyncIterator[Sent]:
-        for message in self.sent:
+        """As discord.py reads it: messages after ``after``, at most ``limit``, from either end."""
+        newer = sorted((m for m in self.sent if m.id > after.id), key=lambda m: m.id)
+        for message in (newer if oldest_first else newer[::-1])[:limit]:
             yield message
 
 
@@ -213,3 +220,49 @@ async def test_find_result_ignores_other_messages_and_upload_limit(bot: FakeBot)
     bot.guilds[1] = SimpleNamespace(filesize_limit=50 * 1024 * 1024)
     assert await notifier.upload_limit(1) == 50 * 1024 * 1024
     assert await notifier.upload_limit(None) == DEFAULT_UPLOAD_LIMIT
+
+
+def _snowflake(ts: float, n: int = 0) -> int:
+    return discord.utils.time_snowflake(datetime.fromtimestamp(ts, UTC)) + n
+
+
+async def test_find_result_in_a_busy_channel(bot: FakeBot) -> None:
+    """Hundreds of messages around the result (others' results, chatter) must not hide it."""
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    member = SimpleNamespace(id=5)
+    created = 1_700_000_000.0
+    finished = created + 3600  # the task waited an hour in a busy queue
+    card = _snowflake(created)
+    for n in range(200):  # while it waited
+        channel.sent.append(Sent(_snowflake(created + 60, n), {}, f"chatter {n}", member))
+    for n in range(150):  # other tasks' results, just before this one finished
+        channel.sent.append(Sent(_snowflake(finished - 20, n), {}, f"ready! (task #{1000 + n})", bot.user))
+    result = _snowflake(finished + 5)
+    channel.sent.append(Sent(result, {}, "<@3> your video is ready! (task #12)", bot.user))
+    for n in range(150):  # the channel went on talking until the restart
+        channel.sent.append(Sent(_snowflake(finished + 30, n), {}, f"later {n}", member))
+    task = make_task(status_message_id=card, finished_at=finished)
+    assert await notifier.find_result(task) == result
+
+
+async def test_a_server_error_after_posting_does_not_post_a_second_copy_by_dm(
+    bot: FakeBot, video: Path
+) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.error_after_send = http_error(discord.DiscordServerError, 500)
+    task = make_task(finished_at=1_700_000_600.0, status_message_id=_snowflake(1_700_000_000.0))
+    message_id = await notifier.post_result(ResultPost(task, via_dm=False, file_path=video))
+    (sent,) = channel.sent
+    assert message_id == sent.id
+    assert 3 not in bot.dms or bot.dms[3].sent == []
+
+
+async def test_a_server_error_with_nothing_posted_still_falls_back_to_a_dm(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    bot.get_partial_messageable(2).send_error = http_error(discord.DiscordServerError, 503)
+    task = make_task(finished_at=1_700_000_600.0, status_message_id=_snowflake(1_700_000_000.0))
+    message_id = await notifier.post_result(ResultPost(task, via_dm=False, file_path=video))
+    (sent,) = bot.dms[3].sent
+    assert message_id == sent.id

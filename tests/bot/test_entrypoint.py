@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-CLEAN_ENV_NAMES = ("DISCORD_TOKEN", "MINIMAX_API_KEY", "MINIMAX_RPM", "MINIMAX_BASE_URL")
+import pytest
+
+from bot.__main__ import open_storage
+from bot.config import load_settings
+from storage import QuotaDefaults
+
+REPO = Path(__file__).resolve().parents[2]
+CLEAN_ENV_NAMES = (
+    "DISCORD_TOKEN",
+    "MINIMAX_API_KEY",
+    "MINIMAX_RPM",
+    "MINIMAX_BASE_URL",
+    "DATABASE_PATH",
+    "LOG_LEVEL",
+)
 
 
 def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -43,3 +58,88 @@ def test_check_reports_bad_settings(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stdout.startswith("✗ settings")
     assert "DISCORD_TOKEN" in result.stdout
+
+
+def test_env_file_that_is_not_utf8_exits_2_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=caf\xe9\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert ".env" in result.stderr and "UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["directory", "text file"])
+def test_unusable_database_exits_1_with_one_line(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "db"
+    if kind == "directory":
+        target.mkdir()
+    else:
+        target.write_text("not a database, just words\n" * 10)
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={target}\nLOG_LEVEL=ERROR\n"
+    )
+    result = run_bot(tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Cannot open the database {target}")
+    assert ("is a directory" if kind == "directory" else "not a SQLite database") in lines[0]
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_discord_unreachable_exits_1_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n"
+        f"MINIMAX_BASE_URL=http://127.0.0.1:{closed_port()}\nDATABASE_PATH={tmp_path / 'bot.sqlite3'}\n"
+        "LOG_LEVEL=ERROR\n"
+    )
+    # The real entry point, with discord.py's REST base pointed at a local port where nothing listens.
+    launcher = (
+        "import sys, discord\n"
+        "discord.http.Route.BASE = sys.argv[1]\n"
+        "from bot.__main__ import main\n"
+        "sys.exit(main([]))\n"
+    )
+    base_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
+    result = subprocess.run(
+        [sys.executable, "-c", launcher, f"http://127.0.0.1:{closed_port()}/api/v10"],
+        cwd=tmp_path,
+        env={**base_env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Cannot reach Discord (")
+    assert "abc" not in result.stderr  # the token never shows
+
+
+async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": "abc",
+            "MINIMAX_API_KEY": "def",
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "DEFAULT_QUOTA_CREDITS": "2.5",
+            "DEFAULT_QUOTA_PERIOD": "week",
+        },
+        env_file=None,
+    )
+    storage = await open_storage(settings)
+    try:
+        assert storage.quota.defaults == QuotaDefaults(25, "week")
+        usage = await storage.quota.usage(1, 2, now=1_715_774_400.0)
+        assert (usage.limit_tenths, usage.period) == (25, "week")
+    finally:
+        await storage.close()

@@ -401,6 +401,10 @@ async def test_policy_set_changes_only_given_fields(
     assert "any → **768P**" in text
     assert "no limit → **12.5 credits**" in text
     assert f"none (Manage Server only) → **<@&{VIP_ROLE}>**" in text
+    # The role alone does not show the command: the note says where the server must allow it.
+    assert "per day (the server's quota period)" in text
+    assert f"Members with <@&{VIP_ROLE}> may now use /videoadmin" in text
+    assert "Server Settings → Integrations" in text
     policy = await storage.policy.get(GUILD_ID)
     assert policy.allowed_models == ("MiniMax-Hailuo-02", "MiniMax-Hailuo-2.3")
     assert (policy.max_resolution, policy.max_duration, policy.cap_tenths) == ("768P", None, 125)
@@ -443,8 +447,26 @@ async def test_channel_rules(storage: Storage, cog: AdminCog, guild: discord.Gui
     reply = await invoke(AdminCog.channels_list, cog, FakeInteraction(manager, guild=guild))
     assert f"<#{CHANNEL_ID}>" in reply.text() and "Allowed (only these)" in reply.text()
 
+    # Denying the only allowed channel would open every other one: refused, nothing changes...
+    before = await snapshot(storage)
     reply = await run(AdminCog.channels_deny, videos)
+    assert reply.embed is None and reply.content is not None
+    assert f"<#{CHANNEL_ID}> is the only channel on the allow-list" in reply.content
+    assert "`/videoadmin pause`" in reply.content and "Nothing was changed." in reply.content
+    assert await snapshot(storage) == before
+    assert not await storage.policy.channel_allowed(GUILD_ID, OTHER_CHANNEL_ID)
+
+    # ...unless the moderator says that is what they want.
+    reply = await invoke(
+        AdminCog.channels_deny,
+        cog,
+        FakeInteraction(manager, guild=guild),
+        channel=videos,
+        open_other_channels=True,
+    )
     assert "That was the only channel on the allow-list" in reply.text()
+    assert not await storage.policy.channel_allowed(GUILD_ID, CHANNEL_ID)
+    assert await storage.policy.channel_allowed(GUILD_ID, OTHER_CHANNEL_ID)
 
 
 async def test_filter_entries_are_stored_the_way_the_service_matches_them(
@@ -477,6 +499,18 @@ async def test_filter_entries_are_stored_the_way_the_service_matches_them(
         AdminCog.filter_remove, cog, FakeInteraction(manager, guild=guild), pattern="BadWord"
     )
     assert await storage.policy.filters(GUILD_ID) == []
+
+
+@pytest.mark.parametrize("pattern", ["/\\bnsfw\\b/", "/gore|blood/", "/n[u0]de/"])
+async def test_ordinary_regexes_are_accepted_by_filter_add(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, pattern: str
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.filter_add, cog, FakeInteraction(manager, guild=guild), pattern=pattern)
+    assert reply.embed is not None and reply.embed.colour == discord.Colour.green(), reply.text()
+    assert [(f.pattern, f.is_regex) for f in await storage.policy.filters(GUILD_ID)] == [
+        (pattern[1:-1], True)
+    ]
 
 
 async def test_block_and_list(storage: Storage, cog: AdminCog, guild: discord.Guild) -> None:
@@ -594,6 +628,8 @@ BAD_VALUES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], str]
     ),
     ("broken regex", AdminCog.filter_add, lambda g: {"pattern": "/(/"}, "not valid"),
     ("match-all regex", AdminCog.filter_add, lambda g: {"pattern": "/.*/"}, "matches every prompt"),
+    ("slow regex", AdminCog.filter_add, lambda g: {"pattern": "/(a+)+$/"}, "could make the filter very slow"),
+    ("back-reference", AdminCog.filter_add, lambda g: {"pattern": "/(a)\\1/"}, "very slow"),
     ("empty entry", AdminCog.filter_add, lambda g: {"pattern": "   "}, "empty"),
     (
         "unknown entry",
@@ -725,7 +761,8 @@ async def test_stats_on_a_seeded_database(storage: Storage, cog: AdminCog, guild
     assert fields["Failed"] == "3"
     assert fields["Success rate"] == "57.1 %"  # 4 of 7 finished
     assert fields["Median generation time"] == "1 min 45 s"  # median of 60, 90, 120, 200 s
-    assert fields["Credits spent"] == "4.8 (≈ $1.34)"  # 3 × 1 + 1.8 credits at $0.28
+    # 3 × $0.28 + $0.49 from the price table (not 4.8 rounded credits × $0.28 = $1.34).
+    assert fields["Credits spent"] == "4.8 ($1.33)"
     assert fields["Other"] == "cancelled 1 · in progress 1"
     assert fields["Failures by reason"] == "`content_policy`: 2\n`timeout`: 1"
     assert fields["Top members"] == (
@@ -746,7 +783,7 @@ async def test_stats_of_a_quiet_server(cog: AdminCog, guild: discord.Guild) -> N
     assert reply.embed is not None
     fields = {f.name: f.value for f in reply.embed.fields}
     assert (fields["Requested"], fields["Success rate"], fields["Median generation time"]) == ("0", "—", "—")
-    assert fields["Credits spent"] == "0 (≈ $0.00)"
+    assert fields["Credits spent"] == "0 ($0.00)"
     assert "Daily requests per model" not in fields and "Top members" not in fields
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from cogs.admin_embeds import describe_audit, lines_within, sparkline, target_text
+from cogs.admin_embeds import describe_audit, lines_within, sparkline, spent_usd, target_text, usd
 from cogs.admin_values import credits_to_tenths, parse_cap, parse_models, possible_videos
 from cogs.replies import UserFacingError
+from storage import DeliveredCombo
 
 
 @pytest.mark.parametrize(
@@ -65,3 +68,26 @@ def test_audit_rendering() -> None:
     ) == ("credits: 2.5 → 3; period: — → week")
     assert describe_audit({"user_id": 1, "reason": None}, None) == "removed"
     assert describe_audit({"value": True}, {"value": False}) == "rule: True → False"
+
+
+def test_dollars_come_from_the_price_table_per_combination() -> None:
+    combos = [
+        DeliveredCombo("MiniMax-Hailuo-2.3", "768P", 6, delivered=3, credits_tenths=30),
+        DeliveredCombo("MiniMax-Hailuo-02", "1080P", 6, delivered=2, credits_tenths=36),
+        DeliveredCombo("T2V-01", None, None, delivered=1, credits_tenths=15),  # fixed output: one price
+    ]
+    # 3 × 0.28 + 2 × 0.49 + 0.43; credits × $0.28 would say 8.1 × 0.28 = $2.268.
+    assert spent_usd(combos) == (Decimal("2.25"), True)
+    assert usd(spent_usd(combos)[0]) == "$2.25"
+    assert spent_usd([]) == (Decimal(0), True)
+
+
+def test_unknown_combinations_fall_back_to_credits_and_say_so() -> None:
+    total, exact = spent_usd(
+        [
+            DeliveredCombo("Retired-Model", "720P", 6, delivered=2, credits_tenths=20),
+            DeliveredCombo("MiniMax-Hailuo-2.3", "512P", 6, delivered=1, credits_tenths=5),
+            DeliveredCombo("MiniMax-Hailuo-2.3", "768P", 6, delivered=1, credits_tenths=10),
+        ]
+    )
+    assert (total, exact) == (Decimal("0.98"), False)  # 2.5 credits at $0.28, plus $0.28 from the table

@@ -4,12 +4,14 @@ Limits, blocks, channels, the pause and the cap are set through the real `/video
 members ask through the real `/video generate` callback, which goes through the real
 :class:`VideoService` (validation, pricing, the atomic reservation) against a temporary database.
 The service is not started, so accepted tasks stay queued with their credits reserved.
-One 768P 6 s MiniMax-Hailuo-2.3 video costs exactly 1 credit.
+One 768P 6 s MiniMax-Hailuo-2.3 video costs exactly 1 credit. The service and the cog share a clock
+pinned to midday UTC, so a run crossing midnight cannot split one test over two quota periods.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +40,13 @@ from tests.fakes.fake_interaction import FakeInteraction as VideoInteraction
 from tests.fakes.lifecycle_harness import GUILD, Harness, lifecycle_harness
 
 NO_ROLES, VIP, VIP_AND_PRO, OVERRIDDEN, BLOCKED = 41, 42, 43, 44, 45
+# Wednesday 2024-05-15 12:00 UTC: far from any day, week or month boundary.
+NOON = datetime(2024, 5, 15, 12, 0, tzinfo=UTC).timestamp()
+
+
+def clock() -> float:
+    return NOON
+
 
 Request = Callable[..., Awaitable[Any]]
 
@@ -56,12 +65,19 @@ def guild() -> discord.Guild:
 @pytest.fixture
 def service(harness: Harness) -> VideoService:
     # Not started: tasks stay queued, so every accepted request keeps its credits reserved.
-    return harness.new_service()
+    return VideoService(
+        settings=harness.settings,
+        storage=harness.storage,
+        client=harness.client,
+        notifier=harness.notifier,
+        http=harness.session,
+        clock=clock,
+    )
 
 
 @pytest.fixture
 def admin(harness: Harness, service: VideoService, guild: discord.Guild) -> Callable[..., Awaitable[str]]:
-    cog = AdminCog(host(harness.storage, service))  # type: ignore[arg-type]
+    cog = AdminCog(host(harness.storage, service), clock=clock)  # type: ignore[arg-type]
     manager = make_member(guild, 7, MANAGER_ROLE)
 
     async def run(command: Any, **options: Any) -> str:
@@ -126,6 +142,9 @@ async def test_override_beats_the_best_role_which_beats_the_guild_default(
     # Clearing the override puts the member back on their best role.
     await admin(AdminCog.quota_reset, member=make_member(guild, OVERRIDDEN), mode="clear-override")
     assert await accepted(service, OVERRIDDEN, PRO_ROLE) == 4  # 5 from the role, 1 already used
+    # Everything ran on the pinned clock, not the wall clock.
+    tasks = await service.storage.tasks.list_for_guild(GUILD, limit=100)
+    assert tasks and {t.created_at for t in tasks} == {NOON}
 
 
 async def test_blocks_channels_pause_and_the_guild_cap(
@@ -144,6 +163,8 @@ async def test_blocks_channels_pause_and_the_guild_cap(
         service, NO_ROLES, channel=OTHER_CHANNEL_ID
     )
     assert await request(service, NO_ROLES, channel=CHANNEL_ID) == "ok"
+    # Denying the only allowed channel is refused (it would open every other one): allow another first.
+    await admin(AdminCog.channels_allow, channel=text_channel(guild, OTHER_CHANNEL_ID))
     await admin(AdminCog.channels_deny, channel=text_channel(guild, CHANNEL_ID))
     assert "Videos can't be made in this channel" in await request(service, NO_ROLES, channel=CHANNEL_ID)
     await admin(AdminCog.channels_allow, channel=text_channel(guild, CHANNEL_ID))
@@ -159,7 +180,7 @@ async def test_blocks_channels_pause_and_the_guild_cap(
     assert await request(service, VIP) == "ok"
     refusal = await request(service, VIP)
     assert "This server has used its video budget" in refusal
-    usage = await harness.storage.quota.guild_usage(GUILD, default_period="day")
+    usage = await harness.storage.quota.guild_usage(GUILD, now=NOON, default_period="day")
     assert (usage.used_tenths, usage.cap_tenths) == (40, 40)
 
     await admin(AdminCog.policy, cap="none")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import discord
@@ -11,7 +12,11 @@ import pytest
 from discord.ext import commands
 
 import cogs.video as video_cog
+from bot.lifecycle import Limits
+from bot.lifecycle.validation import price_table
+from bot.minimax.models import format_credits
 from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
+from cogs.replies import GENERIC_FAILURE
 from cogs.video import AnimateModal, VideoCog
 from storage import TaskState
 from tests.fakes.fake_interaction import FakeAttachment, FakeInteraction, FakeMessage, FakeRole, FakeUser
@@ -292,3 +297,117 @@ async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:
     assert {RegenerateButton, DetailsButton} <= registered
     menus = env.bot.tree.get_commands(type=discord.AppCommandType.message)
     assert [m.name for m in menus] == ["Animate image"]
+
+
+async def test_quota_lists_every_price_in_fields_discord_accepts(env: Env) -> None:
+    interaction = env.interaction()
+    await env.cog.quota.callback(env.cog, interaction)  # type: ignore[arg-type]
+    embed = interaction.last.embed
+    assert embed is not None
+    assert len(embed.fields) <= 25 and len(embed) <= 6000
+    assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)
+    fields = {f.name: f.value or "" for f in embed.fields}
+    for model, _mode, (resolution, duration), cost in price_table(Limits()):
+        entry = f"{resolution} {duration} s — **{format_credits(cost)}**"
+        assert entry in fields[f"Cost · {model}"], (model, entry)
+
+
+async def test_no_app_permissions_in_the_payload_is_not_a_refusal(env: Env) -> None:
+    """Discord always sends them in a server; zero means "not sent", not "the bot may do nothing"."""
+    interaction = env.interaction(app_permissions=discord.Permissions.none())
+    await env.generate(interaction)
+    assert "#1" in (interaction.last.content or ""), interaction.last.content
+    assert await env.task_count() == 1
+
+
+async def test_status_and_details_defer_before_reading_anything(env: Env) -> None:
+    await env.generate()
+    await env.harness.wait_final(1)
+    status = env.interaction()
+    await env.cog.status.callback(env.cog, status, 1)  # type: ignore[arg-type]
+    assert (status.replies[0].kind, status.replies[0].ephemeral) == ("defer", True)
+    note, card = status.answers
+    assert note.ephemeral and "#1" in (note.content or "")
+    assert not card.ephemeral and card.embed is not None and "Video #1" in (card.embed.title or "")
+    refused = env.interaction(OTHER_USER)
+    await env.cog.status.callback(env.cog, refused, 1)  # type: ignore[arg-type]
+    assert [r.ephemeral for r in refused.answers] == [True]
+    details = env.interaction()
+    await DetailsButton(1).callback(details)  # type: ignore[arg-type]
+    assert (details.replies[0].kind, details.replies[0].ephemeral) == ("defer", True)
+    assert "details" in (details.last.embed.title or "")  # type: ignore[union-attr]
+
+
+async def test_button_and_modal_errors_answer_the_member(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A component's error goes to a handler that only logs: the member would see "thinking…" forever."""
+    await env.generate()
+    await env.harness.wait_final(1)
+    service = env.harness.service
+    assert service is not None
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "regenerate", broken)
+    monkeypatch.setattr(service, "task_for", broken)
+    monkeypatch.setattr(service, "request", broken)
+    for button in (RegenerateButton(1), DetailsButton(1)):
+        clicked = env.interaction()
+        await button.callback(clicked)  # type: ignore[arg-type]
+        assert clicked.last.ephemeral and clicked.last.content == GENERIC_FAILURE
+
+    modal = AnimateModal(env.cog, _image(env))  # type: ignore[arg-type]
+    modal.prompt._value = "the cat blinks"
+    submitted = env.interaction()
+    await modal._scheduled_task(submitted, [], {})  # type: ignore[arg-type]  # how discord.py runs a modal
+    assert submitted.replies[0].kind == "defer"
+    assert submitted.last.ephemeral and submitted.last.content == GENERIC_FAILURE
+
+
+async def test_buttons_on_a_result_sent_by_dm_work_for_the_owner(env: Env) -> None:
+    await env.generate()
+    await env.harness.wait_final(1)
+    details = env.interaction(guild_id=None)
+    await DetailsButton(1).callback(details)  # type: ignore[arg-type]
+    assert "details" in (details.last.embed.title or "")  # type: ignore[union-attr]
+    stranger = env.interaction(OTHER_USER, guild_id=None)
+    await DetailsButton(1).callback(stranger)  # type: ignore[arg-type]
+    assert "not one of yours" in (stranger.last.content or "")
+
+    regenerate = env.interaction(guild_id=None)
+    await RegenerateButton(1).callback(regenerate)  # type: ignore[arg-type]
+    text = regenerate.last.content or ""
+    assert "#2" in text and f"<#{CHANNEL}>" in text and "this channel" not in text
+    again = await env.harness.wait_final(2)
+    assert (again.guild_id, again.channel_id, again.regenerated_from, again.state) == (
+        GUILD,
+        CHANNEL,
+        1,
+        TaskState.DELIVERED,
+    )
+
+
+async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_member(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await env.generate()
+    await env.harness.wait_final(1)
+    storage = env.harness.storage
+    await storage.limits.set_role_limit(GUILD, 777, 1000, actor_id=1)
+    members: dict[int, Any] = {USER: SimpleNamespace(roles=[FakeRole(GUILD), FakeRole(777)])}
+
+    async def fetch_member(user_id: int) -> Any:
+        if user_id not in members:
+            raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Member")  # type: ignore[arg-type]
+        return members[user_id]
+
+    guild = SimpleNamespace(id=GUILD, get_member=lambda _user_id: None, fetch_member=fetch_member)
+    monkeypatch.setattr(env.bot, "get_guild", lambda guild_id: guild if guild_id == GUILD else None)
+    for _ in range(5):  # 5 credits by default; the role's 100 let this member go further
+        clicked = env.interaction(guild_id=None)
+        await RegenerateButton(1).callback(clicked)  # type: ignore[arg-type]
+        assert "is on its way" in (clicked.last.content or ""), clicked.last.content
+    members.clear()
+    left = env.interaction(guild_id=None)
+    await RegenerateButton(1).callback(left)  # type: ignore[arg-type]
+    assert "no longer a member" in (left.last.content or "")

@@ -185,11 +185,6 @@ def channel_view(h: BotHarness) -> ChannelView:
     return view
 
 
-def outcome_messages(h: BotHarness, task_id: int) -> list[FakeMessage]:
-    """Every result or failure message the bot posted about ``task_id``."""
-    return [m for m in bot_messages(h) if not m.deleted and task_id in (result_task(m), failure_task(m))]
-
-
 async def wait_result(h: BotHarness, task_id: int, timeout: float = 20.0) -> FakeMessage:  # noqa: ASYNC109
     """The result message of ``task_id``; fails at once, with the reason, if a failure came instead."""
 
@@ -203,7 +198,9 @@ async def wait_result(h: BotHarness, task_id: int, timeout: float = 20.0) -> Fak
                 raise AssertionError(f"task #{task_id} failed instead: {message.text}")
         return None
 
-    return await h.wait_until(find, timeout, f"the result of task #{task_id}")
+    found: FakeMessage | None = await h.wait_until(find, timeout, f"the result of task #{task_id}")
+    assert found is not None
+    return found
 
 
 async def wait_delivered(h: BotHarness, task_id: int, timeout: float = 20.0) -> FakeMessage:  # noqa: ASYNC109

@@ -151,13 +151,21 @@ class FakeInteraction:
         self.guild_id = guild_id
         self.channel_id = channel_id
         self.channel = channel
-        self.permissions = permissions or discord.Permissions(send_messages=True, view_channel=True)
-        self.app_permissions = app_permissions or discord.Permissions(
-            view_channel=True,
-            send_messages=True,
-            embed_links=True,
-            attach_files=True,
-            read_message_history=True,
+        self.permissions = (
+            permissions
+            if permissions is not None
+            else discord.Permissions(send_messages=True, view_channel=True)
+        )
+        self.app_permissions = (
+            app_permissions
+            if app_permissions is not None
+            else discord.Permissions(
+                view_channel=True,
+                send_messages=True,
+                embed_links=True,
+                attach_files=True,
+                read_message_history=True,
+            )
         )
         self.command = None
         self.replies: list[Reply] = []

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from storage import Storage, StorageError
+from storage import DatabaseUnavailable, Storage, StorageError
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
 
@@ -87,3 +87,27 @@ async def test_cancellation_at_any_statement_keeps_ledger_in_step(store: Storage
     # reservation that exists (restart recovery finds it among the unfinished tasks).
     assert tasks - 1 - succeeded in (0, 1)
     assert (await store.quota.usage(1000, 3000, now=T0)).used_tenths == tasks
+
+
+async def test_a_directory_is_refused_with_a_typed_error(tmp_path) -> None:
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await Storage.open(tmp_path)
+    assert "is a directory" in str(caught.value)
+    assert str(tmp_path) in str(caught.value)
+
+
+async def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path) -> None:
+    path = tmp_path / "notes.txt"
+    text = "this is a shopping list, not a database\n" * 20
+    path.write_text(text)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await Storage.open(path)
+    assert "not a SQLite database" in caught.value.reason
+    assert isinstance(caught.value, StorageError)
+    assert path.read_text() == text
+
+
+async def test_an_uncreatable_directory_is_refused_with_a_typed_error(tmp_path) -> None:
+    (tmp_path / "plain-file").write_text("x")
+    with pytest.raises(DatabaseUnavailable, match="directory cannot be created"):
+        await Storage.open(tmp_path / "plain-file" / "bot.sqlite3")

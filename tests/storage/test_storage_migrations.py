@@ -35,7 +35,8 @@ async def test_fresh_database_is_migrated_to_latest(db_path: Path) -> None:
     finally:
         await db.close()
     assert db_path.parent.is_dir()  # the directory was created
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 1, "busy_timeout": 10_000}
+    # synchronous=FULL (2): in WAL mode NORMAL may lose the last commits on power loss.
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 2, "busy_timeout": 10_000}
     assert {"tasks", "ledger", "guild_limits", "role_limits", "user_overrides", "blocks"} <= tables(db_path)
     assert {"channel_rules", "prompt_filters", "guild_policy", "audit_log", "user_prefs"} <= tables(db_path)
 
@@ -101,6 +102,28 @@ async def test_version_1_file_is_upgraded_with_rows_intact(db_path: Path) -> Non
         await store.tasks.transition(1, TaskState.PROCESSING, now=T0 + 20)
         await store.limits.block(7, 9, "spam", actor_id=1, now=T0 + 30)
         assert len(await store.audit.list(7)) == 1
+        assert await store.db.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+def indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path: Path, make_task) -> None:
+    old = Storage(await Database.open(db_path, target_version=2))
+    task = await old.quota.reserve(make_task(), now=T0)
+    await old.tasks.transition(task.id, TaskState.CANCELLED, now=T0 + 5)
+    await old.close()
+    assert user_version(db_path) == 2 and "tasks_finished" not in indexes(db_path)
+
+    store = await Storage.open(db_path)
+    try:
+        assert await store.db.schema_version() == LATEST_VERSION >= 3
+        assert "tasks_finished" in indexes(db_path)
+        assert [t.id for t in await store.tasks.recently_finished(T0)] == [task.id]
         assert await store.db.integrity_check() == "ok"
     finally:
         await store.close()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storage import DailyModelCount, GuildStats, ModelStats, Storage, UserSpend, period_bounds
+from storage import DailyModelCount, DeliveredCombo, GuildStats, ModelStats, Storage, UserSpend, period_bounds
 
 GUILD, OTHER_GUILD = 1000, 1001
 U1, U2, U3 = 11, 12, 13
@@ -58,7 +58,15 @@ async def test_weekly_stats_are_exact(store: Storage, make_task) -> None:
         store, make_task, at(13, 11), "delivered", generation=200, user_id=U2, model=H02, cost_tenths=4
     )
     await seed(
-        store, make_task, at(14, 1), "delivered", generation=400, user_id=U2, model=H02, cost_tenths=18
+        store,
+        make_task,
+        at(14, 1),
+        "delivered",
+        generation=400,
+        user_id=U2,
+        model=H02,
+        cost_tenths=18,
+        resolution="1080P",
     )
     await seed(store, make_task, at(14, 2), "failed:timeout", user_id=U3, model=H23, cost_tenths=10)
     await seed(store, make_task, at(14, 3), "failed:timeout", user_id=U3, model=H23, cost_tenths=10)
@@ -107,6 +115,12 @@ async def test_weekly_stats_are_exact(store: Storage, make_task) -> None:
             DailyModelCount("2024-05-14", T2V, requested=1, delivered=0, credits_tenths=0),
         ),
         top_users=(UserSpend(U2, 22, 2), UserSpend(U1, 10, 1)),
+        # Per priced combination, so the dollars can come from the price table, not rounded credits.
+        delivered_by_combo=(
+            DeliveredCombo(H02, "1080P", 6, delivered=1, credits_tenths=18),
+            DeliveredCombo(H02, "768P", 6, delivered=1, credits_tenths=4),
+            DeliveredCombo(H23, "768P", 6, delivered=1, credits_tenths=10),
+        ),
     )
     # The ledger agrees: charges in the window's tasks equal the credits reported.
     charged = 0
@@ -125,3 +139,4 @@ async def test_empty_window_has_no_rates(store: Storage) -> None:
     stats = await store.tasks.stats(GUILD, at(13, 0), at(20, 0))
     assert (stats.requested, stats.success_rate, stats.median_generation_seconds) == (0, None, None)
     assert (stats.per_model, stats.daily, stats.top_users, dict(stats.failed_by_reason)) == ((), (), (), {})
+    assert stats.delivered_by_combo == ()

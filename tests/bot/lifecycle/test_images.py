@@ -56,3 +56,19 @@ async def test_unreachable_host_hands_the_url_to_the_api(session: aiohttp.Client
         closed_port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{closed_port}/attachments/cat.png"
     assert await fetch_data_url(session, url) == url
+
+
+async def test_unrecognised_bytes_served_as_an_image_are_left_to_the_api(
+    host: ImageHost, session: aiohttp.ClientSession
+) -> None:
+    """A CDN placeholder (or a format we do not sniff) served as image/*: the API fetches and judges."""
+    url = host.add("placeholder.png", b"\x00not an image we know\x00" * 4, content_type="image/png")
+    assert await fetch_data_url(session, url) == url
+
+
+async def test_unrecognised_bytes_not_served_as_an_image_are_refused(
+    host: ImageHost, session: aiohttp.ClientSession
+) -> None:
+    url = host.add("page.png", b"<html>Sign in to continue</html>", content_type="text/html")
+    with pytest.raises(ImageUnavailable, match="JPG, PNG or WebP"):
+        await fetch_data_url(session, url)

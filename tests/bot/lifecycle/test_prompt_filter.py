@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from bot.lifecycle import prompt_filter
 from bot.lifecycle.prompt_filter import (
     FilterEntryError,
     compile_entry,
@@ -12,6 +15,7 @@ from bot.lifecycle.prompt_filter import (
     matches,
     normalize,
     parse_entry,
+    regex_risk,
 )
 
 FILTER = compile_filter(["gore", ("bl[o0]od", True), "big cat", "/[broken/"])
@@ -58,3 +62,89 @@ def test_entry_helpers() -> None:
     for bad in ("", "/(/", "/.*/", "x" * 201, "\u200b"):
         with pytest.raises(FilterEntryError):
             compile_entry(bad)
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\U0001d173",  # musical symbol begin beam (Cf)
+        "\ufff9",  # interlinear annotation anchor (Cf)
+        "\u2800",  # Braille pattern blank
+        "\u3164",  # Hangul filler
+        "\U000e0100",  # variation selector 17 (a combining mark of class 0)
+        "\u180b",  # Mongolian free variation selector
+        "\u20dd",  # combining enclosing circle
+        "\x01",  # a control character
+    ],
+)
+def test_invisible_characters_do_not_split_a_word(invisible: str) -> None:
+    nude = compile_filter(["nude"])
+    assert matches(nude, f"a nu{invisible}de statue") == "nude"
+
+
+def test_other_scripts_still_match_themselves() -> None:
+    assert matches(compile_filter(["नमस्ते"]), "नमस्ते दुनिया") == "नमस्ते"
+    assert matches(compile_filter(["привет"]), "ПРИВЕТ мир") == "привет"
+    assert matches(compile_filter(["a\tb"]), "a  b") == "a\tb"  # whitespace is not dropped
+
+
+SLOW_REGEXES = [
+    "/(a+)+$/",  # nested repetition: exponential on "aaaa…!"
+    "/(a|aa)+$/",  # alternatives inside a repetition
+    "/(x+x+)+y/",
+    "/(ab?)+$/",
+    "/(a)\\1/",  # back-reference
+    "/a.*a.*b/",  # two repetitions sharing characters: cubic over a search
+    "/\\w+\\s*\\w+x/",
+    "/(?:foo\\w+)?\\w+x/",
+    "/.*x/",  # a leading repetition: quadratic over a search, and pointless (same as /x/)
+    "/[^x]+x/",
+    "/(?:foo)?.*x/",
+]
+
+
+@pytest.mark.parametrize("entry", SLOW_REGEXES)
+def test_regexes_that_could_stall_the_bot_are_refused(entry: str) -> None:
+    with pytest.raises(FilterEntryError, match="could make the filter very slow") as info:
+        compile_entry(entry)
+    assert "(a+)+" in str(info.value)  # the moderator is told what to avoid
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "/\\bnsfw\\b/",
+        "/gore|blood/",
+        "/n[u0]de/",
+        "/(a|b)+c/",
+        "/how\\s+to\\s+make\\s+a\\s+bomb/",
+        "/n+u+d+e+/",
+        "/nude.*pic/",
+        "/\\bn[\\W_]*u[\\W_]*d[\\W_]*e\\b/",
+        "/\\d+\\.\\d+/",
+        "/k[i1!]ll(s|ed|ing)?/",
+        "/^.*x/",  # anchored: one start only
+        "/\\w+nude/",  # a leading repetition confined to a word is cheap
+        "/\\s+x/",
+        "/(?:\\s|^)nude/",
+    ],
+)
+def test_ordinary_regexes_are_accepted(entry: str) -> None:
+    pattern, _ = parse_entry(entry)
+    assert regex_risk(pattern) is None
+    assert compile_entry(entry).entry == entry
+
+
+def test_a_slow_regex_stored_before_the_check_is_skipped_with_a_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prompt_filter, "_warned_entries", set())  # warnings are once per process
+    with caplog.at_level(logging.WARNING, logger="bot.lifecycle.prompt_filter"):
+        stored = compile_filter([("(a+)+$", True), "gore"])
+        compile_filter([("(a+)+$", True), "gore"])  # compiled again for the next request
+    assert [rule.entry for rule in stored.rules] == ["gore"]
+    # Run, this prompt would backtrack for hours; skipped, the other entries still apply.
+    assert matches(stored, "a" * 40 + "!") is None
+    assert matches(stored, "gore") == "gore"
+    warnings = [r.getMessage() for r in caplog.records if "(a+)+$" in r.getMessage()]
+    assert len(warnings) == 1 and "very slow" in warnings[0]

@@ -1,0 +1,35 @@
+"""Delivery when the gateway named no file: a fresh download URL comes from a new query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.minimax.types import GenerationRequest
+from storage import NewTask, TaskState
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, lifecycle_harness
+
+
+async def test_a_task_without_a_file_id_gets_its_url_from_a_new_query(tmp_path: Path) -> None:
+    """As after a restart (or an expired URL) for a reseller that gave a URL but no file id."""
+    async with lifecycle_harness(tmp_path, flavour="reseller") as harness:
+        new = NewTask(GUILD, CHANNEL, USER, "a tram in the rain", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P")
+        task = await harness.storage.quota.reserve(new)
+        await harness.storage.tasks.transition(task.id, TaskState.SUBMITTING, attempts=1)
+        api_id = await harness.client.submit(
+            GenerationRequest(model="MiniMax-Hailuo-2.3", prompt=task.prompt, duration=6, resolution="768P")
+        )
+        await harness.storage.tasks.transition(task.id, TaskState.SUBMITTED, api_task_id=api_id)
+        harness.fake.finish_all()
+        downloading = await harness.storage.tasks.transition(task.id, TaskState.DOWNLOADING)
+        assert downloading.file_id is None
+        queries_before = harness.fake.counts["query"]
+
+        await harness.start()
+        done = await harness.wait_final(task.id)
+
+        assert done.state is TaskState.DELIVERED
+        (posted,) = harness.notifier.results_for(task.id)
+        assert posted.data == harness.fake.file_bytes(harness.fake.tasks[api_id].file_id)
+        assert harness.fake.counts["retrieve"] == 0
+        assert harness.fake.counts["query"] == queries_before + 1
+        assert await harness.ledger(task.id) == ["reserve", "charge"]

@@ -1,0 +1,79 @@
+"""VideoService: results clicked in a DM, a card that cannot be recorded, and queue-card refreshes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.lifecycle import Actor, RequestRefused, StatusCard
+from storage import StorageError, Task, TaskState
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness
+
+IN_DM = Actor(user_id=USER, guild_id=None)
+STRANGER_IN_DM = Actor(user_id=OTHER_USER, guild_id=None)
+
+
+async def test_the_owner_can_see_and_regenerate_a_result_from_a_dm(harness: Harness) -> None:
+    service = await harness.start()
+    task = await service.request(harness.request())
+    await harness.wait_final(task.id)
+
+    assert (await service.task_for(task.id, IN_DM)).id == task.id
+    with pytest.raises(RequestRefused, match="not one of yours"):
+        await service.task_for(task.id, STRANGER_IN_DM)
+    with pytest.raises(RequestRefused, match="not one of yours"):
+        await service.task_for(task.id, Actor(user_id=USER, guild_id=GUILD + 1))
+
+    again = await service.regenerate(task.id, IN_DM)
+    assert (again.guild_id, again.channel_id, again.regenerated_from) == (GUILD, CHANNEL, task.id)
+    assert (await harness.wait_final(again.id)).state is TaskState.DELIVERED
+    with pytest.raises(RequestRefused, match="another server"):
+        await service.regenerate(task.id, STRANGER_IN_DM)
+
+
+async def test_a_regenerate_from_a_dm_still_obeys_the_servers_rules(harness: Harness) -> None:
+    service = await harness.start()
+    task = await service.request(harness.request())
+    await harness.wait_final(task.id)
+    await harness.storage.limits.block(GUILD, USER, "spam", actor_id=1)
+    with pytest.raises(RequestRefused, match="blocked"):
+        await service.regenerate(task.id, IN_DM)
+
+
+async def test_a_card_that_cannot_be_recorded_does_not_undo_the_request(harness: Harness) -> None:
+    """The credits are reserved by then: the member must hear "on its way", not "nothing charged"."""
+    service = await harness.start()
+    update_fields = harness.storage.tasks.update_fields
+
+    async def failing(task_id: int, **fields: Any) -> Task:
+        if "status_message_id" in fields:
+            raise StorageError("the disk is full")
+        return await update_fields(task_id, **fields)
+
+    harness.storage.tasks.update_fields = failing  # type: ignore[method-assign]
+    task = await service.request(harness.request())
+    assert task.status_message_id is not None  # the card was posted; only recording it failed
+    assert (await harness.wait_final(task.id)).state is TaskState.DELIVERED
+    assert await harness.ledger(task.id) == ["reserve", "charge"]
+
+
+async def test_only_cards_whose_queue_position_moved_are_refreshed(harness: Harness) -> None:
+    service = harness.new_service()  # not started: every task stays queued
+    mine = [await service.request(harness.request(prompt=f"clip {n}")) for n in range(3)]
+    refreshed: list[int] = []
+    update = service.ctx.updater.update
+
+    def spy(card: StatusCard, *, final: bool = False) -> None:
+        refreshed.append(card.task.id)
+        update(card, final=final)
+
+    service.ctx.updater.update = spy  # type: ignore[method-assign]
+    await service.ctx.refresh_queue()
+    assert refreshed == [], "no position changed"
+
+    # Another member's first task takes the second turn: my second and third tasks move back.
+    theirs = await service.request(harness.request(user_id=OTHER_USER))
+    assert service.queue_position(theirs.id) == 2
+    assert sorted(refreshed) == [mine[1].id, mine[2].id]
+    assert [service.queue_position(t.id) for t in mine] == [1, 3, 4]
