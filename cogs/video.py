@@ -196,6 +196,7 @@ class VideoCog(commands.Cog):
             subject=image_from(subject) if subject else None,
             prompt_optimizer=prompt_optimizer,
             fast=fast,
+            parent_channel_id=_thread_parent(interaction),
         )
         service = self.service
         try:
@@ -384,3 +385,9 @@ async def setup(bot: commands.Bot) -> None:
     # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(VideoCog(bot))
+
+
+def _thread_parent(interaction: discord.Interaction[Any]) -> int | None:
+    """The channel a thread belongs to, whose rules the thread follows."""
+    channel = interaction.channel
+    return channel.parent_id if isinstance(channel, discord.Thread) else None

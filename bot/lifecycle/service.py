@@ -282,7 +282,8 @@ class VideoService:
         policy = await self.storage.policy.get(guild_id)
         if policy.paused:
             raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
-        if not await self.storage.policy.channel_allowed(guild_id, req.channel_id):
+        rule_channel = req.parent_channel_id or req.channel_id
+        if not await self.storage.policy.channel_allowed(guild_id, rule_channel):
             rules = await self.storage.policy.channel_rules(guild_id)
             where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
             hint = f" Use {where}." if where else ""

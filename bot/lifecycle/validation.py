@@ -83,6 +83,8 @@ class VideoRequest:
     prompt_optimizer: bool | None = None
     fast: bool | None = None
     regenerated_from: int | None = None
+    # A thread's parent: channel rules are set on channels, and a thread must not slip past them.
+    parent_channel_id: int | None = None
 
 
 @dataclass(frozen=True)

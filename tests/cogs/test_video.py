@@ -411,3 +411,23 @@ async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_membe
     left = env.interaction(guild_id=None)
     await RegenerateButton(1).callback(left)  # type: ignore[arg-type]
     assert "no longer a member" in (left.last.content or "")
+
+
+def _thread_in(parent_id: int) -> discord.Thread:
+    thread = discord.Thread.__new__(discord.Thread)
+    thread.parent_id = parent_id
+    return thread
+
+
+async def test_a_thread_follows_its_parent_channels_rules(env: Env) -> None:
+    storage = env.harness.storage
+    thread_id = CHANNEL + 1000
+    await storage.policy.deny_channel(GUILD, CHANNEL, actor_id=1)
+    in_thread = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    assert "can't be made in this channel" in (await env.generate(in_thread)).last.content
+    assert await env.task_count() == 0
+    await storage.policy.clear_channel(GUILD, CHANNEL, actor_id=1)
+    await storage.policy.allow_channel(GUILD, CHANNEL, actor_id=1)
+    allowed_thread = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    await env.generate(allowed_thread)
+    assert await env.task_count() == 1
