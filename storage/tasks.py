@@ -270,18 +270,32 @@ class TaskRepository:
             return await fetch_int(conn, f"SELECT COUNT(*) FROM tasks WHERE {where}", params)
 
     async def median_generation_seconds(
-        self, model: str, resolution: str | None, duration: int | None, *, sample: int = 50
+        self,
+        model: str,
+        resolution: str | None,
+        duration: int | None,
+        *,
+        sample: int = 50,
+        any_combination: bool = False,
     ) -> float | None:
-        """Median of submit → finish over the latest ``sample`` deliveries of this combination."""
+        """Median of submit → finish over the latest ``sample`` deliveries of this combination.
+
+        ``any_combination``: of this model at any resolution and duration, a rougher guess for a
+        combination that has not been delivered yet.
+        """
         count("sample", sample, minimum=1)
+        combo = "" if any_combination else "AND resolution IS ? AND duration IS ? "
+        params: tuple[object, ...] = (
+            (model, sample) if any_combination else (model, resolution, duration, sample)
+        )
         async with self._db.read() as conn:
             rows = await fetch_all(
                 conn,
                 "SELECT finished_at - submitted_at FROM tasks "
-                "WHERE state = 'delivered' AND model = ? AND resolution IS ? AND duration IS ? "
+                f"WHERE state = 'delivered' AND model = ? {combo}"
                 "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
                 "ORDER BY finished_at DESC LIMIT ?",
-                (model, resolution, duration, sample),
+                params,
             )
         return float(statistics.median(float(r[0]) for r in rows)) if rows else None
 

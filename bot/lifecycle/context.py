@@ -64,6 +64,10 @@ class Expectations:
             return cached[1]
         try:
             value = await self.storage.tasks.median_generation_seconds(*key)
+            if value is None:
+                # Nothing delivered in this combination yet: the model's other combinations are a
+                # far better first guess than the flat configured delay.
+                value = await self.storage.tasks.median_generation_seconds(*key, any_combination=True)
         except StorageError:
             log.exception("Could not read the median generation time")
             value = None

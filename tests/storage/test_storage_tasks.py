@@ -269,6 +269,12 @@ async def test_median_generation_time_uses_the_latest_deliveries_of_the_combinat
     # The three latest by finish time are 300, 400 and 1000 seconds.
     assert await store.tasks.median_generation_seconds("MiniMax-Hailuo-2.3", "768P", 6, sample=3) == 400
     assert await store.tasks.median_generation_seconds("MiniMax-Hailuo-2.3", "768P", 10) is None
+    # A combination not delivered yet can borrow the model's other combinations.
+    any_combo = await store.tasks.median_generation_seconds(
+        "MiniMax-Hailuo-2.3", "768P", 10, any_combination=True
+    )
+    assert any_combo == 350  # the five 768P 6 s deliveries plus the 1080P one (9999 s)
+    assert await store.tasks.median_generation_seconds("T2V-01", None, None, any_combination=True) is None
 
 
 async def test_fixed_output_models_match_on_missing_resolution_and_duration(

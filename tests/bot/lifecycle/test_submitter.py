@@ -78,9 +78,9 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
         events.append("get")
         return await get(task_id)
 
-    async def recording_median(*args: Any) -> float | None:
+    async def recording_median(*args: Any, **kwargs: Any) -> float | None:
         events.append("median")
-        return await median(*args)
+        return await median(*args, **kwargs)
 
     tasks.transition = recording_transition  # type: ignore[method-assign]
     tasks.get = recording_get  # type: ignore[method-assign]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
+from bot.lifecycle.context import Expectations
 from bot.lifecycle.timing import PollTiming
+from storage import NewTask, Storage, Task
+
+T0 = 1_700_000_000.0
 
 T = PollTiming(first_delay=30, min_interval=5, max_interval=60, timeout=1200)
 
@@ -36,3 +43,28 @@ def test_eta() -> None:
     assert T.eta(submitted_at=1000, now=1010, expected=60, progress=None) == 1060
     assert T.eta(submitted_at=1000, now=1100, expected=60, progress=50) == pytest.approx(1200)
     assert T.eta(submitted_at=1000, now=1100, expected=60, progress=None) is None
+
+
+async def _delivered(storage: Storage, model: str, resolution: str, duration: int, seconds: float) -> Task:
+    """A task delivered ``seconds`` after its submission, as the learning reads it."""
+    task = await storage.quota.reserve(
+        NewTask(1, 2, 3, "a fox", model, "text", 10, duration=duration, resolution=resolution), now=T0
+    )
+    for step in ("submitting", "submitted", "downloading", "delivering"):
+        task = await storage.tasks.transition(task.id, step, now=T0)
+    await storage.tasks.update_fields(task.id, submitted_at=T0)
+    return await storage.tasks.transition(task.id, "delivered", finished_at=T0 + seconds, now=T0 + seconds)
+
+
+async def test_an_unseen_combination_borrows_the_models_learned_time(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    try:
+        expectations = Expectations(storage)
+        seen = await _delivered(storage, "MiniMax-Hailuo-2.3", "768P", 6, seconds=80.0)
+        assert await expectations.seconds(seen) == 80.0
+        unseen = dataclasses.replace(seen, resolution="1080P")
+        assert await expectations.seconds(unseen) == 80.0
+        other_model = dataclasses.replace(seen, model="T2V-01", resolution=None, duration=None)
+        assert await expectations.seconds(other_model) is None
+    finally:
+        await storage.close()
