@@ -7,6 +7,7 @@ card, refund the same way and tell the member the same way, so those steps live 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pathlib
 import time
@@ -20,6 +21,7 @@ from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.status import StatusUpdater
+from bot.lifecycle.supervise import supervised
 from bot.lifecycle.timing import PollTiming
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import FileInfo, GenerationRequest, TaskInfo
@@ -94,6 +96,10 @@ class Context:
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # task id → the queue position its card shows (or is about to), so unmoved cards are not edited.
     _shown_positions: dict[int, int] = field(default_factory=dict)
+    # One background refresh of queue positions at a time; requests meanwhile ask for one more pass.
+    _queue_refresh: asyncio.Task[None] | None = field(default=None, init=False)
+    _queue_dirty: bool = field(default=False, init=False)
+    _queue_refresh_stopped: bool = field(default=False, init=False)
 
     def now(self) -> float:
         return self.clock()
@@ -154,6 +160,38 @@ class Context:
         """:meth:`refresh` without any read: for the moment right before a request leaves."""
         final = task.state.final or task.state is TaskState.UNKNOWN
         self.updater.update(self.render(task, expected, note, positions=positions), final=final)
+
+    def request_queue_refresh(self) -> None:
+        """Refresh queue positions in the background, coalesced.
+
+        A burst of requests moves every waiting card; refreshing inline made each member's answer
+        wait for everyone else's card (200 concurrent commands took 15 s to confirm).
+        """
+        if self._queue_refresh_stopped:
+            return  # shutting down: the cards are redrawn at the next start
+        self._queue_dirty = True
+        if self._queue_refresh is None or self._queue_refresh.done():
+            self._queue_refresh = supervised(self._refresh_queue_until_clean(), name="queue-refresh")
+
+    async def settle_queue_refresh(self) -> None:
+        """Wait for a pending background refresh (tests, shutdown)."""
+        while self._queue_refresh is not None and not self._queue_refresh.done():
+            await asyncio.shield(self._queue_refresh)
+
+    async def stop_queue_refresh(self) -> None:
+        self._queue_refresh_stopped = True
+        if self._queue_refresh is not None and not self._queue_refresh.done():
+            self._queue_refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._queue_refresh
+
+    async def _refresh_queue_until_clean(self) -> None:
+        while self._queue_dirty:
+            self._queue_dirty = False
+            try:
+                await self.refresh_queue()
+            except Exception:
+                log.exception("Could not refresh the queue positions")
 
     async def refresh_queue(self) -> None:
         """Queue positions moved: refresh the cards whose position changed (each move would otherwise

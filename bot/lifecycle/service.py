@@ -143,6 +143,7 @@ class VideoService:
         self.tracker.start()
 
     async def stop(self) -> None:
+        await self.ctx.stop_queue_refresh()  # requests run it even before start()
         if not self._started:
             return
         self._started = False
@@ -268,10 +269,7 @@ class VideoService:
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         self._enqueue(task)
         task = await self._post_card(task)
-        try:
-            await self.ctx.refresh_queue()  # a newcomer's fair turn may come before others' tasks
-        except Exception:
-            log.exception("Could not refresh the queue positions after task %s", task.id)
+        self.ctx.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
         return task
 
     async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
@@ -350,7 +348,7 @@ class VideoService:
         self.ctx.queue.remove(task.id)
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
         await self.ctx.refresh(task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded.")
-        await self.ctx.refresh_queue()
+        self.ctx.request_queue_refresh()
         return task
 
     # ------------------------------------------------------------------------------ queries

@@ -143,7 +143,7 @@ class Submitter:
             self._crashes.pop(entry.task_id, None)
         finally:
             self._slots.release()
-            await self._ctx.refresh_queue()
+            self._ctx.request_queue_refresh()
 
     async def _after_crash(self, entry: QueueEntry) -> None:
         """An error no branch expected: the entry was popped, so without this the task would sit in
