@@ -40,7 +40,7 @@ from cogs.permissions import has_manage_server, is_moderator, refusal_text
 from cogs.replies import UserFacingError, send
 from storage import Storage
 from storage.errors import IllegalTransition, InvalidValue, UnknownTask
-from storage.models import GuildPolicy, RoleLimit, Task
+from storage.models import Change, GuildPolicy, RoleLimit, Task
 from storage.policy import UNSET
 from storage.states import FINAL_STATES, TaskState
 
@@ -536,19 +536,7 @@ class AdminCog(commands.Cog):
             note = "/video now works only in: " + ", ".join(f"<#{c}>" for c in sorted(listed))
             if not rules.allowed:
                 note = "The allow-list was empty (every channel). " + note
-        embed = embeds.change_embed(
-            "Where /video works",
-            [
-                (
-                    f"#{channel.name}",
-                    embeds.channel_rule_text(change.before),
-                    embeds.channel_rule_text(change.after),
-                )
-            ],
-            changed=change.audit_id is not None,
-            note=note,
-        )
-        await send(interaction, embed=embed)
+        await send(interaction, embed=_channel_change_embed(channel, change, note))
 
     @channels.command(name="deny", description="Refuse /video in a channel")
     @app_commands.describe(
@@ -584,19 +572,7 @@ class AdminCog(commands.Cog):
                 "That was the only channel on the allow-list, so the list is now empty: /video works in "
                 "every channel except denied ones. To stop videos everywhere, use `/videoadmin pause`."
             )
-        embed = embeds.change_embed(
-            "Where /video works",
-            [
-                (
-                    f"#{channel.name}",
-                    embeds.channel_rule_text(change.before),
-                    embeds.channel_rule_text(change.after),
-                )
-            ],
-            changed=change.audit_id is not None,
-            note=note,
-        )
-        await send(interaction, embed=embed)
+        await send(interaction, embed=_channel_change_embed(channel, change, note))
 
     @channels.command(name="list", description="Where /video may be used")
     async def channels_list(self, interaction: discord.Interaction[Any]) -> None:
@@ -944,3 +920,21 @@ def command_names(cog: AdminCog) -> Sequence[str]:
 
 async def setup(bot: VideoBot) -> None:
     await bot.add_cog(AdminCog(bot))
+
+
+def _channel_change_embed(
+    channel: discord.abc.GuildChannel, change: Change[bool], note: str | None
+) -> discord.Embed:
+    """The confirmation of a channel rule change, alike for allow and deny."""
+    return embeds.change_embed(
+        "Where /video works",
+        [
+            (
+                f"#{channel.name}",
+                embeds.channel_rule_text(change.before),
+                embeds.channel_rule_text(change.after),
+            )
+        ],
+        changed=change.audit_id is not None,
+        note=note,
+    )
