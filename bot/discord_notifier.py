@@ -4,10 +4,14 @@ Everything goes through the REST API with ids only (``get_partial_messageable``)
 ``setup_hook`` before the gateway cache is filled and for channels the cache never saw. Every
 Discord failure is caught, logged and turned into a return value: the poller calling this must
 never crash because a message was deleted or a permission removed.
+
+When the channel refuses (Forbidden, NotFound), the interaction that started the task can still post
+there for 15 minutes: its follow-up webhook (kept in :class:`FollowupRegistry`) comes before a DM.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,10 +20,12 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.followups import FollowupRegistry
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from cogs import embeds
 from cogs.buttons import result_view, task_view
 from storage.models import Task
+from storage.states import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +52,26 @@ def _too_large(exc: discord.HTTPException) -> bool:
     return exc.status == _PAYLOAD_TOO_LARGE[0] or exc.code == _PAYLOAD_TOO_LARGE[1]
 
 
+def _refused(exc: discord.HTTPException) -> bool:
+    """The place itself said no (no permission, channel gone): another place may say yes."""
+    return isinstance(exc, discord.Forbidden | discord.NotFound)
+
+
+class _Where(enum.Enum):
+    CHANNEL = "in the channel"
+    DM = "by DM"
+    FOLLOWUP = "as an interaction follow-up"
+
+
+# Once a card shows one of these, nothing more is posted for the task: its follow-up can go. A failed
+# task is dropped by ``post_failure`` instead (its card may be edited before the notice is sent).
+_OVER = (TaskState.DELIVERED, TaskState.CANCELLED)
+
+
 class DiscordNotifier:
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot, followups: FollowupRegistry | None = None) -> None:
         self._bot = bot
+        self.followups = followups if followups is not None else FollowupRegistry()
 
     # ------------------------------------------------------------------------------ status card
 
@@ -57,52 +80,107 @@ class DiscordNotifier:
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
+        embed = embeds.status_embed(card)
         try:
-            message = await self._channel(task).send(
-                embed=embeds.status_embed(card), view=task_view(task), allowed_mentions=NONE
-            )
+            message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
             log.warning(
                 "Cannot post the status card of task %s in channel %s: %s", task.id, task.channel_id, exc
             )
+            if _refused(exc):
+                return await self._followup(
+                    task, "status card", embed=embed, view=task_view(task), allowed_mentions=NONE
+                )
             return None
         return message.id
 
     async def edit_status(self, card: StatusCard) -> int | None:
+        try:
+            return await self._edit_status(card)
+        finally:
+            if card.task.state in _OVER:
+                self.followups.forget(card.task.id)
+
+    async def _edit_status(self, card: StatusCard) -> int | None:
         task = card.task
         if task.status_message_id is None:
             return await self.post_status(card)
         message = self._channel(task).get_partial_message(task.status_message_id)
+        embed = embeds.status_embed(card)
         try:
-            await message.edit(embed=embeds.status_embed(card), view=task_view(task), allowed_mentions=NONE)
+            await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.NotFound:
             log.info("The status card of task %s was deleted; posting a new one", task.id)
             return await self.post_status(card)
         except discord.HTTPException as exc:
+            if isinstance(exc, discord.Forbidden) and await self._followup_edit(task, embed):
+                return task.status_message_id
             log.warning("Cannot edit the status card of task %s: %s", task.id, exc)
             return None
         return task.status_message_id
 
+    async def _followup_edit(self, task: Task, embed: discord.Embed) -> bool:
+        """Edit a card that was posted as a follow-up (the channel refused the bot) through the same
+        webhook, while its token lives."""
+        webhook = self.followups.get(task.id)
+        if webhook is None or task.status_message_id is None:
+            return False
+        try:
+            await webhook.edit_message(
+                task.status_message_id, embed=embed, view=task_view(task), allowed_mentions=NONE
+            )
+        except discord.HTTPException as exc:
+            log.info("Cannot edit the card of task %s through its follow-up either: %s", task.id, exc)
+            return False
+        return True
+
+    async def _followup(self, task: Task, what: str, *, ephemeral: bool = False, **kwargs: Any) -> int | None:
+        """Send through the task's interaction follow-up, if one is kept and its token still valid."""
+        webhook = self.followups.get(task.id)
+        if webhook is None:
+            return None
+        try:
+            message = await webhook.send(ephemeral=ephemeral, wait=True, **kwargs)
+        except discord.HTTPException as exc:
+            log.warning("Cannot send the %s of task %s as an interaction follow-up: %s", what, task.id, exc)
+            return None
+        if message is None:
+            return None
+        log.info("Task %s: the %s went out as an interaction follow-up", task.id, what)
+        return message.id
+
     # ------------------------------------------------------------------------------ results
 
     async def post_result(self, result: ResultPost) -> int | None:
-        first_dm = result.via_dm
-        attempt = await self._send_result(result, dm=first_dm)
-        if attempt.message_id is not None or (first_dm and result.private):
-            return attempt.message_id
-        if attempt.ambiguous:
-            # A 5xx may come after Discord created the message: look before posting a second copy.
-            found = await self._find_in(await self._place(result.task, dm=first_dm), result.task)
-            if found is not None:
-                log.info("Task %s: the result was posted despite the server error", result.task.id)
-                return found
-        log.info(
-            "Task %s: %s refused, sending the result %s instead",
-            result.task.id,
-            "DM" if first_dm else "channel",
-            "in the channel" if first_dm else "by DM",
-        )
-        return (await self._send_result(result, dm=not first_dm)).message_id
+        """The first place that takes it: the channel (or the DM the member asked for), then the
+        other; a refusing channel (or DM, for private results) is followed by the follow-up."""
+        places = [_Where.DM, _Where.CHANNEL] if result.via_dm else [_Where.CHANNEL, _Where.DM]
+        if result.via_dm and result.private:
+            places = [_Where.DM]  # the guild keeps results private: never the channel
+        for index, where in enumerate(places):
+            attempt = await self._send_result(result, where)
+            if attempt.message_id is not None:
+                return attempt.message_id
+            if attempt.ambiguous:
+                # A 5xx may come after Discord created the message: look before posting a second copy.
+                found = await self._find_in(
+                    await self._place(result.task, dm=where is _Where.DM), result.task
+                )
+                if found is not None:
+                    log.info("Task %s: the result was posted despite the server error", result.task.id)
+                    return found
+            if attempt.refused and (where is _Where.CHANNEL or result.private):
+                followed = await self._send_result(result, _Where.FOLLOWUP)
+                if followed.message_id is not None:
+                    return followed.message_id
+            if index + 1 < len(places):
+                log.info(
+                    "Task %s: could not post the result %s, trying %s instead",
+                    result.task.id,
+                    where.value,
+                    places[index + 1].value,
+                )
+        return None
 
     async def _place(self, task: Task, *, dm: bool) -> discord.abc.Messageable | None:
         if not dm:
@@ -112,10 +190,12 @@ class DiscordNotifier:
         except discord.HTTPException:
             return None
 
-    async def _send_result(self, result: ResultPost, *, dm: bool) -> _Attempt:
+    async def _send_result(self, result: ResultPost, where: _Where) -> _Attempt:
+        if where is _Where.FOLLOWUP and self.followups.get(result.task.id) is None:
+            return _Attempt(None)
         if result.file_path is not None:
             try:
-                return await self._send_result_once(result, dm=dm, with_file=True)
+                return await self._send_result_once(result, where, with_file=True)
             except _TooLarge:
                 log.info(
                     "Task %s: the file is over the upload limit; falling back to the link", result.task.id
@@ -123,11 +203,11 @@ class DiscordNotifier:
         if result.link is None:
             return _Attempt(None)
         try:
-            return await self._send_result_once(result, dm=dm, with_file=False)
+            return await self._send_result_once(result, where, with_file=False)
         except _TooLarge:
             return _Attempt(None)
 
-    async def _send_result_once(self, result: ResultPost, *, dm: bool, with_file: bool) -> _Attempt:
+    async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(
@@ -146,7 +226,17 @@ class DiscordNotifier:
         if file is not None:
             kwargs["file"] = file
         try:
-            if dm:
+            if where is _Where.FOLLOWUP:
+                webhook = self.followups.get(task.id)
+                if webhook is None:
+                    return _Attempt(None)
+                # Private results stay private: an ephemeral follow-up is seen by the requester only.
+                sent = await webhook.send(ephemeral=result.private, wait=True, **kwargs)
+                if sent is None:
+                    return _Attempt(None)
+                log.info("Task %s: the result went out as an interaction follow-up", task.id)
+                return _Attempt(sent.id)
+            if where is _Where.DM:
                 channel: discord.abc.Messageable = await self._bot.create_dm(discord.Object(id=task.user_id))
             else:
                 channel = self._channel(task)
@@ -156,20 +246,25 @@ class DiscordNotifier:
         except discord.HTTPException as exc:
             if file is not None and _too_large(exc):
                 raise _TooLarge from None
-            where = "by DM" if dm else f"in channel {task.channel_id}"
-            log.warning("Cannot post the result of task %s %s: %s", task.id, where, exc)
-            return _Attempt(None, ambiguous=exc.status >= 500)
+            place = f"in channel {task.channel_id}" if where is _Where.CHANNEL else where.value
+            log.warning("Cannot post the result of task %s %s: %s", task.id, place, exc)
+            return _Attempt(None, ambiguous=exc.status >= 500, refused=_refused(exc))
         finally:
             if file is not None:
                 file.close()
         return _Attempt(message.id)
 
     async def post_failure(self, task: Task, message: str) -> int | None:
+        try:
+            return await self._post_failure(task, message)
+        finally:
+            self.followups.forget(task.id)  # the last word on a failed task
+
+    async def _post_failure(self, task: Task, message: str) -> int | None:
         embed = embeds.failure_embed(task, message)
-        content = f"<@{task.user_id}>"
         if not task.deliver_by_dm:
             kwargs: dict[str, Any] = {
-                "content": content,
+                "content": f"<@{task.user_id}>",
                 "embed": embed,
                 "allowed_mentions": requester_only(task),
             }
@@ -178,15 +273,24 @@ class DiscordNotifier:
             try:
                 return (await self._channel(task).send(**kwargs)).id
             except discord.HTTPException as exc:
-                log.warning(
-                    "Cannot post the failure of task %s in its channel: %s; trying a DM", task.id, exc
-                )
+                log.warning("Cannot post the failure of task %s in its channel: %s", task.id, exc)
+                if _refused(exc):
+                    followed = await self._followup(
+                        task, "failure notice", embed=embed, allowed_mentions=NONE
+                    )
+                    if followed is not None:
+                        return followed
         try:
             dm = await self._bot.create_dm(discord.Object(id=task.user_id))
             return (await dm.send(embed=embed, allowed_mentions=NONE)).id
         except discord.HTTPException as exc:
-            log.warning("Cannot tell member %s about task %s by DM either: %s", task.user_id, task.id, exc)
-            return None
+            log.warning("Cannot tell member %s about task %s by DM: %s", task.user_id, task.id, exc)
+        if task.deliver_by_dm:
+            # Asked for privately: the follow-up is ephemeral, seen by the requester only.
+            return await self._followup(
+                task, "failure notice", ephemeral=True, embed=embed, allowed_mentions=NONE
+            )
+        return None
 
     async def find_result(self, task: Task) -> int | None:
         """Look for our own message carrying the task's marker, in the channel and in the DMs."""
@@ -223,6 +327,7 @@ class _Attempt:
 
     message_id: int | None
     ambiguous: bool = False  # a server error: Discord may have created the message before failing
+    refused: bool = False  # Forbidden or NotFound: this place will not take it
 
 
 class _TooLarge(Exception):

@@ -9,16 +9,19 @@ is an ordinary, short-lived view: it belongs to one ephemeral answer.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
+from bot.followups import keep_followup
 from bot.lifecycle import RequestRefused
 from cogs import embeds
 from cogs.replies import reply_error, send
 from cogs.video_support import actor_from, confirmation, dm_actor, service_of
 from storage.models import Task
+from storage.states import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +68,14 @@ class RegenerateButton(
             return
         here = interaction.guild_id is not None
         await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await keep_followup(service, interaction, task)
 
 
 class DetailsButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:details:(?P<task_id>[0-9]{1,19})"
 ):
-    """The task's full details, privately, for the requester or a moderator."""
+    """The task's full details, privately, for the requester or a moderator; on a result whose
+    download link expired, a fresh link too."""
 
     def __init__(self, task_id: int) -> None:
         super().__init__(
@@ -91,15 +96,33 @@ class DetailsButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        service = service_of(interaction)
         try:
-            task = await service_of(interaction).task_for(self.task_id, actor_from(interaction))
+            task = await service.task_for(self.task_id, actor_from(interaction))
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
         except Exception as exc:
             await reply_error(interaction, exc)
             return
-        await send(interaction, embed=embeds.details_embed(task))
+        content = None
+        message = interaction.message
+        # Clicked on a result posted as a link (over the upload limit) that no longer works: the
+        # member came for the video, so fetch a new link rather than show a dead one.
+        if (
+            task.state is TaskState.DELIVERED
+            and message is not None
+            and embeds.posted_link_expired(message.content, time.time())
+        ):
+            try:
+                link = await service.fresh_link(task)
+                content = embeds.fresh_link_content(task, link.url, link.expires_at)
+            except RequestRefused as exc:
+                content = exc.message
+            except Exception as exc:
+                await reply_error(interaction, exc)
+                return
+        await send(interaction, content, embed=embeds.details_embed(task))
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton)

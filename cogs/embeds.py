@@ -6,6 +6,7 @@ Discord count down an ETA or an expiry on the member's screen without the bot ed
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -145,6 +146,15 @@ def _duration(seconds: float) -> str:
 
 
 RESULT_MARKER = "(task #{task_id})"
+LINK_INTRO = "It is larger than this server's upload limit, so here is a download link: "
+LINK_EXPIRY = " The link expires {when}."
+# Reads a posted result back (the Details button on it): the link and, when stated, its expiry.
+_POSTED_LINK = re.compile(
+    re.escape(LINK_INTRO)
+    + r"(?P<link>\S+)(?:"
+    + re.escape(LINK_EXPIRY).replace(r"\{when\}", r"<t:(?P<expires>\d+):R>")
+    + ")?"
+)
 
 
 def result_content(task: Task, *, link: str | None = None, expires_at: float | None = None) -> str:
@@ -152,10 +162,26 @@ def result_content(task: Task, *, link: str | None = None, expires_at: float | N
     marker = RESULT_MARKER.format(task_id=task.id)
     if link is None:
         return f"<@{task.user_id}> your video is ready! {marker}"
-    expiry = f" The link expires {relative(expires_at)}." if expires_at is not None else ""
+    expiry = LINK_EXPIRY.format(when=relative(expires_at)) if expires_at is not None else ""
+    return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
+
+
+def posted_link_expired(content: str | None, now: float) -> bool:
+    """Whether a result message's text gave a download link that no longer works at ``now``.
+
+    A link posted without an expiry counts as expired: nothing says it still works.
+    """
+    found = _POSTED_LINK.search(content or "")
+    if found is None:
+        return False
+    expires = found.group("expires")
+    return expires is None or int(expires) <= now
+
+
+def fresh_link_content(task: Task, url: str, expires_at: float) -> str:
     return (
-        f"<@{task.user_id}> your video is ready! {marker}\n"
-        f"It is larger than this server's upload limit, so here is a download link: {link}{expiry}"
+        f"The download link of video #{task.id} had expired; here is a new one: {url}\n"
+        f"It expires {relative(expires_at)}."
     )
 
 

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.followups import keep_followup
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
 from cogs import embeds
@@ -171,7 +172,8 @@ class VideoCog(commands.Cog):
         fast: bool | None = None,
         subject: discord.Attachment | None = None,
     ) -> None:
-        """Defer → check → validate and reserve (one transaction) → card in the channel → confirm."""
+        """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
+        keep the follow-up as a fallback."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         missing = missing_permissions(interaction)
         if missing:
@@ -205,6 +207,9 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         await send(interaction, confirmation(task, service.queue_position(task.id)))
+        # The channel may refuse the bot later (a permission removed): this interaction can still
+        # post there for 15 minutes.
+        await keep_followup(service, interaction, task)
 
     async def animate_image(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Context menu: animate the first image attached to a message."""

@@ -48,6 +48,7 @@ from storage.periods import PERIODS, period_bounds
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.state import StateRepository
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 
@@ -88,6 +89,7 @@ __all__ = [
     "ReservationRefused",
     "RoleLimit",
     "SchemaTooNew",
+    "StateRepository",
     "Storage",
     "StorageError",
     "Task",

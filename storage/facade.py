@@ -13,6 +13,7 @@ from storage.limits import LimitsRepository
 from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.state import StateRepository
 from storage.tasks import TaskRepository
 
 
@@ -25,6 +26,7 @@ class Storage:
         self.policy = PolicyRepository(db)
         self.prefs = PrefsRepository(db)
         self.audit = AuditRepository(db)
+        self.state = StateRepository(db)
 
     @classmethod
     async def open(

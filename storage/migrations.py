@@ -191,10 +191,23 @@ _V3_RECENTLY_FINISHED = (
     """,
 )
 
+_V4_BOT_STATE = (
+    # Small facts about the bot itself that must survive a restart (an account pause and its end),
+    # one row per key; values are short text (JSON) the owning component reads back.
+    """
+    CREATE TABLE bot_state (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
     Migration(3, "index of finished tasks by finish time", _V3_RECENTLY_FINISHED),
+    Migration(4, "bot state: key-value facts that survive a restart", _V4_BOT_STATE),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -4,6 +4,7 @@ No Discord in here: the cogs build :class:`VideoRequest` objects and a :class:`N
 messages out, so every step runs in tests against a fake API and a temporary database.
 """
 
+from bot.lifecycle.delivery import DownloadLink
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, Notifier, ResultPost, StatusCard
 from bot.lifecycle.service import KEEP, Actor, QuotaView, VideoService
 from bot.lifecycle.validation import ImageInput, Limits, Plan, Preferences, RequestRefused, VideoRequest
@@ -12,6 +13,7 @@ __all__ = [
     "DEFAULT_UPLOAD_LIMIT",
     "KEEP",
     "Actor",
+    "DownloadLink",
     "ImageInput",
     "Limits",
     "Notifier",

@@ -3,41 +3,105 @@
 Bad key, empty balance, plan limits: every further submit would fail the same way and spend members'
 patience (and the API's rate). Submissions wait until the pause ends (a cool-down after which one
 task probes the account again) or a moderator resumes them; polling of running tasks continues.
+
+The pause (its end, as wall-clock time, and its reason) is saved in the bot's state table: a restart
+inside the window must not send the queue straight back into the same account error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-from bot.lifecycle.supervise import wait_event
+from bot.lifecycle.supervise import supervised, wait_event
 
 log = logging.getLogger(__name__)
 
+PAUSE_KEY = "account_pause"
+MAX_REASON_CHARS = 500
+
+
+class StateStore(Protocol):
+    """The slice of ``storage.state`` the gate uses (a dict-backed fake in unit tests)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, *, now: float | None = None) -> None: ...
+
+    async def delete(self, key: str) -> bool: ...
+
 
 class AccountGate:
-    def __init__(self, *, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        cooldown: float,
+        store: StateStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._cooldown = cooldown
-        self._clock = clock
+        self._store = store
+        self._clock = clock  # wall-clock: the end of a pause is saved and read back after a restart
         self._until = float("-inf")
         self.reason: str | None = None
         self._resumed = asyncio.Event()
         self._resumed.set()
+        # Saves run in the background (``pause`` is called where nothing may wait) and in order:
+        # one writer at a time, which always writes the latest state last.
+        self._dirty = False
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def paused(self) -> bool:
         if self._until != float("-inf") and self._clock() >= self._until:
-            self.resume()
+            log.warning("Submissions resumed: the account pause ended")
+            self._clear()
         return self._until != float("-inf")
+
+    @property
+    def until(self) -> float | None:
+        """When the pause ends (unix time), or None when submissions flow."""
+        return self._until if self.paused else None
 
     def remaining(self) -> float:
         return max(0.0, self._until - self._clock()) if self.paused else 0.0
 
+    async def load(self) -> None:
+        """Take up a pause an earlier run saved, if it has not ended yet (call once, at start-up)."""
+        if self._store is None:
+            return
+        try:
+            raw = await self._store.get(PAUSE_KEY)
+        except Exception:
+            log.exception("Could not read the saved account pause; submissions are not held back")
+            return
+        if raw is None:
+            return
+        saved = _parse(raw)
+        if saved is None:
+            log.warning("Ignoring an unreadable saved account pause: %.100r", raw)
+            return
+        until, reason = saved
+        if until <= self._clock():
+            return
+        self._until = until
+        self.reason = reason
+        self._resumed.clear()
+        log.critical(
+            "Submissions are still PAUSED (since before the restart) for %.0f s because of an account "
+            "problem: %s. Fix the MiniMax account, then a moderator can resume with /videoadmin (or wait).",
+            until - self._clock(),
+            reason,
+        )
+
     def pause(self, reason: str) -> None:
         self._until = self._clock() + self._cooldown
-        self.reason = reason
+        self.reason = reason[:MAX_REASON_CHARS]
         self._resumed.clear()
         log.critical(
             "Submissions PAUSED for %.0f s because of an account problem: %s. "
@@ -45,10 +109,16 @@ class AccountGate:
             self._cooldown,
             reason,
         )
+        self._save()
 
     def resume(self) -> None:
         if self._until != float("-inf"):
             log.warning("Submissions resumed")
+        self._clear()
+        self._save()
+
+    def _clear(self) -> None:
+        """Back to normal in memory; a pause that ran out needs no write (the saved end is past)."""
         self._until = float("-inf")
         self.reason = None
         self._resumed.set()
@@ -57,3 +127,44 @@ class AccountGate:
         """Return once submissions may go out again."""
         while self.paused:
             await wait_event(self._resumed, self.remaining() + 0.01)
+
+    async def settle(self) -> None:
+        """Wait until the latest pause or resume is saved (before telling members; at shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    def _save(self) -> None:
+        if self._store is None:
+            return
+        self._dirty = True
+        if self._writer is None or self._writer.done():
+            self._writer = supervised(self._write_until_clean(), name="account-pause-save")
+
+    async def _write_until_clean(self) -> None:
+        assert self._store is not None
+        while self._dirty:
+            self._dirty = False
+            until, reason = self._until, self.reason
+            try:
+                if until == float("-inf"):
+                    await self._store.delete(PAUSE_KEY)
+                else:
+                    await self._store.set(PAUSE_KEY, json.dumps({"until": until, "reason": reason}))
+            except Exception:
+                log.exception("Could not save the account pause; a restart would forget it")
+
+
+def _parse(raw: str) -> tuple[float, str | None] | None:
+    """``(until, reason)`` from a saved pause, or None when it is not one this code wrote."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    until, reason = data.get("until"), data.get("reason")
+    if isinstance(until, bool) or not isinstance(until, int | float) or not math.isfinite(until):
+        return None
+    if reason is not None and not isinstance(reason, str):
+        return None
+    return float(until), reason

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.lifecycle.context import Context
@@ -35,6 +35,14 @@ DELIVERY_FAILED = (
 
 class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """A short-lived download URL of a finished video and when it stops working (unix time)."""
+
+    url: str
+    expires_at: float
 
 
 class Delivery:
@@ -162,6 +170,16 @@ class Delivery:
                 link_expires_at=fetched_at + LINK_TTL_SECONDS,
             )
         raise _Retry("the download URL kept expiring")
+
+    async def fresh_link(self, task: Task) -> DownloadLink | None:
+        """A new download link for a delivered video whose posted link expired; None if the API
+        will not give one (the file is gone, the account is broken: the reason goes to the log)."""
+        try:
+            url = await self._retrieve(task)
+        except _Retry as exc:
+            log.warning("No fresh download link for task %s: %s", task.id, exc)
+            return None
+        return DownloadLink(url, self._ctx.now() + LINK_TTL_SECONDS)
 
     async def _retrieve(self, task: Task) -> str:
         """A fresh download URL: from the file id, or (a gateway that names no file) from a new query.

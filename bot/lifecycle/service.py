@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.lifecycle.account import AccountGate
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.context import Context, Expectations, VideoAPI
-from bot.lifecycle.delivery import Delivery
+from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.prompt_filter import compile_filter, matches
 from bot.lifecycle.queue import FairQueue, QueueEntry
@@ -117,7 +117,7 @@ class VideoService:
             updater=StatusUpdater(
                 notifier, interval=settings.status_edit_interval, on_moved=self._card_moved
             ),
-            account=AccountGate(cooldown=settings.account_pause),
+            account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
             expectations=Expectations(storage),
             timing=PollTiming.from_settings(settings),
             clock=clock,
@@ -138,12 +138,14 @@ class VideoService:
         self._started = True
         self._download_dir.mkdir(parents=True, exist_ok=True)
         self.ctx.updater.start()
+        await self.ctx.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()
         self.submitter.start()
         self.tracker.start()
 
     async def stop(self) -> None:
         await self.ctx.stop_queue_refresh()  # requests run it even before start()
+        await self.ctx.account.settle()
         if not self._started:
             return
         self._started = False
@@ -362,6 +364,33 @@ class VideoService:
         if task.guild_id != actor.guild_id or not await self.is_moderator(actor):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
         return task
+
+    async def post_missing_card(self, task_id: int) -> Task:
+        """Try again to post the card of a task that has none (the channel refused the first one).
+
+        The cogs call it once a fallback exists (an interaction follow-up); a task that has a card,
+        or is over, is left alone. Never raises for a Discord failure, like the first try.
+        """
+        task = await self._get(task_id)
+        if task.status_message_id is not None or task.state.final:
+            return task
+        return await self._post_card(task)
+
+    async def fresh_link(self, task: Task) -> DownloadLink:
+        """A new link for a video that was delivered as a link which has since expired.
+
+        ``task`` comes from :meth:`task_for` (the caller checked who asks). Raises RequestRefused,
+        in plain words, when there is nothing to renew or the video service will not give a link.
+        """
+        if task.state is not TaskState.DELIVERED:
+            raise RequestRefused(f"Video #{task.id} was not delivered, so there is no link to renew.")
+        link = await self.delivery.fresh_link(task)
+        if link is None:
+            raise RequestRefused(
+                f"The video service would not give a new download link for video #{task.id}; it keeps "
+                "finished videos only for a while. Use Regenerate to make it again."
+            )
+        return link
 
     async def status_card(self, task: Task) -> StatusCard:
         return await self.ctx.card(task, note=task.error_message if task.state.final else None)

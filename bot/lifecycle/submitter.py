@@ -232,6 +232,7 @@ class Submitter:
             await self.mark_unknown(task, str(exc))
         except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
             ctx.account.pause(f"{type(exc).__name__}: {exc}")
+            await ctx.account.settle()  # saved before anyone hears of it: a restart keeps the pause
             await ctx.fail(task, exc.user_message, code=_code(exc))
         except RateLimited as exc:
             limiter = ctx.client.submit_limiter

@@ -14,6 +14,7 @@ import discord
 import pytest
 
 from bot.discord_notifier import DiscordNotifier
+from bot.followups import FollowupRegistry
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from storage import Task, TaskState
 
@@ -266,3 +267,212 @@ async def test_a_server_error_with_nothing_posted_still_falls_back_to_a_dm(bot: 
     message_id = await notifier.post_result(ResultPost(task, via_dm=False, file_path=video))
     (sent,) = bot.dms[3].sent
     assert message_id == sent.id
+
+
+# ------------------------------------------------------------------------------ interaction follow-ups
+
+
+class FakeWebhook:
+    """An interaction's follow-up webhook: records what it sent and edited."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.edited: list[tuple[int, dict[str, Any]]] = []
+        self.file_error: discord.HTTPException | None = None
+        self.send_error: discord.HTTPException | None = None
+
+    async def send(self, **kwargs: Any) -> Sent:
+        assert kwargs.pop("wait") is True, "without wait=True discord.py returns no message"
+        if self.send_error is not None:
+            raise self.send_error
+        if "file" in kwargs and self.file_error is not None:
+            raise self.file_error
+        sent = Sent(next(_ids), kwargs, kwargs.get("content") or "")
+        self.sent.append(sent)
+        return sent
+
+    async def edit_message(self, message_id: int, **kwargs: Any) -> None:
+        self.edited.append((message_id, kwargs))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def interaction_at(ts: float, webhook: FakeWebhook | None = None) -> Any:
+    return SimpleNamespace(created_at=datetime.fromtimestamp(ts, UTC), followup=webhook or FakeWebhook())
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def followups(clock: Clock) -> FollowupRegistry:
+    return FollowupRegistry(clock=clock)
+
+
+def forbidden() -> discord.HTTPException:
+    return http_error(discord.Forbidden, 403, 50001)
+
+
+async def test_a_refusing_channel_gets_the_result_through_the_follow_up(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    assert followups.remember(12, interaction_at(clock.now - 60, webhook))
+    bot.get_partial_messageable(2).send_error = forbidden()
+    message_id = await notifier.post_result(ResultPost(make_task(), via_dm=False, file_path=video))
+    (sent,) = webhook.sent
+    assert message_id == sent.id
+    assert sent.kwargs["ephemeral"] is False and isinstance(sent.kwargs["file"], discord.File)
+    mentions = sent.kwargs["allowed_mentions"]
+    assert mentions.everyone is False and mentions.roles is False and [u.id for u in mentions.users] == [3]
+    assert {item.custom_id for item in sent.kwargs["view"].children} == {"video:regen:12", "video:details:12"}
+    assert "(task #12)" in sent.content and "reference" not in sent.kwargs
+    assert 3 not in bot.dms, "no DM when the follow-up took it"
+
+
+async def test_a_deleted_channel_also_falls_back_to_the_follow_up(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    bot.get_partial_messageable(2).send_error = http_error(discord.NotFound, 404, 10003)
+    assert (
+        await notifier.post_result(ResultPost(make_task(), via_dm=False, file_path=video))
+        == webhook.sent[0].id
+    )
+
+
+async def test_an_expired_follow_up_token_goes_to_a_dm(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    clock.now += 15 * 60 - 30  # inside the token's life, but not with the safety margin
+    bot.get_partial_messageable(2).send_error = forbidden()
+    message_id = await notifier.post_result(ResultPost(make_task(), via_dm=False, file_path=video))
+    assert webhook.sent == [] and message_id == bot.dms[3].sent[0].id
+    assert 12 not in followups, "the expired entry was dropped"
+
+
+async def test_a_server_error_is_not_a_refusal_and_skips_the_follow_up(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    bot.get_partial_messageable(2).send_error = http_error(discord.DiscordServerError, 503)
+    task = make_task(finished_at=1_700_000_600.0, status_message_id=_snowflake(1_700_000_000.0))
+    message_id = await notifier.post_result(ResultPost(task, via_dm=False, file_path=video))
+    assert webhook.sent == [] and message_id == bot.dms[3].sent[0].id
+
+
+async def test_the_follow_up_respects_the_upload_limit(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    webhook.file_error = http_error(discord.HTTPException, 413, 40005)
+    followups.remember(12, interaction_at(clock.now, webhook))
+    bot.get_partial_messageable(2).send_error = forbidden()
+    post = ResultPost(
+        make_task(), via_dm=False, file_path=video, link="https://cdn/x.mp4", link_expires_at=1_700_003_600
+    )
+    assert await notifier.post_result(post) is not None
+    (sent,) = webhook.sent
+    assert "https://cdn/x.mp4" in sent.content and "<t:1700003600:R>" in sent.content
+    assert "file" not in sent.kwargs
+
+
+async def test_a_private_result_refused_by_dm_comes_as_an_ephemeral_follow_up(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    dm = await bot.create_dm(SimpleNamespace(id=3))
+    dm.send_error = http_error(discord.Forbidden, 403, 50007)
+    task = make_task(deliver_by_dm=True)
+    message_id = await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video))
+    (sent,) = webhook.sent
+    assert message_id == sent.id and sent.kwargs["ephemeral"] is True
+    assert bot.get_partial_messageable(2).sent == [], "a private result never goes to the channel"
+
+
+async def test_a_failure_notice_falls_back_to_the_follow_up_without_mentions(
+    bot: FakeBot, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    bot.get_partial_messageable(2).send_error = forbidden()
+    failure_id = await notifier.post_failure(make_task(state=TaskState.FAILED), "The service refused it.")
+    (sent,) = webhook.sent
+    assert failure_id == sent.id and sent.kwargs["ephemeral"] is False
+    assert sent.kwargs["allowed_mentions"].to_dict() == discord.AllowedMentions.none().to_dict()
+    assert "The service refused it." in str(sent.kwargs["embed"].to_dict())
+    assert 3 not in bot.dms
+    assert 12 not in followups, "a failed task's follow-up is dropped once the member was told"
+
+
+async def test_a_refused_status_card_is_posted_and_edited_through_the_follow_up(
+    bot: FakeBot, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    channel = bot.get_partial_messageable(2)
+    channel.send_error = forbidden()
+    task = make_task(state=TaskState.QUEUED, status_message_id=None)
+    card_id = await notifier.post_status(StatusCard(task, queue_position=2))
+    (sent,) = webhook.sent
+    assert card_id == sent.id and sent.kwargs["ephemeral"] is False
+    assert sent.kwargs["allowed_mentions"].to_dict() == discord.AllowedMentions.none().to_dict()
+    assert "#2 in line" in str(sent.kwargs["embed"].to_dict())
+
+    async def refuse(**_: Any) -> None:
+        raise forbidden()
+
+    channel.get_partial_message = lambda _mid: SimpleNamespace(edit=refuse)  # type: ignore[method-assign]
+    processing = dataclasses.replace(task, status_message_id=card_id, state=TaskState.PROCESSING)
+    assert await notifier.edit_status(StatusCard(processing)) == card_id
+    assert [mid for mid, _ in webhook.edited] == [card_id]
+    assert 12 in followups
+    delivered = dataclasses.replace(processing, state=TaskState.DELIVERED)
+    assert await notifier.edit_status(StatusCard(delivered)) == card_id
+    assert 12 not in followups, "nothing more is posted for a delivered task"
+
+
+async def test_without_a_follow_up_a_refused_card_is_simply_not_shown(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    bot.get_partial_messageable(2).send_error = forbidden()
+    assert await notifier.post_status(StatusCard(make_task(status_message_id=None))) is None
+
+
+async def test_the_registry_stays_bounded(clock: Clock, followups: FollowupRegistry) -> None:
+    old = interaction_at(clock.now - 20 * 60)
+    assert not followups.remember(1, old), "a token that has expired is not kept"
+    for task_id in range(2, 12):
+        assert followups.remember(task_id, interaction_at(clock.now))
+    assert len(followups) == 10
+    followups.forget(2)
+    assert followups.get(2) is None and followups.get(3) is not None
+    clock.now += 15 * 60
+    followups.remember(50, interaction_at(clock.now, SecretWebhook()))
+    assert len(followups) == 1, "expired entries are swept when a new one arrives"
+    assert "s3cret" not in repr(followups._entries[50]), "the token never reaches a log line"
+
+
+class SecretWebhook(FakeWebhook):
+    def __repr__(self) -> str:
+        return "<Webhook token='s3cret'>"

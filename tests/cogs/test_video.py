@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,6 +18,7 @@ import cogs.video as video_cog
 from bot.lifecycle import Limits
 from bot.lifecycle.validation import price_table
 from bot.minimax.models import format_credits
+from cogs import embeds
 from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
 from cogs.replies import GENERIC_FAILURE
 from cogs.video import AnimateModal, VideoCog
@@ -179,6 +183,7 @@ async def test_animate_image_context_menu(env: Env) -> None:
     submitted = env.interaction()
     await modal.on_submit(submitted)  # type: ignore[arg-type]
     assert submitted.replies[0].kind == "defer" and "#1" in submitted.last.content
+    assert env.harness.notifier.followups.get(1) is submitted.followup
     done = await env.harness.wait_final(1)
     assert done.state is TaskState.DELIVERED and done.first_frame_url == attachment.url
     assert done.prompt == "the cat blinks"
@@ -431,3 +436,108 @@ async def test_a_thread_follows_its_parent_channels_rules(env: Env) -> None:
     allowed_thread = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
     await env.generate(allowed_thread)
     assert await env.task_count() == 1
+
+
+async def test_generate_and_regenerate_keep_their_follow_up_while_its_token_lives(env: Env) -> None:
+    followups = env.harness.notifier.followups
+    interaction = await env.generate()
+    assert followups.get(1) is interaction.followup
+    await env.harness.wait_final(1)
+    regenerate = env.interaction()
+    await RegenerateButton(1).callback(regenerate)  # type: ignore[arg-type]
+    assert followups.get(2) is regenerate.followup
+    stale = env.interaction(created_at=datetime.now(UTC) - timedelta(minutes=20))
+    await env.generate(stale)
+    assert "#3" in (stale.last.content or "")
+    assert followups.get(3) is None, "an expired token is not kept"
+    refused = await env.generate(resolution="512P")
+    assert "512P" in (refused.last.content or "") and len(followups) == 2, "nothing kept for a refusal"
+
+
+async def test_a_card_the_channel_refused_is_tried_again_after_the_confirmation(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the follow-up kept, the second try can fall back to it; before the confirmation it would
+    have replaced the private "thinking…" answer."""
+    env.harness.fake.next_task(never_finish=True)  # the task must not be over before the second try
+    notifier = env.harness.notifier
+    post_status = notifier.post_status
+    interaction = env.interaction()
+    answered_before: list[int] = []
+
+    async def refused_first(card: Any) -> int | None:
+        answered_before.append(len(interaction.answers))
+        if len(answered_before) == 1:
+            return None
+        return await post_status(card)
+
+    monkeypatch.setattr(notifier, "post_status", refused_first)
+    await env.generate(interaction)
+    assert "could not post a status card" in (interaction.last.content or "")
+    assert answered_before == [0, 1], "tried once while reserving, once after the confirmation"
+    task = await env.harness.storage.tasks.get(1)
+    assert task.status_message_id is not None
+
+
+async def _delivered_as_link(env: Env) -> Any:
+    env.harness.notifier.default_upload_limit = 10_000  # the fake's video is 64 KiB
+    await env.generate()
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED
+    (posted,) = env.harness.notifier.results_for(1)
+    assert posted.link is not None and posted.data is None
+    return done, posted.link
+
+
+async def test_details_on_a_result_whose_link_expired_shows_a_fresh_link(env: Env) -> None:
+    task, old_link = await _delivered_as_link(env)
+    env.harness.fake.clock.advance(env.harness.fake.url_ttl + 1)  # an hour later at the API
+    async with env.harness.session.get(old_link) as response:
+        assert response.status == 403
+    expired = embeds.result_content(task, link=old_link, expires_at=time.time() - 60)
+    retrieves = env.harness.fake.counts["retrieve"]
+    clicked = env.interaction(message=FakeMessage(content=expired))
+    before = time.time()
+    await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
+    reply = clicked.last
+    assert reply.ephemeral and "details" in (reply.embed.title or "")  # type: ignore[union-attr]
+    text = reply.content or ""
+    assert "here is a new one" in text
+    (url,) = re.findall(r"https?://\S+", text)
+    assert "/download/" in url and url != old_link
+    (expires,) = re.findall(r"<t:(\d+):R>", text)
+    assert int(expires) > before
+    assert env.harness.fake.counts["retrieve"] == retrieves + 1
+    async with env.harness.session.get(url) as response:  # the new link works
+        assert response.status == 200
+
+
+async def test_details_on_a_link_still_valid_or_a_file_asks_nothing(env: Env) -> None:
+    task, old_link = await _delivered_as_link(env)
+    retrieves = env.harness.fake.counts["retrieve"]
+    for content in (
+        embeds.result_content(task, link=old_link, expires_at=time.time() + 600),
+        embeds.result_content(task),  # an uploaded file
+        "",
+    ):
+        clicked = env.interaction(message=FakeMessage(content=content))
+        await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
+        assert clicked.last.content is None and clicked.last.embed is not None
+    assert env.harness.fake.counts["retrieve"] == retrieves
+
+
+async def test_details_says_plainly_when_the_api_refuses_a_new_link(env: Env) -> None:
+    task, old_link = await _delivered_as_link(env)
+    env.harness.fake.inject("retrieve", 2013, message="invalid params, file not found")
+    clicked = env.interaction(message=FakeMessage(content=embeds.result_content(task, link=old_link)))
+    await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
+    text = clicked.last.content or ""
+    assert "would not give a new download link" in text and "2013" not in text
+    assert "details" in (clicked.last.embed.title or "")  # type: ignore[union-attr]
+
+
+def test_a_posted_link_is_read_back_from_the_result_text() -> None:
+    task = SimpleNamespace(id=7, user_id=3)
+    content = embeds.result_content(task, link="https://x/y.mp4?a=1", expires_at=1000)  # type: ignore[arg-type]
+    assert embeds.posted_link_expired(content, 1000) and not embeds.posted_link_expired(content, 999)
+    assert not embeds.posted_link_expired(embeds.result_content(task), 10**12)  # type: ignore[arg-type]

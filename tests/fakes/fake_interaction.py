@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -144,8 +145,12 @@ class FakeInteraction:
         permissions: discord.Permissions | None = None,
         app_permissions: discord.Permissions | None = None,
         channel: Any = None,
+        created_at: datetime | None = None,
+        message: Any = None,
     ) -> None:
         self.id = next(_ids)
+        self.created_at = created_at or datetime.now(UTC)  # the follow-up token lives 15 minutes from it
+        self.message = message  # the message a clicked button sits on
         self.client = client
         self.user = user
         self.guild_id = guild_id

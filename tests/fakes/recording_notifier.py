@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.followups import FollowupRegistry
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from storage.models import Task
 
@@ -42,6 +43,8 @@ class RecordingNotifier:
     post_status_ok: bool = True
     refuse_edits: int = 0  # edit_status shows nothing (returns None) this many times
     calls: list[str] = field(default_factory=list)
+    # As DiscordNotifier's: the cogs keep interaction follow-ups here (they are never used to post).
+    followups: FollowupRegistry = field(default_factory=FollowupRegistry)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(900_000)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from storage import LATEST_VERSION, MIGRATIONS, Database, SchemaTooNew, Storage, TaskState
+from storage import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Database,
+    DatabaseUnavailable,
+    SchemaTooNew,
+    Storage,
+    TaskState,
+)
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
 
@@ -39,6 +47,7 @@ async def test_fresh_database_is_migrated_to_latest(db_path: Path) -> None:
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 2, "busy_timeout": 10_000}
     assert {"tasks", "ledger", "guild_limits", "role_limits", "user_overrides", "blocks"} <= tables(db_path)
     assert {"channel_rules", "prompt_filters", "guild_policy", "audit_log", "user_prefs"} <= tables(db_path)
+    assert "bot_state" in tables(db_path)
 
 
 async def test_reopening_is_idempotent_and_keeps_rows(db_path: Path, make_task) -> None:
@@ -127,6 +136,36 @@ async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path:
         assert await store.db.integrity_check() == "ok"
     finally:
         await store.close()
+
+
+async def test_version_3_file_gains_the_bot_state_table_with_rows_intact(db_path: Path, make_task) -> None:
+    old = Storage(await Database.open(db_path, target_version=3))
+    task = await old.quota.reserve(make_task(), now=T0)
+    await old.close()
+    assert user_version(db_path) == 3 and "bot_state" not in tables(db_path)
+
+    store = await Storage.open(db_path)
+    try:
+        assert await store.db.schema_version() == LATEST_VERSION >= 4
+        assert "bot_state" in tables(db_path)
+        assert await store.tasks.get(task.id) == task
+        assert await store.state.get("account_pause") is None
+        await store.state.set("account_pause", '{"until": 1}', now=T0)
+        assert await store.state.get("account_pause") == '{"until": 1}'
+        assert await store.db.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+async def test_migration_4_is_atomic_with_its_version(db_path: Path) -> None:
+    """A file that somehow has the table but not the version bump is not half-migrated again."""
+    old = await Database.open(db_path, target_version=3)
+    await old.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL)")
+    with pytest.raises(DatabaseUnavailable, match="already exists"):
+        await Storage.open(db_path)
+    assert user_version(db_path) == 3, "the failed step left the version where it was"
 
 
 async def test_newer_schema_is_refused_and_left_untouched(db_path: Path) -> None:

@@ -1,9 +1,15 @@
-"""Delivery when the gateway named no file: a fresh download URL comes from a new query."""
+"""Delivery when the gateway named no file: a fresh download URL comes from a new query; and the
+fresh link the Details button asks for once a posted link expired."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
+
+from bot.lifecycle import RequestRefused
+from bot.lifecycle.delivery import LINK_TTL_SECONDS
 from bot.minimax.types import GenerationRequest
 from storage import NewTask, TaskState
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, lifecycle_harness
@@ -33,3 +39,28 @@ async def test_a_task_without_a_file_id_gets_its_url_from_a_new_query(tmp_path: 
         assert harness.fake.counts["retrieve"] == 0
         assert harness.fake.counts["query"] == queries_before + 1
         assert await harness.ledger(task.id) == ["reserve", "charge"]
+
+
+async def test_a_fresh_link_comes_from_a_new_query_when_there_is_no_file_id(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path, flavour="reseller") as harness:
+        harness.notifier.default_upload_limit = 10_000  # delivered as a link
+        service = await harness.start()
+        done = await harness.wait_final((await service.request(harness.request())).id)
+        assert done.state is TaskState.DELIVERED
+        task = await harness.storage.tasks.update_fields(done.id, file_id=None)  # a gateway naming none
+        queries = harness.fake.counts["query"]
+        now = time.time()
+
+        link = await service.fresh_link(task)
+
+        assert "/download/" in link.url and link.expires_at >= now + LINK_TTL_SECONDS
+        assert harness.fake.counts["query"] == queries + 1 and harness.fake.counts["retrieve"] == 0
+
+
+async def test_no_fresh_link_for_a_task_that_was_not_delivered(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        service = harness.new_service()
+        task = await service.request(harness.request())
+        with pytest.raises(RequestRefused, match="not delivered"):
+            await service.fresh_link(task)
+        assert harness.fake.counts["retrieve"] == harness.fake.counts["query"] == 0
