@@ -31,6 +31,8 @@ def _setup_logging(level: str) -> None:
     # Every REST call at DEBUG drowns the log; discord.http warnings (rate limits) still show.
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))
+    # discord.py logs webhook URLs at DEBUG, and a follow-up URL carries the interaction's token.
+    logging.getLogger("discord.webhook").setLevel(max(logging.INFO, getattr(logging, level)))
     # aiosqlite logs every statement at DEBUG; our own storage logs what matters.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, getattr(logging, level)))
 

@@ -255,12 +255,8 @@ class DiscordNotifier:
         return _Attempt(message.id)
 
     async def post_failure(self, task: Task, message: str) -> int | None:
-        try:
-            return await self._post_failure(task, message)
-        finally:
-            self.followups.forget(task.id)  # the last word on a failed task
-
-    async def _post_failure(self, task: Task, message: str) -> int | None:
+        # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
+        # with the interaction's token anyway.
         embed = embeds.failure_embed(task, message)
         if not task.deliver_by_dm:
             kwargs: dict[str, Any] = {
@@ -319,6 +315,15 @@ class DiscordNotifier:
     async def upload_limit(self, guild_id: int | None) -> int:
         guild = self._bot.get_guild(guild_id) if guild_id is not None else None
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+    async def channel_parent(self, channel_id: int) -> int | None:
+        channel = self._bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self._bot.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None  # gone or hidden: the channel's own rules decide
+        return channel.parent_id if isinstance(channel, discord.Thread) else None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,10 @@ async def keep_followup(service: VideoService, interaction: discord.Interaction[
     notifier = service.notifier
     if not isinstance(notifier, HasFollowups):
         return
+    if interaction.channel_id != task.channel_id:
+        # A follow-up lands where the interaction happened (a Regenerate clicked on a re-posted
+        # card elsewhere, or in a DM): never a fallback for a task that belongs to another channel.
+        return
     if not notifier.followups.remember(task.id, interaction):
         return
     if task.status_message_id is None:

@@ -498,10 +498,21 @@ class AdminCog(commands.Cog):
         mod = await self.moderation(interaction)
         change = await self.storage.policy.resume(mod.guild_id, actor_id=mod.actor_id, now=self.clock())
         self._policy_changed(mod.guild_id)
+        note = None
+        service = self._service()
+        if service is not None and service.submissions_paused:
+            # The API reported an account problem (key, balance, plan) and the bot paused every
+            # submission: a moderator who says "resume" has fixed it, or wants one more try.
+            service.resume_submissions()
+            note = (
+                "Submissions were also paused bot-wide after the video service reported an account "
+                "problem; they are resumed now. If the problem remains, they pause again."
+            )
         embed = embeds.change_embed(
             "Video generation",
             embeds.policy_rows(change.before, change.after),
-            changed=change.audit_id is not None,
+            changed=change.audit_id is not None or note is not None,
+            note=note,
         )
         await send(interaction, embed=embed)
 

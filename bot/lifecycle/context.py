@@ -178,6 +178,10 @@ class Context:
         while self._queue_refresh is not None and not self._queue_refresh.done():
             await asyncio.shield(self._queue_refresh)
 
+    def allow_queue_refresh(self) -> None:
+        """(Re)started: background refreshes may run again."""
+        self._queue_refresh_stopped = False
+
     async def stop_queue_refresh(self) -> None:
         self._queue_refresh_stopped = True
         if self._queue_refresh is not None and not self._queue_refresh.done():

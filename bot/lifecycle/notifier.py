@@ -74,3 +74,7 @@ class Notifier(Protocol):
     async def upload_limit(self, guild_id: int | None) -> int:
         """The largest file the bot may upload where this guild's results go."""
         ...
+
+    async def channel_parent(self, channel_id: int) -> int | None:
+        """The parent channel when ``channel_id`` is a thread (whose rules follow its parent's)."""
+        ...

@@ -136,6 +136,7 @@ class VideoService:
         if self._started:
             return
         self._started = True
+        self.ctx.allow_queue_refresh()
         self._download_dir.mkdir(parents=True, exist_ok=True)
         self.ctx.updater.start()
         await self.ctx.account.load()  # before the queue refills: a pause from before the restart holds
@@ -152,6 +153,8 @@ class VideoService:
         await self.submitter.stop()
         await self.tracker.stop()
         await self.delivery.stop()
+        # A submit allowed to finish during the stop may have paused the account: save it too.
+        await self.ctx.account.settle()
         await self.ctx.updater.stop()
 
     async def recover(self) -> None:
@@ -329,8 +332,16 @@ class VideoService:
             prompt_optimizer=original.prompt_optimizer,
             fast=original.fast_pretreatment,
             regenerated_from=original.id,
+            parent_channel_id=await self._channel_parent(original.channel_id),
         )
         return await self.request(request)
+
+    async def _channel_parent(self, channel_id: int) -> int | None:
+        try:
+            return await self.notifier.channel_parent(channel_id)
+        except Exception:
+            log.exception("Could not look up the parent of channel %s", channel_id)
+            return None
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
         """Cancel a task that was not sent yet; the storage refunds in the same transaction."""

@@ -422,7 +422,7 @@ async def test_a_failure_notice_falls_back_to_the_follow_up_without_mentions(
     assert sent.kwargs["allowed_mentions"].to_dict() == discord.AllowedMentions.none().to_dict()
     assert "The service refused it." in str(sent.kwargs["embed"].to_dict())
     assert 3 not in bot.dms
-    assert 12 not in followups, "a failed task's follow-up is dropped once the member was told"
+    assert 12 in followups, "kept for the failed card's final edit; it expires with the token"
 
 
 async def test_a_refused_status_card_is_posted_and_edited_through_the_follow_up(

@@ -57,6 +57,11 @@ class StubService:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.ctx = self
+        self.submissions_paused = False
+
+    def resume_submissions(self) -> None:
+        self.calls.append(("resume_submissions", None))
+        self.submissions_paused = False
 
     def policy_changed(self, guild_id: int) -> None:
         self.calls.append(("policy_changed", guild_id))
@@ -381,6 +386,17 @@ async def test_pause_and_resume_tell_the_service(
     assert "paused → **running**" in reply.text()
     assert not (await storage.policy.get(GUILD_ID)).paused
     assert service.calls == [("policy_changed", GUILD_ID), ("policy_changed", GUILD_ID)]
+
+
+async def test_resume_also_lifts_a_bot_wide_account_pause(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    service.submissions_paused = True  # the API reported an account problem
+    reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild))
+    assert "account problem" in reply.text() and "resumed now" in reply.text()
+    assert ("resume_submissions", None) in service.calls
+    assert not service.submissions_paused
 
 
 async def test_policy_set_changes_only_given_fields(

@@ -452,6 +452,10 @@ async def test_generate_and_regenerate_keep_their_follow_up_while_its_token_live
     assert followups.get(3) is None, "an expired token is not kept"
     refused = await env.generate(resolution="512P")
     assert "512P" in (refused.last.content or "") and len(followups) == 2, "nothing kept for a refusal"
+    elsewhere = env.interaction(channel_id=CHANNEL + 7)
+    await RegenerateButton(1).callback(elsewhere)  # type: ignore[arg-type]
+    assert "#4" in (elsewhere.last.content or "")
+    assert followups.get(4) is None, "a follow-up in another channel is no fallback for this task"
 
 
 async def test_a_card_the_channel_refused_is_tried_again_after_the_confirmation(
@@ -541,3 +545,16 @@ def test_a_posted_link_is_read_back_from_the_result_text() -> None:
     content = embeds.result_content(task, link="https://x/y.mp4?a=1", expires_at=1000)  # type: ignore[arg-type]
     assert embeds.posted_link_expired(content, 1000) and not embeds.posted_link_expired(content, 999)
     assert not embeds.posted_link_expired(embeds.result_content(task), 10**12)  # type: ignore[arg-type]
+
+
+async def test_regenerate_in_a_thread_follows_the_parent_channels_rules(env: Env) -> None:
+    storage = env.harness.storage
+    thread_id = CHANNEL + 1000
+    env.harness.notifier.thread_parents[thread_id] = CHANNEL
+    await storage.policy.allow_channel(GUILD, CHANNEL, actor_id=1)
+    await env.generate(env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL)))
+    await env.harness.wait_final(1)
+    regenerate = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    await RegenerateButton(1).callback(regenerate)  # type: ignore[arg-type]
+    assert "#2" in (regenerate.last.content or ""), regenerate.last.content
+    assert await env.task_count() == 2

@@ -32,6 +32,7 @@ class PostedResult:
 @dataclass
 class RecordingNotifier:
     upload_limits: dict[int | None, int] = field(default_factory=dict)
+    thread_parents: dict[int, int] = field(default_factory=dict)  # thread id → its channel
     default_upload_limit: int = DEFAULT_UPLOAD_LIMIT
     cards: list[StatusCard] = field(default_factory=list)
     edits: list[StatusCard] = field(default_factory=list)
@@ -121,6 +122,9 @@ class RecordingNotifier:
 
     async def upload_limit(self, guild_id: int | None) -> int:
         return self.upload_limits.get(guild_id, self.default_upload_limit)
+
+    async def channel_parent(self, channel_id: int) -> int | None:
+        return self.thread_parents.get(channel_id)
 
     # -- helpers for assertions --------------------------------------------------------------
 
