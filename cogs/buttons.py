@@ -29,20 +29,20 @@ REGEN_PREFIX = "video:regen:"
 DETAILS_PREFIX = "video:details:"
 
 
+def _task_button(label: str, emoji: str, prefix: str, task_id: int) -> discord.ui.Button[Any]:
+    """The look every persistent task button shares; the custom_id carries the task across restarts."""
+    return discord.ui.Button(
+        label=label, emoji=emoji, style=discord.ButtonStyle.secondary, custom_id=f"{prefix}{task_id}"
+    )
+
+
 class RegenerateButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:regen:(?P<task_id>[0-9]{1,19})"
 ):
     """Same options, new reservation; for the requester or a moderator (the service checks)."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Regenerate",
-                emoji="🔁",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{REGEN_PREFIX}{task_id}",
-            )
-        )
+        super().__init__(_task_button("Regenerate", "🔁", REGEN_PREFIX, task_id))
         self.task_id = task_id
 
     @classmethod
@@ -59,11 +59,9 @@ class RegenerateButton(
             if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
                 actor = await dm_actor(interaction, service, self.task_id, actor)
             task = await service.regenerate(self.task_id, actor)
-        except RequestRefused as exc:
-            await send(interaction, exc.message)
-            return
         except Exception as exc:
-            # Errors of a component go to the view's on_error, which only logs: answer here.
+            # Errors of a component go to the view's on_error, which only logs: answer here
+            # (a refusal with its own message, anything else with the generic line).
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
@@ -78,14 +76,7 @@ class DetailsButton(
     download link expired, a fresh link too."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Details",
-                emoji="ℹ️",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{DETAILS_PREFIX}{task_id}",
-            )
-        )
+        super().__init__(_task_button("Details", "ℹ️", DETAILS_PREFIX, task_id))
         self.task_id = task_id
 
     @classmethod
@@ -99,9 +90,6 @@ class DetailsButton(
         service = service_of(interaction)
         try:
             task = await service.task_for(self.task_id, actor_from(interaction))
-        except RequestRefused as exc:
-            await send(interaction, exc.message)
-            return
         except Exception as exc:
             await reply_error(interaction, exc)
             return

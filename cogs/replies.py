@@ -12,6 +12,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.lifecycle import RequestRefused
+
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Something went wrong on our side. Nothing was charged; please try again in a moment."
@@ -57,7 +59,7 @@ def describe_error(error: Exception) -> str:
     """Member-facing text for a command error; unexpected errors get a generic line."""
     if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserFacingError):
         error = error.original
-    if isinstance(error, UserFacingError):
+    if isinstance(error, UserFacingError | RequestRefused):
         return error.message
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works only inside a server."
