@@ -57,7 +57,9 @@ async def send(
 
 def describe_error(error: Exception) -> str:
     """Member-facing text for a command error; unexpected errors get a generic line."""
-    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserFacingError):
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(
+        error.original, UserFacingError | RequestRefused
+    ):
         error = error.original
     if isinstance(error, UserFacingError | RequestRefused):
         return error.message
