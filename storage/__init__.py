@@ -7,6 +7,7 @@ Open it once with ``await Storage.open(path)`` and close it with ``await storage
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.errors import (
+    DatabaseError,
     DatabaseUnavailable,
     GuildCapReached,
     GuildPaused,
@@ -66,6 +67,7 @@ __all__ = [
     "ChannelRules",
     "DailyModelCount",
     "Database",
+    "DatabaseError",
     "DatabaseUnavailable",
     "DeliveredCombo",
     "GuildCapReached",

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import DatabaseUnavailable, SchemaTooNew, StorageError
+from storage.errors import DatabaseError, DatabaseUnavailable, SchemaTooNew, StorageError
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 Connection = aiosqlite.Connection
@@ -58,6 +58,8 @@ class Database:
             return await cls._connect_and_migrate(path, busy_timeout_ms, target_version)
         except sqlite3.Error as exc:
             raise DatabaseUnavailable(path, _describe(exc)) from exc
+        except DatabaseError as exc:  # a migration step's transaction failed
+            raise DatabaseUnavailable(path, str(exc)) from exc
 
     @classmethod
     async def _connect_and_migrate(
@@ -156,6 +158,8 @@ class Database:
                     await asyncio.shield(self._conn.rollback())
                     raise
                 await asyncio.shield(self._conn.commit())
+            except sqlite3.Error as exc:
+                raise DatabaseError(_describe(exc)) from exc
             finally:
                 self._owner = None
 

@@ -36,6 +36,14 @@ class DatabaseUnavailable(StorageError):
         self.reason = reason
 
 
+class DatabaseError(StorageError):
+    """SQLite failed while running: locked past the busy timeout, disk full, an I/O error.
+
+    Raised instead of ``sqlite3``'s own errors so every caller's ``except StorageError`` covers it:
+    the work was rolled back and can be tried again.
+    """
+
+
 class UnknownTask(StorageError):
     def __init__(self, task_id: int | str) -> None:
         super().__init__(f"There is no task {task_id}.")

@@ -80,6 +80,10 @@ class Delivery:
                     download_url = None  # a fresh URL next time
                 except StorageError:
                     log.exception("Storage error while delivering task %s", task.id)
+                except Exception:
+                    # A bug or a local fault (disk full): later attempts may pass; if none does, the
+                    # member is told and refunded rather than left waiting with credits reserved.
+                    log.exception("Delivering task %s failed unexpectedly (attempt %d)", task.id, attempt)
                 if attempt < DELIVERY_ATTEMPTS:
                     await asyncio.sleep(ctx.timing.min_interval * 2 ** (attempt - 1))
                 task = await ctx.storage.tasks.get(task.id)

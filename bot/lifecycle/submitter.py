@@ -197,20 +197,27 @@ class Submitter:
             return
         async with self._send_lock:
             await self._wait_for_slot()
+            if ctx.account.paused:
+                # The account failed while this task waited for the lock: it waits for the pause
+                # too, at the head of the queue, instead of being sent and failed like the first.
+                ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
+                return
             # Read what the card needs *before* the write: between "submitting" and the request
             # nothing may wait (a crash there strands an "unknown" the API never saw).
             expected = await ctx.expected_seconds(task)
-            try:
-                task = await ctx.storage.tasks.transition(
-                    task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
-                )
-            except IllegalTransition:
-                return  # cancelled in the meantime
-            ctx.show(task, expected)
+            # Counted as sending from before the write: stop() lets it finish rather than cutting it
+            # between "submitting" saved and the request sent (an "unknown" the API never saw).
             current = asyncio.current_task()
             if current is not None:
                 self._sending.add(current)
             try:
+                try:
+                    task = await ctx.storage.tasks.transition(
+                        task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
+                    )
+                except IllegalTransition:
+                    return  # cancelled in the meantime
+                ctx.show(task, expected)
                 await self._send(task, request)
             finally:
                 if current is not None:

@@ -116,7 +116,10 @@ class Tracker:
                 await self.poll(fresh)
         except Exception:
             log.exception("Polling task %s failed unexpectedly; it will be polled again", task.id)
-            await self._reschedule(task, errors=self._errors.get(task.id, 0) + 1)
+            try:
+                await self._after_crash(task)
+            except Exception:
+                log.exception("Could not reschedule task %s after the crash", task.id)
         finally:
             self._in_flight.discard(task.id)
             self._slots.release()
@@ -222,6 +225,16 @@ class Tracker:
             return
         await ctx.refresh(task)
         await self._on_succeeded(task, info)
+
+    async def _after_crash(self, task: Task) -> None:
+        """Like an API error: counted (so it backs off) and bounded by the time-out, so a task whose
+        every poll hits a bug ends failed and refunded instead of being polled forever."""
+        errors = self._errors.get(task.id, 0) + 1
+        self._errors[task.id] = errors
+        if self._timed_out(task):
+            await self._time_out(task)
+            return
+        await self._reschedule(task, errors=errors)
 
     async def _on_error(self, task: Task, exc: MiniMaxError) -> None:
         errors = self._errors.get(task.id, 0) + 1

@@ -10,6 +10,7 @@ request certainly created nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pathlib
@@ -35,6 +36,7 @@ from bot.minimax.errors import (
     TransientServerError,
 )
 from bot.minimax.parsing import (
+    TRANSIENT_CODES,
     JSONObject,
     decode_json,
     parse_query,
@@ -87,7 +89,10 @@ def _submit_may_retry(exc: MiniMaxError) -> bool:
         return not exc.request_sent
     if isinstance(exc, RateLimited):
         return True
-    return isinstance(exc, TransientServerError) and exc.http_status in _SUBMIT_RETRY_HTTP
+    if not isinstance(exc, TransientServerError):
+        return False
+    # A reseller's envelope may carry the upstream's HTTP status as its code.
+    return exc.http_status in _SUBMIT_RETRY_HTTP or exc.code in _SUBMIT_RETRY_HTTP
 
 
 def _idempotent_may_retry(exc: MiniMaxError) -> bool:
@@ -98,6 +103,12 @@ def _download_may_retry(exc: MiniMaxError) -> bool:
     if isinstance(exc, DownloadExpired | DownloadTooLarge):
         return False
     return isinstance(exc, TransientServerError) or (isinstance(exc, DownloadError) and exc.retryable)
+
+
+def _remove_quietly(path: pathlib.Path) -> None:
+    """Best effort: a partial file that cannot be removed must not hide the error that left it."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _loggable(url: str) -> str:
@@ -191,13 +202,15 @@ class MiniMaxClient:
                     raise SubmitOutcomeUnknown(f"submit sent but no answer: {exc}") from None
                 await self._before_submit_retry(exc, attempt, limit)
             except TransientServerError as exc:
-                if exc.http_status == 504:
+                if _submit_may_retry(exc):
+                    await self._before_submit_retry(exc, attempt, limit)
+                elif exc.code in TRANSIENT_CODES:
+                    raise  # MiniMax's own answer declining the call: no task exists, a later try may
+                else:
+                    # A gateway's 504, 520, 524...: it may have passed the submit on before failing.
                     raise SubmitOutcomeUnknown(
-                        f"gateway timed out after the submit was sent: {exc}", http_status=504
+                        f"submit sent, then {exc}; a task may exist", http_status=exc.http_status
                     ) from None
-                if not _submit_may_retry(exc):
-                    raise
-                await self._before_submit_retry(exc, attempt, limit)
 
     async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo:
         """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises.
@@ -397,11 +410,18 @@ class MiniMaxClient:
             log.debug("minimax download %s: %d bytes", where, written)
             return written
         except (TimeoutError, aiohttp.ClientError) as exc:
-            await asyncio.to_thread(part.unlink, missing_ok=True)
+            await asyncio.to_thread(_remove_quietly, part)
             log.warning("minimax download %s: %s (attempt %d)", where, type(exc).__name__, attempt)
             raise DownloadError(f"download interrupted ({type(exc).__name__})") from None
+        except OSError as exc:
+            # The local side (disk full, directory gone): retrying at once would fail the same way.
+            await asyncio.to_thread(_remove_quietly, part)
+            log.warning("minimax download %s: cannot write (%s)", where, exc.strerror or type(exc).__name__)
+            error = DownloadError(f"cannot write the download ({exc.strerror or type(exc).__name__})")
+            error.retryable = False
+            raise error from None
         except BaseException:
-            await asyncio.to_thread(part.unlink, missing_ok=True)
+            await asyncio.to_thread(_remove_quietly, part)
             raise
 
     @staticmethod

@@ -149,6 +149,11 @@ def parse_progress(value: object) -> int | None:
     return max(0, min(100, int(number)))
 
 
+# A Retry-After of a day (or "inf") would hold every query, delivery and submit of the bot that long;
+# past a few minutes an answer is more likely a gateway's mistake than a plan.
+MAX_RETRY_AFTER = 300.0
+
+
 def normalise_status(raw: str) -> TaskStatus | None:
     """Map any documented spelling to a TaskStatus; None for ``UNKNOWN`` and unheard-of values."""
     key = raw.strip().lower().replace("-", "_").replace(" ", "_")
@@ -172,7 +177,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if seconds != seconds:  # NaN
         return None
-    return max(0.0, seconds)
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def error_for_code(

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from storage import DatabaseUnavailable, Storage, StorageError
+from storage import DatabaseError, DatabaseUnavailable, Storage, StorageError
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
 
@@ -111,3 +111,22 @@ async def test_an_uncreatable_directory_is_refused_with_a_typed_error(tmp_path) 
     (tmp_path / "plain-file").write_text("x")
     with pytest.raises(DatabaseUnavailable, match="directory cannot be created"):
         await Storage.open(tmp_path / "plain-file" / "bot.sqlite3")
+
+
+async def test_a_locked_file_at_run_time_is_a_storage_error_and_changes_nothing(tmp_path, make_task) -> None:
+    """Callers catch StorageError: a raw sqlite3 error would slip past them (a stranded task)."""
+    import sqlite3
+
+    path = tmp_path / "locked.sqlite3"
+    store = await Storage.open(path, busy_timeout_ms=50)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the busy timeout
+        with pytest.raises(DatabaseError, match="locked"):
+            await store.quota.reserve(make_task(), now=T0)
+        other.execute("ROLLBACK")
+        assert await store.tasks.unfinished() == []
+        assert (await store.quota.reserve(make_task(), now=T0)).id == 1  # usable again
+    finally:
+        other.close()
+        await store.close()

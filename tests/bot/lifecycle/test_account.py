@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from bot.lifecycle.account import PAUSE_KEY, AccountGate
 from storage import NewTask, StorageError, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness, lifecycle_harness
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness, lifecycle_harness
 
 
 class DictStore:
@@ -132,3 +133,27 @@ async def test_after_a_restart_inside_the_pause_queued_tasks_wait_for_its_end(tm
         assert done.submitted_at is not None and done.submitted_at >= until, "submitted during the pause"
         assert harness.fake.counts["submit"] == 1
         assert not service.submissions_paused
+
+
+async def test_a_task_already_taken_from_the_queue_waits_out_a_pause_its_neighbour_caused(
+    tmp_path: Path,
+) -> None:
+    """Two submits prepared at once: the first meets a bad key; the second must not be sent (and
+    failed) too, but go back to the head of the queue until the account is fixed."""
+    async with lifecycle_harness(tmp_path) as harness:
+        harness.fake.inject("submit", 1004, times=5)
+        service = harness.new_service(submit_concurrency=2)
+        harness.service = service
+        first = await service.request(harness.request())
+        second = await service.request(harness.request(user_id=OTHER_USER))
+        await service.start()
+
+        assert (await harness.wait_final(first.id)).state is TaskState.FAILED
+        deadline = time.monotonic() + 10
+        while second.id not in service.ctx.queue.positions():
+            assert time.monotonic() < deadline, "the second task never went back to the queue"
+            await asyncio.sleep(0.01)
+
+        assert harness.fake.counts["submit"] == 1
+        assert (await harness.storage.tasks.get(second.id)).state is TaskState.QUEUED
+        assert await harness.ledger(second.id) == ["reserve"]

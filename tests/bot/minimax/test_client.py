@@ -354,7 +354,7 @@ async def test_retry_after_longer_than_backoff_max_gives_up(
     fake_minimax.inject("query", 429, retry_after=600)
     with pytest.raises(errors.RateLimited) as caught:
         await client.query(task_id)
-    assert caught.value.retry_after == 600.0
+    assert caught.value.retry_after == 300.0  # capped: see MAX_RETRY_AFTER
     assert sleeps.delays == []
     assert fake_minimax.counts["query"] == 1
 
@@ -406,7 +406,7 @@ async def test_submit_retried_when_no_task_was_created(
     assert list(fake.tasks) == [task_id]
 
 
-@pytest.mark.parametrize("fault", ["drop", "malformed", "no_task_id", 504])
+@pytest.mark.parametrize("fault", ["drop", "malformed", "no_task_id", 504, 501, 520, 524])
 async def test_submit_never_resent_when_a_task_may_exist(
     fake_minimax_any: FakeMiniMax, make_client: MakeClient, sleeps: RecordingSleep, fault: int | str
 ) -> None:
@@ -532,6 +532,19 @@ async def test_download_is_streamed_in_chunks(
     )
     assert dest.read_bytes() == fake_minimax.file_bytes(file_id)
     assert not (tmp_path / "sub" / "video.mp4.part").exists()
+
+
+async def test_an_unwritable_download_place_is_a_download_error_not_retried(
+    fake_minimax: FakeMiniMax, make_client: MakeClient, tmp_path: Path
+) -> None:
+    """The caller handles MiniMax errors; a raw OSError would escape it (and retrying at once is futile)."""
+    client = make_client(fake_minimax)
+    _, url = await file_url(client, fake_minimax)
+    (tmp_path / "a-file").write_bytes(b"")
+    with pytest.raises(errors.DownloadError) as caught:
+        await client.download(url, tmp_path / "a-file" / "v.mp4", max_bytes=10**7)
+    assert not caught.value.retryable
+    assert fake_minimax.counts["download"] == 1
 
 
 async def test_download_sends_no_api_key(

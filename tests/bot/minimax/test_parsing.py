@@ -9,6 +9,7 @@ import pytest
 
 from bot.minimax import errors
 from bot.minimax.parsing import (
+    MAX_RETRY_AFTER,
     as_id,
     decode_json,
     error_for_code,
@@ -423,6 +424,7 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None) is None
+    assert parse_retry_after("86400", now=now) == parse_retry_after("inf", now=now) == MAX_RETRY_AFTER
 
 
 @pytest.mark.parametrize(

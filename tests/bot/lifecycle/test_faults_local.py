@@ -1,0 +1,107 @@
+"""Faults that are not the API's answer: a gateway's ambiguous 5xx on submit, a full disk while
+downloading, a locked database while recording a delivery. None may strand a task, resend a submit
+or post a video twice."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage import DatabaseError, TaskState
+from tests.fakes.lifecycle_harness import Harness
+
+
+@pytest.mark.parametrize("status", [501, 520, 524])
+async def test_an_ambiguous_gateway_error_on_submit_is_never_sent_again(
+    harness: Harness, status: int
+) -> None:
+    """A 524 means the origin got the submit and did not answer in time: a task (and a bill) may exist."""
+    harness.fake.inject("submit", status)
+    service = await harness.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.UNKNOWN
+    assert harness.fake.counts["submit"] == 1
+    assert await harness.ledger(task.id) == ["reserve"]  # held until a moderator decides
+
+
+async def test_a_full_disk_during_the_download_is_retried_then_delivered(harness: Harness) -> None:
+    real = harness.client.download
+    calls = 0
+
+    async def disk_full_once(url: str, dest: Path, *, max_bytes: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return await real(url, dest, max_bytes=max_bytes)
+
+    harness.client.download = disk_full_once  # type: ignore[method-assign]
+    service = await harness.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.DELIVERED
+    assert calls == 2
+    assert len(harness.notifier.results_for(task.id)) == 1
+    assert await harness.ledger(task.id) == ["reserve", "charge"]
+
+
+async def test_a_download_that_always_crashes_is_failed_and_refunded(harness: Harness) -> None:
+    async def broken(url: str, dest: Path, *, max_bytes: int) -> int:
+        raise RuntimeError("a bug in the download path")
+
+    harness.client.download = broken  # type: ignore[method-assign]
+    service = await harness.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.FAILED
+    assert await harness.ledger(task.id) == ["reserve", "refund"]
+    assert harness.notifier.failures_for(task.id)
+
+
+async def test_a_locked_database_when_recording_the_delivery_posts_once_and_records_later(
+    harness: Harness,
+) -> None:
+    tasks = harness.storage.tasks
+    real = tasks.transition
+    failed = False
+
+    async def locked_once(task_id: int, to: TaskState, **kwargs: Any) -> Any:
+        nonlocal failed
+        if to is TaskState.DELIVERED and not failed:
+            failed = True
+            raise DatabaseError("it is locked by another process")
+        return await real(task_id, to, **kwargs)
+
+    tasks.transition = locked_once  # type: ignore[method-assign]
+    service = await harness.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert failed and done.state is TaskState.DELIVERED
+    assert len(harness.notifier.results_for(task.id)) == 1
+    assert await harness.ledger(task.id) == ["reserve", "charge"]
+
+
+async def test_a_task_whose_every_poll_crashes_still_times_out_and_refunds(tmp_path: Path) -> None:
+    from tests.fakes.lifecycle_harness import lifecycle_harness
+
+    async with lifecycle_harness(tmp_path, task_timeout=0.3) as harness:
+        service = harness.new_service()
+        harness.service = service
+        crashes = 0
+
+        async def broken_poll(task: Any) -> None:
+            nonlocal crashes
+            crashes += 1
+            raise RuntimeError("a bug in the poll path")
+
+        service.tracker.poll = broken_poll  # type: ignore[method-assign]
+        await service.start()
+        task = await service.request(harness.request())
+        done = await harness.wait_final(task.id)
+        assert done.state is TaskState.FAILED and done.error_code == "timeout"
+        assert crashes >= 1
+        assert await harness.ledger(task.id) == ["reserve", "refund"]
