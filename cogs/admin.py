@@ -502,8 +502,18 @@ class AdminCog(commands.Cog):
         service = self._service()
         if service is not None and service.submissions_paused:
             # The API reported an account problem (key, balance, plan) and the bot paused every
-            # submission: a moderator who says "resume" has fixed it, or wants one more try.
+            # submission: a moderator who says "resume" has fixed it, or wants one more try. It acts
+            # for every server, so it is logged even when this server's own policy did not change.
             service.resume_submissions()
+            await self.storage.audit.note(
+                mod.guild_id,
+                actor_id=mod.actor_id,
+                action="account.resume",
+                target="bot-wide submissions",
+                before={"submissions": "paused after an account problem"},
+                after={"submissions": "running"},
+                now=self.clock(),
+            )
             note = (
                 "Submissions were also paused bot-wide after the video service reported an account "
                 "problem; they are resumed now. If the problem remains, they pause again."
@@ -731,6 +741,9 @@ class AdminCog(commands.Cog):
         async def render(page: int) -> Page:
             found, total = await self._task_page(mod.guild_id, user_id, state, page)
             pages = max(1, -(-total // PAGE_SIZE))
+            if page >= pages:  # the last page emptied (a refund moved its task out of the filter)
+                page = pages - 1
+                found, total = await self._task_page(mod.guild_id, user_id, state, page)
             embed = embeds.tasks_embed(found, title=title, page=page, pages=pages, total=total)
             return Page(embed, pages, found)
 

@@ -198,9 +198,7 @@ class TasksView(Pager):
         if self.selected is None:
             raise UserFacingError("Pick a task in the unknown state first.")
         confirmation = await self.refund_task(interaction, self.selected)
-        result = await self.render(self.page)
-        self.refresh(result)
-        await interaction.response.edit_message(embed=result.embed, view=self)
+        await self.show(interaction, self.page)  # re-counted: the refunded task may leave the list
         await interaction.followup.send(
             embed=confirmation, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from storage.db import Connection, Database, fetch_all, insert
 from storage.models import AuditEntry, Change, T
+from storage.periods import now_or
 from storage.validation import count
 
 Snapshot = Mapping[str, object] | None
@@ -134,6 +135,31 @@ class AuditRepository:
             )
             for r in rows
         ]
+
+    async def note(
+        self,
+        guild_id: int,
+        *,
+        actor_id: int,
+        action: str,
+        target: str,
+        before: object = None,
+        after: object = None,
+        now: float | None = None,
+    ) -> int:
+        """Log a moderator's action whose effect lives outside these tables (the bot-wide account
+        pause, kept by the bot itself); changes stored here are logged inside their own transaction."""
+        async with self._db.transaction() as conn:
+            return await record(
+                conn,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action=action,
+                target=target,
+                before=before,
+                after=after,
+                now=now_or(now),
+            )
 
     async def count(self, guild_id: int, *, target_user: int | None = None, actor: int | None = None) -> int:
         where, params = self._where(guild_id, target_user, actor)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from storage import audit
-from storage.db import Connection, Database, Row, fetch_all, fetch_one
+from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
 from storage.errors import InvalidValue
 from storage.models import Change, ChannelRules, GuildPolicy, PromptFilter
 from storage.periods import now_or
@@ -30,6 +30,7 @@ from storage.validation import (
 )
 
 MAX_ALLOWED_MODELS = 50
+MAX_FILTERS_PER_GUILD = 200
 MAX_DURATION_SECONDS = 3600
 
 
@@ -291,6 +292,13 @@ class PolicyRepository:
             )
             if existing is not None:
                 return Change(_filter(existing), _filter(existing), None)
+            entries = await fetch_int(
+                conn, "SELECT COUNT(*) FROM prompt_filters WHERE guild_id = ?", (guild_id,)
+            )
+            if entries >= MAX_FILTERS_PER_GUILD:
+                # Every entry is matched against every prompt: the list must stay short to stay fast.
+                full = f"list is full ({MAX_FILTERS_PER_GUILD} entries): remove one before adding more."
+                raise InvalidValue("filter", full)
             cursor = await conn.execute(
                 "INSERT INTO prompt_filters (guild_id, pattern, is_regex, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",

@@ -12,18 +12,26 @@ loop, where one slow match stalls the whole bot.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import regex
+
 log = logging.getLogger(__name__)
 
 MAX_ENTRY_CHARS = 200
+# All entries together get this long on one prompt. The shape check below refuses the regexes known to
+# backtrack badly, but no static check catches them all; past the budget the prompt is refused (the
+# filter fails closed) and the entry that ran out is logged for the moderators to simplify.
+MATCH_BUDGET_SECONDS = 0.25
 
 # Characters that render as nothing (or nearly) and are used to split a word past a filter. Besides
 # these, every format character (category Cf: zero-width, bidi, musical and interlinear controls...),
@@ -66,6 +74,12 @@ _CONFUSABLES = {
     "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",
 }  # fmt: skip
 _FOLD_TABLE = str.maketrans(_CONFUSABLES)
+# Capitals whose lower-case form looks like another letter (Greek Ν is an N, its ν a v): folded first.
+_CAPITALS = {
+    "Ν": "n", "Μ": "m", "Υ": "y", "Η": "h", "Ζ": "z", "Ϲ": "c", "Ј": "j", "Ѕ": "s", "Ү": "y",
+    "Օ": "o", "Ս": "u", "օ": "o",
+}  # fmt: skip
+_CAPITALS_TABLE = str.maketrans(_CAPITALS)
 
 
 class FilterEntryError(ValueError):
@@ -77,7 +91,7 @@ class FilterRule:
     """One compiled entry; ``entry`` is what the moderator typed, shown back when it matches."""
 
     entry: str
-    pattern: re.Pattern[str]
+    pattern: regex.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ def normalize(text: str) -> str:
     # Accents and other combining marks go, so "nüde" and "nude" compare equal.
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not _is_mark(ch))
-    text = text.casefold().translate(_FOLD_TABLE)
+    text = text.translate(_CAPITALS_TABLE).casefold().translate(_FOLD_TABLE)
     return unicodedata.normalize("NFKC", text)
 
 
@@ -141,17 +155,19 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     if len(raw) > MAX_ENTRY_CHARS:
         raise FilterEntryError(f"The filter entry is too long: keep it under {MAX_ENTRY_CHARS} characters.")
     if is_regex:
+        # The regex sees normalised text: its letters are folded the same way ("/секс/" → "cekc").
+        source = _normalize_literals(raw)
         try:
-            # The regex sees normalised text, so it is written for plain lower-case Latin.
-            compiled = re.compile(raw, re.IGNORECASE)
+            checked = re.compile(source, re.IGNORECASE)  # Python's syntax, which the shape check reads
         except re.error as exc:
             raise FilterEntryError(f"That regular expression is not valid: {exc}.") from None
-        if compiled.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
+        if checked.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
             raise FilterEntryError("That regular expression matches every prompt; make it more specific.")
-        risk = regex_risk(raw)
+        risk = regex_risk(source)
         if risk is not None:
             raise FilterEntryError(_SLOW_REGEX.format(why=risk))
-        return FilterRule(shown, compiled)
+        # Matched with the `regex` engine, which can stop a search at a deadline (`re` cannot).
+        return FilterRule(shown, regex.compile(source, regex.IGNORECASE | regex.V0))
     words = normalize(raw).split()
     if not words:
         raise FilterEntryError("The filter entry has only invisible characters: give a visible word.")
@@ -159,7 +175,21 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     body = r"\s+".join(re.escape(w) for w in words)
     start = r"(?<!\w)" if words[0][0].isalnum() or words[0][0] == "_" else ""
     end = r"(?!\w)" if words[-1][-1].isalnum() or words[-1][-1] == "_" else ""
-    return FilterRule(shown, re.compile(start + body + end))
+    return FilterRule(shown, regex.compile(start + body + end))
+
+
+def _normalize_literals(pattern: str) -> str:
+    """Fold the pattern's non-ASCII letters as prompts are folded; ASCII (the syntax) stays as typed.
+
+    Only non-ASCII characters change, and none of them is regex syntax, so the pattern keeps its
+    meaning; an escaped one (``\\é``) is left alone rather than turned into another escape.
+    """
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped or ord(ch) < 128 else normalize(ch))
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
 
 
 def compile_filter(entries: Iterable[str | tuple[str, bool]]) -> CompiledFilter:
@@ -443,20 +473,47 @@ def _category_matches(category: Any, ch: str) -> bool:
     return hit != negated
 
 
-def matches(compiled: CompiledFilter, prompt: str) -> str | None:
-    """The entry that ``prompt`` hits, or ``None``."""
+def matches(compiled: CompiledFilter, prompt: str, *, budget: float = MATCH_BUDGET_SECONDS) -> str | None:
+    """The entry that ``prompt`` hits, or ``None``.
+
+    Runs on the event loop, so it is bounded: an entry still searching when ``budget`` runs out counts
+    as a hit. Failing open would let a crafted prompt past the filter; failing closed costs one member
+    a rephrase, and the log names the entry to simplify.
+    """
     if not compiled.rules:
         return None
+    deadline = time.perf_counter() + budget
     text = normalize(prompt)
     # Also try with separators removed between single letters ("n u d e", "n.u.d.e").
     squeezed = _squeeze_spelled_out(text)
+    texts = (text, squeezed) if squeezed != text else (text,)
     for rule in compiled.rules:
-        if rule.pattern.search(text) or (squeezed != text and rule.pattern.search(squeezed)):
-            return rule.entry
+        for candidate in texts:
+            try:
+                if rule.pattern.search(candidate, timeout=max(0.001, deadline - time.perf_counter())):
+                    return rule.entry
+            except TimeoutError:
+                log.warning(
+                    "Prompt filter entry %r did not finish within %.2f s on a %d-character prompt; the "
+                    "prompt was refused. Simplify the entry (/videoadmin filter).",
+                    rule.entry,
+                    budget,
+                    len(candidate),
+                )
+                return rule.entry
     return None
 
 
-_SPELLED_OUT = re.compile(r"(?<!\w)(?:\w[\s.\-_*]+){2,}\w(?!\w)")
+@functools.lru_cache(maxsize=512)
+def compile_filter_cached(entries: tuple[tuple[str, bool], ...]) -> CompiledFilter:
+    """Per request, the guild's entries are the same as last time: compile them once, not per prompt.
+    The entries are the key, so a change to the list is a new key (nothing to invalidate)."""
+    return compile_filter(entries)
+
+
+# A letter here excludes "_", which is also a separator: a run of "_" then has one way to split, not
+# exponentially many.
+_SPELLED_OUT = re.compile(r"(?<!\w)(?:[^\W_][\s.\-_*]+){2,}[^\W_](?!\w)")
 
 
 def _squeeze_spelled_out(text: str) -> str:

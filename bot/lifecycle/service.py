@@ -25,7 +25,7 @@ from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.context import Context, Expectations, VideoAPI
 from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.notifier import Notifier, StatusCard
-from bot.lifecycle.prompt_filter import compile_filter, matches
+from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queue import FairQueue, QueueEntry
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
@@ -296,7 +296,7 @@ class VideoService:
             raise RequestRefused(_refusal_text(UserBlocked(block.reason)))
         filters = await self.storage.policy.filters(guild_id)
         if filters:
-            compiled = compile_filter((f.pattern, f.is_regex) for f in filters)
+            compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
             if matches(compiled, req.prompt) is not None:
                 raise RequestRefused(
                     "Your prompt was refused by this server's prompt filter. Nothing was charged; "

@@ -397,6 +397,8 @@ async def test_resume_also_lifts_a_bot_wide_account_pause(
     assert "account problem" in reply.text() and "resumed now" in reply.text()
     assert ("resume_submissions", None) in service.calls
     assert not service.submissions_paused
+    (entry,) = [e for e in await storage.audit.list(GUILD_ID) if e.action == "account.resume"]
+    assert entry.actor_id == MANAGER and entry.after == {"submissions": "running"}
 
 
 async def test_policy_set_changes_only_given_fields(
@@ -852,6 +854,28 @@ async def test_refund_an_unknown_task(
     with pytest.raises(UserFacingError, match="no longer in the unknown state"):
         await cog.refund_unknown(FakeInteraction(manager, guild=guild), stuck)  # type: ignore[arg-type]
     assert [e.kind for e in await storage.quota.entries_for_task(stuck)] == ["reserve", "refund"]
+
+
+async def test_refunding_the_only_task_of_the_last_page_shows_the_page_before(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    await storage.limits.set_override(GUILD_ID, USER_A, 1000, actor_id=OWNER_ID, now=NOW - 700)
+    ids = [await unknown_task(storage) for _ in range(11)]  # page 2 holds only the oldest
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.tasks, cog, FakeInteraction(manager, guild=guild), state="unknown")
+    view = reply.view
+    assert isinstance(view, TasksView)
+    await view.next.callback(FakeInteraction(manager, guild=guild))
+    assert view.page == 1 and [o.value for o in view.choose.options] == [str(ids[0])]
+
+    view.choose._values = [str(ids[0])]
+    await view.choose.callback(FakeInteraction(manager, guild=guild))
+    click = FakeInteraction(manager, guild=guild)
+    await view.refund.callback(click)
+
+    edit = click.replies[0]
+    assert "Page 1 of 1" in edit.text() and f"`#{ids[10]}`" in edit.text()
+    assert (view.page, view.pages) == (0, 1) and view.next.disabled
 
 
 async def test_resume_an_unknown_task_with_its_api_id(

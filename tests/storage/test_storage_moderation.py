@@ -234,6 +234,20 @@ async def test_prompt_filters(store: Storage) -> None:
     ]
 
 
+async def test_a_full_filter_list_refuses_one_more_and_changes_nothing(store: Storage) -> None:
+    from storage.policy import MAX_FILTERS_PER_GUILD
+
+    for n in range(MAX_FILTERS_PER_GUILD):
+        await store.policy.add_filter(GUILD, f"word{n}", actor_id=MOD, now=T0)
+    audit_rows = len(await store.audit.list(GUILD, limit=1000))
+    with pytest.raises(InvalidValue, match="full"):
+        await store.policy.add_filter(GUILD, "one more", actor_id=MOD, now=T0)
+    assert len(await store.policy.filters(GUILD)) == MAX_FILTERS_PER_GUILD
+    assert len(await store.audit.list(GUILD, limit=1000)) == audit_rows
+    assert (await store.policy.add_filter(GUILD, "word0", actor_id=MOD, now=T0)).audit_id is None  # no-op
+    assert (await store.policy.add_filter(OTHER_GUILD, "one more", actor_id=MOD, now=T0)).after is not None
+
+
 async def test_user_prefs_round_trip_and_are_not_audited(store: Storage) -> None:
     assert await store.prefs.get(USER) == UserPrefs()
     prefs = UserPrefs(

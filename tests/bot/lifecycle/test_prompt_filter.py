@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import regex
 
 from bot.lifecycle import prompt_filter
 from bot.lifecycle.prompt_filter import (
@@ -148,3 +149,49 @@ def test_a_slow_regex_stored_before_the_check_is_skipped_with_a_warning(
     assert matches(stored, "gore") == "gore"
     warnings = [r.getMessage() for r in caplog.records if "(a+)+$" in r.getMessage()]
     assert len(warnings) == 1 and "very slow" in warnings[0]
+
+
+def test_a_run_of_underscores_is_squeezed_in_linear_time() -> None:
+    """``_`` was both a letter and a separator of the spelled-out joiner: 44 of them took a minute."""
+    assert matches(compile_filter(["nude"]), "a cat on a beach " + "_" * 1980 + "ab") is None
+    assert matches(compile_filter(["nude"]), "n_u_d_e on a beach") == "nude"
+
+
+def test_a_regex_the_shape_check_misses_is_cut_off_and_counts_as_a_hit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No static check catches every backtracking shape: this one stands for the next one it misses."""
+    missed = "/(a|aa)+$/"
+    slow = prompt_filter.CompiledFilter(
+        (prompt_filter.FilterRule(missed, regex.compile("(a|aa)+$")), compile_entry("gore"))
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.lifecycle.prompt_filter"):
+        assert (
+            matches(slow, "a" * 60 + "!", budget=0.05) == missed
+        )  # fails closed, in a twentieth of a second
+    assert any("did not finish" in r.getMessage() and missed in r.getMessage() for r in caplog.records)
+    assert matches(slow, "a calm lake") is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "prompt"),
+    [("nude", "ΝUDE"), ("mom", "ΜOM"), ("zoo", "ΖOO"), ("porn", "pօrn"), ("hey", "ΗEY")],
+)
+def test_capital_look_alikes_fold_to_the_letter_they_look_like(entry: str, prompt: str) -> None:
+    assert matches(compile_filter([entry]), prompt) == entry
+
+
+@pytest.mark.parametrize(
+    ("entry", "prompt"), [("/секс/", "секс"), ("/nüde/", "NUDE"), ("/straße/", "Strasse")]
+)
+def test_a_regex_written_with_non_latin_letters_matches_what_it_was_written_for(
+    entry: str, prompt: str
+) -> None:
+    assert matches(compile_filter([entry]), prompt) == entry
+
+
+def test_the_compiled_filter_is_reused_while_the_entries_stay_the_same() -> None:
+    entries = (("gore", False), ("bl[o0]od", True))
+    assert prompt_filter.compile_filter_cached(entries) is prompt_filter.compile_filter_cached(entries)
+    changed = prompt_filter.compile_filter_cached((*entries, ("kill", False)))
+    assert matches(changed, "kill it") == "kill"
