@@ -64,6 +64,23 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def plain_line(text: str, limit: int) -> str:
+    """A member's text inlined into our own markdown as one inert line of at most ``limit`` characters.
+
+    Whitespace is collapsed (a newline would start a header or a quote) and markdown escaped, so a
+    prompt with ```` ``` ````, ``#``, ``>`` or ``||`` cannot reformat the page around it. Escaping
+    comes after clipping, so no escape is cut in half; the cut shrinks until the escaped text fits.
+    """
+    flat = " ".join(text.split())
+    cut = min(len(flat), limit)
+    while True:
+        shown = flat if cut >= len(flat) else flat[: max(0, cut - 1)] + "…"
+        escaped = discord.utils.escape_markdown(shown)
+        if len(escaped) <= limit or cut <= 1:
+            return escaped
+        cut -= max(1, (len(escaped) - limit + 1) // 2)
+
+
 def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
     """A member's prompt shown safely: clipped, with no way to break out of the code block."""
     return "```\n" + clip(text, limit).replace("```", "ʼʼʼ") + "\n```"
@@ -191,7 +208,7 @@ def failure_embed(task: Task, message: str) -> discord.Embed:
         description=clip(message, 2000),
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
-    embed.add_field(name="Prompt", value=clip(task.prompt, 200), inline=False)
+    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200), inline=False)
     embed.set_footer(text=f"Task #{task.id}")
     return embed
 
@@ -298,7 +315,7 @@ def _add_prices(embed: discord.Embed, prices: Sequence[tuple[str, Mode, Combo, i
 
 def task_line(task: Task) -> str:
     state = STATE_LABELS.get(task.state, task.state.value)
-    return f"**#{task.id}** · {state} · {relative(task.created_at)}\n{clip(task.prompt, 90)}"
+    return f"**#{task.id}** · {state} · {relative(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 
 def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) -> discord.Embed:

@@ -24,9 +24,9 @@ from cogs.replies import reply_error, send
 from cogs.video_support import (
     HasVideoService,
     actor_from,
+    animatable_image,
     confirmation,
     image_from,
-    is_image,
 )
 from storage.models import Task
 from storage.states import TaskState
@@ -212,14 +212,11 @@ class VideoCog(commands.Cog):
         await keep_followup(service, interaction, task)
 
     async def animate_image(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        """Context menu: animate the first image attached to a message."""
-        image = next((a for a in message.attachments if is_image(a)), None)
-        if image is None:
-            await send(
-                interaction,
-                "That message has no image attached. Use **Animate image** on a message with a JPG, PNG or "
-                "WebP attachment, or `/video generate` with `first_frame`.",
-            )
+        """Context menu: animate the first usable image attached to (or forwarded in) a message."""
+        try:
+            image = animatable_image(message)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
             return
         await interaction.response.send_modal(AnimateModal(self, image))
 
@@ -260,15 +257,17 @@ class VideoCog(commands.Cog):
         tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
-        async def load(page: int) -> discord.Embed:
+        async def load(page: int) -> tuple[discord.Embed, int]:
             rows, count = await service.recent_tasks(
                 guild_id, user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
-            return embeds.task_list_embed(rows, count, page, max(1, math.ceil(count / PAGE_SIZE)))
+            now_pages = max(1, math.ceil(count / PAGE_SIZE))
+            return embeds.task_list_embed(rows, count, page, now_pages), now_pages
 
         embed = embeds.task_list_embed(tasks, total, 0, pages)
         if pages > 1:
-            await send(interaction, embed=embed, view=TaskListView(owner_id=user_id, pages=pages, load=load))
+            view = TaskListView(owner_id=user_id, pages=pages, load=load, origin=interaction)
+            await send(interaction, embed=embed, view=view)
         else:
             await send(interaction, embed=embed)
 
@@ -312,15 +311,14 @@ class VideoCog(commands.Cog):
         except Exception:
             log.exception("Task autocomplete failed")
             return []
-        needle = current.strip().lower().lstrip("#")
+        needle = " ".join(current.split()).lower().lstrip("#")
         choices: list[app_commands.Choice[int]] = []
         for task in tasks:
             if only_queued and task.state is not TaskState.QUEUED:
                 continue
-            label = _choice_label(task)
-            if needle and needle not in label.lower():
+            if needle and needle not in _search_text(task):
                 continue
-            choices.append(app_commands.Choice(name=label, value=task.id))
+            choices.append(app_commands.Choice(name=_choice_label(task), value=task.id))
             if len(choices) >= AUTOCOMPLETE_LIMIT:
                 break
         return choices
@@ -384,6 +382,12 @@ class VideoCog(commands.Cog):
 def _choice_label(task: Task) -> str:
     label = f"#{task.id} · {task.state.value} · {task.prompt}"
     return embeds.clip(" ".join(label.split()), 100)
+
+
+def _search_text(task: Task) -> str:
+    """What autocomplete matches against: the whole prompt, not the 100-character label Discord
+    shows, so a word near the end of a long prompt still finds the video."""
+    return " ".join(f"#{task.id} · {task.state.value} · {task.prompt}".split()).lower()
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Protocol, cast
 import discord
 
 from bot.lifecycle import Actor, ImageInput, RequestRefused, VideoService
+from bot.lifecycle.validation import check_image
 from bot.minimax.models import format_credits
 from storage.models import Task
 
@@ -75,10 +76,47 @@ def image_from(attachment: discord.Attachment) -> ImageInput:
 
 
 def is_image(attachment: discord.Attachment) -> bool:
+    """Looks like a picture of any kind (GIF and BMP too): worth explaining why it cannot be used."""
     content_type = (attachment.content_type or "").lower()
     if content_type.startswith("image/"):
         return True
     return attachment.filename.lower().rsplit(".", 1)[-1] in ("jpg", "jpeg", "png", "webp", "gif", "bmp")
+
+
+NO_IMAGE = (
+    "That message has no image attached. Use **Animate image** on a message with a JPG, PNG or "
+    "WebP attachment, or `/video generate` with `first_frame`."
+)
+
+
+def message_attachments(message: discord.Message) -> list[discord.Attachment]:
+    """The message's own attachments, then those of the messages it forwards."""
+    found = list(message.attachments)
+    for snapshot in message.message_snapshots:
+        found.extend(snapshot.attachments)
+    return found
+
+
+def animatable_image(message: discord.Message) -> discord.Attachment:
+    """The first attachment the video service would accept as a first frame.
+
+    Checked before the modal opens, with the same rules as ``first_frame``: otherwise the member
+    writes a prompt only to be told the image was never usable. Raises RequestRefused saying why
+    the first picture-like attachment is not usable, or that there is none.
+    """
+    attachments = message_attachments(message)
+    first_refusal: RequestRefused | None = None
+    for attachment in attachments:
+        try:
+            check_image(image_from(attachment), "attached image")
+        except RequestRefused as exc:
+            if first_refusal is None and is_image(attachment):
+                first_refusal = exc
+            continue
+        return attachment
+    if first_refusal is None:
+        raise RequestRefused(NO_IMAGE)
+    raise first_refusal
 
 
 def jump_url(task: Task) -> str | None:

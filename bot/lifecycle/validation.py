@@ -10,7 +10,7 @@ choice instead, because the member did not ask for them in this command.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -198,64 +198,153 @@ def check_image(image: ImageInput, label: str) -> None:
             )
 
 
+class _ModelCannot(RequestRefused):
+    """A refusal about what one model cannot make; :func:`plan_request` adds which models could."""
+
+
 def _choose_model(request: VideoRequest, prefs: Preferences, mode: Mode, limits: Limits) -> ModelSpec:
-    capable = [m for m in models_for_mode(mode) if limits.allows_model(m)]
     if request.model is not None:
-        spec = MODELS.get(request.model)
-        if spec is None:
-            raise RequestRefused(
-                f"There is no model called {request.model!r}. Choose one of: {', '.join(MODELS)}."
-            )
-        if mode not in spec.modes:
-            offer = ", ".join(capable) if capable else "none allowed in this server"
-            raise RequestRefused(
-                f"{spec.name} cannot make {MODE_LABELS[mode]} videos "
-                f"({_mode_reason(mode)}). Models that can: {offer}."
-            )
-        if not limits.allows_model(spec.name):
-            allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
-            raise RequestRefused(f"This server does not allow {spec.name}. Allowed models here: {allowed}.")
-        return spec
-    candidates = [prefs.model, default_model_for(mode), *models_for_mode(mode)]
-    for name in candidates:
-        if name is not None and name in MODELS and mode in MODELS[name].modes and limits.allows_model(name):
-            return MODELS[name]
-    allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
-    raise RequestRefused(
-        f"None of the models this server allows ({allowed}) can make {MODE_LABELS[mode]} videos. "
-        "Try another kind of request, or ask a moderator."
-    )
+        return _named_model(request.model, mode, limits)
+    return _fitting_model(request, prefs, mode, limits)
 
 
-def _mode_reason(mode: Mode) -> str:
-    return {
-        Mode.TEXT: "it needs a first_frame image",
-        Mode.IMAGE: "it does not take a first_frame image",
-        Mode.FIRST_LAST: "it does not take a last_frame",
-        Mode.SUBJECT: "it does not take a subject image",
-    }[mode]
+def _named_model(name: str, mode: Mode, limits: Limits) -> ModelSpec:
+    """The model the member chose is honoured strictly: refused, never swapped, when it cannot."""
+    spec = MODELS.get(name)
+    if spec is None:
+        raise RequestRefused(f"There is no model called {name!r}. Choose one of: {', '.join(MODELS)}.")
+    if mode not in spec.modes:
+        capable = [m for m in models_for_mode(mode) if limits.allows_model(m)]
+        offer = ", ".join(capable) if capable else "none allowed in this server"
+        raise RequestRefused(
+            f"{spec.name} cannot make {MODE_LABELS[mode]} videos "
+            f"({_mode_reason(spec, mode)}). Models that can: {offer}."
+        )
+    if not limits.allows_model(spec.name):
+        allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
+        raise RequestRefused(f"This server does not allow {spec.name}. Allowed models here: {allowed}.")
+    return spec
 
 
-def _choose_combo(
-    spec: ModelSpec, mode: Mode, request: VideoRequest, prefs: Preferences, limits: Limits
-) -> Combo:
+def _candidates(prefs: Preferences, mode: Mode, limits: Limits) -> list[ModelSpec]:
+    """Models to try when the member named none: their saved default, the mode's default, then the
+    rest in table order (newest first), keeping only those this mode and this server allow."""
+    names = [prefs.model, default_model_for(mode), *models_for_mode(mode)]
+    usable = [n for n in names if n is not None and n in MODELS and mode in MODELS[n].modes]
+    return [MODELS[n] for n in dict.fromkeys(usable) if limits.allows_model(n)]
+
+
+def _fitting_model(request: VideoRequest, prefs: Preferences, mode: Mode, limits: Limits) -> ModelSpec:
+    """The first candidate that can make what was asked within the server's limits.
+
+    A default is a convenience, not a choice: a saved T2V-01 must not turn ``resolution:1080P`` into a
+    refusal when another allowed model makes 1080P. When none fits, the first candidate is returned
+    so that :func:`_choose_combo` refuses with what it offers, and the caller names who could.
+    """
+    candidates = _candidates(prefs, mode, limits)
+    if not candidates:
+        allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
+        raise RequestRefused(
+            f"None of the models this server allows ({allowed}) can make {MODE_LABELS[mode]} videos. "
+            "Try another kind of request, or ask a moderator."
+        )
+    # Model-independent refusals first, so they are not blamed on whichever model comes first.
+    _check_values(request)
+    _check_within_limits(request, limits)
+    return next((s for s in candidates if _fits(s, mode, request, limits)), candidates[0])
+
+
+def _fits(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> bool:
+    if request.fast and not spec.fast_pretreatment:
+        return False
+    return bool(_fitting_combos(spec, mode, request, limits))
+
+
+def _fitting_combos(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> list[Combo]:
+    res, dur = request.resolution, request.duration
+    return [
+        c
+        for c in spec.combos(mode)
+        if limits.allows(c) and (res is None or c[0] == res) and (dur is None or c[1] == dur)
+    ]
+
+
+def _who_else_could(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> str:
+    """The end of a refusal about ``spec``: the models that would make this request, if any."""
+    others = [MODELS[m] for m in models_for_mode(mode) if m != spec.name]
+    allowed = [s.name for s in others if limits.allows_model(s.name) and _fits(s, mode, request, limits)]
+    if allowed:
+        return f"Models that can: {', '.join(allowed)}."
+    everywhere = Limits(max_resolution=limits.max_resolution, max_duration=limits.max_duration)
+    barred = [
+        s.name for s in others if not limits.allows_model(s.name) and _fits(s, mode, request, everywhere)
+    ]
+    if barred:
+        pronoun = "it" if len(barred) == 1 else "them"
+        return f"{' and '.join(barred)} could, but this server does not allow {pronoun}."
+    if request.fast:
+        slow = replace(request, fast=False)
+        if any(limits.allows_model(s.name) and _fits(s, mode, slow, limits) for s in [spec, *others]):
+            return "Leave `fast` off and it can be made."
+    return "No other model allowed here can either."
+
+
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+_MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
+    Mode.TEXT: (),
+    Mode.IMAGE: ("first_frame",),
+    Mode.FIRST_LAST: ("first_frame", "last_frame"),
+    Mode.SUBJECT: ("subject",),
+}
+_MODE_NEEDS: dict[Mode, str] = {
+    Mode.TEXT: "just a prompt",
+    Mode.IMAGE: "a first_frame image",
+    Mode.FIRST_LAST: "a first_frame and a last_frame image",
+    Mode.SUBJECT: "a subject image",
+}
+
+
+def _mode_reason(spec: ModelSpec, mode: Mode) -> str:
+    """Why ``spec`` cannot make ``mode``, from the model's own modes and the command's option names,
+    so the member learns which attachment to add or drop (S2V-01 wants ``subject``, not
+    ``first_frame``)."""
+    taken = {option for m in spec.modes for option in _MODE_INPUTS[m]}
+    extra = [option for option in _MODE_INPUTS[mode] if option not in taken]
+    needs = _or_list([_MODE_NEEDS[m] for m in Mode if m in spec.modes])
+    if extra:
+        options = _or_list([f"a {option}" for option in extra])
+        return f"it does not take {options} image; it works from {needs}"
+    return f"it works only from {needs}" if Mode.TEXT in spec.modes else f"it needs {needs}"
+
+
+def _check_values(request: VideoRequest) -> None:
+    if request.resolution is not None and request.resolution not in RESOLUTIONS:
+        raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
+    if request.duration is not None and request.duration not in DURATIONS:
+        raise RequestRefused(f"Duration must be {' or '.join(str(d) for d in DURATIONS)} seconds.")
+
+
+def _check_offered(spec: ModelSpec, mode: Mode, request: VideoRequest) -> None:
     offered = spec.combos(mode)
     what = f"{spec.name} ({MODE_LABELS[mode]})"
     res, dur = request.resolution, request.duration
-    if res is not None and res not in RESOLUTIONS:
-        raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
-    if dur is not None and dur not in DURATIONS:
-        raise RequestRefused(f"Duration must be {' or '.join(str(d) for d in DURATIONS)} seconds.")
     if res is not None and all(r != res for r, _ in offered):
-        raise RequestRefused(f"{what} does not make {res} videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot(f"{what} does not make {res} videos. It offers {describe_combos(offered)}.")
     if dur is not None and all(d != dur for _, d in offered):
-        raise RequestRefused(f"{what} does not make {dur} s videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot(f"{what} does not make {dur} s videos. It offers {describe_combos(offered)}.")
     if res is not None and dur is not None and (res, dur) not in offered:
         durations = sorted(d for r, d in offered if r == res)
-        raise RequestRefused(
+        raise _ModelCannot(
             f"{what} makes {res} videos only {' or '.join(f'{d} s' for d in durations)} long "
             f"(it offers {describe_combos(offered)}). Pick another duration or resolution."
         )
+
+
+def _check_within_limits(request: VideoRequest, limits: Limits) -> None:
+    res, dur = request.resolution, request.duration
     if (
         res is not None
         and limits.max_resolution
@@ -269,16 +358,21 @@ def _choose_combo(
         raise RequestRefused(
             f"This server allows videos up to {limits.max_duration} s; choose a shorter duration."
         )
-    candidates = [
-        c
-        for c in offered
-        if limits.allows(c) and (res is None or c[0] == res) and (dur is None or c[1] == dur)
-    ]
+
+
+def _choose_combo(
+    spec: ModelSpec, mode: Mode, request: VideoRequest, prefs: Preferences, limits: Limits
+) -> Combo:
+    _check_values(request)
+    _check_offered(spec, mode, request)
+    _check_within_limits(request, limits)
+    candidates = _fitting_combos(spec, mode, request, limits)
     if not candidates:
-        raise RequestRefused(
-            f"This server's limits ({limits.describe()}) leave nothing {what} can make: it offers "
-            f"{describe_combos(offered)}. Choose another model."
+        raise _ModelCannot(
+            f"This server's limits ({limits.describe()}) leave nothing {spec.name} "
+            f"({MODE_LABELS[mode]}) can make: it offers {describe_combos(spec.combos(mode))}."
         )
+    res, dur = request.resolution, request.duration
     want_res = (
         res or (prefs.resolution if prefs.resolution in RESOLUTIONS else None) or spec.default_resolution
     )
@@ -333,11 +427,14 @@ def plan_request(
         has_subject=request.subject is not None,
     )
     spec = _choose_model(request, prefs, mode, limits)
-    resolution, duration = _choose_combo(spec, mode, request, prefs, limits)
-    if request.fast and not spec.fast_pretreatment:
-        raise RequestRefused(
-            f"{spec.name} has no fast mode. Leave `fast` off, or use a MiniMax-Hailuo model for fast mode."
-        )
+    try:
+        resolution, duration = _choose_combo(spec, mode, request, prefs, limits)
+        if request.fast and not spec.fast_pretreatment:
+            raise _ModelCannot(
+                f"{spec.name} has no fast mode. Leave `fast` off, or use a model that has one."
+            )
+    except _ModelCannot as exc:
+        raise RequestRefused(f"{exc.message} {_who_else_could(spec, mode, request, limits)}") from None
     if request.prompt_optimizer is not None:
         optimizer = request.prompt_optimizer
     elif prefs.prompt_optimizer is not None:

@@ -23,7 +23,14 @@ from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
 from cogs.replies import GENERIC_FAILURE
 from cogs.video import AnimateModal, VideoCog
 from storage import TaskState
-from tests.fakes.fake_interaction import FakeAttachment, FakeInteraction, FakeMessage, FakeRole, FakeUser
+from tests.fakes.fake_interaction import (
+    FakeAttachment,
+    FakeInteraction,
+    FakeMessage,
+    FakeRole,
+    FakeSnapshot,
+    FakeUser,
+)
 from tests.fakes.image_host import png_bytes
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness, lifecycle_harness
 
@@ -558,3 +565,129 @@ async def test_regenerate_in_a_thread_follows_the_parent_channels_rules(env: Env
     await RegenerateButton(1).callback(regenerate)  # type: ignore[arg-type]
     assert "#2" in (regenerate.last.content or ""), regenerate.last.content
     assert await env.task_count() == 2
+
+
+async def test_without_a_model_one_that_can_make_the_request_is_chosen(env: Env) -> None:
+    saved = env.interaction()
+    await env.cog.settings.callback(env.cog, saved, model="T2V-01")  # type: ignore[arg-type]
+    asked = await env.generate(resolution="1080P")
+    assert "#1" in (asked.last.content or ""), asked.last.content
+    await env.generate(first_frame=_image(env), resolution="512P")
+    await env.harness.storage.policy.update(GUILD, actor_id=1, max_resolution="720P")
+    reset = env.interaction()
+    await env.cog.settings.callback(env.cog, reset, model="auto")  # type: ignore[arg-type]
+    await env.generate()
+    made = [await env.harness.wait_final(n) for n in (1, 2, 3)]
+    assert [(t.model, t.resolution, t.state) for t in made] == [
+        ("MiniMax-Hailuo-2.3", "1080P", TaskState.DELIVERED),
+        ("MiniMax-Hailuo-02", "512P", TaskState.DELIVERED),
+        ("T2V-01-Director", "720P", TaskState.DELIVERED),
+    ]
+    named = await env.generate(model="T2V-01", resolution="1080P")  # a named model stays strict
+    text = named.last.content or ""
+    assert "T2V-01 (text-to-video) does not make 1080P videos" in text and await env.task_count() == 3
+
+
+async def test_s2v_without_a_subject_asks_for_a_subject(env: Env) -> None:
+    refused = await env.generate(model="S2V-01")
+    text = refused.last.content or ""
+    assert refused.last.ephemeral and "(it needs a subject image)" in text and "first_frame" not in text
+    framed = await env.generate(model="S2V-01", first_frame=_image(env))
+    assert "it does not take a first_frame image; it works from a subject image" in (
+        framed.last.content or ""
+    )
+    assert await env.task_count() == 0
+
+
+async def test_animate_image_picks_the_first_usable_image_and_refuses_before_the_modal(env: Env) -> None:
+    gif = FakeAttachment(filename="a.gif", content_type="image/gif")
+    tiny = FakeAttachment(filename="tiny.png", width=200, height=200)
+    usable = _image(env, "ok.png")
+    opened = env.interaction()
+    await env.cog.animate_image(opened, FakeMessage(attachments=[gif, tiny, usable]))  # type: ignore[arg-type]
+    modal = opened.last.modal
+    assert isinstance(modal, AnimateModal) and modal.attachment is usable
+
+    for attachments, fragment in (([gif], "JPG, PNG or WebP"), ([tiny, gif], "over 300 px")):
+        refused = env.interaction()
+        await env.cog.animate_image(refused, FakeMessage(attachments=attachments))  # type: ignore[arg-type]
+        reply = refused.last
+        assert (reply.kind, reply.ephemeral, reply.modal) == ("message", True, None)
+        assert fragment in (reply.content or ""), reply.content
+
+
+async def test_animate_image_finds_the_image_of_a_forwarded_message(env: Env) -> None:
+    forwarded = _image(env, "fwd.png")
+    message = FakeMessage(message_snapshots=[FakeSnapshot(attachments=[forwarded])])
+    opened = env.interaction()
+    await env.cog.animate_image(opened, message)  # type: ignore[arg-type]
+    modal = opened.last.modal
+    assert isinstance(modal, AnimateModal) and modal.attachment is forwarded
+
+
+def test_the_list_shows_prompts_as_inert_text() -> None:
+    def shown(prompt: str) -> str:
+        task = SimpleNamespace(id=3, state=TaskState.QUEUED, created_at=1000.0, prompt=prompt)
+        head, line = embeds.task_line(task).split("\n")  # type: ignore[arg-type]
+        assert head.startswith("**#3**")
+        return line
+
+    assert shown("# Big header\n> quoted\n-# small") == "\\# Big header > quoted -# small"
+    line = shown("```py\nx``` ||spoiler|| **bold** _it_ " + "x" * 40 + "*" * 60)
+    assert line.startswith("\\`\\`\\`py x\\`\\`\\` \\|\\|spoiler\\|\\| \\*\\*bold\\*\\* \\_it\\_ xxx")
+    assert len(line) <= 90 and line.endswith("…")
+    assert not re.search(r"(?<!\\)(\\\\)*\\…$", line), "an escape was cut in half"
+    assert not re.search(r"[`*_|~]", re.sub(r"\\(.)", "", line)), line
+
+
+async def test_the_list_loses_its_buttons_when_they_stop_working(env: Env) -> None:
+    service = env.harness.service
+    assert service is not None
+    await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
+    for n in range(6):
+        await service.request(env.harness.request(prompt=f"clip {n}", model="MiniMax-Hailuo-02"))
+    interaction = env.interaction()
+    await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
+    view = interaction.last.view
+    assert isinstance(view, TaskListView) and view.timeout == 300
+    await view.on_timeout()
+    assert (interaction.last.kind, interaction.last.view) == ("edit_original", None)
+
+    click = env.interaction()
+    await view.next.callback(click)  # type: ignore[arg-type]
+    await view.on_timeout()  # the latest click's token is the one still alive
+    assert (click.last.kind, click.last.view) == ("edit_original", None)
+    click.edit_error = discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Message")  # type: ignore[arg-type]
+    await view.on_timeout()  # a dismissed message is no error
+
+
+async def test_the_list_enables_next_when_new_videos_arrive(env: Env) -> None:
+    service = env.harness.service
+    assert service is not None
+    await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
+    for n in range(6):
+        await service.request(env.harness.request(prompt=f"clip {n}", model="MiniMax-Hailuo-02"))
+    interaction = env.interaction()
+    await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
+    view = interaction.last.view
+    assert isinstance(view, TaskListView)
+    await view.next.callback(env.interaction())  # type: ignore[arg-type]
+    assert view.next.disabled and view.pages == 2
+    for n in range(5):
+        await service.request(env.harness.request(prompt=f"more {n}", model="MiniMax-Hailuo-02"))
+    back = env.interaction()
+    await view.previous.callback(back)  # type: ignore[arg-type]
+    assert view.pages == 3 and not view.next.disabled
+    assert "Page 1 of 3" in (back.last.embed.footer.text or "")  # type: ignore[union-attr]
+
+
+async def test_status_autocomplete_searches_the_whole_prompt(env: Env) -> None:
+    service = env.harness.service
+    assert service is not None
+    long_prompt = "a lighthouse at dusk, " * 8 + "with a purple whale"
+    await service.request(env.harness.request(prompt=long_prompt))
+    await service.request(env.harness.request(prompt="a cat"))
+    choices = await env.cog._status_task(env.interaction(), "purple whale")  # type: ignore[arg-type]
+    assert [c.value for c in choices] == [1]
+    assert len(choices[0].name) <= 100 and "purple" not in choices[0].name
+    assert [c.value for c in await env.cog._status_task(env.interaction(), "#2")] == [2]  # type: ignore[arg-type]

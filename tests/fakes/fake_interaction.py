@@ -45,15 +45,23 @@ class FakeAttachment:
 
 
 @dataclass
+class FakeSnapshot:
+    """A forwarded message's copy (``discord.MessageSnapshot``): only what the cogs read."""
+
+    attachments: list[FakeAttachment] = field(default_factory=list)
+
+
+@dataclass
 class FakeMessage:
     id: int = field(default_factory=lambda: next(_ids))
     attachments: list[FakeAttachment] = field(default_factory=list)
     content: str = ""
+    message_snapshots: list[FakeSnapshot] = field(default_factory=list)
 
 
 @dataclass
 class Reply:
-    kind: str  # "defer", "message", "followup", "modal", "edit"
+    kind: str  # "defer", "message", "followup", "modal", "edit", "edit_original"
     content: str | None = None
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
@@ -173,9 +181,17 @@ class FakeInteraction:
             )
         )
         self.command = None
+        self.edit_error: Exception | None = None
         self.replies: list[Reply] = []
         self.response = FakeResponse(self)
         self.followup = FakeFollowup(self)
+
+    async def edit_original_response(self, *, view: Any, **_: Any) -> None:
+        """Records the edit (``view`` is required here: it is what the cogs change); ``edit_error``,
+        when set, is raised instead, as Discord would for a dismissed message or an expired token."""
+        if self.edit_error is not None:
+            raise self.edit_error
+        self.replies.append(Reply("edit_original", view=view))
 
     @property
     def answers(self) -> list[Reply]:

@@ -175,3 +175,67 @@ def test_price_table_follows_the_guild_policy() -> None:
         ("MiniMax-Hailuo-2.3", ("768P", 10)),
     }
     assert all(p == price_tenths(m, *c) for m, _mode, c, p in rows)
+
+
+def test_an_unnamed_model_is_one_that_can_make_the_request() -> None:
+    """Defaults are conveniences: when they cannot make what was asked, another allowed model does."""
+    plan = plan_request(req(), limits=Limits(max_resolution="720P"))
+    assert (plan.model, plan.resolution, plan.duration) == ("T2V-01-Director", "720P", 6)
+    plan = plan_request(req(first_frame=image(), resolution="512P"))
+    assert (plan.model, plan.resolution) == ("MiniMax-Hailuo-02", "512P")
+    plan = plan_request(req(resolution="1080P"), prefs=Preferences(model="T2V-01"))
+    assert (plan.model, plan.resolution, plan.duration) == ("MiniMax-Hailuo-2.3", "1080P", 6)
+    # The saved default still wins whenever it can make the request.
+    assert plan_request(req(), prefs=Preferences(model="T2V-01")).model == "T2V-01"
+    # Only a model the server allows is taken.
+    limits = Limits(allowed_models=frozenset({"T2V-01", "MiniMax-Hailuo-02"}))
+    plan = plan_request(req(resolution="1080P"), prefs=Preferences(model="T2V-01"), limits=limits)
+    assert plan.model == "MiniMax-Hailuo-02"
+    # fast is part of the request too.
+    assert plan_request(req(fast=True), prefs=Preferences(model="T2V-01")).model == "MiniMax-Hailuo-2.3"
+
+
+def test_when_no_model_fits_the_refusal_says_who_could() -> None:
+    only_t2v = Limits(allowed_models=frozenset({"T2V-01"}))
+    message = refused(req(resolution="1080P"), limits=only_t2v)
+    assert "T2V-01 (text-to-video) does not make 1080P videos. It offers 720P: 6 s." in message
+    assert "MiniMax-Hailuo-2.3 and MiniMax-Hailuo-02 could, but this server does not allow them" in message
+    message = refused(req(), limits=Limits(max_resolution="512P"))
+    assert "leave nothing" in message and "No other model allowed here can either" in message
+    assert "Leave `fast` off" in refused(req(fast=True), limits=Limits(max_resolution="720P"))
+
+
+def test_a_named_model_stays_strict_and_the_refusal_names_models_that_can() -> None:
+    message = refused(req(model="T2V-01", resolution="1080P"))
+    assert "T2V-01 (text-to-video) does not make 1080P videos" in message
+    assert "Models that can: MiniMax-Hailuo-2.3, MiniMax-Hailuo-02." in message
+    message = refused(req(model="T2V-01"), limits=Limits(max_resolution="512P"))
+    assert "leave nothing T2V-01" in message
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (req(model="S2V-01"), "(it needs a subject image)"),
+        (
+            req(model="S2V-01", first_frame=image()),
+            "(it does not take a first_frame image; it works from a subject image)",
+        ),
+        (req(model="MiniMax-Hailuo-2.3-Fast"), "(it needs a first_frame image)"),
+        (
+            req(model="T2V-01", first_frame=image()),
+            "(it does not take a first_frame image; it works from just a prompt)",
+        ),
+        (
+            req(model="MiniMax-Hailuo-2.3", first_frame=image(), last_frame=image()),
+            "(it does not take a last_frame image; it works from just a prompt or a first_frame image)",
+        ),
+        (
+            req(model="MiniMax-Hailuo-02", subject=image()),
+            "(it does not take a subject image; it works from just a prompt, a first_frame image or a "
+            "first_frame and a last_frame image)",
+        ),
+    ],
+)
+def test_a_mode_refusal_names_the_options_the_model_takes(request_: VideoRequest, reason: str) -> None:
+    assert reason in refused(request_)
