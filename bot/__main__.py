@@ -76,9 +76,10 @@ async def _run(settings: Settings) -> int:
         async with aiohttp.ClientSession() as session:
             bot = VideoBot(settings, storage, make_client(settings, session))
             loop = asyncio.get_running_loop()
+            signalled = asyncio.Event()  # a stop asked for: what start-up then raises is not a failure
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, _request_close, bot, sig)
+                    loop.add_signal_handler(sig, _request_close, bot, sig, signalled)
             try:
                 async with bot:
                     await bot.start(settings.discord_token.reveal())
@@ -92,15 +93,19 @@ async def _run(settings: Settings) -> int:
                 print("Discord refused the requested gateway intents.", file=sys.stderr)
                 return 1
             except (aiohttp.ClientError, OSError, TimeoutError, discord.GatewayNotFound) as exc:
-                # Only the login can end up here: once connected, discord.py reconnects by itself.
-                print(
-                    f"Cannot reach Discord ({_one_line(exc)}); check the network and try again.",
-                    file=sys.stderr,
-                )
-                return 1
+                if not signalled.is_set():  # a signal during start-up closes the session under the login
+                    # Only the login can end up here: once connected, discord.py reconnects by itself.
+                    print(
+                        f"Cannot reach Discord ({_one_line(exc)}); check the network and try again.",
+                        file=sys.stderr,
+                    )
+                    return 1
             except discord.HTTPException as exc:
-                print(f"Discord answered HTTP {exc.status} at start-up: {_one_line(exc)}", file=sys.stderr)
-                return 1
+                if not signalled.is_set():
+                    print(
+                        f"Discord answered HTTP {exc.status} at start-up: {_one_line(exc)}", file=sys.stderr
+                    )
+                    return 1
     finally:
         await storage.close()
     log.info("Shut down cleanly")
@@ -110,8 +115,9 @@ async def _run(settings: Settings) -> int:
 _closing: set[asyncio.Task[None]] = set()
 
 
-def _request_close(bot: discord.Client, sig: signal.Signals) -> None:
+def _request_close(bot: discord.Client, sig: signal.Signals, signalled: asyncio.Event) -> None:
     log.info("Received %s, shutting down", sig.name)
+    signalled.set()
     # Keep a reference: the loop holds tasks only weakly, and a collected close() would hang shutdown.
     task = asyncio.get_running_loop().create_task(bot.close())
     _closing.add(task)
@@ -126,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         if args.check:
+            # --check answers 0 (all fine) or 1 (a ✗ line); exit 2 is the bot refusing to start.
             print(f"✗ settings: {exc}")
-        else:
-            print(str(exc), file=sys.stderr)
+            return 1
+        print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
     if args.check:
         from bot.check import run_checks

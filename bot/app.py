@@ -44,6 +44,8 @@ class VideoBot(commands.Bot):
         self.minimax = client
         self.video_service: VideoService | None = None
         self.failed_extensions: list[str] = []
+        # Set as soon as close() is called: a signal can arrive while setup_hook is still running.
+        self.closing = False
 
     @property
     def service(self) -> VideoService:
@@ -69,6 +71,8 @@ class VideoBot(commands.Bot):
                 self.failed_extensions.append(extension)
         # The service first: tasks left from before a restart must resume even if the sync fails.
         await self.video_service.start()
+        if self.closing:
+            return  # stopped while resuming tasks: nothing more to start
         try:
             await self.sync_commands()
         except discord.HTTPException as exc:
@@ -81,20 +85,33 @@ class VideoBot(commands.Bot):
             for guild_id in self.settings.discord_guild_ids:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
-                synced = await self.tree.sync(guild=guild)
+                try:
+                    synced = await self.tree.sync(guild=guild)
+                except discord.HTTPException as exc:
+                    # One guild the bot is not in (403) must not leave the others without commands.
+                    log.error(
+                        "Could not sync the commands to guild %s (is the bot in it?): %s", guild_id, exc
+                    )
+                    continue
                 log.info("Synced %d commands to guild %s", len(synced), guild_id)
             return
         marker = Path(str(self.settings.database_path) + ".commands.sha256")
-        payload = json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True)
+        commands_payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        # The application too: a new DISCORD_TOKEN for another application must sync its own set.
+        payload = json.dumps({"app": self.application_id, "commands": commands_payload}, sort_keys=True)
         digest = hashlib.sha256(payload.encode()).hexdigest()
         if _read_marker(marker) == digest:
             log.info("Command set unchanged; global sync skipped")
             return
         synced = await self.tree.sync()
-        _write_marker(marker, digest)
+        try:
+            _write_marker(marker, digest)
+        except OSError as exc:  # only costs a redundant sync at the next start
+            log.warning("Could not record the command sync in %s: %s", marker, exc)
         log.info("Synced %d commands globally", len(synced))
 
     async def close(self) -> None:
+        self.closing = True
         if self.video_service is not None:
             await self.video_service.stop()
         await super().close()

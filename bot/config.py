@@ -137,7 +137,21 @@ def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError
+    _ = parts.port  # raises ValueError for a port that is not a number in range ("host:abc")
+    if not parts.hostname:
+        raise ValueError
     return raw.rstrip("/")
+
+
+def _writable_directory(raw: str) -> Path:
+    """A directory the bot can create (or has) and write in; checked now, not at the first video."""
+    path = Path(raw).expanduser()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError
+    return path
 
 
 def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
@@ -232,7 +246,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         )
         * 1024
         * 1024,
-        download_dir=_parse(env, "DOWNLOAD_DIR", None, Path, "must be a directory path"),
+        download_dir=_parse(
+            env,
+            "DOWNLOAD_DIR",
+            None,
+            _writable_directory,
+            "must be a directory the bot can create and write in",
+        ),
         account_pause=_parse(env, "ACCOUNT_PAUSE_MINUTES", 15.0, _positive_float, "must be minutes above 0")
         * 60,
         submit_concurrency=_parse(

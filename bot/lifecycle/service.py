@@ -141,6 +141,8 @@ class VideoService:
         self.ctx.updater.start()
         await self.ctx.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()
+        if not self._started:
+            return  # stop() ran while tasks were resuming: starting the loops now would outlive it
         self.submitter.start()
         self.tracker.start()
 
@@ -166,6 +168,8 @@ class VideoService:
             return
         counts: dict[str, int] = {}
         for task in tasks:
+            if not self._started:
+                return  # stopping: the rest resume at the next start
             counts[task.state.value] = counts.get(task.state.value, 0) + 1
             try:
                 await self._recover_one(task)

@@ -31,6 +31,7 @@ from bot.minimax.errors import (
     MalformedResponse,
     MiniMaxError,
     NetworkError,
+    NotTheAPI,
     RateLimited,
     SubmitOutcomeUnknown,
     TransientServerError,
@@ -258,6 +259,13 @@ class MiniMaxClient:
             await self.query("0")
         except (AuthFailed, InsufficientBalance, AccountProblem, TransientServerError):
             raise
+        except NotTheAPI as exc:
+            # A web server's error page: the key was never looked at, so nothing was proven.
+            raise NotTheAPI(
+                f"{self._base_url}{QUERY_PATH} is not the video API (HTTP {exc.http_status}); check "
+                "MINIMAX_BASE_URL, and a reseller's path prefix",
+                http_status=exc.http_status,
+            ) from None
         except MiniMaxError as exc:
             log.debug("check_key: key accepted (the API answered %s)", type(exc).__name__)
 
@@ -390,7 +398,7 @@ class MiniMaxClient:
         if error is not None:
             raise error
         snippet = " ".join(text.split())[:200]
-        raise MiniMaxError(f"HTTP {status} from the API: {snippet}", http_status=status)
+        raise NotTheAPI(f"HTTP {status} from the API: {snippet}", http_status=status)
 
     async def _download_once(self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int) -> int:
         where = _loggable(url)

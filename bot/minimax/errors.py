@@ -43,6 +43,11 @@ class MalformedResponse(TransientServerError):
     user_message = "The video service sent an answer we could not read. Your credits were refunded."
 
 
+class NotTheAPI(MiniMaxError):
+    """An error answer that is not the API's own (a web server's 404 page): usually a wrong base URL,
+    such as a reseller's without its path prefix."""
+
+
 class AuthFailed(MiniMaxError):
     user_message = "The bot's video service account is not working. The moderators have been told."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,3 +43,66 @@ async def test_a_failed_command_sync_is_logged_and_the_service_still_starts(tmp_
             assert (await harness.storage.tasks.get(task.id)).state is not TaskState.QUEUED
         finally:
             await bot.close()
+
+
+def _forbidden() -> discord.HTTPException:
+    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), "Missing Access")  # type: ignore[arg-type]
+
+
+async def test_a_guild_the_bot_is_not_in_does_not_leave_the_others_without_commands(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        settings = dataclasses.replace(harness.settings, discord_guild_ids=(111, 222))
+        bot = VideoBot(settings, harness.storage, harness.client)
+        synced: list[int] = []
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            if guild.id == 111:
+                raise _forbidden()
+            synced.append(guild.id)
+            return []
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        await bot.sync_commands()
+        assert synced == [222]
+
+
+async def test_a_signal_while_tasks_resume_starts_nothing_afterwards(tmp_path: Path) -> None:
+    """close() can run while setup_hook is still inside the service's start: the loops must not start
+    after the stop (they would run against a closed database and session)."""
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = VideoBot(harness.settings, harness.storage, harness.client)
+        syncs: list[Any] = []
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            syncs.append(guild)
+            return []
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        entered, release = asyncio.Event(), asyncio.Event()
+        service_holder: list[Any] = []
+        real_load = bot.load_extension
+
+        async def load_extension(name: str, *, package: str | None = None) -> None:
+            await real_load(name, package=package)  # the service exists by now: hold its recovery
+            if bot.video_service is not None and not service_holder:
+                service = bot.video_service
+                service_holder.append(service)
+                real_recover = service.recover
+
+                async def slow_recover() -> None:
+                    entered.set()
+                    await release.wait()
+                    await real_recover()
+
+                service.recover = slow_recover  # type: ignore[method-assign]
+
+        bot.load_extension = load_extension  # type: ignore[method-assign]
+        setup = asyncio.create_task(bot.setup_hook())
+        await asyncio.wait_for(entered.wait(), 10)
+        await bot.close()
+        release.set()
+        await asyncio.wait_for(setup, 10)
+
+        (service,) = service_holder
+        assert service.submitter._runner is None and service.tracker._runner is None
+        assert syncs == []

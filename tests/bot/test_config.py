@@ -57,6 +57,8 @@ def test_values_are_parsed() -> None:
         ("MINIMAX_RPM", "five"),
         ("MINIMAX_BASE_URL", "ftp://example.com"),
         ("MINIMAX_BASE_URL", "api.minimax.io"),
+        ("MINIMAX_BASE_URL", "https://api.minimax.io:abc"),
+        ("MINIMAX_BASE_URL", "https://:443"),
         ("DISCORD_GUILD_IDS", "12,abc"),
         ("DEFAULT_QUOTA_CREDITS", "-1"),
         ("DEFAULT_QUOTA_CREDITS", "1.25"),
@@ -72,6 +74,15 @@ def test_bad_value_names_the_setting(name: str, value: str) -> None:
     assert info.value.setting == name
     assert name in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_download_dir_under_a_file_is_refused_at_start_up(tmp_path: Path) -> None:
+    """Found now, with the setting's name, not as a confusing error at the first delivery."""
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError) as info:
+        load(DOWNLOAD_DIR=str(tmp_path / "a-file" / "videos"))
+    assert info.value.setting == "DOWNLOAD_DIR"
+    assert load(DOWNLOAD_DIR=str(tmp_path / "new" / "videos")).download_dir == tmp_path / "new" / "videos"
 
 
 @pytest.mark.parametrize("missing", ["DISCORD_TOKEN", "MINIMAX_API_KEY"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_malformed_setting_exits_2(tmp_path: Path) -> None:
 
 def test_check_reports_bad_settings(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "--check")
-    assert result.returncode == 2
+    assert result.returncode == 1  # a failed check, like every other ✗ line
     assert result.stdout.startswith("✗ settings")
     assert "DISCORD_TOKEN" in result.stdout
 
@@ -123,6 +124,47 @@ def test_discord_unreachable_exits_1_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Cannot reach Discord (")
     assert "abc" not in result.stderr  # the token never shows
+
+
+def test_a_signal_while_logging_in_is_a_clean_stop_not_a_failure(tmp_path: Path) -> None:
+    """SIGTERM during start-up closes the HTTP session under the login: that is the stop the
+    operator asked for, exit 0, not "Cannot reach Discord"."""
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n"
+        f"MINIMAX_BASE_URL=http://127.0.0.1:{closed_port()}\nDATABASE_PATH={tmp_path / 'bot.sqlite3'}\n"
+        "LOG_LEVEL=ERROR\n"
+    )
+    launcher = (
+        "import sys, discord\n"
+        "discord.http.Route.BASE = sys.argv[1]\n"
+        "from bot.__main__ import main\n"
+        "sys.exit(main([]))\n"
+    )
+    base_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
+    with socket.socket() as silent_discord:  # accepts the login request and never answers it
+        silent_discord.bind(("127.0.0.1", 0))
+        silent_discord.listen()
+        silent_discord.settimeout(30)
+        port = silent_discord.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-c", launcher, f"http://127.0.0.1:{port}/api/v10"],
+            cwd=tmp_path,
+            env={**base_env, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            connection, _ = silent_discord.accept()  # the bot is inside its login now
+            with connection:
+                process.send_signal(signal.SIGTERM)
+                stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr + stdout and "Cannot reach Discord" not in stderr
 
 
 async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Path) -> None:

@@ -191,7 +191,7 @@ async def test_api_codes_map_to_errors(
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (400, errors.MiniMaxError),
+        (400, errors.NotTheAPI),  # a bare status with no API body
         (401, errors.AuthFailed),
         (403, errors.AuthFailed),
         (429, errors.RateLimited),
@@ -656,6 +656,16 @@ async def test_check_key_reports_account_problems(
     fake_minimax.inject("query", code)
     with pytest.raises(kind):
         await make_client(fake_minimax).check_key()
+
+
+async def test_check_key_refuses_a_url_that_is_not_the_api(
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient
+) -> None:
+    """A reseller's base URL without its path prefix reaches a 404 page: no key was checked at all."""
+    client = make_client(fake_minimax_any, base_url=fake_minimax_any.base_url + "/not-the-prefix")
+    with pytest.raises(errors.MiniMaxError, match="MINIMAX_BASE_URL") as caught:
+        await client.check_key()
+    assert caught.value.http_status == 404
 
 
 async def test_check_key_reports_an_unreachable_service(
