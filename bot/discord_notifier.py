@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,7 +165,9 @@ class DiscordNotifier:
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
                 found = await self._find_in(
-                    await self._place(result.task, dm=where is _Where.DM), result.task
+                    await self._place(result.task, dm=where is _Where.DM),
+                    result.task,
+                    _is_result_of(result.task),
                 )
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
@@ -290,26 +293,49 @@ class DiscordNotifier:
 
     async def find_result(self, task: Task) -> int | None:
         """Look for our own message carrying the task's marker, in the channel and in the DMs."""
+        return await self._find(task, _is_result_of(task))
+
+    async def find_failure(self, task: Task) -> int | None:
+        """Look for our own failure notice of the task (an embed footed "Task #N" that is neither
+        the card nor a result), in the channel and in the DMs."""
+        footer = f"Task #{task.id}"
+        marker = embeds.RESULT_MARKER.format(task_id=task.id)
+
+        def is_notice(message: discord.Message) -> bool:
+            if message.id == task.status_message_id or marker in message.content:
+                return False
+            return any(
+                embed.footer.text == footer and not any(f.name == "Requested by" for f in embed.fields)
+                for embed in message.embeds
+            )
+
+        return await self._find(task, is_notice)
+
+    async def _find(self, task: Task, matches: Callable[[discord.Message], bool]) -> int | None:
         channel = await self._place(task, dm=False)
-        found = await self._find_in(channel, task)
+        found = await self._find_in(channel, task, matches)
         if found is None:
-            found = await self._find_in(await self._place(task, dm=True), task)
+            found = await self._find_in(await self._place(task, dm=True), task, matches)
         return found
 
-    async def _find_in(self, place: discord.abc.Messageable | None, task: Task) -> int | None:
+    async def _find_in(
+        self,
+        place: discord.abc.Messageable | None,
+        task: Task,
+        matches: Callable[[discord.Message], bool],
+    ) -> int | None:
         """Read ``place`` forward from just before the video finished (see ``HISTORY_PAGES``)."""
         me = self._bot.user
         if me is None or place is None:
             return None
-        marker = embeds.RESULT_MARKER.format(task_id=task.id)
         try:
             async for message in place.history(
                 limit=HISTORY_LIMIT, after=_search_from(task), oldest_first=True
             ):
-                if message.author.id == me.id and marker in message.content:
+                if message.author.id == me.id and matches(message):
                     return message.id
         except discord.HTTPException as exc:
-            log.warning("Cannot read history to find the result of task %s: %s", task.id, exc)
+            log.warning("Cannot read history to find a message of task %s: %s", task.id, exc)
         return None
 
     async def upload_limit(self, guild_id: int | None) -> int:
@@ -347,6 +373,11 @@ def _reply_to(task: Task) -> discord.MessageReference:
         guild_id=task.guild_id,
         fail_if_not_exists=False,
     )
+
+
+def _is_result_of(task: Task) -> Callable[[discord.Message], bool]:
+    marker = embeds.RESULT_MARKER.format(task_id=task.id)
+    return lambda message: marker in message.content
 
 
 def _search_from(task: Task) -> discord.Object:

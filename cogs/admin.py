@@ -813,6 +813,7 @@ class AdminCog(commands.Cog):
                 actor_id=mod.actor_id,
                 error_code="unknown_refunded",
                 error_message=message,
+                notified_at=self.clock(),  # the card, edited below, is the notice
             )
         except IllegalTransition as exc:
             raise UserFacingError(

@@ -203,11 +203,24 @@ _V4_BOT_STATE = (
     """,
 )
 
+_V5_FAILURE_NOTICES = (
+    # A failure is saved (and refunded) before the member is told; this records the telling, so a
+    # crash in between is repaired at the next start. Failures from before this version count as told.
+    "ALTER TABLE tasks ADD COLUMN notified_at REAL",
+    "UPDATE tasks SET notified_at = COALESCE(finished_at, created_at) WHERE state IN ('failed', 'unknown')",
+    # Usually empty: only failures whose notice is still owed. WHERE word for word as ``unnotified``.
+    """
+    CREATE INDEX tasks_unnotified ON tasks(id)
+        WHERE notified_at IS NULL AND state IN ('failed', 'unknown')
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
     Migration(3, "index of finished tasks by finish time", _V3_RECENTLY_FINISHED),
     Migration(4, "bot state: key-value facts that survive a restart", _V4_BOT_STATE),
+    Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

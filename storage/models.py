@@ -72,6 +72,9 @@ class Task:
     width: int | None
     height: int | None
     video_bytes: int | None
+    # When the member was told the task failed (or needs a moderator); None while they were not:
+    # a restart tells those it finds (a crash between saving the failure and posting it).
+    notified_at: float | None = None
 
     @property
     def final(self) -> bool:

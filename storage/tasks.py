@@ -22,6 +22,9 @@ from storage.states import FINAL_STATES, POLLED_STATES, REFUNDING_STATES, TaskSt
 from storage.stats import guild_stats
 from storage.validation import MAX_NAME_CHARS, count, optional_int, system_text, text
 
+# Entering these, the member is owed a notice (``notified_at`` is cleared until it is posted).
+NOTICE_STATES = frozenset({TaskState.FAILED, TaskState.UNKNOWN})
+
 TASK_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Task))
 _SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
 _BOOL_COLUMNS = frozenset({"prompt_optimizer", "fast_pretreatment", "deliver_by_dm"})
@@ -66,6 +69,7 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "width": _optional_id,
     "height": _optional_id,
     "video_bytes": _optional_id,
+    "notified_at": _optional_time,
 }
 
 
@@ -169,6 +173,8 @@ class TaskRepository:
             if target.final:
                 values.setdefault("finished_at", moment)
                 values["next_poll_at"] = None
+            if target in NOTICE_STATES:
+                values.setdefault("notified_at", None)  # owed until the notice is out
             moved = await _write(conn, task_id, values)
             if target in REFUNDING_STATES:
                 await ledger.add_refund(conn, task_id, moment)
@@ -219,6 +225,18 @@ class TaskRepository:
             # reading the small partial index; the unfinished few are sorted here.
             rows = await fetch_all(conn, f"{_SELECT} WHERE state NOT IN ({_FINAL_SQL})")
         return sorted((row_to_task(r) for r in rows), key=lambda t: t.id)
+
+    async def unnotified(self, limit: int = 50) -> list[Task]:
+        """Failed or ``unknown`` tasks whose member was not told yet, oldest first (a crash came
+        between saving the failure and posting its notice)."""
+        count("limit", limit, minimum=1, maximum=1000)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                f"{_SELECT} WHERE notified_at IS NULL AND state IN ('failed', 'unknown') ORDER BY id LIMIT ?",
+                (limit,),
+            )
+        return [row_to_task(r) for r in rows]
 
     async def recently_finished(self, since: float, limit: int = 50) -> list[Task]:
         """Final tasks that finished at or after ``since``, newest first (a restart re-renders their

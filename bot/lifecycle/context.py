@@ -228,8 +228,18 @@ class Context:
             return None
         log.info("Task %s failed (%s), refunded %s tenths", task.id, code, task.cost_tenths)
         await self.refresh(failed, note=message)
-        try:
-            await self.notifier.post_failure(failed, message)
-        except Exception:
-            log.exception("Could not tell the member that task %s failed", task.id)
+        await self.tell_failure(failed, message)
         return failed
+
+    async def tell_failure(self, task: Task, message: str) -> None:
+        """Post the failure notice, then record it. A crash between the two repeats the notice at the
+        next start (after looking for it); a crash before it is what the record lets a start repair."""
+        try:
+            await self.notifier.post_failure(task, message)
+        except Exception:
+            log.exception("Could not tell the member about task %s; retried at the next start", task.id)
+            return
+        try:
+            await self.storage.tasks.update_fields(task.id, notified_at=self.now())
+        except StorageError:
+            log.exception("Could not record the notice of task %s", task.id)

@@ -71,6 +71,11 @@ class Notifier(Protocol):
         """The id of a result already posted for ``task`` (after a crash mid-delivery), else None."""
         ...
 
+    async def find_failure(self, task: Task) -> int | None:
+        """The id of a failure notice already posted for ``task`` (after a crash between the task
+        failing and the notice going out), else None."""
+        ...
+
     async def upload_limit(self, guild_id: int | None) -> int:
         """The largest file the bot may upload where this guild's results go."""
         ...

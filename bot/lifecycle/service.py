@@ -28,7 +28,7 @@ from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queue import FairQueue, QueueEntry
 from bot.lifecycle.status import StatusUpdater
-from bot.lifecycle.submitter import Submitter
+from bot.lifecycle.submitter import UNKNOWN_MESSAGE, Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
 from bot.lifecycle.validation import (
@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 CARD_REPAIR_WINDOW = 24 * 3600.0
 CARD_REPAIR_LIMIT = 50
+# A failure notice repaired after a crash, for a failed task that kept no message of its own.
+LOST_FAILURE_MESSAGE = "Your video could not be made. Your credits were refunded; please try again."
 
 
 class _Keep(enum.Enum):
@@ -166,6 +168,8 @@ class VideoService:
         except StorageError:
             log.exception("Could not read unfinished tasks; nothing resumed")
             return
+        # First, while nothing of this run can be failing yet: only the previous run's owed notices.
+        await self._repair_notices()
         counts: dict[str, int] = {}
         for task in tasks:
             if not self._started:
@@ -203,6 +207,29 @@ class VideoService:
                 await self.ctx.refresh(latest, note=note)
             except Exception:
                 log.exception("Could not re-render the card of task %s", task.id)
+
+    async def _repair_notices(self) -> None:
+        """Tell members about failures a crash kept from them.
+
+        A failure is saved (and refunded) before its notice is posted and the posting is recorded
+        after, so a crash in between leaves a task whose notice is owed. The channel (then the DMs)
+        is searched first: a notice that went out just before the crash is recorded, not repeated.
+        """
+        try:
+            owed = await self.storage.tasks.unnotified(limit=CARD_REPAIR_LIMIT)
+        except StorageError:
+            log.exception("Could not read the failure notices owed; they are retried at the next start")
+            return
+        for task in owed:
+            try:
+                if await self.notifier.find_failure(task) is not None:
+                    await self.storage.tasks.update_fields(task.id, notified_at=self._clock())
+                    continue
+                log.info("Task %s is %s but its notice was not posted; posting it", task.id, task.state.value)
+                fallback = UNKNOWN_MESSAGE if task.state is TaskState.UNKNOWN else LOST_FAILURE_MESSAGE
+                await self.ctx.tell_failure(task, task.error_message or fallback)
+            except Exception:
+                log.exception("Could not repair the failure notice of task %s", task.id)
 
     async def _recover_one(self, task: Task) -> None:
         if task.state is TaskState.QUEUED:

@@ -300,10 +300,7 @@ class Submitter:
         except IllegalTransition:
             return
         await ctx.refresh(task, note=UNKNOWN_MESSAGE)
-        try:
-            await ctx.notifier.post_failure(task, UNKNOWN_MESSAGE)
-        except Exception:
-            log.exception("Could not tell the member about task %s", task.id)
+        await ctx.tell_failure(task, UNKNOWN_MESSAGE)
 
     async def _retry_or_fail(self, task: Task, exc: MiniMaxError, *, delay: float | None = None) -> None:
         ctx = self._ctx

@@ -40,6 +40,7 @@ class RecordingNotifier:
     failures: list[tuple[int, str]] = field(default_factory=list)
     deleted_status: set[int] = field(default_factory=set)
     fail_posts: int = 0  # post_result returns None this many times
+    raise_failure_posts: int = 0  # post_failure raises this many times (Discord down)
     crash_posts: int = 0  # post_result raises this many times (a bug on the Discord side)
     post_status_ok: bool = True
     refuse_edits: int = 0  # edit_status shows nothing (returns None) this many times
@@ -109,6 +110,9 @@ class RecordingNotifier:
 
     async def post_failure(self, task: Task, message: str) -> int | None:
         self.calls.append(f"post_failure:{task.id}")
+        if self.raise_failure_posts > 0:
+            self.raise_failure_posts -= 1
+            raise RuntimeError("Discord is down")
         self.failures.append((task.id, message))
         await self._notify()
         return next(self._ids)
@@ -119,6 +123,10 @@ class RecordingNotifier:
             if posted.task_id == task.id:
                 return posted.message_id
         return None
+
+    async def find_failure(self, task: Task) -> int | None:
+        self.calls.append(f"find_failure:{task.id}")
+        return next((n for n, (task_id, _) in enumerate(self.failures, 1) if task_id == task.id), None)
 
     async def upload_limit(self, guild_id: int | None) -> int:
         return self.upload_limits.get(guild_id, self.default_upload_limit)

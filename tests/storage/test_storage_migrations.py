@@ -121,10 +121,23 @@ def indexes(path: Path) -> set[str]:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
 
-async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path: Path, make_task) -> None:
-    old = Storage(await Database.open(db_path, target_version=2))
-    task = await old.quota.reserve(make_task(), now=T0)
-    await old.tasks.transition(task.id, TaskState.CANCELLED, now=T0 + 5)
+async def insert_old_task(db: Database, state: str, *, finished_at: float | None = None) -> int:
+    """A task row as an older version wrote it: only the columns every version has (today's
+    repositories read columns an old file lacks, so they cannot write its rows)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO tasks (guild_id, channel_id, user_id, prompt, model, mode, duration, resolution, "
+            "cost_tenths, state, attempts, created_at, finished_at) "
+            "VALUES (7, 8, 9, 'an old prompt', 'MiniMax-Hailuo-2.3', 'text', 6, '768P', 10, ?, 1, ?, ?)",
+            (state, T0, finished_at),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path: Path) -> None:
+    old = await Database.open(db_path, target_version=2)
+    task_id = await insert_old_task(old, "cancelled", finished_at=T0 + 5)
     await old.close()
     assert user_version(db_path) == 2 and "tasks_finished" not in indexes(db_path)
 
@@ -132,15 +145,15 @@ async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path:
     try:
         assert await store.db.schema_version() == LATEST_VERSION >= 3
         assert "tasks_finished" in indexes(db_path)
-        assert [t.id for t in await store.tasks.recently_finished(T0)] == [task.id]
+        assert [t.id for t in await store.tasks.recently_finished(T0)] == [task_id]
         assert await store.db.integrity_check() == "ok"
     finally:
         await store.close()
 
 
-async def test_version_3_file_gains_the_bot_state_table_with_rows_intact(db_path: Path, make_task) -> None:
-    old = Storage(await Database.open(db_path, target_version=3))
-    task = await old.quota.reserve(make_task(), now=T0)
+async def test_version_3_file_gains_the_bot_state_table_with_rows_intact(db_path: Path) -> None:
+    old = await Database.open(db_path, target_version=3)
+    task_id = await insert_old_task(old, "queued")
     await old.close()
     assert user_version(db_path) == 3 and "bot_state" not in tables(db_path)
 
@@ -148,11 +161,35 @@ async def test_version_3_file_gains_the_bot_state_table_with_rows_intact(db_path
     try:
         assert await store.db.schema_version() == LATEST_VERSION >= 4
         assert "bot_state" in tables(db_path)
-        assert await store.tasks.get(task.id) == task
+        task = await store.tasks.get(task_id)
+        assert (task.state, task.prompt, task.created_at) == (TaskState.QUEUED, "an old prompt", T0)
         assert await store.state.get("account_pause") is None
         await store.state.set("account_pause", '{"until": 1}', now=T0)
         assert await store.state.get("account_pause") == '{"until": 1}'
         assert await store.db.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+async def test_version_4_file_counts_its_failures_as_told_and_owes_only_new_ones(db_path: Path) -> None:
+    """Failures from before the notice record existed must not be announced again after the upgrade."""
+    old = await Database.open(db_path, target_version=4)
+    failed = await insert_old_task(old, "failed", finished_at=T0 + 5)
+    unknown = await insert_old_task(old, "unknown")
+    running = await insert_old_task(old, "submitted")
+    await old.close()
+
+    store = await Storage.open(db_path)
+    try:
+        assert await store.db.schema_version() == LATEST_VERSION >= 5
+        assert (await store.tasks.get(failed)).notified_at == T0 + 5
+        assert (await store.tasks.get(unknown)).notified_at == T0
+        assert (await store.tasks.get(running)).notified_at is None
+        assert await store.tasks.unnotified() == []
+        await store.tasks.transition(running, TaskState.FAILED, now=T0 + 9, error_message="gone")
+        assert [t.id for t in await store.tasks.unnotified()] == [running]
+        await store.tasks.update_fields(running, notified_at=T0 + 10)
+        assert await store.tasks.unnotified() == []
     finally:
         await store.close()
 

@@ -105,3 +105,21 @@ async def test_a_task_whose_every_poll_crashes_still_times_out_and_refunds(tmp_p
         assert done.state is TaskState.FAILED and done.error_code == "timeout"
         assert crashes >= 1
         assert await harness.ledger(task.id) == ["reserve", "refund"]
+
+
+async def test_a_failure_notice_that_could_not_be_posted_is_posted_at_the_next_start_once(
+    harness: Harness,
+) -> None:
+    harness.fake.inject("submit", 2013, message="invalid params")  # refused: the task fails at once
+    harness.notifier.raise_failure_posts = 1
+    service = await harness.start()
+    task = await service.request(harness.request())
+    failed = await harness.wait_final(task.id)
+    assert failed.state is TaskState.FAILED and failed.notified_at is None  # owed
+    assert harness.notifier.failures_for(task.id) == []
+
+    await harness.start()  # a restart tells the member
+    assert len(harness.notifier.failures_for(task.id)) == 1
+    assert (await harness.storage.tasks.get(task.id)).notified_at is not None
+    await harness.start()  # and only once
+    assert len(harness.notifier.failures_for(task.id)) == 1
