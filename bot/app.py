@@ -75,7 +75,7 @@ class VideoBot(commands.Bot):
             return  # stopped while resuming tasks: nothing more to start
         try:
             await self.sync_commands()
-        except discord.HTTPException as exc:
+        except Exception as exc:  # an HTTP error, or an answer discord.py cannot read
             # The commands registered last time keep working; a failed sync must not stop the bot.
             log.error("Could not sync the slash commands (the previous set stays in use): %s", exc)
 
@@ -87,7 +87,7 @@ class VideoBot(commands.Bot):
                 self.tree.copy_global_to(guild=guild)
                 try:
                     synced = await self.tree.sync(guild=guild)
-                except discord.HTTPException as exc:
+                except (discord.HTTPException, KeyError, TypeError, ValueError) as exc:
                     # One guild the bot is not in (403) must not leave the others without commands.
                     log.error(
                         "Could not sync the commands to guild %s (is the bot in it?): %s", guild_id, exc

@@ -36,7 +36,7 @@ from cogs.admin_values import (
     possible_videos,
 )
 from cogs.admin_views import Page, Pager, TasksView
-from cogs.permissions import has_manage_server, is_moderator, refusal_text
+from cogs.permissions import has_manage_server, is_moderator, member_role_ids, refusal_text
 from cogs.replies import UserFacingError, send
 from storage import Storage
 from storage.errors import IllegalTransition, InvalidValue, UnknownTask
@@ -126,7 +126,7 @@ def refusing_bad_values() -> Iterator[None]:
 
 
 def _role_ids(member: discord.Member) -> list[int]:
-    return [role.id for role in member.roles if not role.is_default()]
+    return member_role_ids(member, member.guild.id)
 
 
 class AdminCog(commands.Cog):
@@ -920,7 +920,8 @@ class AdminCog(commands.Cog):
 
     @staticmethod
     def _check_role(mod: Moderation, role: discord.Role, *, purpose: str) -> None:
-        if role.guild.id != mod.guild_id or mod.guild.get_role(role.id) is None:
+        # Discord resolves a role option within the guild it was used in; the cache may lag behind.
+        if role.guild.id != mod.guild_id:
             raise UserFacingError("That role does not exist in this server. Nothing was changed.")
         if role.is_default():
             why = (

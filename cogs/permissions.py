@@ -33,8 +33,23 @@ def has_manage_server(member: discord.Member) -> bool:
     return resolved is not None and resolved.manage_guild
 
 
+def member_role_ids(member: object, guild_id: int | None) -> list[int]:
+    """The ids of the member's roles as Discord sent them, without @everyone (``guild_id``).
+
+    ``Member.roles`` keeps only the roles found in the guild's cache, which can lag behind (a role
+    made a moment ago, a guild still loading): a moderator role or a role limit must not vanish then.
+    A ``User`` (a DM) has none.
+    """
+    raw = getattr(member, "_roles", None)  # discord.py's list of the payload's role ids
+    if raw is not None:
+        ids = [int(r) for r in raw]
+    else:
+        ids = [int(role.id) for role in getattr(member, "roles", ())]
+    return [r for r in ids if r != guild_id]
+
+
 def has_role(member: discord.Member, role_id: int) -> bool:
-    return any(role.id == role_id for role in member.roles)
+    return role_id in member_role_ids(member, member.guild.id)
 
 
 def is_moderator(member: discord.Member | discord.User, policy: ModeratorPolicy | None) -> bool:

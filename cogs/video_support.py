@@ -14,12 +14,16 @@ import discord
 from bot.lifecycle import Actor, ImageInput, RequestRefused, VideoService
 from bot.lifecycle.validation import check_image
 from bot.minimax.models import format_credits
+from cogs.permissions import has_manage_server, member_role_ids
 from storage.models import Task
 
 
 class HasVideoService(Protocol):
     @property
     def service(self) -> VideoService: ...
+
+
+UNKNOWN_MEMBER = 10007  # Discord's JSON error code: the user is not a member of that guild
 
 
 def service_of(interaction: discord.Interaction[Any]) -> VideoService:
@@ -30,8 +34,13 @@ def service_of(interaction: discord.Interaction[Any]) -> VideoService:
 def actor_from(interaction: discord.Interaction[Any]) -> Actor:
     user = interaction.user
     guild_id = interaction.guild_id
-    roles = tuple(role.id for role in getattr(user, "roles", ()) if role.id != guild_id)
-    manage = bool(guild_id is not None and interaction.permissions.manage_guild)
+    member = user if isinstance(user, discord.Member) else None
+    roles = tuple(member_role_ids(user, guild_id)) if guild_id is not None else ()
+    # Discord's resolved permissions for this interaction, else the member's roles (a payload
+    # without ``permissions`` resolves to none).
+    manage = guild_id is not None and (
+        interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
+    )
     return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
 
 
@@ -54,14 +63,15 @@ async def dm_actor(
     if member is None:
         try:
             member = await guild.fetch_member(actor.user_id)
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MEMBER:
+                return actor  # some other 404 (an unknown guild to this bot...): not proof they left
             raise RequestRefused(
                 "You are no longer a member of the server this video was made in, so it can't be regenerated."
             ) from None
         except discord.HTTPException:
             return actor
-    roles = tuple(role.id for role in member.roles if role.id != guild.id)
-    return replace(actor, role_ids=roles)
+    return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
 
 
 def image_from(attachment: discord.Attachment) -> ImageInput:

@@ -410,7 +410,8 @@ async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_membe
 
     async def fetch_member(user_id: int) -> Any:
         if user_id not in members:
-            raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Member")  # type: ignore[arg-type]
+            unknown_member = {"code": 10007, "message": "Unknown Member"}  # Discord's own answer
+            raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), unknown_member)  # type: ignore[arg-type]
         return members[user_id]
 
     guild = SimpleNamespace(id=GUILD, get_member=lambda _user_id: None, fetch_member=fetch_member)
