@@ -336,6 +336,8 @@ class DiscordNotifier:
                     return message.id
         except discord.HTTPException as exc:
             log.warning("Cannot read history to find a message of task %s: %s", task.id, exc)
+        except (KeyError, TypeError, ValueError) as exc:  # a history answer discord.py cannot read
+            log.warning("Unreadable history while looking for task %s: %r", task.id, exc)
         return None
 
     async def upload_limit(self, guild_id: int | None) -> int:
