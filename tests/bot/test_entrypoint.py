@@ -96,28 +96,30 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_discord_unreachable_exits_1_with_one_line(tmp_path: Path) -> None:
+# The real entry point, with discord.py's REST base pointed where the test says (as README's launcher).
+LAUNCHER = (
+    "import sys, discord\n"
+    "discord.http.Route.BASE = sys.argv[1]\n"
+    "from bot.__main__ import main\n"
+    "sys.exit(main([]))\n"
+)
+
+
+def launch_against(tmp_path: Path, discord_port: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a bot whose Discord is ``127.0.0.1:discord_port``."""
     (tmp_path / ".env").write_text(
         "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n"
         f"MINIMAX_BASE_URL=http://127.0.0.1:{closed_port()}\nDATABASE_PATH={tmp_path / 'bot.sqlite3'}\n"
         "LOG_LEVEL=ERROR\n"
     )
-    # The real entry point, with discord.py's REST base pointed at a local port where nothing listens.
-    launcher = (
-        "import sys, discord\n"
-        "discord.http.Route.BASE = sys.argv[1]\n"
-        "from bot.__main__ import main\n"
-        "sys.exit(main([]))\n"
-    )
     base_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
-    result = subprocess.run(
-        [sys.executable, "-c", launcher, f"http://127.0.0.1:{closed_port()}/api/v10"],
-        cwd=tmp_path,
-        env={**base_env, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = [sys.executable, "-c", LAUNCHER, f"http://127.0.0.1:{discord_port}/api/v10"]
+    return command, {**base_env, "PYTHONPATH": str(REPO)}
+
+
+def test_discord_unreachable_exits_1_with_one_line(tmp_path: Path) -> None:
+    command, env = launch_against(tmp_path, closed_port())  # nothing listens there
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.strip().splitlines()
@@ -129,30 +131,13 @@ def test_discord_unreachable_exits_1_with_one_line(tmp_path: Path) -> None:
 def test_a_signal_while_logging_in_is_a_clean_stop_not_a_failure(tmp_path: Path) -> None:
     """SIGTERM during start-up closes the HTTP session under the login: that is the stop the
     operator asked for, exit 0, not "Cannot reach Discord"."""
-    (tmp_path / ".env").write_text(
-        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n"
-        f"MINIMAX_BASE_URL=http://127.0.0.1:{closed_port()}\nDATABASE_PATH={tmp_path / 'bot.sqlite3'}\n"
-        "LOG_LEVEL=ERROR\n"
-    )
-    launcher = (
-        "import sys, discord\n"
-        "discord.http.Route.BASE = sys.argv[1]\n"
-        "from bot.__main__ import main\n"
-        "sys.exit(main([]))\n"
-    )
-    base_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
     with socket.socket() as silent_discord:  # accepts the login request and never answers it
         silent_discord.bind(("127.0.0.1", 0))
         silent_discord.listen()
         silent_discord.settimeout(30)
-        port = silent_discord.getsockname()[1]
+        command, env = launch_against(tmp_path, silent_discord.getsockname()[1])
         process = subprocess.Popen(
-            [sys.executable, "-c", launcher, f"http://127.0.0.1:{port}/api/v10"],
-            cwd=tmp_path,
-            env={**base_env, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
             connection, _ = silent_discord.accept()  # the bot is inside its login now

@@ -641,7 +641,8 @@ def test_the_list_shows_prompts_as_inert_text() -> None:
     assert not re.search(r"[`*_|~]", re.sub(r"\\(.)", "", line)), line
 
 
-async def test_the_list_loses_its_buttons_when_they_stop_working(env: Env) -> None:
+async def _two_page_list(env: Env) -> tuple[TaskListView, FakeInteraction]:
+    """Six videos (five a page): ``/video list`` opens with its page buttons."""
     service = env.harness.service
     assert service is not None
     await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
@@ -650,7 +651,13 @@ async def test_the_list_loses_its_buttons_when_they_stop_working(env: Env) -> No
     interaction = env.interaction()
     await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
     view = interaction.last.view
-    assert isinstance(view, TaskListView) and view.timeout == 300
+    assert isinstance(view, TaskListView)
+    return view, interaction
+
+
+async def test_the_list_loses_its_buttons_when_they_stop_working(env: Env) -> None:
+    view, interaction = await _two_page_list(env)
+    assert view.timeout == 300
     await view.on_timeout()
     assert (interaction.last.kind, interaction.last.view) == ("edit_original", None)
 
@@ -663,17 +670,11 @@ async def test_the_list_loses_its_buttons_when_they_stop_working(env: Env) -> No
 
 
 async def test_the_list_enables_next_when_new_videos_arrive(env: Env) -> None:
-    service = env.harness.service
-    assert service is not None
-    await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
-    for n in range(6):
-        await service.request(env.harness.request(prompt=f"clip {n}", model="MiniMax-Hailuo-02"))
-    interaction = env.interaction()
-    await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
-    view = interaction.last.view
-    assert isinstance(view, TaskListView)
+    view, _ = await _two_page_list(env)
     await view.next.callback(env.interaction())  # type: ignore[arg-type]
     assert view.next.disabled and view.pages == 2
+    service = env.harness.service
+    assert service is not None
     for n in range(5):
         await service.request(env.harness.request(prompt=f"more {n}", model="MiniMax-Hailuo-02"))
     back = env.interaction()
