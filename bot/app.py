@@ -94,8 +94,9 @@ class VideoBot(commands.Bot):
                     )
                     continue
                 log.info("Synced %d commands to guild %s", len(synced), guild_id)
+            await self._drop_global_commands()
             return
-        marker = Path(str(self.settings.database_path) + ".commands.sha256")
+        marker = self._marker()
         commands_payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
         # The application too: a new DISCORD_TOKEN for another application must sync its own set.
         payload = json.dumps({"app": self.application_id, "commands": commands_payload}, sort_keys=True)
@@ -110,6 +111,26 @@ class VideoBot(commands.Bot):
             log.warning("Could not record the command sync in %s: %s", marker, exc)
         log.info("Synced %d commands globally", len(synced))
 
+    def _marker(self) -> Path:
+        """Where the digest of the last global sync is kept (a few bytes next to the database)."""
+        return Path(str(self.settings.database_path) + ".commands.sha256")
+
+    async def _drop_global_commands(self) -> None:
+        """Moving from global commands to DISCORD_GUILD_IDS: remove the global set this bot synced
+        earlier, or members of those guilds would see every command twice. Done once (the marker
+        of the global sync goes with it)."""
+        marker = self._marker()
+        if not marker.is_file():
+            return
+        self.tree.clear_commands(guild=None)  # the guilds already hold their copies
+        try:
+            await self.tree.sync()
+        except (discord.HTTPException, KeyError, TypeError, ValueError) as exc:
+            log.error("Could not remove the global commands synced earlier: %s", exc)
+            return
+        marker.unlink(missing_ok=True)
+        log.info("Removed the global commands synced earlier: commands now live in DISCORD_GUILD_IDS")
+
     async def close(self) -> None:
         self.closing = True
         if self.video_service is not None:
@@ -118,8 +139,11 @@ class VideoBot(commands.Bot):
 
 
 def _read_marker(marker: Path) -> str | None:
-    """The digest of the last global sync (a few bytes next to the database)."""
-    return marker.read_text().strip() if marker.is_file() else None
+    """The digest of the last global sync; None (sync again) when there is none or it is unreadable."""
+    try:
+        return marker.read_text().strip() if marker.is_file() else None
+    except OSError:
+        return None
 
 
 def _write_marker(marker: Path, digest: str) -> None:

@@ -106,3 +106,32 @@ async def test_a_signal_while_tasks_resume_starts_nothing_afterwards(tmp_path: P
         (service,) = service_holder
         assert service.submitter._runner is None and service.tracker._runner is None
         assert syncs == []
+
+
+async def test_moving_to_guild_commands_removes_the_global_set_once(tmp_path: Path) -> None:
+    """Synced globally before, now DISCORD_GUILD_IDS: without this, every command shows twice."""
+    async with lifecycle_harness(tmp_path) as harness:
+        settings = dataclasses.replace(
+            harness.settings, discord_guild_ids=(GUILD,), database_path=tmp_path / "bot.sqlite3"
+        )
+        marker = Path(str(settings.database_path) + ".commands.sha256")
+        await asyncio.to_thread(marker.write_text, "digest of an earlier global sync")
+        bot = VideoBot(settings, harness.storage, harness.client)
+        await bot.load_extension("cogs.video")
+        syncs: list[tuple[Any, list[str]]] = []
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            names = [c.name for c in bot.tree.get_commands(guild=guild)]
+            syncs.append((None if guild is None else guild.id, names))
+            return []
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        await bot.sync_commands()
+        assert syncs[0][0] == GUILD and "video" in syncs[0][1]
+        assert syncs[1] == (None, [])  # the global set emptied
+        assert not await asyncio.to_thread(marker.exists)
+
+        syncs.clear()
+        await bot.sync_commands()  # once only
+        assert [guild for guild, _ in syncs] == [GUILD]
+        await bot.close()
