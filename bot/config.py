@@ -145,11 +145,15 @@ def _base_url(raw: str) -> str:
 
 def _writable_directory(raw: str) -> Path:
     """A directory the bot can create (or has) and write in; checked now, not at the first video."""
-    path = Path(raw).expanduser()
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    try:
+        path = Path(raw).expanduser()
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        usable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+    except (OSError, RuntimeError):  # a parent it may not read; "~nobody" with no such user
+        raise ValueError from None
+    if not usable:
         raise ValueError
     return path
 

@@ -226,15 +226,17 @@ class TaskRepository:
             rows = await fetch_all(conn, f"{_SELECT} WHERE state NOT IN ({_FINAL_SQL})")
         return sorted((row_to_task(r) for r in rows), key=lambda t: t.id)
 
-    async def unnotified(self, limit: int = 50) -> list[Task]:
-        """Failed or ``unknown`` tasks whose member was not told yet, oldest first (a crash came
-        between saving the failure and posting its notice)."""
+    async def unnotified(self, since: float, limit: int = 50) -> list[Task]:
+        """Failed or ``unknown`` tasks since ``since`` whose member was not told yet, newest first (a
+        crash came between saving the failure and posting its notice, or Discord took it nowhere).
+        The window keeps a member who can never be reached from being retried forever."""
         count("limit", limit, minimum=1, maximum=1000)
         async with self._db.read() as conn:
             rows = await fetch_all(
                 conn,
-                f"{_SELECT} WHERE notified_at IS NULL AND state IN ('failed', 'unknown') ORDER BY id LIMIT ?",
-                (limit,),
+                f"{_SELECT} WHERE notified_at IS NULL AND state IN ('failed', 'unknown') "
+                "AND COALESCE(finished_at, created_at) >= ? ORDER BY id DESC LIMIT ?",
+                (since, limit),
             )
         return [row_to_task(r) for r in rows]
 

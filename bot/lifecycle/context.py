@@ -233,11 +233,15 @@ class Context:
 
     async def tell_failure(self, task: Task, message: str) -> None:
         """Post the failure notice, then record it. A crash between the two repeats the notice at the
-        next start (after looking for it); a crash before it is what the record lets a start repair."""
+        next start (after looking for it); a crash before it, or a notice that reached no one (Discord
+        down), is what the record lets a start repair."""
         try:
-            await self.notifier.post_failure(task, message)
+            posted = await self.notifier.post_failure(task, message)
         except Exception:
             log.exception("Could not tell the member about task %s; retried at the next start", task.id)
+            return
+        if posted is None:
+            log.warning("The failure notice of task %s reached no one; retried at the next start", task.id)
             return
         try:
             await self.storage.tasks.update_fields(task.id, notified_at=self.now())

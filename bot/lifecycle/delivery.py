@@ -37,6 +37,10 @@ class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
 
 
+class _PostedNotRecorded(Exception):
+    """The video is in front of the member but "delivered" could not be written: never refund it."""
+
+
 @dataclass(frozen=True)
 class DownloadLink:
     """A short-lived download URL of a finished video and when it stops working (unix time)."""
@@ -70,11 +74,15 @@ class Delivery:
 
     async def deliver(self, task: Task, download_url: str | None = None) -> None:
         ctx = self._ctx
+        posted = False
         try:
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
                     await self._attempt(task, download_url)
                     return
+                except _PostedNotRecorded:
+                    posted = True  # the next attempt finds the message and records it
+                    log.exception("Task %s was posted but not recorded (attempt %d)", task.id, attempt)
                 except _Retry as exc:
                     log.warning("Delivering task %s failed (attempt %d): %s", task.id, attempt, exc)
                     download_url = None  # a fresh URL next time
@@ -89,6 +97,10 @@ class Delivery:
                 task = await ctx.storage.tasks.get(task.id)
                 if task.state not in (TaskState.DOWNLOADING, TaskState.DELIVERING):
                     return
+            if posted:
+                # Failing it would refund a video the member has, with a notice saying it failed.
+                log.error("Task %s was posted but is not recorded yet; the next start records it", task.id)
+                return
             await ctx.fail(task, DELIVERY_FAILED, code="delivery_failed")
         except asyncio.CancelledError:
             raise
@@ -223,9 +235,14 @@ class Delivery:
         except IllegalTransition as exc:
             log.warning("Task %s was posted but is %s; not charged", task.id, exc.from_state)
             return
+        except Exception as exc:  # a locked database, a bug: the video is out all the same
+            raise _PostedNotRecorded(str(exc)) from exc
         ctx.expectations.forget(task)
         log.info("Task %s delivered as message %s", task.id, message_id)
-        await ctx.refresh(task)
+        try:
+            await ctx.refresh(task)
+        except Exception:  # the card is cosmetic; the delivery is done
+            log.exception("Could not refresh the card of delivered task %s", task.id)
 
 
 async def _discard(path: Path) -> None:

@@ -117,14 +117,21 @@ def _is_mark(ch: str) -> bool:
     return bool(unicodedata.combining(ch)) or unicodedata.category(ch) in ("Mn", "Me")
 
 
-def normalize(text: str) -> str:
-    """Fold ``text`` so look-alike spellings compare equal: NFKC, no marks, no invisibles, Latin, lower."""
+def normalize(text: str, *, capitals: bool = True) -> str:
+    """Fold ``text`` so look-alike spellings compare equal: NFKC, no marks, no invisibles, Latin, lower.
+
+    ``capitals`` folds capitals by their own look (Greek Ν → n) before lower-casing, which would
+    fold them by their small letter's (ν → v). A prompt is matched both ways: a Latin entry must
+    catch "ΝUDE", and a Greek one ("νερο") must still catch "ΝΕΡΟ".
+    """
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if not _is_invisible(ch))
     # Accents and other combining marks go, so "nüde" and "nude" compare equal.
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not _is_mark(ch))
-    text = text.translate(_CAPITALS_TABLE).casefold().translate(_FOLD_TABLE)
+    if capitals:
+        text = text.translate(_CAPITALS_TABLE)
+    text = text.casefold().translate(_FOLD_TABLE)
     return unicodedata.normalize("NFKC", text)
 
 
@@ -157,17 +164,23 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     if is_regex:
         # The regex sees normalised text: its letters are folded the same way ("/секс/" → "cekc").
         source = _normalize_literals(raw)
+        if _ENGINE_ONLY_SYNTAX.search(source):
+            raise FilterEntryError(
+                "That regular expression uses fuzzy matching or POSIX classes, which the filter does not "
+                "take; write the spellings out (/gun|gvn/) or use \\w, \\d and [a-z]."
+            )
         try:
-            checked = re.compile(source, re.IGNORECASE)  # Python's syntax, which the shape check reads
-        except re.error as exc:
+            re.compile(source, re.IGNORECASE)  # Python's syntax, which the shape check reads
+            # Matched with the `regex` engine, which can stop a search at a deadline (`re` cannot).
+            compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
+        except (re.error, regex.error) as exc:
             raise FilterEntryError(f"That regular expression is not valid: {exc}.") from None
-        if checked.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
+        if compiled.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
             raise FilterEntryError("That regular expression matches every prompt; make it more specific.")
         risk = regex_risk(source)
         if risk is not None:
             raise FilterEntryError(_SLOW_REGEX.format(why=risk))
-        # Matched with the `regex` engine, which can stop a search at a deadline (`re` cannot).
-        return FilterRule(shown, regex.compile(source, regex.IGNORECASE | regex.V0))
+        return FilterRule(shown, compiled)
     words = normalize(raw).split()
     if not words:
         raise FilterEntryError("The filter entry has only invisible characters: give a visible word.")
@@ -178,16 +191,37 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     return FilterRule(shown, regex.compile(start + body + end))
 
 
+# Syntax the `regex` engine reads differently from `re` (whose reading the checks above rely on):
+# fuzzy constraints such as {e<=2} and POSIX classes such as [[:alpha:]].
+_ENGINE_ONLY_SYNTAX = re.compile(r"\{\s*[eisd]\s*[<=>]|\[\[:|\[:\w+:\]")
+
+
 def _normalize_literals(pattern: str) -> str:
     """Fold the pattern's non-ASCII letters as prompts are folded; ASCII (the syntax) stays as typed.
 
     Only non-ASCII characters change, and none of them is regex syntax, so the pattern keeps its
-    meaning; an escaped one (``\\é``) is left alone rather than turned into another escape.
+    meaning; an escaped one (``\\é``) is left alone rather than turned into another escape. Inside
+    a character class folding would break a range (``[а-я]`` → ``[a-я]``, which takes every Latin
+    letter), so a non-ASCII letter there is refused with a way out.
     """
     out: list[str] = []
     escaped = False
+    in_class = False
     for ch in pattern:
-        out.append(ch if escaped or ord(ch) < 128 else normalize(ch))
+        if not escaped and ord(ch) >= 128:
+            if in_class:
+                raise FilterEntryError(
+                    f"A character class with {ch!r} can't be matched: prompts are compared in plain Latin "
+                    "letters after folding look-alikes. List the words instead (/word1|word2/)."
+                )
+            out.append(normalize(ch))
+        else:
+            out.append(ch)
+        if not escaped:
+            if ch == "[":
+                in_class = True
+            elif ch == "]":
+                in_class = False
         escaped = ch == "\\" and not escaped
     return "".join(out)
 
@@ -483,10 +517,12 @@ def matches(compiled: CompiledFilter, prompt: str, *, budget: float = MATCH_BUDG
     if not compiled.rules:
         return None
     deadline = time.perf_counter() + budget
-    text = normalize(prompt)
-    # Also try with separators removed between single letters ("n u d e", "n.u.d.e").
-    squeezed = _squeeze_spelled_out(text)
-    texts = (text, squeezed) if squeezed != text else (text,)
+    texts: list[str] = []
+    for text in (normalize(prompt), normalize(prompt, capitals=False)):
+        # Also with separators removed between single letters ("n u d e", "n.u.d.e").
+        for candidate in (text, _squeeze_spelled_out(text)):
+            if candidate not in texts:
+                texts.append(candidate)
     for rule in compiled.rules:
         for candidate in texts:
             try:

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 CARD_REPAIR_WINDOW = 24 * 3600.0
 CARD_REPAIR_LIMIT = 50
+# A failure notice still owed after this long is given up (the member could never be reached).
+NOTICE_REPAIR_WINDOW = 7 * 24 * 3600.0
 # A failure notice repaired after a crash, for a failed task that kept no message of its own.
 LOST_FAILURE_MESSAGE = "Your video could not be made. Your credits were refunded; please try again."
 
@@ -144,7 +146,10 @@ class VideoService:
         await self.ctx.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()
         if not self._started:
-            return  # stop() ran while tasks were resuming: starting the loops now would outlive it
+            # stop() ran while tasks were resuming: starting the loops now would outlive it, and a
+            # delivery a resume started after stop() stopped them must not either.
+            await self.delivery.stop()
+            return
         self.submitter.start()
         self.tracker.start()
 
@@ -216,11 +221,15 @@ class VideoService:
         is searched first: a notice that went out just before the crash is recorded, not repeated.
         """
         try:
-            owed = await self.storage.tasks.unnotified(limit=CARD_REPAIR_LIMIT)
+            owed = await self.storage.tasks.unnotified(
+                self._clock() - NOTICE_REPAIR_WINDOW, limit=CARD_REPAIR_LIMIT
+            )
         except StorageError:
             log.exception("Could not read the failure notices owed; they are retried at the next start")
             return
         for task in owed:
+            if not self._started:
+                return  # stopping: the rest at the next start
             try:
                 if await self.notifier.find_failure(task) is not None:
                     await self.storage.tasks.update_fields(task.id, notified_at=self._clock())

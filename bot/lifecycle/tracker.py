@@ -223,12 +223,19 @@ class Tracker:
             )
         except IllegalTransition:
             return
-        await ctx.refresh(task)
+        try:
+            await ctx.refresh(task)
+        except Exception:  # the card is cosmetic; the delivery below is not
+            log.exception("Could not refresh the card of task %s", task.id)
         await self._on_succeeded(task, info)
 
     async def _after_crash(self, task: Task) -> None:
         """Like an API error: counted (so it backs off) and bounded by the time-out, so a task whose
         every poll hits a bug ends failed and refunded instead of being polled forever."""
+        task = await self._ctx.storage.tasks.get(task.id)  # the crash may have come after it moved on
+        if task.state not in POLLED_STATES:
+            self._errors.pop(task.id, None)
+            return  # downloading, delivered, failed...: no longer the poller's
         errors = self._errors.get(task.id, 0) + 1
         self._errors[task.id] = errors
         if self._timed_out(task):

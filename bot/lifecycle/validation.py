@@ -286,6 +286,10 @@ def _who_else_could(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: 
         slow = replace(request, fast=False)
         if any(limits.allows_model(s.name) and _fits(s, mode, slow, limits) for s in [spec, *others]):
             return "Leave `fast` off and it can be made."
+    try:
+        _check_within_limits(request, limits)  # the server's cap may be the real reason
+    except RequestRefused as exc:
+        return exc.message
     return "No other model allowed here can either."
 
 
@@ -430,9 +434,7 @@ def plan_request(
     try:
         resolution, duration = _choose_combo(spec, mode, request, prefs, limits)
         if request.fast and not spec.fast_pretreatment:
-            raise _ModelCannot(
-                f"{spec.name} has no fast mode. Leave `fast` off, or use a model that has one."
-            )
+            raise _ModelCannot(f"{spec.name} has no fast mode.")
     except _ModelCannot as exc:
         raise RequestRefused(f"{exc.message} {_who_else_could(spec, mode, request, limits)}") from None
     if request.prompt_optimizer is not None:

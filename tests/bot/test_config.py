@@ -83,6 +83,9 @@ def test_a_download_dir_under_a_file_is_refused_at_start_up(tmp_path: Path) -> N
         load(DOWNLOAD_DIR=str(tmp_path / "a-file" / "videos"))
     assert info.value.setting == "DOWNLOAD_DIR"
     assert load(DOWNLOAD_DIR=str(tmp_path / "new" / "videos")).download_dir == tmp_path / "new" / "videos"
+    with pytest.raises(ConfigError) as info:
+        load(DOWNLOAD_DIR="~no-such-user-here/videos")
+    assert info.value.setting == "DOWNLOAD_DIR"
 
 
 @pytest.mark.parametrize("missing", ["DISCORD_TOKEN", "MINIMAX_API_KEY"])

@@ -185,11 +185,12 @@ async def test_version_4_file_counts_its_failures_as_told_and_owes_only_new_ones
         assert (await store.tasks.get(failed)).notified_at == T0 + 5
         assert (await store.tasks.get(unknown)).notified_at == T0
         assert (await store.tasks.get(running)).notified_at is None
-        assert await store.tasks.unnotified() == []
+        assert await store.tasks.unnotified(T0 - 1) == []
         await store.tasks.transition(running, TaskState.FAILED, now=T0 + 9, error_message="gone")
-        assert [t.id for t in await store.tasks.unnotified()] == [running]
+        assert [t.id for t in await store.tasks.unnotified(T0 - 1)] == [running]
+        assert await store.tasks.unnotified(T0 + 10) == []  # owed, but before the window
         await store.tasks.update_fields(running, notified_at=T0 + 10)
-        assert await store.tasks.unnotified() == []
+        assert await store.tasks.unnotified(T0 - 1) == []
     finally:
         await store.close()
 

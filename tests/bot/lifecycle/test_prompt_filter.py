@@ -195,3 +195,22 @@ def test_the_compiled_filter_is_reused_while_the_entries_stay_the_same() -> None
     assert prompt_filter.compile_filter_cached(entries) is prompt_filter.compile_filter_cached(entries)
     changed = prompt_filter.compile_filter_cached((*entries, ("kill", False)))
     assert matches(changed, "kill it") == "kill"
+
+
+@pytest.mark.parametrize("entry", ["/[а-я]+/", "/[α-ω]+/", "/x[ä]y/"])
+def test_a_class_of_non_latin_letters_is_refused_not_turned_into_every_latin_letter(entry: str) -> None:
+    with pytest.raises(FilterEntryError, match="character class"):
+        compile_entry(entry)
+    stored = compile_filter([(entry[1:-1], True)])  # one saved before this check: skipped, not run
+    assert matches(stored, "a cat on a beach") is None
+
+
+def test_a_greek_word_still_catches_its_capitals() -> None:
+    assert matches(compile_filter(["νερο"]), "ΝΕΡΟ everywhere") == "νερο"
+    assert matches(compile_filter(["nude"]), "ΝUDE") == "nude"  # and Latin words their look-alikes
+
+
+@pytest.mark.parametrize("entry", ["/(?:gun){e<=3}/", "/[[:alpha:]]+x/", "/(?:gunpowder){e<=1}/"])
+def test_syntax_only_the_matching_engine_reads_is_refused(entry: str) -> None:
+    with pytest.raises(FilterEntryError, match="fuzzy matching or POSIX classes"):
+        compile_entry(entry)

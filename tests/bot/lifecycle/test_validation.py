@@ -239,3 +239,15 @@ def test_a_named_model_stays_strict_and_the_refusal_names_models_that_can() -> N
 )
 def test_a_mode_refusal_names_the_options_the_model_takes(request_: VideoRequest, reason: str) -> None:
     assert reason in refused(request_)
+
+
+def test_a_fast_refusal_says_once_what_to_do() -> None:
+    message = refused(req(fast=True, subject=image()))
+    assert message.startswith("S2V-01 has no fast mode.")
+    assert message.count("Leave `fast` off") == 1
+
+
+def test_a_named_model_over_the_servers_cap_is_told_the_cap() -> None:
+    message = refused(req(model="T2V-01", resolution="1080P"), limits=Limits(max_resolution="720P"))
+    assert "T2V-01 (text-to-video) does not make 1080P videos" in message
+    assert "This server allows videos up to 720P" in message
