@@ -11,6 +11,8 @@ failure, and Discord saw no late or double answer.
 Submit faults are limited to what the API answers *before* acting (429, 500, 503, slow-but-answered):
 a submit whose answer is lost may have created a video, so the bot rightly parks it as ``unknown`` for
 a moderator; the only ``unknown`` tasks this soak accepts are those a kill caught inside their submit.
+A moderator then settles each one through ``/videoadmin tasks`` as the runbook says (the API has it:
+resume it with its task id; it does not: refund it), so that in the end every task is final.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import random
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from tests.e2e.video_flow import (
     result_task,
     results_by_task,
     video_env,
+    wait_db,
     wait_tasks_settled,
 )
 from tests.fakes.fake_discord import FakeMember
@@ -126,6 +130,44 @@ async def kill_at_a_random_moment(h: BotHarness, minimax: FakeMiniMax, rng: rand
     return f"{kind} #{target}"
 
 
+def _first_of_type(components: Any, kind: int) -> str:
+    """The custom_id of the first component of ``kind`` (3 select, 4 text input) in a payload tree."""
+    for component in components or []:
+        if component.get("type") == kind and "custom_id" in component:
+            return str(component["custom_id"])
+        nested = component.get("components") or ([component["component"]] if "component" in component else [])
+        found = _first_of_type(nested, kind) if nested else ""
+        if found:
+            return found
+    return ""
+
+
+async def settle_unknown(h: BotHarness, minimax: FakeMiniMax, unknown: dict[int, str]) -> dict[int, str]:
+    """A moderator settles each ``unknown`` task (id → prompt) with ``/videoadmin tasks``: resumed with
+    the API's task id when the API made it, refunded when it did not. Returns id → what was done."""
+    made = {str(t.body.get("prompt")): t.task_id for t in minimax.tasks.values()}
+    settled: dict[int, str] = {}
+    for task_id, prompt in sorted(unknown.items()):
+        listing = await h.invoke("videoadmin tasks", member=h.admin, options={"state": "unknown"})
+        card = await listing.wait_for(lambda r: r.original if r.original and r.original.custom_ids else None)
+        picked = await h.click(card, _first_of_type(card.components, 3), h.admin, values=[str(task_id)])
+        await picked.wait_response()
+        card = h.fake.messages[card.id]
+        api_task_id = made.get(prompt)
+        label = "Resume with API task id…" if api_task_id else "Refund (mark failed)"
+        button = next(str(c["custom_id"]) for c in card.iter_components() if c.get("label") == label)
+        clicked = await h.click(card, button, h.admin)
+        if api_task_id:
+            modal = await clicked.wait_for(lambda r: r.modal)
+            field = _first_of_type(modal.get("components"), 4)
+            await (await h.submit_modal(clicked, {field: api_task_id}, h.admin)).wait_response()
+            settled[task_id] = "resumed"
+        else:
+            await clicked.wait_response()
+            settled[task_id] = "refunded"
+    return settled
+
+
 async def wave(h: BotHarness, members: list[FakeMember], rng: random.Random, first: int) -> list[Outcome]:
     """Every member asks for one video at the same moment; returns once every one was answered."""
     calls = []
@@ -180,13 +222,33 @@ async def test_soak_with_faults_and_kills_loses_and_doubles_nothing(tmp_path: Pa
                 ) from None
             # A result is posted a moment before its task is recorded as delivered.
             await wait_tasks_settled(h, task_ids, timeout=30)
+            parked, _, _ = read_db(h.database_path)
+            settled = await settle_unknown(
+                h, minimax, {t.id: t.prompt for t in parked.values() if t.state == "unknown"}
+            )
+            final = await wait_db(
+                h,
+                lambda states: all(states.get(t) in ("delivered", "failed", "cancelled") for t in task_ids),
+                "every task to be final once a moderator settled the unknown ones",
+                60,
+            )
+
+            def resumed_told() -> bool:  # the video, or (the API failed it) a second notice
+                results, failures = results_by_task(h), failures_by_task(h)
+                return all(
+                    results[t] == 1 if final[t] == "delivered" else failures[t] == 2
+                    for t, how in settled.items()
+                    if how == "resumed"
+                )
+
+            await h.wait_until(resumed_told, 30, "the resumed tasks' outcomes")
             assert await h.stop() == 0, h.log_tail()
             fake_minutes = (minimax.clock.now() - fake_start) / 60
 
         tasks, ledger, integrity = read_db(h.database_path)
         states = by_state(tasks.values())
         results, failures = results_by_task(h), failures_by_task(h)
-        unknown = sorted(t.id for t in tasks.values() if t.state == "unknown")
+        unknown = sorted(settled)  # parked as unknown, then settled by the moderator
         unknown_by_kill = {int(m) for m in _UNKNOWN_BY_KILL.findall(h.log_text())}
         prompts = {t.id: t.prompt for t in tasks.values()}
         sent = {str(b.get("prompt")) for b in minimax.submissions if isinstance(b, dict)}
@@ -204,7 +266,8 @@ async def test_soak_with_faults_and_kills_loses_and_doubles_nothing(tmp_path: Pa
             f"tasks in db {len(tasks)}: {describe(states)}\n"
             f"unknown {len(unknown)} {unknown} (all caught inside their submit by a kill: "
             f"{set(unknown) <= unknown_by_kill}): created at the API {len(unknown_created)}, sent but "
-            f"answered 429/5xx {unknown_refused}, never sent {len(unknown_unsent)}\n"
+            f"answered 429/5xx {unknown_refused}, never sent {len(unknown_unsent)}; settled by a "
+            f"moderator: {describe(Counter(settled.values()))}\n"
             f"kills {len(figures.kills)}: {'; '.join(figures.kills)}; launches {h.launches}\n"
             f"results posted {sum(results.values())}, failure notices {sum(failures.values())}, "
             f"duplicates {sum(n - 1 for n in (results + failures).values() if n > 1)}\n"
@@ -222,12 +285,15 @@ async def test_soak_with_faults_and_kills_loses_and_doubles_nothing(tmp_path: Pa
         # Every request became exactly one task, and every task ended.
         assert figures.accepted == figures.requests == MEMBERS * WAVES
         assert set(tasks) == task_ids
-        assert set(states) <= {"delivered", "failed", "cancelled", "unknown"}, describe(states)
+        assert set(states) <= {"delivered", "failed", "cancelled"}, describe(states)
         assert set(unknown) <= unknown_by_kill, f"unknown without a kill inside its submit: {unknown}"
         assert len(figures.kills) == KILLS and h.launches == KILLS + 1
         # Exactly one result or one failure notice per task, matching its state, to its requester.
         for task in tasks.values():
             told = (results[task.id], failures[task.id])
+            if settled.get(task.id) == "resumed":  # told "needs a moderator", then the outcome
+                assert told == ((1, 1) if task.state == "delivered" else (0, 2)), (task, told)
+                continue
             assert told == ((1, 0) if task.state == "delivered" else (0, 1)), (task, told)
         requester = {o.task_id: o.call.user.id for o in outcomes}
         assert all(tasks[t].user_id == requester[t] for t in task_ids)
@@ -235,12 +301,12 @@ async def test_soak_with_faults_and_kills_loses_and_doubles_nothing(tmp_path: Pa
             task_id = result_task(message)
             if task_id is not None:
                 assert pinged(message) == {f"user:{requester[task_id]}"}, message.content
-        # Credits: charged exactly for what was delivered, refunded for every failure, unknown held.
+        # Credits: charged exactly for what was delivered, refunded for every failure.
         assert all(ledger.reserved[t.id] == t.cost_tenths for t in tasks.values())
         assert charged_total == delivered_cost
         assert ledger.charged == {t.id: t.cost_tenths for t in delivered}
         assert ledger.refunded == {t.id: t.cost_tenths for t in refunded_states}
-        assert not any(t in ledger.charged or t in ledger.refunded for t in unknown)
+        assert all(how == "resumed" or tasks[t].state == "failed" for t, how in settled.items())
         # Discord: nothing late, nothing twice, nothing left unanswered; the database is sound.
         assert h.fake.violations == []
         assert h.fake.unanswered_interactions() == []
