@@ -503,8 +503,8 @@ class AdminCog(commands.Cog):
         if service is not None and service.submissions_paused:
             # The API reported an account problem (key, balance, plan) and the bot paused every
             # submission: a moderator who says "resume" has fixed it, or wants one more try. It acts
-            # for every server, so it is logged even when this server's own policy did not change.
-            service.resume_submissions()
+            # for every server, so it is logged even when this server's own policy did not change;
+            # logged first, so a failed write leaves the pause as it was rather than unaudited.
             await self.storage.audit.note(
                 mod.guild_id,
                 actor_id=mod.actor_id,
@@ -514,6 +514,7 @@ class AdminCog(commands.Cog):
                 after={"submissions": "running"},
                 now=self.clock(),
             )
+            service.resume_submissions()
             note = (
                 "Submissions were also paused bot-wide after the video service reported an account "
                 "problem; they are resumed now. If the problem remains, they pause again."
