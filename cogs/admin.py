@@ -125,10 +125,6 @@ def refusing_bad_values() -> Iterator[None]:
         raise UserFacingError(f"{exc} Nothing was changed.") from None
 
 
-def _role_ids(member: discord.Member) -> list[int]:
-    return member_role_ids(member, member.guild.id)
-
-
 class AdminCog(commands.Cog):
     videoadmin = app_commands.Group(
         name="videoadmin",
@@ -182,7 +178,7 @@ class AdminCog(commands.Cog):
         mod = await self.moderation(interaction)
         self._same_guild(mod, member)
         gid, now = mod.guild_id, self.clock()
-        role_ids = _role_ids(member)
+        role_ids = member_role_ids(member, member.guild.id)
         usage = await self.storage.quota.usage(
             gid,
             member.id,

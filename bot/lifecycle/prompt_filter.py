@@ -124,15 +124,22 @@ def normalize(text: str, *, capitals: bool = True) -> str:
     fold them by their small letter's (ν → v). A prompt is matched both ways: a Latin entry must
     catch "ΝUDE", and a Greek one ("νερο") must still catch "ΝΕΡΟ".
     """
+    return _fold(_strip(text), capitals=capitals)
+
+
+def _strip(text: str) -> str:
+    """NFKC without invisibles and without marks: the case-independent half of :func:`normalize`."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if not _is_invisible(ch))
     # Accents and other combining marks go, so "nüde" and "nude" compare equal.
     decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in decomposed if not _is_mark(ch))
+    return "".join(ch for ch in decomposed if not _is_mark(ch))
+
+
+def _fold(stripped: str, *, capitals: bool) -> str:
     if capitals:
-        text = text.translate(_CAPITALS_TABLE)
-    text = text.casefold().translate(_FOLD_TABLE)
-    return unicodedata.normalize("NFKC", text)
+        stripped = stripped.translate(_CAPITALS_TABLE)
+    return unicodedata.normalize("NFKC", stripped.casefold().translate(_FOLD_TABLE))
 
 
 def parse_entry(entry: str) -> tuple[str, bool]:
@@ -518,7 +525,8 @@ def matches(compiled: CompiledFilter, prompt: str, *, budget: float = MATCH_BUDG
         return None
     deadline = time.perf_counter() + budget
     texts: list[str] = []
-    for text in (normalize(prompt), normalize(prompt, capitals=False)):
+    stripped = _strip(prompt)  # once: the two foldings differ only in the case step
+    for text in (_fold(stripped, capitals=True), _fold(stripped, capitals=False)):
         # Also with separators removed between single letters ("n u d e", "n.u.d.e").
         for candidate in (text, _squeeze_spelled_out(text)):
             if candidate not in texts:
