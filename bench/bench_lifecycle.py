@@ -38,6 +38,7 @@ from bot.config import Secret, Settings
 from bot.lifecycle import ResultPost, VideoRequest, VideoService
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
+from bot.spec import VideoSpec
 from cogs import video as video_cog
 from storage import Storage, TaskState
 from tests.fakes.fake_interaction import FakeInteraction, FakeUser
@@ -175,7 +176,7 @@ async def _run_batch(
     started = time.perf_counter()
     for n in range(offset, offset + count):
         request = VideoRequest(
-            guild_id=GUILDS[n % 2], channel_id=CHANNEL, user_id=20_000 + n % 12, prompt=f"clip {n}"
+            guild_id=GUILDS[n % 2], channel_id=CHANNEL, user_id=20_000 + n % 12, spec=VideoSpec(f"clip {n}")
         )
         await service.request(request)
     await asyncio.wait_for(notifier.done.wait(), timeout=600)

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.spec_builders import new_task_of
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from storage import NewTask, Storage
@@ -25,7 +27,7 @@ POLLED_SHARE = 0.03  # tasks waiting for a poll, out of all tasks
 
 
 def new_task(i: int) -> NewTask:
-    return NewTask(
+    return new_task_of(
         guild_id=1 + i % 3,
         channel_id=10,
         user_id=100 + i % 50,

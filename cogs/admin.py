@@ -23,9 +23,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalog import DURATIONS, RESOLUTIONS, format_credits
 from bot.config import Settings
 from bot.lifecycle.prompt_filter import FilterEntryError, compile_entry, display_entry, parse_entry
-from bot.minimax.models import DURATIONS, RESOLUTIONS, format_credits
 from cogs import admin_embeds as embeds
 from cogs.admin_values import (
     MAX_MEMBER_CREDITS,

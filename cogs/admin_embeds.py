@@ -9,17 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import discord
 
+from bot.catalog import format_credits, format_usd, spent_usd
 from bot.lifecycle.prompt_filter import display_entry
-from bot.minimax.models import CREDIT_USD, MODELS, format_credits
 from storage.models import (
     AuditEntry,
     Block,
     ChannelRules,
-    DeliveredCombo,
     GuildDefault,
     GuildPolicy,
     GuildStats,
@@ -89,39 +87,6 @@ def duration_text(seconds: float | None) -> str:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
-
-
-def usd(amount: Decimal) -> str:
-    return f"${amount.quantize(Decimal('0.01'))}"
-
-
-def list_price(model: str, resolution: str | None, duration: int | None) -> Decimal | None:
-    """One video's list price, or ``None`` when the table has no such model or combination."""
-    spec = MODELS.get(model)
-    if spec is None:
-        return None
-    if resolution is None or duration is None:
-        # A fixed-output model (the 01 series) has exactly one price, whatever was recorded.
-        return next(iter(spec.prices_usd.values())) if len(spec.prices_usd) == 1 else None
-    return spec.prices_usd.get((resolution, duration))
-
-
-def spent_usd(combos: Iterable[DeliveredCombo]) -> tuple[Decimal, bool]:
-    """Dollars for the delivered videos from the price table, and whether that is exact.
-
-    Summing prices per (model, resolution, duration) is exact; credits × one credit's dollars is not
-    (credits are rounded to tenths: a $0.49 video costs 1.8 credits, $0.504). Only a combination the
-    table no longer knows falls back to its credits, and the total is then marked as an estimate.
-    """
-    total, exact = Decimal(0), True
-    for combo in combos:
-        price = list_price(combo.model, combo.resolution, combo.duration)
-        if price is None:
-            total += Decimal(combo.credits_tenths) / 10 * CREDIT_USD
-            exact = False
-        else:
-            total += price * combo.delivered
-    return total, exact
 
 
 def percent(rate: float | None) -> str:
@@ -391,9 +356,10 @@ def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
         name="Median generation time", value=duration_text(stats.median_generation_seconds), inline=True
     )
     dollars, exact = spent_usd(stats.delivered_by_combo)
+    estimate = "" if exact else "≈ "
     embed.add_field(
         name="Credits spent",
-        value=f"{format_credits(stats.credits_charged_tenths)} ({'' if exact else '≈ '}{usd(dollars)})",
+        value=f"{format_credits(stats.credits_charged_tenths)} ({estimate}{format_usd(dollars)})",
         inline=True,
     )
     if stats.cancelled or stats.in_progress:
@@ -435,7 +401,8 @@ def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:
 
 
 def task_line(task: Task) -> str:
-    options = " ".join(p for p in (task.resolution, f"{task.duration}s" if task.duration else None) if p)
+    spec = task.spec
+    options = " ".join(p for p in (spec.resolution, f"{spec.duration}s" if spec.duration else None) if p)
     parts = [
         f"`#{task.id}`",
         f"<@{task.user_id}>",

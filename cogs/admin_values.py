@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from bot.minimax.models import MODELS, RESOLUTIONS, resolution_rank
+from bot.catalog import MODELS, RESOLUTIONS, resolution_rank
 from cogs.replies import UserFacingError
 
 # Sane upper bounds: far above any real allowance, low enough to catch a typo of extra zeros.

@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from bot.minimax.models import format_credits
+from bot.catalog import format_credits
 from cogs.replies import UserFacingError, send
 from storage.models import Task
 from storage.states import TaskState

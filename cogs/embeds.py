@@ -13,17 +13,18 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.lifecycle import QuotaView, StatusCard
-from bot.minimax.models import (
+from bot.catalog import (
     CAMERA_COMMANDS,
+    IMAGE_RULES_TEXT,
     MAX_PROMPT_CHARS,
     MODE_LABELS,
     MODELS,
-    Combo,
-    Mode,
+    PriceRow,
     describe_combos,
+    describe_options,
     format_credits,
 )
+from bot.lifecycle import QuotaView, StatusCard
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
 
@@ -107,25 +108,6 @@ def card_progress(card: StatusCard, now: float) -> float | None:
     return None
 
 
-def describe_options(task: Task) -> str:
-    parts = []
-    if task.resolution:
-        parts.append(task.resolution)
-    if task.duration:
-        parts.append(f"{task.duration} s")
-    parts.append("prompt optimizer " + ("on" if task.prompt_optimizer else "off"))
-    if task.fast_pretreatment:
-        parts.append("fast")
-    return " · ".join(parts)
-
-
-def mode_label(mode: str) -> str:
-    try:
-        return MODE_LABELS[Mode(mode)]
-    except ValueError:
-        return mode
-
-
 def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed:
     """The public status card: what was asked, by whom, and where it stands."""
     task = card.task
@@ -136,8 +118,8 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
         colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
     )
     embed.add_field(name="Model", value=task.model, inline=True)
-    embed.add_field(name="Mode", value=mode_label(task.mode), inline=True)
-    embed.add_field(name="Options", value=describe_options(task), inline=True)
+    embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
+    embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
     if task.state is TaskState.QUEUED and card.queue_position is not None:
@@ -221,8 +203,8 @@ def details_embed(task: Task) -> discord.Embed:
     )
     embed.add_field(name="State", value=STATE_LABELS.get(task.state, task.state.value), inline=True)
     embed.add_field(name="Model", value=task.model, inline=True)
-    embed.add_field(name="Mode", value=mode_label(task.mode), inline=True)
-    embed.add_field(name="Options", value=describe_options(task), inline=False)
+    embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
+    embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
     embed.add_field(name="Requested", value=relative(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
@@ -237,15 +219,7 @@ def details_embed(task: Task) -> discord.Embed:
         embed.add_field(name="Regenerated from", value=f"#{task.regenerated_from}", inline=True)
     if task.error_message and task.state in (TaskState.FAILED, TaskState.UNKNOWN, TaskState.CANCELLED):
         embed.add_field(name="Why", value=clip(task.error_message, 1000), inline=False)
-    images = [
-        label
-        for label, url in (
-            ("first frame", task.first_frame_url),
-            ("last frame", task.last_frame_url),
-            ("subject", task.subject_url),
-        )
-        if url
-    ]
+    images = [medium.role.value.replace("_", " ") for medium in task.spec.media]
     if images:
         embed.add_field(name="Images", value=", ".join(images), inline=True)
     embed.set_footer(text=f"Task #{task.id}")
@@ -288,12 +262,12 @@ def quota_embed(view: QuotaView) -> discord.Embed:
     return embed
 
 
-def _add_prices(embed: discord.Embed, prices: Sequence[tuple[str, Mode, Combo, int]]) -> None:
+def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
     """One field per model: one field for everything would pass Discord's 1024-character limit."""
     by_model: dict[str, list[str]] = {}
     for model, mode, (resolution, duration), cost in prices:
         by_model.setdefault(model, []).append(
-            f"{mode_label(mode.value)} · {resolution} {duration} s — **{format_credits(cost)}**"
+            f"{MODE_LABELS[mode]} · {resolution} {duration} s — **{format_credits(cost)}**"
         )
     if not by_model:
         embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
@@ -350,8 +324,7 @@ def help_embed() -> discord.Embed:
             "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
             "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
             "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
-            f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: JPG, PNG or WebP, under 20 MB, "
-            "short side over 300 px, aspect ratio between 2:5 and 5:2."
+            f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: {IMAGE_RULES_TEXT}."
         ),
         colour=RUNNING_COLOUR,
     )

@@ -15,9 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
 from bot.followups import keep_followup
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
-from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
+from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
 from cogs.replies import reply_error, send
@@ -26,7 +27,7 @@ from cogs.video_support import (
     actor_from,
     animatable_image,
     confirmation,
-    image_from,
+    media_from,
 )
 from storage.models import Task
 from storage.states import TaskState
@@ -87,7 +88,8 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         self.attachment = attachment
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self.cog.start_video(interaction, prompt=self.prompt.value, first_frame=self.attachment)
+        first_frame = media_from(self.attachment, MediaRole.FIRST_FRAME)
+        await self.cog.start_video(interaction, VideoSpec(prompt=self.prompt.value, media=(first_frame,)))
 
     async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -145,33 +147,23 @@ class VideoCog(commands.Cog):
         fast: bool | None = None,
         subject: discord.Attachment | None = None,
     ) -> None:
-        await self.start_video(
-            interaction,
+        media = {
+            MediaRole.FIRST_FRAME: first_frame,
+            MediaRole.LAST_FRAME: last_frame,
+            MediaRole.SUBJECT: subject,
+        }
+        spec = VideoSpec(
             prompt=prompt,
             model=model,
             duration=duration,
             resolution=resolution,
-            first_frame=first_frame,
-            last_frame=last_frame,
             prompt_optimizer=prompt_optimizer,
             fast=fast,
-            subject=subject,
+            media=tuple(media_from(a, role) for role, a in media.items() if a is not None),
         )
+        await self.start_video(interaction, spec)
 
-    async def start_video(
-        self,
-        interaction: discord.Interaction[Any],
-        *,
-        prompt: str,
-        model: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        first_frame: discord.Attachment | None = None,
-        last_frame: discord.Attachment | None = None,
-        prompt_optimizer: bool | None = None,
-        fast: bool | None = None,
-        subject: discord.Attachment | None = None,
-    ) -> None:
+    async def start_video(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
         keep the follow-up as a fallback."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -188,16 +180,8 @@ class VideoCog(commands.Cog):
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id or 0,
             user_id=actor.user_id,
-            prompt=prompt,
+            spec=spec,
             role_ids=actor.role_ids,
-            model=model,
-            duration=duration,
-            resolution=resolution,
-            first_frame=image_from(first_frame) if first_frame else None,
-            last_frame=image_from(last_frame) if last_frame else None,
-            subject=image_from(subject) if subject else None,
-            prompt_optimizer=prompt_optimizer,
-            fast=fast,
             parent_channel_id=_thread_parent(interaction),
         )
         service = self.service

@@ -11,9 +11,10 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.lifecycle import Actor, ImageInput, RequestRefused, VideoService
+from bot.catalog import format_credits
+from bot.lifecycle import Actor, RequestRefused, VideoService
 from bot.lifecycle.validation import check_image
-from bot.minimax.models import format_credits
+from bot.spec import MediaRef, MediaRole
 from cogs.permissions import has_manage_server, member_role_ids
 from storage.models import Task
 
@@ -74,9 +75,10 @@ async def dm_actor(
     return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
 
 
-def image_from(attachment: discord.Attachment) -> ImageInput:
-    return ImageInput(
+def media_from(attachment: discord.Attachment, role: MediaRole) -> MediaRef:
+    return MediaRef(
         url=attachment.url,
+        role=role,
         filename=attachment.filename,
         content_type=attachment.content_type,
         size=attachment.size,
@@ -118,7 +120,7 @@ def animatable_image(message: discord.Message) -> discord.Attachment:
     first_refusal: RequestRefused | None = None
     for attachment in attachments:
         try:
-            check_image(image_from(attachment), "attached image")
+            check_image(media_from(attachment, MediaRole.FIRST_FRAME), "attached image")
         except RequestRefused as exc:
             if first_refusal is None and is_image(attachment):
                 first_refusal = exc

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
+from bot.spec import Mode, VideoSpec
 from storage.states import TaskState
 
 T = TypeVar("T")
@@ -16,22 +17,16 @@ LimitSource = Literal["override", "role", "guild", "default"]
 
 @dataclass(frozen=True)
 class NewTask:
-    """What a request carries into :meth:`QuotaRepository.reserve`; the rest is filled in later."""
+    """What a request carries into :meth:`QuotaRepository.reserve`; the rest is filled in later.
+
+    ``spec`` is resolved (validation chose every option); storage flattens it to columns.
+    """
 
     guild_id: int | None
     channel_id: int
     user_id: int
-    prompt: str
-    model: str
-    mode: str
+    spec: VideoSpec
     cost_tenths: int
-    duration: int | None = None
-    resolution: str | None = None
-    prompt_optimizer: bool = True
-    fast_pretreatment: bool = False
-    first_frame_url: str | None = None
-    last_frame_url: str | None = None
-    subject_url: str | None = None
     deliver_by_dm: bool = False
     regenerated_from: int | None = None
 
@@ -44,16 +39,7 @@ class Task:
     user_id: int
     status_message_id: int | None
     result_message_id: int | None
-    prompt: str
-    model: str
-    mode: str
-    duration: int | None
-    resolution: str | None
-    prompt_optimizer: bool
-    fast_pretreatment: bool
-    first_frame_url: str | None
-    last_frame_url: str | None
-    subject_url: str | None
+    spec: VideoSpec  # what is made; media keep only their URLs
     cost_tenths: int
     api_task_id: str | None
     file_id: str | None
@@ -79,6 +65,19 @@ class Task:
     @property
     def final(self) -> bool:
         return self.state.final
+
+    @property
+    def prompt(self) -> str:
+        return self.spec.prompt
+
+    @property
+    def model(self) -> str:
+        """The model it was made with (a stored spec always names one)."""
+        return self.spec.model or ""
+
+    @property
+    def mode(self) -> Mode:
+        return self.spec.mode
 
 
 @dataclass(frozen=True)
@@ -177,6 +176,17 @@ class UserPrefs:
     duration: int | None = None
     prompt_optimizer: bool | None = None
     dm_results: bool = False
+
+    @property
+    def defaults(self) -> VideoSpec:
+        """The saved choices as the partial spec validation fills gaps from."""
+        return VideoSpec(
+            prompt="",
+            model=self.model,
+            resolution=self.resolution,
+            duration=self.duration,
+            prompt_optimizer=self.prompt_optimizer,
+        )
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from storage.limits import best_role_limit_in, block_in, guild_default_in, overr
 from storage.models import Change, GuildUsage, LedgerEntry, LimitSource, NewTask, Task, Usage
 from storage.periods import check_period, now_or, period_bounds
 from storage.policy import policy_in
+from storage.spec_columns import spec_to_columns
 from storage.states import REFUNDING_STATES, TaskState
 from storage.tasks import TASK_COLUMNS, load_task, row_to_task
 from storage.validation import (
@@ -59,14 +60,14 @@ class _Limit:
 
 
 def _check_new_task(task: NewTask) -> None:
-    text("prompt", task.prompt, MAX_PROMPT_CHARS)
-    text("model", task.model, MAX_NAME_CHARS)
-    text("mode", task.mode, MAX_NAME_CHARS)
+    spec = task.spec
+    text("prompt", spec.prompt, MAX_PROMPT_CHARS)
+    text("model", spec.model, MAX_NAME_CHARS)
     tenths("cost", task.cost_tenths)
-    optional_int("duration", task.duration, minimum=1, maximum=3600)
-    optional_text("resolution", task.resolution, MAX_NAME_CHARS)
-    for name in ("first_frame_url", "last_frame_url", "subject_url"):
-        optional_text(name, getattr(task, name), MAX_URL_CHARS)
+    optional_int("duration", spec.duration, minimum=1, maximum=3600)
+    optional_text("resolution", spec.resolution, MAX_NAME_CHARS)
+    for medium in spec.media:
+        text(f"{medium.role.value}_url", medium.url, MAX_URL_CHARS)
 
 
 async def _limit_in(
@@ -253,36 +254,23 @@ async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:
 
 
 async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
+    values: dict[str, object] = {
+        "guild_id": task.guild_id,
+        "channel_id": task.channel_id,
+        "user_id": task.user_id,
+        **spec_to_columns(task.spec),
+        "cost_tenths": task.cost_tenths,
+        "state": TaskState.QUEUED.value,
+        "attempts": 0,
+        "created_at": now,
+        "deliver_by_dm": int(task.deliver_by_dm),
+        "regenerated_from": task.regenerated_from,
+    }
     row = await fetch_one(
         conn,
-        """
-        INSERT INTO tasks (
-            guild_id, channel_id, user_id, prompt, model, mode, duration, resolution,
-            prompt_optimizer, fast_pretreatment, first_frame_url, last_frame_url, subject_url,
-            cost_tenths, state, attempts, created_at, deliver_by_dm, regenerated_from
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
-        RETURNING """
-        + ", ".join(TASK_COLUMNS),
-        (
-            task.guild_id,
-            task.channel_id,
-            task.user_id,
-            task.prompt,
-            task.model,
-            task.mode,
-            task.duration,
-            task.resolution,
-            int(task.prompt_optimizer),
-            int(task.fast_pretreatment),
-            task.first_frame_url,
-            task.last_frame_url,
-            task.subject_url,
-            task.cost_tenths,
-            TaskState.QUEUED.value,
-            now,
-            int(task.deliver_by_dm),
-            task.regenerated_from,
-        ),
+        f"INSERT INTO tasks ({', '.join(values)}) VALUES ({', '.join(f':{c}' for c in values)}) "
+        f"RETURNING {', '.join(TASK_COLUMNS)}",
+        values,
     )
     assert row is not None  # RETURNING always yields the inserted row
     return row_to_task(row)

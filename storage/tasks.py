@@ -18,6 +18,7 @@ from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_on
 from storage.errors import IllegalTransition, InvalidValue, UnknownTask
 from storage.models import GuildStats, Task
 from storage.periods import now_or
+from storage.spec_columns import SPEC_COLUMNS, spec_from_row
 from storage.states import FINAL_STATES, POLLED_STATES, REFUNDING_STATES, TaskState, can_transition
 from storage.stats import guild_stats
 from storage.validation import MAX_NAME_CHARS, count, optional_int, system_text, text
@@ -25,9 +26,10 @@ from storage.validation import MAX_NAME_CHARS, count, optional_int, system_text,
 # Entering these, the member is owed a notice (``notified_at`` is cleared until it is posted).
 NOTICE_STATES = frozenset({TaskState.FAILED, TaskState.UNKNOWN})
 
-TASK_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Task))
+_OWN_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Task) if f.name != "spec")
+TASK_COLUMNS: tuple[str, ...] = (*_OWN_COLUMNS, *SPEC_COLUMNS)
 _SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
-_BOOL_COLUMNS = frozenset({"prompt_optimizer", "fast_pretreatment", "deliver_by_dm"})
+_BOOL_COLUMNS = frozenset({"deliver_by_dm"})
 
 # Spelled exactly as in the partial indexes' WHERE clauses, or SQLite will not use those indexes.
 _FINAL_SQL = "'delivered', 'failed', 'cancelled'"
@@ -74,11 +76,11 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
 
 
 def row_to_task(row: Row) -> Task:
-    values: dict[str, Any] = {name: row[name] for name in TASK_COLUMNS}
+    values: dict[str, Any] = {name: row[name] for name in _OWN_COLUMNS}
     for name in _BOOL_COLUMNS:
         values[name] = bool(values[name])
     values["state"] = TaskState(values["state"])
-    return Task(**values)
+    return Task(**values, spec=spec_from_row(row))
 
 
 def check_fields(fields: Mapping[str, object]) -> dict[str, object]:

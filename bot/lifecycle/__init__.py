@@ -1,24 +1,22 @@
 """The task lifecycle: validate → reserve → queue → submit → poll → deliver, and recovery.
 
-No Discord in here: the cogs build :class:`VideoRequest` objects and a :class:`Notifier` carries
-messages out, so every step runs in tests against a fake API and a temporary database.
+No Discord in here: the cogs build a :class:`~bot.spec.VideoSpec` (in a :class:`VideoRequest`) and a
+:class:`Notifier` carries messages out, so every step runs in tests against a fake API and a temporary
+database.
 """
 
 from bot.lifecycle.delivery import DownloadLink
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, Notifier, ResultPost, StatusCard
 from bot.lifecycle.service import KEEP, Actor, QuotaView, VideoService
-from bot.lifecycle.validation import ImageInput, Limits, Plan, Preferences, RequestRefused, VideoRequest
+from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest
 
 __all__ = [
     "DEFAULT_UPLOAD_LIMIT",
     "KEEP",
     "Actor",
     "DownloadLink",
-    "ImageInput",
-    "Limits",
     "Notifier",
     "Plan",
-    "Preferences",
     "QuotaView",
     "RequestRefused",
     "ResultPost",

@@ -24,7 +24,8 @@ from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.supervise import supervised
 from bot.lifecycle.timing import PollTiming
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, GenerationRequest, TaskInfo
+from bot.minimax.types import FileInfo, TaskInfo
+from bot.spec import VideoSpec
 from storage import Storage
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
@@ -41,7 +42,7 @@ class VideoAPI(Protocol):
     @property
     def submit_limiter(self) -> SubmitRateLimiter | None: ...
 
-    async def submit(self, req: GenerationRequest, *, retries: int | None = None) -> str: ...
+    async def submit(self, spec: VideoSpec, *, retries: int | None = None) -> str: ...
 
     async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo: ...
 
@@ -59,7 +60,7 @@ class Expectations:
     _cache: dict[tuple[str, str | None, int | None], tuple[float, float | None]] = field(default_factory=dict)
 
     async def seconds(self, task: Task) -> float | None:
-        key = (task.model, task.resolution, task.duration)
+        key = (task.model, task.spec.resolution, task.spec.duration)
         cached = self._cache.get(key)
         now = self.clock()
         if cached is not None and now - cached[0] < EXPECTATION_TTL:
@@ -77,7 +78,7 @@ class Expectations:
         return value
 
     def forget(self, task: Task) -> None:
-        self._cache.pop((task.model, task.resolution, task.duration), None)
+        self._cache.pop((task.model, task.spec.resolution, task.spec.duration), None)
 
 
 @dataclass

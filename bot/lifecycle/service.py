@@ -19,6 +19,14 @@ from typing import Final
 
 import aiohttp
 
+from bot.catalog import (
+    NO_POLICY,
+    OptionPolicy,
+    PriceRow,
+    format_credits,
+    option_policy,
+    price_table,
+)
 from bot.config import Settings
 from bot.lifecycle.account import AccountGate
 from bot.lifecycle.budget import QueryBudget
@@ -31,16 +39,7 @@ from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import UNKNOWN_MESSAGE, Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
-from bot.lifecycle.validation import (
-    ImageInput,
-    Limits,
-    Preferences,
-    RequestRefused,
-    VideoRequest,
-    plan_request,
-    price_table,
-)
-from bot.minimax.models import DURATIONS, MODELS, RESOLUTIONS, Combo, Mode, format_credits
+from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.minimax.types import TaskInfo
 from storage import Storage
 from storage.errors import (
@@ -88,7 +87,7 @@ class Actor:
 class QuotaView:
     usage: Usage
     guild: GuildUsage | None
-    prices: list[tuple[str, Mode, Combo, int]]
+    prices: list[PriceRow]
 
 
 def _timestamp(seconds: float) -> str:
@@ -263,11 +262,7 @@ class VideoService:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
         policy = await self._check_guild_rules(req)
         prefs = await self.storage.prefs.get(req.user_id)
-        plan = plan_request(
-            req,
-            prefs=Preferences(prefs.model, prefs.resolution, prefs.duration, prefs.prompt_optimizer),
-            limits=_limits(policy),
-        )
+        plan = plan_request(req.spec, defaults=prefs.defaults, policy=_option_policy(policy))
         if self.ctx.account.paused:
             raise RequestRefused(
                 "The video service account needs a moderator's attention, so new videos are paused. "
@@ -277,17 +272,8 @@ class VideoService:
             guild_id=req.guild_id,
             channel_id=req.channel_id,
             user_id=req.user_id,
-            prompt=plan.prompt,
-            model=plan.model,
-            mode=plan.mode.value,
+            spec=plan.spec,
             cost_tenths=plan.cost_tenths,
-            duration=plan.duration,
-            resolution=plan.resolution,
-            prompt_optimizer=plan.prompt_optimizer,
-            fast_pretreatment=plan.fast_pretreatment,
-            first_frame_url=plan.first_frame_url,
-            last_frame_url=plan.last_frame_url,
-            subject_url=plan.subject_url,
             deliver_by_dm=prefs.dm_results or (policy is not None and not policy.results_public),
             regenerated_from=req.regenerated_from,
         )
@@ -307,8 +293,8 @@ class VideoService:
             task.user_id,
             task.guild_id,
             task.model,
-            task.resolution,
-            task.duration,
+            task.spec.resolution,
+            task.spec.duration,
             task.cost_tenths,
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
@@ -337,7 +323,7 @@ class VideoService:
         filters = await self.storage.policy.filters(guild_id)
         if filters:
             compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
-            if matches(compiled, req.prompt) is not None:
+            if matches(compiled, req.spec.prompt) is not None:
                 raise RequestRefused(
                     "Your prompt was refused by this server's prompt filter. Nothing was charged; "
                     "please rephrase it."
@@ -361,16 +347,8 @@ class VideoService:
             guild_id=original.guild_id,
             channel_id=original.channel_id,
             user_id=actor.user_id,
-            prompt=original.prompt,
+            spec=original.spec.as_stored(),
             role_ids=actor.role_ids,
-            model=original.model,
-            duration=original.duration,
-            resolution=original.resolution,
-            first_frame=_stored_image(original.first_frame_url),
-            last_frame=_stored_image(original.last_frame_url),
-            subject=_stored_image(original.subject_url),
-            prompt_optimizer=original.prompt_optimizer,
-            fast=original.fast_pretreatment,
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
         )
@@ -469,10 +447,7 @@ class VideoService:
                 guild_id, now=self._clock(), default_period=self.settings.default_quota_period
             )
             policy = await self.storage.policy.get(guild_id)
-        return QuotaView(usage=usage, guild=guild, prices=price_table(_limits(policy)))
-
-    async def limits(self, guild_id: int | None) -> Limits:
-        return _limits(await self.storage.policy.get(guild_id) if guild_id is not None else None)
+        return QuotaView(usage=usage, guild=guild, prices=price_table(_option_policy(policy)))
 
     def queue_position(self, task_id: int) -> int | None:
         return self.ctx.queue.positions().get(task_id)
@@ -501,12 +476,6 @@ class VideoService:
         dm_results: bool | _Keep = KEEP,
     ) -> UserPrefs:
         """Change the named defaults; ``None`` means "let the bot choose". Raises RequestRefused."""
-        if isinstance(model, str) and model not in MODELS:
-            raise RequestRefused(f"There is no model called {model!r}. Choose one of: {', '.join(MODELS)}.")
-        if isinstance(resolution, str) and resolution not in RESOLUTIONS:
-            raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
-        if isinstance(duration, int) and duration not in DURATIONS:
-            raise RequestRefused(f"Duration must be {' or '.join(map(str, DURATIONS))} seconds.")
         current = await self.storage.prefs.get(user_id)
         changes: dict[str, object] = {
             name: value
@@ -519,6 +488,7 @@ class VideoService:
             )
             if value is not KEEP
         }
+        check_defaults(replace(UserPrefs(), **changes).defaults)  # type: ignore[arg-type]
         updated = replace(current, **changes)  # type: ignore[arg-type]
         return await self.storage.prefs.set(user_id, updated)
 
@@ -579,18 +549,10 @@ class VideoService:
         self.delivery.start(task, info.download_url)
 
 
-def _limits(policy: GuildPolicy | None) -> Limits:
+def _option_policy(policy: GuildPolicy | None) -> OptionPolicy:
     if policy is None:
-        return Limits()
-    return Limits(
-        allowed_models=frozenset(policy.allowed_models),
-        max_resolution=policy.max_resolution if policy.max_resolution in RESOLUTIONS else None,
-        max_duration=policy.max_duration,
-    )
-
-
-def _stored_image(url: str | None) -> ImageInput | None:
-    return None if url is None else ImageInput(url=url, checked=True)
+        return NO_POLICY
+    return option_policy(policy.allowed_models, policy.max_resolution, policy.max_duration)
 
 
 def _not_cancellable(task: Task) -> str:

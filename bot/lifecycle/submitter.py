@@ -16,6 +16,7 @@ import logging
 
 import aiohttp
 
+from bot.catalog import as_sent
 from bot.lifecycle.context import Context
 from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.queue import QueueEntry
@@ -29,8 +30,7 @@ from bot.minimax.errors import (
     SubmitOutcomeUnknown,
     TransientServerError,
 )
-from bot.minimax.models import MODELS
-from bot.minimax.types import GenerationRequest
+from bot.spec import MediaRole, VideoSpec
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -231,7 +231,7 @@ class Submitter:
         while (wait := limiter.delay()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
-    async def _send(self, task: Task, request: GenerationRequest) -> None:
+    async def _send(self, task: Task, request: VideoSpec) -> None:
         ctx = self._ctx
         try:
             api_task_id = await ctx.client.submit(request, retries=0)
@@ -318,30 +318,13 @@ class Submitter:
         self.requeue_later(task, delay)
         await ctx.refresh(task)
 
-    async def _build_request(self, task: Task) -> GenerationRequest:
-        spec = MODELS[task.model]
-        images: dict[str, str | None] = {}
-        for name, url in (
-            ("first_frame_image", task.first_frame_url),
-            ("last_frame_image", task.last_frame_url),
-            ("subject_image", task.subject_url),
-        ):
-            if url is None:
-                images[name] = None
-                continue
+    async def _build_request(self, task: Task) -> VideoSpec:
+        """The stored spec with each image fetched here and sent inline (the API may not reach Discord)."""
+        inline: dict[MediaRole, str] = {}
+        for medium in task.spec.media:
             assert self._http is not None, "start() the submitter first"
-            images[name] = await fetch_data_url(self._http, url)
-        return GenerationRequest(
-            model=task.model,
-            prompt=task.prompt,
-            duration=task.duration if spec.sends_duration_and_resolution else None,
-            resolution=task.resolution if spec.sends_duration_and_resolution else None,
-            first_frame_image=images["first_frame_image"],
-            last_frame_image=images["last_frame_image"],
-            subject_image=images["subject_image"],
-            prompt_optimizer=task.prompt_optimizer,
-            fast_pretreatment=task.fast_pretreatment and spec.fast_pretreatment,
-        )
+            inline[medium.role] = await fetch_data_url(self._http, medium.url)
+        return as_sent(task.spec.with_media_urls(inline))
 
 
 def _code(exc: MiniMaxError) -> str:

@@ -1,10 +1,10 @@
 """Turn what a member asked for into an exact, priced plan, or refuse with how to fix it.
 
-Pure functions over the model table and plain inputs: no storage, no Discord, no HTTP. The rules of
-what a model can do live in :mod:`bot.minimax.models`; this module only decides which of the allowed
-combinations a request means. Values the member typed are checked strictly (a refusal names what is
-allowed); values that come from defaults or saved preferences are softened to the nearest allowed
-choice instead, because the member did not ask for them in this command.
+Pure functions over the catalog and plain inputs: no storage, no Discord, no HTTP. The rules of what a
+model can do live in :mod:`bot.catalog`; this module only decides which of the allowed combinations a
+request means. Values the member typed are checked strictly (a refusal names what is allowed); values
+that come from defaults or saved preferences are softened to the nearest allowed choice instead, because
+the member did not ask for them in this command.
 """
 
 from __future__ import annotations
@@ -14,30 +14,31 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from bot.minimax.models import (
+from bot.catalog import (
     DURATIONS,
+    IMAGE_CONTENT_TYPES,
+    IMAGE_EXTENSIONS,
+    MAX_ASPECT,
+    MAX_IMAGE_BYTES,
     MAX_PROMPT_CHARS,
+    MIN_ASPECT,
+    MIN_SHORT_SIDE,
     MODE_LABELS,
     MODELS,
+    NO_POLICY,
     RESOLUTIONS,
     Combo,
-    Mode,
-    ModelSpec,
+    ModelRules,
+    OptionPolicy,
     default_model_for,
     describe_combos,
-    format_credits,
-    mode_for,
     models_for_mode,
     price_tenths,
     resolution_rank,
 )
+from bot.spec import MediaRef, MediaRole, Mode, VideoSpec
 
-IMAGE_CONTENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/webp"})
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MIN_SHORT_SIDE = 300  # exclusive: the API wants the short side *over* 300 px
-MIN_ASPECT = 2 / 5
-MAX_ASPECT = 5 / 2
+NO_DEFAULTS = VideoSpec(prompt="")
 
 
 class RequestRefused(Exception):
@@ -49,101 +50,29 @@ class RequestRefused(Exception):
 
 
 @dataclass(frozen=True)
-class ImageInput:
-    """An image the member attached; width/height/size come from Discord's attachment metadata.
-
-    ``checked`` is set for images of a stored task (regenerate): they passed these checks already and
-    only their URL is kept.
-    """
-
-    url: str
-    filename: str = ""
-    content_type: str | None = None
-    size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    checked: bool = False
-
-
-@dataclass(frozen=True)
 class VideoRequest:
-    """What a member asked for; ``None`` means "not given" (defaults and preferences decide)."""
+    """Who asks for which video, and where; the video itself is the :class:`VideoSpec`."""
 
     guild_id: int | None
     channel_id: int
     user_id: int
-    prompt: str
+    spec: VideoSpec
     role_ids: tuple[int, ...] = ()
-    model: str | None = None
-    duration: int | None = None
-    resolution: str | None = None
-    first_frame: ImageInput | None = None
-    last_frame: ImageInput | None = None
-    subject: ImageInput | None = None
-    prompt_optimizer: bool | None = None
-    fast: bool | None = None
     regenerated_from: int | None = None
     # A thread's parent: channel rules are set on channels, and a thread must not slip past them.
     parent_channel_id: int | None = None
 
 
 @dataclass(frozen=True)
-class Preferences:
-    """A member's saved defaults; each is a soft default, never a reason to refuse."""
-
-    model: str | None = None
-    resolution: str | None = None
-    duration: int | None = None
-    prompt_optimizer: bool | None = None
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The guild's policy as it bears on one request. An empty ``allowed_models`` allows every model."""
-
-    allowed_models: frozenset[str] = frozenset()
-    max_resolution: str | None = None
-    max_duration: int | None = None
-
-    def allows_model(self, model: str) -> bool:
-        return not self.allowed_models or model in self.allowed_models
-
-    def allows(self, combo: Combo) -> bool:
-        resolution, duration = combo
-        if self.max_resolution is not None and resolution_rank(resolution) > resolution_rank(
-            self.max_resolution
-        ):
-            return False
-        return self.max_duration is None or duration <= self.max_duration
-
-    def describe(self) -> str:
-        parts = []
-        if self.max_resolution is not None:
-            parts.append(f"up to {self.max_resolution}")
-        if self.max_duration is not None:
-            parts.append(f"up to {self.max_duration} s")
-        return " and ".join(parts) or "no limits"
-
-
-@dataclass(frozen=True)
 class Plan:
-    """An exact request: what is stored on the task, priced, and later sent to the API."""
+    """An exact request: the spec with nothing left to choose, and its price."""
 
-    mode: Mode
-    model: str
-    resolution: str
-    duration: int
-    prompt: str
-    prompt_optimizer: bool
-    fast_pretreatment: bool
+    spec: VideoSpec
     cost_tenths: int
-    first_frame_url: str | None = None
-    last_frame_url: str | None = None
-    subject_url: str | None = None
 
     @property
-    def sends_duration_and_resolution(self) -> bool:
-        return MODELS[self.model].sends_duration_and_resolution
+    def mode(self) -> Mode:
+        return self.spec.mode
 
 
 def _is_invisible(ch: str) -> bool:
@@ -156,7 +85,7 @@ def clean_prompt(prompt: str) -> str:
     return "".join(ch for ch in prompt if not _is_invisible(ch)).strip()
 
 
-def _extension(image: ImageInput) -> str:
+def _extension(image: MediaRef) -> str:
     name = image.filename or PurePosixPath(urlsplit(image.url).path).name
     return PurePosixPath(name.lower()).suffix
 
@@ -165,7 +94,7 @@ def _describe_ratio(width: int, height: int) -> str:
     return f"{width / height:.2f}:1" if width >= height else f"1:{height / width:.2f}"
 
 
-def check_image(image: ImageInput, label: str) -> None:
+def check_image(image: MediaRef, label: str) -> None:
     """The API's image rules, checked on Discord's metadata before anything is sent or reserved."""
     if image.checked:
         return
@@ -202,92 +131,90 @@ class _ModelCannot(RequestRefused):
     """A refusal about what one model cannot make; :func:`plan_request` adds which models could."""
 
 
-def _choose_model(request: VideoRequest, prefs: Preferences, mode: Mode, limits: Limits) -> ModelSpec:
-    if request.model is not None:
-        return _named_model(request.model, mode, limits)
-    return _fitting_model(request, prefs, mode, limits)
+def _choose_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: OptionPolicy) -> ModelRules:
+    if asked.model is not None:
+        return _named_model(asked.model, mode, policy)
+    return _fitting_model(asked, defaults, mode, policy)
 
 
-def _named_model(name: str, mode: Mode, limits: Limits) -> ModelSpec:
+def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
     """The model the member chose is honoured strictly: refused, never swapped, when it cannot."""
-    spec = MODELS.get(name)
-    if spec is None:
-        raise RequestRefused(f"There is no model called {name!r}. Choose one of: {', '.join(MODELS)}.")
-    if mode not in spec.modes:
-        capable = [m for m in models_for_mode(mode) if limits.allows_model(m)]
+    rules = MODELS.get(name)
+    if rules is None:
+        raise RequestRefused(_no_such_model(name))
+    if mode not in rules.modes:
+        capable = [m for m in models_for_mode(mode) if policy.allows_model(m)]
         offer = ", ".join(capable) if capable else "none allowed in this server"
         raise RequestRefused(
-            f"{spec.name} cannot make {MODE_LABELS[mode]} videos "
-            f"({_mode_reason(spec, mode)}). Models that can: {offer}."
+            f"{rules.name} cannot make {MODE_LABELS[mode]} videos "
+            f"({_mode_reason(rules, mode)}). Models that can: {offer}."
         )
-    if not limits.allows_model(spec.name):
-        allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
-        raise RequestRefused(f"This server does not allow {spec.name}. Allowed models here: {allowed}.")
-    return spec
+    if not policy.allows_model(rules.name):
+        allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
+        raise RequestRefused(f"This server does not allow {rules.name}. Allowed models here: {allowed}.")
+    return rules
 
 
-def _candidates(prefs: Preferences, mode: Mode, limits: Limits) -> list[ModelSpec]:
+def _candidates(defaults: VideoSpec, mode: Mode, policy: OptionPolicy) -> list[ModelRules]:
     """Models to try when the member named none: their saved default, the mode's default, then the
     rest in table order (newest first), keeping only those this mode and this server allow."""
-    names = [prefs.model, default_model_for(mode), *models_for_mode(mode)]
+    names = [defaults.model, default_model_for(mode), *models_for_mode(mode)]
     usable = [n for n in names if n is not None and n in MODELS and mode in MODELS[n].modes]
-    return [MODELS[n] for n in dict.fromkeys(usable) if limits.allows_model(n)]
+    return [MODELS[n] for n in dict.fromkeys(usable) if policy.allows_model(n)]
 
 
-def _fitting_model(request: VideoRequest, prefs: Preferences, mode: Mode, limits: Limits) -> ModelSpec:
-    """The first candidate that can make what was asked within the server's limits.
+def _fitting_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: OptionPolicy) -> ModelRules:
+    """The first candidate that can make what was asked within the server's policy.
 
     A default is a convenience, not a choice: a saved T2V-01 must not turn ``resolution:1080P`` into a
     refusal when another allowed model makes 1080P. When none fits, the first candidate is returned
     so that :func:`_choose_combo` refuses with what it offers, and the caller names who could.
     """
-    candidates = _candidates(prefs, mode, limits)
+    candidates = _candidates(defaults, mode, policy)
     if not candidates:
-        allowed = ", ".join(m for m in MODELS if limits.allows_model(m))
+        allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
         raise RequestRefused(
             f"None of the models this server allows ({allowed}) can make {MODE_LABELS[mode]} videos. "
-            "Try another kind of request, or ask a moderator."
+            "Try another kind of asked, or ask a moderator."
         )
     # Model-independent refusals first, so they are not blamed on whichever model comes first.
-    _check_values(request)
-    _check_within_limits(request, limits)
-    return next((s for s in candidates if _fits(s, mode, request, limits)), candidates[0])
+    _check_values(asked)
+    _check_within_limits(asked, policy)
+    return next((s for s in candidates if _fits(s, mode, asked, policy)), candidates[0])
 
 
-def _fits(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> bool:
-    if request.fast and not spec.fast_pretreatment:
+def _fits(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> bool:
+    if asked.fast and not rules.fast_pretreatment:
         return False
-    return bool(_fitting_combos(spec, mode, request, limits))
+    return bool(_fitting_combos(rules, mode, asked, policy))
 
 
-def _fitting_combos(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> list[Combo]:
-    res, dur = request.resolution, request.duration
+def _fitting_combos(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> list[Combo]:
+    res, dur = asked.resolution, asked.duration
     return [
         c
-        for c in spec.combos(mode)
-        if limits.allows(c) and (res is None or c[0] == res) and (dur is None or c[1] == dur)
+        for c in rules.combos(mode)
+        if policy.allows(c) and (res is None or c[0] == res) and (dur is None or c[1] == dur)
     ]
 
 
-def _who_else_could(spec: ModelSpec, mode: Mode, request: VideoRequest, limits: Limits) -> str:
-    """The end of a refusal about ``spec``: the models that would make this request, if any."""
-    others = [MODELS[m] for m in models_for_mode(mode) if m != spec.name]
-    allowed = [s.name for s in others if limits.allows_model(s.name) and _fits(s, mode, request, limits)]
+def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> str:
+    """The end of a refusal about ``rules``: the models that would make this asked, if any."""
+    others = [MODELS[m] for m in models_for_mode(mode) if m != rules.name]
+    allowed = [s.name for s in others if policy.allows_model(s.name) and _fits(s, mode, asked, policy)]
     if allowed:
         return f"Models that can: {', '.join(allowed)}."
-    everywhere = Limits(max_resolution=limits.max_resolution, max_duration=limits.max_duration)
-    barred = [
-        s.name for s in others if not limits.allows_model(s.name) and _fits(s, mode, request, everywhere)
-    ]
+    everywhere = OptionPolicy(max_resolution=policy.max_resolution, max_duration=policy.max_duration)
+    barred = [s.name for s in others if not policy.allows_model(s.name) and _fits(s, mode, asked, everywhere)]
     if barred:
         pronoun = "it" if len(barred) == 1 else "them"
         return f"{' and '.join(barred)} could, but this server does not allow {pronoun}."
-    if request.fast:
-        slow = replace(request, fast=False)
-        if any(limits.allows_model(s.name) and _fits(s, mode, slow, limits) for s in [spec, *others]):
+    if asked.fast:
+        slow = replace(asked, fast=False)
+        if any(policy.allows_model(s.name) and _fits(s, mode, slow, policy) for s in [rules, *others]):
             return "Leave `fast` off and it can be made."
     try:
-        _check_within_limits(request, limits)  # the server's cap may be the real reason
+        _check_within_limits(asked, policy)  # the server's cap may be the real reason
     except RequestRefused as exc:
         return exc.message
     return "No other model allowed here can either."
@@ -311,30 +238,41 @@ _MODE_NEEDS: dict[Mode, str] = {
 }
 
 
-def _mode_reason(spec: ModelSpec, mode: Mode) -> str:
-    """Why ``spec`` cannot make ``mode``, from the model's own modes and the command's option names,
+def _mode_reason(rules: ModelRules, mode: Mode) -> str:
+    """Why ``rules`` cannot make ``mode``, from the model's own modes and the command's option names,
     so the member learns which attachment to add or drop (S2V-01 wants ``subject``, not
     ``first_frame``)."""
-    taken = {option for m in spec.modes for option in _MODE_INPUTS[m]}
+    taken = {option for m in rules.modes for option in _MODE_INPUTS[m]}
     extra = [option for option in _MODE_INPUTS[mode] if option not in taken]
-    needs = _or_list([_MODE_NEEDS[m] for m in Mode if m in spec.modes])
+    needs = _or_list([_MODE_NEEDS[m] for m in Mode if m in rules.modes])
     if extra:
         options = _or_list([f"a {option}" for option in extra])
         return f"it does not take {options} image; it works from {needs}"
-    return f"it works only from {needs}" if Mode.TEXT in spec.modes else f"it needs {needs}"
+    return f"it works only from {needs}" if Mode.TEXT in rules.modes else f"it needs {needs}"
 
 
-def _check_values(request: VideoRequest) -> None:
-    if request.resolution is not None and request.resolution not in RESOLUTIONS:
+def check_defaults(defaults: VideoSpec) -> None:
+    """Saved defaults must be values some model offers; what fits is decided per request."""
+    if defaults.model is not None and defaults.model not in MODELS:
+        raise RequestRefused(_no_such_model(defaults.model))
+    _check_values(defaults)
+
+
+def _no_such_model(name: str) -> str:
+    return f"There is no model called {name!r}. Choose one of: {', '.join(MODELS)}."
+
+
+def _check_values(asked: VideoSpec) -> None:
+    if asked.resolution is not None and asked.resolution not in RESOLUTIONS:
         raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
-    if request.duration is not None and request.duration not in DURATIONS:
+    if asked.duration is not None and asked.duration not in DURATIONS:
         raise RequestRefused(f"Duration must be {' or '.join(str(d) for d in DURATIONS)} seconds.")
 
 
-def _check_offered(spec: ModelSpec, mode: Mode, request: VideoRequest) -> None:
-    offered = spec.combos(mode)
-    what = f"{spec.name} ({MODE_LABELS[mode]})"
-    res, dur = request.resolution, request.duration
+def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:
+    offered = rules.combos(mode)
+    what = f"{rules.name} ({MODE_LABELS[mode]})"
+    res, dur = asked.resolution, asked.duration
     if res is not None and all(r != res for r, _ in offered):
         raise _ModelCannot(f"{what} does not make {res} videos. It offers {describe_combos(offered)}.")
     if dur is not None and all(d != dur for _, d in offered):
@@ -347,47 +285,46 @@ def _check_offered(spec: ModelSpec, mode: Mode, request: VideoRequest) -> None:
         )
 
 
-def _check_within_limits(request: VideoRequest, limits: Limits) -> None:
-    res, dur = request.resolution, request.duration
+def _check_within_limits(asked: VideoSpec, policy: OptionPolicy) -> None:
+    res, dur = asked.resolution, asked.duration
     if (
         res is not None
-        and limits.max_resolution
-        and resolution_rank(res) > resolution_rank(limits.max_resolution)
+        and policy.max_resolution
+        and resolution_rank(res) > resolution_rank(policy.max_resolution)
     ):
         raise RequestRefused(
-            f"This server allows videos up to {limits.max_resolution}; choose {limits.max_resolution} "
+            f"This server allows videos up to {policy.max_resolution}; choose {policy.max_resolution} "
             "or lower."
         )
-    if dur is not None and limits.max_duration is not None and dur > limits.max_duration:
+    if dur is not None and policy.max_duration is not None and dur > policy.max_duration:
         raise RequestRefused(
-            f"This server allows videos up to {limits.max_duration} s; choose a shorter duration."
+            f"This server allows videos up to {policy.max_duration} s; choose a shorter duration."
         )
 
 
 def _choose_combo(
-    spec: ModelSpec, mode: Mode, request: VideoRequest, prefs: Preferences, limits: Limits
+    rules: ModelRules, mode: Mode, asked: VideoSpec, defaults: VideoSpec, policy: OptionPolicy
 ) -> Combo:
-    _check_values(request)
-    _check_offered(spec, mode, request)
-    _check_within_limits(request, limits)
-    candidates = _fitting_combos(spec, mode, request, limits)
+    _check_values(asked)
+    _check_offered(rules, mode, asked)
+    _check_within_limits(asked, policy)
+    candidates = _fitting_combos(rules, mode, asked, policy)
     if not candidates:
         raise _ModelCannot(
-            f"This server's limits ({limits.describe()}) leave nothing {spec.name} "
-            f"({MODE_LABELS[mode]}) can make: it offers {describe_combos(spec.combos(mode))}."
+            f"This server's policy ({policy.describe()}) leave nothing {rules.name} "
+            f"({MODE_LABELS[mode]}) can make: it offers {describe_combos(rules.combos(mode))}."
         )
-    res, dur = request.resolution, request.duration
-    want_res = (
-        res or (prefs.resolution if prefs.resolution in RESOLUTIONS else None) or spec.default_resolution
-    )
-    want_dur = dur or (prefs.duration if prefs.duration in DURATIONS else None) or DURATIONS[0]
+    res, dur = asked.resolution, asked.duration
+    saved_res = defaults.resolution if defaults.resolution in RESOLUTIONS else None
+    want_res = res or saved_res or rules.default_resolution
+    want_dur = dur or (defaults.duration if defaults.duration in DURATIONS else None) or DURATIONS[0]
 
     def preference(combo: Combo) -> tuple[bool, bool, bool, bool, int]:
         r, d = combo
         return (
             r != want_res,
             d != want_dur,
-            r != spec.default_resolution,
+            r != rules.default_resolution,
             d != DURATIONS[0],
             -resolution_rank(r),
         )
@@ -396,10 +333,13 @@ def _choose_combo(
 
 
 def plan_request(
-    request: VideoRequest, *, prefs: Preferences = Preferences(), limits: Limits = Limits()
+    asked: VideoSpec, *, defaults: VideoSpec = NO_DEFAULTS, policy: OptionPolicy = NO_POLICY
 ) -> Plan:
-    """Validate and resolve ``request`` into a :class:`Plan`, or raise :class:`RequestRefused`."""
-    prompt = clean_prompt(request.prompt)
+    """Validate and resolve ``asked`` into a :class:`Plan`, or raise :class:`RequestRefused`.
+
+    ``defaults`` are the member's saved choices (a spec with an empty prompt); ``policy`` the server's.
+    """
+    prompt = clean_prompt(asked.prompt)
     if not prompt:
         raise RequestRefused(
             "The prompt is empty. Describe the video you want, "
@@ -409,67 +349,35 @@ def plan_request(
         raise RequestRefused(
             f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}. Shorten it."
         )
-    if request.last_frame is not None and request.first_frame is None:
+    if asked.last_frame is not None and asked.first_frame is None:
         raise RequestRefused(
             "A last_frame needs a first_frame too: attach the image the video should start from as well."
         )
-    if request.subject is not None and (request.first_frame is not None or request.last_frame is not None):
+    if asked.subject is not None and (asked.first_frame is not None or asked.last_frame is not None):
         raise RequestRefused(
             "A subject image cannot be combined with first_frame or last_frame. "
             "Use either a subject (S2V-01) or frames, not both."
         )
-    for image, label in (
-        (request.first_frame, "first_frame image"),
-        (request.last_frame, "last_frame image"),
-        (request.subject, "subject image"),
-    ):
+    for role in MediaRole:
+        image = asked.medium(role)
         if image is not None:
-            check_image(image, label)
-    mode = mode_for(
-        has_first=request.first_frame is not None,
-        has_last=request.last_frame is not None,
-        has_subject=request.subject is not None,
-    )
-    spec = _choose_model(request, prefs, mode, limits)
+            check_image(image, f"{role.value} image")
+    mode = asked.mode
+    rules = _choose_model(asked, defaults, mode, policy)
     try:
-        resolution, duration = _choose_combo(spec, mode, request, prefs, limits)
-        if request.fast and not spec.fast_pretreatment:
-            raise _ModelCannot(f"{spec.name} has no fast mode.")
+        resolution, duration = _choose_combo(rules, mode, asked, defaults, policy)
+        if asked.fast and not rules.fast_pretreatment:
+            raise _ModelCannot(f"{rules.name} has no fast mode.")
     except _ModelCannot as exc:
-        raise RequestRefused(f"{exc.message} {_who_else_could(spec, mode, request, limits)}") from None
-    if request.prompt_optimizer is not None:
-        optimizer = request.prompt_optimizer
-    elif prefs.prompt_optimizer is not None:
-        optimizer = prefs.prompt_optimizer
-    else:
-        optimizer = True
-    return Plan(
-        mode=mode,
-        model=spec.name,
+        raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
+    optimizer = next((v for v in (asked.prompt_optimizer, defaults.prompt_optimizer) if v is not None), True)
+    resolved = replace(
+        asked,
+        prompt=prompt,
+        model=rules.name,
         resolution=resolution,
         duration=duration,
-        prompt=prompt,
         prompt_optimizer=optimizer,
-        fast_pretreatment=bool(request.fast) and spec.fast_pretreatment,
-        cost_tenths=price_tenths(spec.name, resolution, duration),
-        first_frame_url=request.first_frame.url if request.first_frame else None,
-        last_frame_url=request.last_frame.url if request.last_frame else None,
-        subject_url=request.subject.url if request.subject else None,
+        fast=bool(asked.fast) and rules.fast_pretreatment,
     )
-
-
-def price_table(limits: Limits = Limits()) -> list[tuple[str, Mode, Combo, int]]:
-    """Every (model, mode, combo, cost) a guild allows: what ``/video quota`` lists."""
-    rows = []
-    for name, spec in MODELS.items():
-        if not limits.allows_model(name):
-            continue
-        for mode, combos in spec.modes.items():
-            for combo in sorted(combos, key=lambda c: (resolution_rank(c[0]), c[1])):
-                if limits.allows(combo):
-                    rows.append((name, mode, combo, price_tenths(name, *combo)))
-    return rows
-
-
-def cost_line(model: str, resolution: str, duration: int) -> str:
-    return f"{format_credits(price_tenths(model, resolution, duration))} credits"
+    return Plan(spec=resolved, cost_tenths=price_tenths(rules.name, resolution, duration))

@@ -47,7 +47,8 @@ from bot.minimax.parsing import (
     payload_error,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, GenerationRequest, TaskInfo
+from bot.minimax.types import FileInfo, TaskInfo
+from bot.spec import VideoSpec
 
 log = logging.getLogger("bot.minimax")
 
@@ -66,20 +67,24 @@ _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
 
 
-def build_submit_body(req: GenerationRequest) -> JSONObject:
-    """The JSON body for a submit: optional fields only when set, so each model gets what it accepts."""
-    body: JSONObject = {"model": req.model, "prompt": req.prompt, "prompt_optimizer": req.prompt_optimizer}
-    if req.duration is not None:
-        body["duration"] = req.duration
-    if req.resolution is not None:
-        body["resolution"] = req.resolution
-    if req.first_frame_image:
-        body["first_frame_image"] = req.first_frame_image
-    if req.last_frame_image:
-        body["last_frame_image"] = req.last_frame_image
-    if req.subject_image:
-        body["subject_reference"] = [{"type": "character", "image": [req.subject_image]}]
-    if req.fast_pretreatment:
+def build_submit_body(spec: VideoSpec) -> JSONObject:
+    """The V1 JSON body: optional fields only when set, so each model gets what it accepts.
+
+    Media URLs go out as they are (``https://`` or ``data:image/...;base64,``); which options a model
+    must not receive is the catalog's to say (:func:`bot.catalog.as_sent`), before the spec gets here.
+    """
+    body: JSONObject = {"model": spec.model, "prompt": spec.prompt, "prompt_optimizer": spec.prompt_optimizer}
+    if spec.duration is not None:
+        body["duration"] = spec.duration
+    if spec.resolution is not None:
+        body["resolution"] = spec.resolution
+    if spec.first_frame is not None:
+        body["first_frame_image"] = spec.first_frame.url
+    if spec.last_frame is not None:
+        body["last_frame_image"] = spec.last_frame.url
+    if spec.subject is not None:
+        body["subject_reference"] = [{"type": "character", "image": [spec.subject.url]}]
+    if spec.fast:
         body["fast_pretreatment"] = True
     return body
 
@@ -179,7 +184,7 @@ class MiniMaxClient:
 
     # ----------------------------------------------------------------------------------- the calls
 
-    async def submit(self, req: GenerationRequest, *, retries: int | None = None) -> str:
+    async def submit(self, spec: VideoSpec, *, retries: int | None = None) -> str:
         """Create a generation task and return its id.
 
         Raises SubmitOutcomeUnknown when the request may have reached the API but no usable answer
@@ -187,7 +192,7 @@ class MiniMaxClient:
         ``retries`` overrides the retry budget: 0 lets a caller that records each attempt retry itself.
         """
         limit = self._max_retries if retries is None else max(0, retries)
-        body = build_submit_body(req)
+        body = build_submit_body(spec)
         attempt = 0
         while True:
             attempt += 1

@@ -20,24 +20,6 @@ class TaskStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class GenerationRequest:
-    """One submission. Images are URLs (``https://`` or ``data:image/...;base64,``).
-
-    ``duration`` and ``resolution`` are ``None`` for models that must not receive them.
-    """
-
-    model: str
-    prompt: str
-    duration: int | None = None
-    resolution: str | None = None
-    first_frame_image: str | None = None
-    last_frame_image: str | None = None
-    subject_image: str | None = None
-    prompt_optimizer: bool = True
-    fast_pretreatment: bool = False
-
-
-@dataclass(frozen=True)
 class TaskInfo:
     task_id: str
     status: TaskStatus

@@ -11,13 +11,14 @@ from typing import Any
 import discord
 
 from bot.app import VideoBot
-from storage import NewTask, TaskState
+from storage import TaskState
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, lifecycle_harness
+from tests.spec_builders import new_task_of
 
 
 async def test_a_failed_command_sync_is_logged_and_the_service_still_starts(tmp_path: Path) -> None:
     async with lifecycle_harness(tmp_path) as harness:
-        new = NewTask(
+        new = new_task_of(
             GUILD, CHANNEL, USER, "queued before the restart", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
         )
         task = await harness.storage.quota.reserve(new)

@@ -17,6 +17,7 @@ from bot.discord_notifier import DiscordNotifier
 from bot.followups import FollowupRegistry
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from storage import Task, TaskState
+from tests.spec_builders import task_of
 
 # Message ids are snowflakes, as Discord's: these were "sent" a few hours after the tasks below began.
 _ids = itertools.count(discord.utils.time_snowflake(datetime.fromtimestamp(1_700_010_000, UTC)))
@@ -92,7 +93,7 @@ class FakeBot:
 
 
 def make_task(**overrides: Any) -> Task:
-    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Task)}
+    values: dict[str, Any] = {}
     values.update(
         id=12, guild_id=1, channel_id=2, user_id=3, status_message_id=40, prompt="@everyone look",
         model="MiniMax-Hailuo-2.3", mode="text", resolution="768P", duration=6, prompt_optimizer=True,
@@ -100,7 +101,7 @@ def make_task(**overrides: Any) -> Task:
         created_at=1_700_000_000.0, deliver_by_dm=False,
     )  # fmt: skip
     values.update(overrides)
-    return Task(**values)
+    return task_of(**values)
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ from tests.cogs.admin_fakes import (
     role,
     text_channel,
 )
+from tests.spec_builders import new_task_of
 
 # Friday 2024-03-15 12:00:00 UTC.
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -149,7 +150,7 @@ def new_task(user_id: int, **overrides: Any) -> NewTask:
         "resolution": "768P",
     }
     fields.update(overrides)
-    return NewTask(**fields)
+    return new_task_of(**fields)
 
 
 # -- the permission matrix -------------------------------------------------------------------------

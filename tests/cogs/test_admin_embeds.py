@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from cogs.admin_embeds import describe_audit, lines_within, sparkline, spent_usd, target_text, usd
+from bot.catalog import format_usd as usd
+from bot.catalog import spent_usd
+from cogs.admin_embeds import describe_audit, lines_within, sparkline, target_text
 from cogs.admin_values import credits_to_tenths, parse_cap, parse_models, possible_videos
 from cogs.replies import UserFacingError
 from storage import DeliveredCombo

@@ -15,9 +15,7 @@ import pytest
 from discord.ext import commands
 
 import cogs.video as video_cog
-from bot.lifecycle import Limits
-from bot.lifecycle.validation import price_table
-from bot.minimax.models import format_credits
+from bot.catalog import format_credits, price_table
 from cogs import embeds
 from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
 from cogs.replies import GENERIC_FAILURE
@@ -192,7 +190,11 @@ async def test_animate_image_context_menu(env: Env) -> None:
     assert submitted.replies[0].kind == "defer" and "#1" in submitted.last.content
     assert env.harness.notifier.followups.get(1) is submitted.followup
     done = await env.harness.wait_final(1)
-    assert done.state is TaskState.DELIVERED and done.first_frame_url == attachment.url
+    assert (
+        done.state is TaskState.DELIVERED
+        and done.spec.first_frame is not None
+        and done.spec.first_frame.url == attachment.url
+    )
     assert done.prompt == "the cat blinks"
 
 
@@ -319,7 +321,7 @@ async def test_quota_lists_every_price_in_fields_discord_accepts(env: Env) -> No
     assert len(embed.fields) <= 25 and len(embed) <= 6000
     assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)
     fields = {f.name: f.value or "" for f in embed.fields}
-    for model, _mode, (resolution, duration), cost in price_table(Limits()):
+    for model, _mode, (resolution, duration), cost in price_table():
         entry = f"{resolution} {duration} s — **{format_credits(cost)}**"
         assert entry in fields[f"Cost · {model}"], (model, entry)
 
@@ -579,7 +581,7 @@ async def test_without_a_model_one_that_can_make_the_request_is_chosen(env: Env)
     await env.cog.settings.callback(env.cog, reset, model="auto")  # type: ignore[arg-type]
     await env.generate()
     made = [await env.harness.wait_final(n) for n in (1, 2, 3)]
-    assert [(t.model, t.resolution, t.state) for t in made] == [
+    assert [(t.model, t.spec.resolution, t.state) for t in made] == [
         ("MiniMax-Hailuo-2.3", "1080P", TaskState.DELIVERED),
         ("MiniMax-Hailuo-02", "512P", TaskState.DELIVERED),
         ("T2V-01-Director", "720P", TaskState.DELIVERED),

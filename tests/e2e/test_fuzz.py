@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from bot.minimax.models import MODELS as MODEL_TABLE
-from bot.minimax.models import RESOLUTIONS
+from bot.catalog import MODELS as MODEL_TABLE
+from bot.catalog import RESOLUTIONS
 from tests.e2e.harness import BotHarness
 from tests.e2e.video_flow import (
     GENERIC_FAILURE,

@@ -34,7 +34,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.minimax.models import DURATIONS, MAX_PROMPT_CHARS, MODE_LABELS, MODELS, RESOLUTIONS, Mode, mode_for
+from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODE_LABELS, MODELS, RESOLUTIONS
+from bot.spec import Mode
 
 Flavour = Literal["official", "reseller"]
 ENDPOINTS = ("submit", "query", "retrieve", "download")
@@ -207,7 +208,12 @@ def validate_submission(body: object) -> str | None:
             return problem
     if last is not None and first is None:
         return "invalid params, last_frame_image requires first_frame_image"
-    mode = mode_for(has_first=first is not None, has_last=last is not None, has_subject=subject is not None)
+    if subject is not None:
+        mode = Mode.SUBJECT
+    elif last is not None:
+        mode = Mode.FIRST_LAST
+    else:
+        mode = Mode.IMAGE if first is not None else Mode.TEXT
     if mode not in spec.modes:
         return f"invalid params, model {model} does not support {MODE_LABELS[mode]}"
     prompt = body.get("prompt")

@@ -24,6 +24,7 @@ from storage import Storage, Task, TaskState
 from tests.fakes.fake_minimax import FakeMiniMax, TaskPlan
 from tests.fakes.image_host import ImageHost
 from tests.fakes.recording_notifier import RecordingNotifier
+from tests.spec_builders import video_request
 
 GUILD = 111
 CHANNEL = 222
@@ -122,7 +123,7 @@ class Harness:
             "prompt": "a red fox running through snow",
         }
         fields.update(overrides)
-        return VideoRequest(**fields)
+        return video_request(**fields)
 
     async def wait_state(self, task_id: int, states: Iterable[TaskState], within: float = 10.0) -> Task:
         """Poll storage until the task is in one of ``states`` (or fail after ``within`` seconds)."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from storage import NewTask, Storage, TaskState
+from storage import Storage, TaskState
+from tests.spec_builders import new_task_of
 
 WORKERS = 4
 DELIVER = ("submitting", "submitted", "downloading", "delivering", "delivered")
@@ -21,7 +22,7 @@ async def worker(store: Storage, worker_id: int) -> None:
         i += 1
         user = 100 + (i % 5)
         task = await store.quota.reserve(
-            NewTask(
+            new_task_of(
                 guild_id=1 + worker_id % 2,
                 channel_id=10,
                 user_id=user,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from storage import NewTask, Storage
+from tests.spec_builders import new_task_of
 
 # Wednesday 2024-05-15 12:00:00 UTC: mid-day, mid-week, mid-month.
 T0 = datetime(2024, 5, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -35,7 +36,7 @@ def new_task(**overrides: Any) -> NewTask:
         "resolution": "768P",
     }
     fields.update(overrides)
-    return NewTask(**fields)
+    return new_task_of(**fields)
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ async def test_version_1_file_is_upgraded_with_rows_intact(db_path: Path) -> Non
         assert await store.db.schema_version() == LATEST_VERSION
         task = await store.tasks.get_by_api_id("555")
         assert (task.id, task.guild_id, task.channel_id, task.user_id) == (1, 7, 8, 9)
-        assert (task.prompt, task.model, task.duration, task.resolution) == (
+        assert (task.prompt, task.model, task.spec.duration, task.spec.resolution) == (
             "an old prompt",
             "MiniMax-Hailuo-02",
             10,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.lifecycle import ImageInput
-from bot.minimax.models import price_tenths
+from bot.catalog import price_tenths
 from storage import TaskState
 from tests.fakes.image_host import png_bytes
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
+from tests.spec_builders import image as attached_image
 
 
 async def test_text_to_video_is_delivered_as_an_attachment_and_charged_once(harness: Harness) -> None:
@@ -43,11 +43,11 @@ async def test_text_to_video_is_delivered_as_an_attachment_and_charged_once(harn
 async def test_image_to_video_sends_the_image_inline_as_a_data_url(harness: Harness) -> None:
     url = harness.images.add("cat.png", png_bytes(640, 480))
     service = await harness.start()
-    image = ImageInput(
+    image = attached_image(
         url=url, filename="cat.png", content_type="image/png", size=2000, width=640, height=480
     )
     task = await service.request(harness.request(first_frame=image, prompt="the cat waves"))
-    assert task.mode == "image" and task.first_frame_url == url
+    assert task.mode == "image" and task.spec.first_frame is not None and task.spec.first_frame.url == url
 
     done = await harness.wait_final(task.id)
     assert done.state is TaskState.DELIVERED
@@ -61,7 +61,7 @@ async def test_image_to_video_sends_the_image_inline_as_a_data_url(harness: Harn
 async def test_legacy_model_gets_no_duration_or_resolution(harness: Harness) -> None:
     service = await harness.start()
     task = await service.request(harness.request(model="T2V-01"))
-    assert (task.resolution, task.duration) == ("720P", 6)
+    assert (task.spec.resolution, task.spec.duration) == ("720P", 6)
     done = await harness.wait_final(task.id)
     assert done.state is TaskState.DELIVERED
     (body,) = harness.fake.submissions
@@ -70,7 +70,9 @@ async def test_legacy_model_gets_no_duration_or_resolution(harness: Harness) -> 
 
 async def test_an_image_that_can_no_longer_be_fetched_fails_and_refunds(harness: Harness) -> None:
     service = await harness.start()
-    gone = ImageInput(url=harness.images.url("deleted.png"), filename="deleted.png", width=800, height=600)
+    gone = attached_image(
+        url=harness.images.url("deleted.png"), filename="deleted.png", width=800, height=600
+    )
     task = await service.request(harness.request(first_frame=gone))
     done = await harness.wait_final(task.id)
     assert done.state is TaskState.FAILED

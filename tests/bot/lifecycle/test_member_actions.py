@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lifecycle import Actor, ImageInput, RequestRefused
+from bot.lifecycle import Actor, RequestRefused
 from storage import TaskState
 from tests.fakes.image_host import png_bytes
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness
+from tests.spec_builders import image as attached_image
 
 OWNER = Actor(user_id=USER, guild_id=GUILD)
 STRANGER = Actor(user_id=OTHER_USER, guild_id=GUILD)
@@ -57,7 +58,7 @@ async def test_regenerate_makes_a_new_task_with_the_same_options(harness: Harnes
             resolution="512P",
             duration=10,
             prompt_optimizer=False,
-            first_frame=ImageInput(url=url, filename="dog.png", width=640, height=480),
+            first_frame=attached_image(url=url, filename="dog.png", width=640, height=480),
         )
     )
     await harness.wait_final(first.id)
@@ -65,8 +66,7 @@ async def test_regenerate_makes_a_new_task_with_the_same_options(harness: Harnes
         await service.regenerate(first.id, STRANGER)
     again = await service.regenerate(first.id, OWNER)
     assert again.id != first.id and again.regenerated_from == first.id
-    for name in ("model", "resolution", "duration", "prompt", "prompt_optimizer", "first_frame_url", "mode"):
-        assert getattr(again, name) == getattr(first, name), name
+    assert again.spec == first.spec and again.mode == first.mode
     assert (await harness.wait_final(again.id)).state is TaskState.DELIVERED
     assert harness.fake.submissions[0] == harness.fake.submissions[1]
     assert await harness.ledger(again.id) == ["reserve", "charge"]
@@ -178,7 +178,7 @@ async def test_preferences_are_validated_and_used(harness: Harness) -> None:
     )
     assert (prefs.model, prefs.duration, prefs.prompt_optimizer) == ("MiniMax-Hailuo-02", 10, False)
     task = await service.request(harness.request())
-    assert (task.model, task.duration, task.resolution, task.prompt_optimizer) == (
+    assert (task.model, task.spec.duration, task.spec.resolution, task.spec.prompt_optimizer) == (
         "MiniMax-Hailuo-02",
         10,
         "768P",

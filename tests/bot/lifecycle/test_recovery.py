@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.minimax.types import GenerationRequest
-from storage import NewTask, Task, TaskState
+from storage import Task, TaskState
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
 from tests.fakes.recording_notifier import PostedResult
+from tests.spec_builders import new_task_of, sent_spec
 
 
 async def _reserved(harness: Harness, prompt: str = "a lighthouse in a storm") -> Task:
-    new = NewTask(
+    new = new_task_of(
         guild_id=GUILD,
         channel_id=CHANNEL,
         user_id=USER,
@@ -26,7 +26,7 @@ async def _reserved(harness: Harness, prompt: str = "a lighthouse in a storm") -
 
 async def _api_task(harness: Harness, prompt: str) -> str:
     return await harness.client.submit(
-        GenerationRequest(model="MiniMax-Hailuo-2.3", prompt=prompt, duration=6, resolution="768P")
+        sent_spec(model="MiniMax-Hailuo-2.3", prompt=prompt, duration=6, resolution="768P")
     )
 
 
@@ -62,7 +62,7 @@ async def _assert_delivered_once(harness: Harness, task_id: int) -> None:
 
 
 async def test_queued_task_without_a_card_gets_one_and_is_delivered(harness: Harness) -> None:
-    new = NewTask(
+    new = new_task_of(
         GUILD, CHANNEL, USER, "queued before the crash", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
     )
     task = await harness.storage.quota.reserve(new)

@@ -10,6 +10,7 @@ from bot.lifecycle.notifier import StatusCard
 from bot.lifecycle.status import StatusUpdater
 from storage import Task, TaskState
 from tests.fakes.recording_notifier import RecordingNotifier
+from tests.spec_builders import task_of
 
 
 class Clock:
@@ -21,13 +22,13 @@ class Clock:
 
 
 def _task(state: TaskState = TaskState.PROCESSING, progress: int | None = None) -> Task:
-    values: dict[str, object] = {f.name: None for f in dataclasses.fields(Task)}
+    values: dict[str, object] = {}
     values.update(
         id=1, guild_id=1, channel_id=2, user_id=3, status_message_id=50, prompt="p", model="m", mode="text",
         prompt_optimizer=True, fast_pretreatment=False, cost_tenths=10, state=state, attempts=0,
         created_at=0.0, deliver_by_dm=False, progress=progress,
     )  # fmt: skip
-    return Task(**values)  # type: ignore[arg-type]
+    return task_of(**values)
 
 
 async def test_edits_are_coalesced_and_the_latest_state_wins() -> None:

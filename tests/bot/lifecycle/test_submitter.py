@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.lifecycle.submitter import MAX_SUBMIT_ATTEMPTS
-from bot.minimax.types import GenerationRequest
+from bot.spec import VideoSpec
 from storage import Task, TaskState
 from tests.fakes.lifecycle_harness import Harness
 
@@ -16,7 +16,7 @@ async def _started_with(harness: Harness, build: Any) -> Any:
     service = harness.new_service()
     original = service.submitter._build_request
 
-    async def patched(task: Task) -> GenerationRequest:
+    async def patched(task: Task) -> VideoSpec:
         return await build(original, task)  # type: ignore[no-any-return]
 
     service.submitter._build_request = patched  # type: ignore[method-assign]
@@ -28,7 +28,7 @@ async def _started_with(harness: Harness, build: Any) -> Any:
 async def test_an_unexpected_error_before_sending_queues_the_task_again(harness: Harness) -> None:
     calls = 0
 
-    async def flaky(original: Any, task: Task) -> GenerationRequest:
+    async def flaky(original: Any, task: Task) -> VideoSpec:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -46,7 +46,7 @@ async def test_an_unexpected_error_before_sending_queues_the_task_again(harness:
 async def test_a_task_that_always_crashes_is_failed_and_refunded(harness: Harness) -> None:
     calls = 0
 
-    async def broken(original: Any, task: Task) -> GenerationRequest:
+    async def broken(original: Any, task: Task) -> VideoSpec:
         nonlocal calls
         calls += 1
         raise RuntimeError("a bug that does not go away")
@@ -87,7 +87,7 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
     tasks.median_generation_seconds = recording_median  # type: ignore[method-assign]
     submit = service.ctx.client.submit
 
-    async def recording_submit(request: GenerationRequest, **kwargs: Any) -> str:
+    async def recording_submit(request: VideoSpec, **kwargs: Any) -> str:
         events.append("submit")
         return await submit(request, **kwargs)
 

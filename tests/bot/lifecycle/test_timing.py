@@ -9,7 +9,8 @@ import pytest
 
 from bot.lifecycle.context import Expectations
 from bot.lifecycle.timing import PollTiming
-from storage import NewTask, Storage, Task
+from storage import Storage, Task
+from tests.spec_builders import new_task_of
 
 T0 = 1_700_000_000.0
 
@@ -48,7 +49,7 @@ def test_eta() -> None:
 async def _delivered(storage: Storage, model: str, resolution: str, duration: int, seconds: float) -> Task:
     """A task delivered ``seconds`` after its submission, as the learning reads it."""
     task = await storage.quota.reserve(
-        NewTask(1, 2, 3, "a fox", model, "text", 10, duration=duration, resolution=resolution), now=T0
+        new_task_of(1, 2, 3, "a fox", model, "text", 10, duration=duration, resolution=resolution), now=T0
     )
     for step in ("submitting", "submitted", "downloading", "delivering"):
         task = await storage.tasks.transition(task.id, step, now=T0)
@@ -62,9 +63,11 @@ async def test_an_unseen_combination_borrows_the_models_learned_time(tmp_path: P
         expectations = Expectations(storage)
         seen = await _delivered(storage, "MiniMax-Hailuo-2.3", "768P", 6, seconds=80.0)
         assert await expectations.seconds(seen) == 80.0
-        unseen = dataclasses.replace(seen, resolution="1080P")
+        unseen = dataclasses.replace(seen, spec=dataclasses.replace(seen.spec, resolution="1080P"))
         assert await expectations.seconds(unseen) == 80.0
-        other_model = dataclasses.replace(seen, model="T2V-01", resolution=None, duration=None)
+        other_model = dataclasses.replace(
+            seen, spec=dataclasses.replace(seen.spec, model="T2V-01", resolution=None, duration=None)
+        )
         assert await expectations.seconds(other_model) is None
     finally:
         await storage.close()

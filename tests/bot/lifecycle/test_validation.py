@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lifecycle.validation import (
-    ImageInput,
-    Limits,
-    Preferences,
-    RequestRefused,
-    VideoRequest,
-    clean_prompt,
-    plan_request,
-    price_table,
-)
-from bot.minimax.models import Mode, price_tenths
+from bot.catalog import OptionPolicy, as_sent, price_table, price_tenths
+from bot.lifecycle.validation import RequestRefused, clean_prompt, plan_request
+from bot.spec import MediaRef, Mode, VideoSpec
+from tests.spec_builders import image as attached_image
+from tests.spec_builders import spec_from_fields
 
 
-def req(**overrides: object) -> VideoRequest:
-    fields: dict[str, object] = {"guild_id": 1, "channel_id": 2, "user_id": 3, "prompt": "a cat on a boat"}
+def req(**overrides: object) -> VideoSpec:
+    fields: dict[str, object] = {"prompt": "a cat on a boat"}
     fields.update(overrides)
-    return VideoRequest(**fields)  # type: ignore[arg-type]
+    spec, rest = spec_from_fields(fields)
+    assert not rest, rest
+    return spec
 
 
-def image(**overrides: object) -> ImageInput:
+def prefs_of(**saved: object) -> VideoSpec:
+    """Saved defaults: a spec with no prompt."""
+    return VideoSpec(prompt="", **saved)  # type: ignore[arg-type]
+
+
+def image(**overrides: object) -> MediaRef:
     fields: dict[str, object] = {
         "url": "https://cdn.example/cat.png",
         "filename": "cat.png",
@@ -33,46 +34,51 @@ def image(**overrides: object) -> ImageInput:
         "height": 720,
     }
     fields.update(overrides)
-    return ImageInput(**fields)  # type: ignore[arg-type]
+    return attached_image(**fields)  # type: ignore[arg-type]
 
 
-NO_PREFS = Preferences()
-NO_LIMITS = Limits()
+NO_PREFS = prefs_of()
+NO_LIMITS = OptionPolicy()
 
 
-def refused(request: VideoRequest, *, prefs: Preferences = NO_PREFS, limits: Limits = NO_LIMITS) -> str:
+def refused(request: VideoSpec, *, defaults: VideoSpec = NO_PREFS, policy: OptionPolicy = NO_LIMITS) -> str:
     with pytest.raises(RequestRefused) as info:
-        plan_request(request, prefs=prefs, limits=limits)
+        plan_request(request, defaults=defaults, policy=policy)
     return info.value.message
 
 
 def test_text_defaults() -> None:
     plan = plan_request(req())
-    assert (plan.mode, plan.model, plan.resolution, plan.duration) == (
+    assert (plan.mode, plan.spec.model, plan.spec.resolution, plan.spec.duration) == (
         Mode.TEXT,
         "MiniMax-Hailuo-2.3",
         "768P",
         6,
     )
-    assert plan.prompt_optimizer is True and plan.fast_pretreatment is False
+    assert plan.spec.prompt_optimizer is True and plan.spec.fast is False
     assert plan.cost_tenths == price_tenths("MiniMax-Hailuo-2.3", "768P", 6) == 10
 
 
 def test_last_frame_defaults_to_hailuo_02() -> None:
     plan = plan_request(req(first_frame=image(), last_frame=image(url="https://cdn.example/b.png")))
-    assert (plan.mode, plan.model) == (Mode.FIRST_LAST, "MiniMax-Hailuo-02")
-    assert plan.last_frame_url == "https://cdn.example/b.png"
+    assert (plan.mode, plan.spec.model) == (Mode.FIRST_LAST, "MiniMax-Hailuo-02")
+    assert plan.spec.last_frame.url == "https://cdn.example/b.png"
 
 
 def test_subject_defaults_to_s2v() -> None:
     plan = plan_request(req(subject=image()))
-    assert (plan.mode, plan.model, plan.resolution, plan.duration) == (Mode.SUBJECT, "S2V-01", "720P", 6)
-    assert not plan.sends_duration_and_resolution
+    assert (plan.mode, plan.spec.model, plan.spec.resolution, plan.spec.duration) == (
+        Mode.SUBJECT,
+        "S2V-01",
+        "720P",
+        6,
+    )
+    assert (as_sent(plan.spec).duration, as_sent(plan.spec).resolution) == (None, None)
 
 
 def test_prompt_is_cleaned_of_invisible_characters() -> None:
     assert clean_prompt("  a\u200b cat\u2060 ") == "a cat"
-    assert plan_request(req(prompt="a\u200bcat")).prompt == "acat"
+    assert plan_request(req(prompt="a\u200bcat")).spec.prompt == "acat"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +109,7 @@ def test_prompt_is_cleaned_of_invisible_characters() -> None:
         (req(model="T2V-01", fast=True), "has no fast mode"),
     ],
 )
-def test_refusals_name_the_problem_and_the_fix(request_: VideoRequest, fragment: str) -> None:
+def test_refusals_name_the_problem_and_the_fix(request_: VideoSpec, fragment: str) -> None:
     assert fragment in refused(request_)
 
 
@@ -119,7 +125,7 @@ def test_refusals_name_the_problem_and_the_fix(request_: VideoRequest, fragment:
         (image(width=400, height=1100), "between 2:5 and 5:2"),
     ],
 )
-def test_image_rules(img: ImageInput, fragment: str) -> None:
+def test_image_rules(img: MediaRef, fragment: str) -> None:
     message = refused(req(first_frame=img))
     assert fragment in message and "first_frame image" in message
 
@@ -136,39 +142,41 @@ def test_image_rules_accept_the_edges_and_unknown_sizes() -> None:
 
 
 def test_explicit_values_are_strict_but_preferences_are_soft() -> None:
-    prefs = Preferences(model="T2V-01", resolution="1080P", duration=10, prompt_optimizer=False)
+    prefs = prefs_of(model="T2V-01", resolution="1080P", duration=10, prompt_optimizer=False)
     # T2V-01 cannot take an image: the preference is skipped, not refused.
-    plan = plan_request(req(first_frame=image()), prefs=prefs)
-    assert plan.model == "MiniMax-Hailuo-2.3"
+    plan = plan_request(req(first_frame=image()), defaults=prefs)
+    assert plan.spec.model == "MiniMax-Hailuo-2.3"
     # 1080P + 10 s does not exist: the nearest allowed combination is chosen.
-    assert (plan.resolution, plan.duration) in {("1080P", 6), ("768P", 10)}
-    assert plan.prompt_optimizer is False
-    assert plan_request(req(prompt_optimizer=True), prefs=prefs).prompt_optimizer is True
+    assert (plan.spec.resolution, plan.spec.duration) in {("1080P", 6), ("768P", 10)}
+    assert plan.spec.prompt_optimizer is False
+    assert plan_request(req(prompt_optimizer=True), defaults=prefs).spec.prompt_optimizer is True
     # An explicit duration keeps the preferred resolution only if it fits.
-    plan = plan_request(req(model="MiniMax-Hailuo-2.3", duration=10), prefs=prefs)
-    assert (plan.resolution, plan.duration) == ("768P", 10)
+    plan = plan_request(req(model="MiniMax-Hailuo-2.3", duration=10), defaults=prefs)
+    assert (plan.spec.resolution, plan.spec.duration) == ("768P", 10)
 
 
 def test_guild_limits() -> None:
-    limits = Limits(allowed_models=frozenset({"MiniMax-Hailuo-02"}), max_resolution="768P", max_duration=6)
-    assert "does not allow MiniMax-Hailuo-2.3. Allowed models here: MiniMax-Hailuo-02" in refused(
-        req(model="MiniMax-Hailuo-2.3"), limits=limits
+    limits = OptionPolicy(
+        allowed_models=frozenset({"MiniMax-Hailuo-02"}), max_resolution="768P", max_duration=6
     )
-    assert "up to 768P" in refused(req(resolution="1080P"), limits=limits)
-    assert "up to 6 s" in refused(req(duration=10), limits=limits)
-    plan = plan_request(req(), prefs=Preferences(resolution="1080P", duration=10), limits=limits)
-    assert (plan.model, plan.resolution, plan.duration) == ("MiniMax-Hailuo-02", "768P", 6)
-    assert "None of the models this server allows" in refused(req(subject=image()), limits=limits)
-    tiny = Limits(max_resolution="512P")
-    assert "leave nothing" in refused(req(model="T2V-01"), limits=tiny)
+    assert "does not allow MiniMax-Hailuo-2.3. Allowed models here: MiniMax-Hailuo-02" in refused(
+        req(model="MiniMax-Hailuo-2.3"), policy=limits
+    )
+    assert "up to 768P" in refused(req(resolution="1080P"), policy=limits)
+    assert "up to 6 s" in refused(req(duration=10), policy=limits)
+    plan = plan_request(req(), defaults=prefs_of(resolution="1080P", duration=10), policy=limits)
+    assert (plan.spec.model, plan.spec.resolution, plan.spec.duration) == ("MiniMax-Hailuo-02", "768P", 6)
+    assert "None of the models this server allows" in refused(req(subject=image()), policy=limits)
+    tiny = OptionPolicy(max_resolution="512P")
+    assert "leave nothing" in refused(req(model="T2V-01"), policy=tiny)
 
 
 def test_fast_mode_on_hailuo_models() -> None:
-    assert plan_request(req(fast=True)).fast_pretreatment is True
+    assert plan_request(req(fast=True)).spec.fast is True
 
 
 def test_price_table_follows_the_guild_policy() -> None:
-    limits = Limits(allowed_models=frozenset({"MiniMax-Hailuo-2.3"}), max_resolution="768P")
+    limits = OptionPolicy(allowed_models=frozenset({"MiniMax-Hailuo-2.3"}), max_resolution="768P")
     rows = price_table(limits)
     assert {(m, c) for m, _mode, c, _p in rows} == {
         ("MiniMax-Hailuo-2.3", ("768P", 6)),
@@ -179,37 +187,37 @@ def test_price_table_follows_the_guild_policy() -> None:
 
 def test_an_unnamed_model_is_one_that_can_make_the_request() -> None:
     """Defaults are conveniences: when they cannot make what was asked, another allowed model does."""
-    plan = plan_request(req(), limits=Limits(max_resolution="720P"))
-    assert (plan.model, plan.resolution, plan.duration) == ("T2V-01-Director", "720P", 6)
+    plan = plan_request(req(), policy=OptionPolicy(max_resolution="720P"))
+    assert (plan.spec.model, plan.spec.resolution, plan.spec.duration) == ("T2V-01-Director", "720P", 6)
     plan = plan_request(req(first_frame=image(), resolution="512P"))
-    assert (plan.model, plan.resolution) == ("MiniMax-Hailuo-02", "512P")
-    plan = plan_request(req(resolution="1080P"), prefs=Preferences(model="T2V-01"))
-    assert (plan.model, plan.resolution, plan.duration) == ("MiniMax-Hailuo-2.3", "1080P", 6)
+    assert (plan.spec.model, plan.spec.resolution) == ("MiniMax-Hailuo-02", "512P")
+    plan = plan_request(req(resolution="1080P"), defaults=prefs_of(model="T2V-01"))
+    assert (plan.spec.model, plan.spec.resolution, plan.spec.duration) == ("MiniMax-Hailuo-2.3", "1080P", 6)
     # The saved default still wins whenever it can make the request.
-    assert plan_request(req(), prefs=Preferences(model="T2V-01")).model == "T2V-01"
+    assert plan_request(req(), defaults=prefs_of(model="T2V-01")).spec.model == "T2V-01"
     # Only a model the server allows is taken.
-    limits = Limits(allowed_models=frozenset({"T2V-01", "MiniMax-Hailuo-02"}))
-    plan = plan_request(req(resolution="1080P"), prefs=Preferences(model="T2V-01"), limits=limits)
-    assert plan.model == "MiniMax-Hailuo-02"
+    limits = OptionPolicy(allowed_models=frozenset({"T2V-01", "MiniMax-Hailuo-02"}))
+    plan = plan_request(req(resolution="1080P"), defaults=prefs_of(model="T2V-01"), policy=limits)
+    assert plan.spec.model == "MiniMax-Hailuo-02"
     # fast is part of the request too.
-    assert plan_request(req(fast=True), prefs=Preferences(model="T2V-01")).model == "MiniMax-Hailuo-2.3"
+    assert plan_request(req(fast=True), defaults=prefs_of(model="T2V-01")).spec.model == "MiniMax-Hailuo-2.3"
 
 
 def test_when_no_model_fits_the_refusal_says_who_could() -> None:
-    only_t2v = Limits(allowed_models=frozenset({"T2V-01"}))
-    message = refused(req(resolution="1080P"), limits=only_t2v)
+    only_t2v = OptionPolicy(allowed_models=frozenset({"T2V-01"}))
+    message = refused(req(resolution="1080P"), policy=only_t2v)
     assert "T2V-01 (text-to-video) does not make 1080P videos. It offers 720P: 6 s." in message
     assert "MiniMax-Hailuo-2.3 and MiniMax-Hailuo-02 could, but this server does not allow them" in message
-    message = refused(req(), limits=Limits(max_resolution="512P"))
+    message = refused(req(), policy=OptionPolicy(max_resolution="512P"))
     assert "leave nothing" in message and "No other model allowed here can either" in message
-    assert "Leave `fast` off" in refused(req(fast=True), limits=Limits(max_resolution="720P"))
+    assert "Leave `fast` off" in refused(req(fast=True), policy=OptionPolicy(max_resolution="720P"))
 
 
 def test_a_named_model_stays_strict_and_the_refusal_names_models_that_can() -> None:
     message = refused(req(model="T2V-01", resolution="1080P"))
     assert "T2V-01 (text-to-video) does not make 1080P videos" in message
     assert "Models that can: MiniMax-Hailuo-2.3, MiniMax-Hailuo-02." in message
-    message = refused(req(model="T2V-01"), limits=Limits(max_resolution="512P"))
+    message = refused(req(model="T2V-01"), policy=OptionPolicy(max_resolution="512P"))
     assert "leave nothing T2V-01" in message
 
 
@@ -237,7 +245,7 @@ def test_a_named_model_stays_strict_and_the_refusal_names_models_that_can() -> N
         ),
     ],
 )
-def test_a_mode_refusal_names_the_options_the_model_takes(request_: VideoRequest, reason: str) -> None:
+def test_a_mode_refusal_names_the_options_the_model_takes(request_: VideoSpec, reason: str) -> None:
     assert reason in refused(request_)
 
 
@@ -248,6 +256,6 @@ def test_a_fast_refusal_says_once_what_to_do() -> None:
 
 
 def test_a_named_model_over_the_servers_cap_is_told_the_cap() -> None:
-    message = refused(req(model="T2V-01", resolution="1080P"), limits=Limits(max_resolution="720P"))
+    message = refused(req(model="T2V-01", resolution="1080P"), policy=OptionPolicy(max_resolution="720P"))
     assert "T2V-01 (text-to-video) does not make 1080P videos" in message
     assert "This server allows videos up to 720P" in message

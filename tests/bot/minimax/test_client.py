@@ -12,11 +12,12 @@ from bot.minimax import errors
 from bot.minimax.client import MiniMaxClient, build_submit_body
 from bot.minimax.parsing import task_failure_error
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import GenerationRequest, TaskStatus
+from bot.minimax.types import TaskStatus
 from tests.bot.minimax.conftest import MakeClient, RecordingSleep
 from tests.fakes.fake_minimax import FakeMiniMax
+from tests.spec_builders import sent_spec
 
-TEXT = GenerationRequest("MiniMax-Hailuo-2.3", "A little pig runs happily on the highway.", 6, "768P")
+TEXT = sent_spec("MiniMax-Hailuo-2.3", "A little pig runs happily on the highway.", 6, "768P")
 IMAGE_URL = "https://images.example/frame.jpg"
 
 
@@ -101,12 +102,12 @@ async def test_trailing_slash_in_base_url(fake_minimax: FakeMiniMax, make_client
 
 
 def test_submit_body_omits_unset_fields() -> None:
-    legacy = GenerationRequest("T2V-01", "a cat")
+    legacy = sent_spec("T2V-01", "a cat")
     assert build_submit_body(legacy) == {"model": "T2V-01", "prompt": "a cat", "prompt_optimizer": True}
 
 
 def test_submit_body_with_every_field() -> None:
-    request = GenerationRequest(
+    request = sent_spec(
         "MiniMax-Hailuo-02",
         "zoom",
         duration=10,
@@ -130,7 +131,7 @@ def test_submit_body_with_every_field() -> None:
 
 async def test_subject_reference_shape(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
     client = make_client(fake_minimax)
-    await client.submit(GenerationRequest("S2V-01", "she waves", subject_image=IMAGE_URL))
+    await client.submit(sent_spec("S2V-01", "she waves", subject_image=IMAGE_URL))
     assert fake_minimax.submissions[-1]["subject_reference"] == [{"type": "character", "image": [IMAGE_URL]}]
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from bot.minimax import errors
 from bot.minimax.client import MiniMaxClient
-from bot.minimax.types import GenerationRequest
 from tests.bot.minimax.conftest import MakeClient
 from tests.fakes.fake_minimax import FakeMiniMax
+from tests.spec_builders import sent_spec
 
-TEXT = GenerationRequest("MiniMax-Hailuo-2.3", "A paper boat on a rainy street.", 6, "768P")
+TEXT = sent_spec("MiniMax-Hailuo-2.3", "A paper boat on a rainy street.", 6, "768P")
 OK = {"status_code": 0, "status_msg": "success"}
 
 

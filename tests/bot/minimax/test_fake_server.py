@@ -13,61 +13,63 @@ from typing import Any
 import pytest
 
 from bot.minimax import errors
-from bot.minimax.types import GenerationRequest, TaskStatus
+from bot.minimax.types import TaskStatus
+from bot.spec import VideoSpec
 from tests.bot.minimax.conftest import MakeClient
 from tests.fakes.fake_minimax import FakeMiniMax, validate_submission, video_bytes
+from tests.spec_builders import sent_spec
 
 URL = "https://images.example/a.png"
 DATA_URL = "data:image/png;base64,iVBORw0KGgo="
 
 VALID = [
-    GenerationRequest("MiniMax-Hailuo-2.3", "text", 6, "1080P"),
-    GenerationRequest("MiniMax-Hailuo-2.3", "text", 10, "768P", fast_pretreatment=True),
-    GenerationRequest("MiniMax-Hailuo-2.3-Fast", "", 6, "768P", first_frame_image=DATA_URL),
-    GenerationRequest("MiniMax-Hailuo-02", "x", 10, "512P", first_frame_image=URL),
-    GenerationRequest("MiniMax-Hailuo-02", "x", 6, "1080P", first_frame_image=URL, last_frame_image=URL),
-    GenerationRequest("T2V-01-Director", "[Pan left] a road"),
-    GenerationRequest("I2V-01-live", "", first_frame_image=URL),
-    GenerationRequest("S2V-01", "she smiles", subject_image=URL),
-    GenerationRequest("MiniMax-Hailuo-2.3", "x" * 2000),
+    sent_spec("MiniMax-Hailuo-2.3", "text", 6, "1080P"),
+    sent_spec("MiniMax-Hailuo-2.3", "text", 10, "768P", fast_pretreatment=True),
+    sent_spec("MiniMax-Hailuo-2.3-Fast", "", 6, "768P", first_frame_image=DATA_URL),
+    sent_spec("MiniMax-Hailuo-02", "x", 10, "512P", first_frame_image=URL),
+    sent_spec("MiniMax-Hailuo-02", "x", 6, "1080P", first_frame_image=URL, last_frame_image=URL),
+    sent_spec("T2V-01-Director", "[Pan left] a road"),
+    sent_spec("I2V-01-live", "", first_frame_image=URL),
+    sent_spec("S2V-01", "she smiles", subject_image=URL),
+    sent_spec("MiniMax-Hailuo-2.3", "x" * 2000),
 ]
 
 
 @pytest.mark.parametrize("request_", VALID, ids=lambda r: r.model)
 async def test_valid_requests_are_accepted(
-    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: GenerationRequest
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: VideoSpec
 ) -> None:
     assert await make_client(fake_minimax_any).submit(request_) in fake_minimax_any.tasks
 
 
 INVALID = [
-    (GenerationRequest("Hailuo-3000", "x"), "model Hailuo-3000 is not supported"),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "x", 10, "1080P"), "1080P at 10 s"),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "x", 6, "512P"), "512P at 6 s"),
-    (GenerationRequest("MiniMax-Hailuo-2.3-Fast", "text only"), "does not support text-to-video"),
-    (GenerationRequest("T2V-01", "x", first_frame_image=URL), "does not support image-to-video"),
+    (sent_spec("Hailuo-3000", "x"), "model Hailuo-3000 is not supported"),
+    (sent_spec("MiniMax-Hailuo-2.3", "x", 10, "1080P"), "1080P at 10 s"),
+    (sent_spec("MiniMax-Hailuo-2.3", "x", 6, "512P"), "512P at 6 s"),
+    (sent_spec("MiniMax-Hailuo-2.3-Fast", "text only"), "does not support text-to-video"),
+    (sent_spec("T2V-01", "x", first_frame_image=URL), "does not support image-to-video"),
     (
-        GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image=URL, last_frame_image=URL),
+        sent_spec("MiniMax-Hailuo-2.3", "x", first_frame_image=URL, last_frame_image=URL),
         "first + last",
     ),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "x", subject_image=URL), "subject reference"),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "x" * 2001), "prompt exceeds 2000"),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "   "), "prompt is required"),
-    (GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image="ftp://a/b.png"), "first_frame_image"),
+    (sent_spec("MiniMax-Hailuo-2.3", "x", subject_image=URL), "subject reference"),
+    (sent_spec("MiniMax-Hailuo-2.3", "x" * 2001), "prompt exceeds 2000"),
+    (sent_spec("MiniMax-Hailuo-2.3", "   "), "prompt is required"),
+    (sent_spec("MiniMax-Hailuo-2.3", "x", first_frame_image="ftp://a/b.png"), "first_frame_image"),
     (
-        GenerationRequest("MiniMax-Hailuo-2.3", "x", first_frame_image="data:image/gif;base64,R0lG"),
+        sent_spec("MiniMax-Hailuo-2.3", "x", first_frame_image="data:image/gif;base64,R0lG"),
         "first_frame",
     ),
-    (GenerationRequest("MiniMax-Hailuo-02", "x", last_frame_image=URL), "requires first_frame_image"),
-    (GenerationRequest("S2V-01", "x", subject_image="file:///etc/passwd"), "subject_reference image"),
-    (GenerationRequest("T2V-01", "x", fast_pretreatment=True), "fast_pretreatment"),
-    (GenerationRequest("T2V-01", "x", 10), "720P at 10 s"),
+    (sent_spec("MiniMax-Hailuo-02", "x", last_frame_image=URL), "requires first_frame_image"),
+    (sent_spec("S2V-01", "x", subject_image="file:///etc/passwd"), "subject_reference image"),
+    (sent_spec("T2V-01", "x", fast_pretreatment=True), "fast_pretreatment"),
+    (sent_spec("T2V-01", "x", 10), "720P at 10 s"),
 ]
 
 
 @pytest.mark.parametrize(("request_", "words"), INVALID, ids=[w for _, w in INVALID])
 async def test_invalid_requests_get_2013_naming_the_problem(
-    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: GenerationRequest, words: str
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient, request_: VideoSpec, words: str
 ) -> None:
     with pytest.raises(errors.InvalidParameters) as caught:
         await make_client(fake_minimax_any).submit(request_)
@@ -108,7 +110,7 @@ async def test_progress_rises_through_the_states(make_client: MakeClient) -> Non
     async with FakeMiniMax(flavour="reseller") as fake:
         client = make_client(fake)
         fake.next_task(preparing=2, queueing=3, processing=10)
-        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
         seen = []
         for _ in range(9):
             info = await client.query(task_id)
@@ -126,7 +128,7 @@ async def test_progress_rises_through_the_states(make_client: MakeClient) -> Non
 async def test_input_moderation_fails_early(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
     client = make_client(fake_minimax)
     fake_minimax.fail_next_task(1026)
-    task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+    task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
     fake_minimax.clock.advance(fake_minimax.plan.preparing)
     info = await client.query(task_id)
     assert (info.status, info.error_code) == (TaskStatus.FAILED, 1026)
@@ -135,7 +137,7 @@ async def test_input_moderation_fails_early(fake_minimax: FakeMiniMax, make_clie
 async def test_sensitive_rate(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
     client = make_client(fake_minimax)
     fake_minimax.sensitive_rate = 1.0
-    ids = [await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x")) for _ in range(3)]
+    ids = [await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x")) for _ in range(3)]
     fake_minimax.finish_all()
     codes = {(await client.query(task_id)).error_code for task_id in ids}
     assert codes == {1027}
@@ -145,7 +147,7 @@ async def test_retrieve_before_success_or_unknown_file(
     fake_minimax: FakeMiniMax, make_client: MakeClient
 ) -> None:
     client = make_client(fake_minimax)
-    task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+    task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
     with pytest.raises(errors.InvalidParameters):
         await client.retrieve(str(fake_minimax.tasks[task_id].file_id))
     with pytest.raises(errors.InvalidParameters):
@@ -155,7 +157,7 @@ async def test_retrieve_before_success_or_unknown_file(
 async def test_clock_following_real_time(make_client: MakeClient) -> None:
     async with FakeMiniMax(speed=10_000.0) as fake:
         client = make_client(fake)
-        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
         deadline = time.monotonic() + 10
         while (info := await client.query(task_id)).status is not TaskStatus.SUCCEEDED:
             assert time.monotonic() < deadline, f"still {info.raw_status}"
@@ -166,7 +168,7 @@ async def test_clock_following_real_time(make_client: MakeClient) -> None:
 async def test_random_faults_are_survivable_with_retries(make_client: MakeClient) -> None:
     async with FakeMiniMax(flavour="reseller") as fake:
         client = make_client(fake, timeout=0.5, max_retries=12)
-        task_id = await client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x"))
+        task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
         fake.finish_all()
         fake.random_faults(rate=0.3, seed=7, endpoints=("query", "retrieve"), slow_delay=0.01)
         for _ in range(30):
@@ -179,7 +181,7 @@ async def test_random_faults_are_survivable_with_retries(make_client: MakeClient
 
 async def test_wait_for_count(fake_minimax: FakeMiniMax, make_client: MakeClient) -> None:
     client = make_client(fake_minimax)
-    job = asyncio.create_task(client.submit(GenerationRequest("MiniMax-Hailuo-2.3", "x")))
+    job = asyncio.create_task(client.submit(sent_spec("MiniMax-Hailuo-2.3", "x")))
     await fake_minimax.wait_for_count("submit", 1)
     assert fake_minimax.counts["submit"] == 1
     await job

@@ -11,13 +11,13 @@ import pytest
 
 from bot.minimax import errors
 from bot.minimax.client import MiniMaxClient
-from bot.minimax.types import GenerationRequest
 from tests.bot.minimax.conftest import RecordingSleep
 from tests.fakes.fake_minimax import FakeMiniMax
+from tests.spec_builders import sent_spec
 
 SECRET = "sk-SECRET-0123456789abcdef"
 WRONG = "sk-WRONG-fedcba9876543210"
-TEXT = GenerationRequest("MiniMax-Hailuo-2.3", "a lighthouse at dusk", 6, "768P")
+TEXT = sent_spec("MiniMax-Hailuo-2.3", "a lighthouse at dusk", 6, "768P")
 
 
 def exception_texts(exc: BaseException) -> list[str]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.minimax.models import (
+from bot.catalog import (
     MODELS,
-    Mode,
     default_model_for,
     describe_combos,
     format_credits,
-    mode_for,
     models_for_mode,
     price_tenths,
 )
+from bot.spec import MediaRef, MediaRole, Mode, VideoSpec
 
 
 @pytest.mark.parametrize(
@@ -31,6 +30,13 @@ from bot.minimax.models import (
 )
 def test_prices_in_credits(model: str, resolution: str, duration: int, credits: str) -> None:
     assert format_credits(price_tenths(model, resolution, duration)) == credits
+
+
+def mode_for(*, has_first: bool, has_last: bool, has_subject: bool) -> Mode:
+    """The mode a spec with these images is made in."""
+    given = {MediaRole.FIRST_FRAME: has_first, MediaRole.LAST_FRAME: has_last, MediaRole.SUBJECT: has_subject}
+    media = tuple(MediaRef(f"https://cdn.example/{role}.png", role) for role, on in given.items() if on)
+    return VideoSpec("a fox", media=media).mode
 
 
 def test_every_allowed_combination_has_a_price() -> None:

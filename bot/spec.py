@@ -1,0 +1,111 @@
+"""The one description of a video: what a member asks for, what is priced, stored, sent and regenerated.
+
+A :class:`VideoSpec` is built once by the command that receives the request and then travels unchanged in
+shape: validation fills in what the member left to the bot (``None`` means "not given") and returns the same
+type, storage flattens it to columns, the API client turns it into a request body, and "Regenerate" reads it
+back. Adding an option means adding a field here, its rules to :mod:`bot.catalog`, a column (migration)
+and the command option; nothing in between copies fields one by one.
+
+Plain values only: this module imports nothing of the project, so storage may depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    """What the video is made from; decided by which media the spec carries."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    FIRST_LAST = "first_last"
+    SUBJECT = "subject"
+
+
+class MediaRole(StrEnum):
+    """What a piece of media is for; the value is the command option (and column stem) it comes from."""
+
+    FIRST_FRAME = "first_frame"
+    LAST_FRAME = "last_frame"
+    SUBJECT = "subject"
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """An image (later: video, audio) given as a Discord attachment or a URL.
+
+    The metadata comes from Discord's attachment and lets validation refuse before anything is reserved.
+    ``checked`` marks media of a stored task (regenerate): it passed the checks already and only its URL
+    was kept.
+    """
+
+    url: str
+    role: MediaRole
+    kind: MediaKind = MediaKind.IMAGE
+    filename: str = ""
+    content_type: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    checked: bool = False
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """A video's options; ``None`` means "let the bot choose" until validation resolves it."""
+
+    prompt: str
+    model: str | None = None
+    duration: int | None = None
+    resolution: str | None = None
+    prompt_optimizer: bool | None = None
+    fast: bool | None = None
+    media: tuple[MediaRef, ...] = ()
+
+    def medium(self, role: MediaRole) -> MediaRef | None:
+        return next((m for m in self.media if m.role is role), None)
+
+    @property
+    def first_frame(self) -> MediaRef | None:
+        return self.medium(MediaRole.FIRST_FRAME)
+
+    @property
+    def last_frame(self) -> MediaRef | None:
+        return self.medium(MediaRole.LAST_FRAME)
+
+    @property
+    def subject(self) -> MediaRef | None:
+        return self.medium(MediaRole.SUBJECT)
+
+    @property
+    def mode(self) -> Mode:
+        roles = {m.role for m in self.media}
+        if MediaRole.SUBJECT in roles:
+            return Mode.SUBJECT
+        if MediaRole.LAST_FRAME in roles:
+            return Mode.FIRST_LAST
+        if MediaRole.FIRST_FRAME in roles:
+            return Mode.IMAGE
+        return Mode.TEXT
+
+    def with_media_urls(self, urls: dict[MediaRole, str]) -> VideoSpec:
+        """The same spec with some media pointing elsewhere (a fetched copy, a data URL)."""
+        return replace(self, media=tuple(replace(m, url=urls.get(m.role, m.url)) for m in self.media))
+
+    def as_stored(self) -> VideoSpec:
+        """The spec to make again (regenerate): every medium already checked, only its URL kept."""
+        return replace(self, media=tuple(MediaRef(m.url, m.role, m.kind, checked=True) for m in self.media))
+
+
+def media_from_urls(urls: dict[MediaRole, str | None]) -> tuple[MediaRef, ...]:
+    """Stored media back from their URLs, in role order (``None``: not given)."""
+    given = ((role, urls.get(role)) for role in MediaRole)
+    return tuple(MediaRef(url=url, role=role, checked=True) for role, url in given if url is not None)

@@ -1,0 +1,56 @@
+"""The storage mapper between a :class:`~bot.spec.VideoSpec` and the ``tasks`` table's columns.
+
+Written once over the spec's fields, so an option added to the spec is stored by adding its column (a
+migration) and nothing here: a plain field lands in the column of its name (booleans as 0/1), each medium
+in ``<role>_url``. Only the media URLs are kept: the attachment metadata served validation and is not
+needed again. The ``mode`` column is written for statistics and never read back (the media decide it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from bot.spec import MediaRole, VideoSpec, media_from_urls
+from storage.db import Row
+
+# Columns named before the spec existed, kept so old databases need no rebuild.
+_COLUMN_OF_FIELD: Mapping[str, str] = {"fast": "fast_pretreatment"}
+
+_SCALAR_FIELDS: tuple[dataclasses.Field[Any], ...] = tuple(
+    f for f in dataclasses.fields(VideoSpec) if f.name != "media"
+)
+_BOOL_FIELDS = frozenset(f.name for f in _SCALAR_FIELDS if str(f.type).startswith("bool"))
+_MEDIA_COLUMNS: Mapping[MediaRole, str] = {role: f"{role.value}_url" for role in MediaRole}
+
+SPEC_COLUMNS: tuple[str, ...] = (
+    *(_COLUMN_OF_FIELD.get(f.name, f.name) for f in _SCALAR_FIELDS),
+    *_MEDIA_COLUMNS.values(),
+)
+# Read with a task; ``mode`` is derived, so it is written but not part of the spec's columns.
+WRITTEN_COLUMNS: tuple[str, ...] = (*SPEC_COLUMNS, "mode")
+
+
+def spec_to_columns(spec: VideoSpec) -> dict[str, object]:
+    """Column values for ``spec``, in :data:`WRITTEN_COLUMNS` order."""
+    values: dict[str, object] = {}
+    for f in _SCALAR_FIELDS:
+        value = getattr(spec, f.name)
+        if f.name in _BOOL_FIELDS and value is not None:
+            value = int(value)
+        values[_COLUMN_OF_FIELD.get(f.name, f.name)] = value
+    for role, column in _MEDIA_COLUMNS.items():
+        medium = spec.medium(role)
+        values[column] = medium.url if medium is not None else None
+    values["mode"] = spec.mode.value
+    return values
+
+
+def spec_from_row(row: Row) -> VideoSpec:
+    values: dict[str, Any] = {}
+    for f in _SCALAR_FIELDS:
+        value = row[_COLUMN_OF_FIELD.get(f.name, f.name)]
+        values[f.name] = bool(value) if f.name in _BOOL_FIELDS and value is not None else value
+    media = media_from_urls({role: row[column] for role, column in _MEDIA_COLUMNS.items()})
+    return VideoSpec(**values, media=media)

@@ -1,0 +1,110 @@
+"""Builders for the plain values tests make again and again: a spec, a new task, a request.
+
+They take the flat keyword names the options have on the command (``first_frame=``, ``fast=``) and
+in the database (``first_frame_url=``, ``fast_pretreatment=``), so a test says what it means in the
+words a member or a moderator would see, and builds the one :class:`VideoSpec` from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import replace
+from typing import Any
+
+from bot.lifecycle import VideoRequest
+from bot.spec import MediaRef, MediaRole, VideoSpec
+from storage.models import NewTask, Task
+
+_SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(VideoSpec)) - {"media"}
+
+
+def sent_spec(
+    model: str,
+    prompt: str,
+    duration: int | None = None,
+    resolution: str | None = None,
+    *,
+    first_frame_image: str | None = None,
+    last_frame_image: str | None = None,
+    subject_image: str | None = None,
+    prompt_optimizer: bool = True,
+    fast_pretreatment: bool = False,
+) -> VideoSpec:
+    """A spec exactly as the client is to send it (the API's own field names)."""
+    return VideoSpec(
+        prompt=prompt,
+        model=model,
+        duration=duration,
+        resolution=resolution,
+        prompt_optimizer=prompt_optimizer,
+        fast=fast_pretreatment,
+        media=_media(
+            {
+                MediaRole.FIRST_FRAME: first_frame_image,
+                MediaRole.LAST_FRAME: last_frame_image,
+                MediaRole.SUBJECT: subject_image,
+            }
+        ),
+    )
+
+
+def image(url: str, **metadata: Any) -> MediaRef:
+    """An attached image; the option it is given as (``first_frame=``…) sets its role."""
+    return MediaRef(url=url, role=MediaRole.FIRST_FRAME, **metadata)
+
+
+def _media(given: dict[MediaRole, MediaRef | str | None]) -> tuple[MediaRef, ...]:
+    media = []
+    for role, value in given.items():
+        if value is None:
+            continue
+        media.append(MediaRef(url=value, role=role) if isinstance(value, str) else replace(value, role=role))
+    return tuple(media)
+
+
+def spec_from_fields(fields: dict[str, Any]) -> tuple[VideoSpec, dict[str, Any]]:
+    """Split flat keywords into a spec (options and media) and the rest."""
+    rest = dict(fields)
+    media = _media(
+        {role: rest.pop(role.value, None) or rest.pop(f"{role.value}_url", None) for role in MediaRole}
+    )
+    if "fast_pretreatment" in rest:
+        rest["fast"] = rest.pop("fast_pretreatment")
+    options = {name: rest.pop(name) for name in list(rest) if name in _SPEC_FIELDS}
+    return VideoSpec(**options, media=media), rest
+
+
+def video_request(**fields: Any) -> VideoRequest:
+    """A request from flat keywords: ``guild_id``…``user_id`` plus any option or medium."""
+    spec, rest = spec_from_fields(fields)
+    return VideoRequest(spec=spec, **rest)
+
+
+def new_task_of(
+    guild_id: int | None,
+    channel_id: int,
+    user_id: int,
+    prompt: str,
+    model: str,
+    mode: str,
+    cost_tenths: int,
+    duration: int | None = None,
+    resolution: str | None = None,
+    **more: Any,
+) -> NewTask:
+    """A resolved task as a reservation stores it; ``mode`` is what the media make it (kept for the
+    positional shape tests use), so it is not stored from here."""
+    fields = {"prompt": prompt, "model": model, "duration": duration, "resolution": resolution, **more}
+    fields.setdefault("prompt_optimizer", True)
+    fields.setdefault("fast_pretreatment", False)
+    spec, rest = spec_from_fields(fields)
+    return NewTask(guild_id, channel_id, user_id, spec, cost_tenths, **rest)
+
+
+def task_of(**fields: Any) -> Task:
+    """A stored task from flat keywords (every field not given is ``None``), for code that only reads it."""
+    spec, rest = spec_from_fields(fields)
+    rest.pop("mode", None)  # the media decide it
+    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Task) if f.name != "spec"}
+    values.update(rest)
+    return Task(spec=spec, **values)
