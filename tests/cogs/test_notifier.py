@@ -13,9 +13,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.discord_notifier import DiscordNotifier
-from bot.followups import FollowupRegistry
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from cogs.followups import FollowupRegistry
+from cogs.notifier import DiscordNotifier
 from storage import Task, TaskState
 
 # Message ids are snowflakes, as Discord's: these were "sent" a few hours after the tasks below began.
