@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         from bot.check import run_checks
 
-        return asyncio.run(run_checks(settings))
+        return asyncio.run(run_checks(settings, discord_api=discord.http.Route.BASE))
     _setup_logging(settings.log_level)
     try:
         return asyncio.run(_run(settings))

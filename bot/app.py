@@ -18,6 +18,8 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.lifecycle import VideoService
 from bot.minimax.client import MiniMaxClient
+from cogs.notifier import DiscordNotifier
+from cogs.replies import reply_error
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,6 @@ class VideoBot(commands.Bot):
         return self.video_service
 
     async def setup_hook(self) -> None:
-        from bot.discord_notifier import DiscordNotifier
-
         self.video_service = VideoService(
             settings=self.settings,
             storage=self.storage,
@@ -156,6 +156,4 @@ class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
     ) -> None:
-        from cogs.replies import reply_error
-
         await reply_error(interaction, error)

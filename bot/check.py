@@ -1,12 +1,13 @@
 """``python -m bot --check``: what an operator runs before the first start.
 
 Each check prints one line with ✓ or ✗ so a broken deployment says exactly which piece is wrong.
+No discord.py here: the composition root passes Discord's REST base (``discord.http.Route.BASE``, which
+a launcher may point at a fake), so this module stays a plain HTTP client like the rest of ``bot/``.
 """
 
 from __future__ import annotations
 
 import aiohttp
-import discord
 
 from bot.config import Settings
 from bot.minimax.errors import AuthFailed, MiniMaxError
@@ -45,8 +46,10 @@ async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> 
     return True, f"MiniMax API at {settings.minimax_base_url}: key accepted"
 
 
-async def _check_discord(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:
-    url = f"{discord.http.Route.BASE}/users/@me"
+async def _check_discord(
+    settings: Settings, session: aiohttp.ClientSession, discord_api: str
+) -> tuple[bool, str]:
+    url = f"{discord_api}/users/@me"
     headers = {"Authorization": f"Bot {settings.discord_token.reveal()}"}
     try:
         async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=15)) as resp:
@@ -61,12 +64,13 @@ async def _check_discord(settings: Settings, session: aiohttp.ClientSession) -> 
     return True, f"Discord: token accepted (logged in as {name})"
 
 
-async def run_checks(settings: Settings) -> int:
+async def run_checks(settings: Settings, *, discord_api: str) -> int:
+    """Print one line per check; 0 when all passed. ``discord_api`` is Discord's REST base URL."""
     print("✓ settings: valid")
     results = [await _check_database(settings)]
     async with aiohttp.ClientSession() as session:
         results.append(await _check_minimax(settings, session))
-        results.append(await _check_discord(settings, session))
+        results.append(await _check_discord(settings, session, discord_api))
     for ok, line in results:
         print(f"{'✓' if ok else '✗'} {line}")
     return 0 if all(ok for ok, _ in results) else 1

@@ -15,9 +15,9 @@ from typing import Any
 
 import discord
 
-from bot.followups import keep_followup
 from bot.lifecycle import RequestRefused
 from cogs import embeds
+from cogs.followups import keep_followup
 from cogs.replies import reply_error, send
 from cogs.video_support import actor_from, confirmation, dm_actor, service_of
 from storage.models import Task

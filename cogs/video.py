@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
-from bot.followups import keep_followup
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
+from cogs.followups import keep_followup
 from cogs.replies import reply_error, send
 from cogs.video_support import (
     HasVideoService,

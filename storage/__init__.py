@@ -1,7 +1,12 @@
 """The bot's memory on SQLite: tasks, the quota ledger, limits, policy, prefs and the audit log.
 
+Repositories over one ``aiosqlite`` connection; the bottom room, which everything else builds on.
 No Discord and no HTTP here: ids are ints, times are UTC epoch seconds, credits are integer tenths.
 Open it once with ``await Storage.open(path)`` and close it with ``await storage.close()``.
+
+May import only ``aiosqlite``, itself, and :mod:`bot.spec` (the plain ``VideoSpec`` a task stores,
+flattened to columns by :mod:`storage.spec_columns`): no ``discord``, no ``aiohttp``, nothing else from
+``bot/`` and nothing from ``cogs/`` (ruff TID251, storage/ruff.toml).
 """
 
 from storage.audit import AuditRepository

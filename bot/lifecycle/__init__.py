@@ -3,6 +3,10 @@
 No Discord in here: the cogs build a :class:`~bot.spec.VideoSpec` (in a :class:`VideoRequest`) and a
 :class:`Notifier` carries messages out, so every step runs in tests against a fake API and a temporary
 database.
+
+May import: ``bot.spec``, ``bot.catalog``, ``bot.minimax``, ``bot.config``, ``storage`` (its public API),
+``aiohttp`` (downloads) and ``regex``. Never ``discord``, ``cogs``, ``aiosqlite`` or ``storage.db``
+(ruff TID251).
 """
 
 from bot.lifecycle.delivery import DownloadLink

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import discord
 import pytest
 from aiohttp import web
 
@@ -14,6 +16,7 @@ from bot.config import load_settings
 from tests.fakes.fake_minimax import FakeMiniMax
 
 TOKEN = "discord-token-for-check"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -36,14 +39,6 @@ async def discord_users_me() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-@pytest.fixture
-def route_base(discord_users_me: str) -> Iterator[None]:
-    original = discord.http.Route.BASE
-    discord.http.Route.BASE = discord_users_me
-    yield
-    discord.http.Route.BASE = original
-
-
 def settings_for(fake: FakeMiniMax, tmp_path: Path, *, token: str = TOKEN, key: str = "test-key") -> object:
     return load_settings(
         {
@@ -56,11 +51,11 @@ def settings_for(fake: FakeMiniMax, tmp_path: Path, *, token: str = TOKEN, key: 
     )
 
 
-@pytest.mark.usefixtures("route_base")
 async def test_all_checks_pass(
-    fake_minimax_any: FakeMiniMax, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = await run_checks(settings_for(fake_minimax_any, tmp_path))  # type: ignore[arg-type]
+    settings = settings_for(fake_minimax_any, tmp_path)
+    status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert status == 0, out
     lines = out.strip().splitlines()
@@ -70,12 +65,11 @@ async def test_all_checks_pass(
     assert "videobot" in out
 
 
-@pytest.mark.usefixtures("route_base")
 async def test_bad_keys_are_reported_without_leaking(
-    fake_minimax: FakeMiniMax, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_minimax: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = settings_for(fake_minimax, tmp_path, token="wrong-discord-token", key="wrong-minimax-key")
-    status = await run_checks(settings)  # type: ignore[arg-type]
+    status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert status == 1
     assert "✗ MiniMax API" in out and "MINIMAX_API_KEY" in out
@@ -83,10 +77,13 @@ async def test_bad_keys_are_reported_without_leaking(
     assert "wrong-discord-token" not in out and "wrong-minimax-key" not in out
 
 
-@pytest.mark.usefixtures("route_base")
 @pytest.mark.parametrize("kind", ["directory", "text file"])
 async def test_unusable_database_is_one_cross_line(
-    fake_minimax_any: FakeMiniMax, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+    fake_minimax_any: FakeMiniMax,
+    discord_users_me: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
 ) -> None:
     target = tmp_path / "db" / "bot.sqlite3"
     if kind == "directory":
@@ -94,7 +91,8 @@ async def test_unusable_database_is_one_cross_line(
     else:
         target.parent.mkdir()
         target.write_text("not a database\n" * 10)
-    status = await run_checks(settings_for(fake_minimax_any, tmp_path))  # type: ignore[arg-type]
+    settings = settings_for(fake_minimax_any, tmp_path)
+    status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert status == 1
     assert "Traceback" not in out
@@ -108,3 +106,39 @@ async def test_unusable_database_is_one_cross_line(
         )
     ]
     assert "✓ MiniMax API" in out and "✓ Discord" in out  # the other checks still ran
+
+
+# ``python -m bot --check`` as a launcher runs it: discord.py pointed at a fake before the entry point.
+CHECK_LAUNCHER = (
+    "import sys, discord\n"
+    "discord.http.Route.BASE = sys.argv[1]\n"
+    "from bot.__main__ import main\n"
+    "sys.exit(main(['--check']))\n"
+)
+
+
+async def test_the_entry_point_checks_the_discord_that_discord_py_is_pointed_at(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "MINIMAX_", "DATABASE_"))}
+    env |= {
+        "DISCORD_TOKEN": TOKEN,
+        "MINIMAX_API_KEY": "test-key",
+        "MINIMAX_BASE_URL": fake_minimax_any.base_url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "PYTHONPATH": str(REPO),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CHECK_LAUNCHER,
+        discord_users_me,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    out = stdout.decode()
+    assert proc.returncode == 0, out + stderr.decode()
+    assert "✓ Discord: token accepted (logged in as videobot)" in out

@@ -13,7 +13,7 @@ from tests.fakes.fake_minimax import FakeMiniMax
 pytestmark = pytest.mark.e2e
 
 # The composition root imports these; while the bot is being assembled they may not exist yet.
-_PARTS = ("bot.app", "bot.discord_notifier", "cogs.video", "cogs.admin")
+_PARTS = ("bot.app", "cogs.notifier", "cogs.video", "cogs.admin")
 _MISSING = [name for name in _PARTS if importlib.util.find_spec(name) is None]
 
 

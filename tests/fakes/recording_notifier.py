@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.followups import FollowupRegistry
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from cogs.followups import FollowupRegistry
 from storage.models import Task
 
 

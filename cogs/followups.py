@@ -6,7 +6,7 @@ permission removed, the channel locked). The webhook carries the interaction's t
 kept in memory only, never in the database or the logs, and dropped once its task is over or the
 token has (almost) expired, so the registry holds at most the last 15 minutes of requests.
 
-Discord objects stay here and in :mod:`bot.discord_notifier`; the lifecycle only ever sees task ids.
+Discord objects stay here and in :mod:`cogs.notifier`; the lifecycle only ever sees task ids.
 """
 
 from __future__ import annotations

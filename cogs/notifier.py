@@ -21,10 +21,10 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.followups import FollowupRegistry
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from cogs import embeds
 from cogs.buttons import result_view, task_view
+from cogs.followups import FollowupRegistry
 from storage.models import Task
 from storage.states import TaskState
 

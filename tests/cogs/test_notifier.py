@@ -13,9 +13,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.discord_notifier import DiscordNotifier
-from bot.followups import FollowupRegistry
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from cogs.followups import FollowupRegistry
+from cogs.notifier import DiscordNotifier
 from storage import Task, TaskState
 from tests.spec_builders import task_of
 

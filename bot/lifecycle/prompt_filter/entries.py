@@ -1,0 +1,198 @@
+"""Moderator entries: parsed, validated and compiled once, then matched against every prompt.
+
+An entry is a regular expression (stored with ``is_regex``, typed as ``/pattern/``) or a word or
+phrase matched on word boundaries (``ass`` does not match ``class``). Both the entry and the prompt
+are normalised the same way (:mod:`.normalization`); a regular expression that could backtrack for
+minutes is refused (:mod:`.backtracking`), and matching stops at a time budget.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import regex
+
+from bot.lifecycle.prompt_filter.backtracking import MATCH_BUDGET_SECONDS, SLOW_REGEX, regex_risk
+from bot.lifecycle.prompt_filter.normalization import normalize, prompt_variants
+
+# The package's name, as before it was split: operators' log filters keep working.
+log = logging.getLogger("bot.lifecycle.prompt_filter")
+
+MAX_ENTRY_CHARS = 200
+
+
+class FilterEntryError(ValueError):
+    """A filter entry that cannot be used; ``str()`` tells the moderator how to fix it."""
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """One compiled entry; ``entry`` is what the moderator typed, shown back when it matches."""
+
+    entry: str
+    pattern: regex.Pattern[str]
+
+
+@dataclass(frozen=True)
+class CompiledFilter:
+    rules: tuple[FilterRule, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+
+def parse_entry(entry: str) -> tuple[str, bool]:
+    """``"/pattern/"`` → ``("pattern", True)``; anything else → ``(entry, False)`` (a word or phrase)."""
+    raw = entry.strip()
+    if len(raw) >= 3 and raw.startswith("/") and raw.endswith("/"):
+        return raw[1:-1], True
+    return raw, False
+
+
+def display_entry(pattern: str, is_regex: bool) -> str:
+    """How an entry is shown back to moderators: regexes between slashes."""
+    return f"/{pattern}/" if is_regex else pattern
+
+
+def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
+    """Compile one entry, or raise :class:`FilterEntryError` saying what is wrong with it.
+
+    ``is_regex=None`` reads the ``/pattern/`` convention from the text itself.
+    """
+    if is_regex is None:
+        pattern, is_regex = parse_entry(pattern)
+    raw = pattern.strip()
+    shown = display_entry(raw, is_regex)
+    if not raw:
+        raise FilterEntryError("The filter entry is empty: give a word, a phrase or /a regex/.")
+    if len(raw) > MAX_ENTRY_CHARS:
+        raise FilterEntryError(f"The filter entry is too long: keep it under {MAX_ENTRY_CHARS} characters.")
+    if is_regex:
+        # The regex sees normalised text: its letters are folded the same way ("/секс/" → "cekc").
+        source = _normalize_literals(raw)
+        if _ENGINE_ONLY_SYNTAX.search(source):
+            raise FilterEntryError(
+                "That regular expression uses fuzzy matching or POSIX classes, which the filter does not "
+                "take; write the spellings out (/gun|gvn/) or use \\w, \\d and [a-z]."
+            )
+        try:
+            re.compile(source, re.IGNORECASE)  # Python's syntax, which the shape check reads
+            # Matched with the `regex` engine, which can stop a search at a deadline (`re` cannot).
+            compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
+        except (re.error, regex.error) as exc:
+            raise FilterEntryError(f"That regular expression is not valid: {exc}.") from None
+        if compiled.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
+            raise FilterEntryError("That regular expression matches every prompt; make it more specific.")
+        risk = regex_risk(source)
+        if risk is not None:
+            raise FilterEntryError(SLOW_REGEX.format(why=risk))
+        return FilterRule(shown, compiled)
+    words = normalize(raw).split()
+    if not words:
+        raise FilterEntryError("The filter entry has only invisible characters: give a visible word.")
+    # Any run of spaces between the words of a phrase; word boundaries only where the entry has letters.
+    body = r"\s+".join(re.escape(w) for w in words)
+    start = r"(?<!\w)" if words[0][0].isalnum() or words[0][0] == "_" else ""
+    end = r"(?!\w)" if words[-1][-1].isalnum() or words[-1][-1] == "_" else ""
+    return FilterRule(shown, regex.compile(start + body + end))
+
+
+# Syntax the `regex` engine reads differently from `re` (whose reading the checks above rely on):
+# fuzzy constraints such as {e<=2} and POSIX classes such as [[:alpha:]].
+_ENGINE_ONLY_SYNTAX = re.compile(r"\{\s*[eisd]\s*[<=>]|\[\[:|\[:\w+:\]")
+
+
+def _normalize_literals(pattern: str) -> str:
+    """Fold the pattern's non-ASCII letters as prompts are folded; ASCII (the syntax) stays as typed.
+
+    Only non-ASCII characters change, and none of them is regex syntax, so the pattern keeps its
+    meaning; an escaped one (``\\é``) is left alone rather than turned into another escape. Inside
+    a character class folding would break a range (``[а-я]`` → ``[a-я]``, which takes every Latin
+    letter), so a non-ASCII letter there is refused with a way out.
+    """
+    out: list[str] = []
+    escaped = False
+    in_class = False
+    for ch in pattern:
+        if not escaped and ord(ch) >= 128:
+            if in_class:
+                raise FilterEntryError(
+                    f"A character class with {ch!r} can't be matched: prompts are compared in plain Latin "
+                    "letters after folding look-alikes. List the words instead (/word1|word2/)."
+                )
+            out.append(normalize(ch))
+        else:
+            out.append(ch)
+        if not escaped:
+            if ch == "[":
+                in_class = True
+            elif ch == "]":
+                in_class = False
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
+
+
+def compile_filter(entries: Iterable[str | tuple[str, bool]]) -> CompiledFilter:
+    """Compile stored entries (``"/re/"`` strings or ``(pattern, is_regex)`` pairs).
+
+    A broken entry is skipped: one bad regex must never let every prompt through, nor block them all.
+    So is one stored before the slow-regex check existed and failing it now: running it could stall the
+    bot on a crafted prompt. Each skipped entry is logged once per process (this runs on every request).
+    """
+    rules: list[FilterRule] = []
+    for entry in entries:
+        try:
+            if isinstance(entry, str):
+                rules.append(compile_entry(entry))
+            else:
+                rules.append(compile_entry(entry[0], is_regex=entry[1]))
+        except FilterEntryError as exc:
+            shown = entry if isinstance(entry, str) else display_entry(entry[0], entry[1])
+            if shown not in _warned_entries and len(_warned_entries) < 1000:
+                _warned_entries.add(shown)
+                log.warning("Prompt filter entry %r is skipped: %s", shown, exc)
+            continue
+    return CompiledFilter(tuple(rules))
+
+
+_warned_entries: set[str] = set()
+
+
+def matches(compiled: CompiledFilter, prompt: str, *, budget: float = MATCH_BUDGET_SECONDS) -> str | None:
+    """The entry that ``prompt`` hits, or ``None``.
+
+    Runs on the event loop, so it is bounded: an entry still searching when ``budget`` runs out counts
+    as a hit. Failing open would let a crafted prompt past the filter; failing closed costs one member
+    a rephrase, and the log names the entry to simplify.
+    """
+    if not compiled.rules:
+        return None
+    deadline = time.perf_counter() + budget
+    texts = prompt_variants(prompt)
+    for rule in compiled.rules:
+        for candidate in texts:
+            try:
+                if rule.pattern.search(candidate, timeout=max(0.001, deadline - time.perf_counter())):
+                    return rule.entry
+            except TimeoutError:
+                log.warning(
+                    "Prompt filter entry %r did not finish within %.2f s on a %d-character prompt; the "
+                    "prompt was refused. Simplify the entry (/videoadmin filter).",
+                    rule.entry,
+                    budget,
+                    len(candidate),
+                )
+                return rule.entry
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def compile_filter_cached(entries: tuple[tuple[str, bool], ...]) -> CompiledFilter:
+    """Per request, the guild's entries are the same as last time: compile them once, not per prompt.
+    The entries are the key, so a change to the list is a new key (nothing to invalidate)."""
+    return compile_filter(entries)
