@@ -24,6 +24,8 @@ MODE_LABELS: dict[Mode, str] = {
 }
 
 RESOLUTIONS: tuple[str, ...] = ("512P", "720P", "768P", "1080P")
+# Every aspect ratio some model offers, in the order the command lists them.
+RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive")
 DURATIONS: tuple[int, ...] = (6, 10)
 
 # One credit is what members see: one 6-second 768P MiniMax-Hailuo-2.3 video.
@@ -44,9 +46,25 @@ class ModelRules:
     sends_duration_and_resolution: bool
     default_resolution: str
     fast_pretreatment: bool
+    # Aspect ratios a member may choose; empty: the model decides (Hailuo: 16:9, or the image's shape).
+    ratios: frozenset[str] = frozenset()
 
     def combos(self, mode: Mode) -> frozenset[Combo]:
         return self.modes.get(mode, frozenset())
+
+    def refuses(self, spec: VideoSpec) -> str | None:
+        """Why this model cannot take one of the spec's per-model options (``None``: it can).
+
+        Resolution, duration and fast have their own refusals, which name what the model offers.
+        """
+        if spec.ratio is not None and spec.ratio not in self.ratios:
+            if not self.ratios:
+                return (
+                    f"{self.name} does not take a ratio: its videos are 16:9, or follow the shape of "
+                    "the first_frame image. Leave ratio out."
+                )
+            return f"{self.name} makes videos in {', '.join(sorted(self.ratios))}, not {spec.ratio}."
+        return None
 
 
 _HAILUO_STANDARD: frozenset[Combo] = frozenset({("768P", 6), ("1080P", 6), ("768P", 10)})
@@ -178,6 +196,8 @@ def as_sent(spec: VideoSpec) -> VideoSpec:
     if rules is None:
         return spec
     fixed = not rules.sends_duration_and_resolution
+    if not rules.ratios:
+        spec = replace(spec, ratio=None)
     return replace(
         spec,
         duration=None if fixed else spec.duration,
@@ -194,6 +214,8 @@ def describe_options(spec: VideoSpec) -> str:
     if spec.duration:
         parts.append(f"{spec.duration} s")
     parts.append("prompt optimizer " + ("on" if spec.prompt_optimizer else "off"))
+    if spec.ratio:
+        parts.append(spec.ratio)
     if spec.fast:
         parts.append("fast")
     return " · ".join(parts)

@@ -68,6 +68,7 @@ class VideoSpec:
     resolution: str | None = None
     prompt_optimizer: bool | None = None
     fast: bool | None = None
+    ratio: str | None = None  # aspect ratio such as ``16:9``, for the models that take one
     media: tuple[MediaRef, ...] = ()
 
     def medium(self, role: MediaRole) -> MediaRef | None:

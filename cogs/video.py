@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RESOLUTIONS, format_credits
+from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RATIOS, RESOLUTIONS, format_credits
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
@@ -40,6 +40,7 @@ AUTO = "auto"
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
+RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in RATIOS]
 DURATION_CHOICES = [app_commands.Choice(name=f"{d} seconds", value=d) for d in DURATIONS]
 
 # What the bot needs in a channel to post cards, replies with videos, and find them again.
@@ -131,9 +132,11 @@ class VideoCog(commands.Cog):
         prompt_optimizer="Let the service improve your prompt (default: on)",
         fast="Faster preparation on Hailuo models",
         subject="A character reference image (S2V-01)",
+        ratio="Aspect ratio, on models that take one (Hailuo follows 16:9 or the image)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
+    @app_commands.choices(ratio=RATIO_CHOICES)
     async def generate(
         self,
         interaction: discord.Interaction[Any],
@@ -146,6 +149,7 @@ class VideoCog(commands.Cog):
         prompt_optimizer: bool | None = None,
         fast: bool | None = None,
         subject: discord.Attachment | None = None,
+        ratio: str | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -159,6 +163,7 @@ class VideoCog(commands.Cog):
             resolution=resolution,
             prompt_optimizer=prompt_optimizer,
             fast=fast,
+            ratio=ratio,
             media=tuple(media_from(a, role) for role, a in media.items() if a is not None),
         )
         await self.start_video(interaction, spec)

@@ -215,12 +215,18 @@ _V5_FAILURE_NOTICES = (
     """,
 )
 
+_V6_RATIO = (
+    # The aspect ratio a member chose (NULL: the model's own), an option of the video spec.
+    "ALTER TABLE tasks ADD COLUMN ratio TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
     Migration(3, "index of finished tasks by finish time", _V3_RECENTLY_FINISHED),
     Migration(4, "bot state: key-value facts that survive a restart", _V4_BOT_STATE),
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
+    Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -186,6 +186,8 @@ def _fitting_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: Op
 def _fits(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> bool:
     if asked.fast and not rules.fast_pretreatment:
         return False
+    if rules.refuses(asked) is not None:
+        return False
     return bool(_fitting_combos(rules, mode, asked, policy))
 
 
@@ -368,6 +370,9 @@ def plan_request(
         resolution, duration = _choose_combo(rules, mode, asked, defaults, policy)
         if asked.fast and not rules.fast_pretreatment:
             raise _ModelCannot(f"{rules.name} has no fast mode.")
+        reason = rules.refuses(asked)
+        if reason is not None:
+            raise _ModelCannot(reason)
     except _ModelCannot as exc:
         raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
     optimizer = next((v for v in (asked.prompt_optimizer, defaults.prompt_optimizer) if v is not None), True)

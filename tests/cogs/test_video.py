@@ -15,7 +15,7 @@ import pytest
 from discord.ext import commands
 
 import cogs.video as video_cog
-from bot.catalog import format_credits, price_table
+from bot.catalog import RATIOS, format_credits, price_table
 from cogs import embeds
 from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
 from cogs.replies import GENERIC_FAILURE
@@ -124,6 +124,8 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("fast", {"model": "T2V-01", "fast": True}, "no fast mode"),
     ("subject+frame", {"subject": FakeAttachment(), "first_frame": FakeAttachment()}, "cannot be combined"),
     ("blank", {"prompt": "\u200b \u200b"}, "prompt is empty"),
+    ("ratio on Hailuo", {"ratio": "9:16", "model": "MiniMax-Hailuo-2.3"}, "does not take a ratio"),
+    ("ratio, no model takes one", {"ratio": "1:1"}, "Leave ratio out"),
 ]
 
 
@@ -304,6 +306,11 @@ async def test_regenerate_and_details_buttons(env: Env) -> None:
     nosy = env.interaction(OTHER_USER)
     await DetailsButton(1).callback(nosy)  # type: ignore[arg-type]
     assert "not one of yours" in nosy.last.content
+
+
+async def test_generate_offers_every_catalog_ratio() -> None:
+    ratio = next(p for p in VideoCog.generate.parameters if p.name == "ratio")
+    assert not ratio.required and [c.value for c in ratio.choices] == list(RATIOS)
 
 
 async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:

@@ -252,6 +252,17 @@ async def test_prompt_at_the_limit_is_accepted(store: Storage, make_task) -> Non
     assert task.prompt == "é" * 2000
 
 
+async def test_every_spec_option_is_stored_and_read_back(store: Storage, make_task) -> None:
+    new = make_task(
+        ratio="9:16", fast_pretreatment=True, prompt_optimizer=False, first_frame_url="https://cdn/a.png"
+    )
+    task = await store.quota.reserve(new, now=T0)
+    assert task.spec == (await store.tasks.get(task.id)).spec
+    assert (task.spec.ratio, task.spec.fast, task.spec.prompt_optimizer) == ("9:16", True, False)
+    assert task.spec.first_frame is not None and task.spec.first_frame.url == "https://cdn/a.png"
+    assert task.mode == "image"
+
+
 async def test_regeneration_links_to_its_source(store: Storage, make_task) -> None:
     source = await store.quota.reserve(make_task(), now=T0)
     again = await store.quota.reserve(make_task(regenerated_from=source.id, deliver_by_dm=True), now=T0)
