@@ -4,9 +4,10 @@ No Discord in here: the cogs build :class:`VideoRequest` objects and a :class:`N
 messages out, so every step runs in tests against a fake API and a temporary database.
 """
 
+from bot.lifecycle.actor import Actor
 from bot.lifecycle.delivery import DownloadLink
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, Notifier, ResultPost, StatusCard
-from bot.lifecycle.service import KEEP, Actor, QuotaView, VideoService
+from bot.lifecycle.service import KEEP, QuotaView, VideoService
 from bot.lifecycle.validation import ImageInput, Limits, Plan, Preferences, RequestRefused, VideoRequest
 
 __all__ = [

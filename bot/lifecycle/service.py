@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.lifecycle.account import AccountGate
+from bot.lifecycle.actor import Actor, is_moderator
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.context import Context, Expectations, VideoAPI
 from bot.lifecycle.delivery import Delivery, DownloadLink
@@ -72,16 +73,6 @@ class _Keep(enum.Enum):
 
 
 KEEP: Final = _Keep.KEEP
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who clicked or typed: enough to decide "the requester or a moderator" without Discord."""
-
-    user_id: int
-    guild_id: int | None
-    role_ids: tuple[int, ...] = ()
-    manage_guild: bool = False
 
 
 @dataclass(frozen=True)
@@ -478,12 +469,10 @@ class VideoService:
         return self.ctx.queue.positions().get(task_id)
 
     async def is_moderator(self, actor: Actor) -> bool:
-        if actor.manage_guild:
-            return True
+        """The one moderator rule (:func:`bot.lifecycle.actor.is_moderator`) with the guild's role."""
         if actor.guild_id is None:
             return False
-        role = (await self.storage.policy.get(actor.guild_id)).moderator_role_id
-        return role is not None and role in actor.role_ids
+        return is_moderator(actor, (await self.storage.policy.get(actor.guild_id)).moderator_role_id)
 
     # ------------------------------------------------------------------------------ preferences
 
