@@ -526,6 +526,10 @@ class VideoService:
         """A guild was paused or resumed: let the submit queue re-read it now."""
         self.ctx.queue.notify()
 
+    async def refresh_card(self, task: Task, *, note: str | None = None) -> None:
+        """Re-render a task's status card after a moderator moved the task on."""
+        await self.ctx.refresh(task, note=note)
+
     # ------------------------------------------------------------------------------ internals
 
     async def _get(self, task_id: int) -> Task:

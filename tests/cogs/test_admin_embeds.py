@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.lifecycle.moderation import ModerationRefused
+from bot.lifecycle.moderation.values import credits_to_tenths, parse_cap, parse_models, possible_videos
 from cogs.admin_embeds import describe_audit, lines_within, sparkline, spent_usd, target_text, usd
-from cogs.admin_values import credits_to_tenths, parse_cap, parse_models, possible_videos
-from cogs.replies import UserFacingError
 from storage import DeliveredCombo
 
 
@@ -21,7 +21,7 @@ def test_credits_become_tenths(raw: float | str, tenths: int) -> None:
 
 @pytest.mark.parametrize("raw", [-0.1, 2.25, 10_000.1, "abc", "inf", float("nan"), ""])
 def test_bad_credits_are_refused(raw: float | str) -> None:
-    with pytest.raises(UserFacingError):
+    with pytest.raises(ModerationRefused):
         credits_to_tenths(raw, option="credits")
 
 
@@ -33,7 +33,7 @@ def test_cap_words_clear_it() -> None:
 def test_models_are_checked_and_spelled_as_the_table() -> None:
     assert parse_models("all") == ()
     assert parse_models("t2v-01 , T2V-01;minimax-hailuo-02") == ("T2V-01", "MiniMax-Hailuo-02")
-    with pytest.raises(UserFacingError, match="Unknown models: a, b"):
+    with pytest.raises(ModerationRefused, match="Unknown models: a, b"):
         parse_models("a, MiniMax-Hailuo-02, b")
 
 

@@ -2,14 +2,15 @@
 
 Discord enforces option types and ranges in its client, but a command can also be invoked by other
 means (and by tests); every bound is therefore checked here again before anything is written.
+The bounds are the moderation rules' own, so they live beside the service, not in the cog.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from bot.lifecycle.moderation.records import ModerationRefused
 from bot.minimax.models import MODELS, RESOLUTIONS, resolution_rank
-from cogs.replies import UserFacingError
 
 # Sane upper bounds: far above any real allowance, low enough to catch a typo of extra zeros.
 MAX_MEMBER_CREDITS = 10_000
@@ -24,16 +25,16 @@ def credits_to_tenths(value: float | str, *, option: str, maximum: int = MAX_MEM
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
+        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
     if not amount.is_finite():
-        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.")
+        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.")
     if amount < 0:
-        raise UserFacingError(f"`{option}` cannot be negative. Nothing was changed.")
+        raise ModerationRefused(f"`{option}` cannot be negative. Nothing was changed.")
     if amount > maximum:
-        raise UserFacingError(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
+        raise ModerationRefused(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
     tenths = amount * 10
     if tenths != tenths.to_integral_value():
-        raise UserFacingError(
+        raise ModerationRefused(
             f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
         )
     return int(tenths)
@@ -59,7 +60,7 @@ def parse_models(raw: str) -> tuple[str, ...]:
     by_lower = {name.lower(): name for name in MODELS}
     unknown = [p for p in parts if p.lower() not in by_lower]
     if unknown:
-        raise UserFacingError(
+        raise ModerationRefused(
             f"Unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
             f"Choose from: {', '.join(MODELS)} (or `all`). Nothing was changed."
         )
@@ -78,7 +79,7 @@ def clean_reason(reason: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_REASON_CHARS:
-        raise UserFacingError(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
+        raise ModerationRefused(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
     return text
 
 
