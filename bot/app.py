@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.lifecycle import VideoService
+from bot.lifecycle.moderation import ModerationService
 from bot.minimax.client import MiniMaxClient
 from cogs.notifier import DiscordNotifier
 from cogs.replies import reply_error
@@ -45,6 +46,7 @@ class VideoBot(commands.Bot):
         self.storage = storage
         self.minimax = client
         self.video_service: VideoService | None = None
+        self.moderation_service: ModerationService | None = None
         self.failed_extensions: list[str] = []
         # Set as soon as close() is called: a signal can arrive while setup_hook is still running.
         self.closing = False
@@ -55,12 +57,21 @@ class VideoBot(commands.Bot):
             raise RuntimeError("the video service starts in setup_hook")
         return self.video_service
 
+    @property
+    def moderation(self) -> ModerationService:
+        if self.moderation_service is None:
+            raise RuntimeError("the moderation service starts in setup_hook")
+        return self.moderation_service
+
     async def setup_hook(self) -> None:
         self.video_service = VideoService(
             settings=self.settings,
             storage=self.storage,
             client=self.minimax,
             notifier=DiscordNotifier(self),
+        )
+        self.moderation_service = ModerationService(
+            storage=self.storage, settings=self.settings, video=self.video_service
         )
         for extension in EXTENSIONS:
             try:

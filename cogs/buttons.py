@@ -18,8 +18,9 @@ import discord
 from bot.lifecycle import RequestRefused
 from cogs import embeds
 from cogs.followups import keep_followup
+from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
-from cogs.video_support import actor_from, confirmation, dm_actor, service_of
+from cogs.video_support import confirmation, dm_actor, service_of
 from storage.models import Task
 from storage.states import TaskState
 

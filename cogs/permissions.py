@@ -1,25 +1,30 @@
-"""Who counts as a moderator of the bot in a guild: Manage Server, or the role the guild configured.
+"""Who is asking, as Discord told us: an interaction becomes a plain :class:`Actor`.
 
-``default_permissions`` only hides commands; a server owner can grant them to anyone in the
-integration settings, so every moderator action checks this at run time as well.
-
-`/videoadmin` checks it here, on the ``discord.Member``. `/video`'s moderator actions (on someone
-else's video) apply the same rule in ``VideoService.is_moderator``, on a plain ``Actor`` built by
-``cogs.video_support.actor_from``: a change to the rule must be made in both places.
+Whether that actor moderates the bot is decided once, in :func:`bot.lifecycle.actor.is_moderator`,
+for `/video`'s moderator actions and every `/videoadmin` command alike; this module only reads the
+Discord side of it (Manage Server, the member's role ids).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any
 
 import discord
 
+from bot.lifecycle.actor import Actor
 
-class ModeratorPolicy(Protocol):
-    """The one field of a guild's policy this rule reads (``storage.GuildPolicy`` has it)."""
 
-    @property
-    def moderator_role_id(self) -> int | None: ...
+def actor_from(interaction: discord.Interaction[Any]) -> Actor:
+    user = interaction.user
+    guild_id = interaction.guild_id
+    member = user if isinstance(user, discord.Member) else None
+    roles = tuple(member_role_ids(user, guild_id)) if guild_id is not None else ()
+    # Discord's resolved permissions for this interaction, else the member's roles (a payload
+    # without ``permissions`` resolves to none).
+    manage = guild_id is not None and (
+        interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
+    )
+    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
 
 
 def has_manage_server(member: discord.Member) -> bool:
@@ -50,24 +55,3 @@ def member_role_ids(member: object, guild_id: int | None) -> list[int]:
 
 def has_role(member: discord.Member, role_id: int) -> bool:
     return role_id in member_role_ids(member, member.guild.id)
-
-
-def is_moderator(member: discord.Member | discord.User, policy: ModeratorPolicy | None) -> bool:
-    """Manage Server, or the moderator role the guild configured. A plain user (a DM) never is."""
-    if not isinstance(member, discord.Member):
-        return False
-    if has_manage_server(member):
-        return True
-    role_id = policy.moderator_role_id if policy is not None else None
-    return role_id is not None and has_role(member, role_id)
-
-
-def refusal_text(policy: ModeratorPolicy | None) -> str:
-    """What a member without rights is told; the role is a mention that renders without pinging."""
-    role_id = policy.moderator_role_id if policy is not None else None
-    if role_id is None:
-        return "You need the Manage Server permission to use the video moderator commands."
-    return (
-        f"You need the Manage Server permission or the <@&{role_id}> role to use the video moderator "
-        "commands."
-    )

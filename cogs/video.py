@@ -21,10 +21,10 @@ from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
 from cogs.followups import keep_followup
+from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.video_support import (
     HasVideoService,
-    actor_from,
     animatable_image,
     confirmation,
     media_from,

@@ -15,7 +15,7 @@ from bot.catalog import format_credits
 from bot.lifecycle import Actor, RequestRefused, VideoService
 from bot.lifecycle.validation import check_image
 from bot.spec import MediaRef, MediaRole
-from cogs.permissions import has_manage_server, member_role_ids
+from cogs.permissions import member_role_ids
 from storage.models import Task
 
 
@@ -30,19 +30,6 @@ UNKNOWN_MEMBER = 10007  # Discord's JSON error code: the user is not a member of
 def service_of(interaction: discord.Interaction[Any]) -> VideoService:
     """The bot's VideoService (``VideoBot.service``); the client is typed loosely by discord.py."""
     return cast(HasVideoService, interaction.client).service
-
-
-def actor_from(interaction: discord.Interaction[Any]) -> Actor:
-    user = interaction.user
-    guild_id = interaction.guild_id
-    member = user if isinstance(user, discord.Member) else None
-    roles = tuple(member_role_ids(user, guild_id)) if guild_id is not None else ()
-    # Discord's resolved permissions for this interaction, else the member's roles (a payload
-    # without ``permissions`` resolves to none).
-    manage = guild_id is not None and (
-        interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
-    )
-    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
 
 
 async def dm_actor(

@@ -9,9 +9,10 @@ May import: ``bot.spec``, ``bot.catalog``, ``bot.minimax``, ``bot.config``, ``st
 (ruff TID251).
 """
 
+from bot.lifecycle.actor import Actor
 from bot.lifecycle.delivery import DownloadLink
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, Notifier, ResultPost, StatusCard
-from bot.lifecycle.service import KEEP, Actor, QuotaView, VideoService
+from bot.lifecycle.service import KEEP, QuotaView, VideoService
 from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest
 
 __all__ = [

@@ -29,6 +29,7 @@ from bot.catalog import (
 )
 from bot.config import Settings
 from bot.lifecycle.account import AccountGate
+from bot.lifecycle.actor import Actor, is_moderator
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.context import Context, Expectations, VideoAPI
 from bot.lifecycle.delivery import Delivery, DownloadLink
@@ -71,16 +72,6 @@ class _Keep(enum.Enum):
 
 
 KEEP: Final = _Keep.KEEP
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who clicked or typed: enough to decide "the requester or a moderator" without Discord."""
-
-    user_id: int
-    guild_id: int | None
-    role_ids: tuple[int, ...] = ()
-    manage_guild: bool = False
 
 
 @dataclass(frozen=True)
@@ -453,12 +444,10 @@ class VideoService:
         return self.ctx.queue.positions().get(task_id)
 
     async def is_moderator(self, actor: Actor) -> bool:
-        if actor.manage_guild:
-            return True
+        """The one moderator rule (:func:`bot.lifecycle.actor.is_moderator`) with the guild's role."""
         if actor.guild_id is None:
             return False
-        role = (await self.storage.policy.get(actor.guild_id)).moderator_role_id
-        return role is not None and role in actor.role_ids
+        return is_moderator(actor, (await self.storage.policy.get(actor.guild_id)).moderator_role_id)
 
     # ------------------------------------------------------------------------------ preferences
 
@@ -506,6 +495,10 @@ class VideoService:
     def policy_changed(self, guild_id: int) -> None:
         """A guild was paused or resumed: let the submit queue re-read it now."""
         self.ctx.queue.notify()
+
+    async def refresh_card(self, task: Task, *, note: str | None = None) -> None:
+        """Re-render a task's status card after a moderator moved the task on."""
+        await self.ctx.refresh(task, note=note)
 
     # ------------------------------------------------------------------------------ internals
 

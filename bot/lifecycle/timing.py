@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from storage.models import Task
+from storage.states import TaskState
 
 # First query at this share of the learned generation time: half the tasks finish before the median,
 # and querying a little early costs one query while querying late costs every member some waiting.
@@ -34,6 +36,18 @@ class PollTiming:
             max_interval=settings.poll_max_interval,
             timeout=settings.task_timeout,
         )
+
+    def timed_out(self, task: Task, *, now: float) -> bool:
+        """The time-out rule: a task running (or waiting) this long since it was submitted (or
+        queued, if never submitted) is given up. The poller fails such a task at its next query."""
+        started = task.submitted_at if task.submitted_at is not None else task.created_at
+        return now - started >= self.timeout
+
+    def is_stuck(self, task: Task, *, now: float) -> bool:
+        """What moderators see as stuck: unknown (waiting for them), or unfinished past the time-out."""
+        if task.state is TaskState.UNKNOWN:
+            return True
+        return not task.state.final and self.timed_out(task, now=now)
 
     def clamp(self, seconds: float) -> float:
         return max(self.min_interval, min(self.max_interval, seconds))

@@ -175,8 +175,7 @@ class Tracker:
             await self._running(task, info)
 
     def _timed_out(self, task: Task) -> bool:
-        started = task.submitted_at if task.submitted_at is not None else task.created_at
-        return self._ctx.now() - started >= self._ctx.timing.timeout
+        return self._ctx.timing.timed_out(task, now=self._ctx.now())
 
     async def _time_out(self, task: Task) -> None:
         self._errors.pop(task.id, None)

@@ -8,14 +8,16 @@ only records what the command answered; commands are invoked through their real 
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.config import Secret, Settings
+from bot.lifecycle.moderation import ModerationService
 from cogs.replies import reply_error
 
 GUILD_ID = 1000
@@ -162,8 +164,13 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def host(storage: Any, service: Any = None, **settings_overrides: Any) -> SimpleNamespace:
-    return SimpleNamespace(storage=storage, settings=settings(**settings_overrides), video_service=service)
+def moderation(
+    storage: Any, service: Any = None, *, clock: Callable[[], float] = time.time, **settings_overrides: Any
+) -> ModerationService:
+    """The moderation service the admin cog talks to, over ``storage`` and a (stub) video service."""
+    return ModerationService(
+        storage=storage, settings=settings(**settings_overrides), video=service, clock=clock
+    )
 
 
 # -- the interaction ---------------------------------------------------------------------------------
@@ -274,6 +281,8 @@ class FakeInteraction:
         self.channel_id = CHANNEL_ID if guild is not None else 77
         self.channel = guild.get_channel(CHANNEL_ID) if guild is not None else None
         self.client = client
+        # What Discord resolved for the member in the channel; the payloads here carry none.
+        self.permissions = discord.Permissions.none()
         self.command: Any = None
         self.replies: list[Reply] = []
         self.response = FakeResponse(self)

@@ -35,11 +35,11 @@ from tests.cogs.admin_fakes import (
     VOICE_CHANNEL_ID,
     FakeInteraction,
     Reply,
-    host,
     invoke,
     make_guild,
     make_member,
     make_user,
+    moderation,
     role,
     text_channel,
 )
@@ -57,7 +57,6 @@ class StubService:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
-        self.ctx = self
         self.submissions_paused = False
 
     def resume_submissions(self) -> None:
@@ -70,7 +69,7 @@ class StubService:
     def wake(self) -> None:
         self.calls.append(("wake", None))
 
-    async def refresh(self, task: Any, *, note: str | None = None) -> None:
+    async def refresh_card(self, task: Any, *, note: str | None = None) -> None:
         self.calls.append(("refresh", (task.id, task.state, note)))
 
 
@@ -95,7 +94,7 @@ def service() -> StubService:
 
 @pytest.fixture
 def cog(storage: Storage, service: StubService) -> AdminCog:
-    return AdminCog(host(storage, service), clock=lambda: NOW)  # type: ignore[arg-type]
+    return AdminCog(moderation(storage, service, clock=lambda: NOW))
 
 
 async def seed(storage: Storage) -> None:
@@ -208,7 +207,7 @@ CASES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], bool]] = 
 def test_every_command_is_in_the_matrix_and_hidden_from_members() -> None:
     from cogs.admin import command_names
 
-    names = command_names(AdminCog(host(None)))  # type: ignore[arg-type]
+    names = command_names(AdminCog(moderation(None)))
     assert len(names) == 21
     assert {case[1].qualified_name for case in CASES} == set(names)
     group = AdminCog.videoadmin
@@ -1010,7 +1009,7 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     from discord.ext import commands
 
     bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
-    bot.storage, bot.settings, bot.video_service = storage, host(storage).settings, None  # type: ignore[attr-defined]
+    bot.moderation = moderation(storage)  # type: ignore[attr-defined]
     await bot.load_extension("cogs.admin")
     (group,) = [c for c in bot.tree.get_commands() if c.name == "videoadmin"]
     payload = group.to_dict(bot.tree)

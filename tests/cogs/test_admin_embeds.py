@@ -8,9 +8,9 @@ import pytest
 
 from bot.catalog import format_usd as usd
 from bot.catalog import spent_usd
+from bot.lifecycle.moderation import ModerationRefused
+from bot.lifecycle.moderation.values import credits_to_tenths, parse_cap, parse_models, possible_videos
 from cogs.admin_embeds import describe_audit, lines_within, sparkline, target_text
-from cogs.admin_values import credits_to_tenths, parse_cap, parse_models, possible_videos
-from cogs.replies import UserFacingError
 from storage import DeliveredCombo
 
 
@@ -23,7 +23,7 @@ def test_credits_become_tenths(raw: float | str, tenths: int) -> None:
 
 @pytest.mark.parametrize("raw", [-0.1, 2.25, 10_000.1, "abc", "inf", float("nan"), ""])
 def test_bad_credits_are_refused(raw: float | str) -> None:
-    with pytest.raises(UserFacingError):
+    with pytest.raises(ModerationRefused):
         credits_to_tenths(raw, option="credits")
 
 
@@ -35,7 +35,7 @@ def test_cap_words_clear_it() -> None:
 def test_models_are_checked_and_spelled_as_the_table() -> None:
     assert parse_models("all") == ()
     assert parse_models("t2v-01 , T2V-01;minimax-hailuo-02") == ("T2V-01", "MiniMax-Hailuo-02")
-    with pytest.raises(UserFacingError, match="Unknown models: a, b"):
+    with pytest.raises(ModerationRefused, match="Unknown models: a, b"):
         parse_models("a, MiniMax-Hailuo-02, b")
 
 

@@ -29,10 +29,10 @@ from tests.cogs.admin_fakes import (
     PRO_ROLE,
     VIP_ROLE,
     FakeInteraction,
-    host,
     invoke,
     make_guild,
     make_member,
+    moderation,
     role,
     text_channel,
 )
@@ -77,7 +77,7 @@ def service(harness: Harness) -> VideoService:
 
 @pytest.fixture
 def admin(harness: Harness, service: VideoService, guild: discord.Guild) -> Callable[..., Awaitable[str]]:
-    cog = AdminCog(host(harness.storage, service), clock=clock)  # type: ignore[arg-type]
+    cog = AdminCog(moderation(harness.storage, service, clock=clock))
     manager = make_member(guild, 7, MANAGER_ROLE)
 
     async def run(command: Any, **options: Any) -> str:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from cogs.permissions import has_role, is_moderator, member_role_ids
-from tests.cogs.admin_fakes import GUILD_ID, MOD_ROLE, VIP_ROLE, make_guild, make_member, make_user
+from bot.lifecycle.actor import is_moderator
+from cogs.permissions import actor_from, has_role, member_role_ids
+from tests.cogs.admin_fakes import (
+    GUILD_ID,
+    MOD_ROLE,
+    VIP_ROLE,
+    FakeInteraction,
+    make_guild,
+    make_member,
+    make_user,
+)
 
 NEW_ROLE = 424242  # made a moment ago: not in the cached guild yet
 
@@ -17,8 +24,9 @@ def test_a_role_missing_from_the_cache_still_counts() -> None:
     assert [role.id for role in member.roles if not role.is_default()] == [VIP_ROLE]  # the cache's view
     assert member_role_ids(member, GUILD_ID) == [VIP_ROLE, NEW_ROLE]
     assert has_role(member, NEW_ROLE)
-    assert is_moderator(member, SimpleNamespace(moderator_role_id=NEW_ROLE))
-    assert not is_moderator(make_member(guild, 6, VIP_ROLE), SimpleNamespace(moderator_role_id=NEW_ROLE))
+    assert is_moderator(actor_from(FakeInteraction(member, guild=guild)), NEW_ROLE)  # type: ignore[arg-type]
+    other = FakeInteraction(make_member(guild, 6, VIP_ROLE), guild=guild)
+    assert not is_moderator(actor_from(other), NEW_ROLE)  # type: ignore[arg-type]
 
 
 def test_everyone_and_plain_users_have_no_roles() -> None:

@@ -2,14 +2,16 @@
 
 Discord enforces option types and ranges in its client, but a command can also be invoked by other
 means (and by tests); every bound is therefore checked here again before anything is written.
+The bounds are the moderation rules' own, so they live beside the service, not in the cog.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from bot.catalog import MODELS, RESOLUTIONS, resolution_rank
-from cogs.replies import UserFacingError
+from bot.catalog import MODELS, option_policy
+from bot.catalog import possible_videos as _possible_videos
+from bot.lifecycle.moderation.records import ModerationRefused
 
 # Sane upper bounds: far above any real allowance, low enough to catch a typo of extra zeros.
 MAX_MEMBER_CREDITS = 10_000
@@ -24,16 +26,16 @@ def credits_to_tenths(value: float | str, *, option: str, maximum: int = MAX_MEM
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
+        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
     if not amount.is_finite():
-        raise UserFacingError(f"`{option}` must be a number of credits, such as 5 or 2.5.")
+        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.")
     if amount < 0:
-        raise UserFacingError(f"`{option}` cannot be negative. Nothing was changed.")
+        raise ModerationRefused(f"`{option}` cannot be negative. Nothing was changed.")
     if amount > maximum:
-        raise UserFacingError(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
+        raise ModerationRefused(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
     tenths = amount * 10
     if tenths != tenths.to_integral_value():
-        raise UserFacingError(
+        raise ModerationRefused(
             f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
         )
     return int(tenths)
@@ -59,7 +61,7 @@ def parse_models(raw: str) -> tuple[str, ...]:
     by_lower = {name.lower(): name for name in MODELS}
     unknown = [p for p in parts if p.lower() not in by_lower]
     if unknown:
-        raise UserFacingError(
+        raise ModerationRefused(
             f"Unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
             f"Choose from: {', '.join(MODELS)} (or `all`). Nothing was changed."
         )
@@ -78,7 +80,7 @@ def clean_reason(reason: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_REASON_CHARS:
-        raise UserFacingError(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
+        raise ModerationRefused(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
     return text
 
 
@@ -86,14 +88,4 @@ def possible_videos(
     allowed_models: tuple[str, ...], max_resolution: str | None, max_duration: int | None
 ) -> int:
     """How many (model, mode, resolution, duration) choices a policy leaves; 0 means every request fails."""
-    names = [name for name in allowed_models if name in MODELS] if allowed_models else list(MODELS)
-    limit = resolution_rank(max_resolution) if max_resolution else len(RESOLUTIONS)
-    total = 0
-    for name in names:
-        for combos in MODELS[name].modes.values():
-            total += sum(
-                1
-                for res, dur in combos
-                if resolution_rank(res) <= limit and (max_duration is None or dur <= max_duration)
-            )
-    return total
+    return _possible_videos(option_policy(allowed_models, max_resolution, max_duration))

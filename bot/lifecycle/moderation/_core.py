@@ -1,0 +1,116 @@
+"""What every moderation action shares: the service's dependencies, the gate and the common checks.
+
+Each action first needs a :class:`Moderator` from :meth:`ModerationCore.authorize` (in a guild, and
+a moderator there by the one rule in :mod:`bot.lifecycle.actor`). It then checks what the moderator
+asked for, makes **one** storage call (which writes the change and its audit row in one transaction)
+and returns the change record; a refusal is a :class:`ModerationRefused` whose text says what to
+fix, and nothing is written then. The guild always comes from the moderator, never from an option,
+so a moderator can only ever see and change their own server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from bot.config import Settings
+from bot.lifecycle.actor import Actor, is_moderator, moderator_refusal
+from bot.lifecycle.moderation.records import ChannelRef, MemberRef, ModerationRefused, Moderator, RoleRef
+from bot.lifecycle.timing import PollTiming
+from storage import Storage
+from storage.errors import InvalidValue
+from storage.models import Task
+
+
+class VideoControls(Protocol):
+    """What moderation asks of the video service (``VideoService`` has it; tests pass a recorder)."""
+
+    @property
+    def submissions_paused(self) -> bool: ...
+
+    def resume_submissions(self) -> None: ...
+
+    def policy_changed(self, guild_id: int) -> None: ...
+
+    def wake(self) -> None: ...
+
+    def refresh_card(self, task: Task, *, note: str | None = None) -> Awaitable[None]: ...
+
+
+@contextmanager
+def refusing_bad_values() -> Iterator[None]:
+    """Storage's own checks (the last line of defence) become a moderator-facing refusal."""
+    try:
+        yield
+    except InvalidValue as exc:
+        raise ModerationRefused(f"{exc} Nothing was changed.") from None
+
+
+class ModerationCore:
+    """The service's state and gate; the action mixins build on it."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        video: VideoControls | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.video = video
+        self.timing = PollTiming.from_settings(settings)
+        self._clock = clock
+
+    # ------------------------------------------------------------------------------ the gate
+
+    async def authorize(self, actor: Actor) -> Moderator:
+        """The run-time check of every command and every button: in a guild, and a moderator there.
+
+        ``default_permissions`` only hides `/videoadmin`; a server owner can grant it to anyone in the
+        integration settings, so nothing is done without this check.
+        """
+        if actor.guild_id is None:
+            raise ModerationRefused("This command works only inside a server.")
+        policy = await self.storage.policy.get(actor.guild_id)
+        if not is_moderator(actor, policy.moderator_role_id):
+            raise ModerationRefused(moderator_refusal(policy.moderator_role_id))
+        return Moderator(actor, actor.guild_id, policy)
+
+    def check_member(self, mod: Moderator, member: MemberRef) -> None:
+        if member.guild_id != mod.guild_id:
+            raise ModerationRefused("That member is not in this server. Nothing was changed.")
+
+    @property
+    def bot_default(self) -> tuple[int, str]:
+        """The allowance (tenths, period) of a guild that never set its own default."""
+        return self.settings.default_quota_tenths, self.settings.default_quota_period
+
+    def _policy_changed(self, guild_id: int) -> None:
+        if self.video is not None:
+            self.video.policy_changed(guild_id)
+
+    # ------------------------------------------------------------------------------ checks
+
+    @staticmethod
+    def _check_role(mod: Moderator, role: RoleRef, *, purpose: str) -> None:
+        # Discord resolves a role option within the guild it was used in; the cache may lag behind.
+        if role.guild_id != mod.guild_id:
+            raise ModerationRefused("That role does not exist in this server. Nothing was changed.")
+        if role.is_everyone:
+            why = (
+                "use `/videoadmin quota default` for everyone's allowance"
+                if purpose == "a role limit"
+                else "that would make every member a moderator"
+            )
+            raise ModerationRefused(f"@everyone cannot be {purpose}: {why}. Nothing was changed.")
+
+    @staticmethod
+    def _check_channel(mod: Moderator, channel: ChannelRef) -> None:
+        if not channel.is_text:
+            raise ModerationRefused("Pick a text channel. Nothing was changed.")
+        if channel.guild_id != mod.guild_id:
+            raise ModerationRefused("That channel is not in this server. Nothing was changed.")

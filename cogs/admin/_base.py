@@ -1,0 +1,81 @@
+"""What every `/videoadmin` command shares: the command groups, the gate, and Discord → plain values.
+
+The commands are thin: they turn the interaction's member, roles and channels into the moderation
+service's records, call the service once (it checks, writes the change and its audit row in one
+transaction) and confirm with an ephemeral ``before → after`` embed. A refusal from the service
+(:class:`ModerationRefused`) becomes the same ephemeral reply as any other refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.lifecycle.moderation import (
+    ChannelRef,
+    MemberRef,
+    ModerationRefused,
+    ModerationService,
+    Moderator,
+    RoleRef,
+)
+from cogs.permissions import actor_from, member_role_ids
+from cogs.replies import UserFacingError
+
+PAGE_SIZE = 10
+
+videoadmin = app_commands.Group(
+    name="videoadmin",
+    description="Moderator controls for video generation in this server",
+    guild_only=True,
+    allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+    default_permissions=discord.Permissions(manage_guild=True),
+)
+quota = app_commands.Group(name="quota", description="Members' credit allowances", parent=videoadmin)
+filter_group = app_commands.Group(name="filter", description="The server's prompt filter", parent=videoadmin)
+channels = app_commands.Group(name="channels", description="Where /video may be used", parent=videoadmin)
+
+
+@contextmanager
+def shown_refusals() -> Iterator[None]:
+    """A refusal of the moderation service becomes the member-facing reply of the command or click."""
+    try:
+        yield
+    except ModerationRefused as exc:
+        raise UserFacingError(exc.message) from None
+
+
+def member_ref(member: discord.Member) -> MemberRef:
+    return MemberRef(member.id, member.guild.id, tuple(member_role_ids(member, member.guild.id)))
+
+
+def role_ref(role: discord.Role) -> RoleRef:
+    return RoleRef(role.id, role.guild.id)
+
+
+def channel_ref(channel: discord.abc.GuildChannel) -> ChannelRef:
+    """The option is typed as a text channel, but a command can be invoked by other means too."""
+    return ChannelRef(channel.id, channel.guild.id, is_text=isinstance(channel, discord.TextChannel))
+
+
+class AdminBase(commands.Cog):
+    """The part of the cog every command mixin relies on (``AdminCog`` combines the mixins; a mixin
+    is a ``Cog`` only so discord.py's typing accepts its methods as commands of a group)."""
+
+    def __init__(self, moderation: ModerationService) -> None:
+        self.service = moderation
+
+    async def moderation(self, interaction: discord.Interaction[Any]) -> Moderator:
+        """The run-time check of every command and every button: in a guild, and a moderator there."""
+        if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+            raise UserFacingError("This command works only inside a server.")
+        with shown_refusals():
+            return await self.service.authorize(actor_from(interaction))
+
+    async def _authorize(self, interaction: discord.Interaction[Any]) -> None:
+        await self.moderation(interaction)

@@ -1,0 +1,161 @@
+"""`/videoadmin stats`, `tasks` and `audit`: what happened, and settling tasks in the unknown state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, get_args
+
+import discord
+from discord import app_commands
+
+from bot.catalog import format_credits
+from cogs import admin_embeds as embeds
+from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
+from cogs.admin_views import Page, Pager, TasksView
+from cogs.replies import send
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+STATS_WINDOWS: dict[str, tuple[str, float]] = {
+    "24h": ("last 24 hours", 86_400.0),
+    "7d": ("last 7 days", 7 * 86_400.0),
+    "30d": ("last 30 days", 30 * 86_400.0),
+}
+StatsWindow = Literal["24h", "7d", "30d"]
+TaskFilter = Literal[
+    "unfinished",
+    "stuck",
+    "unknown",
+    "queued",
+    "submitting",
+    "submitted",
+    "processing",
+    "downloading",
+    "delivering",
+    "delivered",
+    "failed",
+    "cancelled",
+]
+assert set(get_args(TaskFilter)) == {*(s.value for s in TaskState), "unfinished", "stuck"}
+
+
+class ActivityCommands(AdminBase):
+    """`/videoadmin stats|tasks|audit`, and the tasks view's refund and resume."""
+
+    @videoadmin.command(name="stats", description="Videos, failures, credits and top members over a period")
+    @app_commands.describe(period="How far back to look (default: last 7 days)")
+    async def stats(self, interaction: discord.Interaction[Any], period: StatsWindow = "7d") -> None:
+        mod = await self.moderation(interaction)
+        label, seconds = STATS_WINDOWS[period]
+        # A month of tasks is a real aggregate: take the 3-second answer window off the table.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.service.stats(mod, seconds)
+        await send(interaction, embed=embeds.stats_embed(report, label))
+
+    @videoadmin.command(
+        name="tasks", description="Recent and stuck tasks; resolve those in the unknown state"
+    )
+    @app_commands.describe(
+        member="Only this member's tasks",
+        state="Only tasks in this state ('stuck': unknown, or unfinished past the time-out)",
+    )
+    async def tasks(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member | None = None,
+        state: TaskFilter | None = None,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        if member is not None:
+            with shown_refusals():
+                self.service.check_member(mod, member_ref(member))
+        user_id = member.id if member is not None else None
+        title = (
+            "Tasks"
+            + (f" of {member.display_name}" if member is not None else "")
+            + (f" · {state}" if state else "")
+        )
+
+        async def render(page: int) -> Page:
+            found = await self.service.task_page(
+                mod, user_id=user_id, state=state, page=page, page_size=PAGE_SIZE
+            )
+            embed = embeds.tasks_embed(
+                found.items, title=title, page=found.page, pages=found.pages, total=found.total
+            )
+            return Page(embed, found.pages, found.items)
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        first = await render(0)
+        view = TasksView(
+            owner_id=mod.actor_id,
+            render=render,
+            authorize=self._authorize,
+            first=first,
+            refund=self.refund_unknown,
+            resume_with_id=self.resume_unknown,
+        )
+        view.origin = interaction
+        await send(interaction, embed=first.embed, view=view)
+
+    async def refund_unknown(self, interaction: discord.Interaction[Any], task_id: int) -> discord.Embed:
+        """Give the credits back and close the task as failed: the moderator found it was never made."""
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            settled = await self.service.refund_unknown(mod, task_id)
+        task = settled.before
+        return embeds.change_embed(
+            f"Task #{task.id}",
+            [
+                (
+                    "State",
+                    "unknown",
+                    f"failed · {format_credits(task.cost_tenths)} credits refunded to <@{task.user_id}>",
+                )
+            ],
+            changed=True,
+        )
+
+    async def resume_unknown(
+        self, interaction: discord.Interaction[Any], task_id: int, api_task_id: str
+    ) -> discord.Embed:
+        """The moderator found the task on the API's side: track it from there, never resubmit."""
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            settled = await self.service.resume_unknown(mod, task_id, api_task_id)
+        return embeds.change_embed(
+            f"Task #{settled.before.id}",
+            [("State", "unknown", f"submitted · tracking API task `{api_task_id}`")],
+            changed=True,
+            note="The bot polls it now and delivers it as usual; credits are charged only on delivery.",
+        )
+
+    @videoadmin.command(name="audit", description="Recent moderator actions: who, what, before → after, when")
+    @app_commands.describe(
+        member="Only actions concerning this member", moderator="Only actions by this moderator"
+    )
+    async def audit(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member | None = None,
+        moderator: discord.Member | None = None,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        target = member.id if member is not None else None
+        actor = moderator.id if moderator is not None else None
+        mention = member.mention if member is not None else None
+
+        async def render(page: int) -> Page:
+            found = await self.service.audit_page(
+                mod, target_user=target, actor=actor, page=page, page_size=PAGE_SIZE
+            )
+            embed = embeds.audit_embed(
+                found.items, page=found.page, pages=found.pages, total=found.total, member_mention=mention
+            )
+            return Page(embed, found.pages)
+
+        first = await render(0)
+        view = Pager(owner_id=mod.actor_id, render=render, authorize=self._authorize, pages=first.pages)
+        view.origin = interaction
+        await send(interaction, embed=first.embed, view=view)

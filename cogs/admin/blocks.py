@@ -1,0 +1,50 @@
+"""`/videoadmin block`, `unblock` and `blocks`: who may not generate videos in this server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from cogs import admin_embeds as embeds
+from cogs.admin._base import AdminBase, member_ref, shown_refusals, videoadmin
+from cogs.replies import send
+
+
+class BlockCommands(AdminBase):
+    """`/videoadmin block|unblock|blocks`."""
+
+    @videoadmin.command(name="block", description="Stop a member from generating videos in this server")
+    @app_commands.describe(member="The member", reason="Shown to the member when they try")
+    async def block(
+        self, interaction: discord.Interaction[Any], member: discord.Member, reason: str | None = None
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.block(mod, member_ref(member), reason)
+        embed = embeds.change_embed(
+            f"Block of {member.display_name}",
+            [(member.display_name, embeds.block_text(change.before), embeds.block_text(change.after))],
+            changed=change.audit_id is not None,
+            note="Their videos already running still finish; new requests are refused.",
+        )
+        await send(interaction, embed=embed)
+
+    @videoadmin.command(name="unblock", description="Let a blocked member generate videos again")
+    @app_commands.describe(member="The member")
+    async def unblock(self, interaction: discord.Interaction[Any], member: discord.Member) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.unblock(mod, member_ref(member))
+        embed = embeds.change_embed(
+            f"Block of {member.display_name}",
+            [(member.display_name, embeds.block_text(change.before), embeds.block_text(None))],
+            changed=change.audit_id is not None,
+        )
+        await send(interaction, embed=embed)
+
+    @videoadmin.command(name="blocks", description="Members blocked from generating videos")
+    async def blocks(self, interaction: discord.Interaction[Any]) -> None:
+        mod = await self.moderation(interaction)
+        await send(interaction, embed=embeds.blocks_embed(await self.service.blocks(mod)))

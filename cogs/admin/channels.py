@@ -1,0 +1,86 @@
+"""`/videoadmin channels …`: the allow-list and deny-list of channels where `/video` works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.lifecycle.moderation import ChannelChange, ChannelOutcome
+from cogs import admin_embeds as embeds
+from cogs.admin._base import AdminBase, channel_ref, channels, shown_refusals
+from cogs.replies import send
+
+
+class ChannelCommands(AdminBase):
+    """`/videoadmin channels allow|deny|list`."""
+
+    @channels.command(
+        name="allow", description="Allow /video in a channel (once listed, only listed channels)"
+    )
+    @app_commands.describe(channel="A text channel")
+    async def channels_allow(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            answer = await self.service.allow_channel(mod, channel_ref(channel))
+        await send(interaction, embed=_channel_change_embed(channel, answer))
+
+    @channels.command(name="deny", description="Refuse /video in a channel")
+    @app_commands.describe(
+        channel="A text channel",
+        open_other_channels=(
+            "Needed only to deny the last channel of the allow-list: /video then works in every other one"
+        ),
+    )
+    async def channels_deny(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
+        open_other_channels: bool = False,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            answer = await self.service.deny_channel(
+                mod, channel_ref(channel), open_other_channels=open_other_channels
+            )
+        await send(interaction, embed=_channel_change_embed(channel, answer))
+
+    @channels.command(name="list", description="Where /video may be used")
+    async def channels_list(self, interaction: discord.Interaction[Any]) -> None:
+        mod = await self.moderation(interaction)
+        await send(interaction, embed=embeds.channels_embed(await self.service.channel_rules(mod)))
+
+
+def _note(answer: ChannelChange) -> str | None:
+    """What the change means for the other channels."""
+    if answer.outcome is ChannelOutcome.DENY_LIFTED:
+        return "The allow-list is empty, so /video works in every channel that is not denied."
+    if answer.outcome is ChannelOutcome.ALLOW_LISTED:
+        note = "/video now works only in: " + ", ".join(f"<#{c}>" for c in answer.allow_list)
+        return ("The allow-list was empty (every channel). " + note) if answer.was_open else note
+    if answer.outcome is ChannelOutcome.LAST_ALLOWED_DENIED:
+        return (
+            "That was the only channel on the allow-list, so the list is now empty: /video works in "
+            "every channel except denied ones. To stop videos everywhere, use `/videoadmin pause`."
+        )
+    return None
+
+
+def _channel_change_embed(channel: discord.abc.GuildChannel, answer: ChannelChange) -> discord.Embed:
+    """The confirmation of a channel rule change, alike for allow and deny."""
+    change = answer.change
+    return embeds.change_embed(
+        "Where /video works",
+        [
+            (
+                f"#{channel.name}",
+                embeds.channel_rule_text(change.before),
+                embeds.channel_rule_text(change.after),
+            )
+        ],
+        changed=change.audit_id is not None,
+        note=_note(answer),
+    )

@@ -1,0 +1,123 @@
+"""`/videoadmin pause`, `resume` and `policy`: whether, and within which bounds, videos are made here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+import discord
+from discord import app_commands
+
+from bot.catalog import DURATIONS, RESOLUTIONS
+from bot.lifecycle.moderation import PolicyEdit, PolicyView
+from cogs import admin_embeds as embeds
+from cogs.admin._base import AdminBase, role_ref, shown_refusals, videoadmin
+from cogs.replies import send
+
+# The group's default_permissions hide it from everyone without Manage Server; only the server can
+# show it to a role, so the moderator role alone does nothing visible until that is done.
+MODERATOR_ROLE_VISIBILITY = (
+    "Members with {role} may now use /videoadmin, but Discord still hides the command from anyone "
+    "without Manage Server: allow the role under Server Settings → Integrations → this bot → /videoadmin."
+)
+
+ResolutionChoice = Literal["512P", "720P", "768P", "1080P", "any"]
+DurationChoice = Literal["6", "10", "any"]
+ResultsChoice = Literal["public", "private"]
+assert set(get_args(ResolutionChoice)) == {*RESOLUTIONS, "any"}, (
+    "keep the choices in step with the model table"
+)
+assert set(get_args(DurationChoice)) == {*map(str, DURATIONS), "any"}
+
+
+class PolicyCommands(AdminBase):
+    """`/videoadmin pause|resume|policy`."""
+
+    @videoadmin.command(name="pause", description="Stop new videos in this server (running ones finish)")
+    @app_commands.describe(reason="Shown to members who try")
+    async def pause(self, interaction: discord.Interaction[Any], reason: str | None = None) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.pause(mod, reason)
+        embed = embeds.change_embed(
+            "Video generation",
+            embeds.policy_rows(change.before, change.after),
+            changed=change.audit_id is not None,
+            note="Queued videos wait until you resume; videos already sent to the service still finish.",
+        )
+        await send(interaction, embed=embed)
+
+    @videoadmin.command(name="resume", description="Allow new videos in this server again")
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            outcome = await self.service.resume(mod)
+        note = None
+        if outcome.account_resumed:
+            note = (
+                "Submissions were also paused bot-wide after the video service reported an account "
+                "problem; they are resumed now. If the problem remains, they pause again."
+            )
+        change = outcome.change
+        embed = embeds.change_embed(
+            "Video generation",
+            embeds.policy_rows(change.before, change.after),
+            changed=change.audit_id is not None or outcome.account_resumed,
+            note=note,
+        )
+        await send(interaction, embed=embed)
+
+    @videoadmin.command(name="policy", description="Show the server's video policy, or change parts of it")
+    @app_commands.describe(
+        allowed_models="Comma-separated model names, or 'all'",
+        max_resolution="Highest resolution members may ask for",
+        max_duration="Longest video in seconds",
+        results="Post results in the channel (public) or only to the requester (private)",
+        moderator_role="A role that may use /videoadmin besides Manage Server (Manage Server only)",
+        remove_moderator_role="Remove the moderator role (Manage Server only)",
+        cap="Server-wide credits per period for everyone together; 0 or 'none' removes the cap",
+    )
+    async def policy(
+        self,
+        interaction: discord.Interaction[Any],
+        allowed_models: str | None = None,
+        max_resolution: ResolutionChoice | None = None,
+        max_duration: DurationChoice | None = None,
+        results: ResultsChoice | None = None,
+        moderator_role: discord.Role | None = None,
+        remove_moderator_role: bool = False,
+        cap: str | None = None,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        edit = PolicyEdit(
+            allowed_models=allowed_models,
+            max_resolution=max_resolution,
+            max_duration=max_duration,
+            results=results,
+            moderator_role=role_ref(moderator_role) if moderator_role is not None else None,
+            remove_moderator_role=remove_moderator_role,
+            cap=cap,
+        )
+        with shown_refusals():
+            answer = await self.service.policy(mod, edit)
+        if isinstance(answer, PolicyView):
+            fallback = embeds.per_period(*self.service.bot_default)
+            await send(
+                interaction,
+                embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback + " (bot default)"),
+            )
+            return
+        notes: list[str] = []
+        if answer.cap_period is not None:
+            notes.append(
+                f"The cap counts everyone's credits together, per {answer.cap_period} "
+                "(the server's quota period)."
+            )
+        if moderator_role is not None:
+            notes.append(MODERATOR_ROLE_VISIBILITY.format(role=moderator_role.mention))
+        embed = embeds.change_embed(
+            "Server video policy",
+            embeds.policy_rows(answer.change.before, answer.change.after),
+            changed=answer.change.audit_id is not None,
+            note="\n".join(notes) or None,
+        )
+        await send(interaction, embed=embed)

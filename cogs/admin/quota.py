@@ -1,0 +1,159 @@
+"""`/videoadmin quota …`: members' allowances, role limits and the server default."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.lifecycle.moderation.values import MAX_MEMBER_CREDITS
+from cogs import admin_embeds as embeds
+from cogs.admin._base import AdminBase, member_ref, quota, role_ref, shown_refusals
+from cogs.replies import send
+
+Period = Literal["day", "week", "month"]
+ResetMode = Literal["clear-override", "fresh-allowance"]
+
+
+class QuotaCommands(AdminBase):
+    """`/videoadmin quota show|set|reset|default|role|role-clear`."""
+
+    @quota.command(name="show", description="A member's allowance, usage and where their limit comes from")
+    @app_commands.describe(member="The member to look at")
+    async def quota_show(self, interaction: discord.Interaction[Any], member: discord.Member) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            report = await self.service.quota_report(mod, member_ref(member))
+        embed = embeds.quota_embed(
+            member_mention=member.mention,
+            usage=report.usage,
+            override=report.override,
+            best_role=report.best_role,
+            guild_default=report.guild_default,
+            block=report.block,
+            guild_usage=report.guild_usage,
+        )
+        await send(interaction, embed=embed)
+
+    @quota.command(name="set", description="Give a member their own allowance (above any role)")
+    @app_commands.describe(
+        member="The member",
+        credits="Credits per period, one decimal allowed (e.g. 2.5)",
+        period="Period of this allowance (default: the server's period)",
+    )
+    async def quota_set(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member,
+        credits: app_commands.Range[float, 0, MAX_MEMBER_CREDITS],
+        period: Period | None = None,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.set_override(mod, member_ref(member), credits, period)
+        embed = embeds.change_embed(
+            f"Allowance of {member.display_name}",
+            [("Override", embeds.override_text(change.before), embeds.override_text(change.after))],
+            changed=change.audit_id is not None,
+            note=f"{member.mention}'s own allowance now wins over their roles and the server default.",
+        )
+        await send(interaction, embed=embed)
+
+    @quota.command(
+        name="reset", description="Clear a member's override, or forgive what they used this period"
+    )
+    @app_commands.describe(
+        member="The member",
+        mode=(
+            "clear-override: back to their role / server limit · "
+            "fresh-allowance: keep their limit, forget this period's usage"
+        ),
+    )
+    async def quota_reset(
+        self, interaction: discord.Interaction[Any], member: discord.Member, mode: ResetMode
+    ) -> None:
+        mod = await self.moderation(interaction)
+        if mode == "clear-override":
+            with shown_refusals():
+                change = await self.service.clear_override(mod, member_ref(member))
+            embed = embeds.change_embed(
+                f"Allowance of {member.display_name}",
+                [("Override", embeds.override_text(change.before), "no override")],
+                changed=change.audit_id is not None,
+                note="Their best role's limit, or else the server default, applies again.",
+            )
+        else:
+            with shown_refusals():
+                grant = await self.service.fresh_allowance(mod, member_ref(member))
+            embed = embeds.change_embed(
+                f"Fresh allowance for {member.display_name}",
+                [("Used this period", embeds.credits(grant.before or 0), embeds.credits(grant.after or 0))],
+                changed=True,
+                note=(
+                    "Their limit is unchanged; what they used before now no longer counts this period. "
+                    "The server's spending cap still counts it: those credits were really spent."
+                ),
+            )
+        await send(interaction, embed=embed)
+
+    @quota.command(
+        name="default", description="The allowance of every member without a role limit or override"
+    )
+    @app_commands.describe(
+        credits="Credits per period, one decimal allowed", period="Day, week or month (UTC)"
+    )
+    async def quota_default(
+        self,
+        interaction: discord.Interaction[Any],
+        credits: app_commands.Range[float, 0, MAX_MEMBER_CREDITS],
+        period: Period,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.set_guild_default(mod, credits, period)
+        before = embeds.default_text(change.before)
+        if change.before is None:
+            before = embeds.per_period(*self.service.bot_default)
+            before += " (the bot's default)"
+        embed = embeds.change_embed(
+            "Server default allowance",
+            [("Default", before, embeds.default_text(change.after))],
+            changed=change.audit_id is not None,
+            note="Role limits apply in the same period; the server cap too.",
+        )
+        await send(interaction, embed=embed)
+
+    @quota.command(
+        name="role", description="The allowance of members with this role (they get their best role's)"
+    )
+    @app_commands.describe(role="The role", credits="Credits per period, one decimal allowed")
+    async def quota_role(
+        self,
+        interaction: discord.Interaction[Any],
+        role: discord.Role,
+        credits: app_commands.Range[float, 0, MAX_MEMBER_CREDITS],
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.set_role_limit(mod, role_ref(role), credits)
+        embed = embeds.change_embed(
+            f"Allowance of the role {role.name}",
+            [(f"@{role.name}", embeds.role_text(change.before), embeds.role_text(change.after))],
+            changed=change.audit_id is not None,
+            note="A member with several limited roles gets the highest; a member's own override wins.",
+        )
+        await send(interaction, embed=embed)
+
+    @quota.command(name="role-clear", description="Remove a role's allowance")
+    @app_commands.describe(role="The role")
+    async def quota_role_clear(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.clear_role_limit(mod, role_ref(role))
+        embed = embeds.change_embed(
+            f"Allowance of the role {role.name}",
+            [(f"@{role.name}", embeds.role_text(change.before), embeds.role_text(None))],
+            changed=change.audit_id is not None,
+        )
+        await send(interaction, embed=embed)
