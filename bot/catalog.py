@@ -189,6 +189,28 @@ def models_for_mode(mode: Mode) -> list[str]:
     return [name for name, spec in MODELS.items() if mode in spec.modes]
 
 
+# What an option is when neither the member nor their saved defaults say (model, resolution and
+# duration are chosen per request from the combinations above instead).
+OPTION_DEFAULTS: dict[str, object] = {"prompt_optimizer": True}
+
+# How /video settings shows each saved option: its label, and what "auto" means for it.
+SAVED_OPTION_LABELS: dict[str, tuple[str, str]] = {
+    "model": ("Model", "auto (the best for each request)"),
+    "resolution": ("Resolution", "auto (the model's default)"),
+    "duration": ("Duration", f"auto ({DURATIONS[0]} s)"),
+    "prompt_optimizer": ("Prompt optimizer", "auto (on)"),
+}
+
+
+def saved_option_text(name: str, value: object) -> str:
+    """A saved option as ``/video settings`` shows it: ``10 s``, ``on``, a name, or what auto means."""
+    if value is None:
+        return SAVED_OPTION_LABELS[name][1]
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value} s" if name == "duration" else str(value)
+
+
 def as_sent(spec: VideoSpec) -> VideoSpec:
     """A resolved spec as the API must receive it: the 01 series and S2V-01 have a fixed output and
     refuse a duration or resolution (kept on the task for its price and card); fast only where offered."""

@@ -106,6 +106,13 @@ class VideoSpec:
         return replace(self, media=tuple(MediaRef(m.url, m.role, m.kind, checked=True) for m in self.media))
 
 
+# Saved defaults with nothing saved: a spec with no prompt and every option left to the bot.
+NO_DEFAULTS = VideoSpec(prompt="")
+
+# The options a member may save as their defaults (``/video settings``); each is a field above.
+SAVED_OPTIONS: tuple[str, ...] = ("model", "resolution", "duration", "prompt_optimizer")
+
+
 def media_from_urls(urls: dict[MediaRole, str | None]) -> tuple[MediaRef, ...]:
     """Stored media back from their URLs, in role order (``None``: not given)."""
     given = ((role, urls.get(role)) for role in MediaRole)

@@ -19,10 +19,12 @@ from bot.catalog import (
     MAX_PROMPT_CHARS,
     MODE_LABELS,
     MODELS,
+    SAVED_OPTION_LABELS,
     PriceRow,
     describe_combos,
     describe_options,
     format_credits,
+    saved_option_text,
 )
 from bot.lifecycle import QuotaView, StatusCard
 from storage.models import Task, UserPrefs
@@ -308,11 +310,8 @@ def settings_embed(prefs: UserPrefs, *, changed: bool = False) -> discord.Embed:
         description="Used when you leave an option out. Change any with `/video settings`.",
         colour=RUNNING_COLOUR,
     )
-    embed.add_field(name="Model", value=prefs.model or "auto (the best for each request)")
-    embed.add_field(name="Resolution", value=prefs.resolution or "auto (the model's default)")
-    embed.add_field(name="Duration", value=f"{prefs.duration} s" if prefs.duration else "auto (6 s)")
-    optimizer = "auto (on)" if prefs.prompt_optimizer is None else ("on" if prefs.prompt_optimizer else "off")
-    embed.add_field(name="Prompt optimizer", value=optimizer)
+    for name, (label, _auto) in SAVED_OPTION_LABELS.items():
+        embed.add_field(name=label, value=saved_option_text(name, getattr(prefs.defaults, name)))
     embed.add_field(name="Results by DM", value="yes" if prefs.dm_results else "no (in the channel)")
     return embed
 

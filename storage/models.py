@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
-from bot.spec import Mode, VideoSpec
+from bot.spec import NO_DEFAULTS, Mode, VideoSpec
 from storage.states import TaskState
 
 T = TypeVar("T")
@@ -169,24 +169,10 @@ class ChannelRules:
 
 @dataclass(frozen=True)
 class UserPrefs:
-    """A member's own defaults; ``None`` means "let the bot choose"."""
+    """A member's own defaults: a partial spec (``None``: let the bot choose), and where results go."""
 
-    model: str | None = None
-    resolution: str | None = None
-    duration: int | None = None
-    prompt_optimizer: bool | None = None
+    defaults: VideoSpec = NO_DEFAULTS
     dm_results: bool = False
-
-    @property
-    def defaults(self) -> VideoSpec:
-        """The saved choices as the partial spec validation fills gaps from."""
-        return VideoSpec(
-            prompt="",
-            model=self.model,
-            resolution=self.resolution,
-            duration=self.duration,
-            prompt_optimizer=self.prompt_optimizer,
-        )
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,40 @@
-"""A member's own defaults for ``/video``; not a moderator change, so not audited."""
+"""A member's own defaults for ``/video``; not a moderator change, so not audited.
+
+The saved options are :data:`bot.spec.SAVED_OPTIONS`, each in the ``user_prefs`` column of its name, so
+an option becomes savable by naming it there and adding its column; nothing here names one.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
 from storage.db import Database, fetch_one
 from storage.errors import InvalidValue
 from storage.models import UserPrefs
+from storage.spec_columns import from_column, kind_of, to_column
 from storage.validation import MAX_NAME_CHARS, optional_int, optional_text
+
+_COLUMNS = (*SAVED_OPTIONS, "dm_results")
+
+
+def _check_option(name: str, value: object) -> None:
+    kind = kind_of(name)
+    if kind == "bool":
+        if value is not None and not isinstance(value, bool):
+            raise InvalidValue(name, f"must be true or false (got {value!r}).")
+    elif kind == "int":
+        optional_int(name, value, minimum=1, maximum=3600)
+    else:
+        optional_text(name, value, MAX_NAME_CHARS)
 
 
 def _check(prefs: UserPrefs) -> UserPrefs:
-    optional_text("model", prefs.model, MAX_NAME_CHARS)
-    optional_text("resolution", prefs.resolution, MAX_NAME_CHARS)
-    optional_int("duration", prefs.duration, minimum=1, maximum=3600)
-    for name in ("prompt_optimizer", "dm_results"):
-        value = getattr(prefs, name)
-        if value is not None and not isinstance(value, bool):
-            raise InvalidValue(name, f"must be true or false (got {value!r}).")
+    for name in SAVED_OPTIONS:
+        _check_option(name, getattr(prefs.defaults, name))
+    if not isinstance(prefs.dm_results, bool):
+        raise InvalidValue("dm_results", f"must be true or false (got {prefs.dm_results!r}).")
     return prefs
 
 
@@ -27,30 +46,20 @@ class PrefsRepository:
         """The member's defaults, or all-``None`` (the bot chooses) when never set."""
         async with self._db.read() as conn:
             row = await fetch_one(
-                conn,
-                "SELECT model, resolution, duration, prompt_optimizer, dm_results FROM user_prefs "
-                "WHERE user_id = ?",
-                (user_id,),
+                conn, f"SELECT {', '.join(_COLUMNS)} FROM user_prefs WHERE user_id = ?", (user_id,)
             )
         if row is None:
             return UserPrefs()
-        optimizer = row["prompt_optimizer"]
-        return UserPrefs(
-            model=row["model"],
-            resolution=row["resolution"],
-            duration=row["duration"],
-            prompt_optimizer=None if optimizer is None else bool(optimizer),
-            dm_results=bool(row["dm_results"]),
-        )
+        saved: dict[str, Any] = {name: from_column(name, row[name]) for name in SAVED_OPTIONS}
+        return UserPrefs(defaults=replace(NO_DEFAULTS, **saved), dm_results=bool(row["dm_results"]))
 
     async def set(self, user_id: int, prefs: UserPrefs) -> UserPrefs:
         _check(prefs)
-        optimizer = None if prefs.prompt_optimizer is None else int(prefs.prompt_optimizer)
+        values = [to_column(name, getattr(prefs.defaults, name)) for name in SAVED_OPTIONS]
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO user_prefs "
-                "(user_id, model, resolution, duration, prompt_optimizer, dm_results) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (user_id, prefs.model, prefs.resolution, prefs.duration, optimizer, int(prefs.dm_results)),
+                f"INSERT OR REPLACE INTO user_prefs (user_id, {', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+                (user_id, *values, int(prefs.dm_results)),
             )
         return prefs

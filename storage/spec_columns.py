@@ -32,14 +32,26 @@ SPEC_COLUMNS: tuple[str, ...] = (
 WRITTEN_COLUMNS: tuple[str, ...] = (*SPEC_COLUMNS, "mode")
 
 
+def to_column(field: str, value: object) -> object:
+    """One option's value as its column holds it (booleans as 0/1)."""
+    return int(value) if field in _BOOL_FIELDS and isinstance(value, bool) else value
+
+
+def from_column(field: str, value: object) -> object:
+    return bool(value) if field in _BOOL_FIELDS and value is not None else value
+
+
+def kind_of(field: str) -> str:
+    """``"bool"``, ``"int"`` or ``"str"``: how a column of this option is checked."""
+    declared = str(next(f.type for f in _SCALAR_FIELDS if f.name == field))
+    return next(kind for kind in ("bool", "int", "str") if declared.startswith(kind))
+
+
 def spec_to_columns(spec: VideoSpec) -> dict[str, object]:
     """Column values for ``spec``, in :data:`WRITTEN_COLUMNS` order."""
     values: dict[str, object] = {}
     for f in _SCALAR_FIELDS:
-        value = getattr(spec, f.name)
-        if f.name in _BOOL_FIELDS and value is not None:
-            value = int(value)
-        values[_COLUMN_OF_FIELD.get(f.name, f.name)] = value
+        values[_COLUMN_OF_FIELD.get(f.name, f.name)] = to_column(f.name, getattr(spec, f.name))
     for role, column in _MEDIA_COLUMNS.items():
         medium = spec.medium(role)
         values[column] = medium.url if medium is not None else None
@@ -50,7 +62,6 @@ def spec_to_columns(spec: VideoSpec) -> dict[str, object]:
 def spec_from_row(row: Row) -> VideoSpec:
     values: dict[str, Any] = {}
     for f in _SCALAR_FIELDS:
-        value = row[_COLUMN_OF_FIELD.get(f.name, f.name)]
-        values[f.name] = bool(value) if f.name in _BOOL_FIELDS and value is not None else value
+        values[f.name] = from_column(f.name, row[_COLUMN_OF_FIELD.get(f.name, f.name)])
     media = media_from_urls({role: row[column] for role, column in _MEDIA_COLUMNS.items()})
     return VideoSpec(**values, media=media)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 
@@ -42,6 +42,7 @@ from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
 from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.minimax.types import TaskInfo
+from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
 from storage import Storage
 from storage.errors import (
     GuildCapReached,
@@ -455,30 +456,20 @@ class VideoService:
         return await self.storage.prefs.get(user_id)
 
     async def update_preferences(
-        self,
-        user_id: int,
-        *,
-        model: str | _Keep | None = KEEP,
-        resolution: str | _Keep | None = KEEP,
-        duration: int | _Keep | None = KEEP,
-        prompt_optimizer: bool | _Keep | None = KEEP,
-        dm_results: bool | _Keep = KEEP,
+        self, user_id: int, *, dm_results: bool | _Keep = KEEP, **options: object
     ) -> UserPrefs:
-        """Change the named defaults; ``None`` means "let the bot choose". Raises RequestRefused."""
+        """Change the named defaults (options of :data:`~bot.spec.SAVED_OPTIONS`); ``None`` means "let
+        the bot choose", ``KEEP`` (or leaving one out) keeps it. Raises RequestRefused."""
+        changes: dict[str, Any] = {name: value for name, value in options.items() if value is not KEEP}
+        unknown = sorted(set(changes) - set(SAVED_OPTIONS))
+        if unknown:
+            raise TypeError(f"not options a member can save: {', '.join(unknown)}")
+        check_defaults(replace(NO_DEFAULTS, **changes))
         current = await self.storage.prefs.get(user_id)
-        changes: dict[str, object] = {
-            name: value
-            for name, value in (
-                ("model", model),
-                ("resolution", resolution),
-                ("duration", duration),
-                ("prompt_optimizer", prompt_optimizer),
-                ("dm_results", dm_results),
-            )
-            if value is not KEEP
-        }
-        check_defaults(replace(UserPrefs(), **changes).defaults)  # type: ignore[arg-type]
-        updated = replace(current, **changes)  # type: ignore[arg-type]
+        updated = UserPrefs(
+            defaults=replace(current.defaults, **changes),
+            dm_results=current.dm_results if isinstance(dm_results, _Keep) else dm_results,
+        )
         return await self.storage.prefs.set(user_id, updated)
 
     # ------------------------------------------------------------------------------ moderation

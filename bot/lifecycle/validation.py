@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalog import (
@@ -26,6 +27,7 @@ from bot.catalog import (
     MODE_LABELS,
     MODELS,
     NO_POLICY,
+    OPTION_DEFAULTS,
     RESOLUTIONS,
     Combo,
     ModelRules,
@@ -36,9 +38,7 @@ from bot.catalog import (
     price_tenths,
     resolution_rank,
 )
-from bot.spec import MediaRef, MediaRole, Mode, VideoSpec
-
-NO_DEFAULTS = VideoSpec(prompt="")
+from bot.spec import NO_DEFAULTS, MediaRef, MediaRole, Mode, VideoSpec
 
 
 class RequestRefused(Exception):
@@ -334,6 +334,14 @@ def _choose_combo(
     return min(candidates, key=preference)
 
 
+def _filled(asked: VideoSpec, defaults: VideoSpec) -> dict[str, Any]:
+    """Options no model decides: what the member asked, else their saved default, else the catalog's."""
+    return {
+        name: next((v for v in (getattr(asked, name), getattr(defaults, name)) if v is not None), default)
+        for name, default in OPTION_DEFAULTS.items()
+    }
+
+
 def plan_request(
     asked: VideoSpec, *, defaults: VideoSpec = NO_DEFAULTS, policy: OptionPolicy = NO_POLICY
 ) -> Plan:
@@ -375,14 +383,13 @@ def plan_request(
             raise _ModelCannot(reason)
     except _ModelCannot as exc:
         raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
-    optimizer = next((v for v in (asked.prompt_optimizer, defaults.prompt_optimizer) if v is not None), True)
     resolved = replace(
         asked,
+        **_filled(asked, defaults),
         prompt=prompt,
         model=rules.name,
         resolution=resolution,
         duration=duration,
-        prompt_optimizer=optimizer,
         fast=bool(asked.fast) and rules.fast_pretreatment,
     )
     return Plan(spec=resolved, cost_tenths=price_tenths(rules.name, resolution, duration))

@@ -270,7 +270,12 @@ async def test_settings_show_and_change(env: Env) -> None:
     )  # type: ignore[arg-type]
     assert "(saved)" in changed.last.text()
     prefs = await env.harness.storage.prefs.get(USER)
-    assert (prefs.model, prefs.duration, prefs.prompt_optimizer, prefs.dm_results) == (
+    assert (
+        prefs.defaults.model,
+        prefs.defaults.duration,
+        prefs.defaults.prompt_optimizer,
+        prefs.dm_results,
+    ) == (
         "MiniMax-Hailuo-02",
         10,
         False,
@@ -279,7 +284,12 @@ async def test_settings_show_and_change(env: Env) -> None:
     reset = env.interaction()
     await env.cog.settings.callback(env.cog, reset, model="auto", duration=0, prompt_optimizer="auto")  # type: ignore[arg-type]
     prefs = await env.harness.storage.prefs.get(USER)
-    assert (prefs.model, prefs.duration, prefs.prompt_optimizer, prefs.dm_results) == (None, None, None, True)
+    assert (
+        prefs.defaults.model,
+        prefs.defaults.duration,
+        prefs.defaults.prompt_optimizer,
+        prefs.dm_results,
+    ) == (None, None, None, True)
 
 
 async def test_help(env: Env) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import storage.audit
+from bot.spec import VideoSpec
 from storage import (
     Block,
     ChannelRules,
@@ -126,7 +127,7 @@ async def test_blocks_keep_reason_author_and_time(store: Storage) -> None:
         (lambda s: s.policy.add_filter(GUILD, "w" * 201, actor_id=MOD), "pattern"),
         (lambda s: s.policy.add_filter(GUILD, "   ", actor_id=MOD), "pattern"),
         (lambda s: s.policy.add_filter(GUILD, "(unclosed", is_regex=True, actor_id=MOD), "pattern"),
-        (lambda s: s.prefs.set(USER, UserPrefs(duration=-6)), "duration"),
+        (lambda s: s.prefs.set(USER, UserPrefs(VideoSpec("", duration=-6))), "duration"),
         (lambda s: s.prefs.set(USER, UserPrefs(dm_results="yes")), "dm_results"),
         (lambda s: s.audit.list(GUILD, limit=-1), "limit"),
     ],
@@ -250,12 +251,11 @@ async def test_a_full_filter_list_refuses_one_more_and_changes_nothing(store: St
 
 async def test_user_prefs_round_trip_and_are_not_audited(store: Storage) -> None:
     assert await store.prefs.get(USER) == UserPrefs()
-    prefs = UserPrefs(
-        model="MiniMax-Hailuo-02", resolution="512P", duration=10, prompt_optimizer=False, dm_results=True
-    )
+    saved = VideoSpec("", model="MiniMax-Hailuo-02", resolution="512P", duration=10, prompt_optimizer=False)
+    prefs = UserPrefs(saved, dm_results=True)
     assert await store.prefs.set(USER, prefs) == prefs
     assert await store.prefs.get(USER) == prefs
     assert await store.prefs.get(OTHER) == UserPrefs()
-    await store.prefs.set(USER, UserPrefs(prompt_optimizer=True))
-    assert await store.prefs.get(USER) == UserPrefs(prompt_optimizer=True)
+    await store.prefs.set(USER, UserPrefs(VideoSpec("", prompt_optimizer=True)))
+    assert await store.prefs.get(USER) == UserPrefs(VideoSpec("", prompt_optimizer=True))
     assert await store.audit.count(GUILD) == 0

@@ -176,7 +176,11 @@ async def test_preferences_are_validated_and_used(harness: Harness) -> None:
     prefs = await service.update_preferences(
         USER, model="MiniMax-Hailuo-02", duration=10, prompt_optimizer=False
     )
-    assert (prefs.model, prefs.duration, prefs.prompt_optimizer) == ("MiniMax-Hailuo-02", 10, False)
+    assert (prefs.defaults.model, prefs.defaults.duration, prefs.defaults.prompt_optimizer) == (
+        "MiniMax-Hailuo-02",
+        10,
+        False,
+    )
     task = await service.request(harness.request())
     assert (task.model, task.spec.duration, task.spec.resolution, task.spec.prompt_optimizer) == (
         "MiniMax-Hailuo-02",
@@ -185,4 +189,4 @@ async def test_preferences_are_validated_and_used(harness: Harness) -> None:
         False,
     )
     cleared = await service.update_preferences(USER, model=None)
-    assert cleared.model is None and cleared.duration == 10
+    assert cleared.defaults.model is None and cleared.defaults.duration == 10
