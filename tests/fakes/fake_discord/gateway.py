@@ -178,7 +178,7 @@ class GatewayMixin:
             ready = {
                 "v": 10,
                 "user": {**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-                "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+                "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
                 "session_id": session.id,
                 "session_type": "normal",
                 "resume_gateway_url": self.resume_gateway_url,
@@ -195,7 +195,7 @@ class GatewayMixin:
             # Numbered before any await, so a concurrent dispatch cannot take a sequence number in between.
             frames = [
                 session.next_frame("READY", ready),
-                session.next_frame("GUILD_CREATE", self.guild.payload()),
+                *(session.next_frame("GUILD_CREATE", g.payload()) for g in self.guilds.values()),
             ]
             for frame in frames:
                 await conn.send_locked(frame)
@@ -226,16 +226,20 @@ class GatewayMixin:
     async def _request_members(self, conn: GatewayConnection, data: Mapping[str, Any]) -> None:
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = (data.get("query") or "").lower()
+        guild = self.guilds.get(int(data.get("guild_id") or 0))
+        if guild is None:
+            log.info("member request for an unknown guild %s", data.get("guild_id"))
+            return
         members = [
             m.payload()
-            for m in self.guild.members.values()
+            for m in guild.members.values()
             if (not wanted or m.id in wanted) and m.name.lower().startswith(query)
         ]
         limit = int(data.get("limit") or 0)
         if limit:
             members = members[:limit]
         chunk = {
-            "guild_id": str(self.guild.id),
+            "guild_id": str(guild.id),
             "members": members,
             "chunk_index": 0,
             "chunk_count": 1,

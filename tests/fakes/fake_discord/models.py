@@ -316,6 +316,24 @@ class FakeGuild:
 
 
 @dataclass
+class GuildSetup:
+    """One guild of the fake with its standard roles, channels and people (``FakeDiscord.setups``)."""
+
+    guild: FakeGuild
+    manager_role: FakeRole
+    moderator_role: FakeRole
+    bot_role: FakeRole
+    general: FakeChannel
+    videos: FakeChannel
+    mod_log: FakeChannel
+    owner: FakeMember
+    admin: FakeMember
+    member: FakeMember
+    moderator: FakeMember
+    bot_member: FakeMember
+
+
+@dataclass
 class StoredAttachment:
     """A file Discord holds: uploaded by the bot, or attached by a member to an interaction."""
 

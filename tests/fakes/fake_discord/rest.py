@@ -216,7 +216,7 @@ class RestMixin:
                 "interactions_endpoint_url": None,
                 "redirect_uris": [],
                 "tags": [],
-                "approximate_guild_count": 1,
+                "approximate_guild_count": len(self.guilds),
                 "integration_types_config": {"0": {}},
             }
         )
@@ -230,7 +230,7 @@ class RestMixin:
         return _json_response(self.dm_channel_for(user).payload())
 
     def _guild_or_404(self, request: web.Request) -> FakeGuild | None:
-        return self.guild if _snowflake_param(request, "guild_id") == self.guild.id else None
+        return self.guilds.get(_snowflake_param(request, "guild_id") or 0)
 
     async def _get_guild(self, request: web.Request) -> web.Response:
         guild = self._guild_or_404(request)
@@ -283,7 +283,7 @@ class RestMixin:
         if "guild_id" not in request.match_info:
             return None, None
         gid = _snowflake_param(request, "guild_id")
-        if gid != self.guild.id:
+        if gid not in self.guilds:
             return None, _error(403, 50001, "Missing Access")
         return gid, None
 
@@ -648,7 +648,9 @@ class RestMixin:
         if message is None:
             return _error(404, 10008, "Unknown Message")
         if message.author.id != self.app_id and not channel.is_dm:
-            bot_perms = self.guild.permissions_of(self.bot_member)
+            guild = self.guild_of(channel)
+            assert guild is not None
+            bot_perms = guild.permissions_of(guild.members[self.app_id])
             if not bot_perms & Perm.MANAGE_MESSAGES:
                 return _error(403, 50013, "Missing Permissions")
         message.deleted = True

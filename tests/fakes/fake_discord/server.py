@@ -8,7 +8,7 @@ import contextlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from tests.fakes.fake_discord.models import (
     FakeMessage,
     FakeRole,
     FakeUser,
+    GuildSetup,
     InteractionRecord,
     RequestRecord,
     StoredAttachment,
@@ -62,6 +63,7 @@ class FakeDiscord(GatewayMixin, RestMixin):
         token_lifetime: float = TOKEN_LIFETIME_SECONDS,
         compress_gateway: bool = True,
         heartbeat_interval_ms: int = 41_250,
+        guild_names: Sequence[str] = ("Fake Guild",),
     ) -> None:
         self.token = token
         self.upload_limit = upload_limit
@@ -98,61 +100,117 @@ class FakeDiscord(GatewayMixin, RestMixin):
 
         self.app_id = self.ids.next()
         self.bot_user = FakeUser(self.app_id, "Hailuo Test Bot", bot=True)
-        self._build_guild()
+        if not guild_names:
+            raise ValueError("the fake needs at least one guild")
+        self.guilds: dict[int, FakeGuild] = {}
+        self.setups: list[GuildSetup] = []
+        for name in guild_names:
+            self._build_guild(name)
+        # The first guild's layout under short names, as most tests use one guild.
+        first = self.setups[0]
+        self.guild = first.guild
+        self.manager_role, self.moderator_role, self.bot_role = (
+            first.manager_role,
+            first.moderator_role,
+            first.bot_role,
+        )
+        self.general, self.videos, self.mod_log = first.general, first.videos, first.mod_log
+        self.owner, self.admin, self.member = first.owner, first.admin, first.member
+        self.moderator, self.bot_member = first.moderator, first.bot_member
 
     # ---- world ------------------------------------------------------------------------------
 
-    def _build_guild(self) -> None:
+    def _build_guild(self, name: str) -> GuildSetup:
+        """One guild with the standard layout; the same people are members of every guild."""
         gid = self.ids.next()
-        owner = FakeUser(self.ids.next(), "owner", "Guild Owner")
-        self.guild = FakeGuild(id=gid, name="Fake Guild", owner_id=owner.id)
-        g = self.guild
-        g.roles[gid] = FakeRole(gid, "@everyone", Perm.EVERYONE_DEFAULT, 0)
-        self.manager_role = self.add_role("Manager", Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES)
-        self.moderator_role = self.add_role("Video Moderator", Perm.MANAGE_MESSAGES | Perm.MODERATE_MEMBERS)
-        self.bot_role = self.add_role("Hailuo Test Bot", Perm.BOT_DEFAULT)
-        self.bot_role.managed, self.bot_role.bot_id = True, self.app_id
-        self.general = self.add_channel("general")
-        self.videos = self.add_channel("videos")
-        self.mod_log = self.add_channel("mod-log")
-        self.owner = self._add_member(owner, [])
-        self.admin = self.add_member("admin", roles=[self.manager_role])
-        self.member = self.add_member("member")
-        self.moderator = self.add_member("moderator", roles=[self.moderator_role])
-        self.bot_member = self._add_member(self.bot_user, [self.bot_role.id])
+        first = self.setups[0] if self.setups else None
+        owner = first.owner.user if first else FakeUser(self.ids.next(), "owner", "Guild Owner")
+        guild = FakeGuild(id=gid, name=name, owner_id=owner.id)
+        self.guilds[gid] = guild
+        guild.roles[gid] = FakeRole(gid, "@everyone", Perm.EVERYONE_DEFAULT, 0)
+        manager_role = self.add_role("Manager", Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES, guild=guild)
+        moderator_role = self.add_role(
+            "Video Moderator", Perm.MANAGE_MESSAGES | Perm.MODERATE_MEMBERS, guild=guild
+        )
+        bot_role = self.add_role("Hailuo Test Bot", Perm.BOT_DEFAULT, guild=guild)
+        bot_role.managed, bot_role.bot_id = True, self.app_id
+        channels = [self.add_channel(n, guild=guild) for n in ("general", "videos", "mod-log")]
 
-    def add_role(self, name: str, permissions: int = 0) -> FakeRole:
-        role = FakeRole(self.ids.next(), name, permissions, position=len(self.guild.roles))
-        self.guild.roles[role.id] = role
+        def person(name: str, roles: list[FakeRole], known: FakeMember | None) -> FakeMember:
+            if known is None:
+                return self.add_member(name, roles=roles, guild=guild)
+            return self._add_member(known.user, [r.id for r in roles], guild)
+
+        setup = GuildSetup(
+            guild=guild,
+            manager_role=manager_role,
+            moderator_role=moderator_role,
+            bot_role=bot_role,
+            general=channels[0],
+            videos=channels[1],
+            mod_log=channels[2],
+            owner=self._add_member(owner, [], guild),
+            admin=person("admin", [manager_role], first.admin if first else None),
+            member=person("member", [], first.member if first else None),
+            moderator=person("moderator", [moderator_role], first.moderator if first else None),
+            bot_member=self._add_member(self.bot_user, [bot_role.id], guild),
+        )
+        self.setups.append(setup)
+        return setup
+
+    def _guild_or_first(self, guild: FakeGuild | None) -> FakeGuild:
+        return self.guild if guild is None else guild
+
+    def add_role(self, name: str, permissions: int = 0, *, guild: FakeGuild | None = None) -> FakeRole:
+        guild = self._guild_or_first(guild)
+        role = FakeRole(self.ids.next(), name, permissions, position=len(guild.roles))
+        guild.roles[role.id] = role
         return role
 
-    def add_channel(self, name: str) -> FakeChannel:
-        channel = FakeChannel(self.ids.next(), name, 0, self.guild.id, position=len(self.guild.channels))
-        self.guild.channels[channel.id] = channel
+    def add_channel(self, name: str, *, guild: FakeGuild | None = None) -> FakeChannel:
+        guild = self._guild_or_first(guild)
+        channel = FakeChannel(self.ids.next(), name, 0, guild.id, position=len(guild.channels))
+        guild.channels[channel.id] = channel
         return channel
 
-    def add_member(self, name: str, *, roles: Iterable[FakeRole] = ()) -> FakeMember:
+    def add_member(
+        self, name: str, *, roles: Iterable[FakeRole] = (), guild: FakeGuild | None = None
+    ) -> FakeMember:
         """A new member (e.g. for a soak with many users); the bot learns of them from interactions."""
-        return self._add_member(FakeUser(self.ids.next(), name, name.title()), [r.id for r in roles])
+        user = FakeUser(self.ids.next(), name, name.title())
+        return self._add_member(user, [r.id for r in roles], guild)
 
-    def _add_member(self, user: FakeUser, role_ids: list[int]) -> FakeMember:
+    def _add_member(self, user: FakeUser, role_ids: list[int], guild: FakeGuild | None = None) -> FakeMember:
         member = FakeMember(user, role_ids, joined_at=_iso(self.clock.now() - 86400))
-        self.guild.members[user.id] = member
+        self._guild_or_first(guild).members[user.id] = member
         return member
 
-    def member_named(self, name: str) -> FakeMember:
-        for m in self.guild.members.values():
+    def member_named(self, name: str, *, guild: FakeGuild | None = None) -> FakeMember:
+        for m in self._guild_or_first(guild).members.values():
             if m.name == name:
                 return m
         raise KeyError(f"no member named {name!r}")
 
+    def guild_of(self, channel: FakeChannel | int | None) -> FakeGuild | None:
+        """The guild a channel (or channel id) belongs to; None for a DM or an unknown channel."""
+        if isinstance(channel, int):
+            channel = self.channel(channel)
+        if channel is None or channel.guild_id is None:
+            return None
+        return self.guilds.get(channel.guild_id)
+
     def channel(self, channel_id: int) -> FakeChannel | None:
-        return self.guild.channels.get(channel_id) or self.dm_channels.get(channel_id)
+        for guild in self.guilds.values():
+            found = guild.channels.get(channel_id)
+            if found is not None:
+                return found
+        return self.dm_channels.get(channel_id)
 
     def user(self, user_id: int) -> FakeUser | None:
-        member = self.guild.members.get(user_id)
-        if member is not None:
-            return member.user
+        for guild in self.guilds.values():
+            member = guild.members.get(user_id)
+            if member is not None:
+                return member.user
         return next(
             (c.recipient for c in self.dm_channels.values() if c.recipient and c.recipient.id == user_id),
             None,
@@ -166,11 +224,15 @@ class FakeDiscord(GatewayMixin, RestMixin):
         self.dm_channels[channel.id] = channel
         return channel
 
-    async def set_premium_tier(self, tier: int) -> None:
-        """Boost (or un-boost) the server: the upload limit follows, and the bot hears GUILD_UPDATE."""
-        self.guild.premium_tier = tier
+    async def set_premium_tier(self, tier: int, *, guild: FakeGuild | None = None) -> None:
+        """Boost (or un-boost) a server: the upload limit follows, and the bot hears GUILD_UPDATE.
+
+        The fake keeps one upload limit, so with several guilds it is the last boosted one's.
+        """
+        guild = self._guild_or_first(guild)
+        guild.premium_tier = tier
         self.upload_limit = PREMIUM_UPLOAD_LIMITS[tier]
-        await self.dispatch("GUILD_UPDATE", self.guild.payload(with_members=False))
+        await self.dispatch("GUILD_UPDATE", guild.payload(with_members=False))
         self._bump()
 
     async def delete_message(self, message: FakeMessage) -> None:
@@ -285,8 +347,12 @@ class FakeDiscord(GatewayMixin, RestMixin):
         return list(self.commands.get(guild_id, {}).values())
 
     def find_command(self, name: str, *, type: int = 1, guild_id: int | None = -1) -> dict[str, Any] | None:
-        """A registered command by name: the fake guild's own first, then global (like Discord's UI)."""
-        scopes: list[int | None] = [self.guild.id, None] if guild_id == -1 else [guild_id]
+        """A registered command by name: the first guild's own first, then global (like Discord's UI).
+
+        ``guild_id=-1`` means the first guild; pass another guild's id to look there, then global.
+        """
+        scope = self.guild.id if guild_id == -1 else guild_id
+        scopes: list[int | None] = [scope, None] if scope is not None else [None]
         for scope in scopes:
             for cmd in self.commands.get(scope, {}).values():
                 if cmd["name"] == name and int(cmd.get("type", 1)) == type:
@@ -408,14 +474,16 @@ class FakeDiscord(GatewayMixin, RestMixin):
             payload["app_permissions"] = str(Perm.BOT_DEFAULT)
         else:
             assert member is not None, "a guild interaction needs a member"
-            perms = self.guild.permissions_of(member)
-            payload["guild_id"] = str(self.guild.id)
-            payload["guild"] = {"id": str(self.guild.id), "locale": "en-US", "features": []}
+            guild = self.guild_of(channel)
+            assert guild is not None, f"channel {channel.id} is in no guild of the fake"
+            perms = guild.permissions_of(member)
+            payload["guild_id"] = str(guild.id)
+            payload["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
             payload["guild_locale"] = "en-US"
             payload["member"] = member.payload(perms)
             payload["context"] = 0
-            payload["authorizing_integration_owners"] = {"0": str(self.guild.id)}
-            payload["app_permissions"] = str(self.guild.permissions_of(self.bot_member))
+            payload["authorizing_integration_owners"] = {"0": str(guild.id)}
+            payload["app_permissions"] = str(guild.permissions_of(guild.members[self.app_id]))
             payload["channel"]["permissions"] = str(perms)
         if message is not None:
             payload["message"] = message.payload(self.base_url, self._interaction_of(message))
@@ -445,7 +513,9 @@ class FakeDiscord(GatewayMixin, RestMixin):
         if user is None:
             user = member.user if member is not None else self.member.user
         if member is None and not channel.is_dm:
-            member = self.guild.members[user.id]
+            guild = self.guild_of(channel)
+            assert guild is not None, f"channel {channel.id} is in no guild of the fake"
+            member = guild.members[user.id]
         iid = self.ids.next()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(60)
         payload = self._interaction_payload(
