@@ -12,7 +12,8 @@ from typing import Any
 
 import discord
 
-from bot.config import Secret, Settings
+from bot.config import Settings
+from tests.builders import make_settings
 from tests.fakes import interactions as kit
 from tests.fakes.interactions import KitInteraction, Reply, invoke, make_member, make_user
 
@@ -97,15 +98,7 @@ def role(guild: discord.Guild, role_id: int) -> discord.Role:
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "discord_token": Secret("discord-token"),
-        "minimax_api_key": Secret("minimax-key"),
-        "default_quota_tenths": 50,
-        "default_quota_period": "day",
-        "task_timeout": 1200.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
+    return make_settings(**{"task_timeout": 1200.0, **overrides})
 
 
 def host(storage: Any, service: Any = None, **settings_overrides: Any) -> SimpleNamespace:

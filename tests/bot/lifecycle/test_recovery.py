@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from bot.minimax.types import GenerationRequest
-from storage import NewTask, Task, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
+from storage import Task, TaskState
+from tests.builders import make_new_task
+from tests.fakes.lifecycle_harness import Harness
 from tests.fakes.recording_notifier import PostedResult
 
 
 async def _reserved(harness: Harness, prompt: str = "a lighthouse in a storm") -> Task:
-    new = NewTask(
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        user_id=USER,
-        prompt=prompt,
-        model="MiniMax-Hailuo-2.3",
-        mode="text",
-        cost_tenths=10,
-        duration=6,
-        resolution="768P",
-    )
+    new = make_new_task(prompt=prompt)
     task = await harness.storage.quota.reserve(new)
     return await harness.storage.tasks.update_fields(task.id, status_message_id=5550 + task.id)
 
@@ -62,9 +53,7 @@ async def _assert_delivered_once(harness: Harness, task_id: int) -> None:
 
 
 async def test_queued_task_without_a_card_gets_one_and_is_delivered(harness: Harness) -> None:
-    new = NewTask(
-        GUILD, CHANNEL, USER, "queued before the crash", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
-    )
+    new = make_new_task(prompt="queued before the crash")
     task = await harness.storage.quota.reserve(new)
     await harness.start()
     await _assert_delivered_once(harness, task.id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import NewTask, Task, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
+from storage import Task, TaskState
+from tests.builders import make_new_task
+from tests.fakes.lifecycle_harness import Harness
 
 
 async def _submitted(harness: Harness, *, next_poll_at: float) -> Task:
-    new = NewTask(GUILD, CHANNEL, USER, "a kite over the dunes", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P")
+    new = make_new_task(prompt="a kite over the dunes")
     task = await harness.storage.quota.reserve(new)
     await harness.storage.tasks.transition(task.id, TaskState.SUBMITTING, attempts=1)
     api_id = "106916112212032"
