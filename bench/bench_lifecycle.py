@@ -41,8 +41,8 @@ from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.spec import VideoSpec
 from cogs import video as video_cog
 from storage import Storage, TaskState
-from tests.fakes.fake_interaction import FakeInteraction, FakeUser
 from tests.fakes.fake_minimax import FakeMiniMax, TaskPlan
+from tests.fakes.interactions import make_guild, make_interaction, make_member
 from tests.fakes.recording_notifier import RecordingNotifier
 
 ENDPOINTS = ("submit", "query", "retrieve", "download")
@@ -134,9 +134,9 @@ async def bench_first_response(workdir: Path, commands_count: int) -> dict[str, 
         confirmed: list[float] = []
 
         async def one(n: int) -> None:
-            interaction = FakeInteraction(
-                bot, user=FakeUser(10_000 + n % 50), guild_id=GUILDS[n % 2], channel_id=CHANNEL
-            )
+            guild = make_guild(GUILDS[n % 2])
+            member = make_member(guild, 10_000 + n % 50)
+            interaction = make_interaction(bot, user=member, guild=guild, channel_id=CHANNEL)
             answered = asyncio.Event()
             defer = interaction.response.defer
 

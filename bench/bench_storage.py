@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.spec_builders import new_task_of
+from tests.builders import new_task_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 

@@ -63,7 +63,8 @@ class VideoBot(commands.Bot):
             raise RuntimeError("the moderation service starts in setup_hook")
         return self.moderation_service
 
-    async def setup_hook(self) -> None:
+    def compose_services(self) -> VideoService:
+        """Build the services the cogs talk to (before the extensions load; nothing starts yet)."""
         self.video_service = VideoService(
             settings=self.settings,
             storage=self.storage,
@@ -73,6 +74,10 @@ class VideoBot(commands.Bot):
         self.moderation_service = ModerationService(
             storage=self.storage, settings=self.settings, video=self.video_service
         )
+        return self.video_service
+
+    async def setup_hook(self) -> None:
+        video_service = self.compose_services()
         for extension in EXTENSIONS:
             try:
                 await self.load_extension(extension)
@@ -81,7 +86,7 @@ class VideoBot(commands.Bot):
                 log.exception("Failed to load extension %s", extension)
                 self.failed_extensions.append(extension)
         # The service first: tasks left from before a restart must resume even if the sync fails.
-        await self.video_service.start()
+        await video_service.start()
         if self.closing:
             return  # stopped while resuming tasks: nothing more to start
         try:

@@ -12,15 +12,13 @@ import discord
 
 from bot.app import VideoBot
 from storage import TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, lifecycle_harness
-from tests.spec_builders import new_task_of
+from tests.builders import make_new_task
+from tests.fakes.lifecycle_harness import GUILD, lifecycle_harness
 
 
 async def test_a_failed_command_sync_is_logged_and_the_service_still_starts(tmp_path: Path) -> None:
     async with lifecycle_harness(tmp_path) as harness:
-        new = new_task_of(
-            GUILD, CHANNEL, USER, "queued before the restart", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
-        )
+        new = make_new_task(prompt="queued before the restart")
         task = await harness.storage.quota.reserve(new)
         settings = dataclasses.replace(harness.settings, discord_guild_ids=(GUILD,))
         bot = VideoBot(settings, harness.storage, harness.client)

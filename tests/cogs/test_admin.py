@@ -21,6 +21,7 @@ from cogs.admin_views import Pager, TasksView
 from cogs.replies import UserFacingError
 from storage import NewTask, Storage, TaskState
 from storage.db import fetch_all
+from tests.builders import new_task_of
 from tests.cogs.admin_fakes import (
     ADMIN_ROLE,
     CHANNEL_ID,
@@ -43,7 +44,6 @@ from tests.cogs.admin_fakes import (
     role,
     text_channel,
 )
-from tests.spec_builders import new_task_of
 
 # Friday 2024-03-15 12:00:00 UTC.
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()

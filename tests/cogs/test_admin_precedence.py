@@ -36,7 +36,7 @@ from tests.cogs.admin_fakes import (
     role,
     text_channel,
 )
-from tests.fakes.fake_interaction import FakeInteraction as VideoInteraction
+from tests.fakes.interactions import make_interaction
 from tests.fakes.lifecycle_harness import GUILD, Harness, lifecycle_harness
 
 NO_ROLES, VIP, VIP_AND_PRO, OVERRIDDEN, BLOCKED = 41, 42, 43, 44, 45
@@ -93,7 +93,7 @@ async def request(service: VideoService, user_id: int, *roles: int, channel: int
     client = SimpleNamespace(service=service)
     video = VideoCog(client)  # type: ignore[arg-type]
     member = make_member(make_guild(GUILD), user_id, *roles)
-    interaction = VideoInteraction(client, user=member, guild_id=GUILD, channel_id=channel)  # type: ignore[arg-type]
+    interaction = make_interaction(client, user=member, guild=member.guild, channel_id=channel)
     before = await service.storage.tasks.count_for_guild(GUILD)
     await VideoCog.generate.callback(  # type: ignore[call-arg]
         video,

@@ -17,7 +17,7 @@ from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
 from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
 from storage import Task, TaskState
-from tests.spec_builders import task_of
+from tests.builders import task_of
 
 # Message ids are snowflakes, as Discord's: these were "sent" a few hours after the tasks below began.
 _ids = itertools.count(discord.utils.time_snowflake(datetime.fromtimestamp(1_700_010_000, UTC)))

@@ -1,4 +1,4 @@
-"""/video through the real command callbacks, a thin fake interaction, the fake API and a temp database."""
+"""/video through the real command callbacks, the kit's real interactions, the fake API and a temp DB."""
 
 from __future__ import annotations
 
@@ -21,15 +21,17 @@ from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
 from cogs.replies import GENERIC_FAILURE
 from cogs.video import AnimateModal, VideoCog
 from storage import TaskState
-from tests.fakes.fake_interaction import (
-    FakeAttachment,
-    FakeInteraction,
-    FakeMessage,
-    FakeRole,
-    FakeSnapshot,
-    FakeUser,
-)
 from tests.fakes.image_host import png_bytes
+from tests.fakes.interactions import (
+    KitInteraction,
+    make_attachment,
+    make_guild,
+    make_interaction,
+    make_member,
+    make_message,
+    make_user,
+    text_channel_payload,
+)
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness, lifecycle_harness
 
 
@@ -39,17 +41,18 @@ class Env:
         self.bot = bot
         self.cog = cog
 
-    def interaction(self, user_id: int = USER, **kwargs: Any) -> FakeInteraction:
+    def interaction(self, user_id: int = USER, **kwargs: Any) -> KitInteraction:
+        """A member's interaction in ``#videos`` of the harness's guild (``guild_id=None``: a DM)."""
         roles = kwargs.pop("roles", [])
-        return FakeInteraction(
-            self.bot,
-            user=FakeUser(user_id, [FakeRole(r) for r in roles]),
-            guild_id=kwargs.pop("guild_id", GUILD),
-            channel_id=kwargs.pop("channel_id", CHANNEL),
-            **kwargs,
+        if kwargs.pop("guild_id", GUILD) is None:
+            return make_interaction(self.bot, user=make_user(user_id), guild=None, **kwargs)
+        guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
+        user = make_member(guild, user_id, *roles)
+        return make_interaction(
+            self.bot, user=user, guild=guild, channel_id=kwargs.pop("channel_id", CHANNEL), **kwargs
         )
 
-    async def generate(self, interaction: FakeInteraction | None = None, **options: Any) -> FakeInteraction:
+    async def generate(self, interaction: KitInteraction | None = None, **options: Any) -> KitInteraction:
         interaction = interaction or self.interaction()
         options.setdefault("prompt", "a paper boat on a rainy street")
         await self.cog.generate.callback(self.cog, interaction, **options)  # type: ignore[arg-type]
@@ -72,9 +75,9 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         await bot.remove_cog("VideoCog")
 
 
-def _image(env: Env, name: str = "cat.png", **overrides: Any) -> FakeAttachment:
+def _image(env: Env, name: str = "cat.png", **overrides: Any) -> discord.Attachment:
     url = env.harness.images.add(name, png_bytes(640, 480))
-    return FakeAttachment(filename=name, url=url, width=640, height=480, **overrides)
+    return make_attachment(filename=name, url=url, width=640, height=480, **overrides)
 
 
 async def test_generate_defers_first_then_confirms_and_delivers(env: Env) -> None:
@@ -112,17 +115,17 @@ async def test_first_and_last_frame_and_subject(env: Env) -> None:
 
 
 REFUSALS: list[tuple[str, dict[str, Any], str]] = [
-    ("gif", {"first_frame": FakeAttachment(filename="a.gif", content_type="image/gif")}, "JPG, PNG or WebP"),
-    ("tiny", {"first_frame": FakeAttachment(width=200, height=200)}, "over 300 px"),
-    ("wide", {"first_frame": FakeAttachment(width=3000, height=700)}, "between 2:5 and 5:2"),
-    ("huge", {"first_frame": FakeAttachment(size=30 * 1024 * 1024)}, "under 20 MB"),
-    ("last only", {"last_frame": FakeAttachment()}, "needs a first_frame"),
+    ("gif", {"first_frame": make_attachment(filename="a.gif", content_type="image/gif")}, "JPG, PNG or WebP"),
+    ("tiny", {"first_frame": make_attachment(width=200, height=200)}, "over 300 px"),
+    ("wide", {"first_frame": make_attachment(width=3000, height=700)}, "between 2:5 and 5:2"),
+    ("huge", {"first_frame": make_attachment(size=30 * 1024 * 1024)}, "under 20 MB"),
+    ("last only", {"last_frame": make_attachment()}, "needs a first_frame"),
     ("mode", {"model": "MiniMax-Hailuo-2.3-Fast"}, "cannot make text-to-video"),
     ("combo", {"resolution": "1080P", "duration": 10}, "1080P videos only 6 s long"),
     ("res", {"resolution": "512P"}, "does not make 512P videos"),
     ("legacy", {"model": "T2V-01", "resolution": "1080P"}, "It offers 720P: 6 s"),
     ("fast", {"model": "T2V-01", "fast": True}, "no fast mode"),
-    ("subject+frame", {"subject": FakeAttachment(), "first_frame": FakeAttachment()}, "cannot be combined"),
+    ("subject+frame", {"subject": make_attachment(), "first_frame": make_attachment()}, "cannot be combined"),
     ("blank", {"prompt": "\u200b \u200b"}, "prompt is empty"),
     ("ratio on Hailuo", {"ratio": "9:16", "model": "MiniMax-Hailuo-2.3"}, "does not take a ratio"),
     ("ratio, no model takes one", {"ratio": "1:1"}, "Leave ratio out"),
@@ -178,12 +181,12 @@ async def test_quota_exhaustion_and_the_quota_command(env: Env) -> None:
 async def test_animate_image_context_menu(env: Env) -> None:
     no_image = env.interaction()
     await env.cog.animate_image(
-        no_image, FakeMessage(attachments=[FakeAttachment(filename="a.txt", content_type="text/plain")])
+        no_image, make_message(attachments=[make_attachment(filename="a.txt", content_type="text/plain")])
     )  # type: ignore[arg-type]
     assert no_image.last.kind == "message" and no_image.last.ephemeral and "no image" in no_image.last.content
     opened = env.interaction()
     attachment = _image(env)
-    await env.cog.animate_image(opened, FakeMessage(attachments=[attachment]))  # type: ignore[arg-type]
+    await env.cog.animate_image(opened, make_message(attachments=[attachment]))  # type: ignore[arg-type]
     modal = opened.last.modal
     assert isinstance(modal, AnimateModal)
     modal.prompt._value = "the cat blinks"
@@ -425,7 +428,7 @@ async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_membe
     await env.harness.wait_final(1)
     storage = env.harness.storage
     await storage.limits.set_role_limit(GUILD, 777, 1000, actor_id=1)
-    members: dict[int, Any] = {USER: SimpleNamespace(roles=[FakeRole(GUILD), FakeRole(777)])}
+    members: dict[int, Any] = {USER: make_member(make_guild(GUILD), USER, GUILD, 777)}
 
     async def fetch_member(user_id: int) -> Any:
         if user_id not in members:
@@ -445,22 +448,16 @@ async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_membe
     assert "no longer a member" in (left.last.content or "")
 
 
-def _thread_in(parent_id: int) -> discord.Thread:
-    thread = discord.Thread.__new__(discord.Thread)
-    thread.parent_id = parent_id
-    return thread
-
-
 async def test_a_thread_follows_its_parent_channels_rules(env: Env) -> None:
     storage = env.harness.storage
     thread_id = CHANNEL + 1000
     await storage.policy.deny_channel(GUILD, CHANNEL, actor_id=1)
-    in_thread = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    in_thread = env.interaction(channel_id=thread_id, thread_parent=CHANNEL)
     assert "can't be made in this channel" in (await env.generate(in_thread)).last.content
     assert await env.task_count() == 0
     await storage.policy.clear_channel(GUILD, CHANNEL, actor_id=1)
     await storage.policy.allow_channel(GUILD, CHANNEL, actor_id=1)
-    allowed_thread = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    allowed_thread = env.interaction(channel_id=thread_id, thread_parent=CHANNEL)
     await env.generate(allowed_thread)
     assert await env.task_count() == 1
 
@@ -527,7 +524,7 @@ async def test_details_on_a_result_whose_link_expired_shows_a_fresh_link(env: En
         assert response.status == 403
     expired = embeds.result_content(task, link=old_link, expires_at=time.time() - 60)
     retrieves = env.harness.fake.counts["retrieve"]
-    clicked = env.interaction(message=FakeMessage(content=expired))
+    clicked = env.interaction(message=make_message(content=expired))
     before = time.time()
     await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
     reply = clicked.last
@@ -551,7 +548,7 @@ async def test_details_on_a_link_still_valid_or_a_file_asks_nothing(env: Env) ->
         embeds.result_content(task),  # an uploaded file
         "",
     ):
-        clicked = env.interaction(message=FakeMessage(content=content))
+        clicked = env.interaction(message=make_message(content=content))
         await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
         assert clicked.last.content is None and clicked.last.embed is not None
     assert env.harness.fake.counts["retrieve"] == retrieves
@@ -560,7 +557,7 @@ async def test_details_on_a_link_still_valid_or_a_file_asks_nothing(env: Env) ->
 async def test_details_says_plainly_when_the_api_refuses_a_new_link(env: Env) -> None:
     task, old_link = await _delivered_as_link(env)
     env.harness.fake.inject("retrieve", 2013, message="invalid params, file not found")
-    clicked = env.interaction(message=FakeMessage(content=embeds.result_content(task, link=old_link)))
+    clicked = env.interaction(message=make_message(content=embeds.result_content(task, link=old_link)))
     await DetailsButton(1).callback(clicked)  # type: ignore[arg-type]
     text = clicked.last.content or ""
     assert "would not give a new download link" in text and "2013" not in text
@@ -579,9 +576,9 @@ async def test_regenerate_in_a_thread_follows_the_parent_channels_rules(env: Env
     thread_id = CHANNEL + 1000
     env.harness.notifier.thread_parents[thread_id] = CHANNEL
     await storage.policy.allow_channel(GUILD, CHANNEL, actor_id=1)
-    await env.generate(env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL)))
+    await env.generate(env.interaction(channel_id=thread_id, thread_parent=CHANNEL))
     await env.harness.wait_final(1)
-    regenerate = env.interaction(channel_id=thread_id, channel=_thread_in(CHANNEL))
+    regenerate = env.interaction(channel_id=thread_id, thread_parent=CHANNEL)
     await RegenerateButton(1).callback(regenerate)  # type: ignore[arg-type]
     assert "#2" in (regenerate.last.content or ""), regenerate.last.content
     assert await env.task_count() == 2
@@ -620,17 +617,18 @@ async def test_s2v_without_a_subject_asks_for_a_subject(env: Env) -> None:
 
 
 async def test_animate_image_picks_the_first_usable_image_and_refuses_before_the_modal(env: Env) -> None:
-    gif = FakeAttachment(filename="a.gif", content_type="image/gif")
-    tiny = FakeAttachment(filename="tiny.png", width=200, height=200)
+    gif = make_attachment(filename="a.gif", content_type="image/gif")
+    tiny = make_attachment(filename="tiny.png", width=200, height=200)
     usable = _image(env, "ok.png")
     opened = env.interaction()
-    await env.cog.animate_image(opened, FakeMessage(attachments=[gif, tiny, usable]))  # type: ignore[arg-type]
+    message = make_message(attachments=[gif, tiny, usable])
+    await env.cog.animate_image(opened, message)  # type: ignore[arg-type]
     modal = opened.last.modal
-    assert isinstance(modal, AnimateModal) and modal.attachment is usable
+    assert isinstance(modal, AnimateModal) and modal.attachment is message.attachments[2]  # `usable`
 
     for attachments, fragment in (([gif], "JPG, PNG or WebP"), ([tiny, gif], "over 300 px")):
         refused = env.interaction()
-        await env.cog.animate_image(refused, FakeMessage(attachments=attachments))  # type: ignore[arg-type]
+        await env.cog.animate_image(refused, make_message(attachments=attachments))  # type: ignore[arg-type]
         reply = refused.last
         assert (reply.kind, reply.ephemeral, reply.modal) == ("message", True, None)
         assert fragment in (reply.content or ""), reply.content
@@ -638,11 +636,12 @@ async def test_animate_image_picks_the_first_usable_image_and_refuses_before_the
 
 async def test_animate_image_finds_the_image_of_a_forwarded_message(env: Env) -> None:
     forwarded = _image(env, "fwd.png")
-    message = FakeMessage(message_snapshots=[FakeSnapshot(attachments=[forwarded])])
+    message = make_message(forwarded=[[forwarded]])
     opened = env.interaction()
     await env.cog.animate_image(opened, message)  # type: ignore[arg-type]
     modal = opened.last.modal
-    assert isinstance(modal, AnimateModal) and modal.attachment is forwarded
+    (snapshot,) = message.message_snapshots
+    assert isinstance(modal, AnimateModal) and modal.attachment is snapshot.attachments[0]  # `forwarded`
 
 
 def test_the_list_shows_prompts_as_inert_text() -> None:
@@ -660,7 +659,7 @@ def test_the_list_shows_prompts_as_inert_text() -> None:
     assert not re.search(r"[`*_|~]", re.sub(r"\\(.)", "", line)), line
 
 
-async def _two_page_list(env: Env) -> tuple[TaskListView, FakeInteraction]:
+async def _two_page_list(env: Env) -> tuple[TaskListView, KitInteraction]:
     """Six videos (five a page): ``/video list`` opens with its page buttons."""
     service = env.harness.service
     assert service is not None

@@ -180,7 +180,7 @@ class BotHarness:
                 "MINIMAX_API_KEY": self.minimax_api_key,
                 "MINIMAX_BASE_URL": self.minimax_base_url,
                 "DATABASE_PATH": str(self.database_path),
-                "DISCORD_GUILD_IDS": str(self.fake.guild.id),
+                "DISCORD_GUILD_IDS": ",".join(str(gid) for gid in self.fake.guilds),
                 "DOWNLOAD_DIR": str(self.tmp_path / "downloads"),
                 "LOG_LEVEL": "DEBUG",
                 **FAST_TIMING,
@@ -372,12 +372,13 @@ class BotHarness:
         """
         path = command.strip().lstrip("/").split()
         who = self._member(member)
-        registered = self.fake.find_command(path[0])
+        place = channel or self.channel
+        guild = self.fake.guild_of(place)
+        registered = self.fake.find_command(path[0], guild_id=guild.id if guild else None)
         if registered is None:
             raise LookupError(f"/{path[0]} is not registered (have {sorted(self.fake.command_names())})")
-        if validate and not default_permissions_allow(registered, self.fake.guild.permissions_of(who)):
+        if validate and not default_permissions_allow(registered, self._permissions(who, place)):
             raise CommandNotAvailable(f"{who.name} cannot see /{path[0]} (default_member_permissions)")
-        place = channel or self.channel
         data = build_slash_data(
             self.fake, registered, path, options or {}, attachments, channel=place, validate=validate
         )
@@ -430,7 +431,11 @@ class BotHarness:
         """A member fills in and submits the modal the bot opened in answer to ``interaction``."""
         if interaction.modal is None:
             raise LookupError(f"{interaction.label} was not answered with a modal")
-        who = self._member(member) if member is not None else self._user_as_member(interaction.user)
+        who = (
+            self._member(member)
+            if member is not None
+            else self._user_as_member(interaction.user, interaction.channel_id)
+        )
         data = build_modal_submit_data(interaction.modal, values, validate=validate)
         source = self.fake.messages.get(interaction.source_message_id or 0)
         place = self.fake.channel(interaction.channel_id) or self.channel
@@ -445,9 +450,17 @@ class BotHarness:
             label=f"modal {interaction.modal.get('custom_id')!r} by {who.name}",
         )
 
-    def _user_as_member(self, user: FakeUser) -> FakeMember:
-        member = self.fake.guild.members.get(user.id)
+    def _user_as_member(self, user: FakeUser, channel_id: int | None = None) -> FakeMember:
+        guild = self.fake.guild_of(channel_id) if channel_id is not None else None
+        member = (guild or self.fake.guild).members.get(user.id)
         return member if member is not None else FakeMember(user)
+
+    def _permissions(self, who: FakeMember, place: FakeChannel) -> int:
+        """The member's permissions in the guild of ``place`` (the first guild's for a DM)."""
+        guild = self.fake.guild_of(place) or self.fake.guild
+        if guild is not self.fake.guild:  # the same person, with their roles in that guild
+            who = guild.members.get(who.id, who)
+        return guild.permissions_of(who)
 
     async def context_menu(
         self,
@@ -459,14 +472,15 @@ class BotHarness:
     ) -> InteractionRecord:
         """A member picks Apps → ``name`` on a message (or on a user)."""
         ctype = 3 if isinstance(target, FakeMessage) else 2
-        registered = self.fake.find_command(name, type=ctype)
+        place = self.fake.channel(target.channel_id) if isinstance(target, FakeMessage) else None
+        place = place or self.channel
+        guild = self.fake.guild_of(place)
+        registered = self.fake.find_command(name, type=ctype, guild_id=guild.id if guild else None)
         if registered is None:
             raise LookupError(f"no {'message' if ctype == 3 else 'user'} command {name!r} is registered")
         who = self._member(member)
-        if validate and not default_permissions_allow(registered, self.fake.guild.permissions_of(who)):
+        if validate and not default_permissions_allow(registered, self._permissions(who, place)):
             raise CommandNotAvailable(f"{who.name} cannot see {name!r} (default_member_permissions)")
-        place = self.fake.channel(target.channel_id) if isinstance(target, FakeMessage) else None
-        place = place or self.channel
         data = build_context_menu_data(self.fake, registered, target, place)
         await self._connected()
         return await self.fake.create_interaction(

@@ -88,9 +88,10 @@ class _Resolver:
     def user(self, who: FakeMember | FakeUser) -> int:
         user = who.user if isinstance(who, FakeMember) else who
         self._put("users", user.id, user.payload())
-        member = who if isinstance(who, FakeMember) else self.fake.guild.members.get(user.id)
+        guild = self.fake.guild_of(self.channel) or self.fake.guild
+        member = who if isinstance(who, FakeMember) else guild.members.get(user.id)
         if member is not None and not self.channel.is_dm:
-            payload = member.payload(self.fake.guild.permissions_of(member))
+            payload = member.payload(guild.permissions_of(member))
             del payload["user"], payload["deaf"], payload["mute"]
             self._put("members", user.id, payload)
         return user.id

@@ -2,10 +2,11 @@
 
 It speaks both flavours the bot meets (see the project's API notes): the official API (bodies with
 ``task_id`` + ``base_resp``) and the reseller gateway (``/minimax`` prefix, ``{code, message, data}``
-envelopes, upper-case statuses and ``"NN%"`` progress). It validates submissions against the bot's own
-model table, runs tasks on a controllable clock, serves downloads from its own signed, expiring URLs,
-and lets each test inject the faults a real deployment sees: rate limits, 5xx, slow answers, garbage,
-dropped connections, moderation failures, tasks that never finish.
+envelopes, upper-case statuses and ``"NN%"`` progress). It validates submissions against its own
+table of the API's documented rules (``minimax_rules``, never the bot's model table), runs tasks on
+a controllable clock, serves downloads from its own signed, expiring URLs, and lets each test
+inject the faults a real deployment sees: rate limits, 5xx, slow answers, garbage, dropped
+connections, moderation failures, tasks that never finish.
 
 Usage::
 
@@ -19,12 +20,14 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import itertools
 import json
 import random
 import re
+import struct
 import time
 import uuid
 from collections import Counter
@@ -34,8 +37,21 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODE_LABELS, MODELS, RESOLUTIONS
-from bot.spec import Mode
+from tests.fakes.minimax_rules import (
+    API_MODELS,
+    DEFAULT_DURATION,
+    DURATIONS,
+    IMAGE_MAX_BYTES,
+    IMAGE_MIME_TYPES,
+    IMAGE_MIN_SHORT_SIDE,
+    MAX_PROMPT_CHARS,
+    RESOLUTIONS,
+    SUBJECT_REFERENCE_IMAGES,
+    SUBJECT_REFERENCE_TYPE,
+    ApiMode,
+    api_mode,
+    aspect_allowed,
+)
 
 Flavour = Literal["official", "reseller"]
 ENDPOINTS = ("submit", "query", "retrieve", "download")
@@ -154,7 +170,7 @@ class FakeTask:
 
     @property
     def size(self) -> tuple[int, int]:
-        spec = MODELS.get(str(self.body.get("model")))
+        spec = API_MODELS.get(str(self.body.get("model")))
         resolution = self.body.get("resolution") or (spec.default_resolution if spec else "768P")
         return _SIZES.get(str(resolution), (1366, 768))
 
@@ -187,41 +203,42 @@ class _RandomFaults:
     slow_delay: float
 
 
-def validate_submission(body: object) -> str | None:
-    """What the real API would say (2013) about a submit body, or None when it is acceptable."""
+def validate_submission(body: object, *, strict_fixed_output: bool = False) -> str | None:
+    """What the real API would say (2013) about a submit body, or None when it is acceptable.
+
+    The rules are the fake's own (``tests.fakes.minimax_rules``, from the API documentation), not the
+    bot's table, so a wrong table in the bot is refused here as MiniMax would refuse it.
+    """
     if not isinstance(body, dict):
         return "invalid params, the body must be a JSON object"
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return "invalid params, model is required"
-    spec = MODELS.get(model)
+    spec = API_MODELS.get(model)
     if spec is None:
         return f"invalid params, model {model} is not supported"
     first, last = body.get("first_frame_image"), body.get("last_frame_image")
     subject = body.get("subject_reference")
     for name, value in (("first_frame_image", first), ("last_frame_image", last)):
-        if value is not None and (not isinstance(value, str) or not _IMAGE_URL.match(value)):
-            return f"invalid params, {name} must be a public URL or a data:image/...;base64, URL"
+        if value is not None:
+            problem = _check_image(name, value)
+            if problem:
+                return problem
     if subject is not None:
         problem = _check_subject(subject)
         if problem:
             return problem
     if last is not None and first is None:
         return "invalid params, last_frame_image requires first_frame_image"
-    if subject is not None:
-        mode = Mode.SUBJECT
-    elif last is not None:
-        mode = Mode.FIRST_LAST
-    else:
-        mode = Mode.IMAGE if first is not None else Mode.TEXT
+    mode = api_mode(first=first is not None, last=last is not None, subject=subject is not None)
     if mode not in spec.modes:
-        return f"invalid params, model {model} does not support {MODE_LABELS[mode]}"
+        return f"invalid params, model {model} does not support {mode}"
     prompt = body.get("prompt")
     if prompt is not None and not isinstance(prompt, str):
         return "invalid params, prompt must be a string"
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
         return f"invalid params, prompt exceeds {MAX_PROMPT_CHARS} characters"
-    if mode is Mode.TEXT and not (prompt or "").strip():
+    if mode is ApiMode.TEXT and not (prompt or "").strip():
         return "invalid params, prompt is required for text-to-video"
     duration, resolution = body.get("duration"), body.get("resolution")
     if duration is not None and (isinstance(duration, bool) or duration not in DURATIONS):
@@ -229,17 +246,45 @@ def validate_submission(body: object) -> str | None:
     if resolution is not None and resolution not in RESOLUTIONS:
         return f"invalid params, resolution must be one of {', '.join(RESOLUTIONS)}"
     if duration is not None or resolution is not None:
-        combo = (str(resolution or spec.default_resolution), int(duration or 6))
-        if combo not in spec.combos(mode):
-            return (
-                f"invalid params, model {model} does not support {combo[0]} at {combo[1]} s "
-                f"for {MODE_LABELS[mode]}"
-            )
+        pair = (str(resolution or spec.default_resolution), int(duration or DEFAULT_DURATION))
+        if pair not in spec.pairs[mode]:
+            return f"invalid params, model {model} does not support {pair[0]} at {pair[1]} s for {mode}"
+        if strict_fixed_output and spec.fixed_output:
+            return f"invalid params, model {model} has a fixed output: omit duration and resolution"
     for flag in ("prompt_optimizer", "fast_pretreatment"):
         if flag in body and not isinstance(body[flag], bool):
             return f"invalid params, {flag} must be a boolean"
     if body.get("fast_pretreatment") and not spec.fast_pretreatment:
         return f"invalid params, fast_pretreatment is not supported by model {model}"
+    return None
+
+
+def _check_image(name: str, value: object) -> str | None:
+    """The documented image rules; only a ``data:`` URL's bytes can be checked without fetching."""
+    if not isinstance(value, str) or not _IMAGE_URL.match(value):
+        return f"invalid params, {name} must be a public URL or a data:image/...;base64, URL"
+    if not value.lower().startswith("data:"):
+        return None  # the real API fetches it; the fake takes a public URL on trust
+    header, _, encoded = value.partition(",")
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except ValueError:
+        return f"invalid params, {name} is not valid base64"
+    if len(data) >= IMAGE_MAX_BYTES:
+        return f"invalid params, {name} must be under 20 MB"
+    facts = sniff_image(data)
+    if facts is None:
+        return None  # too short to tell (a signature only): tolerate, as the docs do not say
+    mime, size = facts
+    if mime not in IMAGE_MIME_TYPES or not header.lower().startswith(f"data:{mime}"):
+        return f"invalid params, {name} must be a JPG, PNG or WebP image matching its data URL type"
+    if size is None:
+        return None
+    width, height = size
+    if min(width, height) <= IMAGE_MIN_SHORT_SIDE:
+        return f"invalid params, {name} short side must be over {IMAGE_MIN_SHORT_SIDE} px"
+    if not aspect_allowed(width, height):
+        return f"invalid params, {name} aspect ratio must be between 2:5 and 5:2"
     return None
 
 
@@ -249,10 +294,53 @@ def _check_subject(subject: object) -> str | None:
         return problem
     entry = subject[0]
     images = entry.get("image")
-    if entry.get("type") != "character" or not isinstance(images, list) or len(images) != 1:
+    if (
+        entry.get("type") != SUBJECT_REFERENCE_TYPE
+        or not isinstance(images, list)
+        or len(images) != SUBJECT_REFERENCE_IMAGES
+    ):
         return problem
-    if not isinstance(images[0], str) or not _IMAGE_URL.match(images[0]):
-        return "invalid params, subject_reference image must be a public URL or a data:image/...;base64, URL"
+    return _check_image("subject_reference image", images[0])
+
+
+def sniff_image(data: bytes) -> tuple[str, tuple[int, int] | None] | None:
+    """(MIME type, (width, height) when readable) from an image's bytes, or None if unrecognised."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if len(data) >= 24 and data[12:16] == b"IHDR":
+            return "image/png", struct.unpack(">II", data[16:24])
+        return "image/png", None
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", _jpeg_size(data)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", _webp_size(data)
+    if data.startswith((b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):
+        return "image/other", None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return width, height
+        at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30:
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25:
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8X" and len(data) >= 30:
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
     return None
 
 
@@ -303,6 +391,8 @@ class FakeMiniMax:
         self.auth_failure = auth_failure or ("base_resp" if flavour == "official" else "http401")
         self.reseller_official_submit = reseller_official_submit
         self.download_content_length = True  # False: chunked downloads without Content-Length
+        # The docs say the 01 series is "safest" without duration/resolution; strict refuses them.
+        self.strict_fixed_output = True
         self.sensitive_rate = 0.0
         self.counts: Counter[str] = Counter()
         self.submissions: list[Any] = []
@@ -618,7 +708,7 @@ class FakeMiniMax:
     # ------------------------------------------------------------------------------ endpoints
 
     async def _submit(self, request: web.Request, body: Any) -> web.Response:
-        problem = validate_submission(body)
+        problem = validate_submission(body, strict_fixed_output=self.strict_fixed_output)
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body)

@@ -21,14 +21,11 @@ from bot.lifecycle import VideoRequest, VideoService
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import Storage, Task, TaskState
+from tests.builders import CHANNEL, GUILD, USER, make_settings, video_request
 from tests.fakes.fake_minimax import FakeMiniMax, TaskPlan
 from tests.fakes.image_host import ImageHost
 from tests.fakes.recording_notifier import RecordingNotifier
-from tests.spec_builders import video_request
 
-GUILD = 111
-CHANNEL = 222
-USER = 333
 OTHER_USER = 444
 
 FAST_PLAN = TaskPlan(preparing=0.01, queueing=0.01, processing=0.05)
@@ -36,12 +33,9 @@ FAST_PLAN = TaskPlan(preparing=0.01, queueing=0.01, processing=0.05)
 
 def fast_settings(base_url: str, download_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "discord_token": Secret("discord-token"),
         "minimax_api_key": Secret("test-key"),
         "minimax_base_url": base_url,
         "minimax_rpm": 1000,
-        "default_quota_tenths": 50,
-        "default_quota_period": "day",
         "poll_first_delay": 0.03,
         "poll_min_interval": 0.02,
         "poll_max_interval": 0.1,
@@ -55,7 +49,7 @@ def fast_settings(base_url: str, download_dir: Path, **overrides: Any) -> Settin
         "submit_concurrency": 2,
     }
     values.update(overrides)
-    return Settings(**values)
+    return make_settings(**values)
 
 
 class Harness:

@@ -10,7 +10,7 @@ import asyncio
 import sys
 
 from storage import Storage, TaskState
-from tests.spec_builders import new_task_of
+from tests.builders import new_task_of
 
 WORKERS = 4
 DELIVER = ("submitting", "submitted", "downloading", "delivering", "delivered")

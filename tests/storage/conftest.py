@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from storage import NewTask, Storage
-from tests.spec_builders import new_task_of
+from tests.builders import make_new_task
 
 # Wednesday 2024-05-15 12:00:00 UTC: mid-day, mid-week, mid-month.
 T0 = datetime(2024, 5, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -24,19 +24,7 @@ def utc(*args: int) -> float:
 
 
 def new_task(**overrides: Any) -> NewTask:
-    fields: dict[str, Any] = {
-        "guild_id": GUILD,
-        "channel_id": CHANNEL,
-        "user_id": USER,
-        "prompt": "a red fox running through snow",
-        "model": "MiniMax-Hailuo-2.3",
-        "mode": "text",
-        "cost_tenths": 10,
-        "duration": 6,
-        "resolution": "768P",
-    }
-    fields.update(overrides)
-    return new_task_of(**fields)
+    return make_new_task(**{"guild_id": GUILD, "channel_id": CHANNEL, "user_id": USER, **overrides})
 
 
 @pytest.fixture

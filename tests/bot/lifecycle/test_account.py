@@ -11,8 +11,8 @@ import pytest
 
 from bot.lifecycle.account import PAUSE_KEY, AccountGate
 from storage import StorageError, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness, lifecycle_harness
-from tests.spec_builders import new_task_of
+from tests.builders import make_new_task
+from tests.fakes.lifecycle_harness import OTHER_USER, Harness, lifecycle_harness
 
 
 class DictStore:
@@ -116,7 +116,7 @@ async def test_submissions_paused_by_an_account_error_stay_paused_after_a_restar
 
 async def _queued_task(harness: Harness) -> int:
     """A task reserved just before the bot went down, still waiting in line."""
-    new = new_task_of(GUILD, CHANNEL, USER, "a kite over dunes", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P")
+    new = make_new_task(prompt="a kite over dunes")
     return (await harness.storage.quota.reserve(new)).id
 
 

@@ -11,16 +11,14 @@ import pytest
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.delivery import LINK_TTL_SECONDS
 from storage import TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, lifecycle_harness
-from tests.spec_builders import new_task_of, sent_spec
+from tests.builders import make_new_task, sent_spec
+from tests.fakes.lifecycle_harness import lifecycle_harness
 
 
 async def test_a_task_without_a_file_id_gets_its_url_from_a_new_query(tmp_path: Path) -> None:
     """As after a restart (or an expired URL) for a reseller that gave a URL but no file id."""
     async with lifecycle_harness(tmp_path, flavour="reseller") as harness:
-        new = new_task_of(
-            GUILD, CHANNEL, USER, "a tram in the rain", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
-        )
+        new = make_new_task(prompt="a tram in the rain")
         task = await harness.storage.quota.reserve(new)
         await harness.storage.tasks.transition(task.id, TaskState.SUBMITTING, attempts=1)
         api_id = await harness.client.submit(

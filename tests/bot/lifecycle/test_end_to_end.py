@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.catalog import price_tenths
 from storage import TaskState
+from tests.builders import image as attached_image
 from tests.fakes.image_host import png_bytes
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
-from tests.spec_builders import image as attached_image
 
 
 async def test_text_to_video_is_delivered_as_an_attachment_and_charged_once(harness: Harness) -> None:

@@ -6,9 +6,9 @@ import pytest
 
 from bot.lifecycle import Actor, RequestRefused
 from storage import TaskState
+from tests.builders import image as attached_image
 from tests.fakes.image_host import png_bytes
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness
-from tests.spec_builders import image as attached_image
 
 OWNER = Actor(user_id=USER, guild_id=GUILD)
 STRANGER = Actor(user_id=OTHER_USER, guild_id=GUILD)

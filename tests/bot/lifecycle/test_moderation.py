@@ -23,7 +23,7 @@ from bot.lifecycle.moderation import (
     RoleRef,
 )
 from storage import Storage, TaskState
-from tests.spec_builders import new_task_of
+from tests.builders import new_task_of
 
 NOW = 1_710_504_000.0  # 2024-03-15 12:00 UTC
 GUILD, OTHER_GUILD = 1000, 2000

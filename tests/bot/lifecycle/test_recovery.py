@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from storage import Task, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
+from tests.builders import make_new_task, sent_spec
+from tests.fakes.lifecycle_harness import Harness
 from tests.fakes.recording_notifier import PostedResult
-from tests.spec_builders import new_task_of, sent_spec
 
 
 async def _reserved(harness: Harness, prompt: str = "a lighthouse in a storm") -> Task:
-    new = new_task_of(
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        user_id=USER,
-        prompt=prompt,
-        model="MiniMax-Hailuo-2.3",
-        mode="text",
-        cost_tenths=10,
-        duration=6,
-        resolution="768P",
-    )
+    new = make_new_task(prompt=prompt)
     task = await harness.storage.quota.reserve(new)
     return await harness.storage.tasks.update_fields(task.id, status_message_id=5550 + task.id)
 
@@ -62,9 +52,7 @@ async def _assert_delivered_once(harness: Harness, task_id: int) -> None:
 
 
 async def test_queued_task_without_a_card_gets_one_and_is_delivered(harness: Harness) -> None:
-    new = new_task_of(
-        GUILD, CHANNEL, USER, "queued before the crash", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
-    )
+    new = make_new_task(prompt="queued before the crash")
     task = await harness.storage.quota.reserve(new)
     await harness.start()
     await _assert_delivered_once(harness, task.id)

@@ -9,8 +9,8 @@ from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.notifier import StatusCard
 from bot.lifecycle.status import StatusUpdater
 from storage import Task, TaskState
+from tests.builders import task_of
 from tests.fakes.recording_notifier import RecordingNotifier
-from tests.spec_builders import task_of
 
 
 class Clock:

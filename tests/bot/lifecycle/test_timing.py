@@ -10,7 +10,7 @@ import pytest
 from bot.lifecycle.context import Expectations
 from bot.lifecycle.timing import PollTiming
 from storage import Storage, Task
-from tests.spec_builders import new_task_of
+from tests.builders import make_new_task
 
 T0 = 1_700_000_000.0
 
@@ -49,7 +49,16 @@ def test_eta() -> None:
 async def _delivered(storage: Storage, model: str, resolution: str, duration: int, seconds: float) -> Task:
     """A task delivered ``seconds`` after its submission, as the learning reads it."""
     task = await storage.quota.reserve(
-        new_task_of(1, 2, 3, "a fox", model, "text", 10, duration=duration, resolution=resolution), now=T0
+        make_new_task(
+            guild_id=1,
+            channel_id=2,
+            user_id=3,
+            prompt="a fox",
+            model=model,
+            duration=duration,
+            resolution=resolution,
+        ),
+        now=T0,
     )
     for step in ("submitting", "submitted", "downloading", "delivering"):
         task = await storage.tasks.transition(task.id, step, now=T0)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from storage import Task, TaskState
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness
-from tests.spec_builders import new_task_of
+from tests.builders import make_new_task
+from tests.fakes.lifecycle_harness import Harness
 
 
 async def _submitted(harness: Harness, *, next_poll_at: float) -> Task:
-    new = new_task_of(
-        GUILD, CHANNEL, USER, "a kite over the dunes", "MiniMax-Hailuo-2.3", "text", 10, 6, "768P"
-    )
+    new = make_new_task(prompt="a kite over the dunes")
     task = await harness.storage.quota.reserve(new)
     await harness.storage.tasks.transition(task.id, TaskState.SUBMITTING, attempts=1)
     api_id = "106916112212032"

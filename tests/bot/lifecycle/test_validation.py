@@ -7,8 +7,8 @@ import pytest
 from bot.catalog import OptionPolicy, as_sent, price_table, price_tenths
 from bot.lifecycle.validation import RequestRefused, clean_prompt, plan_request
 from bot.spec import MediaRef, Mode, VideoSpec
-from tests.spec_builders import image as attached_image
-from tests.spec_builders import spec_from_fields
+from tests.builders import image as attached_image
+from tests.builders import spec_from_fields
 
 
 def req(**overrides: object) -> VideoSpec:

@@ -14,8 +14,8 @@ from bot.minimax.parsing import task_failure_error
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import TaskStatus
 from tests.bot.minimax.conftest import MakeClient, RecordingSleep
+from tests.builders import sent_spec
 from tests.fakes.fake_minimax import FakeMiniMax
-from tests.spec_builders import sent_spec
 
 TEXT = sent_spec("MiniMax-Hailuo-2.3", "A little pig runs happily on the highway.", 6, "768P")
 IMAGE_URL = "https://images.example/frame.jpg"

@@ -12,8 +12,8 @@ import pytest
 from bot.minimax import errors
 from bot.minimax.client import MiniMaxClient
 from tests.bot.minimax.conftest import MakeClient
+from tests.builders import sent_spec
 from tests.fakes.fake_minimax import FakeMiniMax
-from tests.spec_builders import sent_spec
 
 TEXT = sent_spec("MiniMax-Hailuo-2.3", "A paper boat on a rainy street.", 6, "768P")
 OK = {"status_code": 0, "status_msg": "success"}

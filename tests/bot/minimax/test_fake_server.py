@@ -16,8 +16,8 @@ from bot.minimax import errors
 from bot.minimax.types import TaskStatus
 from bot.spec import VideoSpec
 from tests.bot.minimax.conftest import MakeClient
+from tests.builders import sent_spec
 from tests.fakes.fake_minimax import FakeMiniMax, validate_submission, video_bytes
-from tests.spec_builders import sent_spec
 
 URL = "https://images.example/a.png"
 DATA_URL = "data:image/png;base64,iVBORw0KGgo="

@@ -12,8 +12,8 @@ import pytest
 from bot.minimax import errors
 from bot.minimax.client import MiniMaxClient
 from tests.bot.minimax.conftest import RecordingSleep
+from tests.builders import sent_spec
 from tests.fakes.fake_minimax import FakeMiniMax
-from tests.spec_builders import sent_spec
 
 SECRET = "sk-SECRET-0123456789abcdef"
 WRONG = "sk-WRONG-fedcba9876543210"
