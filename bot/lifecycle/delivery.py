@@ -15,7 +15,9 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.lifecycle.context import Context
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.notifier import ResultPost
 from bot.minimax.errors import DownloadExpired, DownloadTooLarge, MiniMaxError, RateLimited
 from storage.errors import IllegalTransition, StorageError
@@ -50,8 +52,12 @@ class DownloadLink:
 
 
 class Delivery:
-    def __init__(self, ctx: Context, *, download_dir: Path) -> None:
-        self._ctx = ctx
+    def __init__(
+        self, deps: LifecycleDeps, cards: StatusCards, failures: FailurePath, *, download_dir: Path
+    ) -> None:
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._dir = download_dir
         self._active: dict[int, asyncio.Task[None]] = {}
 
@@ -73,7 +79,7 @@ class Delivery:
         job.add_done_callback(lambda _job: self._active.pop(task.id, None))
 
     async def deliver(self, task: Task, download_url: str | None = None) -> None:
-        ctx = self._ctx
+        deps = self._deps
         posted = False
         try:
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
@@ -93,25 +99,25 @@ class Delivery:
                     # member is told and refunded rather than left waiting with credits reserved.
                     log.exception("Delivering task %s failed unexpectedly (attempt %d)", task.id, attempt)
                 if attempt < DELIVERY_ATTEMPTS:
-                    await asyncio.sleep(ctx.timing.min_interval * 2 ** (attempt - 1))
-                task = await ctx.storage.tasks.get(task.id)
+                    await asyncio.sleep(deps.timing.min_interval * 2 ** (attempt - 1))
+                task = await deps.storage.tasks.get(task.id)
                 if task.state not in (TaskState.DOWNLOADING, TaskState.DELIVERING):
                     return
             if posted:
                 # Failing it would refund a video the member has, with a notice saying it failed.
                 log.error("Task %s was posted but is not recorded yet; the next start records it", task.id)
                 return
-            await ctx.fail(task, DELIVERY_FAILED, code="delivery_failed")
+            await self._failures.fail(task, DELIVERY_FAILED, code="delivery_failed")
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("Delivering task %s crashed; it resumes at the next start", task.id)
 
     async def _attempt(self, task: Task, download_url: str | None) -> None:
-        ctx = self._ctx
-        task = await ctx.storage.tasks.get(task.id)
+        deps = self._deps
+        task = await deps.storage.tasks.get(task.id)
         if task.state is TaskState.DELIVERING:
-            posted = await ctx.notifier.find_result(task)
+            posted = await deps.notifier.find_result(task)
             if posted is not None:
                 log.info("Task %s was already posted as message %s; recording it", task.id, posted)
                 await self._delivered(task, posted)
@@ -123,13 +129,13 @@ class Delivery:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
                 try:
-                    task = await ctx.storage.tasks.transition(
-                        task.id, TaskState.DELIVERING, now=ctx.now(), video_bytes=result.size_bytes
+                    task = await deps.storage.tasks.transition(
+                        task.id, TaskState.DELIVERING, now=deps.now(), video_bytes=result.size_bytes
                     )
                 except IllegalTransition:
                     return
             try:
-                message_id = await ctx.notifier.post_result(replace(result, task=task))
+                message_id = await deps.notifier.post_result(replace(result, task=task))
             except Exception:
                 # It may have been posted before the error: the next attempt looks before reposting.
                 log.exception("Posting the result of task %s raised", task.id)
@@ -144,20 +150,20 @@ class Delivery:
 
     async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
         """Download within the upload limit; over it, hand back the link instead."""
-        ctx = self._ctx
+        deps = self._deps
         via_dm = task.deliver_by_dm
         private = False
         if via_dm and task.guild_id is not None:
-            private = not (await ctx.storage.policy.get(task.guild_id)).results_public
-        limit = await ctx.notifier.upload_limit(None if via_dm else task.guild_id)
-        cap = max(1, min(limit, ctx.settings.max_download_bytes))
+            private = not (await deps.storage.policy.get(task.guild_id)).results_public
+        limit = await deps.notifier.upload_limit(None if via_dm else task.guild_id)
+        cap = max(1, min(limit, deps.settings.max_download_bytes))
         url = download_url
         for _ in range(2):
             if url is None:
                 url = await self._retrieve(task)
-            fetched_at = ctx.now()
+            fetched_at = deps.now()
             try:
-                size = await ctx.client.download(url, path, max_bytes=cap)
+                size = await deps.client.download(url, path, max_bytes=cap)
             except DownloadExpired:
                 log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
                 url = None
@@ -195,7 +201,7 @@ class Delivery:
         except _Retry as exc:
             log.warning("No fresh download link for task %s: %s", task.id, exc)
             return None
-        return DownloadLink(url, self._ctx.now() + LINK_TTL_SECONDS)
+        return DownloadLink(url, self._deps.now() + LINK_TTL_SECONDS)
 
     async def _retrieve(self, task: Task) -> str:
         """A fresh download URL: from the file id, or (a gateway that names no file) from a new query.
@@ -203,17 +209,17 @@ class Delivery:
         One budget token, one request: the client does not retry on its own here, the delivery's
         attempts (with their backoff) do.
         """
-        ctx = self._ctx
+        deps = self._deps
         if task.file_id is None and task.api_task_id is None:
             raise _Retry("the task has neither a file id nor an API task id")
-        await ctx.budget.acquire()
+        await deps.budget.acquire()
         try:
             if task.file_id is not None:
-                return (await ctx.client.retrieve(task.file_id, retries=0)).download_url
+                return (await deps.client.retrieve(task.file_id, retries=0)).download_url
             assert task.api_task_id is not None
-            info = await ctx.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0)
         except RateLimited as exc:
-            ctx.budget.penalize(exc.retry_after)
+            deps.budget.penalize(exc.retry_after)
             raise _Retry(f"retrieve rate limited: {exc}") from None
         except MiniMaxError as exc:
             raise _Retry(f"retrieve failed: {exc}") from None
@@ -222,25 +228,25 @@ class Delivery:
         return info.download_url
 
     async def _delivered(self, task: Task, message_id: int) -> None:
-        ctx = self._ctx
+        deps = self._deps
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.DELIVERED,
-                now=ctx.now(),
+                now=deps.now(),
                 result_message_id=message_id,
                 # Keep the API's finish time: it is what the learned generation time measures.
-                finished_at=task.finished_at if task.finished_at is not None else ctx.now(),
+                finished_at=task.finished_at if task.finished_at is not None else deps.now(),
             )
         except IllegalTransition as exc:
             log.warning("Task %s was posted but is %s; not charged", task.id, exc.from_state)
             return
         except Exception as exc:  # a locked database, a bug: the video is out all the same
             raise _PostedNotRecorded(str(exc)) from exc
-        ctx.expectations.forget(task)
+        deps.expectations.forget(task)
         log.info("Task %s delivered as message %s", task.id, message_id)
         try:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of delivered task %s", task.id)
 

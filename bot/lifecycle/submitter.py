@@ -16,7 +16,9 @@ import logging
 
 import aiohttp
 
-from bot.lifecycle.context import Context
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.queue import QueueEntry
 from bot.lifecycle.supervise import supervised
@@ -48,9 +50,17 @@ CRASH_MESSAGE = (
 
 class Submitter:
     def __init__(
-        self, ctx: Context, *, concurrency: int = 2, http: aiohttp.ClientSession | None = None
+        self,
+        deps: LifecycleDeps,
+        cards: StatusCards,
+        failures: FailurePath,
+        *,
+        concurrency: int = 2,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
-        self._ctx = ctx
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._http = http
         self._owns_http = http is None
@@ -95,7 +105,7 @@ class Submitter:
     async def _run(self) -> None:
         while True:
             try:
-                await self._ctx.account.wait()
+                await self._deps.account.wait()
                 await self._slots.acquire()
                 try:
                     entry = await self._next_entry()
@@ -112,7 +122,7 @@ class Submitter:
                 await asyncio.sleep(1)
 
     async def _next_entry(self) -> QueueEntry:
-        queue = self._ctx.queue
+        queue = self._deps.queue
         while True:
             await self._refresh_paused_guilds()
             entry = queue.pop_nowait(lambda guild: guild not in self._paused_guilds)
@@ -123,11 +133,11 @@ class Submitter:
 
     async def _refresh_paused_guilds(self) -> None:
         paused: set[int] = set()
-        for guild_id in self._ctx.queue.guild_ids():
+        for guild_id in self._deps.queue.guild_ids():
             if guild_id == 0:
                 continue
             try:
-                if (await self._ctx.storage.policy.get(guild_id)).paused:
+                if (await self._deps.storage.policy.get(guild_id)).paused:
                     paused.add(guild_id)
             except StorageError:
                 log.exception("Could not read the policy of guild %s", guild_id)
@@ -143,16 +153,16 @@ class Submitter:
             self._crashes.pop(entry.task_id, None)
         finally:
             self._slots.release()
-            self._ctx.request_queue_refresh()
+            self._cards.request_queue_refresh()
 
     async def _after_crash(self, entry: QueueEntry) -> None:
         """An error no branch expected: the entry was popped, so without this the task would sit in
         ``queued`` until the next restart. Try again later; after a few crashes, fail and refund."""
-        ctx = self._ctx
+        deps = self._deps
         crashes = self._crashes.get(entry.task_id, 0) + 1
         self._crashes[entry.task_id] = crashes
         try:
-            task = await ctx.storage.tasks.get(entry.task_id)
+            task = await deps.storage.tasks.get(entry.task_id)
         except Exception:
             log.exception("Could not re-read task %s; queueing it again anyway", entry.task_id)
             self._requeue_entry(entry, self._crash_delay(crashes))
@@ -162,12 +172,12 @@ class Submitter:
             return  # sent (then "unknown" or failed by its own branch), cancelled or resolved
         if crashes >= MAX_SUBMIT_ATTEMPTS:
             self._crashes.pop(entry.task_id, None)
-            await ctx.fail(task, CRASH_MESSAGE, code="submit_crashed")
+            await self._failures.fail(task, CRASH_MESSAGE, code="submit_crashed")
             return
         self._requeue_entry(entry, self._crash_delay(crashes))
 
     def _crash_delay(self, crashes: int) -> float:
-        timing = self._ctx.timing
+        timing = self._deps.timing
         return min(timing.max_interval, timing.min_interval * 2.0 ** (crashes - 1))
 
     def requeue_later(self, task: Task, delay: float) -> None:
@@ -178,14 +188,14 @@ class Submitter:
 
         def push() -> None:
             self._retry_handles.discard(handle)
-            self._ctx.queue.push(entry, front=True)
+            self._deps.queue.push(entry, front=True)
 
         handle = loop.call_later(delay, push)
         self._retry_handles.add(handle)
 
     async def submit(self, task_id: int) -> None:
-        ctx = self._ctx
-        task = await ctx.storage.tasks.get(task_id)
+        deps = self._deps
+        task = await deps.storage.tasks.get(task_id)
         if task.state is not TaskState.QUEUED:
             return  # cancelled (or resolved) while it waited
         # Images are fetched while the task is still queued: nothing has been sent, so a failure
@@ -193,18 +203,18 @@ class Submitter:
         try:
             request = await self._build_request(task)
         except ImageUnavailable as exc:
-            await ctx.fail(task, str(exc), code="image_unavailable")
+            await self._failures.fail(task, str(exc), code="image_unavailable")
             return
         async with self._send_lock:
             await self._wait_for_slot()
-            if ctx.account.paused:
+            if deps.account.paused:
                 # The account failed while this task waited for the lock: it waits for the pause
                 # too, at the head of the queue, instead of being sent and failed like the first.
-                ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
+                deps.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
                 return
             # Read what the card needs *before* the write: between "submitting" and the request
             # nothing may wait (a crash there strands an "unknown" the API never saw).
-            expected = await ctx.expected_seconds(task)
+            expected = await self._cards.expected_seconds(task)
             # Counted as sending from before the write: stop() lets it finish rather than cutting it
             # between "submitting" saved and the request sent (an "unknown" the API never saw).
             current = asyncio.current_task()
@@ -212,19 +222,19 @@ class Submitter:
                 self._sending.add(current)
             try:
                 try:
-                    task = await ctx.storage.tasks.transition(
-                        task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
+                    task = await deps.storage.tasks.transition(
+                        task.id, TaskState.SUBMITTING, now=deps.now(), attempts=task.attempts + 1
                     )
                 except IllegalTransition:
                     return  # cancelled in the meantime
-                ctx.show(task, expected)
+                self._cards.show(task, expected)
                 await self._send(task, request)
             finally:
                 if current is not None:
                     self._sending.discard(current)
 
     async def _wait_for_slot(self) -> None:
-        limiter = self._ctx.client.submit_limiter
+        limiter = self._deps.client.submit_limiter
         if limiter is None:
             return
         # The limiter says how long until a slot frees up: a timed wait, not polling for an event.
@@ -232,17 +242,17 @@ class Submitter:
             await asyncio.sleep(wait)
 
     async def _send(self, task: Task, request: GenerationRequest) -> None:
-        ctx = self._ctx
+        deps = self._deps
         try:
-            api_task_id = await ctx.client.submit(request, retries=0)
+            api_task_id = await deps.client.submit(request, retries=0)
         except SubmitOutcomeUnknown as exc:
             await self.mark_unknown(task, str(exc))
         except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
-            ctx.account.pause(f"{type(exc).__name__}: {exc}")
-            await ctx.account.settle()  # saved before anyone hears of it: a restart keeps the pause
-            await ctx.fail(task, exc.user_message, code=_code(exc))
+            deps.account.pause(f"{type(exc).__name__}: {exc}")
+            await deps.account.settle()  # saved before anyone hears of it: a restart keeps the pause
+            await self._failures.fail(task, exc.user_message, code=_code(exc))
         except RateLimited as exc:
-            limiter = ctx.client.submit_limiter
+            limiter = deps.client.submit_limiter
             if limiter is not None:
                 limiter.penalize(exc.retry_after)  # holds every submit, not only this one
             await self._retry_or_fail(task, exc, delay=exc.retry_after)
@@ -251,7 +261,7 @@ class Submitter:
             await self._retry_or_fail(task, exc)
         except MiniMaxError as exc:
             log.warning("Task %s refused by the API: %s", task.id, exc)
-            await ctx.fail(task, exc.user_message, code=_code(exc))
+            await self._failures.fail(task, exc.user_message, code=_code(exc))
         except Exception:
             log.exception("Unexpected error while submitting task %s", task.id)
             await self.mark_unknown(task, "unexpected error during submit")
@@ -259,17 +269,17 @@ class Submitter:
             await self._submitted(task, api_task_id)
 
     async def _submitted(self, task: Task, api_task_id: str) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        expected = await ctx.expectations.seconds(task)
+        deps = self._deps
+        now = deps.now()
+        expected = await deps.expectations.seconds(task)
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.SUBMITTED,
                 now=now,
                 api_task_id=api_task_id,
                 submitted_at=now,
-                next_poll_at=now + ctx.timing.first_poll_delay(expected),
+                next_poll_at=now + deps.timing.first_poll_delay(expected),
             )
         except StorageError:
             # The API has the task but we could not record it: only a moderator can match them up.
@@ -278,11 +288,11 @@ class Submitter:
             )
             raise
         log.info("Task %s submitted as API task %s", task.id, api_task_id)
-        ctx.poller_wake.set()
-        await ctx.refresh(task)
+        deps.poller_wake.set()
+        await self._cards.refresh(task)
 
     async def mark_unknown(self, task: Task, detail: str) -> None:
-        ctx = self._ctx
+        deps = self._deps
         log.error(
             "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve it "
             "with /videoadmin tasks.",
@@ -290,33 +300,33 @@ class Submitter:
             detail,
         )
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.UNKNOWN,
-                now=ctx.now(),
+                now=deps.now(),
                 error_code="submit_unknown",
                 error_message=UNKNOWN_MESSAGE,
             )
         except IllegalTransition:
             return
-        await ctx.refresh(task, note=UNKNOWN_MESSAGE)
-        await ctx.tell_failure(task, UNKNOWN_MESSAGE)
+        await self._cards.refresh(task, note=UNKNOWN_MESSAGE)
+        await self._failures.tell(task, UNKNOWN_MESSAGE)
 
     async def _retry_or_fail(self, task: Task, exc: MiniMaxError, *, delay: float | None = None) -> None:
-        ctx = self._ctx
+        deps = self._deps
         if task.attempts >= MAX_SUBMIT_ATTEMPTS:
             log.warning("Task %s: giving up after %d submit attempts (%s)", task.id, task.attempts, exc)
-            await ctx.fail(task, exc.user_message, code=_code(exc))
+            await self._failures.fail(task, exc.user_message, code=_code(exc))
             return
         try:
-            task = await ctx.storage.tasks.transition(task.id, TaskState.QUEUED, now=ctx.now())
+            task = await deps.storage.tasks.transition(task.id, TaskState.QUEUED, now=deps.now())
         except IllegalTransition:
             return
         if delay is None:
-            delay = min(ctx.timing.max_interval, ctx.timing.min_interval * 2 ** (task.attempts - 1))
+            delay = min(deps.timing.max_interval, deps.timing.min_interval * 2 ** (task.attempts - 1))
         log.warning("Task %s: submit not accepted (%s); queued again in %.1f s", task.id, exc, delay)
         self.requeue_later(task, delay)
-        await ctx.refresh(task)
+        await self._cards.refresh(task)
 
     async def _build_request(self, task: Task) -> GenerationRequest:
         spec = MODELS[task.model]

@@ -13,7 +13,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.lifecycle.context import Context
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.supervise import supervised, wait_event
 from bot.minimax.errors import AccountProblem, AuthFailed, InsufficientBalance, MiniMaxError, RateLimited
 from bot.minimax.parsing import task_failure_error
@@ -34,8 +36,18 @@ OnSucceeded = Callable[[Task, TaskInfo], Awaitable[None]]
 
 
 class Tracker:
-    def __init__(self, ctx: Context, *, on_succeeded: OnSucceeded, concurrency: int = 4) -> None:
-        self._ctx = ctx
+    def __init__(
+        self,
+        deps: LifecycleDeps,
+        cards: StatusCards,
+        failures: FailurePath,
+        *,
+        on_succeeded: OnSucceeded,
+        concurrency: int = 4,
+    ) -> None:
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._on_succeeded = on_succeeded
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._in_flight: set[int] = set()
@@ -58,10 +70,10 @@ class Tracker:
         await asyncio.gather(*self._polls, return_exceptions=True)
 
     def wake(self) -> None:
-        self._ctx.poller_wake.set()
+        self._deps.poller_wake.set()
 
     async def _run(self) -> None:
-        wake = self._ctx.poller_wake
+        wake = self._deps.poller_wake
         while True:
             try:
                 wake.clear()
@@ -71,7 +83,7 @@ class Tracker:
                 raise
             except Exception:
                 log.exception("The poller hit an error; it carries on")
-                delay = self._ctx.timing.min_interval
+                delay = self._deps.timing.min_interval
             await wait_event(wake, delay)
 
     async def _until_next(self) -> float:
@@ -83,8 +95,8 @@ class Tracker:
         ordered), so asking for one more than are in flight is enough. A poll that ends sets the
         wake event itself.
         """
-        tasks = self._ctx.storage.tasks
-        now = self._ctx.now()
+        tasks = self._deps.storage.tasks
+        now = self._deps.now()
         if not self._in_flight:
             next_at = await tasks.next_poll_time()
         else:
@@ -99,7 +111,7 @@ class Tracker:
         return max(0.0, min(IDLE_WAIT, next_at - now))
 
     async def _poll_due(self) -> None:
-        due = await self._ctx.storage.tasks.due_for_poll(self._ctx.now(), limit=50)
+        due = await self._deps.storage.tasks.due_for_poll(self._deps.now(), limit=50)
         for task in due:
             if task.id in self._in_flight:
                 continue
@@ -131,27 +143,29 @@ class Tracker:
         The due list may be older than the slot wait that followed it: meanwhile the task may have
         been polled (and rescheduled), failed or resolved by a moderator.
         """
-        fresh = await self._ctx.storage.tasks.get(task.id)
+        fresh = await self._deps.storage.tasks.get(task.id)
         if fresh.state not in POLLED_STATES:
             return None
-        if fresh.next_poll_at is not None and fresh.next_poll_at > self._ctx.now():
+        if fresh.next_poll_at is not None and fresh.next_poll_at > self._deps.now():
             return None
         return fresh
 
     async def poll(self, task: Task) -> None:
         """Query one task once and act on the answer."""
-        ctx = self._ctx
+        deps = self._deps
         if task.api_task_id is None:
             log.error("Task %s is %s without an API task id; failing it", task.id, task.state)
-            await ctx.fail(task, "The video request was lost. Your credits were refunded.", code="no_api_id")
+            await self._failures.fail(
+                task, "The video request was lost. Your credits were refunded.", code="no_api_id"
+            )
             return
-        await ctx.budget.acquire()
+        await deps.budget.acquire()
         self.queries += 1
         try:
             # One budget token, one request: the backoff below is the only retry.
-            info = await ctx.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0)
         except RateLimited as exc:
-            ctx.budget.penalize(exc.retry_after)
+            deps.budget.penalize(exc.retry_after)
             await self._on_error(task, exc)
             return
         except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
@@ -168,7 +182,7 @@ class Tracker:
             error = task_failure_error(info)
             log.info("Task %s failed at the API: %s", task.id, error)
             code = str(info.error_code) if info.error_code else type(error).__name__
-            await ctx.fail(task, error.user_message, code=code)
+            await self._failures.fail(task, error.user_message, code=code)
         elif self._timed_out(task):
             await self._time_out(task)
         else:
@@ -176,25 +190,25 @@ class Tracker:
 
     def _timed_out(self, task: Task) -> bool:
         started = task.submitted_at if task.submitted_at is not None else task.created_at
-        return self._ctx.now() - started >= self._ctx.timing.timeout
+        return self._deps.now() - started >= self._deps.timing.timeout
 
     async def _time_out(self, task: Task) -> None:
         self._errors.pop(task.id, None)
-        minutes = round(self._ctx.timing.timeout / 60, 1)
+        minutes = round(self._deps.timing.timeout / 60, 1)
         log.warning("Task %s (API %s) timed out after %s minutes", task.id, task.api_task_id, minutes)
         message = TIMEOUT_MESSAGE.format(minutes=f"{minutes:g}")
-        await self._ctx.fail(task, message, code="timeout")
+        await self._failures.fail(task, message, code="timeout")
 
     async def _running(self, task: Task, info: TaskInfo) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        expected = await ctx.expectations.seconds(task)
+        deps = self._deps
+        now = deps.now()
+        expected = await deps.expectations.seconds(task)
         started = task.submitted_at if task.submitted_at is not None else now
-        delay = ctx.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
-        next_at = min(now + delay, started + ctx.timing.timeout)
+        delay = deps.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
+        next_at = min(now + delay, started + deps.timing.timeout)
         changed = info.progress != task.progress or task.state is not TaskState.PROCESSING
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.PROCESSING,
                 now=now,
@@ -205,26 +219,26 @@ class Tracker:
         except IllegalTransition:
             return
         if changed:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
 
     async def _succeeded(self, task: Task, info: TaskInfo) -> None:
-        ctx = self._ctx
+        deps = self._deps
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.DOWNLOADING,
-                now=ctx.now(),
+                now=deps.now(),
                 api_status=info.raw_status,
                 progress=100,
                 file_id=info.file_id,
                 width=info.width,
                 height=info.height,
-                finished_at=ctx.now(),
+                finished_at=deps.now(),
             )
         except IllegalTransition:
             return
         try:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the delivery below is not
             log.exception("Could not refresh the card of task %s", task.id)
         await self._on_succeeded(task, info)
@@ -232,7 +246,7 @@ class Tracker:
     async def _after_crash(self, task: Task) -> None:
         """Like an API error: counted (so it backs off) and bounded by the time-out, so a task whose
         every poll hits a bug ends failed and refunded instead of being polled forever."""
-        task = await self._ctx.storage.tasks.get(task.id)  # the crash may have come after it moved on
+        task = await self._deps.storage.tasks.get(task.id)  # the crash may have come after it moved on
         if task.state not in POLLED_STATES:
             self._errors.pop(task.id, None)
             return  # downloading, delivered, failed...: no longer the poller's
@@ -253,14 +267,14 @@ class Tracker:
         await self._reschedule(task, errors=errors)
 
     async def _reschedule(self, task: Task, *, errors: int) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        delay = ctx.timing.next_poll_delay(elapsed=0, expected=None, progress=None, errors=errors)
+        deps = self._deps
+        now = deps.now()
+        delay = deps.timing.next_poll_delay(elapsed=0, expected=None, progress=None, errors=errors)
         started = task.submitted_at if task.submitted_at is not None else now
-        deadline = started + ctx.timing.timeout
+        deadline = started + deps.timing.timeout
         # Never sleep past the time-out, but never re-poll at once either (a failing task would spin).
         next_at = now + delay if deadline <= now else min(now + delay, deadline)
         try:
-            await ctx.storage.tasks.update_fields(task.id, next_poll_at=next_at)
+            await deps.storage.tasks.update_fields(task.id, next_poll_at=next_at)
         except StorageError:
             log.exception("Could not reschedule task %s", task.id)

@@ -191,7 +191,7 @@ async def test_a_deleted_status_card_is_reposted_and_remembered(harness: Harness
             and card.task.state is TaskState.DELIVERED
         )
     )
-    await service.ctx.updater.wait_idle()
+    await service.deps.updater.wait_idle()
     reloaded = await harness.storage.tasks.get(done.id)
     assert reloaded.status_message_id not in (None, task.status_message_id)
 
