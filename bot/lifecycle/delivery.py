@@ -19,7 +19,8 @@ from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.notifier import ResultPost
-from bot.minimax.errors import DownloadExpired, DownloadTooLarge, MiniMaxError, RateLimited
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, retry_after
+from bot.minimax.errors import MiniMaxError
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -164,22 +165,24 @@ class Delivery:
             fetched_at = deps.now()
             try:
                 size = await deps.client.download(url, path, max_bytes=cap)
-            except DownloadExpired:
-                log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
-                url = None
-                continue
-            except DownloadTooLarge:
-                log.info(
-                    "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
-                )
-                return ResultPost(
-                    task=task,
-                    via_dm=via_dm,
-                    private=private,
-                    link=url,
-                    link_expires_at=fetched_at + LINK_TTL_SECONDS,
-                )
             except MiniMaxError as exc:
+                # What the outcome table says (:mod:`bot.lifecycle.outcomes`).
+                outcome = outcome_for(Phase.DOWNLOAD, exc)
+                if outcome is Outcome.RENEW_URL:
+                    log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
+                    url = None
+                    continue
+                if outcome is Outcome.POST_LINK:
+                    log.info(
+                        "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
+                    )
+                    return ResultPost(
+                        task=task,
+                        via_dm=via_dm,
+                        private=private,
+                        link=url,
+                        link_expires_at=fetched_at + LINK_TTL_SECONDS,
+                    )
                 raise _Retry(f"download failed: {exc}") from None
             return ResultPost(
                 task=task,
@@ -218,10 +221,11 @@ class Delivery:
                 return (await deps.client.retrieve(task.file_id, retries=0)).download_url
             assert task.api_task_id is not None
             info = await deps.client.query(task.api_task_id, retries=0)
-        except RateLimited as exc:
-            deps.budget.penalize(exc.retry_after)
-            raise _Retry(f"retrieve rate limited: {exc}") from None
         except MiniMaxError as exc:
+            # What the outcome table says (:mod:`bot.lifecycle.outcomes`): only ever a retry.
+            if outcome_for(Phase.RETRIEVE, exc) is Outcome.THROTTLE:
+                deps.budget.penalize(retry_after(exc))
+                raise _Retry(f"retrieve rate limited: {exc}") from None
             raise _Retry(f"retrieve failed: {exc}") from None
         if info.download_url is None:
             raise _Retry("the task has no file id and its query names no download URL")

@@ -20,17 +20,10 @@ from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.images import ImageUnavailable, fetch_data_url
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
 from bot.lifecycle.supervise import supervised
-from bot.minimax.errors import (
-    AccountProblem,
-    AuthFailed,
-    InsufficientBalance,
-    MiniMaxError,
-    RateLimited,
-    SubmitOutcomeUnknown,
-    TransientServerError,
-)
+from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.minimax.models import MODELS
 from bot.minimax.types import GenerationRequest
 from storage.errors import IllegalTransition, StorageError
@@ -242,31 +235,37 @@ class Submitter:
             await asyncio.sleep(wait)
 
     async def _send(self, task: Task, request: GenerationRequest) -> None:
-        deps = self._deps
         try:
-            api_task_id = await deps.client.submit(request, retries=0)
-        except SubmitOutcomeUnknown as exc:
-            await self.mark_unknown(task, str(exc))
-        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
-            deps.account.pause(f"{type(exc).__name__}: {exc}")
-            await deps.account.settle()  # saved before anyone hears of it: a restart keeps the pause
-            await self._failures.fail(task, exc.user_message, code=_code(exc))
-        except RateLimited as exc:
-            limiter = deps.client.submit_limiter
-            if limiter is not None:
-                limiter.penalize(exc.retry_after)  # holds every submit, not only this one
-            await self._retry_or_fail(task, exc, delay=exc.retry_after)
-        except TransientServerError as exc:
-            # The client only lets these out when the API certainly created nothing.
-            await self._retry_or_fail(task, exc)
-        except MiniMaxError as exc:
-            log.warning("Task %s refused by the API: %s", task.id, exc)
-            await self._failures.fail(task, exc.user_message, code=_code(exc))
-        except Exception:
-            log.exception("Unexpected error while submitting task %s", task.id)
-            await self.mark_unknown(task, "unexpected error during submit")
+            api_task_id = await self._deps.client.submit(request, retries=0)
+        except Exception as exc:
+            await self._not_submitted(task, exc)
         else:
             await self._submitted(task, api_task_id)
+
+    async def _not_submitted(self, task: Task, exc: Exception) -> None:
+        """The submit raised: do what the outcome table says (:mod:`bot.lifecycle.outcomes`)."""
+        deps = self._deps
+        outcome = outcome_for(Phase.SUBMIT, exc)
+        if not isinstance(exc, MiniMaxError):
+            log.error("Unexpected error while submitting task %s", task.id, exc_info=exc)
+        if outcome is Outcome.UNKNOWN:
+            detail = str(exc) if isinstance(exc, MiniMaxError) else "unexpected error during submit"
+            await self.mark_unknown(task, detail)
+        elif outcome is Outcome.PAUSE_ACCOUNT:
+            deps.account.pause(f"{type(exc).__name__}: {exc}")
+            await deps.account.settle()  # saved before anyone hears of it: a restart keeps the pause
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
+        elif outcome is Outcome.THROTTLE:
+            limiter = deps.client.submit_limiter
+            if limiter is not None:
+                limiter.penalize(retry_after(exc))  # holds every submit, not only this one
+            await self._retry_or_fail(task, exc, delay=retry_after(exc))
+        elif outcome is Outcome.RETRY:
+            # The client only lets these out when the API certainly created nothing.
+            await self._retry_or_fail(task, exc)
+        else:
+            log.warning("Task %s refused by the API: %s", task.id, exc)
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
 
     async def _submitted(self, task: Task, api_task_id: str) -> None:
         deps = self._deps
@@ -312,11 +311,11 @@ class Submitter:
         await self._cards.refresh(task, note=UNKNOWN_MESSAGE)
         await self._failures.tell(task, UNKNOWN_MESSAGE)
 
-    async def _retry_or_fail(self, task: Task, exc: MiniMaxError, *, delay: float | None = None) -> None:
+    async def _retry_or_fail(self, task: Task, exc: Exception, *, delay: float | None = None) -> None:
         deps = self._deps
         if task.attempts >= MAX_SUBMIT_ATTEMPTS:
             log.warning("Task %s: giving up after %d submit attempts (%s)", task.id, task.attempts, exc)
-            await self._failures.fail(task, exc.user_message, code=_code(exc))
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
             return
         try:
             task = await deps.storage.tasks.transition(task.id, TaskState.QUEUED, now=deps.now())
@@ -354,6 +353,5 @@ class Submitter:
         )
 
 
-def _code(exc: MiniMaxError) -> str:
-    """A short reason for statistics: the API's code when there is one, else the error's kind."""
-    return str(exc.code) if exc.code is not None else type(exc).__name__
+def _user_message(exc: Exception) -> str:
+    return exc.user_message if isinstance(exc, MiniMaxError) else MiniMaxError.user_message

@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.supervise import supervised, wait_event
-from bot.minimax.errors import AccountProblem, AuthFailed, InsufficientBalance, MiniMaxError, RateLimited
+from bot.minimax.errors import ACCOUNT_ERRORS, MiniMaxError
 from bot.minimax.parsing import task_failure_error
 from bot.minimax.types import TaskInfo, TaskStatus
 from storage.errors import IllegalTransition, StorageError
@@ -164,16 +165,8 @@ class Tracker:
         try:
             # One budget token, one request: the backoff below is the only retry.
             info = await deps.client.query(task.api_task_id, retries=0)
-        except RateLimited as exc:
-            deps.budget.penalize(exc.retry_after)
-            await self._on_error(task, exc)
-            return
-        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
-            log.critical("Querying task %s: the API account has a problem: %s", task.id, exc)
-            await self._on_error(task, exc)
-            return
         except MiniMaxError as exc:
-            await self._on_error(task, exc)
+            await self._query_failed(task, exc)
             return
         self._errors.pop(task.id, None)
         if info.status is TaskStatus.SUCCEEDED:
@@ -187,6 +180,19 @@ class Tracker:
             await self._time_out(task)
         else:
             await self._running(task, info)
+
+    async def _query_failed(self, task: Task, exc: MiniMaxError) -> None:
+        """The query call raised: do what the outcome table says (:mod:`bot.lifecycle.outcomes`)."""
+        outcome = outcome_for(Phase.QUERY, exc)
+        if isinstance(exc, ACCOUNT_ERRORS):
+            log.critical("Querying task %s: the API account has a problem: %s", task.id, exc)
+        if outcome is Outcome.FAIL:
+            self._errors.pop(task.id, None)
+            await self._failures.fail(task, exc.user_message, code=reason_code(exc))
+            return
+        if outcome is Outcome.THROTTLE:
+            self._deps.budget.penalize(retry_after(exc))
+        await self._on_error(task, exc)
 
     def _timed_out(self, task: Task) -> bool:
         started = task.submitted_at if task.submitted_at is not None else task.created_at

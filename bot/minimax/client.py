@@ -22,12 +22,11 @@ import aiohttp
 from yarl import URL
 
 from bot.minimax.errors import (
-    AccountProblem,
+    ACCOUNT_ERRORS,
     AuthFailed,
     DownloadError,
     DownloadExpired,
     DownloadTooLarge,
-    InsufficientBalance,
     MalformedResponse,
     MiniMaxError,
     NetworkError,
@@ -257,7 +256,7 @@ class MiniMaxClient:
         """
         try:
             await self.query("0")
-        except (AuthFailed, InsufficientBalance, AccountProblem, TransientServerError):
+        except (*ACCOUNT_ERRORS, TransientServerError):
             raise
         except NotTheAPI as exc:
             # A web server's error page: the key was never looked at, so nothing was proven.

@@ -62,6 +62,10 @@ class AccountProblem(MiniMaxError):
     user_message = "The bot's video service account cannot make this video. The moderators have been told."
 
 
+# The account needs a moderator (a key, a balance, a plan), whatever the call.
+ACCOUNT_ERRORS = (AuthFailed, InsufficientBalance, AccountProblem)
+
+
 class SensitiveInput(MiniMaxError):
     user_message = (
         "The video service refused your prompt or image as sensitive content. "
