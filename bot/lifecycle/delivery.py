@@ -183,7 +183,7 @@ class Delivery:
                         link=url,
                         link_expires_at=fetched_at + LINK_TTL_SECONDS,
                     )
-                raise _Retry(f"download failed: {exc}") from None
+                raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,
                 via_dm=via_dm,
@@ -225,8 +225,8 @@ class Delivery:
             # What the outcome table says (:mod:`bot.lifecycle.outcomes`): only ever a retry.
             if outcome_for(Phase.RETRIEVE, exc) is Outcome.THROTTLE:
                 deps.budget.penalize(retry_after(exc))
-                raise _Retry(f"retrieve rate limited: {exc}") from None
-            raise _Retry(f"retrieve failed: {exc}") from None
+                raise _Retry(f"retrieve rate limited: {exc}{exc.request_note}") from None
+            raise _Retry(f"retrieve failed: {exc}{exc.request_note}") from None
         if info.download_url is None:
             raise _Retry("the task has no file id and its query names no download URL")
         return info.download_url

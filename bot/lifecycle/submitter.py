@@ -250,9 +250,9 @@ class Submitter:
             log.error("Unexpected error while submitting task %s", task.id, exc_info=exc)
         if outcome is Outcome.UNKNOWN:
             detail = str(exc) if isinstance(exc, MiniMaxError) else "unexpected error during submit"
-            await self.mark_unknown(task, detail)
+            await self.mark_unknown(task, detail, request_id=_request_id(exc))
         elif outcome is Outcome.PAUSE_ACCOUNT:
-            deps.account.pause(f"{type(exc).__name__}: {exc}")
+            deps.account.pause(f"{type(exc).__name__}: {exc}{_request_note(exc)}")
             await deps.account.settle()  # saved before anyone hears of it: a restart keeps the pause
             await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
         elif outcome is Outcome.THROTTLE:
@@ -264,7 +264,7 @@ class Submitter:
             # The client only lets these out when the API certainly created nothing.
             await self._retry_or_fail(task, exc)
         else:
-            log.warning("Task %s refused by the API: %s", task.id, exc)
+            log.warning("Task %s refused by the API: %s%s", task.id, exc, _request_note(exc))
             await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
 
     async def _submitted(self, task: Task, api_task_id: str) -> None:
@@ -290,31 +290,42 @@ class Submitter:
         deps.poller_wake.set()
         await self._cards.refresh(task)
 
-    async def mark_unknown(self, task: Task, detail: str) -> None:
+    async def mark_unknown(self, task: Task, detail: str, *, request_id: str | None = None) -> None:
+        """The API may have the task: never resend it; keep the API's request id, when its answer
+        named one, in the stored message a moderator resolving the task reads."""
         deps = self._deps
+        # The start of this line is matched by the soak test (and perhaps by an operator's alert).
         log.error(
             "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve it "
-            "with /videoadmin tasks.",
+            "with /videoadmin tasks.%s",
             task.id,
             detail,
+            f" API request id: {request_id}." if request_id else "",
         )
+        message = unknown_message(request_id)
         try:
             task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.UNKNOWN,
                 now=deps.now(),
                 error_code="submit_unknown",
-                error_message=UNKNOWN_MESSAGE,
+                error_message=message,
             )
         except IllegalTransition:
             return
-        await self._cards.refresh(task, note=UNKNOWN_MESSAGE)
-        await self._failures.tell(task, UNKNOWN_MESSAGE)
+        await self._cards.refresh(task, note=message)
+        await self._failures.tell(task, message)
 
     async def _retry_or_fail(self, task: Task, exc: Exception, *, delay: float | None = None) -> None:
         deps = self._deps
         if task.attempts >= MAX_SUBMIT_ATTEMPTS:
-            log.warning("Task %s: giving up after %d submit attempts (%s)", task.id, task.attempts, exc)
+            log.warning(
+                "Task %s: giving up after %d submit attempts (%s%s)",
+                task.id,
+                task.attempts,
+                exc,
+                _request_note(exc),
+            )
             await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
             return
         try:
@@ -323,7 +334,13 @@ class Submitter:
             return
         if delay is None:
             delay = min(deps.timing.max_interval, deps.timing.min_interval * 2 ** (task.attempts - 1))
-        log.warning("Task %s: submit not accepted (%s); queued again in %.1f s", task.id, exc, delay)
+        log.warning(
+            "Task %s: submit not accepted (%s%s); queued again in %.1f s",
+            task.id,
+            exc,
+            _request_note(exc),
+            delay,
+        )
         self.requeue_later(task, delay)
         await self._cards.refresh(task)
 
@@ -355,3 +372,19 @@ class Submitter:
 
 def _user_message(exc: Exception) -> str:
     return exc.user_message if isinstance(exc, MiniMaxError) else MiniMaxError.user_message
+
+
+def unknown_message(request_id: str | None) -> str:
+    """What an unknown task says (card, notice, stored message): with the API's request id when
+    there is one, so the moderator resolving it (and the member) have something to quote."""
+    if request_id is None:
+        return UNKNOWN_MESSAGE
+    return f"{UNKNOWN_MESSAGE} Reference for the video service: request {request_id}."
+
+
+def _request_id(exc: Exception) -> str | None:
+    return exc.request_id if isinstance(exc, MiniMaxError) else None
+
+
+def _request_note(exc: Exception) -> str:
+    return exc.request_note if isinstance(exc, MiniMaxError) else ""

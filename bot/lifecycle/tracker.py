@@ -185,7 +185,9 @@ class Tracker:
         """The query call raised: do what the outcome table says (:mod:`bot.lifecycle.outcomes`)."""
         outcome = outcome_for(Phase.QUERY, exc)
         if isinstance(exc, ACCOUNT_ERRORS):
-            log.critical("Querying task %s: the API account has a problem: %s", task.id, exc)
+            log.critical(
+                "Querying task %s: the API account has a problem: %s%s", task.id, exc, exc.request_note
+            )
         if outcome is Outcome.FAIL:
             self._errors.pop(task.id, None)
             await self._failures.fail(task, exc.user_message, code=reason_code(exc))
@@ -266,7 +268,7 @@ class Tracker:
     async def _on_error(self, task: Task, exc: MiniMaxError) -> None:
         errors = self._errors.get(task.id, 0) + 1
         self._errors[task.id] = errors
-        log.warning("Querying task %s failed (%d in a row): %s", task.id, errors, exc)
+        log.warning("Querying task %s failed (%d in a row): %s%s", task.id, errors, exc, exc.request_note)
         if self._timed_out(task):
             await self._time_out(task)
             return
