@@ -8,14 +8,12 @@ whose position changed are edited.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 
 from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import StatusCard
-from bot.lifecycle.supervise import supervised
 from storage.errors import StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -23,6 +21,7 @@ from storage.states import TaskState
 log = logging.getLogger(__name__)
 
 _RUNNING = (TaskState.SUBMITTED, TaskState.PROCESSING, TaskState.QUEUED)
+_QUEUE_REFRESH = "queue-refresh"
 
 
 class StatusCards:
@@ -31,7 +30,7 @@ class StatusCards:
         # task id → the queue position its card shows (or is about to), so unmoved cards are not edited.
         self._shown_positions: dict[int, int] = {}
         # One background refresh of queue positions at a time; requests meanwhile ask for one more pass.
-        self._queue_refresh: asyncio.Task[None] | None = None
+        self._jobs = Jobs()
         self._queue_dirty = False
         self._queue_refresh_stopped = False
 
@@ -102,13 +101,12 @@ class StatusCards:
         if self._queue_refresh_stopped:
             return  # shutting down: the cards are redrawn at the next start
         self._queue_dirty = True
-        if self._queue_refresh is None or self._queue_refresh.done():
-            self._queue_refresh = supervised(self._refresh_queue_until_clean(), name="queue-refresh")
+        if not self._jobs.running(_QUEUE_REFRESH):
+            self._jobs.start(self._refresh_queue_until_clean(), name="queue-refresh", key=_QUEUE_REFRESH)
 
     async def settle_queue_refresh(self) -> None:
         """Wait for a pending background refresh (tests, shutdown)."""
-        while self._queue_refresh is not None and not self._queue_refresh.done():
-            await asyncio.shield(self._queue_refresh)
+        await self._jobs.settle(_QUEUE_REFRESH)
 
     def allow_queue_refresh(self) -> None:
         """(Re)started: background refreshes may run again."""
@@ -116,10 +114,7 @@ class StatusCards:
 
     async def stop_queue_refresh(self) -> None:
         self._queue_refresh_stopped = True
-        if self._queue_refresh is not None and not self._queue_refresh.done():
-            self._queue_refresh.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._queue_refresh
+        await self._jobs.cancel(_QUEUE_REFRESH)
 
     async def _refresh_queue_until_clean(self) -> None:
         while self._queue_dirty:

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import ResultPost
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, retry_after
 from bot.minimax.errors import MiniMaxError
@@ -60,24 +61,19 @@ class Delivery:
         self._cards = cards
         self._failures = failures
         self._dir = download_dir
-        self._active: dict[int, asyncio.Task[None]] = {}
+        self._jobs = Jobs()  # task id → its delivery
 
     async def stop(self) -> None:
-        jobs = list(self._active.values())
-        for job in jobs:
-            job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        await self._jobs.cancel_all()
 
     def busy(self) -> int:
-        return len(self._active)
+        return len(self._jobs)
 
     def start(self, task: Task, download_url: str | None = None) -> None:
         """Deliver in the background (the poller must not wait for a download)."""
-        if task.id in self._active:
+        if self._jobs.running(task.id):
             return
-        job = asyncio.create_task(self.deliver(task, download_url), name=f"deliver-{task.id}")
-        self._active[task.id] = job
-        job.add_done_callback(lambda _job: self._active.pop(task.id, None))
+        self._jobs.start(self.deliver(task, download_url), name=f"deliver-{task.id}", key=task.id)
 
     async def deliver(self, task: Task, download_url: str | None = None) -> None:
         deps = self._deps

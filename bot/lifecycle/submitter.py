@@ -20,9 +20,9 @@ from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.images import ImageUnavailable, fetch_data_url
+from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
-from bot.lifecycle.supervise import supervised
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.minimax.models import MODELS
 from bot.minimax.types import GenerationRequest
@@ -31,6 +31,8 @@ from storage.models import Task
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
+
+_LOOP = "submitter"
 
 MAX_SUBMIT_ATTEMPTS = 5
 PAUSE_RECHECK_SECONDS = 5.0
@@ -57,9 +59,8 @@ class Submitter:
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._http = http
         self._owns_http = http is None
-        self._runner: asyncio.Task[None] | None = None
-        self._jobs: set[asyncio.Task[None]] = set()
-        self._retry_handles: set[asyncio.TimerHandle] = set()
+        # The loop, a job per submit in progress, and a job per task waiting to queue again.
+        self._jobs = Jobs()
         self._paused_guilds: set[int] = set()
         # One submit in flight at a time: the slot waited for is then certainly the one used.
         self._send_lock = asyncio.Lock()
@@ -69,31 +70,25 @@ class Submitter:
     def start(self) -> None:
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        if self._runner is None:
-            self._runner = supervised(self._run(), name="submitter")
+        if not self.running:
+            self._jobs.start(self._run(), name="submitter", key=_LOOP)
+
+    @property
+    def running(self) -> bool:
+        return self._jobs.running(_LOOP)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
-        for handle in self._retry_handles:
-            handle.cancel()
-        self._retry_handles.clear()
-        for job in self._jobs - self._sending:
-            job.cancel()  # still queued (fetching images, waiting for a slot): it simply queues again
+        await self._jobs.cancel(_LOOP)  # first, so no new submit starts
+        for job in self._jobs.jobs():
+            if job not in self._sending:
+                job.cancel()  # still queued (fetching images, waiting for a slot): it simply queues again
         if self._sending:
             # A request on the wire is left to finish briefly: cutting it would strand an "unknown".
             await asyncio.wait(list(self._sending), timeout=5)
-        for job in self._jobs:
-            job.cancel()
-        await asyncio.gather(*self._jobs, return_exceptions=True)
+        await self._jobs.cancel_all()
         if self._owns_http and self._http is not None:
             await self._http.close()
             self._http = None
-
-    def busy(self) -> int:
-        return len(self._jobs)
 
     async def _run(self) -> None:
         while True:
@@ -105,9 +100,7 @@ class Submitter:
                 except BaseException:
                     self._slots.release()
                     raise
-                job = asyncio.create_task(self._submit_released(entry), name=f"submit-{entry.task_id}")
-                self._jobs.add(job)
-                job.add_done_callback(self._jobs.discard)
+                self._jobs.start(self._submit_released(entry), name=f"submit-{entry.task_id}")
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -177,14 +170,11 @@ class Submitter:
         self._requeue_entry(QueueEntry(task.id, task.guild_id or 0, task.user_id), delay)
 
     def _requeue_entry(self, entry: QueueEntry, delay: float) -> None:
-        loop = asyncio.get_running_loop()
+        self._jobs.start(self._push_later(entry, delay), name=f"requeue-{entry.task_id}")
 
-        def push() -> None:
-            self._retry_handles.discard(handle)
-            self._deps.queue.push(entry, front=True)
-
-        handle = loop.call_later(delay, push)
-        self._retry_handles.add(handle)
+    async def _push_later(self, entry: QueueEntry, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._deps.queue.push(entry, front=True)
 
     async def submit(self, task_id: int) -> None:
         deps = self._deps

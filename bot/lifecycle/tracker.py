@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.jobs import Jobs, wait_event
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
-from bot.lifecycle.supervise import supervised, wait_event
 from bot.minimax.errors import ACCOUNT_ERRORS, MiniMaxError
 from bot.minimax.parsing import task_failure_error
 from bot.minimax.types import TaskInfo, TaskStatus
@@ -32,6 +32,7 @@ TIMEOUT_MESSAGE = (
     "Your credits were refunded; please try again."
 )
 IDLE_WAIT = 60.0
+_LOOP = "poller"
 
 OnSucceeded = Callable[[Task, TaskInfo], Awaitable[None]]
 
@@ -53,22 +54,20 @@ class Tracker:
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._in_flight: set[int] = set()
         self._errors: dict[int, int] = {}
-        self._runner: asyncio.Task[None] | None = None
-        self._polls: set[asyncio.Task[None]] = set()
+        self._jobs = Jobs()  # the loop, and one poll per task being queried
         self.queries = 0
 
     def start(self) -> None:
-        if self._runner is None:
-            self._runner = supervised(self._run(), name="poller")
+        if not self.running:
+            self._jobs.start(self._run(), name="poller", key=_LOOP)
+
+    @property
+    def running(self) -> bool:
+        return self._jobs.running(_LOOP)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
-        for poll in list(self._polls):
-            poll.cancel()
-        await asyncio.gather(*self._polls, return_exceptions=True)
+        await self._jobs.cancel(_LOOP)  # first, so no new poll starts
+        await self._jobs.cancel_all()
 
     def wake(self) -> None:
         self._deps.poller_wake.set()
@@ -118,9 +117,7 @@ class Tracker:
                 continue
             await self._slots.acquire()
             self._in_flight.add(task.id)
-            poll = asyncio.create_task(self._poll_released(task), name=f"poll-{task.id}")
-            self._polls.add(poll)
-            poll.add_done_callback(self._polls.discard)
+            self._jobs.start(self._poll_released(task), name=f"poll-{task.id}")
 
     async def _poll_released(self, task: Task) -> None:
         try:
