@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.backoff import backoff
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
@@ -96,7 +97,7 @@ class Delivery:
                     # member is told and refunded rather than left waiting with credits reserved.
                     log.exception("Delivering task %s failed unexpectedly (attempt %d)", task.id, attempt)
                 if attempt < DELIVERY_ATTEMPTS:
-                    await asyncio.sleep(deps.timing.min_interval * 2 ** (attempt - 1))
+                    await asyncio.sleep(backoff(attempt, base=deps.timing.min_interval))
                 task = await deps.storage.tasks.get(task.id)
                 if task.state not in (TaskState.DOWNLOADING, TaskState.DELIVERING):
                     return

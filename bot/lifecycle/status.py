@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.backoff import backoff
 from bot.lifecycle.jobs import Jobs, wait_event
 from bot.lifecycle.notifier import Notifier, StatusCard
 
@@ -138,7 +139,7 @@ class StatusUpdater:
                 # The last word on a card matters most: try again a little later.
                 slot.failures += 1
                 slot.card, slot.final = card, True
-                slot.not_before = slot.last_edit + self._interval * 2**slot.failures
+                slot.not_before = slot.last_edit + backoff(slot.failures + 1, base=self._interval)
             elif final:
                 log.warning("Gave up showing the final state on the card of task %s", task_id)
             if final and slot.card is None:

@@ -16,6 +16,7 @@ import logging
 
 import aiohttp
 
+from bot.backoff import backoff
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
@@ -164,7 +165,7 @@ class Submitter:
 
     def _crash_delay(self, crashes: int) -> float:
         timing = self._deps.timing
-        return min(timing.max_interval, timing.min_interval * 2.0 ** (crashes - 1))
+        return backoff(crashes, base=timing.min_interval, cap=timing.max_interval)
 
     def requeue_later(self, task: Task, delay: float) -> None:
         self._requeue_entry(QueueEntry(task.id, task.guild_id or 0, task.user_id), delay)
@@ -323,7 +324,7 @@ class Submitter:
         except IllegalTransition:
             return
         if delay is None:
-            delay = min(deps.timing.max_interval, deps.timing.min_interval * 2 ** (task.attempts - 1))
+            delay = backoff(task.attempts, base=deps.timing.min_interval, cap=deps.timing.max_interval)
         log.warning(
             "Task %s: submit not accepted (%s%s); queued again in %.1f s",
             task.id,

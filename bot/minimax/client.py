@@ -22,6 +22,7 @@ from typing import IO, Any, TypeVar
 import aiohttp
 from yarl import URL
 
+from bot.backoff import backoff
 from bot.minimax.errors import (
     ACCOUNT_ERRORS,
     AuthFailed,
@@ -334,7 +335,7 @@ class MiniMaxClient:
 
     def _backoff(self, attempt: int, exc: MiniMaxError) -> float | None:
         """Full-jitter delay; a Retry-After is honoured, or the call gives up if it is too long."""
-        ceiling = min(self._backoff_max, self._backoff_base * (2.0 ** (attempt - 1)))
+        ceiling = backoff(attempt, base=self._backoff_base, cap=self._backoff_max)
         delay = self._rng() * ceiling
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
         if retry_after is not None:
