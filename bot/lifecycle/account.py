@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.lifecycle.supervise import supervised, wait_event
+from bot.lifecycle.jobs import Jobs, wait_event
 
 log = logging.getLogger(__name__)
 
 PAUSE_KEY = "account_pause"
 MAX_REASON_CHARS = 500
+_WRITER = "account-pause-save"
 
 
 class StateStore(Protocol):
@@ -54,7 +55,7 @@ class AccountGate:
         # Saves run in the background (``pause`` is called where nothing may wait) and in order:
         # one writer at a time, which always writes the latest state last.
         self._dirty = False
-        self._writer: asyncio.Task[None] | None = None
+        self._jobs = Jobs()
 
     @property
     def paused(self) -> bool:
@@ -130,15 +131,14 @@ class AccountGate:
 
     async def settle(self) -> None:
         """Wait until the latest pause or resume is saved (before telling members; at shutdown)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        await self._jobs.settle(_WRITER)
 
     def _save(self) -> None:
         if self._store is None:
             return
         self._dirty = True
-        if self._writer is None or self._writer.done():
-            self._writer = supervised(self._write_until_clean(), name="account-pause-save")
+        if not self._jobs.running(_WRITER):
+            self._jobs.start(self._write_until_clean(), name="account-pause-save", key=_WRITER)
 
     async def _write_until_clean(self) -> None:
         assert self._store is not None

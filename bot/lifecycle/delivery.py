@@ -15,9 +15,14 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.lifecycle.context import Context
+from bot.backoff import backoff
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import ResultPost
-from bot.minimax.errors import DownloadExpired, DownloadTooLarge, MiniMaxError, RateLimited
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, retry_after
+from bot.minimax.errors import MiniMaxError
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -50,30 +55,29 @@ class DownloadLink:
 
 
 class Delivery:
-    def __init__(self, ctx: Context, *, download_dir: Path) -> None:
-        self._ctx = ctx
+    def __init__(
+        self, deps: LifecycleDeps, cards: StatusCards, failures: FailurePath, *, download_dir: Path
+    ) -> None:
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._dir = download_dir
-        self._active: dict[int, asyncio.Task[None]] = {}
+        self._jobs = Jobs()  # task id → its delivery
 
     async def stop(self) -> None:
-        jobs = list(self._active.values())
-        for job in jobs:
-            job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        await self._jobs.cancel_all()
 
     def busy(self) -> int:
-        return len(self._active)
+        return len(self._jobs)
 
     def start(self, task: Task, download_url: str | None = None) -> None:
         """Deliver in the background (the poller must not wait for a download)."""
-        if task.id in self._active:
+        if self._jobs.running(task.id):
             return
-        job = asyncio.create_task(self.deliver(task, download_url), name=f"deliver-{task.id}")
-        self._active[task.id] = job
-        job.add_done_callback(lambda _job: self._active.pop(task.id, None))
+        self._jobs.start(self.deliver(task, download_url), name=f"deliver-{task.id}", key=task.id)
 
     async def deliver(self, task: Task, download_url: str | None = None) -> None:
-        ctx = self._ctx
+        deps = self._deps
         posted = False
         try:
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
@@ -93,25 +97,25 @@ class Delivery:
                     # member is told and refunded rather than left waiting with credits reserved.
                     log.exception("Delivering task %s failed unexpectedly (attempt %d)", task.id, attempt)
                 if attempt < DELIVERY_ATTEMPTS:
-                    await asyncio.sleep(ctx.timing.min_interval * 2 ** (attempt - 1))
-                task = await ctx.storage.tasks.get(task.id)
+                    await asyncio.sleep(backoff(attempt, base=deps.timing.min_interval))
+                task = await deps.storage.tasks.get(task.id)
                 if task.state not in (TaskState.DOWNLOADING, TaskState.DELIVERING):
                     return
             if posted:
                 # Failing it would refund a video the member has, with a notice saying it failed.
                 log.error("Task %s was posted but is not recorded yet; the next start records it", task.id)
                 return
-            await ctx.fail(task, DELIVERY_FAILED, code="delivery_failed")
+            await self._failures.fail(task, DELIVERY_FAILED, code="delivery_failed")
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("Delivering task %s crashed; it resumes at the next start", task.id)
 
     async def _attempt(self, task: Task, download_url: str | None) -> None:
-        ctx = self._ctx
-        task = await ctx.storage.tasks.get(task.id)
+        deps = self._deps
+        task = await deps.storage.tasks.get(task.id)
         if task.state is TaskState.DELIVERING:
-            posted = await ctx.notifier.find_result(task)
+            posted = await deps.notifier.find_result(task)
             if posted is not None:
                 log.info("Task %s was already posted as message %s; recording it", task.id, posted)
                 await self._delivered(task, posted)
@@ -123,13 +127,13 @@ class Delivery:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
                 try:
-                    task = await ctx.storage.tasks.transition(
-                        task.id, TaskState.DELIVERING, now=ctx.now(), video_bytes=result.size_bytes
+                    task = await deps.storage.tasks.transition(
+                        task.id, TaskState.DELIVERING, now=deps.now(), video_bytes=result.size_bytes
                     )
                 except IllegalTransition:
                     return
             try:
-                message_id = await ctx.notifier.post_result(replace(result, task=task))
+                message_id = await deps.notifier.post_result(replace(result, task=task))
             except Exception:
                 # It may have been posted before the error: the next attempt looks before reposting.
                 log.exception("Posting the result of task %s raised", task.id)
@@ -144,37 +148,39 @@ class Delivery:
 
     async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
         """Download within the upload limit; over it, hand back the link instead."""
-        ctx = self._ctx
+        deps = self._deps
         via_dm = task.deliver_by_dm
         private = False
         if via_dm and task.guild_id is not None:
-            private = not (await ctx.storage.policy.get(task.guild_id)).results_public
-        limit = await ctx.notifier.upload_limit(None if via_dm else task.guild_id)
-        cap = max(1, min(limit, ctx.settings.max_download_bytes))
+            private = not (await deps.storage.policy.get(task.guild_id)).results_public
+        limit = await deps.notifier.upload_limit(None if via_dm else task.guild_id)
+        cap = max(1, min(limit, deps.settings.max_download_bytes))
         url = download_url
         for _ in range(2):
             if url is None:
                 url = await self._retrieve(task)
-            fetched_at = ctx.now()
+            fetched_at = deps.now()
             try:
-                size = await ctx.client.download(url, path, max_bytes=cap)
-            except DownloadExpired:
-                log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
-                url = None
-                continue
-            except DownloadTooLarge:
-                log.info(
-                    "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
-                )
-                return ResultPost(
-                    task=task,
-                    via_dm=via_dm,
-                    private=private,
-                    link=url,
-                    link_expires_at=fetched_at + LINK_TTL_SECONDS,
-                )
+                size = await deps.client.download(url, path, max_bytes=cap)
             except MiniMaxError as exc:
-                raise _Retry(f"download failed: {exc}") from None
+                # What the outcome table says (:mod:`bot.lifecycle.outcomes`).
+                outcome = outcome_for(Phase.DOWNLOAD, exc)
+                if outcome is Outcome.RENEW_URL:
+                    log.info("Download URL of task %s expired; retrieving a fresh one", task.id)
+                    url = None
+                    continue
+                if outcome is Outcome.POST_LINK:
+                    log.info(
+                        "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
+                    )
+                    return ResultPost(
+                        task=task,
+                        via_dm=via_dm,
+                        private=private,
+                        link=url,
+                        link_expires_at=fetched_at + LINK_TTL_SECONDS,
+                    )
+                raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,
                 via_dm=via_dm,
@@ -195,7 +201,7 @@ class Delivery:
         except _Retry as exc:
             log.warning("No fresh download link for task %s: %s", task.id, exc)
             return None
-        return DownloadLink(url, self._ctx.now() + LINK_TTL_SECONDS)
+        return DownloadLink(url, self._deps.now() + LINK_TTL_SECONDS)
 
     async def _retrieve(self, task: Task) -> str:
         """A fresh download URL: from the file id, or (a gateway that names no file) from a new query.
@@ -203,44 +209,45 @@ class Delivery:
         One budget token, one request: the client does not retry on its own here, the delivery's
         attempts (with their backoff) do.
         """
-        ctx = self._ctx
+        deps = self._deps
         if task.file_id is None and task.api_task_id is None:
             raise _Retry("the task has neither a file id nor an API task id")
-        await ctx.budget.acquire()
+        await deps.budget.acquire()
         try:
             if task.file_id is not None:
-                return (await ctx.client.retrieve(task.file_id, retries=0)).download_url
+                return (await deps.client.retrieve(task.file_id, retries=0)).download_url
             assert task.api_task_id is not None
-            info = await ctx.client.query(task.api_task_id, retries=0)
-        except RateLimited as exc:
-            ctx.budget.penalize(exc.retry_after)
-            raise _Retry(f"retrieve rate limited: {exc}") from None
+            info = await deps.client.query(task.api_task_id, retries=0)
         except MiniMaxError as exc:
-            raise _Retry(f"retrieve failed: {exc}") from None
+            # What the outcome table says (:mod:`bot.lifecycle.outcomes`): only ever a retry.
+            if outcome_for(Phase.RETRIEVE, exc) is Outcome.THROTTLE:
+                deps.budget.penalize(retry_after(exc))
+                raise _Retry(f"retrieve rate limited: {exc}{exc.request_note}") from None
+            raise _Retry(f"retrieve failed: {exc}{exc.request_note}") from None
         if info.download_url is None:
             raise _Retry("the task has no file id and its query names no download URL")
         return info.download_url
 
     async def _delivered(self, task: Task, message_id: int) -> None:
-        ctx = self._ctx
+        deps = self._deps
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.DELIVERED,
-                now=ctx.now(),
+                now=deps.now(),
                 result_message_id=message_id,
                 # Keep the API's finish time: it is what the learned generation time measures.
-                finished_at=task.finished_at if task.finished_at is not None else ctx.now(),
+                finished_at=task.finished_at if task.finished_at is not None else deps.now(),
             )
         except IllegalTransition as exc:
             log.warning("Task %s was posted but is %s; not charged", task.id, exc.from_state)
             return
         except Exception as exc:  # a locked database, a bug: the video is out all the same
             raise _PostedNotRecorded(str(exc)) from exc
-        ctx.expectations.forget(task)
+        deps.expectations.forget(task)
         log.info("Task %s delivered as message %s", task.id, message_id)
         try:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of delivered task %s", task.id)
 

@@ -12,7 +12,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.lifecycle.supervise import wait_event
+from bot.lifecycle.jobs import wait_event
 
 
 @dataclass(frozen=True)

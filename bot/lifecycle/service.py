@@ -31,8 +31,10 @@ from bot.config import Settings
 from bot.lifecycle.account import AccountGate
 from bot.lifecycle.actor import Actor, is_moderator
 from bot.lifecycle.budget import QueryBudget
-from bot.lifecycle.context import Context, Expectations, VideoAPI
+from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.delivery import Delivery, DownloadLink
+from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
+from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queue import FairQueue, QueueEntry
@@ -102,7 +104,7 @@ class VideoService:
         self.notifier = notifier
         self._clock = clock
         queue = FairQueue()
-        self.ctx = Context(
+        self.deps = LifecycleDeps(
             settings=settings,
             storage=storage,
             client=client,
@@ -117,10 +119,14 @@ class VideoService:
             timing=PollTiming.from_settings(settings),
             clock=clock,
         )
+        self.cards = StatusCards(self.deps)
+        self.failures = FailurePath(self.deps, self.cards)
         download_dir = settings.download_dir or Path(tempfile.gettempdir()) / "hailuo-videobot"
-        self.delivery = Delivery(self.ctx, download_dir=download_dir)
-        self.submitter = Submitter(self.ctx, concurrency=settings.submit_concurrency, http=http)
-        self.tracker = Tracker(self.ctx, on_succeeded=self._on_succeeded)
+        self.delivery = Delivery(self.deps, self.cards, self.failures, download_dir=download_dir)
+        self.submitter = Submitter(
+            self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
+        )
+        self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self._download_dir = download_dir
         self._started = False
 
@@ -131,10 +137,10 @@ class VideoService:
         if self._started:
             return
         self._started = True
-        self.ctx.allow_queue_refresh()
+        self.cards.allow_queue_refresh()
         self._download_dir.mkdir(parents=True, exist_ok=True)
-        self.ctx.updater.start()
-        await self.ctx.account.load()  # before the queue refills: a pause from before the restart holds
+        self.deps.updater.start()
+        await self.deps.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()
         if not self._started:
             # stop() ran while tasks were resuming: starting the loops now would outlive it, and a
@@ -145,8 +151,8 @@ class VideoService:
         self.tracker.start()
 
     async def stop(self) -> None:
-        await self.ctx.stop_queue_refresh()  # requests run it even before start()
-        await self.ctx.account.settle()
+        await self.cards.stop_queue_refresh()  # requests run it even before start()
+        await self.deps.account.settle()
         if not self._started:
             return
         self._started = False
@@ -154,8 +160,8 @@ class VideoService:
         await self.tracker.stop()
         await self.delivery.stop()
         # A submit allowed to finish during the stop may have paused the account: save it too.
-        await self.ctx.account.settle()
-        await self.ctx.updater.stop()
+        await self.deps.account.settle()
+        await self.deps.updater.stop()
 
     async def recover(self) -> None:
         """Put every unfinished task back on its way; each state's next step is safe to repeat."""
@@ -200,7 +206,7 @@ class VideoService:
                 note = (
                     latest.error_message if latest.state.final or latest.state is TaskState.UNKNOWN else None
                 )
-                await self.ctx.refresh(latest, note=note)
+                await self.cards.refresh(latest, note=note)
             except Exception:
                 log.exception("Could not re-render the card of task %s", task.id)
 
@@ -227,7 +233,7 @@ class VideoService:
                     continue
                 log.info("Task %s is %s but its notice was not posted; posting it", task.id, task.state.value)
                 fallback = UNKNOWN_MESSAGE if task.state is TaskState.UNKNOWN else LOST_FAILURE_MESSAGE
-                await self.ctx.tell_failure(task, task.error_message or fallback)
+                await self.failures.tell(task, task.error_message or fallback)
             except Exception:
                 log.exception("Could not repair the failure notice of task %s", task.id)
 
@@ -255,7 +261,7 @@ class VideoService:
         policy = await self._check_guild_rules(req)
         prefs = await self.storage.prefs.get(req.user_id)
         plan = plan_request(req.spec, defaults=prefs.defaults, policy=_option_policy(policy))
-        if self.ctx.account.paused:
+        if self.deps.account.paused:
             raise RequestRefused(
                 "The video service account needs a moderator's attention, so new videos are paused. "
                 "Nothing was charged; please try again later."
@@ -292,7 +298,7 @@ class VideoService:
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         self._enqueue(task)
         task = await self._post_card(task)
-        self.ctx.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
+        self.cards.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
         return task
 
     async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
@@ -368,10 +374,12 @@ class VideoService:
             )
         except IllegalTransition:
             raise RequestRefused(_not_cancellable(await self._get(task_id))) from None
-        self.ctx.queue.remove(task.id)
+        self.deps.queue.remove(task.id)
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
-        await self.ctx.refresh(task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded.")
-        self.ctx.request_queue_refresh()
+        await self.cards.refresh(
+            task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded."
+        )
+        self.cards.request_queue_refresh()
         return task
 
     # ------------------------------------------------------------------------------ queries
@@ -414,7 +422,7 @@ class VideoService:
         return link
 
     async def status_card(self, task: Task) -> StatusCard:
-        return await self.ctx.card(task, note=task.error_message if task.state.final else None)
+        return await self.cards.card(task, note=task.error_message if task.state.final else None)
 
     async def recent_tasks(
         self, guild_id: int | None, user_id: int, *, limit: int = 10, offset: int = 0
@@ -442,7 +450,7 @@ class VideoService:
         return QuotaView(usage=usage, guild=guild, prices=price_table(_option_policy(policy)))
 
     def queue_position(self, task_id: int) -> int | None:
-        return self.ctx.queue.positions().get(task_id)
+        return self.deps.queue.positions().get(task_id)
 
     async def is_moderator(self, actor: Actor) -> bool:
         """The one moderator rule (:func:`bot.lifecycle.actor.is_moderator`) with the guild's role."""
@@ -476,20 +484,20 @@ class VideoService:
 
     @property
     def submissions_paused(self) -> bool:
-        return self.ctx.account.paused
+        return self.deps.account.paused
 
     def resume_submissions(self) -> None:
         """A moderator fixed the API account: let queued tasks go out again now."""
-        self.ctx.account.resume()
-        self.ctx.queue.notify()
+        self.deps.account.resume()
+        self.deps.queue.notify()
 
     def policy_changed(self, guild_id: int) -> None:
         """A guild was paused or resumed: let the submit queue re-read it now."""
-        self.ctx.queue.notify()
+        self.deps.queue.notify()
 
     async def refresh_card(self, task: Task, *, note: str | None = None) -> None:
         """Re-render a task's status card after a moderator moved the task on."""
-        await self.ctx.refresh(task, note=note)
+        await self.cards.refresh(task, note=note)
 
     # ------------------------------------------------------------------------------ internals
 
@@ -500,13 +508,13 @@ class VideoService:
             raise RequestRefused(f"There is no task #{task_id}.") from None
 
     def _enqueue(self, task: Task) -> None:
-        self.ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id))
+        self.deps.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id))
 
     async def _post_card(self, task: Task) -> Task:
         """Post the card and remember it; never raises (the credits are reserved by now, and the
         task goes ahead without a card: a failure here must not read as "nothing was charged")."""
         try:
-            card = await self.ctx.card(task)
+            card = await self.cards.card(task)
             message_id = await self.notifier.post_status(card)
         except Exception:
             log.exception("Posting the status card of task %s failed", task.id)
@@ -516,7 +524,7 @@ class VideoService:
         try:
             stored = await self.storage.tasks.update_fields(task.id, status_message_id=message_id)
             if stored.state is not card.task.state or stored.progress != card.task.progress:
-                await self.ctx.refresh(stored)  # it moved on while the card was being posted
+                await self.cards.refresh(stored)  # it moved on while the card was being posted
         except Exception:
             log.exception("Could not record the status card %s of task %s", message_id, task.id)
             return replace(task, status_message_id=message_id)

@@ -14,8 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.backoff import backoff
+from bot.lifecycle.jobs import Jobs, wait_event
 from bot.lifecycle.notifier import Notifier, StatusCard
-from bot.lifecycle.supervise import supervised, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ OnMoved = Callable[[int, int], Awaitable[None]]
 
 
 FINAL_EDIT_ATTEMPTS = 4
+_FLUSHER = "status-updater"
 
 
 @dataclass
@@ -56,20 +58,17 @@ class StatusUpdater:
         self._idle = asyncio.Event()
         self._idle.set()
         self._limit = asyncio.Semaphore(concurrency)
-        self._runner: asyncio.Task[None] | None = None
-        self._edits: set[asyncio.Task[None]] = set()
+        self._loop = Jobs()  # the flusher
+        self._edits = Jobs()  # one per card edit in flight
 
     def start(self) -> None:
-        if self._runner is None:
-            self._runner = supervised(self._run(), name="status-updater")
+        if not self._loop.running(_FLUSHER):
+            self._loop.start(self._run(), name="status-updater", key=_FLUSHER)
 
     async def stop(self) -> None:
         """Flush what is pending (best effort), then stop."""
         await self.flush_all()
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
+        await self._loop.cancel_all()
 
     def update(self, card: StatusCard, *, final: bool = False) -> None:
         """Schedule ``card`` to be shown; a newer update for the same task replaces an unsent one."""
@@ -89,8 +88,9 @@ class StatusUpdater:
         for task_id, slot in list(self._slots.items()):
             if slot.card is not None and not slot.in_flight:
                 self._send(task_id, slot)
-        if self._edits:
-            await asyncio.wait(list(self._edits), timeout=wait_seconds)
+        edits = self._edits.jobs()
+        if edits:
+            await asyncio.wait(edits, timeout=wait_seconds)
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
@@ -107,7 +107,7 @@ class StatusUpdater:
                     self._send(task_id, slot)
                 else:
                     next_due = min(next_due, due)
-            if not self._edits and all(s.card is None for s in self._slots.values()):
+            if not len(self._edits) and all(s.card is None for s in self._slots.values()):
                 self._idle.set()
             self._wake.clear()
             timeout = None if next_due == float("inf") else max(0.0, next_due - self._clock())
@@ -118,9 +118,7 @@ class StatusUpdater:
         if card is None:
             return
         slot.card, slot.final, slot.in_flight = None, False, True
-        edit = asyncio.create_task(self._edit(task_id, slot, card, final), name=f"status-edit-{task_id}")
-        self._edits.add(edit)
-        edit.add_done_callback(self._edits.discard)
+        self._edits.start(self._edit(task_id, slot, card, final), name=f"status-edit-{task_id}")
 
     async def _edit(self, task_id: int, slot: _Slot, card: StatusCard, final: bool) -> None:
         shown = False
@@ -141,12 +139,12 @@ class StatusUpdater:
                 # The last word on a card matters most: try again a little later.
                 slot.failures += 1
                 slot.card, slot.final = card, True
-                slot.not_before = slot.last_edit + self._interval * 2**slot.failures
+                slot.not_before = slot.last_edit + backoff(slot.failures + 1, base=self._interval)
             elif final:
                 log.warning("Gave up showing the final state on the card of task %s", task_id)
             if final and slot.card is None:
                 self._slots.pop(task_id, None)
             current = asyncio.current_task()
             if current is not None:
-                self._edits.discard(current)  # before waking the loop, which checks for idleness
+                self._edits.forget(current)  # before waking the loop, which checks for idleness
             self._wake.set()

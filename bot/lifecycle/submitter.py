@@ -16,26 +16,24 @@ import logging
 
 import aiohttp
 
+from bot.backoff import backoff
 from bot.catalog import as_sent
-from bot.lifecycle.context import Context
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.images import ImageUnavailable, fetch_data_url
+from bot.lifecycle.jobs import Jobs
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
-from bot.lifecycle.supervise import supervised
-from bot.minimax.errors import (
-    AccountProblem,
-    AuthFailed,
-    InsufficientBalance,
-    MiniMaxError,
-    RateLimited,
-    SubmitOutcomeUnknown,
-    TransientServerError,
-)
+from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaRole, VideoSpec
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
+
+_LOOP = "submitter"
 
 MAX_SUBMIT_ATTEMPTS = 5
 PAUSE_RECHECK_SECONDS = 5.0
@@ -48,15 +46,22 @@ CRASH_MESSAGE = (
 
 class Submitter:
     def __init__(
-        self, ctx: Context, *, concurrency: int = 2, http: aiohttp.ClientSession | None = None
+        self,
+        deps: LifecycleDeps,
+        cards: StatusCards,
+        failures: FailurePath,
+        *,
+        concurrency: int = 2,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
-        self._ctx = ctx
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._http = http
         self._owns_http = http is None
-        self._runner: asyncio.Task[None] | None = None
-        self._jobs: set[asyncio.Task[None]] = set()
-        self._retry_handles: set[asyncio.TimerHandle] = set()
+        # The loop, a job per submit in progress, and a job per task waiting to queue again.
+        self._jobs = Jobs()
         self._paused_guilds: set[int] = set()
         # One submit in flight at a time: the slot waited for is then certainly the one used.
         self._send_lock = asyncio.Lock()
@@ -66,45 +71,37 @@ class Submitter:
     def start(self) -> None:
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        if self._runner is None:
-            self._runner = supervised(self._run(), name="submitter")
+        if not self.running:
+            self._jobs.start(self._run(), name="submitter", key=_LOOP)
+
+    @property
+    def running(self) -> bool:
+        return self._jobs.running(_LOOP)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
-        for handle in self._retry_handles:
-            handle.cancel()
-        self._retry_handles.clear()
-        for job in self._jobs - self._sending:
-            job.cancel()  # still queued (fetching images, waiting for a slot): it simply queues again
+        await self._jobs.cancel(_LOOP)  # first, so no new submit starts
+        for job in self._jobs.jobs():
+            if job not in self._sending:
+                job.cancel()  # still queued (fetching images, waiting for a slot): it simply queues again
         if self._sending:
             # A request on the wire is left to finish briefly: cutting it would strand an "unknown".
             await asyncio.wait(list(self._sending), timeout=5)
-        for job in self._jobs:
-            job.cancel()
-        await asyncio.gather(*self._jobs, return_exceptions=True)
+        await self._jobs.cancel_all()
         if self._owns_http and self._http is not None:
             await self._http.close()
             self._http = None
 
-    def busy(self) -> int:
-        return len(self._jobs)
-
     async def _run(self) -> None:
         while True:
             try:
-                await self._ctx.account.wait()
+                await self._deps.account.wait()
                 await self._slots.acquire()
                 try:
                     entry = await self._next_entry()
                 except BaseException:
                     self._slots.release()
                     raise
-                job = asyncio.create_task(self._submit_released(entry), name=f"submit-{entry.task_id}")
-                self._jobs.add(job)
-                job.add_done_callback(self._jobs.discard)
+                self._jobs.start(self._submit_released(entry), name=f"submit-{entry.task_id}")
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -112,7 +109,7 @@ class Submitter:
                 await asyncio.sleep(1)
 
     async def _next_entry(self) -> QueueEntry:
-        queue = self._ctx.queue
+        queue = self._deps.queue
         while True:
             await self._refresh_paused_guilds()
             entry = queue.pop_nowait(lambda guild: guild not in self._paused_guilds)
@@ -123,11 +120,11 @@ class Submitter:
 
     async def _refresh_paused_guilds(self) -> None:
         paused: set[int] = set()
-        for guild_id in self._ctx.queue.guild_ids():
+        for guild_id in self._deps.queue.guild_ids():
             if guild_id == 0:
                 continue
             try:
-                if (await self._ctx.storage.policy.get(guild_id)).paused:
+                if (await self._deps.storage.policy.get(guild_id)).paused:
                     paused.add(guild_id)
             except StorageError:
                 log.exception("Could not read the policy of guild %s", guild_id)
@@ -143,16 +140,16 @@ class Submitter:
             self._crashes.pop(entry.task_id, None)
         finally:
             self._slots.release()
-            self._ctx.request_queue_refresh()
+            self._cards.request_queue_refresh()
 
     async def _after_crash(self, entry: QueueEntry) -> None:
         """An error no branch expected: the entry was popped, so without this the task would sit in
         ``queued`` until the next restart. Try again later; after a few crashes, fail and refund."""
-        ctx = self._ctx
+        deps = self._deps
         crashes = self._crashes.get(entry.task_id, 0) + 1
         self._crashes[entry.task_id] = crashes
         try:
-            task = await ctx.storage.tasks.get(entry.task_id)
+            task = await deps.storage.tasks.get(entry.task_id)
         except Exception:
             log.exception("Could not re-read task %s; queueing it again anyway", entry.task_id)
             self._requeue_entry(entry, self._crash_delay(crashes))
@@ -162,30 +159,27 @@ class Submitter:
             return  # sent (then "unknown" or failed by its own branch), cancelled or resolved
         if crashes >= MAX_SUBMIT_ATTEMPTS:
             self._crashes.pop(entry.task_id, None)
-            await ctx.fail(task, CRASH_MESSAGE, code="submit_crashed")
+            await self._failures.fail(task, CRASH_MESSAGE, code="submit_crashed")
             return
         self._requeue_entry(entry, self._crash_delay(crashes))
 
     def _crash_delay(self, crashes: int) -> float:
-        timing = self._ctx.timing
-        return min(timing.max_interval, timing.min_interval * 2.0 ** (crashes - 1))
+        timing = self._deps.timing
+        return backoff(crashes, base=timing.min_interval, cap=timing.max_interval)
 
     def requeue_later(self, task: Task, delay: float) -> None:
         self._requeue_entry(QueueEntry(task.id, task.guild_id or 0, task.user_id), delay)
 
     def _requeue_entry(self, entry: QueueEntry, delay: float) -> None:
-        loop = asyncio.get_running_loop()
+        self._jobs.start(self._push_later(entry, delay), name=f"requeue-{entry.task_id}")
 
-        def push() -> None:
-            self._retry_handles.discard(handle)
-            self._ctx.queue.push(entry, front=True)
-
-        handle = loop.call_later(delay, push)
-        self._retry_handles.add(handle)
+    async def _push_later(self, entry: QueueEntry, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._deps.queue.push(entry, front=True)
 
     async def submit(self, task_id: int) -> None:
-        ctx = self._ctx
-        task = await ctx.storage.tasks.get(task_id)
+        deps = self._deps
+        task = await deps.storage.tasks.get(task_id)
         if task.state is not TaskState.QUEUED:
             return  # cancelled (or resolved) while it waited
         # Images are fetched while the task is still queued: nothing has been sent, so a failure
@@ -193,18 +187,18 @@ class Submitter:
         try:
             request = await self._build_request(task)
         except ImageUnavailable as exc:
-            await ctx.fail(task, str(exc), code="image_unavailable")
+            await self._failures.fail(task, str(exc), code="image_unavailable")
             return
         async with self._send_lock:
             await self._wait_for_slot()
-            if ctx.account.paused:
+            if deps.account.paused:
                 # The account failed while this task waited for the lock: it waits for the pause
                 # too, at the head of the queue, instead of being sent and failed like the first.
-                ctx.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
+                deps.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id), front=True)
                 return
             # Read what the card needs *before* the write: between "submitting" and the request
             # nothing may wait (a crash there strands an "unknown" the API never saw).
-            expected = await ctx.expected_seconds(task)
+            expected = await self._cards.expected_seconds(task)
             # Counted as sending from before the write: stop() lets it finish rather than cutting it
             # between "submitting" saved and the request sent (an "unknown" the API never saw).
             current = asyncio.current_task()
@@ -212,19 +206,19 @@ class Submitter:
                 self._sending.add(current)
             try:
                 try:
-                    task = await ctx.storage.tasks.transition(
-                        task.id, TaskState.SUBMITTING, now=ctx.now(), attempts=task.attempts + 1
+                    task = await deps.storage.tasks.transition(
+                        task.id, TaskState.SUBMITTING, now=deps.now(), attempts=task.attempts + 1
                     )
                 except IllegalTransition:
                     return  # cancelled in the meantime
-                ctx.show(task, expected)
+                self._cards.show(task, expected)
                 await self._send(task, request)
             finally:
                 if current is not None:
                     self._sending.discard(current)
 
     async def _wait_for_slot(self) -> None:
-        limiter = self._ctx.client.submit_limiter
+        limiter = self._deps.client.submit_limiter
         if limiter is None:
             return
         # The limiter says how long until a slot frees up: a timed wait, not polling for an event.
@@ -232,44 +226,50 @@ class Submitter:
             await asyncio.sleep(wait)
 
     async def _send(self, task: Task, request: VideoSpec) -> None:
-        ctx = self._ctx
         try:
-            api_task_id = await ctx.client.submit(request, retries=0)
-        except SubmitOutcomeUnknown as exc:
-            await self.mark_unknown(task, str(exc))
-        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
-            ctx.account.pause(f"{type(exc).__name__}: {exc}")
-            await ctx.account.settle()  # saved before anyone hears of it: a restart keeps the pause
-            await ctx.fail(task, exc.user_message, code=_code(exc))
-        except RateLimited as exc:
-            limiter = ctx.client.submit_limiter
-            if limiter is not None:
-                limiter.penalize(exc.retry_after)  # holds every submit, not only this one
-            await self._retry_or_fail(task, exc, delay=exc.retry_after)
-        except TransientServerError as exc:
-            # The client only lets these out when the API certainly created nothing.
-            await self._retry_or_fail(task, exc)
-        except MiniMaxError as exc:
-            log.warning("Task %s refused by the API: %s", task.id, exc)
-            await ctx.fail(task, exc.user_message, code=_code(exc))
-        except Exception:
-            log.exception("Unexpected error while submitting task %s", task.id)
-            await self.mark_unknown(task, "unexpected error during submit")
+            api_task_id = await self._deps.client.submit(request, retries=0)
+        except Exception as exc:
+            await self._not_submitted(task, exc)
         else:
             await self._submitted(task, api_task_id)
 
+    async def _not_submitted(self, task: Task, exc: Exception) -> None:
+        """The submit raised: do what the outcome table says (:mod:`bot.lifecycle.outcomes`)."""
+        deps = self._deps
+        outcome = outcome_for(Phase.SUBMIT, exc)
+        if not isinstance(exc, MiniMaxError):
+            log.error("Unexpected error while submitting task %s", task.id, exc_info=exc)
+        if outcome is Outcome.UNKNOWN:
+            detail = str(exc) if isinstance(exc, MiniMaxError) else "unexpected error during submit"
+            await self.mark_unknown(task, detail, request_id=_request_id(exc))
+        elif outcome is Outcome.PAUSE_ACCOUNT:
+            deps.account.pause(f"{type(exc).__name__}: {exc}{_request_note(exc)}")
+            await deps.account.settle()  # saved before anyone hears of it: a restart keeps the pause
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
+        elif outcome is Outcome.THROTTLE:
+            limiter = deps.client.submit_limiter
+            if limiter is not None:
+                limiter.penalize(retry_after(exc))  # holds every submit, not only this one
+            await self._retry_or_fail(task, exc, delay=retry_after(exc))
+        elif outcome is Outcome.RETRY:
+            # The client only lets these out when the API certainly created nothing.
+            await self._retry_or_fail(task, exc)
+        else:
+            log.warning("Task %s refused by the API: %s%s", task.id, exc, _request_note(exc))
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
+
     async def _submitted(self, task: Task, api_task_id: str) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        expected = await ctx.expectations.seconds(task)
+        deps = self._deps
+        now = deps.now()
+        expected = await deps.expectations.seconds(task)
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.SUBMITTED,
                 now=now,
                 api_task_id=api_task_id,
                 submitted_at=now,
-                next_poll_at=now + ctx.timing.first_poll_delay(expected),
+                next_poll_at=now + deps.timing.first_poll_delay(expected),
             )
         except StorageError:
             # The API has the task but we could not record it: only a moderator can match them up.
@@ -278,45 +278,62 @@ class Submitter:
             )
             raise
         log.info("Task %s submitted as API task %s", task.id, api_task_id)
-        ctx.poller_wake.set()
-        await ctx.refresh(task)
+        deps.poller_wake.set()
+        await self._cards.refresh(task)
 
-    async def mark_unknown(self, task: Task, detail: str) -> None:
-        ctx = self._ctx
+    async def mark_unknown(self, task: Task, detail: str, *, request_id: str | None = None) -> None:
+        """The API may have the task: never resend it; keep the API's request id, when its answer
+        named one, in the stored message a moderator resolving the task reads."""
+        deps = self._deps
+        # The start of this line is matched by the soak test (and perhaps by an operator's alert).
         log.error(
             "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve it "
-            "with /videoadmin tasks.",
+            "with /videoadmin tasks.%s",
             task.id,
             detail,
+            f" API request id: {request_id}." if request_id else "",
         )
+        message = unknown_message(request_id)
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.UNKNOWN,
-                now=ctx.now(),
+                now=deps.now(),
                 error_code="submit_unknown",
-                error_message=UNKNOWN_MESSAGE,
+                error_message=message,
             )
         except IllegalTransition:
             return
-        await ctx.refresh(task, note=UNKNOWN_MESSAGE)
-        await ctx.tell_failure(task, UNKNOWN_MESSAGE)
+        await self._cards.refresh(task, note=message)
+        await self._failures.tell(task, message)
 
-    async def _retry_or_fail(self, task: Task, exc: MiniMaxError, *, delay: float | None = None) -> None:
-        ctx = self._ctx
+    async def _retry_or_fail(self, task: Task, exc: Exception, *, delay: float | None = None) -> None:
+        deps = self._deps
         if task.attempts >= MAX_SUBMIT_ATTEMPTS:
-            log.warning("Task %s: giving up after %d submit attempts (%s)", task.id, task.attempts, exc)
-            await ctx.fail(task, exc.user_message, code=_code(exc))
+            log.warning(
+                "Task %s: giving up after %d submit attempts (%s%s)",
+                task.id,
+                task.attempts,
+                exc,
+                _request_note(exc),
+            )
+            await self._failures.fail(task, _user_message(exc), code=reason_code(exc))
             return
         try:
-            task = await ctx.storage.tasks.transition(task.id, TaskState.QUEUED, now=ctx.now())
+            task = await deps.storage.tasks.transition(task.id, TaskState.QUEUED, now=deps.now())
         except IllegalTransition:
             return
         if delay is None:
-            delay = min(ctx.timing.max_interval, ctx.timing.min_interval * 2 ** (task.attempts - 1))
-        log.warning("Task %s: submit not accepted (%s); queued again in %.1f s", task.id, exc, delay)
+            delay = backoff(task.attempts, base=deps.timing.min_interval, cap=deps.timing.max_interval)
+        log.warning(
+            "Task %s: submit not accepted (%s%s); queued again in %.1f s",
+            task.id,
+            exc,
+            _request_note(exc),
+            delay,
+        )
         self.requeue_later(task, delay)
-        await ctx.refresh(task)
+        await self._cards.refresh(task)
 
     async def _build_request(self, task: Task) -> VideoSpec:
         """The stored spec with each image fetched here and sent inline (the API may not reach Discord)."""
@@ -327,6 +344,21 @@ class Submitter:
         return as_sent(task.spec.with_media_urls(inline))
 
 
-def _code(exc: MiniMaxError) -> str:
-    """A short reason for statistics: the API's code when there is one, else the error's kind."""
-    return str(exc.code) if exc.code is not None else type(exc).__name__
+def _user_message(exc: Exception) -> str:
+    return exc.user_message if isinstance(exc, MiniMaxError) else MiniMaxError.user_message
+
+
+def unknown_message(request_id: str | None) -> str:
+    """What an unknown task says (card, notice, stored message): with the API's request id when
+    there is one, so the moderator resolving it (and the member) have something to quote."""
+    if request_id is None:
+        return UNKNOWN_MESSAGE
+    return f"{UNKNOWN_MESSAGE} Reference for the video service: request {request_id}."
+
+
+def _request_id(exc: Exception) -> str | None:
+    return exc.request_id if isinstance(exc, MiniMaxError) else None
+
+
+def _request_note(exc: Exception) -> str:
+    return exc.request_note if isinstance(exc, MiniMaxError) else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.backoff import backoff
 from bot.config import Settings
 from storage.models import Task
 from storage.states import TaskState
@@ -69,7 +70,7 @@ class PollTiming:
         The API's progress, when given, can only lengthen the wait (it says how far there is to go).
         """
         if errors > 0:
-            return min(self.max_interval, self.min_interval * 2.0 ** min(errors, 16))
+            return backoff(min(errors, 16) + 1, base=self.min_interval, cap=self.max_interval)
         target = FIRST_POLL_SHARE * (expected if expected is not None else self.first_delay)
         if elapsed + self.min_interval < target:
             return self.clamp(target - elapsed)

@@ -13,9 +13,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.lifecycle.context import Context
-from bot.lifecycle.supervise import supervised, wait_event
-from bot.minimax.errors import AccountProblem, AuthFailed, InsufficientBalance, MiniMaxError, RateLimited
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.jobs import Jobs, wait_event
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
+from bot.minimax.errors import ACCOUNT_ERRORS, MiniMaxError
 from bot.minimax.parsing import task_failure_error
 from bot.minimax.types import TaskInfo, TaskStatus
 from storage.errors import IllegalTransition, StorageError
@@ -29,39 +32,48 @@ TIMEOUT_MESSAGE = (
     "Your credits were refunded; please try again."
 )
 IDLE_WAIT = 60.0
+_LOOP = "poller"
 
 OnSucceeded = Callable[[Task, TaskInfo], Awaitable[None]]
 
 
 class Tracker:
-    def __init__(self, ctx: Context, *, on_succeeded: OnSucceeded, concurrency: int = 4) -> None:
-        self._ctx = ctx
+    def __init__(
+        self,
+        deps: LifecycleDeps,
+        cards: StatusCards,
+        failures: FailurePath,
+        *,
+        on_succeeded: OnSucceeded,
+        concurrency: int = 4,
+    ) -> None:
+        self._deps = deps
+        self._cards = cards
+        self._failures = failures
         self._on_succeeded = on_succeeded
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._in_flight: set[int] = set()
         self._errors: dict[int, int] = {}
-        self._runner: asyncio.Task[None] | None = None
-        self._polls: set[asyncio.Task[None]] = set()
+        self._jobs = Jobs()  # the loop, and one poll per task being queried
         self.queries = 0
 
     def start(self) -> None:
-        if self._runner is None:
-            self._runner = supervised(self._run(), name="poller")
+        if not self.running:
+            self._jobs.start(self._run(), name="poller", key=_LOOP)
+
+    @property
+    def running(self) -> bool:
+        return self._jobs.running(_LOOP)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
-        for poll in list(self._polls):
-            poll.cancel()
-        await asyncio.gather(*self._polls, return_exceptions=True)
+        await self._jobs.cancel(_LOOP)  # first, so no new poll starts
+        await self._jobs.cancel_all()
 
     def wake(self) -> None:
-        self._ctx.poller_wake.set()
+        self._deps.poller_wake.set()
 
     async def _run(self) -> None:
-        wake = self._ctx.poller_wake
+        wake = self._deps.poller_wake
         while True:
             try:
                 wake.clear()
@@ -71,7 +83,7 @@ class Tracker:
                 raise
             except Exception:
                 log.exception("The poller hit an error; it carries on")
-                delay = self._ctx.timing.min_interval
+                delay = self._deps.timing.min_interval
             await wait_event(wake, delay)
 
     async def _until_next(self) -> float:
@@ -83,8 +95,8 @@ class Tracker:
         ordered), so asking for one more than are in flight is enough. A poll that ends sets the
         wake event itself.
         """
-        tasks = self._ctx.storage.tasks
-        now = self._ctx.now()
+        tasks = self._deps.storage.tasks
+        now = self._deps.now()
         if not self._in_flight:
             next_at = await tasks.next_poll_time()
         else:
@@ -99,15 +111,13 @@ class Tracker:
         return max(0.0, min(IDLE_WAIT, next_at - now))
 
     async def _poll_due(self) -> None:
-        due = await self._ctx.storage.tasks.due_for_poll(self._ctx.now(), limit=50)
+        due = await self._deps.storage.tasks.due_for_poll(self._deps.now(), limit=50)
         for task in due:
             if task.id in self._in_flight:
                 continue
             await self._slots.acquire()
             self._in_flight.add(task.id)
-            poll = asyncio.create_task(self._poll_released(task), name=f"poll-{task.id}")
-            self._polls.add(poll)
-            poll.add_done_callback(self._polls.discard)
+            self._jobs.start(self._poll_released(task), name=f"poll-{task.id}")
 
     async def _poll_released(self, task: Task) -> None:
         try:
@@ -131,35 +141,29 @@ class Tracker:
         The due list may be older than the slot wait that followed it: meanwhile the task may have
         been polled (and rescheduled), failed or resolved by a moderator.
         """
-        fresh = await self._ctx.storage.tasks.get(task.id)
+        fresh = await self._deps.storage.tasks.get(task.id)
         if fresh.state not in POLLED_STATES:
             return None
-        if fresh.next_poll_at is not None and fresh.next_poll_at > self._ctx.now():
+        if fresh.next_poll_at is not None and fresh.next_poll_at > self._deps.now():
             return None
         return fresh
 
     async def poll(self, task: Task) -> None:
         """Query one task once and act on the answer."""
-        ctx = self._ctx
+        deps = self._deps
         if task.api_task_id is None:
             log.error("Task %s is %s without an API task id; failing it", task.id, task.state)
-            await ctx.fail(task, "The video request was lost. Your credits were refunded.", code="no_api_id")
+            await self._failures.fail(
+                task, "The video request was lost. Your credits were refunded.", code="no_api_id"
+            )
             return
-        await ctx.budget.acquire()
+        await deps.budget.acquire()
         self.queries += 1
         try:
             # One budget token, one request: the backoff below is the only retry.
-            info = await ctx.client.query(task.api_task_id, retries=0)
-        except RateLimited as exc:
-            ctx.budget.penalize(exc.retry_after)
-            await self._on_error(task, exc)
-            return
-        except (AuthFailed, InsufficientBalance, AccountProblem) as exc:
-            log.critical("Querying task %s: the API account has a problem: %s", task.id, exc)
-            await self._on_error(task, exc)
-            return
+            info = await deps.client.query(task.api_task_id, retries=0)
         except MiniMaxError as exc:
-            await self._on_error(task, exc)
+            await self._query_failed(task, exc)
             return
         self._errors.pop(task.id, None)
         if info.status is TaskStatus.SUCCEEDED:
@@ -168,32 +172,47 @@ class Tracker:
             error = task_failure_error(info)
             log.info("Task %s failed at the API: %s", task.id, error)
             code = str(info.error_code) if info.error_code else type(error).__name__
-            await ctx.fail(task, error.user_message, code=code)
+            await self._failures.fail(task, error.user_message, code=code)
         elif self._timed_out(task):
             await self._time_out(task)
         else:
             await self._running(task, info)
 
+    async def _query_failed(self, task: Task, exc: MiniMaxError) -> None:
+        """The query call raised: do what the outcome table says (:mod:`bot.lifecycle.outcomes`)."""
+        outcome = outcome_for(Phase.QUERY, exc)
+        if isinstance(exc, ACCOUNT_ERRORS):
+            log.critical(
+                "Querying task %s: the API account has a problem: %s%s", task.id, exc, exc.request_note
+            )
+        if outcome is Outcome.FAIL:
+            self._errors.pop(task.id, None)
+            await self._failures.fail(task, exc.user_message, code=reason_code(exc))
+            return
+        if outcome is Outcome.THROTTLE:
+            self._deps.budget.penalize(retry_after(exc))
+        await self._on_error(task, exc)
+
     def _timed_out(self, task: Task) -> bool:
-        return self._ctx.timing.timed_out(task, now=self._ctx.now())
+        return self._deps.timing.timed_out(task, now=self._deps.now())
 
     async def _time_out(self, task: Task) -> None:
         self._errors.pop(task.id, None)
-        minutes = round(self._ctx.timing.timeout / 60, 1)
+        minutes = round(self._deps.timing.timeout / 60, 1)
         log.warning("Task %s (API %s) timed out after %s minutes", task.id, task.api_task_id, minutes)
         message = TIMEOUT_MESSAGE.format(minutes=f"{minutes:g}")
-        await self._ctx.fail(task, message, code="timeout")
+        await self._failures.fail(task, message, code="timeout")
 
     async def _running(self, task: Task, info: TaskInfo) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        expected = await ctx.expectations.seconds(task)
+        deps = self._deps
+        now = deps.now()
+        expected = await deps.expectations.seconds(task)
         started = task.submitted_at if task.submitted_at is not None else now
-        delay = ctx.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
-        next_at = min(now + delay, started + ctx.timing.timeout)
+        delay = deps.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
+        next_at = min(now + delay, started + deps.timing.timeout)
         changed = info.progress != task.progress or task.state is not TaskState.PROCESSING
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.PROCESSING,
                 now=now,
@@ -204,26 +223,26 @@ class Tracker:
         except IllegalTransition:
             return
         if changed:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
 
     async def _succeeded(self, task: Task, info: TaskInfo) -> None:
-        ctx = self._ctx
+        deps = self._deps
         try:
-            task = await ctx.storage.tasks.transition(
+            task = await deps.storage.tasks.transition(
                 task.id,
                 TaskState.DOWNLOADING,
-                now=ctx.now(),
+                now=deps.now(),
                 api_status=info.raw_status,
                 progress=100,
                 file_id=info.file_id,
                 width=info.width,
                 height=info.height,
-                finished_at=ctx.now(),
+                finished_at=deps.now(),
             )
         except IllegalTransition:
             return
         try:
-            await ctx.refresh(task)
+            await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the delivery below is not
             log.exception("Could not refresh the card of task %s", task.id)
         await self._on_succeeded(task, info)
@@ -231,7 +250,7 @@ class Tracker:
     async def _after_crash(self, task: Task) -> None:
         """Like an API error: counted (so it backs off) and bounded by the time-out, so a task whose
         every poll hits a bug ends failed and refunded instead of being polled forever."""
-        task = await self._ctx.storage.tasks.get(task.id)  # the crash may have come after it moved on
+        task = await self._deps.storage.tasks.get(task.id)  # the crash may have come after it moved on
         if task.state not in POLLED_STATES:
             self._errors.pop(task.id, None)
             return  # downloading, delivered, failed...: no longer the poller's
@@ -245,21 +264,21 @@ class Tracker:
     async def _on_error(self, task: Task, exc: MiniMaxError) -> None:
         errors = self._errors.get(task.id, 0) + 1
         self._errors[task.id] = errors
-        log.warning("Querying task %s failed (%d in a row): %s", task.id, errors, exc)
+        log.warning("Querying task %s failed (%d in a row): %s%s", task.id, errors, exc, exc.request_note)
         if self._timed_out(task):
             await self._time_out(task)
             return
         await self._reschedule(task, errors=errors)
 
     async def _reschedule(self, task: Task, *, errors: int) -> None:
-        ctx = self._ctx
-        now = ctx.now()
-        delay = ctx.timing.next_poll_delay(elapsed=0, expected=None, progress=None, errors=errors)
+        deps = self._deps
+        now = deps.now()
+        delay = deps.timing.next_poll_delay(elapsed=0, expected=None, progress=None, errors=errors)
         started = task.submitted_at if task.submitted_at is not None else now
-        deadline = started + ctx.timing.timeout
+        deadline = started + deps.timing.timeout
         # Never sleep past the time-out, but never re-poll at once either (a failing task would spin).
         next_at = now + delay if deadline <= now else min(now + delay, deadline)
         try:
-            await ctx.storage.tasks.update_fields(task.id, next_poll_at=next_at)
+            await deps.storage.tasks.update_fields(task.id, next_poll_at=next_at)
         except StorageError:
             log.exception("Could not reschedule task %s", task.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import pathlib
@@ -21,13 +22,13 @@ from typing import IO, Any, TypeVar
 import aiohttp
 from yarl import URL
 
+from bot.backoff import backoff
 from bot.minimax.errors import (
-    AccountProblem,
+    ACCOUNT_ERRORS,
     AuthFailed,
     DownloadError,
     DownloadExpired,
     DownloadTooLarge,
-    InsufficientBalance,
     MalformedResponse,
     MiniMaxError,
     NetworkError,
@@ -45,6 +46,7 @@ from bot.minimax.parsing import (
     parse_retry_after,
     parse_submit,
     payload_error,
+    request_id_of,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import FileInfo, TaskInfo
@@ -199,13 +201,18 @@ class MiniMaxClient:
             if self._limiter is not None:
                 await self._limiter.acquire()
             try:
-                payload = await self._call_json("POST", SUBMIT_PATH, json_body=body, attempt=attempt)
-                return parse_submit(payload)
+                return await self._call_json(
+                    "POST", SUBMIT_PATH, parse_submit, json_body=body, attempt=attempt
+                )
             except MalformedResponse as exc:
-                raise SubmitOutcomeUnknown(f"submit answer unreadable, a task may exist: {exc}") from None
+                raise SubmitOutcomeUnknown(
+                    f"submit answer unreadable, a task may exist: {exc}", request_id=exc.request_id
+                ) from None
             except NetworkError as exc:
                 if exc.request_sent:
-                    raise SubmitOutcomeUnknown(f"submit sent but no answer: {exc}") from None
+                    raise SubmitOutcomeUnknown(
+                        f"submit sent but no answer: {exc}", request_id=exc.request_id
+                    ) from None
                 await self._before_submit_retry(exc, attempt, limit)
             except TransientServerError as exc:
                 if _submit_may_retry(exc):
@@ -215,7 +222,9 @@ class MiniMaxClient:
                 else:
                     # A gateway's 504, 520, 524...: it may have passed the submit on before failing.
                     raise SubmitOutcomeUnknown(
-                        f"submit sent, then {exc}; a task may exist", http_status=exc.http_status
+                        f"submit sent, then {exc}; a task may exist",
+                        http_status=exc.http_status,
+                        request_id=exc.request_id,
                     ) from None
 
     async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo:
@@ -226,8 +235,13 @@ class MiniMaxClient:
         """
 
         async def once(attempt: int) -> TaskInfo:
-            payload = await self._call_json("GET", QUERY_PATH, params={"task_id": task_id}, attempt=attempt)
-            return parse_query(payload, task_id=task_id)
+            return await self._call_json(
+                "GET",
+                QUERY_PATH,
+                functools.partial(parse_query, task_id=task_id),
+                params={"task_id": task_id},
+                attempt=attempt,
+            )
 
         return await self._retrying("query", once, _idempotent_may_retry, retries=retries)
 
@@ -235,10 +249,13 @@ class MiniMaxClient:
         """The file's (short-lived) download URL. ``retries`` as for :meth:`query`."""
 
         async def once(attempt: int) -> FileInfo:
-            payload = await self._call_json(
-                "GET", RETRIEVE_PATH, params={"file_id": file_id}, attempt=attempt
+            return await self._call_json(
+                "GET",
+                RETRIEVE_PATH,
+                functools.partial(parse_retrieve, file_id=file_id),
+                params={"file_id": file_id},
+                attempt=attempt,
             )
-            return parse_retrieve(payload, file_id=file_id)
 
         return await self._retrying("retrieve", once, _idempotent_may_retry, retries=retries)
 
@@ -262,7 +279,7 @@ class MiniMaxClient:
         """
         try:
             await self.query("0")
-        except (AuthFailed, InsufficientBalance, AccountProblem, TransientServerError):
+        except (*ACCOUNT_ERRORS, TransientServerError):
             raise
         except NotTheAPI as exc:
             # A web server's error page: the key was never looked at, so nothing was proven.
@@ -323,7 +340,7 @@ class MiniMaxClient:
 
     def _backoff(self, attempt: int, exc: MiniMaxError) -> float | None:
         """Full-jitter delay; a Retry-After is honoured, or the call gives up if it is too long."""
-        ceiling = min(self._backoff_max, self._backoff_base * (2.0 ** (attempt - 1)))
+        ceiling = backoff(attempt, base=self._backoff_base, cap=self._backoff_max)
         delay = self._rng() * ceiling
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
         if retry_after is not None:
@@ -339,37 +356,52 @@ class MiniMaxClient:
         self,
         method: str,
         path: str,
+        parse: Callable[[JSONObject], T],
         *,
         attempt: int,
         params: dict[str, str] | None = None,
         json_body: JSONObject | None = None,
-    ) -> JSONObject:
-        """One request; returns the JSON object of a 2xx answer or raises the classified error.
+    ) -> T:
+        """One request; returns ``parse`` of the JSON object of a 2xx answer or raises the classified
+        error, tagged with the answer's request id.
 
         Errors carried *inside* a 2xx body are left to the parser, which knows whether they describe
         the call or the task.
         """
         url = self._base_url + path
+        request_id: str | None = None
         try:
-            async with self._session.request(
-                method, url, params=params, json=json_body, headers=self._headers, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                raw = await self._read_capped(resp)
-        except aiohttp.ConnectionTimeoutError:
-            log.warning("minimax %s %s: connect timed out (attempt %d)", method, path, attempt)
-            raise NetworkError("connect timed out", request_sent=False) from None
-        except aiohttp.ClientConnectorError as exc:
-            log.warning("minimax %s %s: cannot connect (attempt %d)", method, path, attempt)
-            raise NetworkError(f"cannot connect ({type(exc).__name__})", request_sent=False) from None
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            log.warning(
-                "minimax %s %s: no answer, %s (attempt %d)", method, path, type(exc).__name__, attempt
-            )
-            raise NetworkError(f"no answer ({type(exc).__name__})", request_sent=True) from None
-        log.debug("minimax %s %s -> HTTP %d (attempt %d)", method, path, status, attempt)
-        return self._interpret(status, raw, retry_after)
+            try:
+                async with self._session.request(
+                    method, url, params=params, json=json_body, headers=self._headers, timeout=self._timeout
+                ) as resp:
+                    status = resp.status
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                    request_id = request_id_of(resp.headers, None)
+                    raw = await self._read_capped(resp)
+            except aiohttp.ConnectionTimeoutError:
+                log.warning("minimax %s %s: connect timed out (attempt %d)", method, path, attempt)
+                raise NetworkError("connect timed out", request_sent=False) from None
+            except aiohttp.ClientConnectorError as exc:
+                log.warning("minimax %s %s: cannot connect (attempt %d)", method, path, attempt)
+                raise NetworkError(f"cannot connect ({type(exc).__name__})", request_sent=False) from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning(
+                    "minimax %s %s: no answer, %s (attempt %d)", method, path, type(exc).__name__, attempt
+                )
+                raise NetworkError(f"no answer ({type(exc).__name__})", request_sent=True) from None
+            log.debug("minimax %s %s -> HTTP %d (attempt %d)", method, path, status, attempt)
+            text = self._redact(raw.decode("utf-8", errors="replace"))
+            try:
+                payload: JSONObject | None = decode_json(text)
+            except MalformedResponse:
+                payload = None
+            request_id = request_id or request_id_of({}, payload)
+            return parse(self._interpret(status, text, payload, retry_after))
+        except MiniMaxError as exc:
+            if exc.request_id is None:
+                exc.request_id = request_id
+            raise
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         if resp.content_length is not None and resp.content_length > MAX_ANSWER_BYTES:
@@ -383,12 +415,9 @@ class MiniMaxClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _interpret(self, status: int, raw: bytes, retry_after: float | None) -> JSONObject:
-        text = self._redact(raw.decode("utf-8", errors="replace"))
-        try:
-            payload: JSONObject | None = decode_json(text)
-        except MalformedResponse:
-            payload = None
+    def _interpret(
+        self, status: int, text: str, payload: JSONObject | None, retry_after: float | None
+    ) -> JSONObject:
         if status == 429:
             raise RateLimited("HTTP 429 Too Many Requests", http_status=429, retry_after=retry_after)
         if status >= 500:

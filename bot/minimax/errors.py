@@ -1,7 +1,8 @@
 """One exception hierarchy for the API: each carries the API's code and a message safe for members.
 
 ``str(error)`` is for logs and moderators; ``error.user_message`` is what a member may read. Neither
-ever contains the API key.
+ever contains the API key. ``error.request_id`` is the id the API (or the gateway in front of it)
+gave the answer, when it named one: what its support asks for when a moderator looks into a task.
 """
 
 from __future__ import annotations
@@ -13,10 +14,23 @@ class MiniMaxError(Exception):
     user_message = "The video service had a problem. Your credits were refunded."
     retryable = False
 
-    def __init__(self, message: str, *, code: int | None = None, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
+        self.request_id = request_id
+
+    @property
+    def request_note(self) -> str:
+        """`` (request id …)`` to append to a log line, or "" when the answer named no id."""
+        return f" (request id {self.request_id})" if self.request_id else ""
 
 
 class TransientServerError(MiniMaxError):
@@ -34,8 +48,9 @@ class RateLimited(TransientServerError):
         code: int | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
+        request_id: str | None = None,
     ) -> None:
-        super().__init__(message, code=code, http_status=http_status)
+        super().__init__(message, code=code, http_status=http_status, request_id=request_id)
         self.retry_after = retry_after
 
 
@@ -60,6 +75,10 @@ class AccountProblem(MiniMaxError):
     """Verification required, plan quota, model not on the plan: moderators must act."""
 
     user_message = "The bot's video service account cannot make this video. The moderators have been told."
+
+
+# The account needs a moderator (a key, a balance, a plan), whatever the call.
+ACCOUNT_ERRORS = (AuthFailed, InsufficientBalance, AccountProblem)
 
 
 class SensitiveInput(MiniMaxError):

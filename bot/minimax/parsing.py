@@ -180,6 +180,37 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
+# Where answers name the id the API (or a gateway) gave them: headers first, they come with every
+# answer, even an HTML error page; then the body's top level and its ``base_resp``.
+REQUEST_ID_HEADERS = ("Trace-Id", "X-Trace-Id", "X-Request-Id", "Request-Id")
+REQUEST_ID_FIELDS = ("request_id", "trace_id", "requestId", "traceId")
+# An id is quoted to moderators and support: only id-like text, never a stray header's content.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def _clean_request_id(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if _REQUEST_ID.fullmatch(text) else None
+
+
+def request_id_of(headers: Mapping[str, str], payload: Mapping[str, Any] | None) -> str | None:
+    """The answer's request/trace id, or None when it names none (``headers`` case-insensitive)."""
+    for name in REQUEST_ID_HEADERS:
+        found = _clean_request_id(headers.get(name))
+        if found is not None:
+            return found
+    if payload is None:
+        return None
+    for holder in (payload, _obj(payload.get("base_resp"))):
+        for field in REQUEST_ID_FIELDS:
+            found = _clean_request_id(holder.get(field)) if holder else None
+            if found is not None:
+                return found
+    return None
+
+
 def error_for_code(
     code: int,
     message: str,

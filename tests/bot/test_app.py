@@ -103,7 +103,7 @@ async def test_a_signal_while_tasks_resume_starts_nothing_afterwards(tmp_path: P
         await asyncio.wait_for(setup, 10)
 
         (service,) = service_holder
-        assert service.submitter._runner is None and service.tracker._runner is None
+        assert not service.submitter.running and not service.tracker.running
         assert syncs == []
 
 

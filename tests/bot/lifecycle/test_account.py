@@ -106,9 +106,9 @@ async def test_submissions_paused_by_an_account_error_stay_paused_after_a_restar
         assert saved["until"] > time.time() and "AuthFailed" in saved["reason"]
 
         restarted = await harness.start()
-        assert restarted.submissions_paused and "AuthFailed" in (restarted.ctx.account.reason or "")
+        assert restarted.submissions_paused and "AuthFailed" in (restarted.deps.account.reason or "")
         restarted.resume_submissions()
-        await restarted.ctx.account.settle()
+        await restarted.deps.account.settle()
         assert await harness.storage.state.get(PAUSE_KEY) is None
         again = await harness.start()
         assert not again.submissions_paused
@@ -151,7 +151,7 @@ async def test_a_task_already_taken_from_the_queue_waits_out_a_pause_its_neighbo
 
         assert (await harness.wait_final(first.id)).state is TaskState.FAILED
         deadline = time.monotonic() + 10
-        while second.id not in service.ctx.queue.positions():
+        while second.id not in service.deps.queue.positions():
             assert time.monotonic() < deadline, "the second task never went back to the queue"
             await asyncio.sleep(0.01)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.submitter import MAX_SUBMIT_ATTEMPTS
+from bot.minimax import errors
 from bot.minimax.errors import InsufficientBalance, SensitiveInput, SensitiveOutput
 from storage import TaskState
 from tests.fakes.fake_minimax import TaskPlan
@@ -191,7 +193,7 @@ async def test_a_deleted_status_card_is_reposted_and_remembered(harness: Harness
             and card.task.state is TaskState.DELIVERED
         )
     )
-    await service.ctx.updater.wait_idle()
+    await service.deps.updater.wait_idle()
     reloaded = await harness.storage.tasks.get(done.id)
     assert reloaded.status_message_id not in (None, task.status_message_id)
 
@@ -222,3 +224,23 @@ async def test_generation_time_is_learned_for_the_next_first_poll(tmp_path: Path
             assert again.next_poll_at is not None and again.submitted_at is not None
             assert again.next_poll_at - again.submitted_at < 5.0
         assert (await harness.wait_final(second.id)).state is TaskState.DELIVERED
+
+
+async def test_an_unknown_task_keeps_the_apis_request_id_for_the_moderator(harness: Harness) -> None:
+    service = harness.new_service()
+    harness.service = service
+
+    async def no_answer(request: Any, **kwargs: Any) -> str:
+        raise errors.SubmitOutcomeUnknown(
+            "submit sent, then HTTP 504; a task may exist", request_id="req-7f3a"
+        )
+
+    service.deps.client.submit = no_answer  # type: ignore[method-assign]
+    await service.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.UNKNOWN
+    assert done.error_code == "submit_unknown"
+    assert done.error_message is not None and "req-7f3a" in done.error_message
+    (message,) = harness.notifier.failures_for(task.id)
+    assert "won't be charged twice" in message and "req-7f3a" in message

@@ -192,14 +192,14 @@ async def test_a_crash_after_the_video_succeeded_never_times_it_out(tmp_path: Pa
 async def test_a_card_that_cannot_be_refreshed_does_not_hold_up_the_video(harness: Harness) -> None:
     service = harness.new_service()
     harness.service = service
-    real_refresh = service.ctx.refresh
+    real_refresh = service.cards.refresh
 
     async def refresh(task: Any, *, note: str | None = None) -> None:
         if task.state is TaskState.DOWNLOADING:
             raise RuntimeError("Discord hiccup while editing the card")
         await real_refresh(task, note=note)
 
-    service.ctx.refresh = refresh  # type: ignore[method-assign]
+    service.cards.refresh = refresh  # type: ignore[method-assign]
     await service.start()
     task = await service.request(harness.request())
     assert (await harness.wait_final(task.id)).state is TaskState.DELIVERED

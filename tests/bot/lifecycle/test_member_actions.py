@@ -158,7 +158,7 @@ async def test_fair_queue_interleaves_members(harness: Harness) -> None:
     for n in range(3):
         await service.request(harness.request(prompt=f"alice {n}"))
     await service.request(harness.request(user_id=OTHER_USER, prompt="bob 0"))
-    order = [e.task_id for e in service.ctx.queue.order()]
+    order = [e.task_id for e in service.deps.queue.order()]
     assert order == [1, 4, 2, 3]
     # The queued card shows the position.
     assert harness.notifier.cards[-1].queue_position == 2

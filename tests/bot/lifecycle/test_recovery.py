@@ -197,10 +197,10 @@ async def test_a_refused_final_edit_is_retried(harness: Harness) -> None:
     service = await harness.start()
     task = await service.request(harness.request())
     await harness.wait_final(task.id)
-    await service.ctx.updater.wait_idle()
+    await service.deps.updater.wait_idle()
     harness.notifier.refuse_edits = 2
     failed_again = await harness.storage.tasks.get(task.id)
-    await service.ctx.refresh(failed_again, note="final words")
+    await service.cards.refresh(failed_again, note="final words")
     await harness.notifier.wait_for(
         lambda: (card := harness.notifier.last_edit(task.id)) is not None and card.note == "final words"
     )

@@ -61,21 +61,21 @@ async def test_a_card_that_cannot_be_recorded_does_not_undo_the_request(harness:
 async def test_only_cards_whose_queue_position_moved_are_refreshed(harness: Harness) -> None:
     service = harness.new_service()  # not started: every task stays queued
     mine = [await service.request(harness.request(prompt=f"clip {n}")) for n in range(3)]
-    await service.ctx.settle_queue_refresh()
+    await service.cards.settle_queue_refresh()
     refreshed: list[int] = []
-    update = service.ctx.updater.update
+    update = service.deps.updater.update
 
     def spy(card: StatusCard, *, final: bool = False) -> None:
         refreshed.append(card.task.id)
         update(card, final=final)
 
-    service.ctx.updater.update = spy  # type: ignore[method-assign]
-    await service.ctx.refresh_queue()
+    service.deps.updater.update = spy  # type: ignore[method-assign]
+    await service.cards.refresh_queue()
     assert refreshed == [], "no position changed"
 
     # Another member's first task takes the second turn: my second and third tasks move back.
     theirs = await service.request(harness.request(user_id=OTHER_USER))
     assert service.queue_position(theirs.id) == 2
-    await service.ctx.settle_queue_refresh()  # the refresh runs in the background, coalesced
+    await service.cards.settle_queue_refresh()  # the refresh runs in the background, coalesced
     assert sorted(refreshed) == [mine[1].id, mine[2].id]
     assert [service.queue_position(t.id) for t in mine] == [1, 3, 4]

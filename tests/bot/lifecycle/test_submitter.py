@@ -70,7 +70,7 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
     async def recording_transition(task_id: int, to: TaskState, **kwargs: Any) -> Task:
         moved = await transition(task_id, to, **kwargs)
         if to is TaskState.SUBMITTING:
-            service.ctx.expectations._cache.clear()  # as after a long wait in the queue
+            service.deps.expectations._cache.clear()  # as after a long wait in the queue
         events.append(f"transition:{to}")
         return moved
 
@@ -85,13 +85,13 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
     tasks.transition = recording_transition  # type: ignore[method-assign]
     tasks.get = recording_get  # type: ignore[method-assign]
     tasks.median_generation_seconds = recording_median  # type: ignore[method-assign]
-    submit = service.ctx.client.submit
+    submit = service.deps.client.submit
 
     async def recording_submit(request: VideoSpec, **kwargs: Any) -> str:
         events.append("submit")
         return await submit(request, **kwargs)
 
-    service.ctx.client.submit = recording_submit  # type: ignore[method-assign]
+    service.deps.client.submit = recording_submit  # type: ignore[method-assign]
     harness.service = service
     await service.start()
     task = await service.request(harness.request())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lifecycle.context import Expectations
+from bot.lifecycle.deps import Expectations
 from bot.lifecycle.timing import PollTiming
 from storage import Storage, Task
 from tests.builders import make_new_task

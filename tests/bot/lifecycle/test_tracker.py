@@ -44,7 +44,7 @@ async def test_a_slow_query_does_not_make_the_poller_spin(harness: Harness) -> N
 
 async def test_a_task_polled_meanwhile_is_not_polled_again_from_a_stale_list(harness: Harness) -> None:
     service = harness.new_service()
-    now = service.ctx.now()
+    now = service.deps.now()
     stale = await _submitted(harness, next_poll_at=now - 5)
     # Meanwhile another poll answered and moved its next query into the future.
     await harness.storage.tasks.update_fields(stale.id, next_poll_at=now + 300)
@@ -72,4 +72,4 @@ async def test_every_query_and_retrieve_request_spends_a_budget_token(harness: H
     assert done.state is TaskState.DELIVERED
     requests = harness.fake.counts["query"] + harness.fake.counts["retrieve"]
     assert requests >= 5  # the three errors were retried
-    assert requests == service.ctx.budget.spent
+    assert requests == service.deps.budget.spent

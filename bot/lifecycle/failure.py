@@ -1,0 +1,62 @@
+"""The one way a task fails: mark it failed (the storage refunds in the same transaction), update
+its card, then tell the member and record that they were told.
+
+The order is what makes crashes repairable: a failure is saved before anyone hears of it, and the
+notice is recorded after it is posted, so a start finds every notice still owed
+(``VideoService._repair_notices``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from storage.errors import IllegalTransition, StorageError
+from storage.models import Task
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+
+class FailurePath:
+    def __init__(self, deps: LifecycleDeps, cards: StatusCards) -> None:
+        self._deps = deps
+        self._cards = cards
+
+    async def fail(self, task: Task, message: str, *, code: str) -> Task | None:
+        """Mark failed (the storage refunds in the same transaction), then tell the member.
+
+        Returns None when the task had already moved on (cancelled, or failed by someone else), in
+        which case nothing is said twice.
+        """
+        deps = self._deps
+        try:
+            failed = await deps.storage.tasks.transition(
+                task.id, TaskState.FAILED, now=deps.now(), error_code=code, error_message=message
+            )
+        except IllegalTransition as exc:
+            log.info("Task %s not failed (%s): already %s", task.id, code, exc.from_state)
+            return None
+        log.info("Task %s failed (%s), refunded %s tenths", task.id, code, task.cost_tenths)
+        await self._cards.refresh(failed, note=message)
+        await self.tell(failed, message)
+        return failed
+
+    async def tell(self, task: Task, message: str) -> None:
+        """Post the failure notice, then record it. A crash between the two repeats the notice at the
+        next start (after looking for it); a crash before it, or a notice that reached no one (Discord
+        down), is what the record lets a start repair."""
+        deps = self._deps
+        try:
+            posted = await deps.notifier.post_failure(task, message)
+        except Exception:
+            log.exception("Could not tell the member about task %s; retried at the next start", task.id)
+            return
+        if posted is None:
+            log.warning("The failure notice of task %s reached no one; retried at the next start", task.id)
+            return
+        try:
+            await deps.storage.tasks.update_fields(task.id, notified_at=deps.now())
+        except StorageError:
+            log.exception("Could not record the notice of task %s", task.id)
