@@ -1,0 +1,234 @@
+"""Admission: a request becomes a reserved, queued task, or a refusal that says what to change.
+
+The server's rules come first (pause, channel, block, prompt filter), then the model rules
+(:mod:`bot.lifecycle.validation` over the catalog), then the reservation, which checks every credit
+limit in the same transaction as it records the task. Nothing is reserved for a refused request, and a
+reserved task always hears "on its way" (its card may still fail to post). Regenerate and cancel are
+admission's too: a regenerate is a new request from a stored spec, a cancel gives the reservation back.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import replace
+from typing import Any, Final
+
+from bot.catalog import format_credits
+from bot.lifecycle.actor import Actor
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.intake import enqueue, post_card
+from bot.lifecycle.prompt_filter import compile_filter_cached, matches
+from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
+from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
+from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
+from storage.errors import (
+    GuildCapReached,
+    GuildPaused,
+    IllegalTransition,
+    QuotaExceeded,
+    ReservationRefused,
+    UserBlocked,
+)
+from storage.models import GuildPolicy, NewTask, Task, UserPrefs
+from storage.states import TaskState
+
+log = logging.getLogger(__name__)
+
+
+class Keep(enum.Enum):
+    KEEP = enum.auto()
+
+
+KEEP: Final = Keep.KEEP
+
+
+def _timestamp(seconds: float) -> str:
+    return f"<t:{int(seconds)}:R>"
+
+
+class Admission:
+    def __init__(self, deps: LifecycleDeps, cards: StatusCards) -> None:
+        self._deps = deps
+        self._cards = cards
+
+    async def request(self, req: VideoRequest) -> Task:
+        """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
+        policy = await self._check_guild_rules(req)
+        prefs = await self._deps.storage.prefs.get(req.user_id)
+        plan = plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
+        if self._deps.account.paused:
+            raise RequestRefused(
+                "The video service account needs a moderator's attention, so new videos are paused. "
+                "Nothing was charged; please try again later."
+            )
+        new = NewTask(
+            guild_id=req.guild_id,
+            channel_id=req.channel_id,
+            user_id=req.user_id,
+            spec=plan.spec,
+            cost_tenths=plan.cost_tenths,
+            deliver_by_dm=prefs.dm_results or (policy is not None and not policy.results_public),
+            regenerated_from=req.regenerated_from,
+        )
+        try:
+            task = await self._deps.storage.quota.reserve(
+                new,
+                role_ids=req.role_ids,
+                now=self._deps.now(),
+                default_limit_tenths=self._deps.settings.default_quota_tenths,
+                default_period=self._deps.settings.default_quota_period,
+            )
+        except ReservationRefused as exc:
+            raise RequestRefused(_refusal_text(exc)) from None
+        log.info(
+            "Task %s reserved: user %s, guild %s, %s %s %ss, %s tenths",
+            task.id,
+            task.user_id,
+            task.guild_id,
+            task.model,
+            task.spec.resolution,
+            task.spec.duration,
+            task.cost_tenths,
+        )
+        # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
+        enqueue(self._deps, task)
+        task = await post_card(self._deps, self._cards, task)
+        self._cards.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
+        return task
+
+    async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
+        """Pause, channel, block and the prompt filter: the guild's rules before any model rule."""
+        if req.guild_id is None:
+            return None
+        guild_id = req.guild_id
+        policy = await self._deps.storage.policy.get(guild_id)
+        if policy.paused:
+            raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
+        rule_channel = req.parent_channel_id or req.channel_id
+        if not await self._deps.storage.policy.channel_allowed(guild_id, rule_channel):
+            rules = await self._deps.storage.policy.channel_rules(guild_id)
+            where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
+            hint = f" Use {where}." if where else ""
+            raise RequestRefused(f"Videos can't be made in this channel.{hint}")
+        block = await self._deps.storage.limits.blocked(guild_id, req.user_id)
+        if block is not None:
+            raise RequestRefused(_refusal_text(UserBlocked(block.reason)))
+        filters = await self._deps.storage.policy.filters(guild_id)
+        if filters:
+            compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
+            if matches(compiled, req.spec.prompt) is not None:
+                raise RequestRefused(
+                    "Your prompt was refused by this server's prompt filter. Nothing was charged; "
+                    "please rephrase it."
+                )
+        return policy
+
+    async def regenerate(self, task_id: int, actor: Actor) -> Task:
+        """A new task with the same options, reserved against whoever asked (requester or moderator)."""
+        original = await task_or_refusal(self._deps, task_id)
+        in_dm = actor.guild_id is None and original.guild_id is not None
+        if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
+            raise RequestRefused("That task belongs to another server.")
+        if original.user_id != actor.user_id and not await moderates_here(self._deps, actor):
+            raise RequestRefused(
+                "Only the member who asked for this video, or a moderator, can regenerate it."
+            )
+        # From a DM (a result sent there) the new task belongs where the original was made: that
+        # server's rules, channel and limits apply; ``actor.role_ids`` are whatever the caller could
+        # find out about the member there (none: the default limits).
+        request = VideoRequest(
+            guild_id=original.guild_id,
+            channel_id=original.channel_id,
+            user_id=actor.user_id,
+            spec=original.spec.as_stored(),
+            role_ids=actor.role_ids,
+            regenerated_from=original.id,
+            parent_channel_id=await self._channel_parent(original.channel_id),
+        )
+        return await self.request(request)
+
+    async def _channel_parent(self, channel_id: int) -> int | None:
+        try:
+            return await self._deps.notifier.channel_parent(channel_id)
+        except Exception:
+            log.exception("Could not look up the parent of channel %s", channel_id)
+            return None
+
+    async def cancel(self, task_id: int, actor: Actor) -> Task:
+        """Cancel a task that was not sent yet; the storage refunds in the same transaction."""
+        task = await task_or_refusal(self._deps, task_id)
+        if task.guild_id != actor.guild_id or (
+            task.user_id != actor.user_id and not await moderates_here(self._deps, actor)
+        ):
+            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        if task.state is not TaskState.QUEUED:
+            raise RequestRefused(_not_cancellable(task))
+        try:
+            task = await self._deps.storage.tasks.transition(
+                task.id, TaskState.CANCELLED, now=self._deps.now(), error_code="cancelled"
+            )
+        except IllegalTransition:
+            raise RequestRefused(_not_cancellable(await task_or_refusal(self._deps, task_id))) from None
+        self._deps.queue.remove(task.id)
+        log.info("Task %s cancelled by %s", task.id, actor.user_id)
+        await self._cards.refresh(
+            task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded."
+        )
+        self._cards.request_queue_refresh()
+        return task
+
+    async def update_preferences(
+        self, user_id: int, *, dm_results: bool | Keep = KEEP, **options: object
+    ) -> UserPrefs:
+        """Change the named defaults (options of :data:`~bot.spec.SAVED_OPTIONS`); ``None`` means "let
+        the bot choose", ``KEEP`` (or leaving one out) keeps it. Raises RequestRefused."""
+        changes: dict[str, Any] = {name: value for name, value in options.items() if value is not KEEP}
+        unknown = sorted(set(changes) - set(SAVED_OPTIONS))
+        if unknown:
+            raise TypeError(f"not options a member can save: {', '.join(unknown)}")
+        check_defaults(replace(NO_DEFAULTS, **changes))
+        current = await self._deps.storage.prefs.get(user_id)
+        updated = UserPrefs(
+            defaults=replace(current.defaults, **changes),
+            dm_results=current.dm_results if isinstance(dm_results, Keep) else dm_results,
+        )
+        return await self._deps.storage.prefs.set(user_id, updated)
+
+
+def _not_cancellable(task: Task) -> str:
+    if task.state.final:
+        return f"Task #{task.id} is already {task.state.value}; there is nothing to cancel."
+    return (
+        f"Task #{task.id} was already sent to the video service ({task.state.value}), so it can no longer "
+        "be cancelled. Credits are only charged if the video is delivered."
+    )
+
+
+def _refusal_text(exc: ReservationRefused) -> str:
+    """Member-facing words for a refused reservation: what happened and what they can do."""
+    if isinstance(exc, QuotaExceeded):
+        left = max(0, exc.limit_tenths - exc.used_tenths)
+        return (
+            f"You don't have enough credits: this video costs {format_credits(exc.cost_tenths)}, you have "
+            f"{format_credits(left)} of {format_credits(exc.limit_tenths)} left this {exc.period}. "
+            f"Your credits renew {_timestamp(exc.resets_at)}; a cheaper option (lower resolution or "
+            "shorter video) may fit now. See `/video quota`."
+        )
+    if isinstance(exc, GuildCapReached):
+        return (
+            f"This server has used its video budget for this {exc.period} "
+            f"({format_credits(exc.used_tenths)} of {format_credits(exc.cap_tenths)} credits). "
+            f"It renews {_timestamp(exc.resets_at)}."
+        )
+    if isinstance(exc, UserBlocked):
+        reason = f" Reason: {exc.reason}" if exc.reason else ""
+        return (
+            f"You are blocked from making videos in this server.{reason} "
+            "Ask a moderator if this is a mistake."
+        )
+    if isinstance(exc, GuildPaused):
+        reason = f" Reason: {exc.reason}." if exc.reason else ""
+        return f"Video generation is paused in this server by the moderators.{reason}"
+    return str(exc)

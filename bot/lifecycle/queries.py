@@ -1,0 +1,128 @@
+"""Queries: what members and moderators look up about videos, with who may see what decided once.
+
+Read-only but for one repair: a card the channel refused the first time can be posted again
+(:meth:`Queries.post_missing_card`) once an interaction gives the bot a way back into the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.catalog import NO_POLICY, OptionPolicy, PriceRow, option_policy, price_table
+from bot.lifecycle.actor import Actor, is_moderator
+from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.delivery import Delivery, DownloadLink
+from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.intake import post_card
+from bot.lifecycle.notifier import StatusCard
+from bot.lifecycle.validation import RequestRefused
+from storage.errors import UnknownTask
+from storage.models import GuildPolicy, GuildUsage, Task, Usage, UserPrefs
+from storage.states import TaskState
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    usage: Usage
+    guild: GuildUsage | None
+    prices: list[PriceRow]
+
+
+async def task_or_refusal(deps: LifecycleDeps, task_id: int) -> Task:
+    try:
+        return await deps.storage.tasks.get(task_id)
+    except UnknownTask:
+        raise RequestRefused(f"There is no task #{task_id}.") from None
+
+
+async def moderates_here(deps: LifecycleDeps, actor: Actor) -> bool:
+    """The one moderator rule (:func:`bot.lifecycle.actor.is_moderator`) with the guild's role."""
+    if actor.guild_id is None:
+        return False
+    return is_moderator(actor, (await deps.storage.policy.get(actor.guild_id)).moderator_role_id)
+
+
+def server_options(policy: GuildPolicy | None) -> OptionPolicy:
+    """What a server allows of the catalog (a direct message: everything)."""
+    if policy is None:
+        return NO_POLICY
+    return option_policy(policy.allowed_models, policy.max_resolution, policy.max_duration)
+
+
+class Queries:
+    def __init__(self, deps: LifecycleDeps, cards: StatusCards, delivery: Delivery) -> None:
+        self._deps = deps
+        self._cards = cards
+        self._delivery = delivery
+
+    async def task_for(self, task_id: int, actor: Actor) -> Task:
+        """A task the actor may look at: their own (here, or from a DM, where results may be sent),
+        or any in their guild for a moderator."""
+        task = await task_or_refusal(self._deps, task_id)
+        if task.user_id == actor.user_id and actor.guild_id in (None, task.guild_id):
+            return task
+        if task.guild_id != actor.guild_id or not await moderates_here(self._deps, actor):
+            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        return task
+
+    async def post_missing_card(self, task_id: int) -> Task:
+        """Try again to post the card of a task that has none (the channel refused the first one).
+
+        The cogs call it once a fallback exists (an interaction follow-up); a task that has a card,
+        or is over, is left alone. Never raises for a Discord failure, like the first try.
+        """
+        task = await task_or_refusal(self._deps, task_id)
+        if task.status_message_id is not None or task.state.final:
+            return task
+        return await post_card(self._deps, self._cards, task)
+
+    async def fresh_link(self, task: Task) -> DownloadLink:
+        """A new link for a video that was delivered as a link which has since expired.
+
+        ``task`` comes from :meth:`task_for` (the caller checked who asks). Raises RequestRefused,
+        in plain words, when there is nothing to renew or the video service will not give a link.
+        """
+        if task.state is not TaskState.DELIVERED:
+            raise RequestRefused(f"Video #{task.id} was not delivered, so there is no link to renew.")
+        link = await self._delivery.fresh_link(task)
+        if link is None:
+            raise RequestRefused(
+                f"The video service would not give a new download link for video #{task.id}; it keeps "
+                "finished videos only for a while. Use Regenerate to make it again."
+            )
+        return link
+
+    async def status_card(self, task: Task) -> StatusCard:
+        return await self._cards.card(task, note=task.error_message if task.state.final else None)
+
+    async def recent_tasks(
+        self, guild_id: int | None, user_id: int, *, limit: int = 10, offset: int = 0
+    ) -> tuple[list[Task], int]:
+        tasks = await self._deps.storage.tasks.recent_for_user(guild_id, user_id, limit=limit, offset=offset)
+        total = await self._deps.storage.tasks.count_for_user(guild_id, user_id)
+        return tasks, total
+
+    async def quota(self, guild_id: int | None, user_id: int, role_ids: Sequence[int] = ()) -> QuotaView:
+        usage = await self._deps.storage.quota.usage(
+            guild_id,
+            user_id,
+            role_ids=role_ids,
+            now=self._deps.now(),
+            default_limit_tenths=self._deps.settings.default_quota_tenths,
+            default_period=self._deps.settings.default_quota_period,
+        )
+        guild = None
+        policy = None
+        if guild_id is not None:
+            guild = await self._deps.storage.quota.guild_usage(
+                guild_id, now=self._deps.now(), default_period=self._deps.settings.default_quota_period
+            )
+            policy = await self._deps.storage.policy.get(guild_id)
+        return QuotaView(usage=usage, guild=guild, prices=price_table(server_options(policy)))
+
+    def queue_position(self, task_id: int) -> int | None:
+        return self._deps.queue.positions().get(task_id)
+
+    async def preferences(self, user_id: int) -> UserPrefs:
+        return await self._deps.storage.prefs.get(user_id)
