@@ -14,6 +14,7 @@ import discord
 
 from bot.catalog import format_credits, format_usd, spent_usd
 from bot.lifecycle.prompt_filter import display_entry
+from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
     AuditEntry,
     Block,
@@ -35,7 +36,6 @@ UNCHANGED = discord.Colour.light_grey()
 WARNING = discord.Colour.orange()
 
 NOTHING_CHANGED = "Nothing changed: it was already set that way."
-_FIELD_LIMIT = 1024
 _DESCRIPTION_LIMIT = 4096
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
@@ -51,42 +51,6 @@ def credits(tenths: int | None) -> str:
 
 def per_period(tenths: int, period: str | None, fallback_period: str = "the server's period") -> str:
     return f"{format_credits(tenths)} credits per {period or fallback_period}"
-
-
-def when(ts: float, style: str = "R") -> str:
-    return f"<t:{int(ts)}:{style}>"
-
-
-def clip(text: str, limit: int = _FIELD_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def lines_within(lines: Sequence[str], limit: int = _FIELD_LIMIT, *, more: str = "…and {n} more") -> str:
-    """Join as many whole lines as fit, then say how many were left out (never a cut line)."""
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        last = index == len(lines) - 1
-        reserve = 0 if last else len(more.format(n=len(lines) - index)) + 1
-        if used + len(line) + reserve > limit:
-            out.append(more.format(n=len(lines) - index))
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def percent(rate: float | None) -> str:
@@ -167,12 +131,6 @@ def channel_rule_text(value: bool | None) -> str:
 
 def filter_text(value: PromptFilter | None) -> str:
     return "—" if value is None else f"`{display_entry(value.pattern, value.is_regex)}`"
-
-
-def paused_text(policy: GuildPolicy) -> str:
-    if not policy.paused:
-        return "running"
-    return "paused" + (f" ({policy.pause_reason})" if policy.pause_reason else "")
 
 
 POLICY_LABELS: dict[str, str] = {
@@ -397,7 +355,7 @@ def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:
         lines.append(f"{model[:name_width]:<{name_width}} {sparkline(values)} {sum(values)}")
     header = f"{days[0]} → {days[-1]} (UTC)"
     body = "\n".join(lines)
-    return clip(f"```\n{header}\n{body}\n```", _FIELD_LIMIT) if len(body) < 900 else f"```\n{header}\n```"
+    return clip(f"```\n{header}\n{body}\n```", FIELD_LIMIT) if len(body) < 900 else f"```\n{header}\n```"
 
 
 def task_line(task: Task) -> str:

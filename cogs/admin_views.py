@@ -1,4 +1,4 @@
-"""Buttons and menus under `/videoadmin` replies: paging, and resolving tasks in the ``unknown`` state.
+"""Buttons and menus under `/videoadmin` replies: resolving tasks in the ``unknown`` state.
 
 These views live on ephemeral messages, so only the moderator who ran the command sees them; each
 click is still checked again (the moderator may have lost the role since), and the work a click
@@ -8,99 +8,23 @@ triggers is done by callables the cog hands in, so the views hold no storage log
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
 from bot.catalog import format_credits
+from cogs.pager import PAGER_TIMEOUT, UNCHANGED_FAILURE, Authorize, Page, Pager, Render
 from cogs.replies import UserFacingError, send
-from storage.models import Task
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
 
-VIEW_TIMEOUT = 600.0
+VIEW_TIMEOUT = PAGER_TIMEOUT
+NOT_YOURS = "These buttons belong to the moderator who ran the command."
 
-
-@dataclass(frozen=True)
-class Page:
-    embed: discord.Embed
-    pages: int
-    tasks: Sequence[Task] = field(default_factory=tuple)
-
-
-Render = Callable[[int], Awaitable[Page]]
-Authorize = Callable[[discord.Interaction[Any]], Awaitable[None]]  # raises UserFacingError if refused
 Resolve = Callable[[discord.Interaction[Any], int], Awaitable[discord.Embed]]
 ResumeWithId = Callable[[discord.Interaction[Any], int, str], Awaitable[discord.Embed]]
-
-
-class Pager(discord.ui.View):
-    """Previous / next over pages rendered on demand, so every page shows the current data."""
-
-    def __init__(self, *, owner_id: int, render: Render, authorize: Authorize, pages: int) -> None:
-        super().__init__(timeout=VIEW_TIMEOUT)
-        self.owner_id = owner_id
-        self.render = render
-        self.authorize = authorize
-        self.page = 0
-        self.pages = pages
-        # The interaction that posted the view: on time-out its (ephemeral) message loses the buttons.
-        self.origin: discord.Interaction[Any] | None = None
-        self._sync_buttons()
-
-    async def on_timeout(self) -> None:
-        if self.origin is None:
-            return
-        try:
-            await self.origin.edit_original_response(view=None)
-        except discord.HTTPException:
-            log.debug("Could not remove the buttons of an expired /videoadmin view")
-
-    def _sync_buttons(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await send(interaction, "These buttons belong to the moderator who ran the command.")
-            return False
-        try:
-            await self.authorize(interaction)
-        except UserFacingError as exc:
-            await send(interaction, exc.message)
-            return False
-        return True
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
-        if isinstance(error, UserFacingError):
-            await send(interaction, error.message)
-            return
-        log.error("Error in a /videoadmin view", exc_info=error)
-        await send(interaction, "Something went wrong on our side; nothing was changed. Please try again.")
-
-    async def show(self, interaction: discord.Interaction[Any], page: int) -> None:
-        result = await self.render(max(0, page))
-        self.pages = max(1, result.pages)
-        self.page = min(max(0, page), self.pages - 1)
-        self.refresh(result)
-        await interaction.response.edit_message(embed=result.embed, view=self)
-
-    def refresh(self, result: Page) -> None:
-        """Hook for subclasses: adjust components to the page just rendered."""
-        self._sync_buttons()
-
-    @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary, row=0)
-    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Pager]) -> None:
-        await self.show(interaction, self.page - 1)
-
-    @discord.ui.button(label="Next", emoji="▶️", style=discord.ButtonStyle.secondary, row=0)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Pager]) -> None:
-        await self.show(interaction, self.page + 1)
 
 
 class ResumeModal(discord.ui.Modal, title="Resume tracking with the API's task id"):
@@ -117,7 +41,7 @@ class ResumeModal(discord.ui.Modal, title="Resume tracking with the API's task i
         self.task_id = task_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self.tasks_view.authorize(interaction)
+        await self.tasks_view.check_moderator(interaction)
         embed = await self.tasks_view.resume_with_id(
             interaction, self.task_id, self.api_task_id.value.strip()
         )
@@ -129,7 +53,7 @@ class ResumeModal(discord.ui.Modal, title="Resume tracking with the API's task i
             await send(interaction, error.message)
             return
         log.error("Error in the resume dialog", exc_info=error)
-        await send(interaction, "Something went wrong on our side; nothing was changed. Please try again.")
+        await send(interaction, UNCHANGED_FAILURE)
 
 
 class TasksView(Pager):
@@ -150,7 +74,10 @@ class TasksView(Pager):
         refund: Resolve,
         resume_with_id: ResumeWithId,
     ) -> None:
-        super().__init__(owner_id=owner_id, render=render, authorize=authorize, pages=first.pages)
+        super().__init__(
+            owner_id=owner_id, render=render, authorize=authorize, pages=first.pages, not_yours=NOT_YOURS
+        )
+        self.check_moderator = authorize  # also for the resume dialog, which is not a click on this view
         self.refund_task = refund
         self.resume_with_id = resume_with_id
         self.selected: int | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -135,73 +134,3 @@ def result_view(task: Task) -> discord.ui.View:
 
 # A page's embed and how many pages there are now: the count is read again with every page, so a
 # list opened with two pages grows a third when new videos arrive.
-PageLoader = Callable[[int], Awaitable[tuple[discord.Embed, int]]]
-
-
-class TaskListView(discord.ui.View):
-    """Previous / next over a member's tasks; only they can turn the pages of their own list.
-
-    ``origin`` is the interaction that showed the list; the latest click replaces it, since its token
-    is the freshest way to edit an ephemeral message (nothing else can).
-    """
-
-    def __init__(
-        self,
-        *,
-        owner_id: int,
-        pages: int,
-        load: PageLoader,
-        origin: discord.Interaction[Any] | None = None,
-        timeout: float = 300.0,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
-        self.pages = max(1, pages)
-        self.page = 0
-        self._load = load
-        self._origin = origin
-        self._sync()
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    async def on_timeout(self) -> None:
-        """Take the buttons away: once the view stops listening, a click would only show Discord's
-        "This interaction failed"."""
-        if self._origin is None:
-            return
-        try:
-            await self._origin.edit_original_response(view=None)
-        except discord.HTTPException as exc:  # the message was dismissed, or the token expired
-            log.debug("Could not remove the buttons of an expired task list: %s", exc)
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        await reply_error(interaction, error)
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await send(interaction, "This list belongs to someone else: use `/video list` for yours.")
-            return False
-        return True
-
-    async def _show(self, interaction: discord.Interaction[Any], page: int) -> None:
-        self.page = max(0, min(self.pages - 1, page))
-        embed, pages = await self._load(self.page)
-        self.pages = max(1, pages)
-        if self.page > self.pages - 1:  # the list shrank under the member: show its last page
-            self.page = self.pages - 1
-            embed, _pages = await self._load(self.page)
-        self._sync()
-        await interaction.response.edit_message(embed=embed, view=self)
-        self._origin = interaction
-
-    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page - 1)
-
-    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page + 1)

@@ -27,6 +27,7 @@ from bot.catalog import (
     saved_option_text,
 )
 from bot.lifecycle import QuotaView, StatusCard
+from cogs.text import clip, duration_text, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
 
@@ -57,31 +58,6 @@ STATE_COLOURS: dict[TaskState, discord.Colour] = {
     TaskState.UNKNOWN: discord.Colour.orange(),
 }
 RUNNING_COLOUR = discord.Colour.blurple()
-
-
-def relative(ts: float) -> str:
-    return f"<t:{int(ts)}:R>"
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plain_line(text: str, limit: int) -> str:
-    """A member's text inlined into our own markdown as one inert line of at most ``limit`` characters.
-
-    Whitespace is collapsed (a newline would start a header or a quote) and markdown escaped, so a
-    prompt with ```` ``` ````, ``#``, ``>`` or ``||`` cannot reformat the page around it. Escaping
-    comes after clipping, so no escape is cut in half; the cut shrinks until the escaped text fits.
-    """
-    flat = " ".join(text.split())
-    cut = min(len(flat), limit)
-    while True:
-        shown = flat if cut >= len(flat) else flat[: max(0, cut - 1)] + "…"
-        escaped = discord.utils.escape_markdown(shown)
-        if len(escaped) <= limit or cut <= 1:
-            return escaped
-        cut -= max(1, (len(escaped) - limit + 1) // 2)
 
 
 def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
@@ -130,20 +106,16 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     if fraction is not None and not task.state.final:
         embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
     if card.eta is not None and not task.state.final:
-        embed.add_field(name="Ready", value=f"about {relative(card.eta)}", inline=True)
+        embed.add_field(name="Ready", value=f"about {when(card.eta)}", inline=True)
     elif card.expected_seconds and task.state in (TaskState.QUEUED, TaskState.SUBMITTING):
-        embed.add_field(name="Usually takes", value=_duration(card.expected_seconds), inline=True)
+        embed.add_field(
+            name="Usually takes", value=duration_text(card.expected_seconds, about=True), inline=True
+        )
     if card.note:
         embed.add_field(name="Note", value=clip(card.note, 1000), inline=False)
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"about {round(seconds)} s"
-    return f"about {round(seconds / 60)} min"
 
 
 RESULT_MARKER = "(task #{task_id})"
@@ -163,7 +135,7 @@ def result_content(task: Task, *, link: str | None = None, expires_at: float | N
     marker = RESULT_MARKER.format(task_id=task.id)
     if link is None:
         return f"<@{task.user_id}> your video is ready! {marker}"
-    expiry = LINK_EXPIRY.format(when=relative(expires_at)) if expires_at is not None else ""
+    expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
     return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
 
 
@@ -182,8 +154,13 @@ def posted_link_expired(content: str | None, now: float) -> bool:
 def fresh_link_content(task: Task, url: str, expires_at: float) -> str:
     return (
         f"The download link of video #{task.id} had expired; here is a new one: {url}\n"
-        f"It expires {relative(expires_at)}."
+        f"It expires {when(expires_at)}."
     )
+
+
+# The footer of a failure notice, and how a restart recognises the notices it already posted (a crash
+# between posting one and recording it): a mark of its own, not a guess from the card's fields.
+NOTICE_FOOTER = "Task #{task_id} · notice"
 
 
 def failure_embed(task: Task, message: str) -> discord.Embed:
@@ -193,7 +170,7 @@ def failure_embed(task: Task, message: str) -> discord.Embed:
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
     embed.add_field(name="Prompt", value=plain_line(task.prompt, 200), inline=False)
-    embed.set_footer(text=f"Task #{task.id}")
+    embed.set_footer(text=NOTICE_FOOTER.format(task_id=task.id))
     return embed
 
 
@@ -208,10 +185,12 @@ def details_embed(task: Task) -> discord.Embed:
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
-    embed.add_field(name="Requested", value=relative(task.created_at), inline=True)
+    embed.add_field(name="Requested", value=when(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
         embed.add_field(
-            name="Generation time", value=_duration(task.finished_at - task.submitted_at), inline=True
+            name="Generation time",
+            value=duration_text(task.finished_at - task.submitted_at, about=True),
+            inline=True,
         )
     if task.width and task.height:
         embed.add_field(name="Size", value=f"{task.width}×{task.height}", inline=True)
@@ -241,7 +220,7 @@ def quota_embed(view: QuotaView) -> discord.Embed:
         name="Used", value=f"{format_credits(usage.used_tenths)} of {format_credits(usage.limit_tenths)}"
     )
     embed.add_field(name="Left", value=format_credits(usage.remaining_tenths))
-    embed.add_field(name="Renews", value=relative(usage.resets_at))
+    embed.add_field(name="Renews", value=when(usage.resets_at))
     if usage.pending_tenths:
         embed.add_field(
             name="Reserved",
@@ -291,7 +270,7 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
 
 def task_line(task: Task) -> str:
     state = STATE_LABELS.get(task.state, task.state.value)
-    return f"**#{task.id}** · {state} · {relative(task.created_at)}\n{plain_line(task.prompt, 90)}"
+    return f"**#{task.id}** · {state} · {when(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 
 def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) -> discord.Embed:

@@ -296,18 +296,12 @@ class DiscordNotifier:
         return await self._find(task, _is_result_of(task))
 
     async def find_failure(self, task: Task) -> int | None:
-        """Look for our own failure notice of the task (an embed footed "Task #N" that is neither
-        the card nor a result), in the channel and in the DMs."""
-        footer = f"Task #{task.id}"
-        marker = embeds.RESULT_MARKER.format(task_id=task.id)
+        """Look for our own failure notice of the task (its embed carries the notice footer), in the
+        channel and in the DMs."""
+        footer = embeds.NOTICE_FOOTER.format(task_id=task.id)
 
         def is_notice(message: discord.Message) -> bool:
-            if message.id == task.status_message_id or marker in message.content:
-                return False
-            return any(
-                embed.footer.text == footer and not any(f.name == "Requested by" for f in embed.fields)
-                for embed in message.embeds
-            )
+            return any(embed.footer.text == footer for embed in message.embeds)
 
         return await self._find(task, is_notice)
 

@@ -19,10 +19,12 @@ from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RATIOS, RESOLUTIONS
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
-from cogs.buttons import DYNAMIC_ITEMS, TaskListView, task_view
+from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
+from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
+from cogs.text import clip
 from cogs.video_support import (
     HasVideoService,
     animatable_image,
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 5
 AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
+LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
+NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
@@ -246,16 +250,23 @@ class VideoCog(commands.Cog):
         tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
-        async def load(page: int) -> tuple[discord.Embed, int]:
+        async def load(page: int) -> Page:
             rows, count = await service.recent_tasks(
                 guild_id, user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
             now_pages = max(1, math.ceil(count / PAGE_SIZE))
-            return embeds.task_list_embed(rows, count, page, now_pages), now_pages
+            return Page(embeds.task_list_embed(rows, count, page, now_pages), now_pages)
 
         embed = embeds.task_list_embed(tasks, total, 0, pages)
         if pages > 1:
-            view = TaskListView(owner_id=user_id, pages=pages, load=load, origin=interaction)
+            view = Pager(
+                owner_id=user_id,
+                render=load,
+                pages=pages,
+                not_yours=NOT_YOUR_LIST,
+                origin=interaction,
+                timeout=LIST_TIMEOUT,
+            )
             await send(interaction, embed=embed, view=view)
         else:
             await send(interaction, embed=embed)
@@ -370,7 +381,7 @@ class VideoCog(commands.Cog):
 
 def _choice_label(task: Task) -> str:
     label = f"#{task.id} · {task.state.value} · {task.prompt}"
-    return embeds.clip(" ".join(label.split()), 100)
+    return clip(" ".join(label.split()), 100)
 
 
 def _search_text(task: Task) -> str:

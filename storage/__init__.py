@@ -10,6 +10,7 @@ flattened to columns by :mod:`storage.spec_columns`): no ``discord``, no ``aioht
 """
 
 from storage.audit import AuditRepository
+from storage.bot_state import StateRepository
 from storage.db import Database
 from storage.errors import (
     DatabaseError,
@@ -54,7 +55,6 @@ from storage.periods import PERIODS, period_bounds
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
-from storage.state import StateRepository
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 

@@ -8,10 +8,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from storage.checks import count
 from storage.db import Connection, Database, fetch_all, insert
 from storage.models import AuditEntry, Change, T
 from storage.periods import now_or
-from storage.validation import count
 
 Snapshot = Mapping[str, object] | None
 

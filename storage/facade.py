@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.audit import AuditRepository
+from storage.bot_state import StateRepository
 from storage.db import Database
 from storage.limits import LimitsRepository
 from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
-from storage.state import StateRepository
 from storage.tasks import TaskRepository
 
 

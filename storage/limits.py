@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage import audit
+from storage.checks import MAX_REASON_CHARS, optional_text, tenths
 from storage.db import Connection, Database, Row, fetch_all, fetch_one
 from storage.models import Block, Change, GuildDefault, RoleLimit, UserOverride
 from storage.periods import check_period, now_or
-from storage.validation import MAX_REASON_CHARS, optional_text, tenths
 
 
 async def guild_default_in(conn: Connection, guild_id: int) -> GuildDefault | None:

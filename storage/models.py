@@ -161,11 +161,6 @@ class ChannelRules:
     allowed: tuple[int, ...] = ()
     denied: tuple[int, ...] = ()
 
-    def permits(self, channel_id: int) -> bool:
-        if channel_id in self.denied:
-            return False
-        return not self.allowed or channel_id in self.allowed
-
 
 @dataclass(frozen=True)
 class UserPrefs:

@@ -14,11 +14,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from storage import audit
-from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
-from storage.errors import InvalidValue
-from storage.models import Change, ChannelRules, GuildPolicy, PromptFilter
-from storage.periods import now_or
-from storage.validation import (
+from storage.checks import (
     MAX_NAME_CHARS,
     MAX_PATTERN_CHARS,
     MAX_REASON_CHARS,
@@ -28,6 +24,10 @@ from storage.validation import (
     tenths,
     text,
 )
+from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
+from storage.errors import InvalidValue
+from storage.models import Change, ChannelRules, GuildPolicy, PromptFilter
+from storage.periods import now_or
 
 MAX_ALLOWED_MODELS = 50
 MAX_FILTERS_PER_GUILD = 200

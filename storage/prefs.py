@@ -10,11 +10,11 @@ from dataclasses import replace
 from typing import Any
 
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
+from storage.checks import MAX_NAME_CHARS, optional_int, optional_text
 from storage.db import Database, fetch_one
 from storage.errors import InvalidValue
 from storage.models import UserPrefs
 from storage.spec_columns import from_column, kind_of, to_column
-from storage.validation import MAX_NAME_CHARS, optional_int, optional_text
 
 _COLUMNS = (*SAVED_OPTIONS, "dm_results")
 

@@ -12,6 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage import audit, ledger
+from storage.checks import (
+    MAX_NAME_CHARS,
+    MAX_PROMPT_CHARS,
+    MAX_URL_CHARS,
+    optional_int,
+    optional_text,
+    tenths,
+    text,
+)
 from storage.db import Connection, Database, fetch_one
 from storage.errors import (
     GuildCapReached,
@@ -28,15 +37,6 @@ from storage.policy import policy_in
 from storage.spec_columns import spec_to_columns
 from storage.states import REFUNDING_STATES, TaskState
 from storage.tasks import TASK_COLUMNS, load_task, row_to_task
-from storage.validation import (
-    MAX_NAME_CHARS,
-    MAX_PROMPT_CHARS,
-    MAX_URL_CHARS,
-    optional_int,
-    optional_text,
-    tenths,
-    text,
-)
 
 
 @dataclass(frozen=True)
@@ -180,14 +180,6 @@ class QuotaRepository:
         async with self._db.snapshot() as conn:
             limit = await _limit_in(conn, guild_id, user_id, role_ids, defaults)
             return await _usage_in(conn, guild_id, user_id, limit, moment)
-
-    async def used_tenths(
-        self, guild_id: int | None, user_id: int, period: str, now: float | None = None
-    ) -> int:
-        start, end = period_bounds(period, now)
-        async with self._db.read() as conn:
-            used, _pending = await ledger.user_usage(conn, guild_id, user_id, start, end)
-        return used
 
     async def guild_usage(
         self, guild_id: int, *, now: float | None = None, default_period: str | None = None

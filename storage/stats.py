@@ -10,10 +10,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from storage.checks import count
 from storage.db import Connection, fetch_all
 from storage.models import DailyModelCount, DeliveredCombo, GuildStats, ModelStats, UserSpend
 from storage.periods import utc_day
-from storage.validation import count
 
 DAY_SECONDS = 86_400
 

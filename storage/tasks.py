@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from storage import audit, ledger
+from storage.checks import MAX_NAME_CHARS, count, optional_int, system_text, text
 from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
 from storage.errors import IllegalTransition, InvalidValue, UnknownTask
 from storage.models import GuildStats, Task
@@ -21,7 +22,6 @@ from storage.periods import now_or
 from storage.spec_columns import SPEC_COLUMNS, spec_from_row
 from storage.states import FINAL_STATES, POLLED_STATES, REFUNDING_STATES, TaskState, can_transition
 from storage.stats import guild_stats
-from storage.validation import MAX_NAME_CHARS, count, optional_int, system_text, text
 
 # Entering these, the member is owed a notice (``notified_at`` is cleared until it is posted).
 NOTICE_STATES = frozenset({TaskState.FAILED, TaskState.UNKNOWN})

@@ -11,7 +11,8 @@ from discord import app_commands
 from bot.catalog import format_credits
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
-from cogs.admin_views import Page, Pager, TasksView
+from cogs.admin_views import NOT_YOURS, TasksView
+from cogs.pager import Page, Pager
 from cogs.replies import send
 from storage.states import TaskState
 
@@ -156,6 +157,12 @@ class ActivityCommands(AdminBase):
             return Page(embed, found.pages)
 
         first = await render(0)
-        view = Pager(owner_id=mod.actor_id, render=render, authorize=self._authorize, pages=first.pages)
+        view = Pager(
+            owner_id=mod.actor_id,
+            render=render,
+            authorize=self._authorize,
+            pages=first.pages,
+            not_yours=NOT_YOURS,
+        )
         view.origin = interaction
         await send(interaction, embed=first.embed, view=view)

@@ -17,7 +17,8 @@ import pytest
 
 from bot.lifecycle.prompt_filter import compile_filter, matches
 from cogs.admin import AdminCog
-from cogs.admin_views import Pager, TasksView
+from cogs.admin_views import TasksView
+from cogs.pager import Pager
 from cogs.replies import UserFacingError
 from storage import NewTask, Storage, TaskState
 from storage.db import fetch_all

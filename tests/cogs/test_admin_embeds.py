@@ -10,7 +10,8 @@ from bot.catalog import format_usd as usd
 from bot.catalog import spent_usd
 from bot.lifecycle.moderation import ModerationRefused
 from bot.lifecycle.moderation.values import credits_to_tenths, parse_cap, parse_models, possible_videos
-from cogs.admin_embeds import describe_audit, lines_within, sparkline, target_text
+from cogs.admin_embeds import describe_audit, sparkline, target_text
+from cogs.text import lines_within
 from storage import DeliveredCombo
 
 

@@ -14,6 +14,7 @@ import discord
 import pytest
 
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from cogs import embeds
 from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
 from storage import Task, TaskState
@@ -34,6 +35,11 @@ class Sent:
     kwargs: dict[str, Any]
     content: str = ""
     author: Any = None
+
+    @property
+    def embeds(self) -> list[discord.Embed]:
+        embed = self.kwargs.get("embed")
+        return [embed] if embed is not None else list(self.kwargs.get("embeds") or [])
 
 
 class FakeChannel:
@@ -210,6 +216,21 @@ async def test_failures_reply_and_mention_only_the_requester(bot: FakeBot) -> No
     assert [u.id for u in sent.kwargs["allowed_mentions"].users] == [3]
     assert sent.kwargs["allowed_mentions"].everyone is False
     assert "The service refused it." in str(sent.kwargs["embed"].to_dict())
+
+
+async def test_a_restart_recognises_its_own_failure_notice_by_its_mark_alone(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(state=TaskState.FAILED, status_message_id=None)
+    card = embeds.status_embed(StatusCard(task))
+    card.clear_fields()  # whatever the card's fields are called, it is not a notice
+    bot.get_partial_messageable(2).sent.append(
+        Sent(_snowflake(task.created_at, 1), {"embed": card}, "", bot.user)
+    )
+    assert await notifier.find_failure(task) is None
+    await notifier.post_failure(task, "The service refused it.")
+    (_card, notice) = bot.channels[2].sent
+    assert await notifier.find_failure(task) == notice.id
+    assert await notifier.find_failure(make_task(id=13, state=TaskState.FAILED)) is None
 
 
 async def test_find_result_ignores_other_messages_and_upload_limit(bot: FakeBot) -> None:

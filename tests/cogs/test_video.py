@@ -17,7 +17,8 @@ from discord.ext import commands
 import cogs.video as video_cog
 from bot.catalog import RATIOS, format_credits, price_table
 from cogs import embeds
-from cogs.buttons import DetailsButton, RegenerateButton, TaskListView
+from cogs.buttons import DetailsButton, RegenerateButton
+from cogs.pager import Pager
 from cogs.replies import GENERIC_FAILURE
 from cogs.video import AnimateModal, VideoCog
 from storage import TaskState
@@ -233,7 +234,7 @@ async def test_list_is_paginated_and_private(env: Env) -> None:
     reply = interaction.last
     assert reply.ephemeral and "Page 1 of 2" in (reply.embed.footer.text or "")  # type: ignore[union-attr]
     view = reply.view
-    assert isinstance(view, TaskListView)
+    assert isinstance(view, Pager)
     assert await view.interaction_check(env.interaction(OTHER_USER)) is False  # type: ignore[arg-type]
     click = env.interaction()
     await view.next.callback(click)  # type: ignore[arg-type]
@@ -659,7 +660,7 @@ def test_the_list_shows_prompts_as_inert_text() -> None:
     assert not re.search(r"[`*_|~]", re.sub(r"\\(.)", "", line)), line
 
 
-async def _two_page_list(env: Env) -> tuple[TaskListView, KitInteraction]:
+async def _two_page_list(env: Env) -> tuple[Pager, KitInteraction]:
     """Six videos (five a page): ``/video list`` opens with its page buttons."""
     service = env.harness.service
     assert service is not None
@@ -669,7 +670,7 @@ async def _two_page_list(env: Env) -> tuple[TaskListView, KitInteraction]:
     interaction = env.interaction()
     await env.cog.list_tasks.callback(env.cog, interaction)  # type: ignore[arg-type]
     view = interaction.last.view
-    assert isinstance(view, TaskListView)
+    assert isinstance(view, Pager)
     return view, interaction
 
 

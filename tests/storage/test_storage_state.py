@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from storage import InvalidValue, Storage
-from storage.state import MAX_VALUE_CHARS
+from storage.bot_state import MAX_VALUE_CHARS
 
 
 async def test_missing_key_reads_none_and_set_overwrites(store: Storage) -> None:

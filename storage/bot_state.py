@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
+from storage.checks import MAX_NAME_CHARS, text
 from storage.db import Database, fetch_one
-from storage.validation import MAX_NAME_CHARS, text
 
 MAX_VALUE_CHARS = 10_000
 
