@@ -9,10 +9,15 @@ not an API error (a bug, a full disk, a Discord failure).
 Phases, and who acts on them:
 
 ``SUBMIT``
-    The create call (:class:`~bot.lifecycle.submitter.Submitter`). The client sends it once and never
-    retries a submit that may have reached the API: an unreadable answer, a request sent without an
-    answer and a gateway's 504 reach the submitter as :class:`SubmitOutcomeUnknown`; a
-    :class:`NetworkError` that gets this far never left the machine.
+    The create call (:class:`~bot.lifecycle.submitter.Submitter`). A submit is sent again only when
+    the first attempt certainly created nothing: the request never left (a :class:`NetworkError`
+    that gets this far), a rate limit (HTTP 429 or a rate-limit code: :class:`RateLimited`), a 503
+    with no body (:class:`ServiceUnavailable`), or the API's own answer naming a transient code such
+    as 1000 (a :class:`TransientServerError` that is not a 5xx). Everything else ambiguous (an
+    unreadable answer, a request sent without an answer, any other 5xx with a page or without, 500
+    and 502 included: a gateway may have passed the submit on, and it is billed) reaches the
+    submitter as :class:`SubmitOutcomeUnknown`, never resent (``_submit_may_retry`` in
+    :mod:`bot.minimax.client` draws that line).
 ``QUERY``
     A status query of a running task failed as a call (:class:`~bot.lifecycle.tracker.Tracker`).
 ``GENERATION``
@@ -56,6 +61,7 @@ from bot.minimax.errors import (
     RateLimited,
     SensitiveInput,
     SensitiveOutput,
+    ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
 )
@@ -122,6 +128,7 @@ TABLE: Mapping[type[BaseException], Row] = {
     MiniMaxError:          Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     TransientServerError:  Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     RateLimited:           Row(THROTTLE, THROTTLE, FAIL,      THROTTLE, RETRY,    RETRY),
+    ServiceUnavailable:    Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     MalformedResponse:     Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     NetworkError:          Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     NotTheAPI:             Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),

@@ -34,6 +34,7 @@ from bot.minimax.errors import (
     NetworkError,
     NotTheAPI,
     RateLimited,
+    ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
 )
@@ -62,8 +63,6 @@ RETRIEVE_PATH = "/v1/files/retrieve"
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # JSON answers are tiny; a huge one is a broken gateway
 DOWNLOAD_CHUNK = 256 * 1024
-# 5xx answers from a gateway that never reached the API; a 504 may come after the API acted.
-_SUBMIT_RETRY_HTTP = frozenset({500, 502, 503})
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
@@ -92,15 +91,13 @@ def build_submit_body(spec: VideoSpec) -> JSONObject:
 
 
 def _submit_may_retry(exc: MiniMaxError) -> bool:
-    """True only when the failed submit certainly created no task."""
+    """True only when the failed submit certainly created no task: the request never left (a refused
+    connect), a rate limit (HTTP 429 or a rate-limit code), or a 503 with no body (a balancer turning
+    it away unhandled). Any other 5xx, with a page or without, may come from a gateway that passed the
+    submit on first (and the API bills it): never resent, the task becomes "unknown"."""
     if isinstance(exc, NetworkError):
         return not exc.request_sent
-    if isinstance(exc, RateLimited):
-        return True
-    if not isinstance(exc, TransientServerError):
-        return False
-    # A reseller's envelope may carry the upstream's HTTP status as its code.
-    return exc.http_status in _SUBMIT_RETRY_HTTP or exc.code in _SUBMIT_RETRY_HTTP
+    return isinstance(exc, RateLimited | ServiceUnavailable)
 
 
 def _idempotent_may_retry(exc: MiniMaxError) -> bool:
@@ -218,9 +215,12 @@ class MiniMaxClient:
                 if _submit_may_retry(exc):
                     await self._before_submit_retry(exc, attempt, limit)
                 elif exc.code in TRANSIENT_CODES:
-                    raise  # MiniMax's own answer declining the call: no task exists, a later try may
+                    # MiniMax's own answer (never a 5xx) declining the call with its code: it says no
+                    # task exists; the submitter may queue it again (the outcome table).
+                    raise
                 else:
-                    # A gateway's 504, 520, 524...: it may have passed the submit on before failing.
+                    # A gateway's 500, 502, 504, 520, 524... (or a reseller's envelope naming one): it
+                    # may have passed the submit on before failing.
                     raise SubmitOutcomeUnknown(
                         f"submit sent, then {exc}; a task may exist",
                         http_status=exc.http_status,
@@ -420,6 +420,8 @@ class MiniMaxClient:
     ) -> JSONObject:
         if status == 429:
             raise RateLimited("HTTP 429 Too Many Requests", http_status=429, retry_after=retry_after)
+        if status == 503 and not text.strip():
+            raise ServiceUnavailable("HTTP 503 with no body from the API", http_status=status)
         if status >= 500:
             raise TransientServerError(f"HTTP {status} from the API", http_status=status)
         if 200 <= status < 300:

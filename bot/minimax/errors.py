@@ -54,6 +54,12 @@ class RateLimited(TransientServerError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(TransientServerError):
+    """HTTP 503 with no body at all: a balancer in front of the API turned the request away before
+    anything handled it, so even a submit certainly created nothing. A 503 *with* a body (a
+    gateway's page) is a plain TransientServerError: a gateway may have passed the request on."""
+
+
 class MalformedResponse(TransientServerError):
     user_message = "The video service sent an answer we could not read. Your credits were refunded."
 

@@ -467,7 +467,8 @@ class FakeMiniMax:
     ) -> None:
         """Make the next ``times`` requests to ``endpoint`` misbehave.
 
-        ``kind``: an HTTP status (< 600; 429 sends ``Retry-After`` when given), an API code
+        ``kind``: an HTTP status (< 600; 429 sends ``Retry-After`` when given; the body is an HTML
+        page, or ``message``, or nothing at all when ``message=""``), an API code
         (>= 1000, answered in the flavour's shape), ``"slow"`` (answer after ``delay`` real seconds),
         ``"malformed"`` (invalid JSON; a truncated body on downloads), ``"drop"`` (read the request,
         then close the connection), ``"no_task_id"`` (success without a task id). The last four
@@ -650,6 +651,8 @@ class FakeMiniMax:
         headers = {}
         if kind == 429 and fault.retry_after is not None:
             headers["Retry-After"] = f"{fault.retry_after:g}"
+        if fault.message == "":
+            return web.Response(status=kind, headers=headers)  # no body at all, as a bare balancer answers
         reason = fault.message or f"<html><body><h1>{kind}</h1>injected failure</body></html>"
         return web.Response(status=kind, text=reason, content_type="text/html", headers=headers)
 
