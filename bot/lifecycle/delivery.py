@@ -21,7 +21,7 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import ResultPost
-from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, retry_after
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.minimax.errors import MiniMaxError
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
@@ -40,6 +40,15 @@ DELIVERY_FAILED = (
 
 class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
+
+
+class _Refused(Exception):
+    """The download was refused for good (a forbidden address, not a video): fail and refund now."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class _PostedNotRecorded(Exception):
@@ -87,6 +96,9 @@ class Delivery:
                 except _PostedNotRecorded:
                     posted = True  # the next attempt finds the message and records it
                     log.exception("Task %s was posted but not recorded (attempt %d)", task.id, attempt)
+                except _Refused as refused:
+                    await self._failures.fail(task, refused.message, code=refused.code)
+                    return
                 except _Retry as exc:
                     log.warning("Delivering task %s failed (attempt %d): %s", task.id, attempt, exc)
                     download_url = None  # a fresh URL next time
@@ -180,6 +192,9 @@ class Delivery:
                         link=url,
                         link_expires_at=fetched_at + LINK_TTL_SECONDS,
                     )
+                if outcome is Outcome.FAIL:
+                    log.warning("Task %s: the download was refused: %s", task.id, exc)
+                    raise _Refused(exc.user_message, code=reason_code(exc)) from None
                 raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,

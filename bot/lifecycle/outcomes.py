@@ -27,7 +27,10 @@ Phases, and who acts on them:
     Asking for the finished video's download URL (:class:`~bot.lifecycle.delivery.Delivery`; a
     gateway that names no file is asked with a query instead, same phase).
 ``DOWNLOAD``
-    Fetching the video file from that URL (the delivery).
+    Fetching the video file from that URL (the delivery). Every hop is checked first
+    (:mod:`bot.minimax.download_guard`): a URL that is not http(s) or points at a loopback, private,
+    link-local or reserved address (:class:`UnsafeDownload`), or a body that is not an MP4
+    (:class:`NotAVideo`), fails the task at once.
 ``POST``
     Posting the result to Discord (the delivery's notifier). No API call happens here: every class
     has a cell only so the table is complete, and the notifier's errors are the ``Exception`` row.
@@ -57,6 +60,7 @@ from bot.minimax.errors import (
     MalformedResponse,
     MiniMaxError,
     NetworkError,
+    NotAVideo,
     NotTheAPI,
     RateLimited,
     SensitiveInput,
@@ -64,6 +68,7 @@ from bot.minimax.errors import (
     ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
+    UnsafeDownload,
 )
 
 
@@ -142,6 +147,8 @@ TABLE: Mapping[type[BaseException], Row] = {
     DownloadError:         Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     DownloadExpired:       Row(FAIL,     RETRY,    FAIL,      RETRY,    RENEW,    RETRY),
     DownloadTooLarge:      Row(FAIL,     RETRY,    FAIL,      RETRY,    LINK,     RETRY),
+    UnsafeDownload:        Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
+    NotAVideo:             Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
     # Not an API error: a bug or a local fault. A submit that raised one may have been sent.
     Exception:             Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
 }
@@ -153,7 +160,7 @@ HANDLED: Mapping[Phase, frozenset[Outcome]] = {
     Phase.QUERY: frozenset({RETRY, THROTTLE, FAIL}),
     Phase.GENERATION: frozenset({FAIL}),
     Phase.RETRIEVE: frozenset({RETRY, THROTTLE}),
-    Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK}),
+    Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK, FAIL}),
     Phase.POST: frozenset({RETRY}),
 }
 

@@ -16,13 +16,21 @@ import logging
 import os
 import pathlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from bot.backoff import backoff
+from bot.minimax.download_guard import (
+    MAX_REDIRECTS,
+    MP4_SNIFF_BYTES,
+    REDIRECT_HTTP,
+    DownloadGuard,
+    is_mp4,
+    not_a_video,
+)
 from bot.minimax.errors import (
     ACCOUNT_ERRORS,
     AuthFailed,
@@ -37,6 +45,7 @@ from bot.minimax.errors import (
     ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
+    UnsafeDownload,
 )
 from bot.minimax.parsing import (
     TRANSIENT_CODES,
@@ -162,6 +171,7 @@ class MiniMaxClient:
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
         )
+        self._guard = DownloadGuard(self._base_url)
         self._max_retries = max(0, max_retries)
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
@@ -440,9 +450,7 @@ class MiniMaxClient:
         where = _loggable(url)
         part = dest.with_name(dest.name + ".part")
         try:
-            # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
-            async with self._session.get(url, timeout=self._timeout, headers=_DOWNLOAD_HEADERS) as resp:
-                log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
+            async with self._open_download(url, attempt) as resp:
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:
                     raise DownloadTooLarge(
@@ -468,6 +476,32 @@ class MiniMaxClient:
             await asyncio.to_thread(_remove_quietly, part)
             raise
 
+    @contextlib.asynccontextmanager
+    async def _open_download(self, url: str, attempt: int) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The answer at the end of ``url``'s redirects, each hop checked by the guard first.
+
+        Redirects are followed here, not by aiohttp, so that no hop is requested unchecked.
+        """
+        target = URL(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            await self._guard.check(target)
+            # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
+            async with self._session.get(
+                target, timeout=self._timeout, headers=_DOWNLOAD_HEADERS, allow_redirects=False
+            ) as resp:
+                where = _loggable(str(target))
+                log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
+                location = resp.headers.get("Location")
+                if resp.status in REDIRECT_HTTP and location:
+                    try:
+                        target = target.join(URL(location))
+                    except ValueError:
+                        raise UnsafeDownload(f"download from {target.host} redirects to a bad URL") from None
+                    continue
+                yield resp
+                return
+        raise UnsafeDownload(f"download URL redirected more than {MAX_REDIRECTS} times")
+
     @staticmethod
     def _check_download_status(status: int) -> None:
         if status in _EXPIRED_HTTP:
@@ -485,10 +519,17 @@ class MiniMaxClient:
 
     @staticmethod
     async def _stream_to(resp: aiohttp.ClientResponse, part: pathlib.Path, *, max_bytes: int) -> int:
+        """Write the body to ``part``; it must open with an MP4 ``ftyp`` box (checked on the first
+        bytes, so an HTML page or anything else is refused before most of it is read)."""
         handle: IO[Any] = await asyncio.to_thread(part.open, "wb")
         written = 0
+        head = b""
         try:
             async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                if len(head) < MP4_SNIFF_BYTES:
+                    head += chunk[: MP4_SNIFF_BYTES - len(head)]
+                    if len(head) == MP4_SNIFF_BYTES and not is_mp4(head):
+                        raise not_a_video(resp.url.host or "?")
                 written += len(chunk)
                 if written > max_bytes:
                     raise DownloadTooLarge(
@@ -497,4 +538,6 @@ class MiniMaxClient:
                 await asyncio.to_thread(handle.write, chunk)
         finally:
             await asyncio.to_thread(handle.close)
+        if not is_mp4(head):
+            raise not_a_video(resp.url.host or "?")
         return written

@@ -134,6 +134,27 @@ class DownloadTooLarge(DownloadError):
         self.limit = limit
 
 
+class UnsafeDownload(DownloadError):
+    """The download URL (or a redirect) is not http(s), or points at a loopback, private, link-local
+    or reserved address that is not the API's own host: never fetched (:mod:`bot.minimax.download_guard`)."""
+
+    user_message = (
+        "The video service gave a download address the bot may not fetch, so nothing was posted. "
+        "Your credits were refunded."
+    )
+    retryable = False
+
+
+class NotAVideo(DownloadError):
+    """The download's body is not an MP4 (no ``ftyp`` box at its start): never posted."""
+
+    user_message = (
+        "The video service sent a file that is not a video, so nothing was posted. "
+        "Your credits were refunded."
+    )
+    retryable = False
+
+
 class NetworkError(TransientServerError):
     """No HTTP answer at all. ``request_sent`` tells whether the server may have acted on the request.
 
