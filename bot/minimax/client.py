@@ -72,6 +72,8 @@ RETRIEVE_PATH = "/v1/files/retrieve"
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # JSON answers are tiny; a huge one is a broken gateway
 DOWNLOAD_CHUNK = 256 * 1024
+# A download attempt's total deadline, in MINIMAX_TIMEOUT_SECONDS (the per-read time-out): 30 s → 5 min.
+DOWNLOAD_DEADLINE_FACTOR = 10
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
@@ -154,6 +156,7 @@ class MiniMaxClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         submit_limiter: SubmitRateLimiter | None = None,
         rng: Callable[[], float] = random.random,
+        download_deadline: float | None = None,
     ) -> None:
         self._session = session
         self._api_key = api_key
@@ -171,6 +174,10 @@ class MiniMaxClient:
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
         )
+        # One download attempt, redirects and body included, ends by this deadline.
+        self._download_deadline = (
+            download_deadline if download_deadline is not None else DOWNLOAD_DEADLINE_FACTOR * timeout
+        )
         self._guard = DownloadGuard(self._base_url)
         self._max_retries = max(0, max_retries)
         self._backoff_base = backoff_base
@@ -185,6 +192,11 @@ class MiniMaxClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def download_deadline(self) -> float:
+        """Seconds one download attempt may take in all (redirects and body)."""
+        return self._download_deadline
 
     @property
     def submit_limiter(self) -> SubmitRateLimiter | None:
@@ -450,7 +462,9 @@ class MiniMaxClient:
         where = _loggable(url)
         part = dest.with_name(dest.name + ".part")
         try:
-            async with self._open_download(url, attempt) as resp:
+            # The whole attempt, redirects and body, within one deadline: a per-read time-out alone
+            # lets a server that trickles a byte at a time hold a delivery for ever.
+            async with asyncio.timeout(self._download_deadline), self._open_download(url, attempt) as resp:
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:
                     raise DownloadTooLarge(

@@ -220,3 +220,24 @@ async def test_a_body_that_is_not_an_mp4_is_refused_and_not_kept(
     assert origin.hits[name] == 1, "not retried"
     assert names_in(tmp_path) == []
     assert any("host 127.0.0.1" in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------------------------- the deadline
+
+
+async def test_a_download_that_never_ends_stops_at_its_deadline(
+    session: aiohttp.ClientSession, origin: Origin, tmp_path: Path
+) -> None:
+    """Each read arrives well within the per-read time-out; only the total deadline ends it."""
+    client = api_client(session, origin.root, timeout=5.0, download_deadline=0.2, max_retries=0)
+    with pytest.raises(errors.DownloadError) as caught:
+        await asyncio.wait_for(
+            client.download(f"{origin.root}/trickle", tmp_path / "v.mp4", max_bytes=10**9), 10
+        )
+    assert caught.value.retryable  # a later attempt (a fresh URL) may do better
+    assert names_in(tmp_path) == []
+
+
+def test_the_download_deadline_is_derived_from_the_api_timeout(session: aiohttp.ClientSession) -> None:
+    client = MiniMaxClient(session, "k", "https://api.minimax.io", timeout=30.0)
+    assert client.download_deadline == 300.0
