@@ -72,12 +72,20 @@ class Delivery:
         self._failures = failures
         self._dir = download_dir
         self._jobs = Jobs()  # task id → its delivery
+        # At most DELIVERY_CONCURRENCY downloads (each with its upload) at once: a burst of finished
+        # videos must not take all the bandwidth, nor hold that many files on disk.
+        self._slots = asyncio.Semaphore(max(1, deps.settings.delivery_concurrency))
+        self._waiting = 0
 
     async def stop(self) -> None:
         await self._jobs.cancel_all()
 
     def busy(self) -> int:
         return len(self._jobs)
+
+    def waiting(self) -> int:
+        """Deliveries waiting for one of the DELIVERY_CONCURRENCY slots."""
+        return self._waiting
 
     def start(self, task: Task, download_url: str | None = None) -> None:
         """Deliver in the background (the poller must not wait for a download)."""
@@ -134,6 +142,18 @@ class Delivery:
                 return
         elif task.state is not TaskState.DOWNLOADING:
             return
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            await self._download_and_post(task, download_url)
+        finally:
+            self._slots.release()
+
+    async def _download_and_post(self, task: Task, download_url: str | None) -> None:
+        deps = self._deps
         path = self._dir / f"task-{task.id}-{uuid.uuid4().hex[:8]}.mp4"
         try:
             result = await self._fetch(task, download_url, path)
