@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.backoff import backoff
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import ResultPost
@@ -154,7 +155,7 @@ class Delivery:
 
     async def _download_and_post(self, task: Task, download_url: str | None) -> None:
         deps = self._deps
-        path = self._dir / f"task-{task.id}-{uuid.uuid4().hex[:8]}.mp4"
+        path = self._dir / f"{DOWNLOAD_PREFIX}{task.id}-{uuid.uuid4().hex[:8]}.mp4"
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:

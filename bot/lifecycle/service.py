@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import enum
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
@@ -34,6 +32,7 @@ from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
+from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
@@ -121,7 +120,7 @@ class VideoService:
         )
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
-        download_dir = settings.download_dir or Path(tempfile.gettempdir()) / "hailuo-videobot"
+        download_dir = settings.download_dir or default_download_dir(settings.database_path)
         self.delivery = Delivery(self.deps, self.cards, self.failures, download_dir=download_dir)
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
@@ -138,7 +137,7 @@ class VideoService:
             return
         self._started = True
         self.cards.allow_queue_refresh()
-        self._download_dir.mkdir(parents=True, exist_ok=True)
+        prepare_download_dir(self._download_dir, private=self.settings.download_dir is None)
         self.deps.updater.start()
         await self.deps.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()
