@@ -79,6 +79,8 @@ class Settings:
     # Submissions stop this long after the API reports an account problem (key, balance, plan).
     account_pause: float = 15 * 60.0
     submit_concurrency: int = 2
+    # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
+    delivery_concurrency: int = 4
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -261,6 +263,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         * 60,
         submit_concurrency=_parse(
             env, "SUBMIT_CONCURRENCY", 2, _positive_int, "must be a whole number above 0"
+        ),
+        delivery_concurrency=_parse(
+            env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
     )
     if settings.poll_min_interval > settings.poll_max_interval:

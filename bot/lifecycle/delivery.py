@@ -18,10 +18,11 @@ from pathlib import Path
 from bot.backoff import backoff
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.notifier import ResultPost
-from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, retry_after
+from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.minimax.errors import MiniMaxError
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
@@ -40,6 +41,15 @@ DELIVERY_FAILED = (
 
 class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
+
+
+class _Refused(Exception):
+    """The download was refused for good (a forbidden address, not a video): fail and refund now."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class _PostedNotRecorded(Exception):
@@ -63,12 +73,20 @@ class Delivery:
         self._failures = failures
         self._dir = download_dir
         self._jobs = Jobs()  # task id → its delivery
+        # At most DELIVERY_CONCURRENCY downloads (each with its upload) at once: a burst of finished
+        # videos must not take all the bandwidth, nor hold that many files on disk.
+        self._slots = asyncio.Semaphore(max(1, deps.settings.delivery_concurrency))
+        self._waiting = 0
 
     async def stop(self) -> None:
         await self._jobs.cancel_all()
 
     def busy(self) -> int:
         return len(self._jobs)
+
+    def waiting(self) -> int:
+        """Deliveries waiting for one of the DELIVERY_CONCURRENCY slots."""
+        return self._waiting
 
     def start(self, task: Task, download_url: str | None = None) -> None:
         """Deliver in the background (the poller must not wait for a download)."""
@@ -87,6 +105,9 @@ class Delivery:
                 except _PostedNotRecorded:
                     posted = True  # the next attempt finds the message and records it
                     log.exception("Task %s was posted but not recorded (attempt %d)", task.id, attempt)
+                except _Refused as refused:
+                    await self._failures.fail(task, refused.message, code=refused.code)
+                    return
                 except _Retry as exc:
                     log.warning("Delivering task %s failed (attempt %d): %s", task.id, attempt, exc)
                     download_url = None  # a fresh URL next time
@@ -122,7 +143,19 @@ class Delivery:
                 return
         elif task.state is not TaskState.DOWNLOADING:
             return
-        path = self._dir / f"task-{task.id}-{uuid.uuid4().hex[:8]}.mp4"
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            await self._download_and_post(task, download_url)
+        finally:
+            self._slots.release()
+
+    async def _download_and_post(self, task: Task, download_url: str | None) -> None:
+        deps = self._deps
+        path = self._dir / f"{DOWNLOAD_PREFIX}{task.id}-{uuid.uuid4().hex[:8]}.mp4"
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
@@ -180,6 +213,9 @@ class Delivery:
                         link=url,
                         link_expires_at=fetched_at + LINK_TTL_SECONDS,
                     )
+                if outcome is Outcome.FAIL:
+                    log.warning("Task %s: the download was refused: %s", task.id, exc)
+                    raise _Refused(exc.user_message, code=reason_code(exc)) from None
                 raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,

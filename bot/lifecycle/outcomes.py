@@ -9,10 +9,15 @@ not an API error (a bug, a full disk, a Discord failure).
 Phases, and who acts on them:
 
 ``SUBMIT``
-    The create call (:class:`~bot.lifecycle.submitter.Submitter`). The client sends it once and never
-    retries a submit that may have reached the API: an unreadable answer, a request sent without an
-    answer and a gateway's 504 reach the submitter as :class:`SubmitOutcomeUnknown`; a
-    :class:`NetworkError` that gets this far never left the machine.
+    The create call (:class:`~bot.lifecycle.submitter.Submitter`). A submit is sent again only when
+    the first attempt certainly created nothing: the request never left (a :class:`NetworkError`
+    that gets this far), a rate limit (HTTP 429 or a rate-limit code: :class:`RateLimited`), a 503
+    with no body (:class:`ServiceUnavailable`), or the API's own answer naming a transient code such
+    as 1000 (a :class:`TransientServerError` that is not a 5xx). Everything else ambiguous (an
+    unreadable answer, a request sent without an answer, any other 5xx with a page or without, 500
+    and 502 included: a gateway may have passed the submit on, and it is billed) reaches the
+    submitter as :class:`SubmitOutcomeUnknown`, never resent (``_submit_may_retry`` in
+    :mod:`bot.minimax.client` draws that line).
 ``QUERY``
     A status query of a running task failed as a call (:class:`~bot.lifecycle.tracker.Tracker`).
 ``GENERATION``
@@ -22,7 +27,10 @@ Phases, and who acts on them:
     Asking for the finished video's download URL (:class:`~bot.lifecycle.delivery.Delivery`; a
     gateway that names no file is asked with a query instead, same phase).
 ``DOWNLOAD``
-    Fetching the video file from that URL (the delivery).
+    Fetching the video file from that URL (the delivery). Every hop is checked first
+    (:mod:`bot.minimax.download_guard`): a URL that is not http(s) or points at a loopback, private,
+    link-local or reserved address (:class:`UnsafeDownload`), or a body that is not an MP4
+    (:class:`NotAVideo`), fails the task at once.
 ``POST``
     Posting the result to Discord (the delivery's notifier). No API call happens here: every class
     has a cell only so the table is complete, and the notifier's errors are the ``Exception`` row.
@@ -52,12 +60,15 @@ from bot.minimax.errors import (
     MalformedResponse,
     MiniMaxError,
     NetworkError,
+    NotAVideo,
     NotTheAPI,
     RateLimited,
     SensitiveInput,
     SensitiveOutput,
+    ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
+    UnsafeDownload,
 )
 
 
@@ -122,6 +133,7 @@ TABLE: Mapping[type[BaseException], Row] = {
     MiniMaxError:          Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     TransientServerError:  Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     RateLimited:           Row(THROTTLE, THROTTLE, FAIL,      THROTTLE, RETRY,    RETRY),
+    ServiceUnavailable:    Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     MalformedResponse:     Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     NetworkError:          Row(RETRY,    RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     NotTheAPI:             Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
@@ -135,6 +147,8 @@ TABLE: Mapping[type[BaseException], Row] = {
     DownloadError:         Row(FAIL,     RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     DownloadExpired:       Row(FAIL,     RETRY,    FAIL,      RETRY,    RENEW,    RETRY),
     DownloadTooLarge:      Row(FAIL,     RETRY,    FAIL,      RETRY,    LINK,     RETRY),
+    UnsafeDownload:        Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
+    NotAVideo:             Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
     # Not an API error: a bug or a local fault. A submit that raised one may have been sent.
     Exception:             Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
 }
@@ -146,7 +160,7 @@ HANDLED: Mapping[Phase, frozenset[Outcome]] = {
     Phase.QUERY: frozenset({RETRY, THROTTLE, FAIL}),
     Phase.GENERATION: frozenset({FAIL}),
     Phase.RETRIEVE: frozenset({RETRY, THROTTLE}),
-    Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK}),
+    Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK, FAIL}),
     Phase.POST: frozenset({RETRY}),
 }
 

@@ -11,10 +11,8 @@ messages out.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import aiohttp
 
@@ -26,6 +24,7 @@ from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
+from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
@@ -79,7 +78,7 @@ class VideoService:
         )
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
-        download_dir = settings.download_dir or Path(tempfile.gettempdir()) / "hailuo-videobot"
+        download_dir = settings.download_dir or default_download_dir(settings.database_path)
         self.delivery = Delivery(self.deps, self.cards, self.failures, download_dir=download_dir)
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
@@ -106,7 +105,7 @@ class VideoService:
             return
         self._started = True
         self.cards.allow_queue_refresh()
-        self._download_dir.mkdir(parents=True, exist_ok=True)
+        prepare_download_dir(self._download_dir, private=self.settings.download_dir is None)
         self.deps.updater.start()
         await self.deps.account.load()  # before the queue refills: a pause from before the restart holds
         await self.recover()

@@ -16,13 +16,21 @@ import logging
 import os
 import pathlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from bot.backoff import backoff
+from bot.minimax.download_guard import (
+    MAX_REDIRECTS,
+    MP4_SNIFF_BYTES,
+    REDIRECT_HTTP,
+    DownloadGuard,
+    is_mp4,
+    not_a_video,
+)
 from bot.minimax.errors import (
     ACCOUNT_ERRORS,
     AuthFailed,
@@ -34,8 +42,10 @@ from bot.minimax.errors import (
     NetworkError,
     NotTheAPI,
     RateLimited,
+    ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
+    UnsafeDownload,
 )
 from bot.minimax.parsing import (
     TRANSIENT_CODES,
@@ -62,8 +72,8 @@ RETRIEVE_PATH = "/v1/files/retrieve"
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # JSON answers are tiny; a huge one is a broken gateway
 DOWNLOAD_CHUNK = 256 * 1024
-# 5xx answers from a gateway that never reached the API; a 504 may come after the API acted.
-_SUBMIT_RETRY_HTTP = frozenset({500, 502, 503})
+# A download attempt's total deadline, in MINIMAX_TIMEOUT_SECONDS (the per-read time-out): 30 s → 5 min.
+DOWNLOAD_DEADLINE_FACTOR = 10
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
@@ -92,15 +102,13 @@ def build_submit_body(spec: VideoSpec) -> JSONObject:
 
 
 def _submit_may_retry(exc: MiniMaxError) -> bool:
-    """True only when the failed submit certainly created no task."""
+    """True only when the failed submit certainly created no task: the request never left (a refused
+    connect), a rate limit (HTTP 429 or a rate-limit code), or a 503 with no body (a balancer turning
+    it away unhandled). Any other 5xx, with a page or without, may come from a gateway that passed the
+    submit on first (and the API bills it): never resent, the task becomes "unknown"."""
     if isinstance(exc, NetworkError):
         return not exc.request_sent
-    if isinstance(exc, RateLimited):
-        return True
-    if not isinstance(exc, TransientServerError):
-        return False
-    # A reseller's envelope may carry the upstream's HTTP status as its code.
-    return exc.http_status in _SUBMIT_RETRY_HTTP or exc.code in _SUBMIT_RETRY_HTTP
+    return isinstance(exc, RateLimited | ServiceUnavailable)
 
 
 def _idempotent_may_retry(exc: MiniMaxError) -> bool:
@@ -148,6 +156,7 @@ class MiniMaxClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         submit_limiter: SubmitRateLimiter | None = None,
         rng: Callable[[], float] = random.random,
+        download_deadline: float | None = None,
     ) -> None:
         self._session = session
         self._api_key = api_key
@@ -165,6 +174,11 @@ class MiniMaxClient:
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
         )
+        # One download attempt, redirects and body included, ends by this deadline.
+        self._download_deadline = (
+            download_deadline if download_deadline is not None else DOWNLOAD_DEADLINE_FACTOR * timeout
+        )
+        self._guard = DownloadGuard(self._base_url)
         self._max_retries = max(0, max_retries)
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
@@ -178,6 +192,11 @@ class MiniMaxClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def download_deadline(self) -> float:
+        """Seconds one download attempt may take in all (redirects and body)."""
+        return self._download_deadline
 
     @property
     def submit_limiter(self) -> SubmitRateLimiter | None:
@@ -218,9 +237,12 @@ class MiniMaxClient:
                 if _submit_may_retry(exc):
                     await self._before_submit_retry(exc, attempt, limit)
                 elif exc.code in TRANSIENT_CODES:
-                    raise  # MiniMax's own answer declining the call: no task exists, a later try may
+                    # MiniMax's own answer (never a 5xx) declining the call with its code: it says no
+                    # task exists; the submitter may queue it again (the outcome table).
+                    raise
                 else:
-                    # A gateway's 504, 520, 524...: it may have passed the submit on before failing.
+                    # A gateway's 500, 502, 504, 520, 524... (or a reseller's envelope naming one): it
+                    # may have passed the submit on before failing.
                     raise SubmitOutcomeUnknown(
                         f"submit sent, then {exc}; a task may exist",
                         http_status=exc.http_status,
@@ -420,6 +442,8 @@ class MiniMaxClient:
     ) -> JSONObject:
         if status == 429:
             raise RateLimited("HTTP 429 Too Many Requests", http_status=429, retry_after=retry_after)
+        if status == 503 and not text.strip():
+            raise ServiceUnavailable("HTTP 503 with no body from the API", http_status=status)
         if status >= 500:
             raise TransientServerError(f"HTTP {status} from the API", http_status=status)
         if 200 <= status < 300:
@@ -438,9 +462,9 @@ class MiniMaxClient:
         where = _loggable(url)
         part = dest.with_name(dest.name + ".part")
         try:
-            # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
-            async with self._session.get(url, timeout=self._timeout, headers=_DOWNLOAD_HEADERS) as resp:
-                log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
+            # The whole attempt, redirects and body, within one deadline: a per-read time-out alone
+            # lets a server that trickles a byte at a time hold a delivery for ever.
+            async with asyncio.timeout(self._download_deadline), self._open_download(url, attempt) as resp:
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:
                     raise DownloadTooLarge(
@@ -466,6 +490,32 @@ class MiniMaxClient:
             await asyncio.to_thread(_remove_quietly, part)
             raise
 
+    @contextlib.asynccontextmanager
+    async def _open_download(self, url: str, attempt: int) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The answer at the end of ``url``'s redirects, each hop checked by the guard first.
+
+        Redirects are followed here, not by aiohttp, so that no hop is requested unchecked.
+        """
+        target = URL(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            await self._guard.check(target)
+            # No Authorization header: the URL is pre-signed and usually on a CDN, not the API host.
+            async with self._session.get(
+                target, timeout=self._timeout, headers=_DOWNLOAD_HEADERS, allow_redirects=False
+            ) as resp:
+                where = _loggable(str(target))
+                log.debug("minimax download %s -> HTTP %d (attempt %d)", where, resp.status, attempt)
+                location = resp.headers.get("Location")
+                if resp.status in REDIRECT_HTTP and location:
+                    try:
+                        target = target.join(URL(location))
+                    except ValueError:
+                        raise UnsafeDownload(f"download from {target.host} redirects to a bad URL") from None
+                    continue
+                yield resp
+                return
+        raise UnsafeDownload(f"download URL redirected more than {MAX_REDIRECTS} times")
+
     @staticmethod
     def _check_download_status(status: int) -> None:
         if status in _EXPIRED_HTTP:
@@ -483,10 +533,17 @@ class MiniMaxClient:
 
     @staticmethod
     async def _stream_to(resp: aiohttp.ClientResponse, part: pathlib.Path, *, max_bytes: int) -> int:
+        """Write the body to ``part``; it must open with an MP4 ``ftyp`` box (checked on the first
+        bytes, so an HTML page or anything else is refused before most of it is read)."""
         handle: IO[Any] = await asyncio.to_thread(part.open, "wb")
         written = 0
+        head = b""
         try:
             async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                if len(head) < MP4_SNIFF_BYTES:
+                    head += chunk[: MP4_SNIFF_BYTES - len(head)]
+                    if len(head) == MP4_SNIFF_BYTES and not is_mp4(head):
+                        raise not_a_video(resp.url.host or "?")
                 written += len(chunk)
                 if written > max_bytes:
                     raise DownloadTooLarge(
@@ -495,4 +552,6 @@ class MiniMaxClient:
                 await asyncio.to_thread(handle.write, chunk)
         finally:
             await asyncio.to_thread(handle.close)
+        if not is_mp4(head):
+            raise not_a_video(resp.url.host or "?")
         return written

@@ -54,6 +54,12 @@ class RateLimited(TransientServerError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(TransientServerError):
+    """HTTP 503 with no body at all: a balancer in front of the API turned the request away before
+    anything handled it, so even a submit certainly created nothing. A 503 *with* a body (a
+    gateway's page) is a plain TransientServerError: a gateway may have passed the request on."""
+
+
 class MalformedResponse(TransientServerError):
     user_message = "The video service sent an answer we could not read. Your credits were refunded."
 
@@ -126,6 +132,27 @@ class DownloadTooLarge(DownloadError):
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class UnsafeDownload(DownloadError):
+    """The download URL (or a redirect) is not http(s), or points at a loopback, private, link-local
+    or reserved address that is not the API's own host: never fetched (:mod:`bot.minimax.download_guard`)."""
+
+    user_message = (
+        "The video service gave a download address the bot may not fetch, so nothing was posted. "
+        "Your credits were refunded."
+    )
+    retryable = False
+
+
+class NotAVideo(DownloadError):
+    """The download's body is not an MP4 (no ``ftyp`` box at its start): never posted."""
+
+    user_message = (
+        "The video service sent a file that is not a video, so nothing was posted. "
+        "Your credits were refunded."
+    )
+    retryable = False
 
 
 class NetworkError(TransientServerError):

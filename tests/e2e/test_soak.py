@@ -63,8 +63,9 @@ API_TIMEOUT = 1.0  # the bot's MINIMAX_TIMEOUT_SECONDS
 SLOW = 1.5  # a "slow" fault answers after this many real seconds: a timeout for the bot
 SUBJECTS = ("fox in snow", "lighthouse at dusk", "paper boat", "city at night", "cat on a sofa", "koi pond")
 FINAL_LABELS = ("Delivered", "Failed", "Cancelled", "Needs a moderator")
-# Answered before the API acts, so a submit may safely be sent again.
-SAFE_SUBMIT_FAULTS: tuple[int | str, ...] = (429, 500, 503, "slow")
+# Answered before the API acts, so a submit may safely be sent again (a 503 goes out with no body:
+# a 500, 502 or a 503 with a page may come from a gateway that passed the submit on).
+SAFE_SUBMIT_FAULTS: tuple[int | str, ...] = (429, 503, "slow")
 _UNKNOWN_BY_KILL = re.compile(r"Task (\d+): submit outcome unknown \(the bot stopped while submitting\)")
 
 
@@ -79,7 +80,9 @@ class SoakMiniMax(FakeMiniMax):
         fault = super()._take_fault(endpoint)
         if fault is not None and endpoint == "submit":
             if fault.kind not in SAFE_SUBMIT_FAULTS:
-                fault.kind = self._submit_rng.choice((500, 503))
+                fault.kind = self._submit_rng.choice((429, 503))
+            if fault.kind == 503:
+                fault.message = ""  # a bare balancer refusal: certainly nothing created
             if fault.kind == "slow":
                 fault.delay = API_TIMEOUT / 10  # slow, but answered within the timeout
         return fault

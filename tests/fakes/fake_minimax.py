@@ -391,6 +391,11 @@ class FakeMiniMax:
         self.auth_failure = auth_failure or ("base_resp" if flavour == "official" else "http401")
         self.reseller_official_submit = reseller_official_submit
         self.download_content_length = True  # False: chunked downloads without Content-Length
+        # Where the download URLs handed out point (None: this server). A test points them at a
+        # host the bot must refuse; this server still answers them when they reach it.
+        self.download_root: str | None = None
+        # When set, every download serves these bytes instead of the video (an HTML page, say).
+        self.download_body: bytes | None = None
         # The docs say the 01 series is "safest" without duration/resolution; strict refuses them.
         self.strict_fixed_output = True
         self.sensitive_rate = 0.0
@@ -467,7 +472,8 @@ class FakeMiniMax:
     ) -> None:
         """Make the next ``times`` requests to ``endpoint`` misbehave.
 
-        ``kind``: an HTTP status (< 600; 429 sends ``Retry-After`` when given), an API code
+        ``kind``: an HTTP status (< 600; 429 sends ``Retry-After`` when given; the body is an HTML
+        page, or ``message``, or nothing at all when ``message=""``), an API code
         (>= 1000, answered in the flavour's shape), ``"slow"`` (answer after ``delay`` real seconds),
         ``"malformed"`` (invalid JSON; a truncated body on downloads), ``"drop"`` (read the request,
         then close the connection), ``"no_task_id"`` (success without a task id). The last four
@@ -650,6 +656,8 @@ class FakeMiniMax:
         headers = {}
         if kind == 429 and fault.retry_after is not None:
             headers["Retry-After"] = f"{fault.retry_after:g}"
+        if fault.message == "":
+            return web.Response(status=kind, headers=headers)  # no body at all, as a bare balancer answers
         reason = fault.message or f"<html><body><h1>{kind}</h1>injected failure</body></html>"
         return web.Response(status=kind, text=reason, content_type="text/html", headers=headers)
 
@@ -787,7 +795,8 @@ class FakeMiniMax:
             "created_at": int(task.created_at + task.plan.total),
             "filename": "output.mp4",
             "purpose": "video_generation",
-            "download_url": f"{self.root_url}/download/{task.file_id}?token={token}&expires={expires}",
+            "download_url": f"{self.download_root or self.root_url}/download/{task.file_id}"
+            f"?token={token}&expires={expires}",
         }
 
     def _token(self, file_id: int, expires: int) -> str:
@@ -807,6 +816,8 @@ class FakeMiniMax:
             or file_id not in self._files
         ):
             return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>")
+        if self.download_body is not None:
+            return web.Response(body=self.download_body, content_type="text/html")
         size = self.file_size(file_id)
         truncate = request.get(_TRUNCATE, False)
         response = web.StreamResponse(status=200, headers={"Content-Type": "video/mp4"})

@@ -18,18 +18,36 @@ from storage import DatabaseError, TaskState
 from tests.fakes.lifecycle_harness import Harness
 
 
-@pytest.mark.parametrize("status", [501, 520, 524])
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(501, None), (520, None), (524, None), (500, None), (500, ""), (502, None), (502, ""), (503, None)],
+)
 async def test_an_ambiguous_gateway_error_on_submit_is_never_sent_again(
-    harness: Harness, status: int
+    harness: Harness, status: int, body: str | None
 ) -> None:
-    """A 524 means the origin got the submit and did not answer in time: a task (and a bill) may exist."""
-    harness.fake.inject("submit", status)
+    """A 524 means the origin got the submit and did not answer in time: a task (and a bill) may exist.
+    So may a 500 or 502 (with or without a page): a gateway may have passed the submit on first."""
+    harness.fake.inject("submit", status, message=body)
     service = await harness.start()
     task = await service.request(harness.request())
     done = await harness.wait_final(task.id)
     assert done.state is TaskState.UNKNOWN
     assert harness.fake.counts["submit"] == 1
     assert await harness.ledger(task.id) == ["reserve"]  # held until a moderator decides
+
+
+@pytest.mark.parametrize(("status", "body"), [(503, ""), (429, None)])
+async def test_a_submit_that_certainly_created_nothing_is_sent_again(
+    harness: Harness, status: int, body: str | None
+) -> None:
+    """A bare 503 (a balancer refusing before anything was handled) and a 429 made no task."""
+    harness.fake.inject("submit", status, message=body)
+    service = await harness.start()
+    task = await service.request(harness.request())
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.DELIVERED
+    assert harness.fake.counts["submit"] == 2 and len(harness.fake.tasks) == 1
+    assert await harness.ledger(task.id) == ["reserve", "charge"]
 
 
 async def test_a_full_disk_during_the_download_is_retried_then_delivered(harness: Harness) -> None:

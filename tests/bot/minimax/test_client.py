@@ -395,25 +395,46 @@ async def test_query_survives_a_slow_answer(fake_minimax: FakeMiniMax, make_clie
 # ---------------------------------------------------------------------------------------- submit safety
 
 
-@pytest.mark.parametrize("fault", [429, 500, 502, 503, 1002, 1039, 1041, 2045])
+# (fault, body): body None is the fake's HTML error page, "" no body at all.
+@pytest.mark.parametrize(
+    ("fault", "body"), [(429, None), (503, ""), (1002, None), (1039, None), (1041, None), (2045, None)]
+)
 async def test_submit_retried_when_no_task_was_created(
-    fake_minimax_any: FakeMiniMax, make_client: MakeClient, fault: int
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient, fault: int, body: str | None
 ) -> None:
+    """Only answers that certainly created nothing: a rate limit, or a bare 503 (a balancer refusing
+    before anything was handled)."""
     fake = fake_minimax_any
     client = make_client(fake)
-    fake.inject("submit", fault)
+    fake.inject("submit", fault, message=body)
     task_id = await client.submit(TEXT)
     assert fake.counts["submit"] == 2
     assert list(fake.tasks) == [task_id]
 
 
-@pytest.mark.parametrize("fault", ["drop", "malformed", "no_task_id", 504, 501, 520, 524])
+@pytest.mark.parametrize(
+    ("fault", "body"),
+    [
+        ("drop", None),
+        ("malformed", None),
+        ("no_task_id", None),
+        *((status, None) for status in (500, 502, 503, 504, 501, 520, 524)),
+        # A gateway that passed the submit on may answer 500/502 with or without a page: both bill.
+        (500, ""),
+        (502, ""),
+        (502, '{"error": "upstream connect error"}'),
+    ],
+)
 async def test_submit_never_resent_when_a_task_may_exist(
-    fake_minimax_any: FakeMiniMax, make_client: MakeClient, sleeps: RecordingSleep, fault: int | str
+    fake_minimax_any: FakeMiniMax,
+    make_client: MakeClient,
+    sleeps: RecordingSleep,
+    fault: int | str,
+    body: str | None,
 ) -> None:
     fake = fake_minimax_any
     client = make_client(fake)
-    fake.inject("submit", fault)
+    fake.inject("submit", fault, message=body)
     with pytest.raises(errors.SubmitOutcomeUnknown):
         await client.submit(TEXT)
     assert fake.counts["submit"] == 1
