@@ -26,7 +26,7 @@ from bot.catalog import (
     format_credits,
     saved_option_text,
 )
-from bot.lifecycle import QuotaView, StatusCard
+from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
 
@@ -57,6 +57,15 @@ STATE_COLOURS: dict[TaskState, discord.Colour] = {
     TaskState.UNKNOWN: discord.Colour.orange(),
 }
 RUNNING_COLOUR = discord.Colour.blurple()
+# Made and charged, but the member's DMs refused it: they pick it up with /video status.
+KEPT_LABEL = "📦 Ready: not sent (your DMs are closed), `/video status {task_id}` gets it"
+
+
+def state_label(task: Task) -> str:
+    """The task's state as the member's own lists and details name it."""
+    if kept_for_member(task):
+        return KEPT_LABEL.format(task_id=task.id)
+    return STATE_LABELS.get(task.state, task.state.value)
 
 
 def relative(ts: float) -> str:
@@ -167,6 +176,22 @@ def result_content(task: Task, *, link: str | None = None, expires_at: float | N
     return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
 
 
+def pickup_content(task: Task) -> str:
+    """A private video the member could not be sent, announced in the channel: that it is ready and
+    how to get it, nothing of what it shows."""
+    return (
+        f"🔒 <@{task.user_id}> your private video #{task.id} is ready, but I could not send it to you "
+        f"by DM. Use `/video status {task.id}` to get it."
+    )
+
+
+def pickup_link_content(task: Task, url: str, expires_at: float) -> str:
+    return (
+        f"Video #{task.id} could not be sent to you, so here is a download link: {url}\n"
+        f"It expires {relative(expires_at)}; `/video status {task.id}` gives a new one."
+    )
+
+
 def posted_link_expired(content: str | None, now: float) -> bool:
     """Whether a result message's text gave a download link that no longer works at ``now``.
 
@@ -203,7 +228,7 @@ def details_embed(task: Task) -> discord.Embed:
         description=quote(task.prompt, 1500),
         colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
     )
-    embed.add_field(name="State", value=STATE_LABELS.get(task.state, task.state.value), inline=True)
+    embed.add_field(name="State", value=state_label(task), inline=True)
     embed.add_field(name="Model", value=task.model, inline=True)
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
@@ -290,7 +315,7 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
 
 
 def task_line(task: Task) -> str:
-    state = STATE_LABELS.get(task.state, task.state.value)
+    state = state_label(task)
     return f"**#{task.id}** · {state} · {relative(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 
