@@ -149,6 +149,39 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     return embed
 
 
+PRIVATE_COLOUR = discord.Colour.dark_grey()
+PRIVATE_TITLE = "🔒 Private video"
+PRIVATE_RUNNING = "A private video is in progress. Its progress and the video go to the requester privately."
+PRIVATE_OVER = "This private video is no longer in progress."
+
+
+def channel_card_embed(card: StatusCard) -> discord.Embed:
+    """The card as the channel sees it: the full card, or for a private task (results by DM) the
+    private one."""
+    return private_status_embed(card) if card.task.deliver_by_dm else status_embed(card)
+
+
+def private_status_embed(card: StatusCard) -> discord.Embed:
+    """A private task's card in the channel: that a private video is in progress, and whose.
+
+    Nothing of the prompt, the images, the options, the queue, the ETA or a note (a failure reason,
+    a refund): those go to the requester by DM or ``/video status``. It changes only when the task
+    is over, so the notifier need not edit it before. The "Requested by" field and the "Task #N"
+    footer are what tell a card from a failure notice (``find_failure``).
+    """
+    task = card.task
+    over = task.state.final
+    embed = discord.Embed(
+        title=f"Video #{task.id} · {PRIVATE_TITLE}",
+        description=PRIVATE_OVER if over else PRIVATE_RUNNING,
+        colour=PRIVATE_COLOUR,
+    )
+    embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
+    embed.set_footer(text=f"Task #{task.id}")
+    embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
+    return embed
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"about {round(seconds)} s"

@@ -89,7 +89,7 @@ class DiscordNotifier:
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
-        embed = embeds.status_embed(card)
+        embed = embeds.channel_card_embed(card)
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
@@ -114,8 +114,10 @@ class DiscordNotifier:
         task = card.task
         if task.status_message_id is None:
             return await self.post_status(card)
+        if _private_card_unchanged(task):
+            return task.status_message_id  # it shows what it showed: no edit to spend
         message = self._channel(task).get_partial_message(task.status_message_id)
-        embed = embeds.status_embed(card)
+        embed = embeds.channel_card_embed(card)
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.NotFound:
@@ -403,6 +405,12 @@ class _Attempt:
 
 class _TooLarge(Exception):
     """Discord refused the upload as too large (the guild's limit dropped, or our guess was wrong)."""
+
+
+def _private_card_unchanged(task: Task) -> bool:
+    """A private task's card reads "in progress" until the task is over (``private_status_embed``):
+    queue moves, progress and notes change nothing the channel sees."""
+    return task.deliver_by_dm and not task.state.final
 
 
 def _reply_to(task: Task) -> discord.MessageReference:

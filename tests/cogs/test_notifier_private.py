@@ -3,13 +3,14 @@ channel is told then (that a private video is ready, nothing of it)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
 import discord
 import pytest
 
-from bot.lifecycle import MemberRefused, ResultPost
+from bot.lifecycle import MemberRefused, ResultPost, StatusCard
 from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
 from storage import TaskState
@@ -93,3 +94,26 @@ async def test_the_pickup_notice_says_only_that_a_private_video_is_ready(bot: Fa
     assert [u.id for u in sent.kwargs["allowed_mentions"].users] == [3]
     assert sent.kwargs["allowed_mentions"].everyone is False
     assert sent.kwargs["reference"].message_id == 40, "a reply to the card"
+
+
+async def test_a_private_card_shows_only_that_a_private_video_is_in_progress(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    task = make_task(deliver_by_dm=True, state=TaskState.QUEUED, status_message_id=None)
+    card_id = await notifier.post_status(StatusCard(task, queue_position=3, note="why it failed"))
+    (sent,) = channel.sent
+    shown = str(sent.kwargs["embed"].to_dict())
+    assert card_id == sent.id and "private video is in progress" in shown and "<@3>" in shown
+    for secret in (PROMPT, "#3 in line", "why it failed", "768P", "MiniMax"):
+        assert secret not in shown
+
+    # Queue moves, progress and notes change nothing the channel sees: no edit is spent on them.
+    waiting = dataclasses.replace(task, status_message_id=card_id, state=TaskState.PROCESSING)
+    assert await notifier.edit_status(StatusCard(waiting, note="still secret")) == card_id
+    assert channel.edited == []
+    over = dataclasses.replace(waiting, state=TaskState.FAILED)
+    assert await notifier.edit_status(StatusCard(over, note="The service refused it.")) == card_id
+    ((edited_id, edit),) = channel.edited
+    shown = str(edit["embed"].to_dict())
+    assert edited_id == card_id and "no longer in progress" in shown
+    assert "refused" not in shown and "Failed" not in shown and PROMPT not in shown

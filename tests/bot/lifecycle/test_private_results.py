@@ -62,3 +62,16 @@ async def test_a_private_video_the_bot_could_not_post_is_still_refunded(harness:
     done = await harness.wait_final(task.id, within=20)
     assert done.state is TaskState.FAILED and not kept_for_member(done)
     assert await harness.ledger(task.id) == ["reserve", "refund"]
+
+
+async def test_a_moderators_note_on_a_private_task_is_told_privately(harness: Harness) -> None:
+    """A private card shows the channel no note, so a moderator's refund is told to the member."""
+    await _private(harness)
+    service = await harness.start()
+    task = await service.request(harness.request())
+    await harness.wait_final(task.id)
+    await service.refresh_card(task, note="A moderator refunded this video.")
+    assert harness.notifier.failures_for(task.id) == ["A moderator refunded this video."]
+    public = await service.request(harness.request(guild_id=GUILD + 1))
+    await service.refresh_card(public, note="shown on its card")
+    assert harness.notifier.failures_for(public.id) == [], "a public card is the notice itself"
