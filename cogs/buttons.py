@@ -19,7 +19,7 @@ from cogs import embeds
 from cogs.followups import keep_followup
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
-from cogs.video_support import confirmation, dm_actor, service_of
+from cogs.video_support import confirmation, dm_actor, pickup_link, service_of
 from storage.models import Task
 from storage.states import TaskState
 
@@ -107,6 +107,13 @@ class DetailsButton(
                 content = embeds.fresh_link_content(task, link.url, link.expires_at)
             except RequestRefused as exc:
                 content = exc.message
+            except Exception as exc:
+                await reply_error(interaction, exc)
+                return
+        if content is None:
+            # A video kept for its requester (their DMs refused it): the link is how they get it.
+            try:
+                content = await pickup_link(service, task, interaction.user.id)
             except Exception as exc:
                 await reply_error(interaction, exc)
                 return

@@ -26,7 +26,7 @@ from bot.catalog import (
     format_credits,
     saved_option_text,
 )
-from bot.lifecycle import QuotaView, StatusCard
+from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from cogs.text import clip, duration_text, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
@@ -58,6 +58,15 @@ STATE_COLOURS: dict[TaskState, discord.Colour] = {
     TaskState.UNKNOWN: discord.Colour.orange(),
 }
 RUNNING_COLOUR = discord.Colour.blurple()
+# Made and charged, but the member's DMs refused it: they pick it up with /video status.
+KEPT_LABEL = "📦 Ready: not sent (your DMs are closed), `/video status {task_id}` gets it"
+
+
+def state_label(task: Task) -> str:
+    """The task's state as the member's own lists and details name it."""
+    if kept_for_member(task):
+        return KEPT_LABEL.format(task_id=task.id)
+    return STATE_LABELS.get(task.state, task.state.value)
 
 
 def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
@@ -118,6 +127,39 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     return embed
 
 
+PRIVATE_COLOUR = discord.Colour.dark_grey()
+PRIVATE_TITLE = "🔒 Private video"
+PRIVATE_RUNNING = "A private video is in progress. Its progress and the video go to the requester privately."
+PRIVATE_OVER = "This private video is no longer in progress."
+
+
+def channel_card_embed(card: StatusCard) -> discord.Embed:
+    """The card as the channel sees it: the full card, or for a private task (results by DM) the
+    private one."""
+    return private_status_embed(card) if card.task.deliver_by_dm else status_embed(card)
+
+
+def private_status_embed(card: StatusCard) -> discord.Embed:
+    """A private task's card in the channel: that a private video is in progress, and whose.
+
+    Nothing of the prompt, the images, the options, the queue, the ETA or a note (a failure reason,
+    a refund): those go to the requester by DM or ``/video status``. It changes only when the task
+    is over, so the notifier need not edit it before. Like every card it is footed "Task #N" (a
+    failure notice carries its own mark, :data:`NOTICE_FOOTER`).
+    """
+    task = card.task
+    over = task.state.final
+    embed = discord.Embed(
+        title=f"Video #{task.id} · {PRIVATE_TITLE}",
+        description=PRIVATE_OVER if over else PRIVATE_RUNNING,
+        colour=PRIVATE_COLOUR,
+    )
+    embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
+    embed.set_footer(text=f"Task #{task.id}")
+    embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
+    return embed
+
+
 RESULT_MARKER = "(task #{task_id})"
 LINK_INTRO = "It is larger than this server's upload limit, so here is a download link: "
 LINK_EXPIRY = " The link expires {when}."
@@ -137,6 +179,22 @@ def result_content(task: Task, *, link: str | None = None, expires_at: float | N
         return f"<@{task.user_id}> your video is ready! {marker}"
     expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
     return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
+
+
+def pickup_content(task: Task) -> str:
+    """A private video the member could not be sent, announced in the channel: that it is ready and
+    how to get it, nothing of what it shows."""
+    return (
+        f"🔒 <@{task.user_id}> your private video #{task.id} is ready, but I could not send it to you "
+        f"by DM. Use `/video status {task.id}` to get it."
+    )
+
+
+def pickup_link_content(task: Task, url: str, expires_at: float) -> str:
+    return (
+        f"Video #{task.id} could not be sent to you, so here is a download link: {url}\n"
+        f"It expires {when(expires_at)}; `/video status {task.id}` gives a new one."
+    )
 
 
 def posted_link_expired(content: str | None, now: float) -> bool:
@@ -180,7 +238,7 @@ def details_embed(task: Task) -> discord.Embed:
         description=quote(task.prompt, 1500),
         colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
     )
-    embed.add_field(name="State", value=STATE_LABELS.get(task.state, task.state.value), inline=True)
+    embed.add_field(name="State", value=state_label(task), inline=True)
     embed.add_field(name="Model", value=task.model, inline=True)
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
@@ -269,7 +327,7 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
 
 
 def task_line(task: Task) -> str:
-    state = STATE_LABELS.get(task.state, task.state.value)
+    state = state_label(task)
     return f"**#{task.id}** · {state} · {when(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 

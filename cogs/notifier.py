@@ -7,6 +7,11 @@ never crash because a message was deleted or a permission removed.
 
 When the channel refuses (Forbidden, NotFound), the interaction that started the task can still post
 there for 15 minutes: its follow-up webhook (kept in :class:`FollowupRegistry`) comes before a DM.
+
+A private result the member's DMs refuse (50007) goes as an ephemeral follow-up while the window
+lasts; after it, :meth:`DiscordNotifier.post_result` raises :class:`MemberRefused` (the lifecycle
+charges and keeps the video) and :meth:`DiscordNotifier.post_pickup` tells the channel only that a
+private video is ready for them.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
 from cogs import embeds
 from cogs.buttons import result_view, task_view
 from cogs.followups import FollowupRegistry
@@ -40,6 +45,9 @@ HISTORY_LIMIT = HISTORY_PAGE * HISTORY_PAGES
 # How far before the recorded finish time to start reading: the bot's clock and Discord's may differ.
 FINISH_MARGIN_SECONDS = 60.0
 _PAYLOAD_TOO_LARGE = (413, 40005)
+# "Cannot send messages to this user": the member closed their DMs to the bot, blocked it, or shares
+# no server with it any more. The member's side, not the bot's.
+CANNOT_DM = 50007
 
 
 def requester_only(task: Task) -> discord.AllowedMentions:
@@ -81,7 +89,7 @@ class DiscordNotifier:
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
-        embed = embeds.status_embed(card)
+        embed = embeds.channel_card_embed(card)
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
@@ -106,8 +114,10 @@ class DiscordNotifier:
         task = card.task
         if task.status_message_id is None:
             return await self.post_status(card)
+        if _private_card_unchanged(task):
+            return task.status_message_id  # it shows what it showed: no edit to spend
         message = self._channel(task).get_partial_message(task.status_message_id)
-        embed = embeds.status_embed(card)
+        embed = embeds.channel_card_embed(card)
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.NotFound:
@@ -158,10 +168,13 @@ class DiscordNotifier:
         places = [_Where.DM, _Where.CHANNEL] if result.via_dm else [_Where.CHANNEL, _Where.DM]
         if result.via_dm and result.private:
             places = [_Where.DM]  # the guild keeps results private: never the channel
+        # Until a place says no for a reason of the bot's (or Discord's): then it is not the member's.
+        member_refused = True
         for index, where in enumerate(places):
             attempt = await self._send_result(result, where)
             if attempt.message_id is not None:
                 return attempt.message_id
+            member_refused = member_refused and attempt.member_refused
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
                 found = await self._find_in(
@@ -176,6 +189,7 @@ class DiscordNotifier:
                 followed = await self._send_result(result, _Where.FOLLOWUP)
                 if followed.message_id is not None:
                     return followed.message_id
+                member_refused = member_refused and not followed.tried
             if index + 1 < len(places):
                 log.info(
                     "Task %s: could not post the result %s, trying %s instead",
@@ -183,6 +197,9 @@ class DiscordNotifier:
                     where.value,
                     places[index + 1].value,
                 )
+        if member_refused:
+            log.info("Task %s: only the member's side refused the result (DMs closed)", result.task.id)
+            raise MemberRefused(f"task {result.task.id}: the member's DMs refuse the bot")
         return None
 
     async def _place(self, task: Task, *, dm: bool) -> discord.abc.Messageable | None:
@@ -195,7 +212,7 @@ class DiscordNotifier:
 
     async def _send_result(self, result: ResultPost, where: _Where) -> _Attempt:
         if where is _Where.FOLLOWUP and self.followups.get(result.task.id) is None:
-            return _Attempt(None)
+            return _Attempt(None, tried=False)
         if result.file_path is not None:
             try:
                 return await self._send_result_once(result, where, with_file=True)
@@ -251,11 +268,32 @@ class DiscordNotifier:
                 raise _TooLarge from None
             place = f"in channel {task.channel_id}" if where is _Where.CHANNEL else where.value
             log.warning("Cannot post the result of task %s %s: %s", task.id, place, exc)
-            return _Attempt(None, ambiguous=exc.status >= 500, refused=_refused(exc))
+            return _Attempt(
+                None,
+                ambiguous=exc.status >= 500,
+                refused=_refused(exc),
+                member_refused=where is _Where.DM and exc.code == CANNOT_DM,
+            )
         finally:
             if file is not None:
                 file.close()
         return _Attempt(message.id)
+
+    async def post_pickup(self, task: Task) -> int | None:
+        """In the channel, replying to the card: a private video is ready, get it with
+        ``/video status``. Nothing else (no prompt, no images), and it pings only the requester."""
+        kwargs: dict[str, Any] = {
+            "content": embeds.pickup_content(task),
+            "view": task_view(task),
+            "allowed_mentions": requester_only(task),
+        }
+        if task.status_message_id is not None:
+            kwargs["reference"] = _reply_to(task)
+        try:
+            return (await self._channel(task).send(**kwargs)).id
+        except discord.HTTPException as exc:
+            log.warning("Cannot tell the member of task %s how to get it: %s", task.id, exc)
+            return None
 
     async def post_failure(self, task: Task, message: str) -> int | None:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
@@ -355,10 +393,18 @@ class _Attempt:
     message_id: int | None
     ambiguous: bool = False  # a server error: Discord may have created the message before failing
     refused: bool = False  # Forbidden or NotFound: this place will not take it
+    member_refused: bool = False  # the member's DMs refuse the bot (CANNOT_DM)
+    tried: bool = True  # False: there was no such place (no follow-up kept)
 
 
 class _TooLarge(Exception):
     """Discord refused the upload as too large (the guild's limit dropped, or our guess was wrong)."""
+
+
+def _private_card_unchanged(task: Task) -> bool:
+    """A private task's card reads "in progress" until the task is over (``private_status_embed``):
+    queue moves, progress and notes change nothing the channel sees."""
+    return task.deliver_by_dm and not task.state.final
 
 
 def _reply_to(task: Task) -> discord.MessageReference:

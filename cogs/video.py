@@ -30,6 +30,7 @@ from cogs.video_support import (
     animatable_image,
     confirmation,
     media_from,
+    pickup_link,
 )
 from storage.models import Task
 from storage.states import TaskState
@@ -230,10 +231,13 @@ class VideoCog(commands.Cog):
             return
         card = await service.status_card(found)
         embed, view = embeds.status_embed(card), task_view(found)
+        # A video kept for its requester (their DMs refused it) is picked up here: a fresh link.
+        link = await pickup_link(service, found, interaction.user.id)
         if found.deliver_by_dm:
-            await send(interaction, embed=embed, view=view)
+            await send(interaction, link, embed=embed, view=view)
             return
-        await send(interaction, f"Here is the card of video #{found.id}, shown to the channel.")
+        shown = f"Here is the card of video #{found.id}, shown to the channel."
+        await send(interaction, shown if link is None else f"{shown}\n{link}")
         await send(interaction, embed=embed, view=view, ephemeral=False)
 
     @status.autocomplete("task")

@@ -12,9 +12,10 @@ from typing import Any, Protocol, cast
 import discord
 
 from bot.catalog import format_credits
-from bot.lifecycle import Actor, RequestRefused, VideoService
+from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.validation import check_image
 from bot.spec import MediaRef, MediaRole
+from cogs import embeds
 from cogs.permissions import member_role_ids
 from storage.models import Task
 
@@ -142,3 +143,19 @@ def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
     else:
         line += " (I could not post a status card in this channel; the video will still be delivered.)"
     return line
+
+
+async def pickup_link(service: VideoService, task: Task, user_id: int) -> str | None:
+    """A fresh download link of a video kept for its requester (the member's side refused it: their
+    DMs are closed), for ``/video status`` and Details; None when there is nothing to pick up or
+    someone else asks (a moderator sees the details, not the member's private video).
+
+    Raises what :meth:`VideoService.fresh_link` raises besides a refusal, which becomes its words.
+    """
+    if not kept_for_member(task) or task.user_id != user_id:
+        return None
+    try:
+        link = await service.fresh_link(task)
+    except RequestRefused as exc:
+        return exc.message
+    return embeds.pickup_link_content(task, link.url, link.expires_at)

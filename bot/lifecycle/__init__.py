@@ -10,8 +10,8 @@ May import: ``bot.spec``, ``bot.catalog``, ``bot.minimax``, ``bot.config``, ``st
 """
 
 from bot.lifecycle.actor import Actor
-from bot.lifecycle.delivery import DownloadLink
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, Notifier, ResultPost, StatusCard
+from bot.lifecycle.delivery import DownloadLink, kept_for_member
+from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, Notifier, ResultPost, StatusCard
 from bot.lifecycle.service import KEEP, QuotaView, VideoService
 from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest
 
@@ -20,6 +20,7 @@ __all__ = [
     "KEEP",
     "Actor",
     "DownloadLink",
+    "MemberRefused",
     "Notifier",
     "Plan",
     "QuotaView",
@@ -28,4 +29,5 @@ __all__ = [
     "StatusCard",
     "VideoRequest",
     "VideoService",
+    "kept_for_member",
 ]

@@ -69,7 +69,9 @@ class Admission:
             user_id=req.user_id,
             spec=plan.spec,
             cost_tenths=plan.cost_tenths,
-            deliver_by_dm=prefs.dm_results or (policy is not None and not policy.results_public),
+            deliver_by_dm=req.private
+            or prefs.dm_results
+            or (policy is not None and not policy.results_public),
             regenerated_from=req.regenerated_from,
         )
         try:
@@ -146,6 +148,7 @@ class Admission:
             role_ids=actor.role_ids,
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
+            private=original.deliver_by_dm,
         )
         return await self.request(request)
 

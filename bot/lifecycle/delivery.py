@@ -4,6 +4,12 @@ The state is written before and after the one step that cannot be undone (postin
 before, ``delivered`` with the message id after. A crash in between leaves ``delivering``, and the
 next attempt first asks the notifier whether the video is already there, so a member never gets it
 twice, and is charged (once) only when it is.
+
+One exception to "charged only when posted": a video the member's side refused
+(:class:`~bot.lifecycle.notifier.MemberRefused`: their DMs are closed to the bot) is charged all the
+same and kept for them (``delivered`` with no result message, :func:`kept_for_member`); they fetch
+it with ``/video status`` or Details. Refunding it would make videos free for anyone who closes
+their DMs; only a failure on the bot's or the API's side is refunded.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
-from bot.lifecycle.notifier import ResultPost
+from bot.lifecycle.notifier import Notifier, ResultPost
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.minimax.errors import MiniMaxError
 from storage.errors import IllegalTransition, StorageError
@@ -37,6 +43,24 @@ DELIVERY_FAILED = (
     "The video was made, but we could not fetch it from the video service or post it here. "
     "Your credits were refunded; please try again."
 )
+
+
+# A delivered task whose video the member's side refused: charged, kept for them to fetch.
+KEPT_CODE = "member_refused"
+
+
+def kept_message(task: Task) -> str:
+    """What the member reads about a video they could not be sent (the ``/video status`` card)."""
+    return (
+        f"Video #{task.id} was made (and charged), but Discord would not let me send it to you by DM: "
+        "your DMs are closed to this bot, or you no longer share a server with it. "
+        f"`/video status {task.id}` or the Details button gives you a download link."
+    )
+
+
+def kept_for_member(task: Task) -> bool:
+    """Made and charged, but never in front of the member: they fetch it with a fresh link."""
+    return task.state is TaskState.DELIVERED and task.error_code == KEPT_CODE
 
 
 class _Retry(Exception):
@@ -167,7 +191,12 @@ class Delivery:
                     return
             try:
                 message_id = await deps.notifier.post_result(replace(result, task=task))
-            except Exception:
+            except Exception as exc:
+                # What the outcome table says (:mod:`bot.lifecycle.outcomes`, the POST column).
+                if outcome_for(Phase.POST, exc) is Outcome.KEEP_FOR_MEMBER:
+                    await _discard(path)
+                    await self._keep_for_member(task)
+                    return
                 # It may have been posted before the error: the next attempt looks before reposting.
                 log.exception("Posting the result of task %s raised", task.id)
                 message_id = None
@@ -183,9 +212,8 @@ class Delivery:
         """Download within the upload limit; over it, hand back the link instead."""
         deps = self._deps
         via_dm = task.deliver_by_dm
-        private = False
-        if via_dm and task.guild_id is not None:
-            private = not (await deps.storage.policy.get(task.guild_id)).results_public
+        # By DM is private, whoever chose it (the member's dm_results or the server): never the channel.
+        private = via_dm
         limit = await deps.notifier.upload_limit(None if via_dm else task.guild_id)
         cap = max(1, min(limit, deps.settings.max_download_bytes))
         url = download_url
@@ -286,6 +314,44 @@ class Delivery:
             await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of delivered task %s", task.id)
+
+    async def _keep_for_member(self, task: Task) -> None:
+        """Only the member's side refused the video: charge it, keep it for them, tell them how to
+        get it. The state is written first; a crash before the notice loses only the notice (the
+        member still finds the video in ``/video list``)."""
+        deps = self._deps
+        try:
+            task = await deps.storage.tasks.transition(
+                task.id,
+                TaskState.DELIVERED,
+                now=deps.now(),
+                error_code=KEPT_CODE,
+                error_message=kept_message(task),
+                finished_at=task.finished_at if task.finished_at is not None else deps.now(),
+            )
+        except IllegalTransition as exc:
+            log.warning("Task %s was refused by the member but is %s; not charged", task.id, exc.from_state)
+            return
+        deps.expectations.forget(task)
+        log.info(
+            "Task %s: the member's side refused the video (DMs closed); charged and kept for them",
+            task.id,
+        )
+        try:
+            await self._cards.refresh(task)
+        except Exception:  # the card is cosmetic; the video is kept either way
+            log.exception("Could not refresh the card of kept task %s", task.id)
+        await _tell_pickup(deps.notifier, task)
+
+
+async def _tell_pickup(notifier: Notifier, task: Task) -> None:
+    try:
+        posted = await notifier.post_pickup(task)
+    except Exception:
+        log.exception("Could not tell the member how to get kept task %s", task.id)
+        return
+    if posted is None:
+        log.warning("Nobody could be told how to get kept task %s; it is in their /video list", task.id)
 
 
 async def _discard(path: Path) -> None:

@@ -3,7 +3,8 @@
 The services decide *what* to tell members and *when*; a notifier only knows *how* to put it in front
 of them. Keeping Discord behind this seam lets the whole lifecycle run in tests with a recording fake,
 and keeps every Discord failure (deleted message, lost permission) on the notifier's side: its methods
-report what they managed to do and never raise into the poller.
+report what they managed to do and never raise into the poller, with one exception that is a
+verdict, not a failure: :class:`MemberRefused`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from typing import Protocol, runtime_checkable
 from storage.models import Task
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # an unboosted Discord server
+
+
+class MemberRefused(Exception):
+    """Only the member's side refused the result: Discord would not let the bot DM them (their DMs
+    are closed to it, they blocked it, or they share no server with it any more), and no other place
+    that is theirs (an interaction follow-up still within its window) was left to try.
+
+    Raised by :meth:`Notifier.post_result`. The video was made, so it is charged and kept for the
+    member to fetch (:mod:`bot.lifecycle.outcomes`, the ``POST`` column), never refunded: a refund
+    would let anyone with closed DMs make billed videos for free.
+    """
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,9 @@ class ResultPost:
 
     task: Task
     via_dm: bool
-    private: bool = False  # the guild keeps results private: never fall back to the channel
+    # Private results (the member's ``dm_results`` or the server's policy): never fall back to the
+    # channel. The delivery sets it for every task delivered by DM.
+    private: bool = False
     file_path: Path | None = None
     filename: str = "video.mp4"
     link: str | None = None
@@ -60,7 +74,16 @@ class Notifier(Protocol):
         ...
 
     async def post_result(self, result: ResultPost) -> int | None:
-        """Deliver the video (in the channel replying to the card, or by DM); the message id or None."""
+        """Deliver the video (in the channel replying to the card, or by DM); the message id or None.
+
+        Raises :class:`MemberRefused` when every place tried refused it on the member's side only.
+        """
+        ...
+
+    async def post_pickup(self, task: Task) -> int | None:
+        """Tell the requester of a private video they could not be sent (:class:`MemberRefused`) how
+        to get it. In the channel it says only that a private video is ready and to use
+        ``/video status``: nothing of the prompt or the images. The message id, or None."""
         ...
 
     async def post_failure(self, task: Task, message: str) -> int | None:

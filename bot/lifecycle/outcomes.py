@@ -32,15 +32,18 @@ Phases, and who acts on them:
     link-local or reserved address (:class:`UnsafeDownload`), or a body that is not an MP4
     (:class:`NotAVideo`), fails the task at once.
 ``POST``
-    Posting the result to Discord (the delivery's notifier). No API call happens here: every class
-    has a cell only so the table is complete, and the notifier's errors are the ``Exception`` row.
+    Posting the result to Discord (the delivery's notifier). No API call happens here: every API
+    class has a cell only so the table is complete, and the notifier's errors are the ``Exception``
+    row, except :class:`~bot.lifecycle.notifier.MemberRefused`: only the member's side refused the
+    video (their DMs are closed to the bot), so it is charged and kept for them, never refunded.
 
 Outcomes are described on :class:`Outcome`. Retries are bounded, and what follows the last one is
 "fail and refund": a submit after ``MAX_SUBMIT_ATTEMPTS`` attempts, a query at the task's time-out
 (``TASK_TIMEOUT``), a retrieve, download or post after ``DELIVERY_ATTEMPTS`` delivery attempts (but
-a video that was posted is never refunded). The API's request id, when its answer carried one, is on
-the error (``MiniMaxError.request_id``) and goes into the log line with the task id; an unknown task
-keeps it in its stored message, where a moderator resolving it can quote it to the API's support.
+a video that was posted, or kept for a member who refused it, is never refunded). The API's request
+id, when its answer carried one, is on the error (``MiniMaxError.request_id``) and goes into the log
+line with the task id; an unknown task keeps it in its stored message, where a moderator resolving
+it can quote it to the API's support.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import enum
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from bot.lifecycle.notifier import MemberRefused
 from bot.minimax.errors import (
     AccountProblem,
     AuthFailed,
@@ -99,6 +103,10 @@ class Outcome(enum.Enum):
     """The signed download URL expired: a fresh one is retrieved and the download tried once more."""
     POST_LINK = "post the link instead of the file"
     """The video is over the upload limit: the member gets its download link (valid an hour)."""
+    KEEP_FOR_MEMBER = "charge it, keep it for the member to fetch"
+    """The video was made and only the member's side refused it: it is charged (delivered, with no
+    result message), the member is told where they can be how to get it (``/video status`` and
+    Details give a fresh download link), and nothing is refunded."""
 
 
 class Row(NamedTuple):
@@ -117,7 +125,7 @@ class Row(NamedTuple):
 
 
 # Short names, so the table reads as a grid.
-RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK = (
+RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK, KEEP = (
     Outcome.RETRY,
     Outcome.THROTTLE,
     Outcome.FAIL,
@@ -125,6 +133,7 @@ RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK = (
     Outcome.UNKNOWN,
     Outcome.RENEW_URL,
     Outcome.POST_LINK,
+    Outcome.KEEP_FOR_MEMBER,
 )
 
 # fmt: off
@@ -151,6 +160,8 @@ TABLE: Mapping[type[BaseException], Row] = {
     NotAVideo:             Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
     # Not an API error: a bug or a local fault. A submit that raised one may have been sent.
     Exception:             Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
+    # Not an API error either: the member's side refused the result (only the notifier raises it).
+    MemberRefused:         Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    KEEP),
 }
 # fmt: on
 
@@ -161,7 +172,7 @@ HANDLED: Mapping[Phase, frozenset[Outcome]] = {
     Phase.GENERATION: frozenset({FAIL}),
     Phase.RETRIEVE: frozenset({RETRY, THROTTLE}),
     Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK, FAIL}),
-    Phase.POST: frozenset({RETRY}),
+    Phase.POST: frozenset({RETRY, KEEP}),
 }
 
 

@@ -204,8 +204,14 @@ class VideoService:
         self.deps.queue.notify()
 
     async def refresh_card(self, task: Task, *, note: str | None = None) -> None:
-        """Re-render a task's status card after a moderator moved the task on."""
+        """Re-render a task's status card after a moderator moved the task on.
+
+        A private task's card (results by DM) shows the channel nothing of ``note``, so the member
+        is told it privately instead (by DM, else the ephemeral follow-up), and it is recorded.
+        """
         await self.cards.refresh(task, note=note)
+        if note is not None and task.deliver_by_dm:
+            await self.failures.tell(task, note)
 
     # ------------------------------------------------------------------------------ internals
 

@@ -61,6 +61,9 @@ class VideoRequest:
     regenerated_from: int | None = None
     # A thread's parent: channel rules are set on channels, and a thread must not slip past them.
     parent_channel_id: int | None = None
+    # Results by DM (private) whatever the asker's preference: a regenerate of a private video stays
+    # private, even when a moderator without dm_results regenerates it.
+    private: bool = False
 
 
 @dataclass(frozen=True)

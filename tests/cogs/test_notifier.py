@@ -13,7 +13,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
 from cogs import embeds
 from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
@@ -200,7 +200,9 @@ async def test_private_results_never_fall_back_to_the_channel(bot: FakeBot, vide
     dm = await bot.create_dm(SimpleNamespace(id=3))
     dm.send_error = http_error(discord.Forbidden, 403, 50007)
     task = make_task(deliver_by_dm=True)
-    assert await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video)) is None
+    # Only the member's side refused (no follow-up left): a verdict the delivery acts on (charged, kept).
+    with pytest.raises(MemberRefused):
+        await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video))
     assert bot.get_partial_messageable(2).sent == []
     # A member's own DM preference may fall back to the channel.
     assert (

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, ResultPost, StatusCard
+from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
 from cogs.followups import FollowupRegistry
 from storage.models import Task
 
@@ -44,6 +44,11 @@ class RecordingNotifier:
     crash_posts: int = 0  # post_result raises this many times (a bug on the Discord side)
     post_status_ok: bool = True
     refuse_edits: int = 0  # edit_status shows nothing (returns None) this many times
+    # Members whose DMs refuse the bot (Discord's 50007), with no interaction follow-up left: as
+    # DiscordNotifier, a private result to them raises MemberRefused, a DM-preferring public one
+    # falls back to the channel, and a DM-only failure notice reaches no one.
+    dm_closed: set[int] = field(default_factory=set)
+    pickups: list[int] = field(default_factory=list)  # task ids told how to get a kept video
     calls: list[str] = field(default_factory=list)
     # As DiscordNotifier's: the cogs keep interaction follow-ups here (they are never used to post).
     followups: FollowupRegistry = field(default_factory=FollowupRegistry)
@@ -94,11 +99,17 @@ class RecordingNotifier:
             self.fail_posts -= 1
             await self._notify()
             return None
+        via_dm = result.via_dm
+        if via_dm and result.task.user_id in self.dm_closed:
+            if result.private:
+                await self._notify()
+                raise MemberRefused(f"task {result.task.id}: DMs closed")
+            via_dm = False  # the channel takes it
         data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
         posted = PostedResult(
             next(self._ids),
             result.task.id,
-            result.via_dm,
+            via_dm,
             data,
             result.link if data is None else None,
             result.link_expires_at if data is None else None,
@@ -113,7 +124,16 @@ class RecordingNotifier:
         if self.raise_failure_posts > 0:
             self.raise_failure_posts -= 1
             raise RuntimeError("Discord is down")
+        if task.deliver_by_dm and task.user_id in self.dm_closed:
+            await self._notify()
+            return None
         self.failures.append((task.id, message))
+        await self._notify()
+        return next(self._ids)
+
+    async def post_pickup(self, task: Task) -> int | None:
+        self.calls.append(f"post_pickup:{task.id}")
+        self.pickups.append(task.id)
         await self._notify()
         return next(self._ids)
 

@@ -80,7 +80,9 @@ class TaskActions(ModerationCore):
                 actor_id=mod.actor_id,
                 error_code="unknown_refunded",
                 error_message=REFUND_MESSAGE,
-                notified_at=self._clock(),  # the card, edited below, is the notice
+                # The card, edited below, is the notice; a private card is not: the member is told
+                # privately (``VideoControls.refresh_card``) and it is recorded once posted.
+                notified_at=None if task.deliver_by_dm else self._clock(),
             )
         except IllegalTransition as exc:
             raise self._changed_meanwhile(task_id, exc) from None
