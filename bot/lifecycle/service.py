@@ -172,6 +172,10 @@ class VideoService:
             return
         # First, while nothing of this run can be failing yet: only the previous run's owed notices.
         await self._repair_notices()
+        # All at once (one pass), not one push and one position lookup per task: O(n), not O(n²).
+        self.deps.queue.extend(
+            QueueEntry(t.id, t.guild_id or 0, t.user_id) for t in tasks if t.state is TaskState.QUEUED
+        )
         counts: dict[str, int] = {}
         for task in tasks:
             if not self._started:
