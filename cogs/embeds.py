@@ -27,6 +27,7 @@ from bot.catalog import (
     saved_option_text,
 )
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
+from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from cogs.text import clip, duration_text, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
@@ -111,6 +112,8 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
     if task.state is TaskState.QUEUED and card.queue_position is not None:
         embed.add_field(name="Queue", value=f"#{card.queue_position} in line", inline=True)
+    elif task.state is TaskState.QUEUED and card.in_line:
+        embed.add_field(name="Queue", value=f"in line, after the first {EXACT_QUEUE_POSITIONS}", inline=True)
     fraction = card_progress(card, moment)
     if fraction is not None and not task.state.final:
         embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)

@@ -4,12 +4,18 @@ Every worker renders the same card from a task (state, queue position, expected 
 through the coalescing :class:`~bot.lifecycle.status.StatusUpdater`. Queue positions move for every
 waiting task at once, so they are refreshed in one coalesced background pass, and only the cards
 whose position changed are edited.
+
+Only the first :data:`EXACT_QUEUE_POSITIONS` cards show their exact place: one queue move edits at
+most those. A card further back says "in line" with the time its video should be ready (a relative
+timestamp Discord counts down by itself), and is edited only when that estimate drifts far from the
+one it shows. With 2,000 queued, a move used to edit 1,999 cards.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.jobs import Jobs
@@ -23,12 +29,34 @@ log = logging.getLogger(__name__)
 _RUNNING = (TaskState.SUBMITTED, TaskState.PROCESSING, TaskState.QUEUED)
 _QUEUE_REFRESH = "queue-refresh"
 
+EXACT_QUEUE_POSITIONS = 10
+"""Queue positions shown exactly; further back a card says "in line" with an ETA."""
+ETA_DRIFT_SHARE = 0.2
+"""An "in line" card is edited when its task's estimated turn moved by more than this share of the
+wait it still shows (or :data:`ETA_DRIFT_MIN`, whichever is more): a guess hours away need not follow
+every newcomer's fair turn."""
+ETA_DRIFT_MIN = 120.0
+"""Seconds: the smallest drift that edits an "in line" card (see :data:`ETA_DRIFT_SHARE`)."""
+
+
+def queue_departure(position: int, *, now: float, submits_per_minute: int) -> float:
+    """When a task at ``position`` should leave the queue: the account submits at a fixed rate."""
+    return now + position * 60.0 / submits_per_minute
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a queued task's card shows: its exact position, or when it should leave the queue."""
+
+    position: int | None = None
+    departure: float | None = None
+
 
 class StatusCards:
     def __init__(self, deps: LifecycleDeps) -> None:
         self._deps = deps
-        # task id → the queue position its card shows (or is about to), so unmoved cards are not edited.
-        self._shown_positions: dict[int, int] = {}
+        # task id → the queue place its card shows (or is about to), so unmoved cards are not edited.
+        self._shown: dict[int, _Shown] = {}
         # One background refresh of queue positions at a time; requests meanwhile ask for one more pass.
         self._jobs = Jobs()
         self._queue_dirty = False
@@ -57,21 +85,44 @@ class StatusCards:
         deps = self._deps
         if expected is None and task.state in _RUNNING:
             expected = deps.timing.first_delay
+        now = deps.now()
         position = None
+        in_line = False
+        eta = None
         if task.state is TaskState.QUEUED:
-            position = (deps.queue.positions() if positions is None else positions).get(task.id)
-            if position is not None:
-                self._shown_positions[task.id] = position
+            place = (deps.queue.positions() if positions is None else positions).get(task.id)
+            if place is not None and place <= EXACT_QUEUE_POSITIONS:
+                position = place
+                self._shown[task.id] = _Shown(position=place)
+            elif place is not None:
+                in_line = True
+                departure = self._departure(place, now)
+                eta = departure + (expected or 0.0)
+                self._shown[task.id] = _Shown(departure=departure)
         else:
-            self._shown_positions.pop(task.id, None)
-        eta = (
-            deps.timing.eta(
-                submitted_at=task.submitted_at, now=deps.now(), expected=expected, progress=task.progress
-            )
-            if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING)
-            else None
+            self._shown.pop(task.id, None)
+            if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
+                eta = deps.timing.eta(
+                    submitted_at=task.submitted_at, now=now, expected=expected, progress=task.progress
+                )
+        return StatusCard(
+            task=task, queue_position=position, in_line=in_line, expected_seconds=expected, eta=eta, note=note
         )
-        return StatusCard(task=task, queue_position=position, expected_seconds=expected, eta=eta, note=note)
+
+    def _departure(self, position: int, now: float) -> float:
+        return queue_departure(position, now=now, submits_per_minute=self._deps.settings.minimax_rpm)
+
+    def _moved(self, task_id: int, position: int, now: float) -> bool:
+        """Whether the card of the task now at ``position`` shows something else than it should."""
+        shown = self._shown.get(task_id)
+        if shown is None:
+            return True
+        if position <= EXACT_QUEUE_POSITIONS:
+            return shown.position != position
+        if shown.departure is None:
+            return True  # it showed an exact place, and moved back past the front
+        drift = abs(self._departure(position, now) - shown.departure)
+        return drift > max(ETA_DRIFT_MIN, ETA_DRIFT_SHARE * (shown.departure - now))
 
     async def card(self, task: Task, note: str | None = None) -> StatusCard:
         return self.render(task, await self.expected_seconds(task), note)
@@ -125,14 +176,16 @@ class StatusCards:
                 log.exception("Could not refresh the queue positions")
 
     async def refresh_queue(self) -> None:
-        """Queue positions moved: refresh the cards whose position changed (each move would otherwise
-        edit every waiting card, a burst Discord throttles)."""
+        """Queue positions moved: refresh the cards whose position changed near the front, and those
+        further back whose estimate drifted (each move would otherwise edit every waiting card, a
+        burst Discord throttles)."""
         deps = self._deps
         positions = deps.queue.positions()
-        for task_id in [t for t in self._shown_positions if t not in positions]:
-            del self._shown_positions[task_id]
+        now = deps.now()
+        for task_id in [t for t in self._shown if t not in positions]:
+            del self._shown[task_id]
         for task_id, position in positions.items():
-            if self._shown_positions.get(task_id) == position:
+            if not self._moved(task_id, position, now):
                 continue
             try:
                 task = await deps.storage.tasks.get(task_id)

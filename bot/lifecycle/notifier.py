@@ -34,7 +34,8 @@ class StatusCard:
     """Everything the status card shows; the notifier renders it, it does not look anything up."""
 
     task: Task
-    queue_position: int | None = None
+    queue_position: int | None = None  # the exact place, near the front of the queue only
+    in_line: bool = False  # queued further back: the card says "in line" (and ``eta``)
     expected_seconds: float | None = None  # how long a generation like this usually takes
     eta: float | None = None  # unix time the video is expected, for a relative timestamp
     note: str | None = None  # a line for the member, e.g. why it failed

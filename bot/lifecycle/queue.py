@@ -3,13 +3,17 @@
 The API allows a handful of submissions per minute for the whole account. A plain FIFO would let one
 member's ten requests hold back everyone else for minutes; rotating over guilds and then over the
 members of each guild gives every waiting member their turn after at most one task of each other.
+
+Every operation is O(1) or O(one member's tasks), bar :meth:`FairQueue.order`; the positions it gives
+are cached until the queue changes, so the status cards of a long queue (a restart refills tens of
+thousands) read them without walking the queue once per card.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.lifecycle.jobs import wait_event
@@ -28,39 +32,42 @@ class FairQueue:
     def __init__(self) -> None:
         # guild → (user → their tasks, oldest first); OrderedDicts keep the rotation order.
         self._guilds: OrderedDict[int, OrderedDict[int, deque[QueueEntry]]] = OrderedDict()
+        self._entries: dict[int, QueueEntry] = {}  # task id → its entry: membership without a walk
+        self._positions: dict[int, int] | None = None  # what positions() returned, until a change
         self._changed = asyncio.Event()
 
     def __len__(self) -> int:
-        return sum(len(tasks) for users in self._guilds.values() for tasks in users.values())
+        return len(self._entries)
 
     def __contains__(self, task_id: object) -> bool:
-        return any(e.task_id == task_id for e in self._iter_entries())
+        return task_id in self._entries
 
     def push(self, entry: QueueEntry, *, front: bool = False) -> None:
         """Queue ``entry`` after its member's other tasks (``front``: before them, for a retry)."""
-        if entry.task_id in self:
-            return
-        users = self._guilds.setdefault(entry.guild_id, OrderedDict())
-        tasks = users.setdefault(entry.user_id, deque())
-        if front:
-            tasks.appendleft(entry)
-        else:
-            tasks.append(entry)
-        self._changed.set()
+        if self._add(entry, front=front):
+            self._moved()
+
+    def extend(self, entries: Iterable[QueueEntry]) -> None:
+        """Queue many entries in order, as :meth:`push` each (refilling the queue at a restart)."""
+        added = False
+        for entry in entries:
+            added = self._add(entry, front=False) or added
+        if added:
+            self._moved()
 
     def remove(self, task_id: int) -> bool:
-        for guild_id, users in list(self._guilds.items()):
-            for user_id, tasks in list(users.items()):
-                for entry in tasks:
-                    if entry.task_id == task_id:
-                        tasks.remove(entry)
-                        if not tasks:
-                            del users[user_id]
-                        if not users:
-                            del self._guilds[guild_id]
-                        self._changed.set()
-                        return True
-        return False
+        entry = self._entries.pop(task_id, None)
+        if entry is None:
+            return False
+        users = self._guilds[entry.guild_id]
+        tasks = users[entry.user_id]
+        tasks.remove(entry)
+        if not tasks:
+            del users[entry.user_id]
+        if not users:
+            del self._guilds[entry.guild_id]
+        self._moved()
+        return True
 
     def pop_nowait(self, eligible: Callable[[int], bool] = lambda _guild: True) -> QueueEntry | None:
         """Take the next entry in fair order, rotating the guild and the user it came from to the back."""
@@ -79,7 +86,8 @@ class FairQueue:
                 self._guilds.move_to_end(guild_id)
             else:
                 del self._guilds[guild_id]
-            self._changed.set()
+            del self._entries[entry.task_id]
+            self._moved()
             return entry
         return None
 
@@ -120,9 +128,28 @@ class FairQueue:
                 guilds.append(users)
         return result
 
-    def positions(self) -> dict[int, int]:
-        """``task_id → 1-based position``: what a queued task's status card shows."""
-        return {entry.task_id: index for index, entry in enumerate(self.order(), start=1)}
+    def positions(self) -> Mapping[int, int]:
+        """``task_id → 1-based position``: what a queued task's status card shows.
 
-    def _iter_entries(self) -> list[QueueEntry]:
-        return [e for users in self._guilds.values() for tasks in users.values() for e in tasks]
+        Computed once per change of the queue (a pass over all of it) and shared: never modified
+        afterwards, so a caller may keep reading it while the queue moves on.
+        """
+        if self._positions is None:
+            self._positions = {entry.task_id: index for index, entry in enumerate(self.order(), start=1)}
+        return self._positions
+
+    def _add(self, entry: QueueEntry, *, front: bool) -> bool:
+        if entry.task_id in self._entries:
+            return False
+        self._entries[entry.task_id] = entry
+        users = self._guilds.setdefault(entry.guild_id, OrderedDict())
+        tasks = users.setdefault(entry.user_id, deque())
+        if front:
+            tasks.appendleft(entry)
+        else:
+            tasks.append(entry)
+        return True
+
+    def _moved(self) -> None:
+        self._positions = None
+        self._changed.set()

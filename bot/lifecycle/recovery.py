@@ -17,6 +17,7 @@ from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import enqueue, post_card
+from bot.lifecycle.queue import QueueEntry
 from bot.lifecycle.submitter import UNKNOWN_MESSAGE, Submitter
 from storage.errors import StorageError
 from storage.models import Task
@@ -61,6 +62,10 @@ class Recovery:
             return
         # First, while nothing of this run can be failing yet: only the previous run's owed notices.
         await self._repair_notices()
+        # All at once (one pass), not one push and one position lookup per task: O(n), not O(n²).
+        self._deps.queue.extend(
+            QueueEntry(t.id, t.guild_id or 0, t.user_id) for t in tasks if t.state is TaskState.QUEUED
+        )
         counts: dict[str, int] = {}
         for task in tasks:
             if not self._running():

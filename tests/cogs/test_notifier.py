@@ -122,6 +122,15 @@ def video(tmp_path: Path) -> Path:
     return path
 
 
+async def test_a_card_far_back_in_the_queue_says_in_line_with_an_eta(bot: FakeBot) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(state=TaskState.QUEUED, status_message_id=None)
+    await notifier.post_status(StatusCard(task, in_line=True, eta=1_800_000_000.0))
+    fields = {f["name"]: f["value"] for f in bot.channels[2].sent[0].kwargs["embed"].to_dict()["fields"]}
+    assert fields["Queue"] == "in line, after the first 10"
+    assert fields["Ready"] == "about <t:1800000000:R>"
+
+
 async def test_status_cards_are_posted_and_edited_without_mentions(bot: FakeBot) -> None:
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
     task = make_task(state=TaskState.QUEUED, status_message_id=None)

@@ -50,3 +50,21 @@ async def test_pop_waits_for_a_push() -> None:
     queue.push(QueueEntry(7, 1, 1))
     assert (await asyncio.wait_for(waiter, 1)).task_id == 7
     assert await queue.wait_changed(0.01) is False
+
+
+def test_a_refill_of_5000_gives_the_fair_positions_and_keeps_membership() -> None:
+    """A restart refills the whole queue at once: the positions are those of the pop order."""
+    entries = [QueueEntry(task_id, 1 + task_id % 3, 100 + task_id % 40) for task_id in range(1, 5001)]
+    bulk, one_by_one = FairQueue(), FairQueue()
+    bulk.extend(entries)
+    bulk.extend(entries[:10])  # already queued: ignored, as push ignores them
+    for entry in entries:
+        one_by_one.push(entry)
+    assert len(bulk) == 5000 and 4321 in bulk and 9999 not in bulk
+    assert bulk.positions() == one_by_one.positions()
+    positions = dict(bulk.positions())
+    assert bulk.remove(4321) and 4321 not in bulk and len(bulk) == 4999
+    assert positions == one_by_one.positions(), "a position map handed out is never changed afterwards"
+    popped = _entries(one_by_one)
+    assert {task_id: index for index, task_id in enumerate(popped, start=1)} == positions
+    assert bulk.positions()[popped[-1]] == 4999  # the removal moved the ones behind it up

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.notifier import StatusCard
-from bot.lifecycle.status import StatusUpdater
+from bot.lifecycle.status import CHANNEL_EDIT_BUDGET, EditBudget, StatusUpdater, channel_edit_budget
 from storage import Task, TaskState
 from tests.builders import task_of
 from tests.fakes.recording_notifier import RecordingNotifier
@@ -94,3 +95,54 @@ async def test_query_budget_paces_and_honours_penalties() -> None:
     budget.penalize(10)
     await budget.acquire()
     assert sum(slept) >= 12.0
+
+
+def _card(task_id: int, channel_id: int, **fields: Any) -> StatusCard:
+    task = dataclasses.replace(_task(TaskState.QUEUED), id=task_id, channel_id=channel_id)
+    return StatusCard(task, **fields)
+
+
+async def test_card_edits_stay_within_the_channel_budget_finals_and_the_front_first() -> None:
+    """A burst of cards (a queue move, a restart) in one channel is spread over the budget's
+    windows; another channel has its own budget; a final card and the front of the queue go first."""
+    clock = Clock()
+    notifier = RecordingNotifier()
+
+    async def on_moved(task_id: int, message_id: int) -> None:
+        return None
+
+    budget = EditBudget(edits=4, window=5.0)
+    updater = StatusUpdater(notifier, interval=5.0, on_moved=on_moved, clock=clock, budget=budget)
+    for task_id in range(1, 21):  # twenty cards further back in channel 2
+        updater.update(_card(task_id, 2))
+    for task_id in range(21, 24):  # three in channel 3
+        updater.update(_card(task_id, 3))
+    sent_at: list[tuple[float, StatusCard]] = []
+    for step in range(80):  # 40 s of the updater's clock, on a simulated clock: no waiting
+        if step == 2:
+            updater.update(_card(30, 2, queue_position=1))
+            delivered = dataclasses.replace(_task(TaskState.DELIVERED), id=31, channel_id=2)
+            updater.update(StatusCard(delivered), final=True)
+        before = len(notifier.edits)
+        next_at = await updater.send_due()
+        sent_at += [(clock.now, card) for card in notifier.edits[before:]]
+        assert next_at == float("inf") or next_at > clock.now
+        clock.now += 0.5
+    assert sorted(card.task.id for _, card in sent_at) == [*range(1, 24), 30, 31], "each card once"
+    for channel in (2, 3):
+        times = [at for at, card in sent_at if card.task.channel_id == channel]
+        assert all(sum(1 for t in times if start <= t < start + 5.0) <= 4 for start in times), channel
+    assert [card.task.id for at, card in sent_at if at == 1000.0 and card.task.channel_id == 3] == [
+        21,
+        22,
+        23,
+    ]
+    later = [card.task.id for at, card in sent_at if at > 1001.0 and card.task.channel_id == 2]
+    assert later[:2] == [31, 30], "the final card, then the front of the queue, before the backlog"
+    assert updater.pending() == 0
+
+
+def test_the_channel_budget_is_discords_unless_the_edit_interval_is_shorter() -> None:
+    assert (CHANNEL_EDIT_BUDGET.edits, CHANNEL_EDIT_BUDGET.window) == (4, 5.0)
+    assert channel_edit_budget(5.0) == channel_edit_budget(60.0) == CHANNEL_EDIT_BUDGET
+    assert channel_edit_budget(0.2) == EditBudget(edits=4, window=0.2)  # a bot on a fast clock (tests)
