@@ -27,6 +27,7 @@ from bot.catalog import (
     saved_option_text,
 )
 from bot.lifecycle import QuotaView, StatusCard
+from bot.spec import Mode
 from cogs.text import clip, duration_text, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
@@ -245,11 +246,23 @@ def quota_embed(view: QuotaView) -> discord.Embed:
 
 def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
     """One field per model: one field for everything would pass Discord's 1024-character limit."""
-    by_model: dict[str, list[str]] = {}
-    for model, mode, (resolution, duration), cost in prices:
-        by_model.setdefault(model, []).append(
-            f"{MODE_LABELS[mode]} · {resolution} {duration} s — **{format_credits(cost)}**"
-        )
+    by_model: dict[str, list[str]] = {model: [] for model, *_ in prices}
+    for model in by_model:
+        # Modes priced alike (H3 charges per second whatever it is made from) share their lines, so
+        # 4 modes × 24 choices read as 24 lines, not 96.
+        by_mode: dict[Mode, list[str]] = {}
+        for name, mode, (resolution, duration), cost in prices:
+            if name == model:
+                by_mode.setdefault(mode, []).append(f"{resolution} {duration} s — **{format_credits(cost)}**")
+        groups: dict[tuple[str, ...], list[Mode]] = {}
+        for mode, mode_lines in by_mode.items():
+            groups.setdefault(tuple(mode_lines), []).append(mode)
+        for lines, modes in groups.items():
+            labels = ", ".join(MODE_LABELS[m] for m in modes)
+            if len(lines) == 1:
+                by_model[model].append(f"{labels} · {lines[0]}")
+            else:
+                by_model[model].extend([f"{labels}:", *(f"· {line}" for line in lines)])
     if not by_model:
         embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
         return

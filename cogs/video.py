@@ -15,7 +15,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RATIOS, RESOLUTIONS, format_credits
+from bot.catalog import (
+    DURATIONS,
+    LONGEST_PROMPT_CHARS,
+    MAX_PROMPT_CHARS,
+    MODELS,
+    RATIOS,
+    RESOLUTIONS,
+    format_credits,
+)
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRole, VideoSpec
 from cogs import embeds
@@ -30,6 +38,7 @@ from cogs.video_support import (
     animatable_image,
     confirmation,
     media_from,
+    references_from,
 )
 from storage.models import Task
 from storage.states import TaskState
@@ -46,6 +55,8 @@ MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
 RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in RATIOS]
 DURATION_CHOICES = [app_commands.Choice(name=f"{d} seconds", value=d) for d in DURATIONS]
+# Discord caps a string option at 6000 characters; each model's own limit is checked by validation.
+PROMPT_OPTION_CHARS = min(6000, LONGEST_PROMPT_CHARS)
 
 # What the bot needs in a channel to post cards, replies with videos, and find them again.
 NEEDED_PERMISSIONS = discord.Permissions(
@@ -137,6 +148,9 @@ class VideoCog(commands.Cog):
         fast="Faster preparation on Hailuo models",
         subject="A character reference image (S2V-01)",
         ratio="Aspect ratio, on models that take one (Hailuo follows 16:9 or the image)",
+        reference_1="A reference image, video or audio clip (MiniMax-H3)",
+        reference_2="Another reference (MiniMax-H3)",
+        reference_3="Another reference (MiniMax-H3)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -144,7 +158,7 @@ class VideoCog(commands.Cog):
     async def generate(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS],
         model: str | None = None,
         duration: int | None = None,
         resolution: str | None = None,
@@ -154,12 +168,22 @@ class VideoCog(commands.Cog):
         fast: bool | None = None,
         subject: discord.Attachment | None = None,
         ratio: str | None = None,
+        reference_1: discord.Attachment | None = None,
+        reference_2: discord.Attachment | None = None,
+        reference_3: discord.Attachment | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
             MediaRole.LAST_FRAME: last_frame,
             MediaRole.SUBJECT: subject,
         }
+        try:
+            references = references_from(
+                {"reference_1": reference_1, "reference_2": reference_2, "reference_3": reference_3}
+            )
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
         spec = VideoSpec(
             prompt=prompt,
             model=model,
@@ -168,7 +192,10 @@ class VideoCog(commands.Cog):
             prompt_optimizer=prompt_optimizer,
             fast=fast,
             ratio=ratio,
-            media=tuple(media_from(a, role) for role, a in media.items() if a is not None),
+            media=(
+                *(media_from(a, role) for role, a in media.items() if a is not None),
+                *references,
+            ),
         )
         await self.start_video(interaction, spec)
 

@@ -13,8 +13,9 @@ import discord
 
 from bot.catalog import format_credits
 from bot.lifecycle import Actor, RequestRefused, VideoService
+from bot.lifecycle.references import kind_of_content
 from bot.lifecycle.validation import check_image
-from bot.spec import MediaRef, MediaRole
+from bot.spec import REFERENCE_ROLE_OF, MediaKind, MediaRef, MediaRole
 from cogs.permissions import member_role_ids
 from storage.models import Task
 
@@ -62,16 +63,38 @@ async def dm_actor(
     return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
 
 
-def media_from(attachment: discord.Attachment, role: MediaRole) -> MediaRef:
+def media_from(
+    attachment: discord.Attachment, role: MediaRole, kind: MediaKind = MediaKind.IMAGE
+) -> MediaRef:
     return MediaRef(
         url=attachment.url,
         role=role,
+        kind=kind,
         filename=attachment.filename,
         content_type=attachment.content_type,
         size=attachment.size,
         width=attachment.width,
         height=attachment.height,
     )
+
+
+def references_from(attachments: dict[str, discord.Attachment | None]) -> tuple[MediaRef, ...]:
+    """Each given attachment as a reference whose role follows from what the file is.
+
+    Raises RequestRefused naming the option whose file is neither an image, a video nor audio.
+    """
+    found: list[MediaRef] = []
+    for option, attachment in attachments.items():
+        if attachment is None:
+            continue
+        kind = kind_of_content(attachment.content_type, attachment.filename)
+        if kind is None:
+            raise RequestRefused(
+                f"`{option}` ({attachment.filename!r}) is not an image, video or audio file. "
+                "Attach a JPG, PNG or WebP image, a video or an audio clip. Nothing was charged."
+            )
+        found.append(media_from(attachment, REFERENCE_ROLE_OF[kind], kind))
+    return tuple(found)
 
 
 def is_image(attachment: discord.Attachment) -> bool:

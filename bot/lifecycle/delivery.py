@@ -217,7 +217,7 @@ class Delivery:
             if task.file_id is not None:
                 return (await deps.client.retrieve(task.file_id, retries=0)).download_url
             assert task.api_task_id is not None
-            info = await deps.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0, model=task.model)
         except MiniMaxError as exc:
             # What the outcome table says (:mod:`bot.lifecycle.outcomes`): only ever a retry.
             if outcome_for(Phase.RETRIEVE, exc) is Outcome.THROTTLE:

@@ -161,7 +161,7 @@ class Tracker:
         self.queries += 1
         try:
             # One budget token, one request: the backoff below is the only retry.
-            info = await deps.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0, model=task.model)
         except MiniMaxError as exc:
             await self._query_failed(task, exc)
             return
