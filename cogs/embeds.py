@@ -87,6 +87,19 @@ def card_progress(card: StatusCard, now: float) -> float | None:
     return None
 
 
+def delivered_text(task: Task) -> str | None:
+    """``15.1 s (asked 15 s) · with sound``: what the member got, next to what they asked for."""
+    if task.state is not TaskState.DELIVERED:
+        return None
+    parts = []
+    if task.delivered_seconds:
+        asked = f" (asked {task.spec.duration} s)" if task.spec.duration else ""
+        parts.append(f"{task.delivered_seconds:.1f} s{asked}")
+    if task.has_audio is not None:
+        parts.append("with sound" if task.has_audio else "no sound")
+    return " · ".join(parts) or None
+
+
 def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed:
     """The public status card: what was asked, by whom, and where it stands."""
     task = card.task
@@ -101,6 +114,9 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    delivered = delivered_text(task)
+    if delivered is not None:
+        embed.add_field(name="Delivered", value=delivered, inline=True)
     if task.state is TaskState.QUEUED and card.queue_position is not None:
         embed.add_field(name="Queue", value=f"#{card.queue_position} in line", inline=True)
     fraction = card_progress(card, moment)

@@ -238,6 +238,8 @@ class Tracker:
                 width=info.width,
                 height=info.height,
                 finished_at=deps.now(),
+                # The API's own figure (V2 usage); delivery replaces it with the file's when it can.
+                delivered_seconds=info.output_seconds,
             )
         except IllegalTransition:
             return
