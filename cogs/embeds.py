@@ -331,6 +331,9 @@ def help_embed() -> discord.Embed:
             "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
             "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
             "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
+            "`model:MiniMax-H3` makes 4–15 s videos with sound at 768P or 2K, in the `ratio` you choose, "
+            "and follows reference images and audio (`reference_1`…`reference_3`, or up to 12 "
+            "attachments of a message: Apps → **Video from references**).\n"
             f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: {IMAGE_RULES_TEXT}."
         ),
         colour=RUNNING_COLOUR,

@@ -25,7 +25,7 @@ from bot.catalog import (
     format_credits,
 )
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
-from bot.spec import MediaRole, VideoSpec
+from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
@@ -38,6 +38,7 @@ from cogs.video_support import (
     animatable_image,
     confirmation,
     media_from,
+    message_references,
     references_from,
 )
 from storage.models import Task
@@ -114,6 +115,31 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         await reply_error(interaction, error)
 
 
+class ReferencesModal(discord.ui.Modal, title="Video from references"):
+    """Asks for the prompt of a "Video from references" request; the media come from the message."""
+
+    prompt: discord.ui.TextInput[ReferencesModal] = discord.ui.TextInput(
+        label="What should the video show?",
+        custom_id="prompt",
+        style=discord.TextStyle.paragraph,
+        placeholder="e.g. the characters from the board dance on the beach at sunset, to the song",
+        max_length=4000,  # Discord's limit for a text input
+    )
+
+    def __init__(self, cog: VideoCog, references: tuple[MediaRef, ...]) -> None:
+        super().__init__()
+        self.cog = cog
+        self.references = references
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.cog.start_video(interaction, VideoSpec(prompt=self.prompt.value, media=self.references))
+
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await reply_error(interaction, error)
+
+
 class VideoCog(commands.Cog):
     video = app_commands.Group(
         name="video", description="Make short AI videos with MiniMax Hailuo", guild_only=True
@@ -123,6 +149,10 @@ class VideoCog(commands.Cog):
         self.bot = bot
         self.animate_menu = app_commands.ContextMenu(name="Animate image", callback=self.animate_image)
         self.animate_menu.guild_only = True
+        self.references_menu = app_commands.ContextMenu(
+            name="Video from references", callback=self.video_from_references
+        )
+        self.references_menu.guild_only = True
 
     @property
     def service(self) -> VideoService:
@@ -130,9 +160,11 @@ class VideoCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.animate_menu)
+        self.bot.tree.add_command(self.references_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.animate_menu.name, type=self.animate_menu.type)
+        for menu in (self.animate_menu, self.references_menu):
+            self.bot.tree.remove_command(menu.name, type=menu.type)
 
     # ------------------------------------------------------------------------------ generate
 
@@ -239,6 +271,18 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         await interaction.response.send_modal(AnimateModal(self, image))
+
+    async def video_from_references(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """Context menu: every image, video and audio attachment of a message (a mood board) becomes
+        a reference; they are checked before the modal opens, so no prompt is written in vain."""
+        try:
+            references = message_references(message)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await interaction.response.send_modal(ReferencesModal(self, references))
 
     # ------------------------------------------------------------------------------ following tasks
 

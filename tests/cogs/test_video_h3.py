@@ -8,10 +8,10 @@ import pytest
 
 from bot.catalog import DURATIONS, RESOLUTIONS
 from cogs import embeds
-from cogs.video import PROMPT_OPTION_CHARS, VideoCog
+from cogs.video import PROMPT_OPTION_CHARS, ReferencesModal, VideoCog
 from storage import TaskState
 from tests.cogs.test_video import Env, _image, env  # noqa: F401  (env is the shared fixture)
-from tests.fakes.interactions import make_attachment
+from tests.fakes.interactions import make_attachment, make_message
 from tests.fakes.lifecycle_harness import GUILD
 
 
@@ -81,3 +81,47 @@ async def test_the_card_shows_what_was_delivered(env: Env) -> None:  # noqa: F81
     assert fields["Delivered"] is not None and fields["Delivered"].startswith("15.")
     assert "(asked 15 s) · with sound" in fields["Delivered"]
     assert "with sound" in (fields["Options"] or "")
+
+
+async def test_video_from_references_takes_every_usable_attachment(env: Env) -> None:  # noqa: F811
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    board = [_image(env, f"board{n}.png") for n in range(3)]
+    song = make_attachment(filename="song.mp3", content_type="audio/mpeg", url="https://cdn.example/s.mp3")
+    notes = make_attachment(filename="notes.txt", content_type="text/plain")
+    opened = env.interaction()
+    await env.cog.video_from_references(opened, make_message(attachments=[*board, notes, song]))  # type: ignore[arg-type]
+    modal = opened.last.modal
+    assert isinstance(modal, ReferencesModal)
+    assert [m.kind.value for m in modal.references] == ["image", "image", "image", "audio"]
+    modal.prompt._value = "the board dances to the song"
+    submitted = env.interaction()
+    await modal.on_submit(submitted)  # type: ignore[arg-type]
+    assert submitted.replies[0].kind == "defer" and "#1" in submitted.last.content
+    done = await env.harness.wait_final(1)
+    assert (done.state, done.model, done.mode) == (TaskState.DELIVERED, "MiniMax-H3", "reference")
+    assert len(done.spec.references) == 4
+
+
+@pytest.mark.parametrize(
+    ("attachments", "fragment"),
+    [
+        (
+            [make_attachment(filename="a.txt", content_type="text/plain")],
+            "no image, video or audio attachment",
+        ),
+        ([make_attachment(filename="a.mp3", content_type="audio/mpeg")], "Reference audio needs"),
+        ([make_attachment(filename=f"{n}.png") for n in range(10)], "at most 9 reference images"),
+        ([make_attachment(filename="small.png", width=200, height=200)], "over 300 px"),
+    ],
+)
+async def test_video_from_references_refuses_before_the_modal(
+    env: Env,  # noqa: F811
+    attachments: list[Any],
+    fragment: str,
+) -> None:
+    refused = env.interaction()
+    await env.cog.video_from_references(refused, make_message(attachments=attachments))  # type: ignore[arg-type]
+    reply = refused.last
+    assert (reply.kind, reply.ephemeral, reply.modal) == ("message", True, None)
+    assert fragment in (reply.content or ""), reply.content
+    assert await env.task_count() == 0
