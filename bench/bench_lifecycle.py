@@ -11,7 +11,8 @@ Prints three figures:
    timing setting is divided by ``SPEED`` so the poller behaves as it would in production).
 
 Discord is the recording notifier (no network), so figure 1 measures the bot's own work.
-Run: ``.venv/bin/python bench/bench_lifecycle.py`` (``--quick`` for a smaller run).
+Run: ``.venv/bin/python bench/bench_lifecycle.py`` (``--quick`` for a smaller run; ``--model
+MiniMax-H3`` measures the V2 family, whose minimum is 3: its query names the video, so no retrieve).
 """
 
 from __future__ import annotations
@@ -168,16 +169,20 @@ async def bench_first_response(workdir: Path, commands_count: int) -> dict[str, 
 
 
 async def _run_batch(
-    service: VideoService, storage: Storage, notifier: TimedNotifier, count: int, offset: int
+    service: VideoService,
+    storage: Storage,
+    notifier: TimedNotifier,
+    count: int,
+    offset: int,
+    model: str | None = None,
 ) -> float:
     """Request ``count`` videos and wait until every one is delivered; returns the real seconds taken."""
     notifier.expected += count
     notifier.done.clear()
     started = time.perf_counter()
     for n in range(offset, offset + count):
-        request = VideoRequest(
-            guild_id=GUILDS[n % 2], channel_id=CHANNEL, user_id=20_000 + n % 12, spec=VideoSpec(f"clip {n}")
-        )
+        spec = VideoSpec(f"clip {n}", model=model)
+        request = VideoRequest(guild_id=GUILDS[n % 2], channel_id=CHANNEL, user_id=20_000 + n % 12, spec=spec)
         await service.request(request)
     await asyncio.wait_for(notifier.done.wait(), timeout=600)
     # Posted is not yet recorded: wait (with a deadline) until every task is marked delivered.
@@ -189,7 +194,9 @@ async def _run_batch(
     return time.perf_counter() - started
 
 
-async def bench_delivery(workdir: Path, warmup: int, tasks_count: int, seed: int = 7) -> dict[str, Any]:
+async def bench_delivery(
+    workdir: Path, warmup: int, tasks_count: int, seed: int = 7, model: str | None = None
+) -> dict[str, Any]:
     """A cold start (nothing learned yet), then ``tasks_count`` more once generation times are known."""
     rng = random.Random(seed)
     async with (
@@ -207,7 +214,7 @@ async def bench_delivery(workdir: Path, warmup: int, tasks_count: int, seed: int
         for name, count, offset in (("cold", warmup, 0), ("warm", tasks_count, warmup)):
             before = dict(fake.counts)
             posted_before = set(notifier.posted_at)
-            wall = await _run_batch(service, storage, notifier, count, offset)
+            wall = await _run_batch(service, storage, notifier, count, offset, model)
             counts = {
                 e: fake.counts[e] - before.get(e, 0) for e in ("submit", "query", "retrieve", "download")
             }
@@ -233,13 +240,14 @@ async def bench_delivery(workdir: Path, warmup: int, tasks_count: int, seed: int
 async def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_lifecycle")
     parser.add_argument("--quick", action="store_true", help="fewer commands and tasks")
+    parser.add_argument("--model", default=None, help="the model of the delivered tasks (default: auto)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     commands_count, warmup, tasks_count = (50, 10, 20) if args.quick else (200, 20, 100)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         first = await bench_first_response(workdir, commands_count)
-        phases = await bench_delivery(workdir, warmup, tasks_count)
+        phases = await bench_delivery(workdir, warmup, tasks_count, model=args.model)
     print(f"Lifecycle benchmark (fake MiniMax, clock x{SPEED:g}, Discord = in-memory recorder)")
     print(f"1. {commands_count} concurrent /video generate commands:")
     print(

@@ -12,26 +12,50 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Protocol
 
-from bot.spec import Mode, VideoSpec
+from bot.spec import MediaRole, Mode, VideoSpec
 
 MODE_LABELS: dict[Mode, str] = {
     Mode.TEXT: "text-to-video",
     Mode.IMAGE: "image-to-video",
     Mode.FIRST_LAST: "first + last frame",
     Mode.SUBJECT: "subject reference",
+    Mode.REFERENCE: "reference-to-video",
 }
 
-RESOLUTIONS: tuple[str, ...] = ("512P", "720P", "768P", "1080P")
+# Every resolution some model makes, lowest first (a server's "maximum resolution" follows this order).
+RESOLUTIONS: tuple[str, ...] = ("480P", "512P", "720P", "768P", "1080P", "2K")
 # Every aspect ratio some model offers, in the order the command lists them.
 RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive")
-DURATIONS: tuple[int, ...] = (6, 10)
+# A duration left to the bot: what every model offers and the cheapest to try.
+DEFAULT_DURATION = 6
 
 # One credit is what members see: one 6-second 768P MiniMax-Hailuo-2.3 video.
 CREDIT_USD = Decimal("0.28")
 
 Combo = tuple[str, int]  # (resolution, duration)
+
+
+class ApiFamily(StrEnum):
+    """Which MiniMax API a model is on: V1 (Hailuo 2.3/02/01: submit, query, retrieve) or V2 (H3:
+    ``content[]`` bodies, lower-case statuses, the video URL in the query answer)."""
+
+    V1 = "v1"
+    V2 = "v2"
+
+
+@dataclass(frozen=True)
+class ReferenceLimits:
+    """What a reference-mode request may carry (MiniMax-H3's documented limits)."""
+
+    images: int
+    videos: int
+    audio: int
+    files: int
+    video_seconds_each: tuple[int, int]  # (shortest, longest): stated, not checkable before fetching
+    video_seconds_total: int
 
 
 @dataclass(frozen=True)
@@ -48,9 +72,29 @@ class ModelRules:
     fast_pretreatment: bool
     # Aspect ratios a member may choose; empty: the model decides (Hailuo: 16:9, or the image's shape).
     ratios: frozenset[str] = frozenset()
+    family: ApiFamily = ApiFamily.V1
+    # Chosen by the bot when the member names no model. H3 is not: it needs a pay-as-you-go key,
+    # costs per second and sounds different, so it is made only when asked for (or for references,
+    # which nothing else takes).
+    auto: bool = True
+    max_prompt_chars: int = 2000
+    audio: bool = False  # the video comes with a sound track
+    # The ratio of a text-only video when the member chose none (H3 needs a concrete one there).
+    text_ratio: str | None = None
+    references: ReferenceLimits | None = None
+    # Reference images beyond ``free_reference_images`` cost this much each; None: no surcharge.
+    reference_image_usd: Decimal | None = None
+    free_reference_images: int = 0
+    # Reference video is billed per input second at a price MiniMax has not published: None means
+    # the bot cannot price it, so it refuses reference videos rather than guess.
+    reference_video_usd_per_second: Decimal | None = None
 
     def combos(self, mode: Mode) -> frozenset[Combo]:
         return self.modes.get(mode, frozenset())
+
+    @property
+    def durations(self) -> frozenset[int]:
+        return frozenset(d for combos in self.modes.values() for _, d in combos)
 
     def refuses(self, spec: VideoSpec) -> str | None:
         """Why this model cannot take one of the spec's per-model options (``None``: it can).
@@ -64,7 +108,24 @@ class ModelRules:
                     "the first_frame image. Leave ratio out."
                 )
             return f"{self.name} makes videos in {', '.join(sorted(self.ratios))}, not {spec.ratio}."
+        if spec.ratio == ADAPTIVE and spec.mode is Mode.TEXT:
+            concrete = ", ".join(r for r in RATIOS if r in self.ratios and r != ADAPTIVE)
+            return (
+                f"A text-only video has no image to adapt to: choose a concrete ratio ({concrete}), "
+                f"or leave ratio out for {self.text_ratio or 'the default'}."
+            )
         return None
+
+
+ADAPTIVE = "adaptive"
+
+
+def _per_second(
+    resolutions: dict[str, Decimal], durations: Iterable[int]
+) -> tuple[frozenset[Combo], dict[Combo, Decimal]]:
+    """Every (resolution, duration) of a per-second price list, and each one's price."""
+    combos = frozenset((res, d) for res in resolutions for d in durations)
+    return combos, {(res, d): resolutions[res] * d for res, d in combos}
 
 
 _HAILUO_STANDARD: frozenset[Combo] = frozenset({("768P", 6), ("1080P", 6), ("768P", 10)})
@@ -86,6 +147,35 @@ def _hailuo(name: str, modes: dict[Mode, frozenset[Combo]], prices: dict[Combo, 
 # list prices ($0.43 per 720P 6 s video, $0.65 for S2V-01), used for credits and USD estimates.
 def _legacy(name: str, mode: Mode, camera: bool, price: Decimal = Decimal("0.43")) -> ModelRules:
     return ModelRules(name, {mode: _FIXED_720}, {("720P", 6): price}, camera, False, "720P", False)
+
+
+_H3_REFERENCES = ReferenceLimits(
+    images=9, videos=3, audio=3, files=12, video_seconds_each=(2, 15), video_seconds_total=15
+)
+
+
+def _h3(name: str, per_second: dict[str, Decimal], durations: range, modes: Iterable[Mode]) -> ModelRules:
+    """An H3 model: V2 API, priced per second, with sound; made only when asked for."""
+    combos, prices = _per_second(per_second, durations)
+    with_references = Mode.REFERENCE in modes
+    return ModelRules(
+        name,
+        dict.fromkeys(modes, combos),
+        prices,
+        camera_commands=False,
+        sends_duration_and_resolution=True,
+        default_resolution="768P",
+        fast_pretreatment=False,
+        ratios=frozenset(RATIOS),
+        family=ApiFamily.V2,
+        auto=False,
+        max_prompt_chars=7000,
+        audio=True,
+        text_ratio="16:9",
+        references=_H3_REFERENCES if with_references else None,
+        reference_image_usd=Decimal("0.04") if with_references else None,
+        free_reference_images=5,
+    )
 
 
 MODELS: dict[str, ModelRules] = {
@@ -110,13 +200,31 @@ MODELS: dict[str, ModelRules] = {
         _legacy("I2V-01", Mode.IMAGE, camera=False),
         _legacy("I2V-01-live", Mode.IMAGE, camera=False),
         _legacy("S2V-01", Mode.SUBJECT, camera=False, price=Decimal("0.65")),
+        _h3(
+            "MiniMax-H3",
+            {"768P": Decimal("0.08"), "2K": Decimal("0.13")},
+            range(4, 16),
+            (Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST, Mode.REFERENCE),
+        ),
+        # Not in MiniMax's own H3 documentation (third-party clients: 480P/768P, 5-15 s, no
+        # references) and with no published price: charged at H3's 768P rate, the only H3 price known.
+        _h3(
+            "MiniMax-H3-Max",
+            {"480P": Decimal("0.08"), "768P": Decimal("0.08")},
+            range(5, 16),
+            (Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST),
+        ),
     )
 }
+
+# Durations any model offers: what the command's ``duration`` choices list.
+DURATIONS: tuple[int, ...] = tuple(sorted({d for rules in MODELS.values() for d in rules.durations}))
 
 DEFAULT_MODEL = "MiniMax-Hailuo-2.3"
 FIRST_LAST_DEFAULT_MODEL = "MiniMax-Hailuo-02"
 SUBJECT_DEFAULT_MODEL = "S2V-01"
 IMAGE_ONLY_DEFAULT_MODEL = "MiniMax-Hailuo-2.3"
+REFERENCE_DEFAULT_MODEL = "MiniMax-H3"
 
 CAMERA_COMMANDS: tuple[str, ...] = (
     "Truck left",
@@ -136,7 +244,9 @@ CAMERA_COMMANDS: tuple[str, ...] = (
     "Static shot",
 )
 
-MAX_PROMPT_CHARS = 2000
+MAX_PROMPT_CHARS = 2000  # the V1 models' limit, and what the bot picks by itself
+# The longest prompt any model takes: what storage and the command's option allow.
+LONGEST_PROMPT_CHARS = max(rules.max_prompt_chars for rules in MODELS.values())
 
 
 def resolution_rank(resolution: str) -> int:
@@ -150,6 +260,7 @@ def default_model_for(mode: Mode) -> str:
         Mode.IMAGE: IMAGE_ONLY_DEFAULT_MODEL,
         Mode.FIRST_LAST: FIRST_LAST_DEFAULT_MODEL,
         Mode.SUBJECT: SUBJECT_DEFAULT_MODEL,
+        Mode.REFERENCE: REFERENCE_DEFAULT_MODEL,
     }[mode]
 
 
@@ -166,6 +277,22 @@ def price_tenths(model: str, resolution: str, duration: int) -> int:
     return usd_to_credit_tenths(price_usd(model, resolution, duration))
 
 
+def reference_surcharge_usd(rules: ModelRules, spec: VideoSpec) -> Decimal:
+    """What a request's reference images add: free up to the model's allowance, then a price each."""
+    if rules.reference_image_usd is None:
+        return Decimal(0)
+    images = len(spec.media_in(MediaRole.REFERENCE_IMAGE))
+    return max(0, images - rules.free_reference_images) * rules.reference_image_usd
+
+
+def spec_price_tenths(spec: VideoSpec) -> int:
+    """A resolved spec's price in credit tenths: its combination plus what its references add."""
+    assert spec.model is not None and spec.resolution is not None and spec.duration is not None
+    rules = MODELS[spec.model]
+    usd = price_usd(spec.model, spec.resolution, spec.duration) + reference_surcharge_usd(rules, spec)
+    return usd_to_credit_tenths(usd)
+
+
 def format_credits(tenths: int) -> str:
     """``10`` → ``"1"``, ``18`` → ``"1.8"``: members see credits, never tenths."""
     whole, frac = divmod(abs(tenths), 10)
@@ -180,9 +307,20 @@ def describe_combos(combos: frozenset[Combo]) -> str:
         by_res.setdefault(res, []).append(dur)
     parts = []
     for res in sorted(by_res, key=resolution_rank):
-        durs = " or ".join(f"{d} s" for d in sorted(by_res[res]))
-        parts.append(f"{res}: {durs}")
+        parts.append(f"{res}: {describe_durations(by_res[res])}")
     return "; ".join(parts)
+
+
+def describe_durations(durations: Iterable[int]) -> str:
+    """``6 s or 10 s``; a run of three or more whole seconds reads ``4–15 s``."""
+    runs: list[list[int]] = []
+    for d in sorted(set(durations)):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    texts = [f"{r[0]}–{r[-1]} s" if len(r) >= 3 else " or ".join(f"{d} s" for d in r) for r in runs]
+    return " or ".join(texts)
 
 
 def models_for_mode(mode: Mode) -> list[str]:
@@ -197,7 +335,7 @@ OPTION_DEFAULTS: dict[str, object] = {"prompt_optimizer": True}
 SAVED_OPTION_LABELS: dict[str, tuple[str, str]] = {
     "model": ("Model", "auto (the best for each request)"),
     "resolution": ("Resolution", "auto (the model's default)"),
-    "duration": ("Duration", f"auto ({DURATIONS[0]} s)"),
+    "duration": ("Duration", f"auto ({DEFAULT_DURATION} s)"),
     "prompt_optimizer": ("Prompt optimizer", "auto (on)"),
 }
 
@@ -220,6 +358,8 @@ def as_sent(spec: VideoSpec) -> VideoSpec:
     fixed = not rules.sends_duration_and_resolution
     if not rules.ratios:
         spec = replace(spec, ratio=None)
+    elif spec.ratio is None and spec.mode is Mode.TEXT:
+        spec = replace(spec, ratio=rules.text_ratio)
     return replace(
         spec,
         duration=None if fixed else spec.duration,
@@ -240,6 +380,9 @@ def describe_options(spec: VideoSpec) -> str:
         parts.append(spec.ratio)
     if spec.fast:
         parts.append("fast")
+    rules = MODELS.get(spec.model or "")
+    if rules is not None and rules.audio:
+        parts.append("with sound")
     return " · ".join(parts)
 
 

@@ -11,6 +11,7 @@ Plain values only: this module imports nothing of the project, so storage may de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -22,14 +23,27 @@ class Mode(StrEnum):
     IMAGE = "image"
     FIRST_LAST = "first_last"
     SUBJECT = "subject"
+    REFERENCE = "reference"  # MiniMax-H3's reference images, videos and audio
 
 
 class MediaRole(StrEnum):
-    """What a piece of media is for; the value is the command option (and column stem) it comes from."""
+    """What a piece of media is for.
+
+    A keyframe or subject role is one command option (and column stem, ``<role>_url``); the reference
+    roles come from ``reference_1``…``reference_3`` or a message's attachments, several per request,
+    and are named as the V2 API names them (``reference_image`` …).
+    """
 
     FIRST_FRAME = "first_frame"
     LAST_FRAME = "last_frame"
     SUBJECT = "subject"
+    REFERENCE_IMAGE = "reference_image"
+    REFERENCE_VIDEO = "reference_video"
+    REFERENCE_AUDIO = "reference_audio"
+
+    @property
+    def is_reference(self) -> bool:
+        return self in REFERENCE_ROLES
 
 
 class MediaKind(StrEnum):
@@ -38,9 +52,18 @@ class MediaKind(StrEnum):
     AUDIO = "audio"
 
 
+# The reference role of each kind of medium (a reference's role follows from what the file is).
+REFERENCE_ROLE_OF: dict[MediaKind, MediaRole] = {
+    MediaKind.IMAGE: MediaRole.REFERENCE_IMAGE,
+    MediaKind.VIDEO: MediaRole.REFERENCE_VIDEO,
+    MediaKind.AUDIO: MediaRole.REFERENCE_AUDIO,
+}
+REFERENCE_ROLES = frozenset(REFERENCE_ROLE_OF.values())
+
+
 @dataclass(frozen=True)
 class MediaRef:
-    """An image (later: video, audio) given as a Discord attachment or a URL.
+    """An image, video or audio file given as a Discord attachment or a URL.
 
     The metadata comes from Discord's attachment and lets validation refuse before anything is reserved.
     ``checked`` marks media of a stored task (regenerate): it passed the checks already and only its URL
@@ -74,6 +97,14 @@ class VideoSpec:
     def medium(self, role: MediaRole) -> MediaRef | None:
         return next((m for m in self.media if m.role is role), None)
 
+    def media_in(self, role: MediaRole) -> tuple[MediaRef, ...]:
+        """Every medium of ``role`` (references come several at a time), in the order given."""
+        return tuple(m for m in self.media if m.role is role)
+
+    @property
+    def references(self) -> tuple[MediaRef, ...]:
+        return tuple(m for m in self.media if m.role.is_reference)
+
     @property
     def first_frame(self) -> MediaRef | None:
         return self.medium(MediaRole.FIRST_FRAME)
@@ -89,6 +120,8 @@ class VideoSpec:
     @property
     def mode(self) -> Mode:
         roles = {m.role for m in self.media}
+        if roles & REFERENCE_ROLES:
+            return Mode.REFERENCE
         if MediaRole.SUBJECT in roles:
             return Mode.SUBJECT
         if MediaRole.LAST_FRAME in roles:
@@ -97,9 +130,13 @@ class VideoSpec:
             return Mode.IMAGE
         return Mode.TEXT
 
-    def with_media_urls(self, urls: dict[MediaRole, str]) -> VideoSpec:
-        """The same spec with some media pointing elsewhere (a fetched copy, a data URL)."""
-        return replace(self, media=tuple(replace(m, url=urls.get(m.role, m.url)) for m in self.media))
+    def with_media_urls(self, urls: Sequence[str]) -> VideoSpec:
+        """The same spec with its media (in order, one URL each) pointing elsewhere: a data URL."""
+        if len(urls) != len(self.media):
+            raise ValueError(f"{len(urls)} URLs for {len(self.media)} media")
+        return replace(
+            self, media=tuple(replace(m, url=url) for m, url in zip(self.media, urls, strict=True))
+        )
 
     def as_stored(self) -> VideoSpec:
         """The spec to make again (regenerate): every medium already checked, only its URL kept."""

@@ -28,6 +28,7 @@ from bot.catalog import (
 )
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
+from bot.spec import Mode
 from cogs.text import clip, duration_text, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
@@ -96,6 +97,19 @@ def card_progress(card: StatusCard, now: float) -> float | None:
     return None
 
 
+def delivered_text(task: Task) -> str | None:
+    """``15.1 s (asked 15 s) · with sound``: what the member got, next to what they asked for."""
+    if task.state is not TaskState.DELIVERED:
+        return None
+    parts = []
+    if task.delivered_seconds:
+        asked = f" (asked {task.spec.duration} s)" if task.spec.duration else ""
+        parts.append(f"{task.delivered_seconds:.1f} s{asked}")
+    if task.has_audio is not None:
+        parts.append("with sound" if task.has_audio else "no sound")
+    return " · ".join(parts) or None
+
+
 def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed:
     """The public status card: what was asked, by whom, and where it stands."""
     task = card.task
@@ -110,6 +124,9 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    delivered = delivered_text(task)
+    if delivered is not None:
+        embed.add_field(name="Delivered", value=delivered, inline=True)
     if task.state is TaskState.QUEUED and card.queue_position is not None:
         embed.add_field(name="Queue", value=f"#{card.queue_position} in line", inline=True)
     elif task.state is TaskState.QUEUED and card.in_line:
@@ -306,11 +323,23 @@ def quota_embed(view: QuotaView) -> discord.Embed:
 
 def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
     """One field per model: one field for everything would pass Discord's 1024-character limit."""
-    by_model: dict[str, list[str]] = {}
-    for model, mode, (resolution, duration), cost in prices:
-        by_model.setdefault(model, []).append(
-            f"{MODE_LABELS[mode]} · {resolution} {duration} s — **{format_credits(cost)}**"
-        )
+    by_model: dict[str, list[str]] = {model: [] for model, *_ in prices}
+    for model in by_model:
+        # Modes priced alike (H3 charges per second whatever it is made from) share their lines, so
+        # 4 modes × 24 choices read as 24 lines, not 96.
+        by_mode: dict[Mode, list[str]] = {}
+        for name, mode, (resolution, duration), cost in prices:
+            if name == model:
+                by_mode.setdefault(mode, []).append(f"{resolution} {duration} s — **{format_credits(cost)}**")
+        groups: dict[tuple[str, ...], list[Mode]] = {}
+        for mode, mode_lines in by_mode.items():
+            groups.setdefault(tuple(mode_lines), []).append(mode)
+        for lines, modes in groups.items():
+            labels = ", ".join(MODE_LABELS[m] for m in modes)
+            if len(lines) == 1:
+                by_model[model].append(f"{labels} · {lines[0]}")
+            else:
+                by_model[model].extend([f"{labels}:", *(f"· {line}" for line in lines)])
     if not by_model:
         embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
         return
@@ -363,6 +392,9 @@ def help_embed() -> discord.Embed:
             "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
             "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
             "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
+            "`model:MiniMax-H3` makes 4–15 s videos with sound at 768P or 2K, in the `ratio` you choose, "
+            "and follows reference images and audio (`reference_1`…`reference_3`, or up to 12 "
+            "attachments of a message: Apps → **Video from references**).\n"
             f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: {IMAGE_RULES_TEXT}."
         ),
         colour=RUNNING_COLOUR,

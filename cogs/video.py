@@ -15,9 +15,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import DURATIONS, MAX_PROMPT_CHARS, MODELS, RATIOS, RESOLUTIONS, format_credits
+from bot.catalog import (
+    DURATIONS,
+    LONGEST_PROMPT_CHARS,
+    MAX_PROMPT_CHARS,
+    MODELS,
+    RATIOS,
+    RESOLUTIONS,
+    format_credits,
+)
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
-from bot.spec import MediaRole, VideoSpec
+from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
@@ -30,7 +38,9 @@ from cogs.video_support import (
     animatable_image,
     confirmation,
     media_from,
+    message_references,
     pickup_link,
+    references_from,
 )
 from storage.models import Task
 from storage.states import TaskState
@@ -47,6 +57,8 @@ MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
 RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in RATIOS]
 DURATION_CHOICES = [app_commands.Choice(name=f"{d} seconds", value=d) for d in DURATIONS]
+# Discord caps a string option at 6000 characters; each model's own limit is checked by validation.
+PROMPT_OPTION_CHARS = min(6000, LONGEST_PROMPT_CHARS)
 
 # What the bot needs in a channel to post cards, replies with videos, and find them again.
 NEEDED_PERMISSIONS = discord.Permissions(
@@ -104,6 +116,31 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         await reply_error(interaction, error)
 
 
+class ReferencesModal(discord.ui.Modal, title="Video from references"):
+    """Asks for the prompt of a "Video from references" request; the media come from the message."""
+
+    prompt: discord.ui.TextInput[ReferencesModal] = discord.ui.TextInput(
+        label="What should the video show?",
+        custom_id="prompt",
+        style=discord.TextStyle.paragraph,
+        placeholder="e.g. the characters from the board dance on the beach at sunset, to the song",
+        max_length=4000,  # Discord's limit for a text input
+    )
+
+    def __init__(self, cog: VideoCog, references: tuple[MediaRef, ...]) -> None:
+        super().__init__()
+        self.cog = cog
+        self.references = references
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.cog.start_video(interaction, VideoSpec(prompt=self.prompt.value, media=self.references))
+
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await reply_error(interaction, error)
+
+
 class VideoCog(commands.Cog):
     video = app_commands.Group(
         name="video", description="Make short AI videos with MiniMax Hailuo", guild_only=True
@@ -113,6 +150,10 @@ class VideoCog(commands.Cog):
         self.bot = bot
         self.animate_menu = app_commands.ContextMenu(name="Animate image", callback=self.animate_image)
         self.animate_menu.guild_only = True
+        self.references_menu = app_commands.ContextMenu(
+            name="Video from references", callback=self.video_from_references
+        )
+        self.references_menu.guild_only = True
 
     @property
     def service(self) -> VideoService:
@@ -120,9 +161,11 @@ class VideoCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.animate_menu)
+        self.bot.tree.add_command(self.references_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.animate_menu.name, type=self.animate_menu.type)
+        for menu in (self.animate_menu, self.references_menu):
+            self.bot.tree.remove_command(menu.name, type=menu.type)
 
     # ------------------------------------------------------------------------------ generate
 
@@ -138,6 +181,9 @@ class VideoCog(commands.Cog):
         fast="Faster preparation on Hailuo models",
         subject="A character reference image (S2V-01)",
         ratio="Aspect ratio, on models that take one (Hailuo follows 16:9 or the image)",
+        reference_1="A reference image, video or audio clip (MiniMax-H3)",
+        reference_2="Another reference (MiniMax-H3)",
+        reference_3="Another reference (MiniMax-H3)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -145,7 +191,7 @@ class VideoCog(commands.Cog):
     async def generate(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS],
         model: str | None = None,
         duration: int | None = None,
         resolution: str | None = None,
@@ -155,12 +201,22 @@ class VideoCog(commands.Cog):
         fast: bool | None = None,
         subject: discord.Attachment | None = None,
         ratio: str | None = None,
+        reference_1: discord.Attachment | None = None,
+        reference_2: discord.Attachment | None = None,
+        reference_3: discord.Attachment | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
             MediaRole.LAST_FRAME: last_frame,
             MediaRole.SUBJECT: subject,
         }
+        try:
+            references = references_from(
+                {"reference_1": reference_1, "reference_2": reference_2, "reference_3": reference_3}
+            )
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
         spec = VideoSpec(
             prompt=prompt,
             model=model,
@@ -169,7 +225,10 @@ class VideoCog(commands.Cog):
             prompt_optimizer=prompt_optimizer,
             fast=fast,
             ratio=ratio,
-            media=tuple(media_from(a, role) for role, a in media.items() if a is not None),
+            media=(
+                *(media_from(a, role) for role, a in media.items() if a is not None),
+                *references,
+            ),
         )
         await self.start_video(interaction, spec)
 
@@ -213,6 +272,18 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         await interaction.response.send_modal(AnimateModal(self, image))
+
+    async def video_from_references(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """Context menu: every image, video and audio attachment of a message (a mood board) becomes
+        a reference; they are checked before the modal opens, so no prompt is written in vain."""
+        try:
+            references = message_references(message)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await interaction.response.send_modal(ReferencesModal(self, references))
 
     # ------------------------------------------------------------------------------ following tasks
 

@@ -11,10 +11,11 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.catalog import format_credits
+from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL, format_credits
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
+from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
-from bot.spec import MediaRef, MediaRole
+from bot.spec import REFERENCE_ROLE_OF, MediaKind, MediaRef, MediaRole, VideoSpec
 from cogs import embeds
 from cogs.permissions import member_role_ids
 from storage.models import Task
@@ -63,16 +64,62 @@ async def dm_actor(
     return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
 
 
-def media_from(attachment: discord.Attachment, role: MediaRole) -> MediaRef:
+def media_from(
+    attachment: discord.Attachment, role: MediaRole, kind: MediaKind = MediaKind.IMAGE
+) -> MediaRef:
     return MediaRef(
         url=attachment.url,
         role=role,
+        kind=kind,
         filename=attachment.filename,
         content_type=attachment.content_type,
         size=attachment.size,
         width=attachment.width,
         height=attachment.height,
     )
+
+
+def references_from(attachments: dict[str, discord.Attachment | None]) -> tuple[MediaRef, ...]:
+    """Each given attachment as a reference whose role follows from what the file is.
+
+    Raises RequestRefused naming the option whose file is neither an image, a video nor audio.
+    """
+    found: list[MediaRef] = []
+    for option, attachment in attachments.items():
+        if attachment is None:
+            continue
+        kind = kind_of_content(attachment.content_type, attachment.filename)
+        if kind is None:
+            raise RequestRefused(
+                f"`{option}` ({attachment.filename!r}) is not an image, video or audio file. "
+                "Attach a JPG, PNG or WebP image, a video or an audio clip. Nothing was charged."
+            )
+        found.append(media_from(attachment, REFERENCE_ROLE_OF[kind], kind))
+    return tuple(found)
+
+
+NO_REFERENCES = (
+    "That message has no image, video or audio attachment. Use **Video from references** on a message "
+    "with the pictures, clips or sounds the video should follow, or `/video generate` with `reference_1`."
+)
+
+
+def message_references(message: discord.Message) -> tuple[MediaRef, ...]:
+    """Every image, video and audio attachment of a message (and of what it forwards), as references,
+    checked as a request would be (counts, kinds, image rules) so a refusal comes before the modal.
+
+    Raises RequestRefused naming the fix.
+    """
+    usable = [a for a in message_attachments(message) if kind_of_content(a.content_type, a.filename)]
+    if not usable:
+        raise RequestRefused(NO_REFERENCES)
+    references = references_from({f"attachment {n}": a for n, a in enumerate(usable, start=1)})
+    check_references(VideoSpec(prompt="", media=references))
+    check_references(VideoSpec(prompt="", media=references), MODELS[REFERENCE_DEFAULT_MODEL])
+    for medium in references:
+        if medium.kind is MediaKind.IMAGE:
+            check_image(medium, f"reference image {medium.filename!r}")
+    return references
 
 
 def is_image(attachment: discord.Attachment) -> bool:

@@ -12,7 +12,7 @@ import re
 from storage.errors import InvalidValue
 
 MAX_CREDITS_TENTHS = 1_000_000 * 10
-MAX_PROMPT_CHARS = 2000
+MAX_PROMPT_CHARS = 7000  # the longest any model takes (MiniMax-H3); each model's own is validation's
 MAX_REASON_CHARS = 500
 MAX_PATTERN_CHARS = 200
 MAX_URL_CHARS = 4096

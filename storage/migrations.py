@@ -220,6 +220,16 @@ _V6_RATIO = (
     "ALTER TABLE tasks ADD COLUMN ratio TEXT",
 )
 
+_V7_REFERENCES_AND_RESULTS = (
+    # Reference media (MiniMax-H3), several per task: a JSON list of {"role", "kind", "url"}; NULL
+    # when there are none. Keyframes keep their own ``<role>_url`` columns.
+    "ALTER TABLE tasks ADD COLUMN reference_media TEXT",
+    # What was delivered, next to what was asked (``duration``): H3 clips run a little longer.
+    "ALTER TABLE tasks ADD COLUMN delivered_seconds REAL",
+    # Whether the delivered file has a sound track (NULL: not known, as for tasks from before).
+    "ALTER TABLE tasks ADD COLUMN has_audio INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -227,6 +237,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "bot state: key-value facts that survive a restart", _V4_BOT_STATE),
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
+    Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

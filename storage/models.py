@@ -61,6 +61,10 @@ class Task:
     # When the member was told the task failed (or needs a moderator); None while they were not:
     # a restart tells those it finds (a crash between saving the failure and posting it).
     notified_at: float | None = None
+    # What was delivered (``spec.duration`` is what was asked): read from the file, else the API's
+    # usage figure; None until delivered, or when neither said.
+    delivered_seconds: float | None = None
+    has_audio: bool | None = None  # the delivered file has a sound track; None: not known
 
     @property
     def final(self) -> bool:

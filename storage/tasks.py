@@ -29,7 +29,7 @@ NOTICE_STATES = frozenset({TaskState.FAILED, TaskState.UNKNOWN})
 _OWN_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Task) if f.name != "spec")
 TASK_COLUMNS: tuple[str, ...] = (*_OWN_COLUMNS, *SPEC_COLUMNS)
 _SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
-_BOOL_COLUMNS = frozenset({"deliver_by_dm"})
+_BOOL_COLUMNS = frozenset({"deliver_by_dm", "has_audio"})
 
 # Spelled exactly as in the partial indexes' WHERE clauses, or SQLite will not use those indexes.
 _FINAL_SQL = "'delivered', 'failed', 'cancelled'"
@@ -72,13 +72,31 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "height": _optional_id,
     "video_bytes": _optional_id,
     "notified_at": _optional_time,
+    "delivered_seconds": lambda n, v: _optional_seconds(n, v),
+    "has_audio": lambda n, v: _optional_bool(n, v),
 }
+
+
+def _optional_seconds(name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86_400:
+        raise InvalidValue(name, f"must be a number of seconds between 0 and 86400 (got {value!r}).")
+    return float(value)
+
+
+def _optional_bool(name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise InvalidValue(name, f"must be true or false (got {value!r}).")
+    return int(value)
 
 
 def row_to_task(row: Row) -> Task:
     values: dict[str, Any] = {name: row[name] for name in _OWN_COLUMNS}
     for name in _BOOL_COLUMNS:
-        values[name] = bool(values[name])
+        values[name] = None if values[name] is None and name == "has_audio" else bool(values[name])
     values["state"] = TaskState(values["state"])
     return Task(**values, spec=spec_from_row(row))
 

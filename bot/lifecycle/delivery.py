@@ -27,6 +27,7 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
+from bot.lifecycle.mp4_facts import UNKNOWN, read_facts
 from bot.lifecycle.notifier import Notifier, ResultPost
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.minimax.errors import MiniMaxError
@@ -183,9 +184,17 @@ class Delivery:
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
+                # What was delivered, read from the file itself (off the loop): H3 runs a little
+                # longer than asked and has sound. A link-only result keeps the API's figure.
+                facts = await asyncio.to_thread(read_facts, path) if result.file_path else UNKNOWN
                 try:
                     task = await deps.storage.tasks.transition(
-                        task.id, TaskState.DELIVERING, now=deps.now(), video_bytes=result.size_bytes
+                        task.id,
+                        TaskState.DELIVERING,
+                        now=deps.now(),
+                        video_bytes=result.size_bytes,
+                        delivered_seconds=facts.seconds or task.delivered_seconds,
+                        has_audio=facts.has_audio,
                     )
                 except IllegalTransition:
                     return
@@ -281,7 +290,7 @@ class Delivery:
             if task.file_id is not None:
                 return (await deps.client.retrieve(task.file_id, retries=0)).download_url
             assert task.api_task_id is not None
-            info = await deps.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0, model=task.model)
         except MiniMaxError as exc:
             # What the outcome table says (:mod:`bot.lifecycle.outcomes`): only ever a retry.
             if outcome_for(Phase.RETRIEVE, exc) is Outcome.THROTTLE:

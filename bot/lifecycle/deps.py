@@ -36,14 +36,22 @@ EXPECTATION_TTL = 300.0
 
 
 class VideoAPI(Protocol):
-    """The calls the lifecycle makes; :class:`bot.minimax.client.MiniMaxClient` provides them."""
+    """The calls the lifecycle makes; :class:`bot.minimax.client.MiniMaxClient` provides them.
+
+    One set of calls for both API families: ``submit`` reads the family from the spec's model and
+    ``query`` from the ``model`` it is given; a V2 answer carries the video URL
+    (:attr:`TaskInfo.download_url`), so delivery never calls ``retrieve`` for it.
+    """
 
     @property
     def submit_limiter(self) -> SubmitRateLimiter | None: ...
 
     async def submit(self, spec: VideoSpec, *, retries: int | None = None) -> str: ...
 
-    async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo: ...
+    # ``model`` (the task's) lets the client pick the API family (V1 or V2) from the catalog.
+    async def query(
+        self, task_id: str, *, retries: int | None = None, model: str | None = None
+    ) -> TaskInfo: ...
 
     async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo: ...
 

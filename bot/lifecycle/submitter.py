@@ -26,7 +26,7 @@ from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
-from bot.spec import MediaRole, VideoSpec
+from bot.spec import MediaKind, VideoSpec
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -336,12 +336,19 @@ class Submitter:
         await self._cards.refresh(task)
 
     async def _build_request(self, task: Task) -> VideoSpec:
-        """The stored spec with each image fetched here and sent inline (the API may not reach Discord)."""
-        inline: dict[MediaRole, str] = {}
+        """The stored spec with each image fetched here and sent inline (the API may not reach Discord).
+
+        Reference videos and audio go as their URLs: up to 15 s of video would not fit a request
+        body, and the V2 API fetches public URLs itself.
+        """
+        urls: list[str] = []
         for medium in task.spec.media:
             assert self._http is not None, "start() the submitter first"
-            inline[medium.role] = await fetch_data_url(self._http, medium.url)
-        return as_sent(task.spec.with_media_urls(inline))
+            if medium.kind is MediaKind.IMAGE:
+                urls.append(await fetch_data_url(self._http, medium.url))
+            else:
+                urls.append(medium.url)
+        return as_sent(task.spec.with_media_urls(urls))
 
 
 def _user_message(exc: Exception) -> str:

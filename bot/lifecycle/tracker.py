@@ -161,7 +161,7 @@ class Tracker:
         self.queries += 1
         try:
             # One budget token, one request: the backoff below is the only retry.
-            info = await deps.client.query(task.api_task_id, retries=0)
+            info = await deps.client.query(task.api_task_id, retries=0, model=task.model)
         except MiniMaxError as exc:
             await self._query_failed(task, exc)
             return
@@ -238,6 +238,8 @@ class Tracker:
                 width=info.width,
                 height=info.height,
                 finished_at=deps.now(),
+                # The API's own figure (V2 usage); delivery replaces it with the file's when it can.
+                delivered_seconds=info.output_seconds,
             )
         except IllegalTransition:
             return

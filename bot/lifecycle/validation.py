@@ -16,12 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalog import (
+    DEFAULT_DURATION,
     DURATIONS,
     IMAGE_CONTENT_TYPES,
     IMAGE_EXTENSIONS,
+    LONGEST_PROMPT_CHARS,
     MAX_ASPECT,
     MAX_IMAGE_BYTES,
-    MAX_PROMPT_CHARS,
     MIN_ASPECT,
     MIN_SHORT_SIDE,
     MODE_LABELS,
@@ -34,19 +35,14 @@ from bot.catalog import (
     OptionPolicy,
     default_model_for,
     describe_combos,
+    describe_durations,
     models_for_mode,
-    price_tenths,
     resolution_rank,
+    spec_price_tenths,
 )
-from bot.spec import NO_DEFAULTS, MediaRef, MediaRole, Mode, VideoSpec
-
-
-class RequestRefused(Exception):
-    """A request that is not sent: ``message`` says what was wrong and how to fix it, for the member."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from bot.lifecycle.references import check_references
+from bot.lifecycle.refusal import RequestRefused as RequestRefused  # re-exported: its old home
+from bot.spec import NO_DEFAULTS, MediaKind, MediaRef, Mode, VideoSpec
 
 
 @dataclass(frozen=True)
@@ -161,7 +157,7 @@ def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
 def _candidates(defaults: VideoSpec, mode: Mode, policy: OptionPolicy) -> list[ModelRules]:
     """Models to try when the member named none: their saved default, the mode's default, then the
     rest in table order (newest first), keeping only those this mode and this server allow."""
-    names = [defaults.model, default_model_for(mode), *models_for_mode(mode)]
+    names = [defaults.model, default_model_for(mode), *(m for m in models_for_mode(mode) if MODELS[m].auto)]
     usable = [n for n in names if n is not None and n in MODELS and mode in MODELS[n].modes]
     return [MODELS[n] for n in dict.fromkeys(usable) if policy.allows_model(n)]
 
@@ -183,7 +179,46 @@ def _fitting_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: Op
     # Model-independent refusals first, so they are not blamed on whichever model comes first.
     _check_values(asked)
     _check_within_limits(asked, policy)
+    _check_candidates_take(asked, candidates, policy)
     return next((s for s in candidates if _fits(s, mode, asked, policy)), candidates[0])
+
+
+def _check_candidates_take(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> None:
+    """A duration or prompt only models the bot never picks by itself take (H3's 8 s, its long
+    prompts): say which to choose, rather than blame whichever model came first. When no such model
+    would take it either, the usual refusals below say what the candidates offer."""
+    durations = {d for rules in candidates for d in rules.durations}
+    if asked.duration is not None and asked.duration not in durations:
+        named = _who_else(asked, candidates, policy)
+        if named:
+            raise RequestRefused(f"Duration must be {_duration_list(durations)} seconds{named}.")
+    longest = max(rules.max_prompt_chars for rules in candidates)
+    length = len(clean_prompt(asked.prompt))
+    if length > longest:
+        named = _who_else(asked, candidates, policy)
+        raise RequestRefused(
+            f"The prompt is {length} characters long; the limit is {longest}{named}. Shorten it."
+        )
+
+
+def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> str:
+    """`` (MiniMax-H3 takes it: choose it as model)``: models a member must name to get this."""
+    named = [
+        rules.name
+        for rules in MODELS.values()
+        if rules not in candidates
+        and policy.allows_model(rules.name)
+        and asked.mode in rules.modes
+        and (asked.duration is None or asked.duration in rules.durations)
+        and len(clean_prompt(asked.prompt)) <= rules.max_prompt_chars
+    ]
+    if not named:
+        return ""
+    return f" ({' and '.join(named)} {'takes' if len(named) == 1 else 'take'} it: choose it as model)"
+
+
+def _duration_list(durations: set[int] | frozenset[int]) -> str:
+    return describe_durations(durations).replace(" s", "")
 
 
 def _fits(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> bool:
@@ -234,12 +269,14 @@ _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
     Mode.IMAGE: ("first_frame",),
     Mode.FIRST_LAST: ("first_frame", "last_frame"),
     Mode.SUBJECT: ("subject",),
+    Mode.REFERENCE: ("reference",),
 }
 _MODE_NEEDS: dict[Mode, str] = {
     Mode.TEXT: "just a prompt",
     Mode.IMAGE: "a first_frame image",
     Mode.FIRST_LAST: "a first_frame and a last_frame image",
     Mode.SUBJECT: "a subject image",
+    Mode.REFERENCE: "reference images, videos or audio",
 }
 
 
@@ -270,8 +307,25 @@ def _no_such_model(name: str) -> str:
 def _check_values(asked: VideoSpec) -> None:
     if asked.resolution is not None and asked.resolution not in RESOLUTIONS:
         raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
+    named = MODELS.get(asked.model or "")
+    # A model without the usual durations, asked for by name: its own rule, not the usual one.
+    if (
+        asked.duration is not None
+        and named is not None
+        and not named.auto
+        and asked.duration not in named.durations
+    ):
+        offered = describe_combos(frozenset(c for combos in named.modes.values() for c in combos))
+        raise RequestRefused(f"{named.name} does not make {asked.duration} s videos. It offers {offered}.")
     if asked.duration is not None and asked.duration not in DURATIONS:
-        raise RequestRefused(f"Duration must be {' or '.join(str(d) for d in DURATIONS)} seconds.")
+        auto = {d for rules in MODELS.values() if rules.auto for d in rules.durations}
+        others = [
+            f"{_duration_list(r.durations)} on {r.name}"
+            for r in MODELS.values()
+            if not r.auto and not r.durations <= auto
+        ]
+        rest = f" ({'; '.join(others)})" if others else ""
+        raise RequestRefused(f"Duration must be {_duration_list(auto)} seconds{rest}.")
 
 
 def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:
@@ -285,7 +339,7 @@ def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:
     if res is not None and dur is not None and (res, dur) not in offered:
         durations = sorted(d for r, d in offered if r == res)
         raise _ModelCannot(
-            f"{what} makes {res} videos only {' or '.join(f'{d} s' for d in durations)} long "
+            f"{what} makes {res} videos only {describe_durations(durations)} long "
             f"(it offers {describe_combos(offered)}). Pick another duration or resolution."
         )
 
@@ -322,7 +376,7 @@ def _choose_combo(
     res, dur = asked.resolution, asked.duration
     saved_res = defaults.resolution if defaults.resolution in RESOLUTIONS else None
     want_res = res or saved_res or rules.default_resolution
-    want_dur = dur or (defaults.duration if defaults.duration in DURATIONS else None) or DURATIONS[0]
+    want_dur = dur or (defaults.duration if defaults.duration in DURATIONS else None) or DEFAULT_DURATION
 
     def preference(combo: Combo) -> tuple[bool, bool, bool, bool, int]:
         r, d = combo
@@ -330,7 +384,7 @@ def _choose_combo(
             r != want_res,
             d != want_dur,
             r != rules.default_resolution,
-            d != DURATIONS[0],
+            d != DEFAULT_DURATION,
             -resolution_rank(r),
         )
 
@@ -358,9 +412,9 @@ def plan_request(
             "The prompt is empty. Describe the video you want, "
             "e.g. `a red fox running through snow [Pan left]`."
         )
-    if len(prompt) > MAX_PROMPT_CHARS:
+    if len(prompt) > LONGEST_PROMPT_CHARS:
         raise RequestRefused(
-            f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}. Shorten it."
+            f"The prompt is {len(prompt)} characters long; the limit is {LONGEST_PROMPT_CHARS}. Shorten it."
         )
     if asked.last_frame is not None and asked.first_frame is None:
         raise RequestRefused(
@@ -371,10 +425,10 @@ def plan_request(
             "A subject image cannot be combined with first_frame or last_frame. "
             "Use either a subject (S2V-01) or frames, not both."
         )
-    for role in MediaRole:
-        image = asked.medium(role)
-        if image is not None:
-            check_image(image, f"{role.value} image")
+    check_references(asked)
+    for medium in asked.media:
+        if medium.kind is MediaKind.IMAGE:
+            check_image(medium, _image_label(medium))
     mode = asked.mode
     rules = _choose_model(asked, defaults, mode, policy)
     try:
@@ -386,6 +440,13 @@ def plan_request(
             raise _ModelCannot(reason)
     except _ModelCannot as exc:
         raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
+    if len(prompt) > rules.max_prompt_chars:
+        raise RequestRefused(
+            f"The prompt is {len(prompt)} characters long; the limit is {rules.max_prompt_chars} "
+            f"on {rules.name}. Shorten it."
+        )
+    if rules.references is not None:
+        check_references(asked, rules)
     resolved = replace(
         asked,
         **_filled(asked, defaults),
@@ -394,5 +455,13 @@ def plan_request(
         resolution=resolution,
         duration=duration,
         fast=bool(asked.fast) and rules.fast_pretreatment,
+        ratio=asked.ratio or (rules.text_ratio if mode is Mode.TEXT else None),
     )
-    return Plan(spec=resolved, cost_tenths=price_tenths(rules.name, resolution, duration))
+    return Plan(spec=resolved, cost_tenths=spec_price_tenths(resolved))
+
+
+def _image_label(medium: MediaRef) -> str:
+    """How a refusal names the image: ``first_frame image``, ``reference image (photo.png)``."""
+    if medium.role.is_reference:
+        return f"reference image {medium.filename!r}" if medium.filename else "reference image"
+    return f"{medium.role.value} image"

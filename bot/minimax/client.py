@@ -23,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from bot.backoff import backoff
+from bot.minimax import v2
 from bot.minimax.download_guard import (
     MAX_REDIRECTS,
     MP4_SNIFF_BYTES,
@@ -213,16 +214,17 @@ class MiniMaxClient:
         ``retries`` overrides the retry budget: 0 lets a caller that records each attempt retry itself.
         """
         limit = self._max_retries if retries is None else max(0, retries)
-        body = build_submit_body(spec)
+        # The API family is the model's (the catalog says which); everything below is shared.
+        on_v2 = v2.on_v2(spec.model)
+        body = v2.build_v2_body(spec) if on_v2 else build_submit_body(spec)
+        path = v2.SUBMIT_PATH if on_v2 else SUBMIT_PATH
         attempt = 0
         while True:
             attempt += 1
             if self._limiter is not None:
                 await self._limiter.acquire()
             try:
-                return await self._call_json(
-                    "POST", SUBMIT_PATH, parse_submit, json_body=body, attempt=attempt
-                )
+                return await self._call_json("POST", path, parse_submit, json_body=body, attempt=attempt)
             except MalformedResponse as exc:
                 raise SubmitOutcomeUnknown(
                     f"submit answer unreadable, a task may exist: {exc}", request_id=exc.request_id
@@ -249,14 +251,22 @@ class MiniMaxClient:
                         request_id=exc.request_id,
                     ) from None
 
-    async def query(self, task_id: str, *, retries: int | None = None) -> TaskInfo:
+    async def query(self, task_id: str, *, retries: int | None = None, model: str | None = None) -> TaskInfo:
         """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises.
 
         ``retries`` overrides the retry budget: 0 lets a caller that paces every request (the poller's
         query budget) do its own, slower retrying instead of sending several requests per token.
+        ``model`` (the task's) picks the API family; a V2 answer names the video URL directly.
         """
 
         async def once(attempt: int) -> TaskInfo:
+            if v2.on_v2(model):
+                return await self._call_json(
+                    "GET",
+                    v2.query_path(task_id),
+                    functools.partial(v2.parse_v2_query, task_id=task_id),
+                    attempt=attempt,
+                )
             return await self._call_json(
                 "GET",
                 QUERY_PATH,

@@ -31,6 +31,7 @@ class TaskInfo:
     download_url: str | None = None  # present when the answer embeds the file object
     error_code: int | None = None
     error_message: str | None = None
+    output_seconds: float | None = None  # the video's length as the API bills it (V2 ``usage``)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ MODERATOR_ROLE_VISIBILITY = (
     "without Manage Server: allow the role under Server Settings → Integrations → this bot → /videoadmin."
 )
 
-ResolutionChoice = Literal["512P", "720P", "768P", "1080P", "any"]
-DurationChoice = Literal["6", "10", "any"]
+ResolutionChoice = Literal["480P", "512P", "720P", "768P", "1080P", "2K", "any"]
+DurationChoice = Literal["4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "any"]
 ResultsChoice = Literal["public", "private"]
 assert set(get_args(ResolutionChoice)) == {*RESOLUTIONS, "any"}, (
     "keep the choices in step with the model table"

@@ -51,7 +51,7 @@ def test_matrix_rules() -> None:
     assert ("512P", 6) in MODELS["MiniMax-Hailuo-02"].combos(Mode.IMAGE)
     assert ("512P", 6) not in MODELS["MiniMax-Hailuo-02"].combos(Mode.TEXT)
     assert Mode.TEXT not in MODELS["MiniMax-Hailuo-2.3-Fast"].modes
-    assert models_for_mode(Mode.FIRST_LAST) == ["MiniMax-Hailuo-02"]
+    assert models_for_mode(Mode.FIRST_LAST) == ["MiniMax-Hailuo-02", "MiniMax-H3", "MiniMax-H3-Max"]
     assert models_for_mode(Mode.SUBJECT) == ["S2V-01"]
     assert not MODELS["T2V-01"].sends_duration_and_resolution
     assert MODELS["MiniMax-Hailuo-2.3"].sends_duration_and_resolution

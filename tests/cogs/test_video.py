@@ -331,7 +331,7 @@ async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:
     registered = set(env.bot._connection._view_store._dynamic_items.values())  # type: ignore[attr-defined]
     assert {RegenerateButton, DetailsButton} <= registered
     menus = env.bot.tree.get_commands(type=discord.AppCommandType.message)
-    assert [m.name for m in menus] == ["Animate image"]
+    assert [m.name for m in menus] == ["Animate image", "Video from references"]
 
 
 async def test_quota_lists_every_price_in_fields_discord_accepts(env: Env) -> None:

@@ -48,7 +48,7 @@ BATCH = 25  # interactions in flight at once
 MODELS = tuple(MODEL_TABLE)  # the choices /video generate offers
 BAD_MODELS = ("gpt-video", "@everyone", "", "minimax-hailuo-2.3", "S2V-01 ", "<@&{role}>")
 BAD_RESOLUTIONS = ("4K", "768p", "", "1080", "@here")
-BAD_DURATIONS = (0, 7, -6, 60, 10**12)
+BAD_DURATIONS = (0, 3, -6, 60, 10**12)  # no model makes these (H3 makes 4-15 s)
 UNICODE = (
     "猫が雪の中を走る",
     "кошка бежит по снегу",
@@ -68,6 +68,7 @@ CLEAR_REFUSALS = re.compile(
         (
             r"The prompt is empty",
             r"The prompt is \d+ characters long; the limit is 2000",
+            r"The prompt is \d+ characters long; the limit is 7000",
             r"A last_frame needs a first_frame",
             r"A subject image cannot be combined",
             r"must be a JPG, PNG or WebP image",
@@ -204,6 +205,9 @@ def make_case(n: int, rng: random.Random, h: BotHarness, members: list[FakeMembe
         case.invalid.append("value:model")
     elif roll < 0.55:
         case.options["model"] = rng.choice(MODELS)
+        takes_long = len(prompt) <= MODEL_TABLE[case.options["model"]].max_prompt_chars
+        if takes_long and "prompt:long" in case.invalid:
+            case.invalid.remove("prompt:long")  # MiniMax-H3 takes up to 7000 characters
     roll = rng.random()
     if roll < 0.1:
         case.options["resolution"] = rng.choice(BAD_RESOLUTIONS)

@@ -48,10 +48,21 @@ from tests.fakes.minimax_rules import (
     RESOLUTIONS,
     SUBJECT_REFERENCE_IMAGES,
     SUBJECT_REFERENCE_TYPE,
+    V2_ADAPTIVE,
+    V2_FPS,
+    V2_ITEM_ROLES,
+    V2_KEYFRAME_ROLES,
+    V2_MAX_FILES,
+    V2_MAX_PROMPT_CHARS,
+    V2_MAX_REFERENCES,
+    V2_MODELS,
+    V2_RATIOS,
     ApiMode,
     api_mode,
     aspect_allowed,
+    v2_frames,
 )
+from tests.fakes.mp4 import make_mp4
 
 Flavour = Literal["official", "reseller"]
 ENDPOINTS = ("submit", "query", "retrieve", "download")
@@ -67,7 +78,22 @@ _TRUNCATE = web.RequestKey("truncate", bool)
 _MP4_HEADER = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
 _FIRST_TASK_ID = 106916112212032
 _FIRST_FILE_ID = 176844028768320
-_SIZES = {"512P": (912, 512), "720P": (1280, 720), "768P": (1366, 768), "1080P": (1920, 1080)}
+_SIZES = {
+    "480P": (854, 480),
+    "512P": (912, 512),
+    "720P": (1280, 720),
+    "768P": (1366, 768),
+    "1080P": (1920, 1080),
+    "2K": (2560, 1440),
+}
+# The V2 spelling of each stage of the fake's timeline.
+_V2_STATUS = {
+    "Preparing": "queued",
+    "Queueing": "queued",
+    "Processing": "running",
+    "Success": "succeeded",
+    "Fail": "failed",
+}
 _GATEWAY_STATUS = {
     "Preparing": "SUBMITTED",
     "Queueing": "QUEUED",
@@ -145,8 +171,13 @@ class FakeTask:
     body: dict[str, Any]
     created_at: float
     plan: TaskPlan
+    v2: bool = False
+    content: bytes | None = None  # a V2 task's real MP4 (H.264 + AAC); V1 serves a byte pattern
+    cancelled: bool = False
 
     def official_status(self, now: float) -> str:
+        if self.cancelled:
+            return "Cancelled"
         elapsed = now - self.created_at
         plan = self.plan
         if plan.fail_code == 1026 and elapsed >= plan.preparing:
@@ -256,6 +287,78 @@ def validate_submission(body: object, *, strict_fixed_output: bool = False) -> s
             return f"invalid params, {flag} must be a boolean"
     if body.get("fast_pretreatment") and not spec.fast_pretreatment:
         return f"invalid params, fast_pretreatment is not supported by model {model}"
+    return None
+
+
+def validate_v2_submission(body: object) -> str | None:
+    """What the V2 API would say (2013) about a ``POST /v2/video_generation`` body, or None.
+
+    From the fake's own V2 table (``minimax_rules``): one text item, media items with a documented
+    type and role, keyframes and references not mixed, the reference counts, audio only together
+    with an image or a video, and each model's resolutions, durations and ratios.
+    """
+    if not isinstance(body, dict):
+        return "invalid params, the body must be a JSON object"
+    model = V2_MODELS.get(str(body.get("model")))
+    if model is None:
+        return f"invalid params, model {body.get('model')} is not supported on /v2/video_generation"
+    content = body.get("content")
+    if not isinstance(content, list) or not content:
+        return "invalid params, content must be a non-empty list"
+    texts = [item for item in content if isinstance(item, dict) and item.get("type") == "text"]
+    if len(texts) != 1 or not isinstance(texts[0].get("text"), str):
+        return "invalid params, content must hold exactly one text item"
+    prompt = texts[0]["text"]
+    if len(prompt) > V2_MAX_PROMPT_CHARS:
+        return f"invalid params, text exceeds {V2_MAX_PROMPT_CHARS} characters"
+    roles: list[str] = []
+    for item in content:
+        if not isinstance(item, dict):
+            return "invalid params, each content item must be an object"
+        kind = item.get("type")
+        if kind == "text":
+            continue
+        allowed = V2_ITEM_ROLES.get(str(kind))
+        if allowed is None:
+            return f"invalid params, content type {kind} is not supported"
+        url = (item.get(str(kind)) or {}).get("url") if isinstance(item.get(str(kind)), dict) else None
+        if not isinstance(url, str) or not url:
+            return f"invalid params, {kind}.url is required"
+        if item.get("role") not in allowed:
+            return f"invalid params, role {item.get('role')} is not allowed for {kind}"
+        if kind == "image_url":
+            problem = _check_image(str(item["role"]), url)
+            if problem:
+                return problem
+        roles.append(str(item["role"]))
+    keyframes = [r for r in roles if r in V2_KEYFRAME_ROLES]
+    references = [r for r in roles if r not in V2_KEYFRAME_ROLES]
+    if keyframes and references:
+        return "invalid params, keyframe roles and reference roles cannot be mixed"
+    if len(keyframes) != len(set(keyframes)):
+        return "invalid params, each keyframe role may appear once"
+    if references and not model.references:
+        return f"invalid params, model {model.name} does not support reference mode"
+    counts = Counter(references)
+    for role, most in V2_MAX_REFERENCES.items():
+        if counts[role] > most:
+            return f"invalid params, at most {most} {role} items"
+    if len(references) > V2_MAX_FILES:
+        return f"invalid params, at most {V2_MAX_FILES} reference files"
+    if counts["reference_audio"] and not (counts["reference_image"] or counts["reference_video"]):
+        return "invalid params, reference_audio requires a reference_image or reference_video"
+    if not roles and not prompt.strip():
+        return "invalid params, text is required for text-to-video"
+    resolution, duration, ratio = body.get("resolution"), body.get("duration"), body.get("ratio")
+    if resolution is not None and resolution not in model.resolutions:
+        return f"invalid params, resolution must be one of {', '.join(model.resolutions)} for {model.name}"
+    if duration is not None and (isinstance(duration, bool) or duration not in model.durations):
+        first, last = model.durations[0], model.durations[-1]
+        return f"invalid params, duration must be {first}-{last} for {model.name}"
+    if ratio is not None and ratio not in V2_RATIOS:
+        return f"invalid params, ratio must be one of {', '.join(V2_RATIOS)}"
+    if not roles and (ratio is None or ratio == V2_ADAPTIVE):
+        return "invalid params, a text-only request needs a concrete ratio"
     return None
 
 
@@ -435,6 +538,11 @@ class FakeMiniMax:
             app.router.add_post(f"{prefix}/v1/video_generation", self._route("submit", self._submit))
             app.router.add_get(f"{prefix}/v1/query/video_generation", self._route("query", self._query))
             app.router.add_get(f"{prefix}/v1/files/retrieve", self._route("retrieve", self._retrieve))
+            app.router.add_post(f"{prefix}/v2/video_generation", self._route("submit", self._submit_v2))
+            app.router.add_get(
+                f"{prefix}/v2/query/video_generation/{{task_id}}", self._route("query", self._query_v2)
+            )
+            app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("query", self._list_v2))
         app.router.add_get("/download/{file_id}", self._route("download", self._download))
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -556,11 +664,16 @@ class FakeMiniMax:
     def file_size(self, file_id: int | str) -> int:
         file_int = int(file_id)
         task = self._files.get(file_int)
+        if task is not None and task.content is not None and file_int not in self._size_overrides:
+            return len(task.content)
         planned = task.plan.download_size if task is not None else None
         return self._size_overrides.get(file_int, planned if planned is not None else self.download_size)
 
     def file_bytes(self, file_id: int | str) -> bytes:
         """What a download of ``file_id`` returns (for assertions on the written file)."""
+        task = self._files.get(int(file_id))
+        if task is not None and task.content is not None and int(file_id) not in self._size_overrides:
+            return task.content
         return video_bytes(file_id, self.file_size(file_id))
 
     async def wait_for_count(self, endpoint: str, count: int, *, within: float = 5.0) -> None:
@@ -726,11 +839,69 @@ class FakeMiniMax:
             return web.json_response(self._envelope(0, "success", data))
         return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
 
-    def _create_task(self, body: dict[str, Any]) -> FakeTask:
+    async def _submit_v2(self, request: web.Request, body: Any) -> web.Response:
+        problem = validate_v2_submission(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        task = self._create_task(body, v2=True)
+        if self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
+
+    async def _query_v2(self, request: web.Request, body: Any) -> web.Response:
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None or not task.v2:
+            return self._code_answer("query", 2013, "invalid params, task not found")
+        answer = self._v2_task(task)
+        if self.flavour == "reseller":
+            return web.json_response(self._envelope(0, "success", {"task": answer}))
+        return web.json_response({"task": answer, "base_resp": _base_resp(0, "success")})
+
+    async def _list_v2(self, request: web.Request, body: Any) -> web.Response:
+        """The account's recent V2 tasks, newest first, a page at a time."""
+        page = max(1, int(request.query.get("page_num", "1") or 1))
+        size = max(1, min(100, int(request.query.get("page_size", "20") or 20)))
+        newest = sorted((t for t in self.tasks.values() if t.v2), key=lambda t: -t.created_at)
+        tasks = [self._v2_task(t) for t in newest[(page - 1) * size : page * size]]
+        data = {"tasks": tasks, "total": len(newest), "page_num": page, "page_size": size}
+        if self.flavour == "reseller":
+            return web.json_response(self._envelope(0, "success", data))
+        return web.json_response({**data, "base_resp": _base_resp(0, "success")})
+
+    def _v2_task(self, task: FakeTask) -> dict[str, Any]:
+        status = task.official_status(self.clock.now())
+        answer: dict[str, Any] = {
+            "task_id": task.task_id,
+            "model": task.body.get("model"),
+            "status": "cancelled" if status == "Cancelled" else _V2_STATUS[status],
+            "created_at": int(task.created_at),
+        }
+        if status == "Success":
+            answer["content"] = {"url": self._download_url(task)}
+            seconds = v2_frames(int(task.body.get("duration") or 6)) / V2_FPS
+            images = sum(1 for item in task.body["content"] if item.get("role") == "reference_image")
+            answer["usage"] = {
+                "output_seconds": round(seconds, 3),
+                "input_seconds": 0,
+                "input_image_count": images,
+            }
+        if status == "Fail":
+            code = task.plan.fail_code or 0
+            message = task.plan.fail_message or _CODE_MESSAGES.get(code, "video generation failed")
+            answer["error"] = {"code": code, "message": message}
+        return answer
+
+    def cancel(self, task_id: str) -> None:
+        """The task ends ``cancelled`` (as after ``DELETE /v2/video_generation/{id}`` on a queued task)."""
+        self.tasks[task_id].cancelled = True
+
+    def _create_task(self, body: dict[str, Any], *, v2: bool = False) -> FakeTask:
         plan = self._next_plans.pop(0) if self._next_plans else TaskPlan(**vars(self.plan))
         if plan.fail_code is None and not plan.never_finish and self._rng.random() < self.sensitive_rate:
             plan.fail_code = 1027
-        task = FakeTask(str(next(self._task_ids)), next(self._file_ids), body, self.clock.now(), plan)
+        task = FakeTask(str(next(self._task_ids)), next(self._file_ids), body, self.clock.now(), plan, v2=v2)
+        if v2:
+            task.content = make_mp4(v2_frames(int(body.get("duration") or 6)))
         self.tasks[task.task_id] = task
         self._files[task.file_id] = task
         return task
@@ -785,18 +956,22 @@ class FakeMiniMax:
             return self._code_answer("retrieve", 2013, "invalid params, file not found")
         return web.json_response({"file": self._file_object(task), "base_resp": _base_resp(0, "success")})
 
-    def _file_object(self, task: FakeTask) -> dict[str, Any]:
+    def _download_url(self, task: FakeTask) -> str:
         expires = int(self.clock.now() + self.url_ttl)
         token = self._token(task.file_id, expires)
         self._valid_tokens.add(token)
+        return (
+            f"{self.download_root or self.root_url}/download/{task.file_id}?token={token}&expires={expires}"
+        )
+
+    def _file_object(self, task: FakeTask) -> dict[str, Any]:
         return {
             "file_id": task.file_id,
             "bytes": 0,
             "created_at": int(task.created_at + task.plan.total),
             "filename": "output.mp4",
             "purpose": "video_generation",
-            "download_url": f"{self.download_root or self.root_url}/download/{task.file_id}"
-            f"?token={token}&expires={expires}",
+            "download_url": self._download_url(task),
         }
 
     def _token(self, file_id: int, expires: int) -> str:
@@ -828,8 +1003,12 @@ class FakeMiniMax:
         await response.prepare(request)
         limit = size // 2 if truncate else size
         step = 64 * 1024
+        content = self._files[file_id].content if file_id not in self._size_overrides else None
         for start in range(0, limit, step):
-            await response.write(_video_slice(file_id, start, min(start + step, limit)))
+            end = min(start + step, limit)
+            await response.write(
+                content[start:end] if content is not None else _video_slice(file_id, start, end)
+            )
         if truncate:
             self._hang_up(request)
         await response.write_eof()

@@ -122,3 +122,50 @@ def aspect_allowed(width: int, height: int) -> bool:
     low_w, low_h = IMAGE_MIN_ASPECT
     high_w, high_h = IMAGE_MAX_ASPECT
     return width * low_h >= low_w * height and width * high_h <= high_w * height
+
+
+# ---------------------------------------------------------------------------------- V2 (MiniMax-H3)
+# Transcribed from the V2 contract summary (the project's H3 notes: "The model" and "The V2
+# endpoints"), which quotes MiniMax's V2 docs (video-generation-v2-create, -v2-query) and marks what
+# only third parties say. MiniMax-H3-Max is third-party only; the fake accepts it as those describe.
+
+V2_RATIOS: tuple[str, ...] = ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")  # [doc]
+V2_ADAPTIVE = "adaptive"  # text-only requests need a concrete ratio [3p]
+V2_MAX_PROMPT_CHARS = 7000  # "Prompts can be long (about 7,000 characters)"
+V2_IMAGE_ROLES: tuple[str, ...] = ("first_frame", "last_frame", "reference_image")
+V2_KEYFRAME_ROLES: tuple[str, ...] = ("first_frame", "last_frame")
+V2_ITEM_ROLES: dict[str, tuple[str, ...]] = {
+    "image_url": V2_IMAGE_ROLES,
+    "video_url": ("reference_video",),
+    "audio_url": ("reference_audio",),
+}
+# Reference mode: "at most 9 images, 3 videos ... and 3 audio clips ..., 12 files in all".
+V2_MAX_REFERENCES: dict[str, int] = {"reference_image": 9, "reference_video": 3, "reference_audio": 3}
+V2_MAX_FILES = 12
+V2_STATUSES: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
+V2_FPS = 24  # "H.264 video with native stereo audio (AAC), 24 fps"
+
+
+@dataclass(frozen=True)
+class V2Model:
+    name: str
+    resolutions: tuple[str, ...]
+    durations: range
+    references: bool  # takes reference mode
+    keyframes: bool = True  # takes first_frame / last_frame
+
+
+V2_MODELS: dict[str, V2Model] = {
+    m.name: m
+    for m in (
+        V2Model("MiniMax-H3", ("768P", "2K"), range(4, 16), references=True),  # [doc]
+        V2Model("MiniMax-H3-Max", ("480P", "768P"), range(5, 16), references=False),  # [3p]
+    )
+}
+
+
+def v2_frames(seconds: int) -> int:
+    """Frames a clip of ``seconds`` gets: the 17n+5 grid at 24 fps, so it runs a little longer [3p]."""
+    wanted = seconds * V2_FPS
+    n = max(0, -(-(wanted - 5) // 17))
+    return 17 * n + 5

@@ -208,7 +208,8 @@ def test_when_no_model_fits_the_refusal_says_who_could() -> None:
     message = refused(req(resolution="1080P"), policy=only_t2v)
     assert "T2V-01 (text-to-video) does not make 1080P videos. It offers 720P: 6 s." in message
     assert "MiniMax-Hailuo-2.3 and MiniMax-Hailuo-02 could, but this server does not allow them" in message
-    message = refused(req(), policy=OptionPolicy(max_resolution="512P"))
+    # MiniMax-H3-Max makes 480P (from 5 s): a 4 s cap as well leaves no model anything to make.
+    message = refused(req(), policy=OptionPolicy(max_resolution="512P", max_duration=4))
     assert "leave nothing" in message and "No other model allowed here can either" in message
     assert "Leave `fast` off" in refused(req(fast=True), policy=OptionPolicy(max_resolution="720P"))
 

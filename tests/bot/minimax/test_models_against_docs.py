@@ -13,12 +13,13 @@ import struct
 
 import pytest
 
-from bot.catalog import MAX_PROMPT_CHARS, MODELS, ModelRules, as_sent
+from bot.catalog import MAX_PROMPT_CHARS, MODELS, ApiFamily, ModelRules, as_sent
 from bot.minimax.client import build_submit_body
+from bot.minimax.v2 import build_v2_body
 from bot.spec import MediaRef, MediaRole, Mode, VideoSpec
 from tests.fakes import minimax_rules as docs
 from tests.fakes.fake_discord import png_bytes
-from tests.fakes.fake_minimax import sniff_image, validate_submission
+from tests.fakes.fake_minimax import sniff_image, validate_submission, validate_v2_submission
 
 URL = "https://images.example/a.png"
 _TO_API_MODE = {
@@ -37,6 +38,7 @@ def _request(spec: ModelRules, mode: Mode, resolution: str, duration: int) -> Vi
         Mode.IMAGE: (MediaRole.FIRST_FRAME,),
         Mode.FIRST_LAST: (MediaRole.FIRST_FRAME, MediaRole.LAST_FRAME),
         Mode.SUBJECT: (MediaRole.SUBJECT,),
+        Mode.REFERENCE: (MediaRole.REFERENCE_IMAGE,),
     }[mode]
     resolved = VideoSpec(
         "a cat walks [Pan left]",
@@ -66,12 +68,23 @@ _OFFERED = [
 def test_every_choice_the_bot_offers_is_one_the_api_accepts(
     spec: ModelRules, mode: Mode, resolution: str, duration: int
 ) -> None:
-    body = build_submit_body(_request(spec, mode, resolution, duration))
-    assert validate_submission(body, strict_fixed_output=True) is None
+    request = _request(spec, mode, resolution, duration)
+    if spec.family is ApiFamily.V2:
+        assert validate_v2_submission(build_v2_body(request)) is None
+    else:
+        assert validate_submission(build_submit_body(request), strict_fixed_output=True) is None
 
 
 def test_the_bot_offers_every_model_mode_and_pair_the_docs_allow() -> None:
-    assert set(MODELS) == set(docs.API_MODELS)
+    assert set(MODELS) == set(docs.API_MODELS) | set(docs.V2_MODELS)
+    for name, v2_model in docs.V2_MODELS.items():
+        rules = MODELS[name]
+        assert rules.family is ApiFamily.V2, name
+        pairs = {(r, d) for r in v2_model.resolutions for d in v2_model.durations}
+        assert all(combos == pairs for combos in rules.modes.values()), name
+        assert (Mode.REFERENCE in rules.modes) == v2_model.references, name
+        assert rules.max_prompt_chars == docs.V2_MAX_PROMPT_CHARS, name
+        assert set(rules.ratios) == set(docs.V2_RATIOS), name
     for name, api in docs.API_MODELS.items():
         offered = {_TO_API_MODE[mode]: pairs for mode, pairs in MODELS[name].modes.items()}
         assert offered == api.pairs, name
