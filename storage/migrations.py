@@ -220,6 +220,12 @@ _V6_RATIO = (
     "ALTER TABLE tasks ADD COLUMN ratio TEXT",
 )
 
+_V7_BOT_SPENDING = (
+    # The bot-wide spending ceiling sums every reservation of the period inside each reservation's
+    # transaction: without this index that read scanned the whole ledger, which only grows.
+    "CREATE INDEX ledger_reserve_created ON ledger(created_at) WHERE kind = 'reserve'",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -227,6 +233,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "bot state: key-value facts that survive a restart", _V4_BOT_STATE),
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
+    Migration(7, "index of reservations by time, for the bot-wide spending ceiling", _V7_BOT_SPENDING),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
