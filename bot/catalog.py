@@ -153,9 +153,12 @@ def default_model_for(mode: Mode) -> str:
     }[mode]
 
 
-def usd_to_credit_tenths(usd: Decimal) -> int:
-    """Credits are stored as integer tenths, priced relative to one 768P 6 s Hailuo-2.3 video."""
-    return int((usd / CREDIT_USD * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def usd_to_credit_tenths(usd: Decimal, *, rounding: str = ROUND_HALF_UP) -> int:
+    """Credits are stored as integer tenths, priced relative to one 768P 6 s Hailuo-2.3 video.
+
+    Prices round to the nearest tenth; a ceiling passes ``ROUND_FLOOR`` so it never grows by rounding.
+    """
+    return int((usd / CREDIT_USD * 10).quantize(Decimal(1), rounding=rounding))
 
 
 def price_usd(model: str, resolution: str, duration: int) -> Decimal:
