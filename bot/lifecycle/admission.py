@@ -21,6 +21,7 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
+from bot.lifecycle.served import check_served
 from bot.lifecycle.spending import spend_ceiling
 from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
@@ -108,6 +109,7 @@ class Admission:
         if req.guild_id is None:
             return None
         guild_id = req.guild_id
+        check_served(self._deps.settings, guild_id)
         policy = await self._deps.storage.policy.get(guild_id)
         if policy.paused:
             raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")

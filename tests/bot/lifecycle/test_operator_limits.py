@@ -1,5 +1,5 @@
-"""The operator's limits as members meet them: the bot-wide spending ceiling and a member's tasks
-in flight. Refusals say what happened and what to do; nothing is reserved."""
+"""The operator's limits as members meet them: servers the bot serves, the bot-wide spending ceiling
+and a member's tasks in flight. Refusals say what happened and what to do; nothing is reserved."""
 
 from __future__ import annotations
 
@@ -81,3 +81,31 @@ async def test_the_bot_wide_ceiling_refuses_across_servers_with_a_clear_message(
         assert "<t:" in text, "says when it renews"
         assert await reserved(harness) == 3
         assert harness.fake.counts["submit"] == 0
+
+
+async def test_a_server_outside_allowed_guild_ids_is_refused_even_from_a_dm(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        open_service = harness.new_service()
+        elsewhere = await open_service.request(harness.request(guild_id=OTHER_GUILD))
+        service = harness.new_service(allowed_guild_ids=(GUILD,))
+        with pytest.raises(RequestRefused, match="not available in this server"):
+            await service.request(harness.request(guild_id=OTHER_GUILD))
+        # Regenerate, clicked on a result sent by DM: the original's server decides, and it is not served.
+        with pytest.raises(RequestRefused, match="not available in this server"):
+            await service.regenerate(elsewhere.id, Actor(elsewhere.user_id, None))
+        assert await reserved(harness) == 1
+        await service.request(harness.request(guild_id=GUILD))
+
+
+async def test_a_task_queued_in_a_server_no_longer_served_is_never_sent(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        queued = await harness.new_service().request(harness.request(guild_id=OTHER_GUILD))
+        # Restarted with ALLOWED_GUILD_IDS that leaves that server out.
+        service = await harness.start(allowed_guild_ids=(GUILD,))
+        done = await harness.wait_final(queued.id)
+        assert (done.state.value, done.error_code) == ("failed", "guild_not_served")
+        assert await harness.ledger(queued.id) == ["reserve", "refund"]
+        assert harness.fake.counts["submit"] == 0
+        # Nor can it be looked at (Details, a fresh link) from a DM.
+        with pytest.raises(RequestRefused, match="not available in this server"):
+            await service.task_for(queued.id, Actor(queued.user_id, None))
