@@ -85,7 +85,7 @@ class Settings:
     spend_limit_usd: Decimal | None = None
     spend_limit_period: str = "day"
     max_member_credits_tenths: int = 100_000
-    max_guild_cap_credits_tenths: int = 10_000_000
+    max_guild_cap_credits_tenths: int | None = None
     owner_ids: tuple[int, ...] = ()
     max_queued_per_member: int = 3
 
@@ -310,7 +310,7 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
         max_guild_cap_credits_tenths=_parse(
             env,
             "MAX_GUILD_CAP_CREDITS",
-            10_000_000,
+            None,
             _credits,
             "must be a number of credits ≥ 0 (one decimal)",
         ),

@@ -116,6 +116,14 @@ async def _in_flight_in(conn: Connection, guild_id: int | None, user_id: int) ->
     return int(row[0])
 
 
+def effective_cap(guild_cap: int | None, operator_cap: int | None) -> int | None:
+    """The guild's own cap, never above the operator's most per guild (which also caps a guild
+    that set none)."""
+    if operator_cap is None:
+        return guild_cap
+    return operator_cap if guild_cap is None else min(guild_cap, operator_cap)
+
+
 def _check_ceiling(ceiling: SpendCeiling | None) -> None:
     if ceiling is not None:
         tenths("spend limit", ceiling.limit_tenths)
@@ -151,12 +159,14 @@ class QuotaRepository:
         default_period: str | None = None,
         spend_ceiling: SpendCeiling | None = None,
         max_in_flight: int | None = None,
+        max_guild_cap_tenths: int | None = None,
     ) -> Task:
         """Admit and record a request, or raise a :class:`ReservationRefused` and write nothing.
 
         ``role_ids`` are the member's roles (the caller knows them; storage knows no Discord).
         ``spend_ceiling`` is the operator's limit over every server together (``None``: none);
-        ``max_in_flight`` caps the member's unfinished tasks in this guild (``None``: no cap).
+        ``max_in_flight`` caps the member's unfinished tasks in this guild (``None``: no cap);
+        ``max_guild_cap_tenths`` is the operator's most per guild (a guild without a cap gets it).
         The task is created ``queued`` with its cost reserved against the member and the guild.
         """
         _check_new_task(new_task)
@@ -185,11 +195,12 @@ class QuotaRepository:
                 raise QuotaExceeded(
                     usage.used_tenths, usage.limit_tenths, cost, usage.period, usage.resets_at
                 )
-            if guild_id is not None and policy is not None and policy.cap_tenths is not None:
+            cap = None if policy is None else effective_cap(policy.cap_tenths, max_guild_cap_tenths)
+            if guild_id is not None and cap is not None:
                 start, end = period_bounds(limit.guild_period, moment)
                 guild_used = await ledger.guild_usage(conn, guild_id, start, end)
-                if guild_used + cost > policy.cap_tenths:
-                    raise GuildCapReached(guild_used, policy.cap_tenths, cost, limit.guild_period, end)
+                if guild_used + cost > cap:
+                    raise GuildCapReached(guild_used, cap, cost, limit.guild_period, end)
             if spend_ceiling is not None:
                 spend = await _bot_spend_in(conn, spend_ceiling, moment)
                 if spend.used_tenths + cost > spend.limit_tenths:
@@ -240,9 +251,15 @@ class QuotaRepository:
         return used
 
     async def guild_usage(
-        self, guild_id: int, *, now: float | None = None, default_period: str | None = None
+        self,
+        guild_id: int,
+        *,
+        now: float | None = None,
+        default_period: str | None = None,
+        max_guild_cap_tenths: int | None = None,
     ) -> GuildUsage:
-        """The guild's spending in its period, against its cap (``None``: no cap)."""
+        """The guild's spending in its period, against its cap (``None``: no cap), the operator's
+        maximum included as :meth:`reserve` applies it."""
         defaults = self._defaults(None, default_period)
         moment = now_or(now)
         async with self._db.snapshot() as conn:
@@ -251,7 +268,7 @@ class QuotaRepository:
             start, end = period_bounds(period, moment)
             used = await ledger.guild_usage(conn, guild_id, start, end)
             policy = await policy_in(conn, guild_id)
-        return GuildUsage(used, policy.cap_tenths, period, start, end)
+        return GuildUsage(used, effective_cap(policy.cap_tenths, max_guild_cap_tenths), period, start, end)
 
     async def bot_spend(self, ceiling: SpendCeiling, *, now: float | None = None) -> BotSpend:
         """The whole bot's spending (every server and DM) in the ceiling's period, against it."""

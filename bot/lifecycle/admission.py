@@ -85,6 +85,7 @@ class Admission:
                 default_period=self._deps.settings.default_quota_period,
                 spend_ceiling=spend_ceiling(self._deps.settings),
                 max_in_flight=self._deps.settings.max_queued_per_member,
+                max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
         except ReservationRefused as exc:
             raise RequestRefused(_refusal_text(exc)) from None

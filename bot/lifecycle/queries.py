@@ -120,7 +120,10 @@ class Queries:
         policy = None
         if guild_id is not None:
             guild = await self._deps.storage.quota.guild_usage(
-                guild_id, now=self._deps.now(), default_period=self._deps.settings.default_quota_period
+                guild_id,
+                now=self._deps.now(),
+                default_period=self._deps.settings.default_quota_period,
+                max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
             policy = await self._deps.storage.policy.get(guild_id)
         return QuotaView(usage=usage, guild=guild, prices=price_table(server_options(policy)))

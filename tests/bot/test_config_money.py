@@ -20,7 +20,7 @@ def test_defaults_leave_every_server_in_and_no_ceiling() -> None:
     assert settings.allowed_guild_ids == () and settings.guild_allowed(123)
     assert settings.spend_limit_usd is None and settings.spend_limit_period == "day"
     assert settings.max_member_credits_tenths == 100_000
-    assert settings.max_guild_cap_credits_tenths == 10_000_000
+    assert settings.max_guild_cap_credits_tenths is None
     assert settings.owner_ids == ()
     assert settings.max_queued_per_member == 3
 

@@ -178,7 +178,7 @@ class RuleActions(ModerationCore):
                 self._check_role(mod, role, purpose="the moderator role")
             changes["moderator_role_id"] = role.role_id if role is not None else None
         if edit.cap is not None:
-            changes["cap_tenths"] = parse_cap(edit.cap)
+            changes["cap_tenths"] = parse_cap(edit.cap, operator_tenths=self.guild_cap_maximum)
         if not changes:
             return PolicyView(mod.policy, await self.storage.limits.guild_default(mod.guild_id))
         self._check_videos_possible(mod.policy, changes)
