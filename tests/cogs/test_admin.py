@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 import pytest
+from discord.ext import commands
 
 from bot.lifecycle.prompt_filter import compile_filter, matches
 from cogs.admin import AdminCog
@@ -388,9 +389,11 @@ async def test_pause_and_resume_tell_the_service(
     assert service.calls == [("policy_changed", GUILD_ID), ("policy_changed", GUILD_ID)]
 
 
-async def test_resume_also_lifts_a_bot_wide_account_pause(
-    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+async def test_the_operators_resume_also_lifts_a_bot_wide_account_pause(
+    storage: Storage, guild: discord.Guild, service: StubService
 ) -> None:
+    # The manager is also the bot's operator (OWNER_IDS): only they may lift a bot-wide pause.
+    cog = AdminCog(moderation(storage, service, clock=lambda: NOW, owner_ids=(MANAGER,)))
     manager = make_member(guild, MANAGER, MANAGER_ROLE)
     service.submissions_paused = True  # the API reported an account problem
     reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild))
@@ -399,6 +402,30 @@ async def test_resume_also_lifts_a_bot_wide_account_pause(
     assert not service.submissions_paused
     (entry,) = [e for e in await storage.audit.list(GUILD_ID) if e.action == "account.resume"]
     assert entry.actor_id == MANAGER and entry.after == {"submissions": "running"}
+
+
+async def test_a_server_moderator_cannot_lift_the_bot_wide_account_pause(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)  # Manage Server here, but not the operator
+    await storage.policy.pause(GUILD_ID, "budget review", actor_id=MANAGER, now=NOW)
+    service.submissions_paused = True
+    reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild))
+    assert "paused → **running**" in reply.text(), "their own server's pause is theirs to lift"
+    assert "Only the bot's operator can lift that pause" in reply.text()
+    assert ("resume_submissions", None) not in service.calls and service.submissions_paused
+    assert [e for e in await storage.audit.list(GUILD_ID) if e.action == "account.resume"] == []
+
+
+async def test_the_applications_owner_is_the_operator(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+) -> None:
+    """Without OWNER_IDS, the operator is whoever owns the application (discord.py's is_owner)."""
+    client = commands.Bot(command_prefix="!", intents=discord.Intents.none(), owner_id=MANAGER)
+    service.submissions_paused = True
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild, client=client))
+    assert "resumed now" in reply.text() and not service.submissions_paused
 
 
 async def test_policy_set_changes_only_given_fields(
