@@ -360,6 +360,11 @@ def list_price(model: str, resolution: str | None, duration: int | None) -> Deci
     return rules.prices_usd.get((resolution, duration))
 
 
+def credits_usd(tenths: int) -> Decimal:
+    """The list-price dollars of ``tenths`` credit tenths (at :data:`CREDIT_USD` a credit)."""
+    return Decimal(tenths) / 10 * CREDIT_USD
+
+
 def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
     """Dollars for the delivered videos from the price table, and whether that is exact.
 
@@ -371,7 +376,7 @@ def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
     for combo in combos:
         price = list_price(combo.model, combo.resolution, combo.duration)
         if price is None:
-            total += Decimal(combo.credits_tenths) / 10 * CREDIT_USD
+            total += credits_usd(combo.credits_tenths)
             exact = False
         else:
             total += price * combo.delivered

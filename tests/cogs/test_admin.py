@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -820,6 +821,31 @@ async def test_stats_on_a_seeded_database(storage: Storage, cog: AdminCog, guild
         "MiniMax-Hailuo-2.3 ▁▁▁▁▁▃▄█ 8\n"
         "```"
     )
+
+
+async def test_stats_show_every_servers_spending_against_the_operators_ceiling(
+    storage: Storage, guild: discord.Guild
+) -> None:
+    await seed_stats(storage)
+    cog = AdminCog(moderation(storage, clock=lambda: NOW, spend_limit_usd=Decimal("2.80")))
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="7d")
+    assert reply.embed is not None
+    fields = {f.name: f.value for f in reply.embed.fields}
+    # Today (the ceiling's day): a delivered and a queued video here, a delivered one in another
+    # server; the failed and cancelled ones were refunded.
+    text = fields["Bot-wide spending (every server)"]
+    assert text.startswith("3 of 10 credits this day (≈ $0.84 of $2.80), 7 left"), text
+    assert "renews <t:" in text
+    # Without a ceiling there is nothing to show.
+    quiet = await invoke(
+        AdminCog.stats,
+        AdminCog(moderation(storage, clock=lambda: NOW)),
+        FakeInteraction(manager, guild=guild),
+    )
+    assert quiet.embed is not None and "Bot-wide spending (every server)" not in {
+        f.name for f in quiet.embed.fields
+    }
 
 
 async def test_stats_of_a_quiet_server(cog: AdminCog, guild: discord.Guild) -> None:
