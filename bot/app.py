@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.lifecycle import VideoService
 from bot.lifecycle.moderation import ModerationService
 from bot.minimax.client import MiniMaxClient
+from cogs.guilds import leave_unserved, serves
 from cogs.notifier import DiscordNotifier
 from cogs.replies import reply_error
 from storage import Storage
@@ -147,6 +148,14 @@ class VideoBot(commands.Bot):
         marker.unlink(missing_ok=True)
         log.info("Removed the global commands synced earlier: commands now live in DISCORD_GUILD_IDS")
 
+    async def on_ready(self) -> None:
+        """After every login (and reconnect without resume): leave servers ALLOWED_GUILD_IDS leaves out."""
+        await leave_unserved(self.settings, self.guilds)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Someone added the bot to their server: stay only if the operator serves it."""
+        await leave_unserved(self.settings, [guild])
+
     async def close(self) -> None:
         self.closing = True
         if self.video_service is not None:
@@ -167,7 +176,11 @@ def _write_marker(marker: Path, digest: str) -> None:
 
 
 class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
-    """One error handler for every command: members get a clear ephemeral line, logs get the rest."""
+    """One error handler for every command: members get a clear ephemeral line, logs get the rest;
+    and one check before every command, context menu and autocomplete: the server is served."""
+
+    async def interaction_check(self, interaction: discord.Interaction[VideoBot], /) -> bool:
+        return await serves(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError

@@ -264,9 +264,12 @@ def default_model_for(mode: Mode) -> str:
     }[mode]
 
 
-def usd_to_credit_tenths(usd: Decimal) -> int:
-    """Credits are stored as integer tenths, priced relative to one 768P 6 s Hailuo-2.3 video."""
-    return int((usd / CREDIT_USD * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def usd_to_credit_tenths(usd: Decimal, *, rounding: str = ROUND_HALF_UP) -> int:
+    """Credits are stored as integer tenths, priced relative to one 768P 6 s Hailuo-2.3 video.
+
+    Prices round to the nearest tenth; a ceiling passes ``ROUND_FLOOR`` so it never grows by rounding.
+    """
+    return int((usd / CREDIT_USD * 10).quantize(Decimal(1), rounding=rounding))
 
 
 def price_usd(model: str, resolution: str, duration: int) -> Decimal:
@@ -500,6 +503,11 @@ def list_price(model: str, resolution: str | None, duration: int | None) -> Deci
     return rules.prices_usd.get((resolution, duration))
 
 
+def credits_usd(tenths: int) -> Decimal:
+    """The list-price dollars of ``tenths`` credit tenths (at :data:`CREDIT_USD` a credit)."""
+    return Decimal(tenths) / 10 * CREDIT_USD
+
+
 def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
     """Dollars for the delivered videos from the price table, and whether that is exact.
 
@@ -511,7 +519,7 @@ def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
     for combo in combos:
         price = list_price(combo.model, combo.resolution, combo.duration)
         if price is None:
-            total += Decimal(combo.credits_tenths) / 10 * CREDIT_USD
+            total += credits_usd(combo.credits_tenths)
             exact = False
         else:
             total += price * combo.delivered

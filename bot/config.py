@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
@@ -81,6 +81,19 @@ class Settings:
     submit_concurrency: int = 2
     # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
     delivery_concurrency: int = 4
+    # The operator's money: which servers may use the bot, what all of them may spend together,
+    # what a server's moderators may grant, who the operator is, and a member's tasks in flight.
+    allowed_guild_ids: tuple[int, ...] = ()
+    spend_limit_usd: Decimal | None = None
+    spend_limit_period: str = "day"
+    max_member_credits_tenths: int = 100_000
+    max_guild_cap_credits_tenths: int | None = None
+    owner_ids: tuple[int, ...] = ()
+    max_queued_per_member: int = 3
+
+    def guild_allowed(self, guild_id: int | None) -> bool:
+        """``ALLOWED_GUILD_IDS``: empty lets every server in; ``None`` (no server) is not a server."""
+        return guild_id is None or not self.allowed_guild_ids or guild_id in self.allowed_guild_ids
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -126,6 +139,13 @@ def _credits(raw: str) -> int:
     if value < 0 or value > 1_000_000 or (value * 10) % 1 != 0:
         raise ValueError
     return int(value * 10)
+
+
+def _usd(raw: str) -> Decimal:
+    value = Decimal(raw.removeprefix("$"))
+    if not value.is_finite() or value <= 0 or value > 1_000_000 or value != value.quantize(Decimal("0.01")):
+        raise ValueError
+    return value
 
 
 def _guild_ids(raw: str) -> tuple[int, ...]:
@@ -268,6 +288,39 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
     )
+    settings = _with_money_settings(settings, env)
+    if settings.allowed_guild_ids and not set(settings.discord_guild_ids) <= set(settings.allowed_guild_ids):
+        raise ConfigError("DISCORD_GUILD_IDS", "must list only servers that are also in ALLOWED_GUILD_IDS")
     if settings.poll_min_interval > settings.poll_max_interval:
         raise ConfigError("POLL_MIN_INTERVAL_SECONDS", "must not exceed POLL_MAX_INTERVAL_SECONDS")
     return settings
+
+
+def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> Settings:
+    """The operator's money settings (issue 10), read in their own block."""
+    return replace(
+        settings,
+        allowed_guild_ids=_parse(
+            env, "ALLOWED_GUILD_IDS", (), _guild_ids, "must be comma-separated guild ids (numbers)"
+        ),
+        spend_limit_usd=_parse(
+            env, "SPEND_LIMIT_USD", None, _usd, "must be US dollars above 0 (at most two decimals)"
+        ),
+        spend_limit_period=_parse(
+            env, "SPEND_LIMIT_PERIOD", "day", _choice(PERIODS), "must be day, week or month"
+        ),
+        max_member_credits_tenths=_parse(
+            env, "MAX_MEMBER_CREDITS", 100_000, _credits, "must be a number of credits ≥ 0 (one decimal)"
+        ),
+        max_guild_cap_credits_tenths=_parse(
+            env,
+            "MAX_GUILD_CAP_CREDITS",
+            None,
+            _credits,
+            "must be a number of credits ≥ 0 (one decimal)",
+        ),
+        owner_ids=_parse(env, "OWNER_IDS", (), _guild_ids, "must be comma-separated user ids (numbers)"),
+        max_queued_per_member=_parse(
+            env, "MAX_QUEUED_PER_MEMBER", 3, _positive_int, "must be a whole number above 0"
+        ),
+    )

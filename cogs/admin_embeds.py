@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import discord
 
-from bot.catalog import format_credits, format_usd, spent_usd
+from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
     AuditEntry,
     Block,
+    BotSpend,
     ChannelRules,
     GuildDefault,
     GuildPolicy,
@@ -298,9 +299,10 @@ def policy_embed(policy: GuildPolicy, default: GuildDefault | None, default_text
     return embed
 
 
-def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
+def stats_embed(stats: GuildStats, label: str, *, bot_spending: BotSpend | None = None) -> discord.Embed:
     """The moderator's report: totals, failures by reason, credits with their list-price USD, top members
-    and a text sparkline per model (no plotting library: the install stays small)."""
+    and a text sparkline per model (no plotting library: the install stays small); with the operator's
+    ceiling (``SPEND_LIMIT_USD``), every server's spending against it."""
     embed = discord.Embed(
         title=f"Video statistics · {label}",
         description=f"{when(stats.since, 'f')} → {when(stats.until, 'f')} (by request time)",
@@ -337,7 +339,22 @@ def stats_embed(stats: GuildStats, label: str) -> discord.Embed:
     chart = usage_chart(stats)
     if chart:
         embed.add_field(name="Daily requests per model", value=chart, inline=False)
+    if bot_spending is not None:
+        embed.add_field(
+            name="Bot-wide spending (every server)", value=spending_text(bot_spending), inline=False
+        )
     return embed
+
+
+def spending_text(spend: BotSpend) -> str:
+    """Reserved and not refunded (delivered or still in progress) against the operator's ceiling."""
+    used, limit = format_credits(spend.used_tenths), format_credits(spend.limit_tenths)
+    left = format_credits(max(0, spend.limit_tenths - spend.used_tenths))
+    return (
+        f"{used} of {limit} credits this {spend.period} (≈ {format_usd(credits_usd(spend.used_tenths))} of "
+        f"{format_usd(credits_usd(spend.limit_tenths))}), {left} left, videos in progress included · "
+        f"renews {when(spend.resets_at)}"
+    )
 
 
 def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:

@@ -17,6 +17,7 @@ import discord
 from bot.lifecycle import RequestRefused
 from cogs import embeds
 from cogs.followups import keep_followup
+from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.video_support import confirmation, dm_actor, pickup_link, service_of
@@ -37,7 +38,9 @@ def _task_button(label: str, emoji: str, prefix: str, task_id: int) -> discord.u
 
 
 class RegenerateButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:regen:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:regen:(?P<task_id>[0-9]{1,19})",
 ):
     """Same options, new reservation; for the requester or a moderator (the service checks)."""
 
@@ -70,7 +73,9 @@ class RegenerateButton(
 
 
 class DetailsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:details:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:details:(?P<task_id>[0-9]{1,19})",
 ):
     """The task's full details, privately, for the requester or a moderator; on a result whose
     download link expired, a fresh link too."""

@@ -7,11 +7,16 @@ Discord side of it (Manage Server, the member's role ids).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from typing import Any
 
 import discord
+from discord.ext import commands
 
 from bot.lifecycle.actor import Actor
+
+log = logging.getLogger(__name__)
 
 
 def actor_from(interaction: discord.Interaction[Any]) -> Actor:
@@ -25,6 +30,23 @@ def actor_from(interaction: discord.Interaction[Any]) -> Actor:
         interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
     )
     return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
+
+
+async def is_operator(interaction: discord.Interaction[Any], owner_ids: Collection[int]) -> bool:
+    """The bot's operator: in ``owner_ids`` (``OWNER_IDS``), or the application's owner or a team
+    admin/developer (``commands.Bot.is_owner`` asks Discord once and caches the answer)."""
+    user = interaction.user
+    if user.id in owner_ids:
+        return True
+    if not isinstance(interaction.client, commands.Bot):
+        return False
+    try:
+        return await interaction.client.is_owner(user)
+    except discord.HTTPException as exc:
+        log.warning(
+            "Could not read the application's owner (assuming %s is not the operator): %s", user.id, exc
+        )
+        return False
 
 
 def has_manage_server(member: discord.Member) -> bool:

@@ -114,3 +114,29 @@ class GuildCapReached(ReservationRefused):
         self.cost_tenths = cost_tenths
         self.period = period
         self.resets_at = resets_at
+
+
+class SpendLimitReached(ReservationRefused):
+    """The operator's bot-wide ceiling (every server together) would be passed by this request."""
+
+    def __init__(
+        self, used_tenths: int, limit_tenths: int, cost_tenths: int, period: str, resets_at: float
+    ) -> None:
+        super().__init__(
+            f"The bot's spending limit is reached: {used_tenths / 10:g} of {limit_tenths / 10:g} credits "
+            f"used this {period} over every server, this video costs {cost_tenths / 10:g}."
+        )
+        self.used_tenths = used_tenths
+        self.limit_tenths = limit_tenths
+        self.cost_tenths = cost_tenths
+        self.period = period
+        self.resets_at = resets_at
+
+
+class TooManyInFlight(ReservationRefused):
+    """The member already has as many unfinished (queued or running) tasks as the operator allows."""
+
+    def __init__(self, in_flight: int, limit: int) -> None:
+        super().__init__(f"You already have {in_flight} videos in progress (at most {limit}).")
+        self.in_flight = in_flight
+        self.limit = limit

@@ -98,6 +98,26 @@ async def guild_usage(conn: Connection, guild_id: int, start: float, end: float)
     return int(row[0])
 
 
+async def bot_usage(conn: Connection, start: float, end: float) -> int:
+    """Credits reserved over every guild (and DMs) in ``[start, end)`` and not refunded.
+
+    Reserved-but-undelivered tasks count (they may still be billed); grants do not lower it, since a
+    moderator's reset forgives a member's usage, not the operator's spending. Index: ledger_reserve_created.
+    """
+    row = await fetch_one(
+        conn,
+        """
+        SELECT COALESCE(SUM(r.tenths - COALESCE(f.tenths, 0)), 0)
+        FROM ledger r
+        LEFT JOIN ledger f ON f.task_id = r.task_id AND f.kind = 'refund'
+        WHERE r.kind = 'reserve' AND r.created_at >= ? AND r.created_at < ?
+        """,
+        (start, end),
+    )
+    assert row is not None
+    return int(row[0])
+
+
 async def entries_for_task(conn: Connection, task_id: int) -> list[LedgerEntry]:
     rows = await fetch_all(
         conn,

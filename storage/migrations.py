@@ -230,6 +230,12 @@ _V7_REFERENCES_AND_RESULTS = (
     "ALTER TABLE tasks ADD COLUMN has_audio INTEGER",
 )
 
+_V8_BOT_SPENDING = (
+    # The bot-wide spending ceiling sums every reservation of the period inside each reservation's
+    # transaction: without this index that read scanned the whole ledger, which only grows.
+    "CREATE INDEX ledger_reserve_created ON ledger(created_at) WHERE kind = 'reserve'",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -238,6 +244,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
+    Migration(8, "index of reservations by time, for the bot-wide spending ceiling", _V8_BOT_SPENDING),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

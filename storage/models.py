@@ -111,6 +111,25 @@ class GuildUsage:
 
 
 @dataclass(frozen=True)
+class SpendCeiling:
+    """The operator's bot-wide ceiling: credits (tenths) reserved over every server per UTC period."""
+
+    limit_tenths: int
+    period: str
+
+
+@dataclass(frozen=True)
+class BotSpend:
+    """What the whole bot reserved (and did not refund) in the ceiling's period, against it."""
+
+    used_tenths: int
+    limit_tenths: int
+    period: str
+    period_start: float
+    resets_at: float
+
+
+@dataclass(frozen=True)
 class GuildDefault:
     credits_tenths: int
     period: str

@@ -1,6 +1,7 @@
 """Quota: the atomic reservation, refunds, usage and a moderator's fresh allowance.
 
-The whole admission decision (pause, block, the member's limit, the guild cap) and the writes it
+The whole admission decision (pause, block, the member's tasks in flight, the member's limit, the
+guild cap, the operator's bot-wide ceiling) and the writes it
 allows (task row + reserve row) run in one ``BEGIN IMMEDIATE`` transaction, so concurrent requests
 (from coroutines or from other processes) cannot both see the same unused credits.
 """
@@ -28,14 +29,26 @@ from storage.errors import (
     IllegalTransition,
     InvalidValue,
     QuotaExceeded,
+    SpendLimitReached,
+    TooManyInFlight,
     UserBlocked,
 )
 from storage.limits import best_role_limit_in, block_in, guild_default_in, override_in
-from storage.models import Change, GuildUsage, LedgerEntry, LimitSource, NewTask, Task, Usage
+from storage.models import (
+    BotSpend,
+    Change,
+    GuildUsage,
+    LedgerEntry,
+    LimitSource,
+    NewTask,
+    SpendCeiling,
+    Task,
+    Usage,
+)
 from storage.periods import check_period, now_or, period_bounds
 from storage.policy import policy_in
 from storage.spec_columns import spec_to_columns
-from storage.states import REFUNDING_STATES, TaskState
+from storage.states import IN_FLIGHT_STATES, REFUNDING_STATES, TaskState
 from storage.tasks import TASK_COLUMNS, load_task, row_to_task
 
 
@@ -89,6 +102,34 @@ async def _limit_in(
     return _Limit(defaults.limit_tenths, defaults.period, "default", guild_period)
 
 
+_IN_FLIGHT_SQL = ", ".join(f"'{state.value}'" for state in sorted(IN_FLIGHT_STATES))
+
+
+async def _in_flight_in(conn: Connection, guild_id: int | None, user_id: int) -> int:
+    """The member's tasks in this guild still queued or being worked on (index tasks_user)."""
+    row = await fetch_one(
+        conn,
+        f"SELECT COUNT(*) FROM tasks WHERE user_id = ? AND guild_id IS ? AND state IN ({_IN_FLIGHT_SQL})",
+        (user_id, guild_id),
+    )
+    assert row is not None
+    return int(row[0])
+
+
+def effective_cap(guild_cap: int | None, operator_cap: int | None) -> int | None:
+    """The guild's own cap, never above the operator's most per guild (which also caps a guild
+    that set none)."""
+    if operator_cap is None:
+        return guild_cap
+    return operator_cap if guild_cap is None else min(guild_cap, operator_cap)
+
+
+def _check_ceiling(ceiling: SpendCeiling | None) -> None:
+    if ceiling is not None:
+        tenths("spend limit", ceiling.limit_tenths)
+        check_period(ceiling.period)
+
+
 async def _usage_in(conn: Connection, guild_id: int | None, user_id: int, limit: _Limit, now: float) -> Usage:
     start, end = period_bounds(limit.period, now)
     used, pending = await ledger.user_usage(conn, guild_id, user_id, start, end)
@@ -116,13 +157,22 @@ class QuotaRepository:
         now: float | None = None,
         default_limit_tenths: int | None = None,
         default_period: str | None = None,
+        spend_ceiling: SpendCeiling | None = None,
+        max_in_flight: int | None = None,
+        max_guild_cap_tenths: int | None = None,
     ) -> Task:
         """Admit and record a request, or raise a :class:`ReservationRefused` and write nothing.
 
         ``role_ids`` are the member's roles (the caller knows them; storage knows no Discord).
+        ``spend_ceiling`` is the operator's limit over every server together (``None``: none);
+        ``max_in_flight`` caps the member's unfinished tasks in this guild (``None``: no cap);
+        ``max_guild_cap_tenths`` is the operator's most per guild (a guild without a cap gets it).
         The task is created ``queued`` with its cost reserved against the member and the guild.
         """
         _check_new_task(new_task)
+        _check_ceiling(spend_ceiling)
+        if max_in_flight is not None:
+            optional_int("max in flight", max_in_flight, minimum=1, maximum=1_000_000)
         defaults = self._defaults(default_limit_tenths, default_period)
         moment = now_or(now)
         guild_id, user_id, cost = new_task.guild_id, new_task.user_id, new_task.cost_tenths
@@ -136,16 +186,27 @@ class QuotaRepository:
                 block = await block_in(conn, guild_id, user_id)
                 if block is not None:
                     raise UserBlocked(block.reason)
+            if max_in_flight is not None:
+                in_flight = await _in_flight_in(conn, guild_id, user_id)
+                if in_flight >= max_in_flight:
+                    raise TooManyInFlight(in_flight, max_in_flight)
             usage = await _usage_in(conn, guild_id, user_id, limit, moment)
             if usage.used_tenths + cost > usage.limit_tenths:
                 raise QuotaExceeded(
                     usage.used_tenths, usage.limit_tenths, cost, usage.period, usage.resets_at
                 )
-            if guild_id is not None and policy is not None and policy.cap_tenths is not None:
+            cap = None if policy is None else effective_cap(policy.cap_tenths, max_guild_cap_tenths)
+            if guild_id is not None and cap is not None:
                 start, end = period_bounds(limit.guild_period, moment)
                 guild_used = await ledger.guild_usage(conn, guild_id, start, end)
-                if guild_used + cost > policy.cap_tenths:
-                    raise GuildCapReached(guild_used, policy.cap_tenths, cost, limit.guild_period, end)
+                if guild_used + cost > cap:
+                    raise GuildCapReached(guild_used, cap, cost, limit.guild_period, end)
+            if spend_ceiling is not None:
+                spend = await _bot_spend_in(conn, spend_ceiling, moment)
+                if spend.used_tenths + cost > spend.limit_tenths:
+                    raise SpendLimitReached(
+                        spend.used_tenths, spend.limit_tenths, cost, spend.period, spend.resets_at
+                    )
             task = await _insert_task(conn, new_task, moment)
             await ledger.add_reserve(
                 conn, task_id=task.id, guild_id=guild_id, user_id=user_id, tenths=cost, now=moment
@@ -182,9 +243,15 @@ class QuotaRepository:
             return await _usage_in(conn, guild_id, user_id, limit, moment)
 
     async def guild_usage(
-        self, guild_id: int, *, now: float | None = None, default_period: str | None = None
+        self,
+        guild_id: int,
+        *,
+        now: float | None = None,
+        default_period: str | None = None,
+        max_guild_cap_tenths: int | None = None,
     ) -> GuildUsage:
-        """The guild's spending in its period, against its cap (``None``: no cap)."""
+        """The guild's spending in its period, against its cap (``None``: no cap), the operator's
+        maximum included as :meth:`reserve` applies it."""
         defaults = self._defaults(None, default_period)
         moment = now_or(now)
         async with self._db.snapshot() as conn:
@@ -193,7 +260,13 @@ class QuotaRepository:
             start, end = period_bounds(period, moment)
             used = await ledger.guild_usage(conn, guild_id, start, end)
             policy = await policy_in(conn, guild_id)
-        return GuildUsage(used, policy.cap_tenths, period, start, end)
+        return GuildUsage(used, effective_cap(policy.cap_tenths, max_guild_cap_tenths), period, start, end)
+
+    async def bot_spend(self, ceiling: SpendCeiling, *, now: float | None = None) -> BotSpend:
+        """The whole bot's spending (every server and DM) in the ceiling's period, against it."""
+        _check_ceiling(ceiling)
+        async with self._db.read() as conn:
+            return await _bot_spend_in(conn, ceiling, now_or(now))
 
     async def grant_fresh_allowance(
         self,
@@ -232,6 +305,12 @@ class QuotaRepository:
     async def entries_for_task(self, task_id: int) -> list[LedgerEntry]:
         async with self._db.read() as conn:
             return await ledger.entries_for_task(conn, task_id)
+
+
+async def _bot_spend_in(conn: Connection, ceiling: SpendCeiling, now: float) -> BotSpend:
+    start, end = period_bounds(ceiling.period, now)
+    used = await ledger.bot_usage(conn, start, end)
+    return BotSpend(used, ceiling.limit_tenths, ceiling.period, start, end)
 
 
 async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:

@@ -31,6 +31,11 @@ FINAL_STATES: frozenset[TaskState] = frozenset({TaskState.DELIVERED, TaskState.F
 # States that end with the reserved credits given back.
 REFUNDING_STATES: frozenset[TaskState] = frozenset({TaskState.FAILED, TaskState.CANCELLED})
 
+# A member's tasks "in flight": queued or being worked on, what ``MAX_QUEUED_PER_MEMBER`` caps.
+# ``unknown`` is left out on purpose: such a task waits for a moderator, takes no place in the queue
+# and no API call, and its credits stay reserved (and counted against every limit) until resolved.
+IN_FLIGHT_STATES: frozenset[TaskState] = frozenset(TaskState) - FINAL_STATES - {TaskState.UNKNOWN}
+
 # Tasks in these states wait for the poller.
 POLLED_STATES: tuple[TaskState, ...] = (TaskState.SUBMITTED, TaskState.PROCESSING)
 

@@ -46,12 +46,15 @@ def make_new_task(
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings with test secrets and a small default quota (5 credits a day); the rest as shipped."""
+    """Settings with test secrets and a small default quota (5 credits a day); the rest as shipped,
+    except the cap on a member's tasks in flight: quota and queue tests queue many tasks for one
+    member (the cap's own tests set ``max_queued_per_member``)."""
     values: dict[str, Any] = {
         "discord_token": Secret("discord-token"),
         "minimax_api_key": Secret("minimax-key"),
         "default_quota_tenths": 50,
         "default_quota_period": "day",
+        "max_queued_per_member": 1000,
         **overrides,
     }
     return Settings(**values)

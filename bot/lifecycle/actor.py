@@ -17,6 +17,9 @@ class Actor:
     guild_id: int | None
     role_ids: tuple[int, ...] = ()
     manage_guild: bool = False
+    # The bot's operator (the application's owner or team, or OWNER_IDS), whichever server this is:
+    # only they may act for every server at once (lift the bot-wide account pause).
+    is_operator: bool = False
 
 
 def is_moderator(actor: Actor, moderator_role_id: int | None) -> bool:

@@ -21,6 +21,8 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
+from bot.lifecycle.served import check_served
+from bot.lifecycle.spending import spend_ceiling
 from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
 from storage.errors import (
@@ -29,6 +31,8 @@ from storage.errors import (
     IllegalTransition,
     QuotaExceeded,
     ReservationRefused,
+    SpendLimitReached,
+    TooManyInFlight,
     UserBlocked,
 )
 from storage.models import GuildPolicy, NewTask, Task, UserPrefs
@@ -81,6 +85,9 @@ class Admission:
                 now=self._deps.now(),
                 default_limit_tenths=self._deps.settings.default_quota_tenths,
                 default_period=self._deps.settings.default_quota_period,
+                spend_ceiling=spend_ceiling(self._deps.settings),
+                max_in_flight=self._deps.settings.max_queued_per_member,
+                max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
         except ReservationRefused as exc:
             raise RequestRefused(_refusal_text(exc)) from None
@@ -105,6 +112,7 @@ class Admission:
         if req.guild_id is None:
             return None
         guild_id = req.guild_id
+        check_served(self._deps.settings, guild_id)
         policy = await self._deps.storage.policy.get(guild_id)
         if policy.paused:
             raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
@@ -224,6 +232,17 @@ def _refusal_text(exc: ReservationRefused) -> str:
             f"This server has used its video budget for this {exc.period} "
             f"({format_credits(exc.used_tenths)} of {format_credits(exc.cap_tenths)} credits). "
             f"It renews {_timestamp(exc.resets_at)}."
+        )
+    if isinstance(exc, SpendLimitReached):
+        return (
+            f"The bot has used its overall video budget for this {exc.period} (set by its operator for "
+            f"every server together). Nothing was charged. It renews {_timestamp(exc.resets_at)}."
+        )
+    if isinstance(exc, TooManyInFlight):
+        return (
+            f"You already have {exc.in_flight} videos in progress, the most one member may have at "
+            f"once ({exc.limit}). Wait for one to finish, or free a place with `/video cancel`. "
+            "Nothing was charged."
         )
     if isinstance(exc, UserBlocked):
         reason = f" Reason: {exc.reason}" if exc.reason else ""

@@ -16,6 +16,7 @@ from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import post_card
 from bot.lifecycle.notifier import StatusCard
+from bot.lifecycle.served import check_served
 from bot.lifecycle.validation import RequestRefused
 from storage.errors import UnknownTask
 from storage.models import GuildPolicy, GuildUsage, Task, Usage, UserPrefs
@@ -30,10 +31,13 @@ class QuotaView:
 
 
 async def task_or_refusal(deps: LifecycleDeps, task_id: int) -> Task:
+    """The task, if it exists and belongs to a server the bot serves (or to no server)."""
     try:
-        return await deps.storage.tasks.get(task_id)
+        task = await deps.storage.tasks.get(task_id)
     except UnknownTask:
         raise RequestRefused(f"There is no task #{task_id}.") from None
+    check_served(deps.settings, task.guild_id)
+    return task
 
 
 async def moderates_here(deps: LifecycleDeps, actor: Actor) -> bool:
@@ -116,7 +120,10 @@ class Queries:
         policy = None
         if guild_id is not None:
             guild = await self._deps.storage.quota.guild_usage(
-                guild_id, now=self._deps.now(), default_period=self._deps.settings.default_quota_period
+                guild_id,
+                now=self._deps.now(),
+                default_period=self._deps.settings.default_quota_period,
+                max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
             policy = await self._deps.storage.policy.get(guild_id)
         return QuotaView(usage=usage, guild=guild, prices=price_table(server_options(policy)))

@@ -25,6 +25,7 @@ from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
+from bot.lifecycle.served import NOT_SERVED
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaKind, VideoSpec
 from storage.errors import IllegalTransition, StorageError
@@ -182,6 +183,10 @@ class Submitter:
         task = await deps.storage.tasks.get(task_id)
         if task.state is not TaskState.QUEUED:
             return  # cancelled (or resolved) while it waited
+        if not deps.settings.guild_allowed(task.guild_id):
+            # Queued in a server before ALLOWED_GUILD_IDS left it out: never sent, refunded.
+            await self._failures.fail(task, NOT_SERVED, code="guild_not_served")
+            return
         # Images are fetched while the task is still queued: nothing has been sent, so a failure
         # here is a clean refund, never an "unknown".
         try:

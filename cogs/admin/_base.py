@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -24,7 +25,7 @@ from bot.lifecycle.moderation import (
     Moderator,
     RoleRef,
 )
-from cogs.permissions import actor_from, member_role_ids
+from cogs.permissions import actor_from, is_operator, member_role_ids
 from cogs.replies import UserFacingError
 
 PAGE_SIZE = 10
@@ -74,8 +75,12 @@ class AdminBase(commands.Cog):
         """The run-time check of every command and every button: in a guild, and a moderator there."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             raise UserFacingError("This command works only inside a server.")
+        actor = replace(
+            actor_from(interaction),
+            is_operator=await is_operator(interaction, self.service.settings.owner_ids),
+        )
         with shown_refusals():
-            return await self.service.authorize(actor_from(interaction))
+            return await self.service.authorize(actor)
 
     async def _authorize(self, interaction: discord.Interaction[Any]) -> None:
         await self.moderation(interaction)

@@ -52,7 +52,8 @@ class ActivityCommands(AdminBase):
         # A month of tasks is a real aggregate: take the 3-second answer window off the table.
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.service.stats(mod, seconds)
-        await send(interaction, embed=embeds.stats_embed(report, label))
+        spending = await self.service.bot_spending(mod)
+        await send(interaction, embed=embeds.stats_embed(report, label, bot_spending=spending))
 
     @videoadmin.command(
         name="tasks", description="Recent and stuck tasks; resolve those in the unknown state"

@@ -57,6 +57,12 @@ class PolicyCommands(AdminBase):
                 "Submissions were also paused bot-wide after the video service reported an account "
                 "problem; they are resumed now. If the problem remains, they pause again."
             )
+        elif outcome.account_needs_operator:
+            note = (
+                "Submissions are still paused for every server after the video service reported an "
+                "account problem (key, balance or plan). Only the bot's operator can lift that pause, "
+                "with `/videoadmin resume`; otherwise it ends by itself and one video tries again."
+            )
         change = outcome.change
         embed = embeds.change_embed(
             "Video generation",

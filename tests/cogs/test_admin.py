@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
+from discord.ext import commands
 
 from bot.lifecycle.prompt_filter import compile_filter, matches
 from cogs.admin import AdminCog
@@ -389,9 +391,11 @@ async def test_pause_and_resume_tell_the_service(
     assert service.calls == [("policy_changed", GUILD_ID), ("policy_changed", GUILD_ID)]
 
 
-async def test_resume_also_lifts_a_bot_wide_account_pause(
-    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+async def test_the_operators_resume_also_lifts_a_bot_wide_account_pause(
+    storage: Storage, guild: discord.Guild, service: StubService
 ) -> None:
+    # The manager is also the bot's operator (OWNER_IDS): only they may lift a bot-wide pause.
+    cog = AdminCog(moderation(storage, service, clock=lambda: NOW, owner_ids=(MANAGER,)))
     manager = make_member(guild, MANAGER, MANAGER_ROLE)
     service.submissions_paused = True  # the API reported an account problem
     reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild))
@@ -400,6 +404,30 @@ async def test_resume_also_lifts_a_bot_wide_account_pause(
     assert not service.submissions_paused
     (entry,) = [e for e in await storage.audit.list(GUILD_ID) if e.action == "account.resume"]
     assert entry.actor_id == MANAGER and entry.after == {"submissions": "running"}
+
+
+async def test_a_server_moderator_cannot_lift_the_bot_wide_account_pause(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)  # Manage Server here, but not the operator
+    await storage.policy.pause(GUILD_ID, "budget review", actor_id=MANAGER, now=NOW)
+    service.submissions_paused = True
+    reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild))
+    assert "paused → **running**" in reply.text(), "their own server's pause is theirs to lift"
+    assert "Only the bot's operator can lift that pause" in reply.text()
+    assert ("resume_submissions", None) not in service.calls and service.submissions_paused
+    assert [e for e in await storage.audit.list(GUILD_ID) if e.action == "account.resume"] == []
+
+
+async def test_the_applications_owner_is_the_operator(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, service: StubService
+) -> None:
+    """Without OWNER_IDS, the operator is whoever owns the application (discord.py's is_owner)."""
+    client = commands.Bot(command_prefix="!", intents=discord.Intents.none(), owner_id=MANAGER)
+    service.submissions_paused = True
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.resume, cog, FakeInteraction(manager, guild=guild, client=client))
+    assert "resumed now" in reply.text() and not service.submissions_paused
 
 
 async def test_policy_set_changes_only_given_fields(
@@ -794,6 +822,31 @@ async def test_stats_on_a_seeded_database(storage: Storage, cog: AdminCog, guild
         "MiniMax-Hailuo-2.3 ▁▁▁▁▁▃▄█ 8\n"
         "```"
     )
+
+
+async def test_stats_show_every_servers_spending_against_the_operators_ceiling(
+    storage: Storage, guild: discord.Guild
+) -> None:
+    await seed_stats(storage)
+    cog = AdminCog(moderation(storage, clock=lambda: NOW, spend_limit_usd=Decimal("2.80")))
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="7d")
+    assert reply.embed is not None
+    fields = {f.name: f.value for f in reply.embed.fields}
+    # Today (the ceiling's day): a delivered and a queued video here, a delivered one in another
+    # server; the failed and cancelled ones were refunded.
+    text = fields["Bot-wide spending (every server)"]
+    assert text.startswith("3 of 10 credits this day (≈ $0.84 of $2.80), 7 left"), text
+    assert "renews <t:" in text
+    # Without a ceiling there is nothing to show.
+    quiet = await invoke(
+        AdminCog.stats,
+        AdminCog(moderation(storage, clock=lambda: NOW)),
+        FakeInteraction(manager, guild=guild),
+    )
+    assert quiet.embed is not None and "Bot-wide spending (every server)" not in {
+        f.name for f in quiet.embed.fields
+    }
 
 
 async def test_stats_of_a_quiet_server(cog: AdminCog, guild: discord.Guild) -> None:

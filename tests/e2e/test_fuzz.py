@@ -250,7 +250,12 @@ async def run_case(h: BotHarness, case: Case) -> Outcome:
 
 async def test_fuzzed_requests_are_all_answered_in_time_and_clearly(tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    env = video_env(DEFAULT_QUOTA_CREDITS="100000", SUBMIT_CONCURRENCY="8", LOG_LEVEL="INFO")
+    env = video_env(
+        DEFAULT_QUOTA_CREDITS="100000",
+        MAX_QUEUED_PER_MEMBER="100000",
+        SUBMIT_CONCURRENCY="8",
+        LOG_LEVEL="INFO",
+    )
     async with (
         FakeMiniMax(flavour="official", speed=2000.0) as minimax,
         BotHarness(tmp_path, minimax=minimax, env=env, expect_commands=("video", "videoadmin")) as h,

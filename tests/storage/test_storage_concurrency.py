@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from storage import QuotaExceeded, Storage, TaskState
+from storage import QuotaExceeded, SpendCeiling, SpendLimitReached, Storage, TaskState, TooManyInFlight
 
 T0 = 1_715_774_400.0
 GUILD, USER = 1000, 3000
@@ -54,6 +54,52 @@ async def test_two_connections_on_one_file_accept_exactly_k(db_path: Path, make_
         assert (len(accepted), refused) == (K, N - K)
         await check_ledger(first, accepted)
         await check_ledger(second, accepted)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_bot_wide_ceiling_accepts_exactly_k_across_servers(db_path: Path, make_task) -> None:
+    """N members of several servers at once, each with room to spare, against a ceiling of K videos."""
+    first = await Storage.open(db_path, default_limit_tenths=N * 10)
+    second = await Storage.open(db_path, default_limit_tenths=N * 10)
+    ceiling = SpendCeiling(K * 10, "month")
+
+    async def one(i: int) -> int | None:
+        store = (first, second)[i % 2]
+        task = make_task(guild_id=GUILD + i % 5, user_id=USER + i, cost_tenths=10)
+        try:
+            return (await store.quota.reserve(task, now=T0, spend_ceiling=ceiling)).id
+        except SpendLimitReached:
+            return None
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in range(N)))
+        accepted = [r for r in results if r is not None]
+        assert (len(accepted), results.count(None)) == (K, N - K)
+        spend = await first.quota.bot_spend(ceiling, now=T0)
+        assert spend.used_tenths == K * 10
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_one_member_racing_accepts_exactly_max_in_flight(db_path: Path, make_task) -> None:
+    """N requests of one member at once, with credits for all of them, and a cap of 3 in flight."""
+    first = await Storage.open(db_path, default_limit_tenths=N * 10)
+    second = await Storage.open(db_path, default_limit_tenths=N * 10)
+
+    async def one(i: int) -> int | None:
+        try:
+            task = await (first, second)[i % 2].quota.reserve(make_task(), now=T0, max_in_flight=3)
+        except TooManyInFlight:
+            return None
+        return task.id
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in range(N)))
+        assert len([r for r in results if r is not None]) == 3
+        assert await first.tasks.count_for_guild(GUILD) == 3
     finally:
         await first.close()
         await second.close()

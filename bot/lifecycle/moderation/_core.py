@@ -89,6 +89,16 @@ class ModerationCore:
         """The allowance (tenths, period) of a guild that never set its own default."""
         return self.settings.default_quota_tenths, self.settings.default_quota_period
 
+    @property
+    def member_maximum(self) -> int | None:
+        """The most (tenths) a moderator may grant one member: override, role limit or server default."""
+        return self.settings.max_member_credits_tenths
+
+    @property
+    def guild_cap_maximum(self) -> int | None:
+        """The most (tenths) a moderator may set as the server's cap."""
+        return self.settings.max_guild_cap_credits_tenths
+
     def _policy_changed(self, guild_id: int) -> None:
         if self.video is not None:
             self.video.policy_changed(guild_id)

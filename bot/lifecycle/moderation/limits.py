@@ -33,7 +33,10 @@ class LimitActions(ModerationCore):
             guild_default=await self.storage.limits.guild_default(gid),
             block=await self.storage.limits.blocked(gid, member.user_id),
             guild_usage=await self.storage.quota.guild_usage(
-                gid, now=now, default_period=self.settings.default_quota_period
+                gid,
+                now=now,
+                default_period=self.settings.default_quota_period,
+                max_guild_cap_tenths=self.guild_cap_maximum,
             ),
         )
 
@@ -42,7 +45,7 @@ class LimitActions(ModerationCore):
     ) -> Change[UserOverride]:
         """The member's own allowance: it wins over their roles and the server default."""
         self.check_member(mod, member)
-        tenths = credits_to_tenths(credits, option="credits")
+        tenths = credits_to_tenths(credits, option="credits", operator_tenths=self.member_maximum)
         with refusing_bad_values():
             return await self.storage.limits.set_override(
                 mod.guild_id, member.user_id, tenths, period, actor_id=mod.actor_id, now=self._clock()
@@ -68,7 +71,7 @@ class LimitActions(ModerationCore):
     async def set_guild_default(
         self, mod: Moderator, credits: float | str, period: str
     ) -> Change[GuildDefault]:
-        tenths = credits_to_tenths(credits, option="credits")
+        tenths = credits_to_tenths(credits, option="credits", operator_tenths=self.member_maximum)
         with refusing_bad_values():
             return await self.storage.limits.set_guild_default(
                 mod.guild_id, tenths, period, actor_id=mod.actor_id, now=self._clock()
@@ -76,7 +79,7 @@ class LimitActions(ModerationCore):
 
     async def set_role_limit(self, mod: Moderator, role: RoleRef, credits: float | str) -> Change[RoleLimit]:
         self._check_role(mod, role, purpose="a role limit")
-        tenths = credits_to_tenths(credits, option="credits")
+        tenths = credits_to_tenths(credits, option="credits", operator_tenths=self.member_maximum)
         with refusing_bad_values():
             return await self.storage.limits.set_role_limit(
                 mod.guild_id, role.role_id, tenths, actor_id=mod.actor_id, now=self._clock()

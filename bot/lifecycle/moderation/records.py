@@ -132,6 +132,8 @@ class ChannelChange:
 class ResumeOutcome:
     change: Change[GuildPolicy]
     account_resumed: bool  # the bot-wide pause after an account problem was lifted too
+    # That pause is on and stays on: only the bot's operator may lift it, and this was not them.
+    account_needs_operator: bool = False
 
 
 @dataclass(frozen=True)

@@ -84,14 +84,19 @@ class RuleActions(ModerationCore):
         return change
 
     async def resume(self, mod: Moderator) -> ResumeOutcome:
-        """Lift the guild's pause and, if the API account problem paused every submission, that too."""
+        """Lift the guild's pause and, if the API account problem paused every submission and the
+        bot's operator asks, that too."""
         change = await self.storage.policy.resume(mod.guild_id, actor_id=mod.actor_id, now=self._clock())
         self._policy_changed(mod.guild_id)
         video = self.video
         if video is None or not video.submissions_paused:
             return ResumeOutcome(change, account_resumed=False)
+        if not mod.actor.is_operator:
+            # The account (and its balance) is the operator's, and the pause holds for every server:
+            # a moderator of one server must not send every server's queue back into the problem.
+            return ResumeOutcome(change, account_resumed=False, account_needs_operator=True)
         # The API reported an account problem (key, balance, plan) and the bot paused every
-        # submission: a moderator who says "resume" has fixed it, or wants one more try. It acts for
+        # submission: the operator who says "resume" has fixed it, or wants one more try. It acts for
         # every server, so it is logged even when this server's own policy did not change; logged
         # first, so a failed write leaves the pause as it was rather than unaudited.
         await self.storage.audit.note(
@@ -178,7 +183,7 @@ class RuleActions(ModerationCore):
                 self._check_role(mod, role, purpose="the moderator role")
             changes["moderator_role_id"] = role.role_id if role is not None else None
         if edit.cap is not None:
-            changes["cap_tenths"] = parse_cap(edit.cap)
+            changes["cap_tenths"] = parse_cap(edit.cap, operator_tenths=self.guild_cap_maximum)
         if not changes:
             return PolicyView(mod.policy, await self.storage.limits.guild_default(mod.guild_id))
         self._check_videos_possible(mod.policy, changes)

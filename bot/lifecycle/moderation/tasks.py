@@ -7,8 +7,9 @@ import re
 
 from bot.lifecycle.moderation._core import ModerationCore, refusing_bad_values
 from bot.lifecycle.moderation.records import AuditPage, ModerationRefused, Moderator, TaskPage, TaskResolution
+from bot.lifecycle.spending import spend_ceiling
 from storage.errors import IllegalTransition, UnknownTask
-from storage.models import GuildStats, Task
+from storage.models import BotSpend, GuildStats, Task
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,16 @@ class TaskActions(ModerationCore):
         """Videos, failures, credits and the top five members over the last ``seconds``."""
         until = self._clock()
         return await self.storage.tasks.stats(mod.guild_id, until - seconds, until, top=5)
+
+    async def bot_spending(self, mod: Moderator) -> BotSpend | None:
+        """Every server's spending together in the operator's ceiling period (``None``: no ceiling).
+
+        ``mod`` is the proof the caller passed the gate; the figure is the same in every server.
+        """
+        ceiling = spend_ceiling(self.settings)
+        if ceiling is None:
+            return None
+        return await self.storage.quota.bot_spend(ceiling, now=self._clock())
 
     # ------------------------------------------------------------------------------ tasks
 

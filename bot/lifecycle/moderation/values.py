@@ -21,8 +21,11 @@ MAX_REASON_CHARS = 300
 _NONE_WORDS = frozenset({"none", "off", "no", "unlimited", "clear", "-"})
 
 
-def credits_to_tenths(value: float | str, *, option: str, maximum: int = MAX_MEMBER_CREDITS) -> int:
-    """``2.5`` → ``25``: non-negative, at most one decimal, at most ``maximum`` credits."""
+def credits_to_tenths(
+    value: float | str, *, option: str, maximum: int = MAX_MEMBER_CREDITS, operator_tenths: int | None = None
+) -> int:
+    """``2.5`` → ``25``: non-negative, at most one decimal, at most ``maximum`` credits and at most
+    ``operator_tenths`` (the operator's ``MAX_MEMBER_CREDITS``/``MAX_GUILD_CAP_CREDITS``)."""
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -38,15 +41,31 @@ def credits_to_tenths(value: float | str, *, option: str, maximum: int = MAX_MEM
         raise ModerationRefused(
             f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
         )
+    if operator_tenths is not None and tenths > operator_tenths:
+        most = Decimal(operator_tenths) / 10
+        raise ModerationRefused(
+            f"`{option}` can be at most {most:,} credits: the most this bot's operator lets a server "
+            "grant. Nothing was changed."
+        )
     return int(tenths)
 
 
-def parse_cap(raw: str) -> int | None:
-    """The guild cap: credits per period, or ``None`` (no cap) for ``0``/``none``."""
+def parse_cap(raw: str, *, operator_tenths: int | None = None) -> int | None:
+    """The guild cap: credits per period, or ``None`` (no cap) for ``0``/``none``.
+
+    With an operator maximum a server cannot go without a cap: "none" is refused like a cap above it.
+    """
     text = raw.strip().lower()
-    if text in _NONE_WORDS:
+    if text in _NONE_WORDS or text in {"0", "0.0"}:
+        if operator_tenths is not None:
+            raise ModerationRefused(
+                f"The cap can be at most {Decimal(operator_tenths) / 10:,} credits: the most this bot's "
+                "operator lets a server spend. Nothing was changed."
+            )
         return None
-    tenths = credits_to_tenths(text, option="cap", maximum=MAX_GUILD_CAP_CREDITS)
+    tenths = credits_to_tenths(
+        text, option="cap", maximum=MAX_GUILD_CAP_CREDITS, operator_tenths=operator_tenths
+    )
     return None if tenths == 0 else tenths
 
 

@@ -138,6 +138,7 @@ class RestMixin:
         r.add_get(f"{API}/gateway/bot", self._get_gateway_bot)
         r.add_get(f"{API}/users/@me", self._get_me)
         r.add_post(f"{API}/users/@me/channels", self._create_dm)
+        r.add_delete(f"{API}/users/@me/guilds/{{guild_id}}", self._leave_guild)
         r.add_get(f"{API}/users/{{user_id}}", self._get_user)
         r.add_get(f"{API}/oauth2/applications/@me", self._get_application)
         r.add_get(f"{API}/applications/@me", self._get_application)
@@ -228,6 +229,21 @@ class RestMixin:
         if user is None:
             return _error(400, 50035, "Invalid Form Body", {"recipient_id": "unknown user"})
         return _json_response(self.dm_channel_for(user).payload())
+
+    async def _leave_guild(self, request: web.Request) -> web.Response:
+        """Leave Guild: 204 and a GUILD_DELETE (without ``unavailable``: removed, not an outage);
+        404 Unknown Guild for a guild the bot is not in; 400 for a guild the bot owns."""
+        guild = self._guild_or_404(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        if guild.owner_id == self.app_id:
+            return _error(400, 50055, "Invalid Guild")
+        del self.guilds[guild.id]
+        guild.members.pop(self.app_id, None)
+        self.left_guilds[guild.id] = guild
+        await self.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+        self._bump()
+        return web.Response(status=204)
 
     def _guild_or_404(self, request: web.Request) -> FakeGuild | None:
         return self.guilds.get(_snowflake_param(request, "guild_id") or 0)

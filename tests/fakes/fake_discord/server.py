@@ -102,7 +102,8 @@ class FakeDiscord(GatewayMixin, RestMixin):
         self.bot_user = FakeUser(self.app_id, "Hailuo Test Bot", bot=True)
         if not guild_names:
             raise ValueError("the fake needs at least one guild")
-        self.guilds: dict[int, FakeGuild] = {}
+        self.guilds: dict[int, FakeGuild] = {}  # the guilds the bot is in
+        self.left_guilds: dict[int, FakeGuild] = {}  # guilds the bot left (Leave Guild)
         self.setups: list[GuildSetup] = []
         for name in guild_names:
             self._build_guild(name)
@@ -156,6 +157,17 @@ class FakeDiscord(GatewayMixin, RestMixin):
             bot_member=self._add_member(self.bot_user, [bot_role.id], guild),
         )
         self.setups.append(setup)
+        return setup
+
+    async def add_bot_to_guild(self, name: str) -> GuildSetup:
+        """Someone adds the bot to a new guild (the standard layout): Discord sends GUILD_CREATE,
+        which discord.py reports as ``on_guild_join``: a join carries no ``unavailable`` (``false``
+        means a guild of the session coming back from an outage)."""
+        setup = self._build_guild(name)
+        payload = setup.guild.payload()
+        payload.pop("unavailable", None)
+        await self.dispatch("GUILD_CREATE", payload)
+        self._bump()
         return setup
 
     def _guild_or_first(self, guild: FakeGuild | None) -> FakeGuild:

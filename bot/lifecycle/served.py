@@ -1,0 +1,25 @@
+"""Which servers the bot serves (``ALLOWED_GUILD_IDS``), as the lifecycle applies it.
+
+The cogs refuse other servers' interactions before anything runs and the bot leaves those servers;
+the lifecycle checks again where a task can be reached without such an interaction (a result's
+Regenerate or Details clicked in a DM) and before a task queued earlier there is sent, so nothing
+from such a server reaches the video API. The rule itself is :meth:`Settings.guild_allowed`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.config import Settings
+from bot.lifecycle.validation import RequestRefused
+
+NOT_SERVED: Final = (
+    "This bot is not available in this server: its operator runs it only for the servers they chose. "
+    "Nothing was charged."
+)
+
+
+def check_served(settings: Settings, guild_id: int | None) -> None:
+    """Raises RequestRefused for a server outside ``ALLOWED_GUILD_IDS`` (no server: always fine)."""
+    if not settings.guild_allowed(guild_id):
+        raise RequestRefused(NOT_SERVED)
