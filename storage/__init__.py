@@ -12,6 +12,7 @@ flattened to columns by :mod:`storage.spec_columns`): no ``discord``, no ``aioht
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.errors import (
+    DatabaseDamaged,
     DatabaseError,
     DatabaseUnavailable,
     GuildCapReached,
@@ -72,6 +73,7 @@ __all__ = [
     "ChannelRules",
     "DailyModelCount",
     "Database",
+    "DatabaseDamaged",
     "DatabaseError",
     "DatabaseUnavailable",
     "DeliveredCombo",
