@@ -14,6 +14,7 @@ import discord
 
 from bot.catalog import format_credits, format_usd, spent_usd
 from bot.lifecycle.prompt_filter import display_entry
+from cogs.embeds import clip
 from storage.models import (
     AuditEntry,
     Block,
@@ -55,10 +56,6 @@ def per_period(tenths: int, period: str | None, fallback_period: str = "the serv
 
 def when(ts: float, style: str = "R") -> str:
     return f"<t:{int(ts)}:{style}>"
-
-
-def clip(text: str, limit: int = _FIELD_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lines_within(lines: Sequence[str], limit: int = _FIELD_LIMIT, *, more: str = "…and {n} more") -> str:
@@ -228,9 +225,9 @@ def change_embed(title: str, rows: Sequence[Row], *, changed: bool, note: str | 
     if not changed:
         embed.description = NOTHING_CHANGED
     for what, before, after in rows[:20]:
-        embed.add_field(name=what, value=clip(f"{before} → **{after}**"), inline=False)
+        embed.add_field(name=what, value=clip(f"{before} → **{after}**", _FIELD_LIMIT), inline=False)
     if note:
-        embed.add_field(name="Note", value=clip(note), inline=False)
+        embed.add_field(name="Note", value=clip(note, _FIELD_LIMIT), inline=False)
     return embed
 
 

@@ -64,6 +64,7 @@ def relative(ts: float) -> str:
 
 
 def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking a cut: the one clipping rule of every reply."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -24,6 +24,8 @@ from bot.lifecycle.prompt_filter.normalization import normalize, prompt_variants
 log = logging.getLogger("bot.lifecycle.prompt_filter")
 
 MAX_ENTRY_CHARS = 200
+# What a moderator may type for one entry: the longest one, with the slashes of ``/regex/``.
+MAX_TYPED_ENTRY_CHARS = MAX_ENTRY_CHARS + 2
 
 
 class FilterEntryError(ValueError):
