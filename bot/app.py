@@ -21,6 +21,7 @@ from bot.lifecycle.moderation import ModerationService
 from bot.minimax.client import MiniMaxClient
 from cogs.notifier import DiscordNotifier
 from cogs.replies import reply_error
+from cogs.scope import GUILD_CONTEXT, GUILD_INSTALL, refuse_outside_guild
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class VideoBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=VideoCommandTree,
+            # The default of every command; each also declares it (cogs.scope).
+            allowed_contexts=GUILD_CONTEXT,
+            allowed_installs=GUILD_INSTALL,
         )
         self.settings = settings
         self.storage = storage
@@ -167,7 +171,13 @@ def _write_marker(marker: Path, digest: str) -> None:
 
 
 class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
-    """One error handler for every command: members get a clear ephemeral line, logs get the rest."""
+    """One error handler for every command: members get a clear ephemeral line, logs get the rest.
+
+    And one gate before any command runs: outside a server (a DM, a user install), refused.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction[VideoBot], /) -> bool:
+        return await refuse_outside_guild(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError

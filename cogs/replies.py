@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.lifecycle import RequestRefused
 from cogs.embeds import clip
+from cogs.scope import OUTSIDE_GUILD
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, UserFacingError | RequestRefused):
         return error.message
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works only inside a server."
+        return OUTSIDE_GUILD
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {needed} permission to use this command."

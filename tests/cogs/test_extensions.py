@@ -106,6 +106,22 @@ async def test_every_description_and_name_fits_discord_uncut(tmp_path: Path) -> 
     assert too_long == []
 
 
+async def test_every_command_is_declared_guild_install_and_guild_context_only(tmp_path: Path) -> None:
+    """``contexts`` and ``integration_types`` were left to Discord's defaults for /video and the menu
+    (only the deprecated ``dm_permission`` said "not in DMs"), and ``/videoadmin`` had no install type."""
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = VideoBot(harness.settings, harness.storage, harness.client)
+        bot.compose_services()
+        try:
+            for extension in EXTENSIONS:
+                await bot.load_extension(extension)
+            payloads = _synced_payloads(bot.tree)
+        finally:
+            await bot.close()
+    scopes = {p["name"]: (p["contexts"], p["integration_types"], p["dm_permission"]) for p in payloads}
+    assert scopes == {name: ([0], [0], False) for name in ("video", "videoadmin", "Animate image")}
+
+
 def test_the_name_check_finds_each_kind_of_clash() -> None:
     sub = {"type": _SUB_COMMAND, "name": "show"}
     payloads = [
