@@ -41,7 +41,8 @@ class FilterCommands(AdminBase):
             changed=changed,
             note=(
                 "Prompts are compared ignoring case, accents, look-alike letters and invisible characters; "
-                "members are told their prompt was refused by the server's filter."
+                "a word also refuses its endings (-s, -ed, -ing) and its letters spelled out with separators "
+                "(n.u.d.e). Members are told their prompt was refused by the server's filter."
             ),
         )
         await send(interaction, embed=embed)
