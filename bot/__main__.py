@@ -19,7 +19,7 @@ import discord
 from bot.config import ConfigError, Settings, load_settings
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
-from storage import DatabaseUnavailable, Storage, StorageError
+from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError
 
 log = logging.getLogger("bot")
 
@@ -66,6 +66,10 @@ async def _run(settings: Settings) -> int:
 
     try:
         storage = await open_storage(settings)
+    except DatabaseDamaged as exc:
+        # Refusing to start, as for a bad setting: running on a damaged file fails later, mid-request.
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     except DatabaseUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from bot.minimax.client import MiniMaxClient
 from cogs.guilds import leave_unserved, serves
 from cogs.notifier import DiscordNotifier
 from cogs.replies import reply_error
+from cogs.scope import GUILD_CONTEXT, GUILD_INSTALL, refuse_outside_guild
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class VideoBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=VideoCommandTree,
+            # The default of every command; each also declares it (cogs.scope).
+            allowed_contexts=GUILD_CONTEXT,
+            allowed_installs=GUILD_INSTALL,
         )
         self.settings = settings
         self.storage = storage
@@ -176,11 +180,14 @@ def _write_marker(marker: Path, digest: str) -> None:
 
 
 class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
-    """One error handler for every command: members get a clear ephemeral line, logs get the rest;
-    and one check before every command, context menu and autocomplete: the server is served."""
+    """One error handler for every command: members get a clear ephemeral line, logs get the rest.
+
+    And one gate before any command, context menu or autocomplete runs: outside a server (a DM, a
+    user install), refused; a server the bot does not serve (``ALLOWED_GUILD_IDS``), refused.
+    """
 
     async def interaction_check(self, interaction: discord.Interaction[VideoBot], /) -> bool:
-        return await serves(interaction)
+        return await refuse_outside_guild(interaction) and await serves(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError

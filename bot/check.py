@@ -25,6 +25,8 @@ async def _check_database(settings: Settings) -> tuple[bool, str]:
         return False, f"database {settings.database_path}: {exc}"
     try:
         result = await storage.db.integrity_check()
+    except StorageError as exc:  # SQLite could not even finish the check: a damaged page
+        return False, f"database {settings.database_path}: integrity check failed ({exc})"
     finally:
         await storage.close()
     if result != "ok":

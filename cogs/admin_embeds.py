@@ -187,9 +187,9 @@ def change_embed(title: str, rows: Sequence[Row], *, changed: bool, note: str | 
     if not changed:
         embed.description = NOTHING_CHANGED
     for what, before, after in rows[:20]:
-        embed.add_field(name=what, value=clip(f"{before} → **{after}**"), inline=False)
+        embed.add_field(name=what, value=clip(f"{before} → **{after}**", FIELD_LIMIT), inline=False)
     if note:
-        embed.add_field(name="Note", value=clip(note), inline=False)
+        embed.add_field(name="Note", value=clip(note, FIELD_LIMIT), inline=False)
     return embed
 
 

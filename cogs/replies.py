@@ -13,10 +13,14 @@ import discord
 from discord import app_commands
 
 from bot.lifecycle import RequestRefused
+from cogs.scope import OUTSIDE_GUILD
+from cogs.text import clip
 
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Something went wrong on our side. Nothing was charged; please try again in a moment."
+# Discord refuses a message over 2,000 characters, and the interaction then goes unanswered.
+CONTENT_LIMIT = 2000
 
 
 class UserFacingError(app_commands.AppCommandError):
@@ -39,7 +43,8 @@ async def send(
 ) -> None:
     """Send as the initial response if none was given yet, else as a follow-up."""
     kwargs: dict[str, Any] = {
-        "content": content,
+        # Refusals may repeat what the member typed: a reply too long for Discord is no reply at all.
+        "content": None if content is None else clip(content, CONTENT_LIMIT),
         "ephemeral": ephemeral,
         "allowed_mentions": allowed_mentions or discord.AllowedMentions.none(),
     }
@@ -64,7 +69,7 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, UserFacingError | RequestRefused):
         return error.message
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works only inside a server."
+        return OUTSIDE_GUILD
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {needed} permission to use this command."

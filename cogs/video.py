@@ -32,6 +32,7 @@ from cogs.followups import keep_followup
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
+from cogs.scope import guild_scoped
 from cogs.text import clip
 from cogs.video_support import (
     HasVideoService,
@@ -89,8 +90,17 @@ def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
     return missing
 
 
+# A modal nobody submits (closed with Escape, the tab gone) would otherwise stay in discord.py's view
+# store for the life of the process, with the attachment it holds: one per click, forever.
+ANIMATE_MODAL_TIMEOUT = 15 * 60.0
+
+
 class AnimateModal(discord.ui.Modal, title="Animate image"):
-    """Asks for the prompt of an "Animate image" request; the image comes from the message."""
+    """Asks for the prompt of an "Animate image" request; the image comes from the message.
+
+    Forgotten after :data:`ANIMATE_MODAL_TIMEOUT`; a submit after that is one Discord shows as failed,
+    and the member opens the menu again.
+    """
 
     prompt: discord.ui.TextInput[AnimateModal] = discord.ui.TextInput(
         label="What should happen in the video?",
@@ -101,7 +111,7 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
     )
 
     def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
-        super().__init__()
+        super().__init__(timeout=ANIMATE_MODAL_TIMEOUT)
         self.cog = cog
         self.attachment = attachment
 
@@ -142,18 +152,18 @@ class ReferencesModal(discord.ui.Modal, title="Video from references"):
 
 
 class VideoCog(commands.Cog):
-    video = app_commands.Group(
-        name="video", description="Make short AI videos with MiniMax Hailuo", guild_only=True
+    video = guild_scoped(
+        app_commands.Group(name="video", description="Make short AI videos with MiniMax Hailuo")
     )
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-        self.animate_menu = app_commands.ContextMenu(name="Animate image", callback=self.animate_image)
-        self.animate_menu.guild_only = True
-        self.references_menu = app_commands.ContextMenu(
-            name="Video from references", callback=self.video_from_references
+        self.animate_menu = guild_scoped(
+            app_commands.ContextMenu(name="Animate image", callback=self.animate_image)
         )
-        self.references_menu.guild_only = True
+        self.references_menu = guild_scoped(
+            app_commands.ContextMenu(name="Video from references", callback=self.video_from_references)
+        )
 
     @property
     def service(self) -> VideoService:

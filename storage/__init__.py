@@ -13,6 +13,7 @@ from storage.audit import AuditRepository
 from storage.bot_state import StateRepository
 from storage.db import Database
 from storage.errors import (
+    DatabaseDamaged,
     DatabaseError,
     DatabaseUnavailable,
     GuildCapReached,
@@ -77,6 +78,7 @@ __all__ = [
     "ChannelRules",
     "DailyModelCount",
     "Database",
+    "DatabaseDamaged",
     "DatabaseError",
     "DatabaseUnavailable",
     "DeliveredCombo",

@@ -17,7 +17,13 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import DatabaseError, DatabaseUnavailable, SchemaTooNew, StorageError
+from storage.errors import (
+    DatabaseDamaged,
+    DatabaseError,
+    DatabaseUnavailable,
+    SchemaTooNew,
+    StorageError,
+)
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 Connection = aiosqlite.Connection
@@ -41,9 +47,10 @@ class Database:
         """Open (creating the file and its directory), configure, and migrate to ``target_version``.
 
         ``target_version`` defaults to the newest schema; tests pass an older one to build old files.
-        Raises :class:`SchemaTooNew` when the file is newer than this code, and
-        :class:`DatabaseUnavailable` (never a raw ``sqlite3`` or ``OSError``) when the file cannot be
-        used at all, so start-up can say what is wrong in one line.
+        Raises :class:`SchemaTooNew` when the file is newer than this code, :class:`DatabaseDamaged`
+        when SQLite's quick check finds it damaged, and :class:`DatabaseUnavailable` (never a raw
+        ``sqlite3`` or ``OSError``) when the file cannot be used at all, so start-up can say what is
+        wrong in one line.
         """
         path = Path(path)
         if path.is_dir():
@@ -57,6 +64,8 @@ class Database:
         try:
             return await cls._connect_and_migrate(path, busy_timeout_ms, target_version)
         except sqlite3.Error as exc:
+            if _is_corrupt(exc):
+                raise DatabaseDamaged(path, _one_line(str(exc))) from exc
             raise DatabaseUnavailable(path, _describe(exc)) from exc
         except DatabaseError as exc:  # a migration step's transaction failed
             raise DatabaseUnavailable(path, str(exc)) from exc
@@ -73,6 +82,11 @@ class Database:
             if found > LATEST_VERSION:
                 # Refuse before any pragma below could touch a file written by a newer bot.
                 raise SchemaTooNew(found, LATEST_VERSION)
+            # Before anything writes: a damaged file found now stops start-up with one clear line,
+            # instead of failing later in the middle of some member's request (or migrating it).
+            problems = await _quick_check(conn)
+            if problems is not None:
+                raise DatabaseDamaged(path, problems)
             await conn.execute("PRAGMA journal_mode = WAL")
             # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a lost
             # ``queued → submitting`` could let a restart submit (and pay for) the same video twice.
@@ -169,10 +183,13 @@ class Database:
         await self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
 
     async def integrity_check(self) -> str:
-        """``"ok"`` for a sound file, otherwise SQLite's list of problems."""
-        async with self._lock:
-            cursor = await self._conn.execute("PRAGMA integrity_check")
-            rows = await cursor.fetchall()
+        """``"ok"`` for a sound file, otherwise SQLite's list of problems.
+
+        Raises :class:`DatabaseError` when SQLite cannot even finish the check (a damaged page it
+        has to read): the caller reports it like any other storage failure.
+        """
+        async with self._exclusive(None) as conn:
+            rows = await fetch_all(conn, "PRAGMA integrity_check")
         return "\n".join(str(row[0]) for row in rows)
 
 
@@ -187,6 +204,25 @@ _SQLITE_REASONS = {
     "SQLITE_FULL": "the disk is full",
     "SQLITE_IOERR": "the disk reported an I/O error",
 }
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_CORRUPT")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = "; ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+async def _quick_check(conn: Connection) -> str | None:
+    """SQLite's ``quick_check`` (every page and row readable; no index cross-check, so it reads the
+    file once): ``None`` for a sound file, else its first problems on one line."""
+    rows = list(await conn.execute_fetchall("PRAGMA quick_check(5)"))
+    found = [str(row[0]) for row in rows]
+    if found == ["ok"]:
+        return None
+    return _one_line("\n".join(line for line in found if not line.startswith("*** ")) or "\n".join(found))
 
 
 def _describe(exc: sqlite3.Error) -> str:

@@ -36,6 +36,25 @@ class DatabaseUnavailable(StorageError):
         self.reason = reason
 
 
+class DatabaseDamaged(DatabaseUnavailable):
+    """SQLite's quick check found the file damaged (a torn write, a bad disk, a copy made mid-write).
+
+    Running on would fail later, half-way through some member's request, or write more rows next to
+    broken pages; start-up stops instead and names the setting to look at.
+    """
+
+    def __init__(self, path: object, detail: str) -> None:
+        super().__init__(path, f"the file is damaged (SQLite's quick check: {detail}); restore a backup")
+        self.detail = detail
+        self.args = (
+            f"The database at DATABASE_PATH ({path}) is damaged (SQLite's quick check: {detail}). "
+            "Restore a backup, or move the file away to start with an empty database.",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class DatabaseError(StorageError):
     """SQLite failed while running: locked past the busy timeout, disk full, an I/O error.
 

@@ -12,12 +12,15 @@ means in the words a member or a moderator would see, and builds the one :class:
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.config import Secret, Settings
 from bot.lifecycle import VideoRequest
 from bot.spec import MediaRef, MediaRole, VideoSpec
+from storage.migrations import MIGRATIONS
 from storage.models import NewTask, Task
 
 # The ids of the lifecycle harness's guild, channel and member (``tests.fakes.lifecycle_harness``).
@@ -153,3 +156,25 @@ def task_of(**fields: Any) -> Task:
     values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Task) if f.name != "spec"}
     values.update(rest)
     return Task(spec=spec, **values)
+
+
+def write_damaged_database(path: Path) -> Path:
+    """A real bot database (every migration, a few hundred audit-sized rows) with one page of a table
+    overwritten by garbage, as a torn write or a bad disk would leave it. The header still reads, so
+    the file opens; only reading that page fails."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for migration in MIGRATIONS:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+        conn.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        conn.executemany("INSERT INTO filler (text) VALUES (?)", [("x" * 500,) for _ in range(200)])
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+    data = bytearray(path.read_bytes())
+    page = len(data) // page_size - 2  # one of the filler table's pages, created last
+    data[page * page_size : (page + 1) * page_size] = b"\xde\xad\xbe\xef" * (page_size // 4)
+    path.write_bytes(bytes(data))
+    return path

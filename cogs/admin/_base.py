@@ -27,15 +27,16 @@ from bot.lifecycle.moderation import (
 )
 from cogs.permissions import actor_from, is_operator, member_role_ids
 from cogs.replies import UserFacingError
+from cogs.scope import OUTSIDE_GUILD, guild_scoped
 
 PAGE_SIZE = 10
 
-videoadmin = app_commands.Group(
-    name="videoadmin",
-    description="Moderator controls for video generation in this server",
-    guild_only=True,
-    allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
-    default_permissions=discord.Permissions(manage_guild=True),
+videoadmin = guild_scoped(
+    app_commands.Group(
+        name="videoadmin",
+        description="Moderator controls for video generation in this server",
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 )
 quota = app_commands.Group(name="quota", description="Members' credit allowances", parent=videoadmin)
 filter_group = app_commands.Group(name="filter", description="The server's prompt filter", parent=videoadmin)
@@ -74,7 +75,7 @@ class AdminBase(commands.Cog):
     async def moderation(self, interaction: discord.Interaction[Any]) -> Moderator:
         """The run-time check of every command and every button: in a guild, and a moderator there."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-            raise UserFacingError("This command works only inside a server.")
+            raise UserFacingError(OUTSIDE_GUILD)
         actor = replace(
             actor_from(interaction),
             is_operator=await is_operator(interaction, self.service.settings.owner_ids),

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.lifecycle.moderation.values import MAX_REASON_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, member_ref, shown_refusals, videoadmin
 from cogs.replies import send
@@ -18,7 +19,10 @@ class BlockCommands(AdminBase):
     @videoadmin.command(name="block", description="Stop a member from generating videos in this server")
     @app_commands.describe(member="The member", reason="Shown to the member when they try")
     async def block(
-        self, interaction: discord.Interaction[Any], member: discord.Member, reason: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member,
+        reason: app_commands.Range[str, 1, MAX_REASON_CHARS] | None = None,
     ) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.lifecycle.prompt_filter import MAX_TYPED_ENTRY_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, filter_group, shown_refusals
 from cogs.replies import UserFacingError, send
@@ -19,7 +20,11 @@ class FilterCommands(AdminBase):
         name="add", description="Refuse prompts containing a word/phrase, or matching /a regex/"
     )
     @app_commands.describe(pattern="A word or phrase, or a regular expression between slashes: /pattern/")
-    async def filter_add(self, interaction: discord.Interaction[Any], pattern: str) -> None:
+    async def filter_add(
+        self,
+        interaction: discord.Interaction[Any],
+        pattern: app_commands.Range[str, 1, MAX_TYPED_ENTRY_CHARS],
+    ) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.add_filter(mod, pattern)
@@ -36,14 +41,19 @@ class FilterCommands(AdminBase):
             changed=changed,
             note=(
                 "Prompts are compared ignoring case, accents, look-alike letters and invisible characters; "
-                "members are told their prompt was refused by the server's filter."
+                "a word also refuses its endings (-s, -ed, -ing) and its letters spelled out with separators "
+                "(n.u.d.e). Members are told their prompt was refused by the server's filter."
             ),
         )
         await send(interaction, embed=embed)
 
     @filter_group.command(name="remove", description="Remove an entry from the prompt filter")
     @app_commands.describe(pattern="The entry as listed (its text, or #id)")
-    async def filter_remove(self, interaction: discord.Interaction[Any], pattern: str) -> None:
+    async def filter_remove(
+        self,
+        interaction: discord.Interaction[Any],
+        pattern: app_commands.Range[str, 1, MAX_TYPED_ENTRY_CHARS],
+    ) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.remove_filter(mod, pattern)

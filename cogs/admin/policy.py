@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.catalog import DURATIONS, RESOLUTIONS
 from bot.lifecycle.moderation import PolicyEdit, PolicyView
+from bot.lifecycle.moderation.values import MAX_CAP_CHARS, MAX_MODELS_CHARS, MAX_REASON_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, role_ref, shown_refusals, videoadmin
 from cogs.replies import send
@@ -34,7 +35,11 @@ class PolicyCommands(AdminBase):
 
     @videoadmin.command(name="pause", description="Stop new videos in this server (running ones finish)")
     @app_commands.describe(reason="Shown to members who try")
-    async def pause(self, interaction: discord.Interaction[Any], reason: str | None = None) -> None:
+    async def pause(
+        self,
+        interaction: discord.Interaction[Any],
+        reason: app_commands.Range[str, 1, MAX_REASON_CHARS] | None = None,
+    ) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.pause(mod, reason)
@@ -85,13 +90,13 @@ class PolicyCommands(AdminBase):
     async def policy(
         self,
         interaction: discord.Interaction[Any],
-        allowed_models: str | None = None,
+        allowed_models: app_commands.Range[str, 1, MAX_MODELS_CHARS] | None = None,
         max_resolution: ResolutionChoice | None = None,
         max_duration: DurationChoice | None = None,
         results: ResultsChoice | None = None,
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
-        cap: str | None = None,
+        cap: app_commands.Range[str, 1, MAX_CAP_CHARS] | None = None,
     ) -> None:
         mod = await self.moderation(interaction)
         edit = PolicyEdit(

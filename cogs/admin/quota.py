@@ -65,10 +65,7 @@ class QuotaCommands(AdminBase):
     )
     @app_commands.describe(
         member="The member",
-        mode=(
-            "clear-override: back to their role / server limit · "
-            "fresh-allowance: keep their limit, forget this period's usage"
-        ),
+        mode="clear-override: back to their role/server limit · fresh-allowance: forget this period's use",
     )
     async def quota_reset(
         self, interaction: discord.Interaction[Any], member: discord.Member, mode: ResetMode

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.check import run_checks
 from bot.config import load_settings
+from tests.builders import write_damaged_database
 from tests.fakes.fake_minimax import FakeMiniMax
 
 TOKEN = "discord-token-for-check"
@@ -142,3 +143,24 @@ async def test_the_entry_point_checks_the_discord_that_discord_py_is_pointed_at(
     out = stdout.decode()
     assert proc.returncode == 0, out + stderr.decode()
     assert "✓ Discord: token accepted (logged in as videobot)" in out
+
+
+async def test_a_damaged_database_is_one_cross_line(
+    fake_minimax_any: FakeMiniMax,
+    discord_users_me: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It opened, then ``PRAGMA integrity_check`` raised sqlite3's error: a traceback, no ✗ line."""
+    target = tmp_path / "db" / "bot.sqlite3"
+    target.parent.mkdir()
+    write_damaged_database(target)
+    settings = settings_for(fake_minimax_any, tmp_path)
+    status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 1
+    database_lines = [line for line in out.splitlines() if "database" in line]
+    assert len(database_lines) == 1
+    assert database_lines[0].startswith(f"✗ database {target}: the file is damaged (SQLite's quick check: ")
+    assert database_lines[0].endswith("); restore a backup")
+    assert "✓ MiniMax API" in out and "✓ Discord" in out

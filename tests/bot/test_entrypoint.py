@@ -14,6 +14,7 @@ import pytest
 from bot.__main__ import open_storage
 from bot.config import load_settings
 from storage import QuotaDefaults
+from tests.builders import write_damaged_database
 
 REPO = Path(__file__).resolve().parents[2]
 CLEAN_ENV_NAMES = (
@@ -87,6 +88,20 @@ def test_unusable_database_exits_1_with_one_line(tmp_path: Path, kind: str) -> N
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"Cannot open the database {target}")
     assert ("is a directory" if kind == "directory" else "not a SQLite database") in lines[0]
+
+
+def test_damaged_database_exits_2_with_one_line_naming_database_path(tmp_path: Path) -> None:
+    """The file opened and migrated before; the damage surfaced later, in a member's request."""
+    target = write_damaged_database(tmp_path / "bot.sqlite3")
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={target}\nLOG_LEVEL=ERROR\n"
+    )
+    result = run_bot(tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"The database at DATABASE_PATH ({target}) is damaged")
 
 
 def closed_port() -> int:

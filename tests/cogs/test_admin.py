@@ -691,6 +691,15 @@ BAD_VALUES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], str]
         "under 300 characters",
     ),
     ("long pause reason", AdminCog.pause, lambda g: {"reason": "y" * 400}, "under 300 characters"),
+    ("cap of 1.05", AdminCog.policy, lambda g: {"cap": "1.05"}, "at most one decimal"),
+    *(
+        (f"long {what}", command, options, f"takes at most {limit} characters")
+        for what, command, options, limit in [
+            ("entry to remove", AdminCog.filter_remove, lambda g: {"pattern": "no such entry " * 200}, 202),
+            ("model list", AdminCog.policy, lambda g: {"allowed_models": "Sora-9000, " * 300}, 300),
+            ("cap", AdminCog.policy, lambda g: {"cap": "9" * 3000}, 20),
+        ]
+    ),
 ]
 
 
@@ -713,6 +722,64 @@ async def test_bad_values_are_refused_and_change_nothing(
     assert reply.ephemeral and reply.embed is None
     assert reply.content is not None and expected in reply.content
     assert await snapshot(storage) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        (AdminCog.filter_remove, {"pattern": "no such entry " * 200}),
+        (AdminCog.policy, {"allowed_models": "Sora-9000, " * 300}),
+        (AdminCog.policy, {"cap": "0." + "5" * 3000}),  # "takes at most one decimal, not 0.555…"
+    ],
+    ids=["filter remove", "allowed_models", "cap"],
+)
+async def test_a_refusal_repeating_long_text_still_fits_one_discord_message(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, command: Any, options: dict[str, Any]
+) -> None:
+    """The refusal repeated the moderator's text whole: over 2,000 characters, Discord refused the
+    reply and the interaction went unanswered. Discord enforces ``max_length`` in its client; a
+    command sent by other means is refused without the echo."""
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(command, cog, FakeInteraction(manager, guild=guild), **options)
+    assert reply.content is not None and len(reply.content) <= 200
+    assert "Nothing was changed" in reply.content
+
+
+async def test_text_options_declare_a_max_length_that_fits_their_rules(storage: Storage) -> None:
+    from discord.ext import commands
+
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+    bot.moderation = moderation(storage)  # type: ignore[attr-defined]
+    await bot.load_extension("cogs.admin")
+    (group,) = [c for c in bot.tree.get_commands() if c.name == "videoadmin"]
+
+    def options(item: dict[str, Any], path: str = "") -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for option in item.get("options") or []:
+            where = f"{path} {option['name']}".strip()
+            if option["type"] in (1, 2):
+                found.update(options(option, where))
+            else:
+                found[where] = option
+        return found
+
+    text = {k: o.get("max_length") for k, o in options(group.to_dict(bot.tree)).items() if o["type"] == 3}
+    assert text == {
+        "block reason": 300,
+        "filter add pattern": 202,
+        "filter remove pattern": 202,
+        "pause reason": 300,
+        "policy allowed_models": 300,
+        "policy cap": 20,
+        "policy max_resolution": None,  # choices: Discord allows only those
+        "policy max_duration": None,
+        "policy results": None,
+        "quota reset mode": None,
+        "quota set period": None,
+        "quota default period": None,
+        "tasks state": None,
+        "stats period": None,
+    }
 
 
 async def test_only_manage_server_changes_the_moderator_role(

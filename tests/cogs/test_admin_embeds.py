@@ -28,6 +28,20 @@ def test_bad_credits_are_refused(raw: float | str) -> None:
         credits_to_tenths(raw, option="credits")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1.0000000000000000000000000000001",
+        "0.10000000000000000000000000000001",
+        "9999.99999999999999999999999999",
+    ],
+)
+def test_credits_finer_than_a_tenth_are_refused_however_many_digits(raw: str) -> None:
+    """``amount * 10`` rounds to Decimal's 28 digits: these became whole tenths and were accepted."""
+    with pytest.raises(ModerationRefused, match="at most one decimal"):
+        credits_to_tenths(raw, option="cap", maximum=1_000_000)
+
+
 def test_cap_words_clear_it() -> None:
     assert parse_cap("none") is None and parse_cap("0") is None and parse_cap(" Off ") is None
     assert parse_cap("12.5") == 125

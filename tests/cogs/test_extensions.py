@@ -23,6 +23,7 @@ from discord.ext import commands
 
 import cogs
 from bot.app import EXTENSIONS, VideoBot
+from tests.fakes.fake_discord import command_problems
 from tests.fakes.lifecycle_harness import lifecycle_harness
 
 _TYPE_NAMES = {1: "slash command", 2: "user menu", 3: "message menu"}
@@ -74,6 +75,52 @@ async def test_every_extension_loads_and_no_command_name_is_used_twice(tmp_path:
             assert duplicate_names(payloads) == []
         finally:
             await bot.close()
+
+
+def _texts(item: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    """Every description and choice name below ``item``, with where it is."""
+    if item.get("description"):
+        yield path, str(item["description"])
+    for choice in item.get("choices") or []:
+        yield f"{path} choice {choice.get('value')!r}", str(choice["name"])
+    for option in item.get("options") or []:
+        yield from _texts(option, f"{path} {option['name']}")
+
+
+async def test_every_description_and_name_fits_discord_uncut(tmp_path: Path) -> None:
+    """discord.py cuts a description over 100 characters to 99 and "…" (quota reset's ``mode`` was 113:
+    members read half a sentence); the fake Discord's rules check every name and length."""
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = VideoBot(harness.settings, harness.storage, harness.client)
+        bot.compose_services()
+        try:
+            for extension in EXTENSIONS:
+                await bot.load_extension(extension)
+            payloads = _synced_payloads(bot.tree)
+        finally:
+            await bot.close()
+    assert command_problems(payloads) == []
+    texts = [(path, text) for p in payloads for path, text in _texts(p, f"/{p['name']}")]
+    assert len(texts) > 50
+    too_long = [(path, len(text)) for path, text in texts if len(text) > 100 or text.endswith("…")]
+    assert too_long == []
+
+
+async def test_every_command_is_declared_guild_install_and_guild_context_only(tmp_path: Path) -> None:
+    """``contexts`` and ``integration_types`` were left to Discord's defaults for /video and the menu
+    (only the deprecated ``dm_permission`` said "not in DMs"), and ``/videoadmin`` had no install type."""
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = VideoBot(harness.settings, harness.storage, harness.client)
+        bot.compose_services()
+        try:
+            for extension in EXTENSIONS:
+                await bot.load_extension(extension)
+            payloads = _synced_payloads(bot.tree)
+        finally:
+            await bot.close()
+    scopes = {p["name"]: (p["contexts"], p["integration_types"], p["dm_permission"]) for p in payloads}
+    every = ("video", "videoadmin", "Animate image", "Video from references")
+    assert scopes == {name: ([0], [0], False) for name in every}
 
 
 def test_the_name_check_finds_each_kind_of_clash() -> None:

@@ -29,3 +29,15 @@ def test_unexpected_errors_never_leak_their_text() -> None:
     secret = RuntimeError("token sk-live-123 broke")
     assert describe_error(secret) == GENERIC_FAILURE
     assert describe_error(_invoke_error(secret)) == GENERIC_FAILURE
+
+
+async def test_a_refusal_longer_than_discord_allows_is_clipped_not_lost() -> None:
+    """Over 2,000 characters Discord refuses the message and the member is never answered."""
+    from cogs.replies import CONTENT_LIMIT, reply_error
+    from tests.fakes.interactions import make_interaction, make_user
+
+    interaction = make_interaction(None, user=make_user(7), guild=None)
+    await reply_error(interaction, UserFacingError("`" + "x" * 5000 + "` is not in the prompt filter."))
+    (reply,) = interaction.replies
+    assert reply.ephemeral and reply.content is not None
+    assert len(reply.content) == CONTENT_LIMIT and reply.content.endswith("…")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -615,6 +616,24 @@ async def test_s2v_without_a_subject_asks_for_a_subject(env: Env) -> None:
         framed.last.content or ""
     )
     assert await env.task_count() == 0
+
+
+async def test_an_animate_modal_nobody_submits_is_dropped_from_memory(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a timeout, discord.py's view store kept every unsubmitted modal (and its attachment)
+    for the life of the process: one per click on "Animate image"."""
+    assert video_cog.ANIMATE_MODAL_TIMEOUT <= 15 * 60
+    monkeypatch.setattr(video_cog, "ANIMATE_MODAL_TIMEOUT", 0.05)
+    opened = env.interaction()
+    await env.cog.animate_image(opened, make_message(attachments=[_image(env)]))  # type: ignore[arg-type]
+    modal = opened.last.modal
+    assert isinstance(modal, AnimateModal) and modal.timeout == 0.05
+    store = env.bot._connection._view_store
+    store.add_view(modal)  # what discord.py's send_modal does with it
+    assert modal.custom_id in store._modals
+    timed_out = await asyncio.wait_for(modal.wait(), timeout=10)  # the store is left first, then this
+    assert timed_out and modal.custom_id not in store._modals
 
 
 async def test_animate_image_picks_the_first_usable_image_and_refuses_before_the_modal(env: Env) -> None:

@@ -28,6 +28,9 @@ async def test_the_real_bot_logs_in_syncs_its_commands_and_stops_cleanly(
         assert video["guild_id"] == str(h.fake.guild.id)  # DISCORD_GUILD_IDS means a guild sync
         assert any(o["type"] in (1, 2) for o in video["options"]), "video should be a command group"
         assert admin["default_member_permissions"] is not None, "videoadmin must be hidden from members"
+        menu = h.fake.find_command("Animate image", type=3)
+        for command in (video, admin, menu):  # guild context, guild install: declared, not Discord's default
+            assert command is not None and (command["contexts"], command["integration_types"]) == ([0], [0])
         code = await h.stop()
         assert code == 0, h.log_tail()
         h.assert_clean()

@@ -257,7 +257,7 @@ def make_message(channel: Any = None, **fields: Any) -> discord.Message:
 class Reply:
     """One answer the command gave, with the objects it passed (embeds, view, modal) as they were."""
 
-    kind: str  # "defer", "message", "followup", "edit", "modal", "edit_original"
+    kind: str  # "defer", "message", "followup", "edit", "modal", "edit_original", "autocomplete"
     content: str | None = None
     embed: discord.Embed | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
@@ -266,6 +266,7 @@ class Reply:
     thinking: bool = False
     modal: discord.ui.Modal | None = None
     allowed_mentions: discord.AllowedMentions | None = None
+    choices: list[app_commands.Choice[Any]] = field(default_factory=list)  # an autocomplete answer
 
     @property
     def all_embeds(self) -> list[discord.Embed]:
@@ -333,6 +334,10 @@ class KitResponse(discord.InteractionResponse):  # type: ignore[type-arg]
 
     async def send_modal(self, modal: discord.ui.Modal, /) -> None:  # type: ignore[override]
         self._answer(discord.InteractionResponseType.modal, Reply("modal", modal=modal))
+
+    async def autocomplete(self, choices: Sequence[app_commands.Choice[Any]]) -> None:  # type: ignore[override]
+        reply = Reply("autocomplete", choices=list(choices))
+        self._answer(discord.InteractionResponseType.autocomplete_result, reply)
 
 
 class KitFollowup:

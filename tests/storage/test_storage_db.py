@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import aiosqlite
 import pytest
 
-from storage import DatabaseError, DatabaseUnavailable, Storage, StorageError
+from storage import Database, DatabaseDamaged, DatabaseError, DatabaseUnavailable, Storage, StorageError
+from tests.builders import write_damaged_database
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
 
@@ -105,6 +107,30 @@ async def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path)
     assert "not a SQLite database" in caught.value.reason
     assert isinstance(caught.value, StorageError)
     assert path.read_text() == text
+
+
+async def test_a_damaged_file_is_refused_at_open_and_left_untouched(tmp_path) -> None:
+    """Before the quick check the file opened and migrated; the damage surfaced mid-request later."""
+    path = write_damaged_database(tmp_path / "bot.sqlite3")
+    before = path.read_bytes()
+    with pytest.raises(DatabaseDamaged) as caught:
+        await Storage.open(path)
+    assert isinstance(caught.value, DatabaseUnavailable)  # every handler of an unusable file takes it
+    message = str(caught.value)
+    assert "DATABASE_PATH" in message and str(path) in message and "damaged" in message
+    assert "\n" not in message and "restore a backup" in caught.value.reason
+    assert path.read_bytes() == before
+
+
+async def test_an_integrity_check_sqlite_cannot_finish_is_a_storage_error(tmp_path) -> None:
+    """A file damaged after it was opened: the check raised sqlite3's own error (a traceback in --check)."""
+    path = write_damaged_database(tmp_path / "bot.sqlite3")
+    db = Database(await aiosqlite.connect(path, isolation_level=None), path)  # past the open-time check
+    try:
+        with pytest.raises(DatabaseError):
+            await db.integrity_check()
+    finally:
+        await db.close()
 
 
 async def test_an_uncreatable_directory_is_refused_with_a_typed_error(tmp_path) -> None:

@@ -17,8 +17,20 @@ from bot.lifecycle.moderation.records import (
     PolicyView,
     ResumeOutcome,
 )
-from bot.lifecycle.moderation.values import clean_reason, parse_cap, parse_models, possible_videos
-from bot.lifecycle.prompt_filter import FilterEntryError, compile_entry, display_entry, parse_entry
+from bot.lifecycle.moderation.values import (
+    check_length,
+    clean_reason,
+    parse_cap,
+    parse_models,
+    possible_videos,
+)
+from bot.lifecycle.prompt_filter import (
+    MAX_TYPED_ENTRY_CHARS,
+    FilterEntryError,
+    compile_entry,
+    display_entry,
+    parse_entry,
+)
 from storage.models import Change, ChannelRules, GuildPolicy, PromptFilter
 from storage.policy import UNSET
 
@@ -42,8 +54,8 @@ class RuleActions(ModerationCore):
 
     async def remove_filter(self, mod: Moderator, pattern: str) -> Change[PromptFilter]:
         """The entry as listed: its text (``/regex/`` for a regex), or ``#id``."""
+        wanted = check_length(pattern.strip(), option="pattern", limit=MAX_TYPED_ENTRY_CHARS)
         entries = await self.storage.policy.filters(mod.guild_id)
-        wanted = pattern.strip()
         match = None
         if wanted.startswith("#") and wanted[1:].isdigit():
             match = next((f for f in entries if f.id == int(wanted[1:])), None)

@@ -17,6 +17,11 @@ from bot.lifecycle.moderation.records import ModerationRefused
 MAX_MEMBER_CREDITS = 10_000
 MAX_GUILD_CAP_CREDITS = 1_000_000
 MAX_REASON_CHARS = 300
+# What the text options take (their Discord ``max_length`` too). Every refusal that repeats what the
+# moderator typed repeats at most this much, so the reply stays far inside Discord's 2,000 characters.
+MAX_MODELS_CHARS = 300  # every model's name, comma-separated, is 133
+MAX_CAP_CHARS = 20  # "1000000.0", "unlimited"
+_TENTH = Decimal("0.1")
 
 _NONE_WORDS = frozenset({"none", "off", "no", "unlimited", "clear", "-"})
 
@@ -36,18 +41,30 @@ def credits_to_tenths(
         raise ModerationRefused(f"`{option}` cannot be negative. Nothing was changed.")
     if amount > maximum:
         raise ModerationRefused(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
-    tenths = amount * 10
-    if tenths != tenths.to_integral_value():
+    # Compared exactly: arithmetic such as ``amount * 10`` rounds to 28 digits, which turned
+    # 1.0000000000000000000000000000001 into a whole 10 tenths. Bounded above, so quantize cannot overflow.
+    rounded = amount.quantize(_TENTH)
+    if rounded != amount:
         raise ModerationRefused(
             f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
         )
+    tenths = int(rounded * 10)
     if operator_tenths is not None and tenths > operator_tenths:
         most = Decimal(operator_tenths) / 10
         raise ModerationRefused(
             f"`{option}` can be at most {most:,} credits: the most this bot's operator lets a server "
             "grant. Nothing was changed."
         )
-    return int(tenths)
+    return tenths
+
+
+def check_length(raw: str, *, option: str, limit: int) -> str:
+    """``raw`` if it fits the option; else a refusal that does not repeat it (it could be any length)."""
+    if len(raw) > limit:
+        raise ModerationRefused(
+            f"`{option}` takes at most {limit} characters (that was {len(raw):,}). Nothing was changed."
+        )
+    return raw
 
 
 def parse_cap(raw: str, *, operator_tenths: int | None = None) -> int | None:
@@ -55,7 +72,7 @@ def parse_cap(raw: str, *, operator_tenths: int | None = None) -> int | None:
 
     With an operator maximum a server cannot go without a cap: "none" is refused like a cap above it.
     """
-    text = raw.strip().lower()
+    text = check_length(raw, option="cap", limit=MAX_CAP_CHARS).strip().lower()
     if text in _NONE_WORDS or text in {"0", "0.0"}:
         if operator_tenths is not None:
             raise ModerationRefused(
@@ -74,6 +91,7 @@ def parse_models(raw: str) -> tuple[str, ...]:
 
     Names match case-insensitively and come back spelled as the table spells them, without repeats.
     """
+    check_length(raw, option="allowed_models", limit=MAX_MODELS_CHARS)
     parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
     if not parts or (len(parts) == 1 and parts[0].lower() in {"all", "any", "*"}):
         return ()

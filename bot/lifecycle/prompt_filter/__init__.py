@@ -15,6 +15,7 @@ Plain text in, plain text out: no Discord, no storage.
 from bot.lifecycle.prompt_filter.backtracking import MATCH_BUDGET_SECONDS, regex_risk
 from bot.lifecycle.prompt_filter.entries import (
     MAX_ENTRY_CHARS,
+    MAX_TYPED_ENTRY_CHARS,
     CompiledFilter,
     FilterEntryError,
     FilterRule,
@@ -30,6 +31,7 @@ from bot.lifecycle.prompt_filter.normalization import normalize
 __all__ = [
     "MATCH_BUDGET_SECONDS",
     "MAX_ENTRY_CHARS",
+    "MAX_TYPED_ENTRY_CHARS",
     "CompiledFilter",
     "FilterEntryError",
     "FilterRule",

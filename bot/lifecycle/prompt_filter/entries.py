@@ -1,9 +1,11 @@
 """Moderator entries: parsed, validated and compiled once, then matched against every prompt.
 
 An entry is a regular expression (stored with ``is_regex``, typed as ``/pattern/``) or a word or
-phrase matched on word boundaries (``ass`` does not match ``class``). Both the entry and the prompt
-are normalised the same way (:mod:`.normalization`); a regular expression that could backtrack for
-minutes is refused (:mod:`.backtracking`), and matching stops at a time budget.
+phrase matched on word boundaries (``ass`` does not match ``class``), its last word also with its
+regular English endings (:func:`word_forms`: ``nude`` refuses ``nudes``), a single word also spelled
+out with separators (``n/u/d/e``). Both the entry and the
+prompt are normalised the same way (:mod:`.normalization`); a regular expression that could
+backtrack for minutes is refused (:mod:`.backtracking`), and matching stops at a time budget.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from bot.lifecycle.prompt_filter.normalization import normalize, prompt_variants
 log = logging.getLogger("bot.lifecycle.prompt_filter")
 
 MAX_ENTRY_CHARS = 200
+# What a moderator may type for one entry: the longest one, with the slashes of ``/regex/``.
+MAX_TYPED_ENTRY_CHARS = MAX_ENTRY_CHARS + 2
 
 
 class FilterEntryError(ValueError):
@@ -96,10 +100,63 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     if not words:
         raise FilterEntryError("The filter entry has only invisible characters: give a visible word.")
     # Any run of spaces between the words of a phrase; word boundaries only where the entry has letters.
-    body = r"\s+".join(re.escape(w) for w in words)
+    body = r"\s+".join([*(re.escape(w) for w in words[:-1]), inflected(words[-1])])
+    spelled = spelled_out(words[0]) if len(words) == 1 else None
+    if spelled is not None:
+        body = f"(?:{body}|{spelled})"
     start = r"(?<!\w)" if words[0][0].isalnum() or words[0][0] == "_" else ""
     end = r"(?!\w)" if words[-1][-1].isalnum() or words[-1][-1] == "_" else ""
     return FilterRule(shown, regex.compile(start + body + end))
+
+
+_SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
+_VOWELS = frozenset("aeiou")
+_LATIN_WORD = re.compile(r"[a-z]{3,}")
+# Between the letters of a word spelled out: any run of what is neither a letter nor a digit.
+_SPELLING_GAP = r"[\W_]+"
+
+
+def word_forms(word: str) -> tuple[str, tuple[str, ...]]:
+    """``word`` (normalised) as a stem and the endings a word entry also refuses.
+
+    A plural or a verb form is the same word to a moderator: ``kill`` also refuses ``kills``,
+    ``killed`` and ``killing``; ``kiss`` takes ``kisses``; a final ``e`` is dropped before ``-ed`` and
+    ``-ing`` (``nude``: ``nudes``, ``nuded``, ``nuding``) except after another ``e`` (``pee``: ``peeing``);
+    ``ie`` becomes ``ying`` (``die``: ``dying``); a ``y`` after a consonant becomes ``ies``/``ied``.
+    Only endings, never a longer stem: ``kill`` does not refuse ``killer`` nor ``skill``. Words of
+    fewer than three Latin letters, and anything else, match as written (``ho`` does not take ``hoes``).
+    """
+    if not _LATIN_WORD.fullmatch(word):
+        return word, ("",)
+    if word.endswith("ie"):
+        return word[:-2], ("ie", "ies", "ied", "ying")
+    if word.endswith("e") and not word.endswith("ee"):
+        return word[:-1], ("e", "es", "ed", "ing")
+    if word.endswith("y") and word[-2] not in _VOWELS:
+        return word[:-1], ("y", "ies", "ied", "ying")
+    return word, ("", "es" if word.endswith(_SIBILANT_ENDINGS) else "s", "ed", "ing")
+
+
+def inflected(word: str) -> str:
+    """The pattern of ``word`` with its endings (:func:`word_forms`)."""
+    stem, endings = word_forms(word)
+    if endings == ("",):
+        return re.escape(word)
+    return re.escape(stem) + "(?:" + "|".join(re.escape(e) for e in endings) + ")"
+
+
+def spelled_out(word: str) -> str | None:
+    """The pattern of ``word`` (and its forms) spelled letter by letter with any separators between:
+    ``n/u/d/e``, ``n • u • d • e``, ``a n.u-d e s``. ``None`` for a word of fewer than three Latin letters.
+
+    Matched on word boundaries like the word itself, so the letters must stand alone ("n u d e", not
+    "an u de"); a separator is never a letter or a digit, so the search stays linear.
+    """
+    if not _LATIN_WORD.fullmatch(word):
+        return None
+    stem, endings = word_forms(word)
+    forms = sorted({stem + ending for ending in endings}, key=len, reverse=True)
+    return "|".join(_SPELLING_GAP.join(re.escape(letter) for letter in form) for form in forms)
 
 
 # Syntax the `regex` engine reads differently from `re` (whose reading the checks above rely on):

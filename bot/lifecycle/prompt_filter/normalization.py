@@ -49,8 +49,34 @@ _CONFUSABLES = {
     "œ": "oe", "ɑ": "a", "ɩ": "i", "ʀ": "r", "ʏ": "y", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d",
     "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n",
     "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",
+    # Letters with a hook, stroke or tail: no decomposition, so the accent rule leaves them alone.
+    "ƀ": "b", "ƃ": "b", "ɓ": "b", "ƈ": "c", "ȼ": "c", "ɕ": "c", "ɗ": "d", "ɖ": "d", "ƌ": "d",
+    "ɇ": "e", "ɛ": "e", "ƒ": "f", "ǥ": "g", "ɠ": "g", "ɦ": "h", "ɨ": "i", "ɉ": "j", "ɟ": "j",
+    "ƙ": "k", "ƚ": "l", "ɫ": "l", "ɬ": "l", "ɭ": "l", "ɱ": "m", "ɲ": "n", "ɳ": "n", "ŋ": "n",
+    "ƞ": "n", "ƥ": "p", "ɋ": "q", "ʠ": "q", "ɍ": "r", "ɽ": "r", "ʂ": "s", "ƭ": "t", "ʈ": "t",
+    "ʉ": "u", "ʋ": "v", "ⱳ": "w", "ƴ": "y", "ɏ": "y", "ƶ": "z", "ȥ": "z", "ʐ": "z",
+    # Other scripts' letters drawn like Latin ones: Cyrillic п, Armenian, Georgian, and Cherokee (whose
+    # small letters case-fold to these capitals).
+    "п": "n", "ռ": "n", "հ": "h", "ց": "g", "զ": "q", "ⴖ": "n", "ⴃ": "b", "ⴍ": "m", "ⴘ": "y",
+    "Ꮪ": "s", "Ꮃ": "w",
 }  # fmt: skip
 _FOLD_TABLE = str.maketrans(_CONFUSABLES)
+
+
+def _alphabet_from(first: int) -> dict[int, str]:
+    return {first + i: chr(ord("a") + i) for i in range(26)}
+
+
+# Letters drawn inside a shape, which NFKC leaves as symbols (negative circled 🅐, negative squared 🅰,
+# regional indicators 🇦, which pair into flags) or spells with brackets (⒜ → "(a)", 🄐 → "(A)").
+# Folded before NFKC; circled ⓐ and squared 🄰 letters NFKC folds by itself.
+_ENCLOSED_TABLE = {
+    **_alphabet_from(0x1F150),  # 🅐..🅩 negative circled capitals
+    **_alphabet_from(0x1F170),  # 🅰..🆉 negative squared capitals
+    **_alphabet_from(0x1F1E6),  # 🇦..🇿 regional indicators
+    **_alphabet_from(0x249C),  # ⒜..⒵ parenthesized small letters
+    **_alphabet_from(0x1F110),  # 🄐..🄩 parenthesized capitals
+}
 # Capitals whose lower-case form looks like another letter (Greek Ν is an N, its ν a v): folded first.
 _CAPITALS = {
     "Ν": "n", "Μ": "m", "Υ": "y", "Η": "h", "Ζ": "z", "Ϲ": "c", "Ј": "j", "Ѕ": "s", "Ү": "y",
@@ -86,7 +112,7 @@ def normalize(text: str, *, capitals: bool = True) -> str:
 
 def _strip(text: str) -> str:
     """NFKC without invisibles and without marks: the case-independent half of :func:`normalize`."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text.translate(_ENCLOSED_TABLE))
     text = "".join(ch for ch in text if not _is_invisible(ch))
     # Accents and other combining marks go, so "nüde" and "nude" compare equal.
     decomposed = unicodedata.normalize("NFKD", text)
@@ -102,8 +128,8 @@ def _fold(stripped: str, *, capitals: bool) -> str:
 def prompt_variants(prompt: str) -> list[str]:
     """Every normalised reading of ``prompt`` an entry is matched against, without repeats.
 
-    Both foldings of capitals (see :func:`normalize`), each also with separators removed between
-    single letters ("n u d e", "n.u.d.e").
+    Both foldings of capitals (see :func:`normalize`), each also with the separators removed between
+    single letters ("n u d e", "n/u/d/e", "n•u•d•e").
     """
     texts: list[str] = []
     stripped = _strip(prompt)  # once: the two foldings differ only in the case step
@@ -114,15 +140,18 @@ def prompt_variants(prompt: str) -> list[str]:
     return texts
 
 
-# A letter here excludes "_", which is also a separator: a run of "_" then has one way to split, not
-# exponentially many.
-_SPELLED_OUT = re.compile(r"(?<!\w)(?:[^\W_][\s.\-_*]+){2,}[^\W_](?!\w)")
+# A word spelled out letter by letter: at least three single letters (or digits), each pair apart by a
+# run of separators, which is anything but a letter or digit: spaces, punctuation (. , ' : / —),
+# symbols (+ • *) and "_". Letters exclude "_", so a run of "_" has one way to split, not
+# exponentially many, and the letters and separators never overlap: the search is linear.
+_SPELLED_OUT = re.compile(r"(?<!\w)(?:[^\W_][\W_]+){2,}[^\W_](?!\w)")
+_SEPARATORS = re.compile(r"[\W_]+")
 
 
 def _squeeze_spelled_out(text: str) -> str:
     """Join words spelled out letter by letter with separators, so ``n.u.d.e`` reads as ``nude``."""
 
     def join(match: re.Match[str]) -> str:
-        return re.sub(r"[\s.\-_*]+", "", match.group(0))
+        return _SEPARATORS.sub("", match.group(0))
 
     return _SPELLED_OUT.sub(join, text)

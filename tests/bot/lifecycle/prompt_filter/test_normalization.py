@@ -74,3 +74,87 @@ def test_capital_look_alikes_fold_to_the_letter_they_look_like(entry: str, promp
 def test_a_greek_word_still_catches_its_capitals() -> None:
     assert matches(compile_filter(["νερο"]), "ΝΕΡΟ everywhere") == "νερο"
     assert matches(compile_filter(["nude"]), "ΝUDE") == "nude"  # and Latin words their look-alikes
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "n/u/d/e",
+        "n,u,d,e",
+        "n'u'd'e",
+        "n+u+d+e",
+        "n:u:d:e",
+        "n•u•d•e",
+        "n—u—d—e",
+        "n | u | d | e",
+        "n/u.d—e",  # separators may differ from gap to gap
+        "🅽🆄🅳🅴",  # negative squared
+        "🅝🅤🅓🅔",  # negative circled
+        "⒩⒰⒟⒠",  # parenthesized (NFKC makes it "(n)(u)(d)(e)")
+        "🄝🄤🄓🄔",
+        "🇳🇺🇩🇪",  # regional indicators
+        "ɲude",  # n with a left hook
+        "ⴖude",  # Georgian
+        "пude",  # Cyrillic pe
+    ],
+)
+def test_separators_enclosed_letters_and_look_alikes_are_caught(prompt: str) -> None:
+    """Each of these passed the filter: only space . - _ * separated letters; the rest were symbols."""
+    assert matches(compile_filter(["nude"]), f"a {prompt} on a beach") == "nude"
+
+
+@pytest.mark.parametrize(
+    ("entry", "prompt"),
+    [
+        ("nude", "nudes on a beach"),
+        ("nude", "N/U/D/E/S"),
+        ("nude", "a n u d e on a beach"),  # the article is a single letter too: not part of the word
+        ("nude", "a n.u.d.e.s pic"),
+        ("kill", "k-i-l-l-i-n-g"),
+        ("kill", "he kills"),
+        ("kill", "killed"),
+        ("kill", "killing time"),
+        ("kiss", "kisses"),
+        ("die", "a dying star"),
+        ("pussy", "pussies"),
+        ("gore", "goring bull"),
+        ("big cat", "two big cats"),
+    ],
+)
+def test_a_word_also_refuses_its_regular_endings(entry: str, prompt: str) -> None:
+    assert matches(compile_filter([entry]), prompt) == entry
+
+
+@pytest.mark.parametrize(
+    ("entry", "prompt"),
+    [
+        ("ass", "a class of students"),
+        ("ass", "green grass"),
+        ("ass", "an assassin"),
+        ("ass", "she passes"),
+        ("nude", "nudity laws"),
+        ("nude", "to denude"),
+        ("kill", "a killer whale"),
+        ("kill", "great skill"),
+        ("bee", "human being"),
+        ("die", "a dingo"),
+        ("cat", "a category"),
+        ("cat", "catering"),
+        ("ho", "garden hoes"),  # under three letters: matched as written
+        ("gore", "gorgeous"),
+        ("nude", "i'd a new dog"),  # letters apart by separators, but not spelling the entry
+        ("nude", "n u d"),
+        ("anus", "an us soldier"),  # whole words are never joined, only single letters
+        ("anal", "an al pacino film"),
+    ],
+)
+def test_word_boundaries_and_endings_do_not_reach_other_words(entry: str, prompt: str) -> None:
+    assert matches(compile_filter([entry]), prompt) is None
+
+
+def test_a_long_run_of_any_separator_is_squeezed_in_linear_time() -> None:
+    """Every separator counts now; each still has one way to split (letters and separators never overlap)."""
+    for separator in "/,'+:•— ":
+        hostile = "a" + separator * 1990 + "bc"
+        assert matches(compile_filter(["nude"]), hostile) is None
+        assert matches(compile_filter(["nude"]), separator.join("nude") + " on a beach") == "nude"
