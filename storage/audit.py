@@ -8,8 +8,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from storage.backend import Backend, Connection, fetch_all, insert
 from storage.checks import count
-from storage.db import Connection, Database, fetch_all, insert
 from storage.models import AuditEntry, Change, T
 from storage.periods import now_or
 
@@ -98,7 +98,7 @@ async def record_change(
 
 
 class AuditRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def list(

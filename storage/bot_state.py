@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
+from storage.backend import Backend, fetch_one
 from storage.checks import MAX_NAME_CHARS, text
-from storage.db import Database, fetch_one
 
 MAX_VALUE_CHARS = 10_000
 
 
 class StateRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def get(self, key: str) -> str | None:
@@ -41,5 +41,4 @@ class StateRepository:
         """Forget ``key``; True if it was there."""
         text("key", key, MAX_NAME_CHARS)
         async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM bot_state WHERE key = ?", (key,))
-            return cursor.rowcount > 0
+            return await conn.execute("DELETE FROM bot_state WHERE key = ?", (key,)) > 0

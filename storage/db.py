@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
+from storage.backend import Connection, Params, Row, execute, fetch_all, fetch_int, fetch_one, insert
 from storage.errors import (
+    ConstraintViolated,
     DatabaseDamaged,
     DatabaseError,
     DatabaseUnavailable,
@@ -26,16 +28,53 @@ from storage.errors import (
 )
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
-Connection = aiosqlite.Connection
-Row = sqlite3.Row
-Params = Iterable[Any] | dict[str, Any]
+__all__ = [
+    "Connection",
+    "Database",
+    "Row",
+    "SqliteConnection",
+    "execute",
+    "fetch_all",
+    "fetch_int",
+    "fetch_one",
+    "insert",
+]
+
+
+class SqliteConnection:
+    """The shared aiosqlite connection behind :class:`storage.backend.Connection`.
+
+    Each call is one trip to aiosqlite's thread; SQLite's integrity errors become
+    :class:`ConstraintViolated` so repositories need not know the engine.
+    """
+
+    dialect: Literal["sqlite"] = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.raw = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        try:
+            cursor = await self.raw.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolated(str(exc)) from exc
+        return cursor.rowcount
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        try:
+            return list(await self.raw.execute_fetchall(sql, params))
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolated(str(exc)) from exc
 
 
 class Database:
     """Owns the connection; use :meth:`open`, then :meth:`transaction` / :meth:`read`, then :meth:`close`."""
 
-    def __init__(self, conn: Connection, path: Path) -> None:
+    dialect: Literal["sqlite"] = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
+        self._wrapped = SqliteConnection(conn)
         self.path = path
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
@@ -161,11 +200,11 @@ class Database:
             self._owner = current
             try:
                 if begin is None:
-                    yield self._conn
+                    yield self._wrapped
                     return
                 try:
                     await self._conn.execute(begin)
-                    yield self._conn
+                    yield self._wrapped
                 except BaseException:
                     # Unconditional: if a cancellation interrupted the BEGIN, it may still run in
                     # aiosqlite's thread; this rollback is queued after it (a no-op without one).
@@ -215,7 +254,7 @@ def _one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def _quick_check(conn: Connection) -> str | None:
+async def _quick_check(conn: aiosqlite.Connection) -> str | None:
     """SQLite's ``quick_check`` (every page and row readable; no index cross-check, so it reads the
     file once): ``None`` for a sound file, else its first problems on one line."""
     rows = list(await conn.execute_fetchall("PRAGMA quick_check(5)"))
@@ -234,32 +273,7 @@ def _describe(exc: sqlite3.Error) -> str:
     return f"SQLite reports: {exc}"
 
 
-async def _user_version(conn: Connection) -> int:
-    cursor = await conn.execute("PRAGMA user_version")
-    row = await cursor.fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-# Each helper is one trip to aiosqlite's thread: a cursor's execute/fetch/close would be three.
-
-
-async def fetch_all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
-    return list(await conn.execute_fetchall(sql, params))
-
-
-async def fetch_one(conn: Connection, sql: str, params: Params = ()) -> Row | None:
-    rows = await fetch_all(conn, sql, params)
-    return rows[0] if rows else None
-
-
-async def fetch_int(conn: Connection, sql: str, params: Params = ()) -> int:
-    """First column of the first row as an int; ``0`` for no row or NULL (sums over nothing)."""
-    row = await fetch_one(conn, sql, params)
-    return int(row[0]) if row is not None and row[0] is not None else 0
-
-
-async def insert(conn: Connection, sql: str, params: Params = ()) -> int:
-    row = await conn.execute_insert(sql, params)
-    if row is None or row[0] is None:
-        raise StorageError("insert produced no row id")
-    return int(row[0])
+async def _user_version(conn: aiosqlite.Connection | Connection) -> int:
+    if isinstance(conn, aiosqlite.Connection):
+        conn = SqliteConnection(conn)
+    return await fetch_int(conn, "PRAGMA user_version")

@@ -56,10 +56,17 @@ class DatabaseDamaged(DatabaseUnavailable):
 
 
 class DatabaseError(StorageError):
-    """SQLite failed while running: locked past the busy timeout, disk full, an I/O error.
+    """The database failed while running: locked past the busy timeout, disk full, an I/O error.
 
     Raised instead of ``sqlite3``'s own errors so every caller's ``except StorageError`` covers it:
     the work was rolled back and can be tried again.
+    """
+
+
+class ConstraintViolated(DatabaseError):
+    """A statement broke a uniqueness, reference or check rule of the schema; it changed nothing.
+
+    Either engine's own integrity error becomes this, so a repository catches one type.
     """
 
 

@@ -1,6 +1,7 @@
 """The one object the bot holds: a database and its repositories, opened and closed together.
 
-A second backend (PostgreSQL) would provide an object with these same attributes and methods.
+The database behind it is SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL); the
+repositories are the same for both (:mod:`storage.backend`).
 """
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.audit import AuditRepository
+from storage.backend import Backend
 from storage.bot_state import StateRepository
 from storage.db import Database
 from storage.limits import LimitsRepository
+from storage.pg import PgDatabase, is_postgres_url
 from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
@@ -18,7 +21,7 @@ from storage.tasks import TaskRepository
 
 
 class Storage:
-    def __init__(self, db: Database, defaults: QuotaDefaults | None = None) -> None:
+    def __init__(self, db: Backend, defaults: QuotaDefaults | None = None) -> None:
         self.db = db
         self.tasks = TaskRepository(db)
         self.quota = QuotaRepository(db, defaults)
@@ -31,15 +34,22 @@ class Storage:
     @classmethod
     async def open(
         cls,
-        path: str | Path,
+        target: str | Path,
         *,
         default_limit_tenths: int = 50,
         default_period: str = "day",
         busy_timeout_ms: int = 10_000,
     ) -> Storage:
-        """Open and migrate the database; the defaults are the operator's quota for guilds without one."""
+        """Open and migrate the database; the defaults are the operator's quota for guilds without one.
+
+        ``target`` is a SQLite file path, or a ``postgresql://`` URL (``DATABASE_URL``).
+        """
         defaults = QuotaDefaults(default_limit_tenths, default_period)
-        db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
+        db: Backend
+        if is_postgres_url(target):
+            db = await PgDatabase.open(str(target))
+        else:
+            db = await Database.open(target, busy_timeout_ms=busy_timeout_ms)
         return cls(db, defaults)
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ index on ``(task_id, kind)`` makes a second refund or charge impossible, not mer
 
 from __future__ import annotations
 
-from storage.db import Connection, fetch_all, fetch_one, insert
+from storage.backend import Connection, fetch_all, fetch_one, insert
 from storage.models import LedgerEntry
 
 
@@ -26,16 +26,14 @@ async def add_reserve(
 
 async def _settle(conn: Connection, kind: str, task_id: int, now: float) -> bool:
     """Write the task's refund or charge, copying its reserve, unless it is already settled."""
-    cursor = await conn.execute(
+    written = await conn.execute(
         "INSERT INTO ledger (kind, guild_id, user_id, task_id, tenths, created_at) "
         "SELECT ?, guild_id, user_id, task_id, tenths, ? FROM ledger r "
         "WHERE r.task_id = ? AND r.kind = 'reserve' AND NOT EXISTS ("
         "  SELECT 1 FROM ledger s WHERE s.task_id = r.task_id AND s.kind IN ('refund', 'charge'))",
         (kind, now, task_id),
     )
-    written = cursor.rowcount == 1
-    await cursor.close()
-    return written
+    return written == 1
 
 
 async def add_refund(conn: Connection, task_id: int, now: float) -> bool:

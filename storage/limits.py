@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage import audit
+from storage.backend import Backend, Connection, Row, fetch_all, fetch_one
 from storage.checks import MAX_REASON_CHARS, optional_text, tenths
-from storage.db import Connection, Database, Row, fetch_all, fetch_one
 from storage.models import Block, Change, GuildDefault, RoleLimit, UserOverride
 from storage.periods import check_period, now_or
 
@@ -58,7 +58,7 @@ def _block(row: Row) -> Block:
 
 
 class LimitsRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     # -- guild default ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from storage import audit
+from storage.backend import Backend, Connection, Row, fetch_all, fetch_int, fetch_one, insert, upsert_sql
 from storage.checks import (
     MAX_NAME_CHARS,
     MAX_PATTERN_CHARS,
@@ -24,7 +25,6 @@ from storage.checks import (
     tenths,
     text,
 )
-from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
 from storage.errors import InvalidValue
 from storage.models import Change, ChannelRules, GuildPolicy, PromptFilter
 from storage.periods import now_or
@@ -69,8 +69,7 @@ async def policy_in(conn: Connection, guild_id: int) -> GuildPolicy:
 
 async def _store_policy(conn: Connection, guild_id: int, policy: GuildPolicy) -> None:
     await conn.execute(
-        f"INSERT OR REPLACE INTO guild_policy (guild_id, {_POLICY_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        upsert_sql("guild_policy", ("guild_id",), _POLICY_COLUMNS.split(", ")),
         (
             guild_id,
             json.dumps(list(policy.allowed_models)),
@@ -111,7 +110,7 @@ def _filter(row: Row) -> PromptFilter:
 
 
 class PolicyRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     # -- policy ----------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ class PolicyRepository:
                 )
             else:
                 await conn.execute(
-                    "INSERT OR REPLACE INTO channel_rules (guild_id, channel_id, allowed) VALUES (?, ?, ?)",
+                    upsert_sql("channel_rules", ("guild_id", "channel_id"), ("allowed",)),
                     (guild_id, channel_id, int(allowed)),
                 )
             return await audit.record_change(
@@ -299,14 +298,13 @@ class PolicyRepository:
                 # Every entry is matched against every prompt: the list must stay short to stay fast.
                 full = f"list is full ({MAX_FILTERS_PER_GUILD} entries): remove one before adding more."
                 raise InvalidValue("filter", full)
-            cursor = await conn.execute(
+            filter_id = await insert(
+                conn,
                 "INSERT INTO prompt_filters (guild_id, pattern, is_regex, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (guild_id, pattern, int(is_regex), actor_id, moment),
             )
-            assert cursor.lastrowid is not None
-            after = PromptFilter(cursor.lastrowid, pattern, is_regex, actor_id, moment)
-            await cursor.close()
+            after = PromptFilter(filter_id, pattern, is_regex, actor_id, moment)
             return await audit.record_change(
                 conn,
                 guild_id=guild_id,

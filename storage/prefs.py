@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
+from storage.backend import Backend, fetch_one, upsert_sql
 from storage.checks import MAX_NAME_CHARS, optional_int, optional_text
-from storage.db import Database, fetch_one
 from storage.errors import InvalidValue
 from storage.models import UserPrefs
 from storage.spec_columns import from_column, kind_of, to_column
@@ -39,7 +39,7 @@ def _check(prefs: UserPrefs) -> UserPrefs:
 
 
 class PrefsRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def get(self, user_id: int) -> UserPrefs:
@@ -58,8 +58,7 @@ class PrefsRepository:
         values = [to_column(name, getattr(prefs.defaults, name)) for name in SAVED_OPTIONS]
         async with self._db.transaction() as conn:
             await conn.execute(
-                f"INSERT OR REPLACE INTO user_prefs (user_id, {', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+                upsert_sql("user_prefs", ("user_id",), _COLUMNS),
                 (user_id, *values, int(prefs.dm_results)),
             )
         return prefs

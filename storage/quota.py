@@ -8,11 +8,11 @@ allows (task row + reserve row) run in one ``BEGIN IMMEDIATE`` transaction, so c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage import audit, ledger
+from storage.backend import Backend, Connection, fetch_one
 from storage.checks import (
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
@@ -22,8 +22,8 @@ from storage.checks import (
     tenths,
     text,
 )
-from storage.db import Connection, Database, fetch_one
 from storage.errors import (
+    ConstraintViolated,
     GuildCapReached,
     GuildPaused,
     IllegalTransition,
@@ -137,7 +137,7 @@ async def _usage_in(conn: Connection, guild_id: int | None, user_id: int, limit:
 
 
 class QuotaRepository:
-    def __init__(self, db: Database, defaults: QuotaDefaults | None = None) -> None:
+    def __init__(self, db: Backend, defaults: QuotaDefaults | None = None) -> None:
         self._db = db
         self.defaults = defaults or QuotaDefaults()
 
@@ -316,7 +316,7 @@ async def _bot_spend_in(conn: Connection, ceiling: SpendCeiling, now: float) -> 
 async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:
     try:
         return await _insert_task_row(conn, task, now)
-    except sqlite3.IntegrityError:
+    except ConstraintViolated:
         if task.regenerated_from is not None:
             raise InvalidValue(
                 "regenerated_from", f"is not a known task ({task.regenerated_from})."

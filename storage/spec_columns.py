@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.spec import MediaKind, MediaRef, MediaRole, VideoSpec, media_from_urls
-from storage.db import Row
+from storage.backend import Row
 
 log = logging.getLogger(__name__)
 

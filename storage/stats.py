@@ -10,8 +10,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from storage.backend import Connection, fetch_all
 from storage.checks import count
-from storage.db import Connection, fetch_all
 from storage.models import DailyModelCount, DeliveredCombo, GuildStats, ModelStats, UserSpend
 from storage.periods import utc_day
 
@@ -55,11 +55,17 @@ async def guild_stats(
             tally.failed += n
             reasons[row["error_code"] or "unknown"] += n
 
+    # The UTC day number: SQLite's CAST truncates, PostgreSQL's rounds (so it floors instead).
+    day = (
+        f"CAST(created_at / {DAY_SECONDS} AS INTEGER)"
+        if conn.dialect == "sqlite"
+        else f"CAST(FLOOR(created_at / {DAY_SECONDS}) AS BIGINT)"
+    )
     daily = await fetch_all(
         conn,
         f"""
-        SELECT CAST(created_at / {DAY_SECONDS} AS INTEGER) AS day, model, COUNT(*) AS n,
-               SUM(state = 'delivered') AS delivered,
+        SELECT {day} AS day, model, COUNT(*) AS n,
+               SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered,
                SUM(CASE WHEN state = 'delivered' THEN cost_tenths ELSE 0 END) AS cost
         FROM tasks WHERE {in_window} GROUP BY day, model ORDER BY day, model
         """,

@@ -8,15 +8,14 @@ task's state from its ledger.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import statistics
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from storage import audit, ledger
+from storage.backend import Backend, Connection, Row, fetch_all, fetch_int, fetch_one
 from storage.checks import MAX_NAME_CHARS, count, optional_int, system_text, text
-from storage.db import Connection, Database, Row, fetch_all, fetch_int, fetch_one
-from storage.errors import IllegalTransition, InvalidValue, UnknownTask
+from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, UnknownTask
 from storage.models import GuildStats, Task
 from storage.periods import now_or
 from storage.spec_columns import SPEC_COLUMNS, spec_from_row
@@ -138,7 +137,7 @@ async def _write(conn: Connection, task_id: int, values: Mapping[str, object]) -
             f"UPDATE tasks SET {assignments} WHERE id = :_id RETURNING {', '.join(TASK_COLUMNS)}",
             {**values, "_id": task_id},
         )
-    except sqlite3.IntegrityError:
+    except ConstraintViolated:
         if "api_task_id" in values:
             raise InvalidValue("api_task_id", "is already recorded on another task.") from None
         raise
@@ -148,7 +147,7 @@ async def _write(conn: Connection, task_id: int, values: Mapping[str, object]) -
 
 
 class TaskRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def get(self, task_id: int) -> Task:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.fakes.fake_minimax import FakeMiniMax
+from tests.pg_server import SKIP_REASON, PgCluster, find_binaries, psql
+
+_DATABASES = itertools.count(1)
+_MIGRATE = """
+import asyncio, sys
+from storage.pg import PgDatabase
+
+async def main() -> None:
+    await (await PgDatabase.open(sys.argv[1])).close()
+
+asyncio.run(main())
+"""
 
 
 @pytest.fixture
@@ -21,3 +36,35 @@ async def fake_minimax_any(request: pytest.FixtureRequest) -> AsyncIterator[Fake
     """The fake MiniMax API once per flavour: tests using it run against both."""
     async with FakeMiniMax(flavour=request.param) as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL server for the whole run; skips when PostgreSQL is not installed."""
+    bindir = find_binaries()
+    if bindir is None:
+        pytest.skip(SKIP_REASON)
+    cluster = PgCluster.start(bindir)
+    try:
+        # Migrated once into a template: each test's database is a copy (much faster than migrating).
+        psql(cluster, "CREATE DATABASE migrated TEMPLATE template0")
+        subprocess.run([sys.executable, "-c", _MIGRATE, cluster.url("migrated")], check=True, timeout=120)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """The URL of a new, empty database on the throwaway server (one per test)."""
+    name = f"test_{next(_DATABASES)}"
+    psql(pg_cluster, f"CREATE DATABASE {name} TEMPLATE template0")
+    return pg_cluster.url(name)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_cluster: PgCluster) -> str:
+    """The URL of a new database already at the newest schema (a copy of the session's template)."""
+    name = f"test_{next(_DATABASES)}"
+    psql(pg_cluster, f"CREATE DATABASE {name} TEMPLATE migrated")
+    return pg_cluster.url(name)

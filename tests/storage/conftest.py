@@ -1,4 +1,10 @@
-"""Fixtures for storage tests: a file database per test and a fixed clock."""
+"""Fixtures for storage tests: a database per test (each backend) and a fixed clock.
+
+``store`` (and ``backend``, where it opens) runs every test that uses it twice, on SQLite and on
+a real PostgreSQL server (skipped, one line, when PostgreSQL is not installed).
+``@pytest.mark.sqlite_only`` keeps a test about SQLite's own machinery (query plans, the trace
+callback) to SQLite.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +38,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "bot.sqlite3"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize(
+            "backend", ["sqlite"] if sqlite_only else ["sqlite", "postgresql"], indirect=True
+        )
+
+
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Storage]:
-    storage = await Storage.open(db_path, default_limit_tenths=50, default_period="day")
+def backend(request: pytest.FixtureRequest, db_path: Path) -> str | Path:
+    """Where ``store`` opens: the SQLite file, or a fresh PostgreSQL database's URL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_migrated_url"))
+    return db_path
+
+
+@pytest.fixture
+async def store(backend: str | Path) -> AsyncIterator[Storage]:
+    storage = await Storage.open(backend, default_limit_tenths=50, default_period="day")
     try:
         yield storage
     finally:

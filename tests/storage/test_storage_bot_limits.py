@@ -14,6 +14,7 @@ from storage import (
     TaskState,
     TooManyInFlight,
 )
+from storage.backend import fetch_one
 from storage.states import IN_FLIGHT_STATES
 from tests.storage.test_storage_tasks import plans_of
 
@@ -25,8 +26,7 @@ BIG = 10_000  # a member allowance far above anything these tests spend
 
 async def ledger_rows(store: Storage) -> int:
     async with store.db.read() as conn:
-        cursor = await conn.execute("SELECT COUNT(*) FROM ledger")
-        row = await cursor.fetchone()
+        row = await fetch_one(conn, "SELECT COUNT(*) FROM ledger")
     assert row is not None
     return int(row[0])
 
@@ -81,6 +81,7 @@ async def test_bad_ceilings_are_refused(store: Storage, make_task) -> None:
         await store.quota.reserve(make_task(), now=T0, max_in_flight=0)
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans / trace callback
 async def test_the_ceiling_reads_the_reservation_index(store: Storage, make_task) -> None:
     await store.quota.reserve(make_task(), now=T0)
     plans = await plans_of(store, lambda: store.quota.bot_spend(SpendCeiling(10, "month"), now=T0))

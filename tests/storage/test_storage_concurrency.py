@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from storage import QuotaExceeded, SpendCeiling, SpendLimitReached, Storage, TaskState, TooManyInFlight
+from storage.backend import fetch_all
 
 T0 = 1_715_774_400.0
 GUILD, USER = 1000, 3000
@@ -30,14 +31,14 @@ async def check_ledger(store: Storage, accepted: list[int]) -> None:
     assert sorted(t.id for t in tasks) == sorted(accepted)
     assert all(t.state is TaskState.QUEUED for t in tasks)
     async with store.db.read() as conn:
-        cursor = await conn.execute("SELECT kind, COUNT(*), SUM(tenths) FROM ledger GROUP BY kind")
-        assert [tuple(r) for r in await cursor.fetchall()] == [("reserve", K, K * 10)]
+        rows = await fetch_all(conn, "SELECT kind, COUNT(*), SUM(tenths) FROM ledger GROUP BY kind")
+        assert [tuple(r) for r in rows] == [("reserve", K, K * 10)]
     usage = await store.quota.usage(GUILD, USER, now=T0)
     assert (usage.used_tenths, usage.limit_tenths) == (K * 10, K * 10)
 
 
-async def test_one_connection_accepts_exactly_k(db_path: Path, make_task) -> None:
-    store = await Storage.open(db_path, default_limit_tenths=K * 10)
+async def test_one_connection_accepts_exactly_k(backend: str | Path, make_task) -> None:
+    store = await Storage.open(backend, default_limit_tenths=K * 10)
     try:
         accepted, refused = await reserve_all([store], make_task)
         assert (len(accepted), refused) == (K, N - K)
@@ -46,9 +47,9 @@ async def test_one_connection_accepts_exactly_k(db_path: Path, make_task) -> Non
         await store.close()
 
 
-async def test_two_connections_on_one_file_accept_exactly_k(db_path: Path, make_task) -> None:
-    first = await Storage.open(db_path, default_limit_tenths=K * 10)
-    second = await Storage.open(db_path, default_limit_tenths=K * 10)
+async def test_two_connections_accept_exactly_k(backend: str | Path, make_task) -> None:
+    first = await Storage.open(backend, default_limit_tenths=K * 10)
+    second = await Storage.open(backend, default_limit_tenths=K * 10)
     try:
         accepted, refused = await reserve_all([first, second], make_task)
         assert (len(accepted), refused) == (K, N - K)
@@ -59,10 +60,10 @@ async def test_two_connections_on_one_file_accept_exactly_k(db_path: Path, make_
         await second.close()
 
 
-async def test_the_bot_wide_ceiling_accepts_exactly_k_across_servers(db_path: Path, make_task) -> None:
+async def test_the_bot_wide_ceiling_accepts_exactly_k_across_servers(backend: str | Path, make_task) -> None:
     """N members of several servers at once, each with room to spare, against a ceiling of K videos."""
-    first = await Storage.open(db_path, default_limit_tenths=N * 10)
-    second = await Storage.open(db_path, default_limit_tenths=N * 10)
+    first = await Storage.open(backend, default_limit_tenths=N * 10)
+    second = await Storage.open(backend, default_limit_tenths=N * 10)
     ceiling = SpendCeiling(K * 10, "month")
 
     async def one(i: int) -> int | None:
@@ -84,10 +85,10 @@ async def test_the_bot_wide_ceiling_accepts_exactly_k_across_servers(db_path: Pa
         await second.close()
 
 
-async def test_one_member_racing_accepts_exactly_max_in_flight(db_path: Path, make_task) -> None:
+async def test_one_member_racing_accepts_exactly_max_in_flight(backend: str | Path, make_task) -> None:
     """N requests of one member at once, with credits for all of them, and a cap of 3 in flight."""
-    first = await Storage.open(db_path, default_limit_tenths=N * 10)
-    second = await Storage.open(db_path, default_limit_tenths=N * 10)
+    first = await Storage.open(backend, default_limit_tenths=N * 10)
+    second = await Storage.open(backend, default_limit_tenths=N * 10)
 
     async def one(i: int) -> int | None:
         try:

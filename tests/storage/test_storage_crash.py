@@ -14,6 +14,7 @@ import pytest
 
 import storage
 from storage import Storage, TaskState
+from storage.backend import fetch_all
 from storage.ledger import user_usage
 
 WRITER = Path(__file__).with_name("burst_writer.py")
@@ -71,8 +72,7 @@ async def test_sigkill_mid_burst_leaves_a_consistent_database(db_path: Path, tmp
         async with store.db.read() as conn:
 
             async def rows(sql: str) -> list[tuple]:
-                cursor = await conn.execute(sql)
-                return [tuple(r) for r in await cursor.fetchall()]
+                return [tuple(r) for r in await fetch_all(conn, sql)]
 
             assert await rows("PRAGMA foreign_key_check") == []
             tasks = await rows("SELECT id, guild_id, user_id, cost_tenths, state FROM tasks ORDER BY id")

@@ -8,6 +8,7 @@ import aiosqlite
 import pytest
 
 from storage import Database, DatabaseDamaged, DatabaseError, DatabaseUnavailable, Storage, StorageError
+from storage.backend import fetch_one
 from tests.builders import write_damaged_database
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
@@ -19,8 +20,7 @@ async def test_failed_transaction_rolls_back(store: Storage, make_task) -> None:
             await conn.execute("INSERT INTO user_prefs (user_id, dm_results) VALUES (1, 1)")
             raise RuntimeError("boom")
     async with store.db.read() as conn:
-        cursor = await conn.execute("SELECT COUNT(*) FROM user_prefs")
-        assert (await cursor.fetchone())[0] == 0
+        assert (await fetch_one(conn, "SELECT COUNT(*) FROM user_prefs"))[0] == 0
     # The connection is usable afterwards.
     assert (await store.quota.reserve(make_task(), now=T0)).id == 1
 
@@ -47,8 +47,7 @@ async def test_cancelled_transaction_rolls_back_and_frees_the_connection(store: 
     with pytest.raises(asyncio.CancelledError):
         await task
     async with store.db.read() as conn:
-        cursor = await conn.execute("SELECT COUNT(*) FROM user_prefs")
-        assert (await cursor.fetchone())[0] == 0
+        assert (await fetch_one(conn, "SELECT COUNT(*) FROM user_prefs"))[0] == 0
 
 
 async def reserve_cancelled_after(store: Storage, make_task, k: int) -> object:
@@ -70,6 +69,7 @@ async def reserve_cancelled_after(store: Storage, make_task, k: int) -> object:
         await store.db.set_trace_callback(None)
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans / trace callback
 async def test_cancellation_at_any_statement_keeps_ledger_in_step(store: Storage, make_task) -> None:
     outcomes = [await reserve_cancelled_after(store, make_task, k) for k in range(1, 16)]
     assert isinstance(outcomes[0], asyncio.CancelledError)
@@ -77,12 +77,13 @@ async def test_cancellation_at_any_statement_keeps_ledger_in_step(store: Storage
 
     await store.quota.reserve(make_task(cost_tenths=1), now=T0)  # the connection still works
     async with store.db.read() as conn:
-        cursor = await conn.execute(
+        row = await fetch_one(
+            conn,
             "SELECT (SELECT COUNT(*) FROM tasks), (SELECT COUNT(*) FROM ledger WHERE kind = 'reserve'), "
             "(SELECT COUNT(*) FROM tasks t WHERE NOT EXISTS "
-            "  (SELECT 1 FROM ledger l WHERE l.task_id = t.id AND l.kind = 'reserve'))"
+            "  (SELECT 1 FROM ledger l WHERE l.task_id = t.id AND l.kind = 'reserve'))",
         )
-        tasks, reserves, orphans = await cursor.fetchone()
+        tasks, reserves, orphans = row
     succeeded = sum(not isinstance(o, BaseException) for o in outcomes)
     assert (reserves, orphans) == (tasks, 0)
     # A cancel landing while COMMIT runs cannot un-commit: that caller sees CancelledError for a

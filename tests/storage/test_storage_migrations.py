@@ -16,6 +16,7 @@ from storage import (
     Storage,
     TaskState,
 )
+from storage.backend import fetch_one, insert
 
 T0 = 1_715_774_400.0  # 2024-05-15 12:00 UTC
 
@@ -38,8 +39,7 @@ async def test_fresh_database_is_migrated_to_latest(db_path: Path) -> None:
         async with db.read() as conn:
             pragmas = {}
             for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout"):
-                cursor = await conn.execute(f"PRAGMA {name}")
-                pragmas[name] = (await cursor.fetchone())[0]
+                pragmas[name] = (await fetch_one(conn, f"PRAGMA {name}"))[0]
     finally:
         await db.close()
     assert db_path.parent.is_dir()  # the directory was created
@@ -125,14 +125,13 @@ async def insert_old_task(db: Database, state: str, *, finished_at: float | None
     """A task row as an older version wrote it: only the columns every version has (today's
     repositories read columns an old file lacks, so they cannot write its rows)."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
+        return await insert(
+            conn,
             "INSERT INTO tasks (guild_id, channel_id, user_id, prompt, model, mode, duration, resolution, "
             "cost_tenths, state, attempts, created_at, finished_at) "
             "VALUES (7, 8, 9, 'an old prompt', 'MiniMax-Hailuo-2.3', 'text', 6, '768P', 10, ?, 1, ?, ?)",
             (state, T0, finished_at),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
 
 async def test_version_2_file_gains_the_finished_index_with_rows_intact(db_path: Path) -> None:

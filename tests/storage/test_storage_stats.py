@@ -18,8 +18,8 @@ def at(day: int, hour: int) -> float:
 
 
 @pytest.fixture
-async def store(db_path):
-    storage = await Storage.open(db_path, default_limit_tenths=1_000_000)
+async def store(backend):
+    storage = await Storage.open(backend, default_limit_tenths=1_000_000)
     try:
         yield storage
     finally:

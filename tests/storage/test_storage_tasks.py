@@ -16,15 +16,16 @@ from storage import (
     TaskState,
     UnknownTask,
 )
+from storage.backend import fetch_all
 
 T0 = 1_715_774_400.0
 GUILD, USER, OTHER, MOD = 1000, 3000, 3001, 99
 
 
 @pytest.fixture
-async def store(db_path):
+async def store(backend):
     """Generous default quota: these tests are about states, not limits."""
-    storage = await Storage.open(db_path, default_limit_tenths=1_000_000)
+    storage = await Storage.open(backend, default_limit_tenths=1_000_000)
     try:
         yield storage
     finally:
@@ -301,8 +302,7 @@ async def plans_of(store: Storage, call) -> list[str]:
     plans = []
     async with store.db.read() as conn:
         for sql in queries:
-            cursor = await conn.execute(f"EXPLAIN QUERY PLAN {sql}")
-            plans.append(" ".join(str(row[3]) for row in await cursor.fetchall()))
+            plans.append(" ".join(str(row[3]) for row in await fetch_all(conn, f"EXPLAIN QUERY PLAN {sql}")))
     return plans
 
 
@@ -338,6 +338,7 @@ async def plans_of(store: Storage, call) -> list[str]:
         "median",
     ],
 )
+@pytest.mark.sqlite_only  # SQLite's query plans / trace callback
 async def test_bot_queries_use_their_indexes(store: Storage, call, index: str) -> None:
     async def run() -> None:
         with contextlib.suppress(UnknownTask):
@@ -348,6 +349,7 @@ async def test_bot_queries_use_their_indexes(store: Storage, call, index: str) -
     assert not any("SCAN tasks" in plan and "INDEX" not in plan for plan in plans), plans
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans / trace callback
 async def test_usage_and_stats_queries_avoid_full_scans(store: Storage, make_task) -> None:
     async def run() -> None:
         await store.quota.usage(GUILD, USER, now=T0)

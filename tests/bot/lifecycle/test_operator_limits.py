@@ -13,6 +13,7 @@ from bot.lifecycle import RequestRefused
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.spending import spend_ceiling
 from storage import SpendCeiling
+from storage.backend import fetch_one
 from tests.builders import GUILD, make_settings
 from tests.fakes.lifecycle_harness import Harness, lifecycle_harness
 
@@ -21,8 +22,7 @@ OTHER_GUILD = GUILD + 1
 
 async def reserved(harness: Harness) -> int:
     async with harness.storage.db.read() as conn:
-        cursor = await conn.execute("SELECT COUNT(*) FROM ledger WHERE kind = 'reserve'")
-        row = await cursor.fetchone()
+        row = await fetch_one(conn, "SELECT COUNT(*) FROM ledger WHERE kind = 'reserve'")
     assert row is not None
     return int(row[0])
 
