@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -19,7 +20,7 @@ import discord
 from bot.config import ConfigError, Settings, load_settings
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
-from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError
+from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, redact_database_url
 
 log = logging.getLogger("bot")
 
@@ -47,10 +48,22 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxCl
     )
 
 
+def database_target(settings: Settings) -> str | Path:
+    """Where storage opens: PostgreSQL when ``DATABASE_URL`` is set, else the SQLite file."""
+    return settings.database_path if settings.database_url is None else settings.database_url.reveal()
+
+
+def database_label(settings: Settings) -> str:
+    """The database as messages name it (a URL without its password)."""
+    if settings.database_url is None:
+        return str(settings.database_path)
+    return redact_database_url(settings.database_url.reveal())
+
+
 async def open_storage(settings: Settings) -> Storage:
     """The database with the operator's quota defaults (what guilds without their own default get)."""
     return await Storage.open(
-        settings.database_path,
+        database_target(settings),
         default_limit_tenths=settings.default_quota_tenths,
         default_period=settings.default_quota_period,
     )
@@ -74,7 +87,7 @@ async def _run(settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except (StorageError, OSError) as exc:
-        print(f"Cannot open the database at {settings.database_path}: {exc}", file=sys.stderr)
+        print(f"Cannot open the database at {database_label(settings)}: {exc}", file=sys.stderr)
         return 1
     try:
         async with aiohttp.ClientSession() as session:

@@ -15,23 +15,24 @@ from storage import DatabaseUnavailable, StorageError
 
 
 async def _check_database(settings: Settings) -> tuple[bool, str]:
-    from bot.__main__ import open_storage
+    from bot.__main__ import database_label, open_storage
 
+    where = database_label(settings)
     try:
         storage = await open_storage(settings)
     except DatabaseUnavailable as exc:
-        return False, f"database {settings.database_path}: {exc.reason}"
+        return False, f"database {where}: {exc.reason}"
     except (StorageError, OSError) as exc:
-        return False, f"database {settings.database_path}: {exc}"
+        return False, f"database {where}: {exc}"
     try:
         result = await storage.db.integrity_check()
     except StorageError as exc:  # SQLite could not even finish the check: a damaged page
-        return False, f"database {settings.database_path}: integrity check failed ({exc})"
+        return False, f"database {where}: integrity check failed ({exc})"
     finally:
         await storage.close()
     if result != "ok":
-        return False, f"database {settings.database_path}: integrity check says {result}"
-    return True, f"database {settings.database_path}: opened and migrated"
+        return False, f"database {where}: integrity check says {result}"
+    return True, f"database {where}: opened and migrated"
 
 
 async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:

@@ -60,6 +60,8 @@ class Settings:
     minimax_api_key: Secret
     minimax_base_url: str = "https://api.minimax.io"
     database_path: Path = Path("data/videobot.sqlite3")
+    # PostgreSQL instead of the SQLite file when set (its password makes it a secret).
+    database_url: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
     minimax_rpm: int = 5
     default_quota_tenths: int = 50
@@ -199,6 +201,19 @@ def _required_secret(env: Mapping[str, str | None], name: str, what: str) -> Sec
     return Secret(raw)
 
 
+def _database_url(env: Mapping[str, str | None]) -> Secret | None:
+    """``DATABASE_URL``: unset means SQLite at ``DATABASE_PATH``; the error never repeats the value
+    (it may hold a password)."""
+    raw = (env.get("DATABASE_URL") or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("postgresql://", "postgres://")) or any(ch.isspace() for ch in raw):
+        raise ConfigError(
+            "DATABASE_URL", "must be a postgresql:// URL (leave it unset to use SQLite at DATABASE_PATH)"
+        )
+    return Secret(raw)
+
+
 def _read_env_file(path: Path) -> dict[str, str | None]:
     """The file's values; an unreadable or non-UTF-8 file is a configuration error, not a traceback."""
     try:
@@ -227,6 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         database_path=_parse(
             env, "DATABASE_PATH", Path("data/videobot.sqlite3"), Path, "must be a file path"
         ),
+        database_url=_database_url(env),
         discord_guild_ids=_parse(
             env, "DISCORD_GUILD_IDS", (), _guild_ids, "must be comma-separated guild ids (numbers)"
         ),

@@ -1,12 +1,14 @@
-"""The bot's memory on SQLite: tasks, the quota ledger, limits, policy, prefs and the audit log.
+"""The bot's memory: tasks, the quota ledger, limits, policy, prefs and the audit log.
 
-Repositories over one ``aiosqlite`` connection; the bottom room, which everything else builds on.
+Repositories over SQLite (one ``aiosqlite`` connection, the default) or PostgreSQL (an ``asyncpg``
+pool, when ``DATABASE_URL`` names one), through :mod:`storage.backend`; the bottom room, which
+everything else builds on.
 No Discord and no HTTP here: ids are ints, times are UTC epoch seconds, credits are integer tenths.
-Open it once with ``await Storage.open(path)`` and close it with ``await storage.close()``.
+Open it once with ``await Storage.open(path_or_url)`` and close it with ``await storage.close()``.
 
-May import only ``aiosqlite``, itself, and :mod:`bot.spec` (the plain ``VideoSpec`` a task stores,
-flattened to columns by :mod:`storage.spec_columns`): no ``discord``, no ``aiohttp``, nothing else from
-``bot/`` and nothing from ``cogs/`` (ruff TID251, storage/ruff.toml).
+May import only ``aiosqlite``, ``asyncpg``, itself, and :mod:`bot.spec` (the plain ``VideoSpec`` a
+task stores, flattened to columns by :mod:`storage.spec_columns`): no ``discord``, no ``aiohttp``,
+nothing else from ``bot/`` and nothing from ``cogs/`` (ruff TID251, storage/ruff.toml).
 """
 
 from storage.audit import AuditRepository
@@ -57,6 +59,7 @@ from storage.models import (
     UserSpend,
 )
 from storage.periods import PERIODS, period_bounds
+from storage.pg import redact as redact_database_url
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
@@ -120,4 +123,5 @@ __all__ = [
     "UserSpend",
     "can_transition",
     "period_bounds",
+    "redact_database_url",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.fakes.fake_minimax import FakeMiniMax
-from tests.pg_server import SKIP_REASON, PgCluster, find_binaries, psql
+from tests.pg_server import SKIP_REASON, PgCluster, find_binaries, postgresql_tests_run, psql
 
 _DATABASES = itertools.count(1)
 _MIGRATE = """
@@ -38,11 +39,18 @@ async def fake_minimax_any(request: pytest.FixtureRequest) -> AsyncIterator[Fake
         yield fake
 
 
+def pytest_report_header() -> str | None:
+    """Said once, at the top, instead of once per skipped test."""
+    return None if postgresql_tests_run() else SKIP_REASON
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """One throwaway PostgreSQL server for the whole run; skips when PostgreSQL is not installed."""
     bindir = find_binaries()
     if bindir is None:
+        if os.environ.get("REQUIRE_POSTGRESQL_TESTS"):  # set by .ci/run, which installs PostgreSQL
+            pytest.fail(SKIP_REASON.replace("skipped", "required by REQUIRE_POSTGRESQL_TESTS"))
         pytest.skip(SKIP_REASON)
     cluster = PgCluster.start(bindir)
     try:

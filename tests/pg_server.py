@@ -16,19 +16,26 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-SKIP_REASON = "PostgreSQL binaries (initdb, pg_ctl) not found: PostgreSQL tests skipped"
+_TOOLS = ("initdb", "pg_ctl", "psql")
+SKIP_REASON = "PostgreSQL binaries (initdb, pg_ctl, psql) not found: PostgreSQL tests skipped"
 
 
 def find_binaries() -> Path | None:
-    """The newest ``/usr/lib/postgresql/*/bin``, else the folder of ``initdb`` on PATH."""
+    """The newest ``/usr/lib/postgresql/*/bin``, else the folder ``initdb`` on PATH really lives in."""
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name or 0))
-    for folder in reversed(candidates):
-        if (Path(folder) / "initdb").is_file() and (Path(folder) / "pg_ctl").is_file():
-            return Path(folder)
     initdb = shutil.which("initdb")
-    if initdb is not None and shutil.which("pg_ctl") is not None:
-        return Path(initdb).parent
+    if initdb is not None:
+        candidates.insert(0, str(Path(initdb).resolve().parent))
+    for folder in reversed(candidates):
+        if all((Path(folder) / tool).is_file() for tool in _TOOLS):
+            return Path(folder)
     return None
+
+
+def postgresql_tests_run() -> bool:
+    """Whether to run the PostgreSQL half: the binaries are here, or CI requires it (then a missing
+    binary fails the run instead of skipping)."""
+    return find_binaries() is not None or bool(os.environ.get("REQUIRE_POSTGRESQL_TESTS"))
 
 
 def _free_port() -> int:

@@ -164,3 +164,29 @@ async def test_a_damaged_database_is_one_cross_line(
     assert database_lines[0].startswith(f"✗ database {target}: the file is damaged (SQLite's quick check: ")
     assert database_lines[0].endswith("); restore a backup")
     assert "✓ MiniMax API" in out and "✓ Discord" in out
+
+
+async def test_database_url_checks_postgresql_and_hides_its_password(
+    fake_minimax: FakeMiniMax,
+    discord_users_me: str,
+    tmp_path: Path,
+    pg_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = pg_url.replace("postgres@", "postgres:not-shown@")  # trust auth: any password is accepted
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "MINIMAX_API_KEY": "test-key",
+            "MINIMAX_BASE_URL": fake_minimax.base_url,
+            "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
+            "DATABASE_URL": url,
+        },
+        env_file=None,
+    )
+    status = await run_checks(settings, discord_api=discord_users_me)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "✓ database postgresql://postgres:***@127.0.0.1" in out
+    assert "not-shown" not in out
+    assert not (tmp_path / "db" / "bot.sqlite3").exists()  # SQLite was not used

@@ -134,3 +134,18 @@ def test_log_level_accepts_critical_and_says_so() -> None:
     assert load_settings({**BASE, "LOG_LEVEL": "critical"}, env_file=None).log_level == "CRITICAL"
     with pytest.raises(ConfigError, match="DEBUG, INFO, WARNING, ERROR or CRITICAL"):
         load(LOG_LEVEL="LOUD")
+
+
+def test_database_url_unset_means_sqlite_and_a_postgres_url_is_kept_secret() -> None:
+    assert load_settings(BASE, env_file=None).database_url is None
+    url = "postgresql://bot:pg-password@db.example/videobot"
+    settings = load_settings({**BASE, "DATABASE_URL": url}, env_file=None)
+    assert settings.database_url is not None and settings.database_url.reveal() == url
+    assert "pg-password" not in repr(settings)
+
+
+def test_database_url_of_another_kind_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "DATABASE_URL": "mysql://bot:pg-password@db/videobot"}, env_file=None)
+    assert caught.value.setting == "DATABASE_URL"
+    assert "postgresql://" in str(caught.value) and "pg-password" not in str(caught.value)

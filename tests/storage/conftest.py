@@ -1,7 +1,8 @@
 """Fixtures for storage tests: a database per test (each backend) and a fixed clock.
 
 ``store`` (and ``backend``, where it opens) runs every test that uses it twice, on SQLite and on
-a real PostgreSQL server (skipped, one line, when PostgreSQL is not installed).
+a real PostgreSQL server (left out, with one line in the report header, when PostgreSQL is not
+installed).
 ``@pytest.mark.sqlite_only`` keeps a test about SQLite's own machinery (query plans, the trace
 callback) to SQLite.
 """
@@ -17,6 +18,7 @@ import pytest
 
 from storage import NewTask, Storage
 from tests.builders import make_new_task
+from tests.pg_server import postgresql_tests_run
 
 # Wednesday 2024-05-15 12:00:00 UTC: mid-day, mid-week, mid-month.
 T0 = datetime(2024, 5, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -42,7 +44,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
         metafunc.parametrize(
-            "backend", ["sqlite"] if sqlite_only else ["sqlite", "postgresql"], indirect=True
+            "backend",
+            ["sqlite"] if sqlite_only or not postgresql_tests_run() else ["sqlite", "postgresql"],
+            indirect=True,
         )
 
 

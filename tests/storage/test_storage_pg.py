@@ -20,6 +20,10 @@ from storage import LATEST_VERSION, DatabaseUnavailable, QuotaExceeded, SchemaTo
 from storage.backend import fetch_all
 from storage.pg import PgDatabase, redact, translate
 from tests.builders import make_new_task
+from tests.pg_server import SKIP_REASON, postgresql_tests_run
+
+if not postgresql_tests_run():
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 T0 = 1_715_774_400.0
 PROJECT_ROOT = Path(storage.__file__).resolve().parent.parent
