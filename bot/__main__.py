@@ -20,7 +20,15 @@ import discord
 from bot.config import ConfigError, Settings, load_settings
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
-from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, redact_database_url
+from storage import (
+    DatabaseDamaged,
+    DatabaseInUse,
+    DatabaseUnavailable,
+    Storage,
+    StorageError,
+    acquire_instance_lock,
+    redact_database_url,
+)
 
 log = logging.getLogger("bot")
 
@@ -75,6 +83,22 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def _run(settings: Settings) -> int:
+    if settings.database_url is not None:
+        return await _run_on_storage(settings)
+    try:
+        # SQLite serves one process: a second bot on the same file is refused here, in one line.
+        lock = acquire_instance_lock(settings.database_path)
+    except DatabaseInUse as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"Cannot open the database at {settings.database_path}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    with lock:
+        return await _run_on_storage(settings)
+
+
+async def _run_on_storage(settings: Settings) -> int:
     from bot.app import VideoBot
 
     try:

@@ -32,6 +32,8 @@ from storage.errors import (
     UserBlocked,
 )
 from storage.facade import Storage
+from storage.instance_lock import DatabaseInUse
+from storage.instance_lock import acquire as acquire_instance_lock
 from storage.limits import LimitsRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.models import (
@@ -83,6 +85,7 @@ __all__ = [
     "Database",
     "DatabaseDamaged",
     "DatabaseError",
+    "DatabaseInUse",
     "DatabaseUnavailable",
     "DeliveredCombo",
     "GuildCapReached",
@@ -121,6 +124,7 @@ __all__ = [
     "UserOverride",
     "UserPrefs",
     "UserSpend",
+    "acquire_instance_lock",
     "can_transition",
     "period_bounds",
     "redact_database_url",

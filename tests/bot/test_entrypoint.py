@@ -13,7 +13,7 @@ import pytest
 
 from bot.__main__ import open_storage
 from bot.config import load_settings
-from storage import QuotaDefaults
+from storage import QuotaDefaults, acquire_instance_lock
 from tests.builders import write_damaged_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,3 +185,17 @@ async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Pat
         assert (usage.limit_tenths, usage.period) == (25, "week")
     finally:
         await storage.close()
+
+
+def test_a_second_process_on_the_same_sqlite_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    """A running bot holds ``<db>.lock``; another start on that file is refused before it opens it."""
+    command, env = launch_against(tmp_path, closed_port())
+    with acquire_instance_lock(tmp_path / "bot.sqlite3"):  # stands in for the first bot process
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Another bot process is using {tmp_path / 'bot.sqlite3'}")
+    assert "DATABASE_URL" in lines[0]
+    assert not (tmp_path / "bot.sqlite3").exists()  # refused before the database was touched
