@@ -1,6 +1,7 @@
 """Composition root: settings → logging → storage → HTTP session → API client → bot.
 
-``python -m bot`` runs the bot; ``python -m bot --check`` verifies a deployment without starting it.
+``python -m bot`` runs the bot; ``python -m bot --check`` verifies a deployment without starting it;
+``python -m bot migrate-db --to postgresql://…`` copies the SQLite data into PostgreSQL.
 Start-up problems end in one clear line and a non-zero exit, never a traceback.
 """
 
@@ -168,7 +169,13 @@ def _request_close(bot: discord.Client, sig: signal.Signals, signalled: asyncio.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
+    parser.add_argument(
+        "command", nargs="?", choices=("migrate-db",), help="migrate-db: copy the SQLite data into PostgreSQL"
+    )
+    parser.add_argument("--to", metavar="POSTGRESQL_URL", help="migrate-db: the empty PostgreSQL database")
     args = parser.parse_args(argv)
+    if args.command == "migrate-db" and not args.to:
+        parser.error("migrate-db needs --to postgresql://user:password@host/dbname")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -178,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    if args.command == "migrate-db":
+        from bot.migrate_db import migrate_db
+
+        lines: list[str] = []
+        status = asyncio.run(migrate_db(settings, args.to, out=lines))
+        print("\n".join(lines), file=sys.stdout if status == 0 else sys.stderr)
+        return status
     if args.check:
         from bot.check import run_checks
 

@@ -67,6 +67,7 @@ from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
+from storage.transfer import CopyMismatch, CopyReport, TargetNotEmpty, copy_sqlite_to_postgres
 
 __all__ = [
     "FINAL_STATES",
@@ -81,6 +82,8 @@ __all__ = [
     "BotSpend",
     "Change",
     "ChannelRules",
+    "CopyMismatch",
+    "CopyReport",
     "DailyModelCount",
     "Database",
     "DatabaseDamaged",
@@ -114,6 +117,7 @@ __all__ = [
     "StateRepository",
     "Storage",
     "StorageError",
+    "TargetNotEmpty",
     "Task",
     "TaskRepository",
     "TaskState",
@@ -126,6 +130,7 @@ __all__ = [
     "UserSpend",
     "acquire_instance_lock",
     "can_transition",
+    "copy_sqlite_to_postgres",
     "period_bounds",
     "redact_database_url",
 ]
