@@ -1,15 +1,19 @@
 """Storage benchmark (not a test): reservation throughput and due-task query latency.
 
     python bench/bench_storage.py [--reservations 3000] [--tasks 100000]
+    python bench/bench_storage.py --backend postgresql [--url postgresql://…] [--processes 3]
 
-Prints reservations per second on a file database (one after another, and 50 at a time through
-the shared connection), then the latency of ``due_for_poll`` with 100,000 tasks in the table.
+Prints reservations per second (one after another, and 50 at a time) on a SQLite file, or on
+PostgreSQL (a throwaway local server when no ``--url`` is given; with ``--processes N``, also N
+processes reserving at once against the one database), then, on SQLite, the latency of
+``due_for_poll`` with 100,000 tasks in the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -21,7 +25,10 @@ from tests.builders import new_task_of
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from storage import NewTask, Storage
+from storage.db import SqliteConnection
+from tests.pg_server import PgCluster, find_binaries, psql
 
+ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_715_774_400.0
 POLLED_SHARE = 0.03  # tasks waiting for a poll, out of all tasks
 
@@ -40,8 +47,8 @@ def new_task(i: int) -> NewTask:
     )
 
 
-async def bench_reservations(directory: Path, count: int) -> None:
-    store = await Storage.open(directory / "reserve.sqlite3", default_limit_tenths=10_000_000)
+async def bench_reservations(target: str | Path, count: int, label: str) -> None:
+    store = await Storage.open(target, default_limit_tenths=10_000_000)
     try:
         started = time.perf_counter()
         for i in range(count):
@@ -56,7 +63,7 @@ async def bench_reservations(directory: Path, count: int) -> None:
         concurrent = count / (time.perf_counter() - started)
     finally:
         await store.close()
-    print(f"reservations, one at a time:   {sequential:8.0f} /s  ({count} on a file database, WAL)")
+    print(f"reservations, one at a time:   {sequential:8.0f} /s  ({count} on {label})")
     print(f"reservations, 50 concurrently: {concurrent:8.0f} /s")
 
 
@@ -73,7 +80,8 @@ async def seed(store: Storage, total: int) -> int:
         rows.append((1 + i % 3, 10, 100 + i % 50, f"prompt {i}", "MiniMax-Hailuo-2.3", "text", 6, "768P", 10,
                      f"api-{i}", state, T0 - total + i, next_poll))  # fmt: skip
     async with store.db.transaction() as conn:
-        await conn.executemany(
+        assert isinstance(conn, SqliteConnection)
+        await conn.raw.executemany(
             "INSERT INTO tasks (guild_id, channel_id, user_id, prompt, model, mode, duration, resolution, "
             "cost_tenths, api_task_id, state, created_at, next_poll_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
@@ -110,13 +118,80 @@ async def bench_due_query(directory: Path, total: int, runs: int = 500) -> None:
     )
 
 
+async def worker(url: str, count: int, offset: int) -> None:
+    """One of ``--processes``: reserve ``count`` tasks 50 at a time once told to go."""
+    store = await Storage.open(url, default_limit_tenths=10_000_000)
+    try:
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        end = offset + count
+        for batch in range(offset, end, 50):
+            await asyncio.gather(
+                *(
+                    store.quota.reserve(new_task(i), now=T0)
+                    for i in range(batch, min(batch + 50, offset + count))
+                )
+            )
+    finally:
+        await store.close()
+
+
+async def bench_processes(url: str, count: int, processes: int) -> None:
+    share = count // processes
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--worker", url, str(share), str(1_000_000 * (n + 1)),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+        )
+        for n in range(processes)
+    ]  # fmt: skip
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"ready"
+    started = time.perf_counter()
+    await asyncio.gather(*(proc.communicate(b"go\n") for proc in procs))
+    elapsed = time.perf_counter() - started
+    assert all(proc.returncode == 0 for proc in procs)
+    print(f"reservations, {processes} processes × 50 concurrently: {share * processes / elapsed:8.0f} /s")
+
+
+async def bench_postgresql(url: str | None, count: int, processes: int) -> None:
+    cluster = None
+    if url is None:
+        bindir = find_binaries()
+        if bindir is None:
+            sys.exit("no PostgreSQL binaries found: pass --url postgresql://…")
+        cluster = PgCluster.start(bindir)
+        psql(cluster, "CREATE DATABASE bench")
+        url = cluster.url("bench")
+    try:
+        label = "a throwaway local PostgreSQL, fsync off" if cluster else "PostgreSQL"
+        await bench_reservations(url, count, label)
+        if processes > 1:
+            await bench_processes(url, count, processes)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reservations", type=int, default=3000)
     parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--url", help="PostgreSQL database to use (default: a throwaway local server)")
+    parser.add_argument("--processes", type=int, default=1, help="PostgreSQL: also N processes at once")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        await worker(args.worker[0], int(args.worker[1]), int(args.worker[2]))
+        return
+    if args.backend == "postgresql":
+        await bench_postgresql(args.url, args.reservations, args.processes)
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        await bench_reservations(Path(tmp), args.reservations)
+        await bench_reservations(Path(tmp) / "reserve.sqlite3", args.reservations, "a file database, WAL")
         await bench_due_query(Path(tmp), args.tasks)
 
 
