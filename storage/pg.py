@@ -14,6 +14,7 @@ Repositories write SQLite's spelling; :func:`translate` turns it into PostgreSQL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -185,6 +186,9 @@ class PgDatabase:
         self._pool = pool
         self.url = redact(url)
         self._owners: set[asyncio.Task[Any]] = set()
+        # This process's writers queue here, not on the server: a writer waiting for the advisory
+        # lock would otherwise hold a pooled connection the readers need.
+        self._writer = asyncio.Lock()
 
     @classmethod
     async def open(
@@ -259,7 +263,7 @@ class PgDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A write transaction, one at a time across every process (the advisory lock)."""
-        async with self._connection() as raw, raw.transaction():
+        async with self._connection(write=True) as raw, raw.transaction():
             await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
             yield PgConnection(raw)
 
@@ -274,7 +278,7 @@ class PgDatabase:
             yield PgConnection(raw)
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[_Pooled]:
+    async def _connection(self, *, write: bool = False) -> AsyncIterator[_Pooled]:
         current = asyncio.current_task()
         if current is not None and current in self._owners:
             # The inner block would wait for the outer one's lock (or pool slot) forever.
@@ -282,7 +286,10 @@ class PgDatabase:
         if current is not None:
             self._owners.add(current)
         try:
-            async with self._pool.acquire() as raw:
+            async with contextlib.AsyncExitStack() as stack:
+                if write:
+                    await stack.enter_async_context(self._writer)
+                raw = await stack.enter_async_context(self._pool.acquire())
                 yield raw
         except _FAILURES as exc:
             raise DatabaseError(_reason(exc)) from exc
