@@ -53,15 +53,13 @@ def is_postgres_url(target: object) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
+    """The URL without its password, for messages and logs (never raises, even for a bad URL)."""
     parts = urlsplit(url)
-    if parts.password is None:
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:[A-Za-z_][A-Za-z0-9_]*")
@@ -203,8 +201,11 @@ class PgDatabase:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=max_connections)
         except _FAILURES as exc:
             raise DatabaseUnavailable(redact(url), _reason(exc)) from None
-        except ValueError as exc:  # a malformed URL
-            raise DatabaseUnavailable(redact(url), f"DATABASE_URL is not a valid URL ({exc})") from None
+        except ValueError:  # a malformed URL (its message may quote any part of it)
+            raise DatabaseUnavailable(
+                redact(url),
+                "DATABASE_URL is not a valid postgresql:// URL (check the host, port and options)",
+            ) from None
         db = cls(pool, url)
         try:
             await db._migrate(LATEST_VERSION if target_version is None else target_version)

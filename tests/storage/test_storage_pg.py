@@ -197,3 +197,13 @@ async def test_three_processes_accept_exactly_k(pg_migrated_url: str) -> None:
             await store.quota.reserve(make_new_task(guild_id=1000, user_id=3000), now=T0)
     finally:
         await store.close()
+
+
+async def test_a_malformed_url_is_one_clear_line_without_the_password() -> None:
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await PgDatabase.open("postgresql://bot:s3cret@127.0.0.1:notaport/videobot")
+    assert "s3cret" not in str(caught.value)
+    assert "DATABASE_URL" in str(caught.value)
+    assert (
+        redact("postgresql://bot:s3cret@db:notaport/videobot") == "postgresql://bot:***@db:notaport/videobot"
+    )
