@@ -207,3 +207,57 @@ async def test_a_malformed_url_is_one_clear_line_without_the_password() -> None:
     assert (
         redact("postgresql://bot:s3cret@db:notaport/videobot") == "postgresql://bot:***@db:notaport/videobot"
     )
+
+
+async def test_cancellation_at_any_statement_keeps_ledger_in_step(
+    pg_migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PostgreSQL twin of the SQLite trace-callback test: a reservation cancelled right after its
+    k-th statement either happened whole or not at all, and the pool stays usable."""
+    import storage.pg
+
+    store = await Storage.open(pg_migrated_url, default_limit_tenths=1_000_000)
+    statements, cancel_at, target = 0, 0, None
+    run_fetch, run_execute = storage.pg.PgConnection.fetch_all, storage.pg.PgConnection.execute
+
+    def counted() -> None:
+        nonlocal statements
+        statements += 1
+        if statements == cancel_at and target is not None:
+            target.cancel()  # lands at the reservation's next await
+
+    async def fetch_all_counted(self: storage.pg.PgConnection, sql: str, params: object = ()) -> list[object]:
+        rows = await run_fetch(self, sql, params)  # type: ignore[arg-type]
+        counted()
+        return rows  # type: ignore[return-value]
+
+    async def execute_counted(self: storage.pg.PgConnection, sql: str, params: object = ()) -> int:
+        changed = await run_execute(self, sql, params)  # type: ignore[arg-type]
+        counted()
+        return changed
+
+    monkeypatch.setattr(storage.pg.PgConnection, "fetch_all", fetch_all_counted)
+    monkeypatch.setattr(storage.pg.PgConnection, "execute", execute_counted)
+    try:
+        outcomes = []
+        for k in range(1, 16):
+            statements, cancel_at = 0, k
+            target = asyncio.create_task(store.quota.reserve(make_new_task(cost_tenths=1), now=T0))
+            outcomes.append((await asyncio.gather(target, return_exceptions=True))[0])
+        target = None
+        assert isinstance(outcomes[0], asyncio.CancelledError)
+        assert not isinstance(outcomes[-1], BaseException)  # cancelled after it had finished
+        await store.quota.reserve(make_new_task(cost_tenths=1), now=T0)  # the pool still works
+        async with store.db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT (SELECT COUNT(*) FROM tasks), (SELECT COUNT(*) FROM ledger WHERE kind = 'reserve'), "
+                "(SELECT COUNT(*) FROM tasks t WHERE NOT EXISTS "
+                "  (SELECT 1 FROM ledger l WHERE l.task_id = t.id AND l.kind = 'reserve'))",
+            )
+        tasks, reserves, orphans = rows[0]
+        assert (reserves, orphans) == (tasks, 0)
+        succeeded = sum(not isinstance(o, BaseException) for o in outcomes)
+        assert tasks - 1 - succeeded in (0, 1)  # a cancel landing during COMMIT cannot undo it
+    finally:
+        await store.close()
