@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    for warning in settings.warnings:  # misspelled keys: said once, on the operator's screen
+        print(f"Warning: {warning}", file=sys.stderr)
     if args.check:
         from bot.check import run_checks
 

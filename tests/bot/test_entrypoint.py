@@ -70,7 +70,40 @@ def test_env_file_that_is_not_utf8_exits_2_without_traceback(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file"])
+def test_a_folder_as_database_path_is_a_setting_error_exit_2(tmp_path: Path) -> None:
+    """Found with the other settings (#16): one line naming DATABASE_PATH, exit 2 (was exit 1 at open)."""
+    target = tmp_path / "db"
+    target.mkdir()
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={target}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DATABASE_PATH" in lines[0] and "is a directory" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["111 222", "111,abc"])
+def test_guild_ids_that_are_not_comma_separated_exit_2(tmp_path: Path, value: str) -> None:
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDISCORD_GUILD_IDS={value}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_GUILD_IDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_misspelled_key_is_warned_about_at_start(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\nMINIMAX_RPM=lots\n"
+    )
+    result = run_bot(tmp_path)
+    assert result.returncode == 2  # MINIMAX_RPM=lots is still the error
+    assert "MINIMAX_RMP" not in result.stderr  # a bad value stops first; the warning is for a bot that runs
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\n")
+    result = run_bot(tmp_path, "--check")
+    assert result.stderr.count("MINIMAX_RMP") == 1 and "did you mean MINIMAX_RPM?" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["text file"])
 def test_unusable_database_exits_1_with_one_line(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "db"
     if kind == "directory":
