@@ -28,6 +28,7 @@ from storage.errors import (
 )
 from storage.facade import Storage
 from storage.limits import LimitsRepository
+from storage.maintenance import DatabaseFacts, backup_database, inspect_database
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.models import (
     AuditEntry,
@@ -73,6 +74,7 @@ __all__ = [
     "DailyModelCount",
     "Database",
     "DatabaseError",
+    "DatabaseFacts",
     "DatabaseUnavailable",
     "DeliveredCombo",
     "GuildCapReached",
@@ -108,6 +110,8 @@ __all__ = [
     "UserOverride",
     "UserPrefs",
     "UserSpend",
+    "backup_database",
     "can_transition",
+    "inspect_database",
     "period_bounds",
 ]

@@ -57,7 +57,7 @@ class Database:
         try:
             return await cls._connect_and_migrate(path, busy_timeout_ms, target_version)
         except sqlite3.Error as exc:
-            raise DatabaseUnavailable(path, _describe(exc)) from exc
+            raise DatabaseUnavailable(path, describe_sqlite_error(exc)) from exc
         except DatabaseError as exc:  # a migration step's transaction failed
             raise DatabaseUnavailable(path, str(exc)) from exc
 
@@ -79,7 +79,13 @@ class Database:
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             db = cls(conn, path)
-            await db._migrate(LATEST_VERSION if target_version is None else target_version)
+            target = LATEST_VERSION if target_version is None else target_version
+            if 0 < found < target:
+                # An upgrade: keep a copy of the file as it was, next to it (the newest few).
+                from storage.maintenance import copy_before_migration
+
+                await copy_before_migration(conn, path, found)
+            await db._migrate(target)
         except BaseException:
             await conn.close()
             raise
@@ -159,7 +165,7 @@ class Database:
                     raise
                 await asyncio.shield(self._conn.commit())
             except sqlite3.Error as exc:
-                raise DatabaseError(_describe(exc)) from exc
+                raise DatabaseError(describe_sqlite_error(exc)) from exc
             finally:
                 self._owner = None
 
@@ -189,7 +195,7 @@ _SQLITE_REASONS = {
 }
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def describe_sqlite_error(exc: sqlite3.Error) -> str:
     """An operator-facing reason for a SQLite failure at open (SQLite's messages hold no secrets)."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     for code, reason in _SQLITE_REASONS.items():

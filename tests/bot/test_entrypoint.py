@@ -203,3 +203,44 @@ async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Pat
         assert (usage.limit_tenths, usage.period) == (25, "week")
     finally:
         await storage.close()
+
+
+def test_backup_copies_the_database_and_says_where(tmp_path: Path) -> None:
+    """#16 item 11: ``python -m bot backup PATH``, SQLite's online backup (safe while the bot runs)."""
+    import asyncio
+    import sqlite3
+
+    database = tmp_path / "data" / "bot.sqlite3"
+    asyncio.run(_create(database))
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={database}\n")
+    writer = sqlite3.connect(database, isolation_level=None)  # a bot in the middle of a write
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO bot_state (key, value, updated_at) VALUES ('uncommitted', 'x', 0)")
+    try:
+        result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert "copy.sqlite3" in result.stdout
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert "tasks" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("SELECT count(*) FROM bot_state WHERE key = 'uncommitted'").fetchone() == (0,)
+    (tmp_path / "backups").mkdir()
+    assert run_bot(tmp_path, "backup", "backups").returncode == 0
+    assert len(list((tmp_path / "backups").glob("bot-*.sqlite3"))) == 1
+
+
+def test_backup_without_a_database_is_one_line_exit_1(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n")
+    result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "no database file" in result.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+async def _create(path: Path) -> None:
+    from storage import Storage
+
+    await (await Storage.open(path)).close()
