@@ -43,6 +43,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "ACCOUNT_PAUSE_MINUTES": (0.1, 1440),
     "SUBMIT_CONCURRENCY": (1, 32),
     "DELIVERY_CONCURRENCY": (1, 32),
+    "RETENTION_DAYS": (1, 36_500),
 }
 
 # Discord ids are 64-bit snowflakes whose top bit is never set.
@@ -110,6 +111,8 @@ class Settings:
     submit_concurrency: int = 2
     # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
     delivery_concurrency: int = 4
+    # Finished tasks' prompts are erased this many days after they finished; None: kept.
+    retention_days: int | None = None
     # Said once at start (keys in .env that look like ours but are not settings); not compared.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -418,6 +421,9 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         ),
         delivery_concurrency=_parse(
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
+        ),
+        retention_days=_parse(
+            env, "RETENTION_DAYS", None, _positive_int, "must be a whole number of days above 0, or empty"
         ),
     )
     if settings.poll_min_interval > settings.poll_max_interval:

@@ -56,6 +56,7 @@ from storage.periods import PERIODS, period_bounds
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.retention import Forgotten, RetentionRepository
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 
@@ -77,6 +78,7 @@ __all__ = [
     "DatabaseFacts",
     "DatabaseUnavailable",
     "DeliveredCombo",
+    "Forgotten",
     "GuildCapReached",
     "GuildDefault",
     "GuildPaused",
@@ -96,6 +98,7 @@ __all__ = [
     "QuotaExceeded",
     "QuotaRepository",
     "ReservationRefused",
+    "RetentionRepository",
     "RoleLimit",
     "SchemaTooNew",
     "StateRepository",

@@ -253,3 +253,11 @@ def test_a_misspelled_setting_in_env_is_warned_about_once(tmp_path: Path) -> Non
         "did you mean POLL_FIRST_DELAY_SECONDS?",
     )
     assert load_settings(BASE, env_file=None).warnings == ()
+
+
+def test_retention_days_is_off_by_default_and_whole_days() -> None:
+    assert load_settings(BASE, env_file=None).retention_days is None
+    assert load(RETENTION_DAYS="30").retention_days == 30  # type: ignore[attr-defined]
+    for bad in ("0", "thirty", "1.5", "100000"):
+        with pytest.raises(ConfigError, match="RETENTION_DAYS"):
+            load(RETENTION_DAYS=bad)
