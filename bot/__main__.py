@@ -12,6 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
+import time
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -19,7 +21,7 @@ import discord
 from bot.config import ConfigError, Settings, load_settings
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
-from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError
+from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, backup_database
 
 log = logging.getLogger("bot")
 
@@ -116,6 +118,22 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
+def _backup(settings: Settings, target: Path) -> int:
+    """``python -m bot backup PATH``: SQLite's online backup of DATABASE_PATH (see README, Backups)."""
+    if target.is_dir():
+        target = target / f"{settings.database_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3"
+    if target.resolve() == settings.database_path.resolve():
+        print("The backup PATH is DATABASE_PATH itself: name another file.", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(backup_database(settings.database_path, target))
+    except (StorageError, OSError) as exc:
+        print(f"Backup failed: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {target}")
+    return 0
+
+
 _closing: set[asyncio.Task[None]] = set()
 
 
@@ -131,7 +149,16 @@ def _request_close(bot: discord.Client, sig: signal.Signals, signalled: asyncio.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("backup",),
+        help="backup PATH: a consistent copy of the database, safe while the bot runs",
+    )
+    parser.add_argument("path", nargs="?", help="where the backup goes (a folder: a dated file in it)")
     args = parser.parse_args(argv)
+    if args.command == "backup" and not args.path:
+        parser.error("backup needs a PATH: python -m bot backup PATH")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -141,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    for warning in settings.warnings:  # misspelled keys: said once, on the operator's screen
+        print(f"Warning: {warning}", file=sys.stderr)
+    if args.command == "backup":
+        return _backup(settings, Path(args.path))
     if args.check:
         from bot.check import run_checks
 

@@ -11,27 +11,31 @@ import aiohttp
 
 from bot.config import Settings
 from bot.minimax.errors import AuthFailed, MiniMaxError
-from storage import DatabaseUnavailable, StorageError
+from storage import LATEST_VERSION, DatabaseUnavailable, SchemaTooNew, StorageError, inspect_database
 
 
 async def _check_database(settings: Settings) -> tuple[bool, str]:
-    from bot.__main__ import open_storage
-
+    """Looks through a read-only connection: a check creates and migrates nothing, it says what the
+    first start would do."""
+    where = f"database {settings.database_path}"
     try:
-        storage = await open_storage(settings)
+        facts = await inspect_database(settings.database_path)
     except DatabaseUnavailable as exc:
-        return False, f"database {settings.database_path}: {exc.reason}"
+        return False, f"{where}: {exc.reason}"
     except (StorageError, OSError) as exc:
-        return False, f"database {settings.database_path}: {exc}"
-    try:
-        result = await storage.db.integrity_check()
-    except StorageError as exc:  # SQLite could not even finish the check: a damaged page
-        return False, f"database {settings.database_path}: integrity check failed ({exc})"
-    finally:
-        await storage.close()
-    if result != "ok":
-        return False, f"database {settings.database_path}: integrity check says {result}"
-    return True, f"database {settings.database_path}: opened and migrated"
+        return False, f"{where}: {exc}"
+    if not facts.exists:
+        return True, f"{where}: not there yet; the first start creates it (schema version {LATEST_VERSION})"
+    if facts.version > LATEST_VERSION:
+        return False, f"{where}: {SchemaTooNew(facts.version, LATEST_VERSION)}"
+    if facts.integrity != "ok":
+        return False, f"{where}: integrity check says {' '.join(facts.integrity.split())}"
+    if facts.version < LATEST_VERSION:
+        return True, (
+            f"{where}: schema version {facts.version}; the next start copies it and migrates it "
+            f"to version {LATEST_VERSION}"
+        )
+    return True, f"{where}: schema version {facts.version}, up to date"
 
 
 async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:
@@ -45,7 +49,7 @@ async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> 
         return False, f"MiniMax API at {settings.minimax_base_url}: {type(exc).__name__}: {exc}"
     except (aiohttp.ClientError, TimeoutError) as exc:
         return False, f"MiniMax API at {settings.minimax_base_url}: unreachable ({type(exc).__name__})"
-    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted"
+    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted (a free status query)"
 
 
 async def _check_discord(

@@ -31,6 +31,7 @@ from storage.errors import (
 )
 from storage.facade import Storage
 from storage.limits import LimitsRepository
+from storage.maintenance import DatabaseFacts, backup_database, inspect_database
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.models import (
     AuditEntry,
@@ -60,6 +61,7 @@ from storage.periods import PERIODS, period_bounds
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.retention import Forgotten, RetentionRepository
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 
@@ -80,8 +82,10 @@ __all__ = [
     "Database",
     "DatabaseDamaged",
     "DatabaseError",
+    "DatabaseFacts",
     "DatabaseUnavailable",
     "DeliveredCombo",
+    "Forgotten",
     "GuildCapReached",
     "GuildDefault",
     "GuildPaused",
@@ -101,6 +105,7 @@ __all__ = [
     "QuotaExceeded",
     "QuotaRepository",
     "ReservationRefused",
+    "RetentionRepository",
     "RoleLimit",
     "SchemaTooNew",
     "SpendCeiling",
@@ -118,6 +123,8 @@ __all__ = [
     "UserOverride",
     "UserPrefs",
     "UserSpend",
+    "backup_database",
     "can_transition",
+    "inspect_database",
     "period_bounds",
 ]

@@ -31,6 +31,7 @@ from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.recovery import Recovery
+from bot.lifecycle.retention import Retention
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
@@ -96,6 +97,9 @@ class VideoService:
         )
         self._download_dir = download_dir
         self._started = False
+        self.retention = (
+            Retention(storage, settings.retention_days, clock=clock) if settings.retention_days else None
+        )
 
     # ------------------------------------------------------------------------------ life cycle
 
@@ -116,6 +120,8 @@ class VideoService:
             return
         self.submitter.start()
         self.tracker.start()
+        if self.retention is not None:
+            self.retention.start()
 
     async def stop(self) -> None:
         await self.cards.stop_queue_refresh()  # requests run it even before start()
@@ -123,6 +129,8 @@ class VideoService:
         if not self._started:
             return
         self._started = False
+        if self.retention is not None:
+            await self.retention.stop()
         await self.submitter.stop()
         await self.tracker.stop()
         await self.delivery.stop()

@@ -62,7 +62,9 @@ async def test_all_checks_pass(
     lines = out.strip().splitlines()
     assert len(lines) == 4
     assert all(line.startswith("✓") for line in lines)
-    assert (tmp_path / "db" / "bot.sqlite3").is_file()
+    # #16: a check creates nothing (it used to create and migrate the database); it says what it would do.
+    assert not (tmp_path / "db").exists()
+    assert "the first start creates it" in out
     assert "videobot" in out
 
 
@@ -78,7 +80,7 @@ async def test_bad_keys_are_reported_without_leaking(
     assert "wrong-discord-token" not in out and "wrong-minimax-key" not in out
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file"])
+@pytest.mark.parametrize("kind", ["text file"])  # a directory is now a settings error (test_config)
 async def test_unusable_database_is_one_cross_line(
     fake_minimax_any: FakeMiniMax,
     discord_users_me: str,
@@ -164,3 +166,37 @@ async def test_a_damaged_database_is_one_cross_line(
     assert database_lines[0].startswith(f"✗ database {target}: the file is damaged (SQLite's quick check: ")
     assert database_lines[0].endswith("); restore a backup")
     assert "✓ MiniMax API" in out and "✓ Discord" in out
+
+
+async def test_check_neither_migrates_nor_touches_an_old_database(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage import LATEST_VERSION, Database
+
+    path = tmp_path / "db" / "bot.sqlite3"
+    db = await Database.open(path, target_version=1)
+    await db.close()
+    before = path.read_bytes()
+    status = await run_checks(settings_for(fake_minimax_any, tmp_path), discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert f"schema version 1; the next start copies it and migrates it to version {LATEST_VERSION}" in out
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.bak"))
+
+
+async def test_check_refuses_a_newer_database_naming_both_versions(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from storage import LATEST_VERSION
+
+    path = tmp_path / "db" / "bot.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 5}")
+    status = await run_checks(settings_for(fake_minimax_any, tmp_path), discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 1
+    assert f"version {LATEST_VERSION + 5}" in out and f"up to version {LATEST_VERSION}" in out

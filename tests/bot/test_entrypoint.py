@@ -71,7 +71,40 @@ def test_env_file_that_is_not_utf8_exits_2_without_traceback(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file"])
+def test_a_folder_as_database_path_is_a_setting_error_exit_2(tmp_path: Path) -> None:
+    """Found with the other settings (#16): one line naming DATABASE_PATH, exit 2 (was exit 1 at open)."""
+    target = tmp_path / "db"
+    target.mkdir()
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={target}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DATABASE_PATH" in lines[0] and "is a directory" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["111 222", "111,abc"])
+def test_guild_ids_that_are_not_comma_separated_exit_2(tmp_path: Path, value: str) -> None:
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDISCORD_GUILD_IDS={value}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_GUILD_IDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_misspelled_key_is_warned_about_at_start(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\nMINIMAX_RPM=lots\n"
+    )
+    result = run_bot(tmp_path)
+    assert result.returncode == 2  # MINIMAX_RPM=lots is still the error
+    assert "MINIMAX_RMP" not in result.stderr  # a bad value stops first; the warning is for a bot that runs
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\n")
+    result = run_bot(tmp_path, "--check")
+    assert result.stderr.count("MINIMAX_RMP") == 1 and "did you mean MINIMAX_RPM?" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["text file"])
 def test_unusable_database_exits_1_with_one_line(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "db"
     if kind == "directory":
@@ -185,3 +218,44 @@ async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Pat
         assert (usage.limit_tenths, usage.period) == (25, "week")
     finally:
         await storage.close()
+
+
+def test_backup_copies_the_database_and_says_where(tmp_path: Path) -> None:
+    """#16 item 11: ``python -m bot backup PATH``, SQLite's online backup (safe while the bot runs)."""
+    import asyncio
+    import sqlite3
+
+    database = tmp_path / "data" / "bot.sqlite3"
+    asyncio.run(_create(database))
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={database}\n")
+    writer = sqlite3.connect(database, isolation_level=None)  # a bot in the middle of a write
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO bot_state (key, value, updated_at) VALUES ('uncommitted', 'x', 0)")
+    try:
+        result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert "copy.sqlite3" in result.stdout
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert "tasks" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("SELECT count(*) FROM bot_state WHERE key = 'uncommitted'").fetchone() == (0,)
+    (tmp_path / "backups").mkdir()
+    assert run_bot(tmp_path, "backup", "backups").returncode == 0
+    assert len(list((tmp_path / "backups").glob("bot-*.sqlite3"))) == 1
+
+
+def test_backup_without_a_database_is_one_line_exit_1(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n")
+    result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "no database file" in result.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+async def _create(path: Path) -> None:
+    from storage import Storage
+
+    await (await Storage.open(path)).close()

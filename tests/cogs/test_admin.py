@@ -204,6 +204,7 @@ CASES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], bool]] = 
     ("stats", AdminCog.stats, lambda g: {"period": "7d"}, False),
     ("tasks", AdminCog.tasks, lambda g: {}, False),
     ("audit", AdminCog.audit, lambda g: {}, False),
+    ("forget member", AdminCog.forget_member, lambda g: {"member": make_member(g, TARGET)}, True),
 ]
 
 
@@ -211,7 +212,7 @@ def test_every_command_is_in_the_matrix_and_hidden_from_members() -> None:
     from cogs.admin import command_names
 
     names = command_names(AdminCog(moderation(None)))
-    assert len(names) == 21
+    assert len(names) == 22  # 21, and /videoadmin forget member (#16)
     assert {case[1].qualified_name for case in CASES} == set(names)
     group = AdminCog.videoadmin
     assert group.guild_only and group.default_permissions == discord.Permissions(manage_guild=True)
@@ -1137,7 +1138,7 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     assert int(payload["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert payload["dm_permission"] is False and payload["contexts"] == [0]  # guild only
     subgroups = {o["name"]: o for o in payload["options"] if o["type"] == 2}
-    assert sorted(subgroups) == ["channels", "filter", "quota"]
+    assert sorted(subgroups) == ["channels", "filter", "forget", "quota"]
     assert sorted(o["name"] for o in subgroups["quota"]["options"]) == [
         "default",
         "reset",
