@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 PERIODS = ("day", "week", "month")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 # The sane range of every numeric setting, inclusive, in the unit the operator writes (README's settings
@@ -95,6 +96,7 @@ class Settings:
     default_quota_tenths: int = 50
     default_quota_period: str = "day"
     log_level: str = "INFO"
+    log_format: str = "text"
     # Timing knobs of the task lifecycle (seconds unless named otherwise).
     poll_first_delay: float = 30.0
     poll_min_interval: float = 5.0
@@ -379,6 +381,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
             _choice(LOG_LEVELS, upper=True),
             "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
         ),
+        log_format=_parse(env, "LOG_FORMAT", "text", _choice(LOG_FORMATS), "must be text or json"),
         poll_first_delay=_parse(
             env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"
         ),
