@@ -167,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
     parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read settings from this file instead of ./.env (relative paths in it stay relative to "
+        "the working directory)",
+    )
+    parser.add_argument(
         "command",
         nargs="?",
         choices=("backup",),
@@ -177,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup" and not args.path:
         parser.error("backup needs a PATH: python -m bot backup PATH")
     try:
-        settings = load_settings()
+        if args.env_file is not None and not Path(args.env_file).is_file():
+            raise ConfigError("--env-file", f"{args.env_file!r} is not a file")
+        settings = load_settings(env_file=args.env_file or ".env")
     except ConfigError as exc:
         if args.check:
             # --check answers 0 (all fine) or 1 (a ✗ line); exit 2 is the bot refusing to start.

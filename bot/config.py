@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -331,7 +332,9 @@ def unknown_key_warnings(keys: list[str], known: set[str]) -> tuple[str, ...]:
 
 def known_settings() -> tuple[str, ...]:
     """Every setting's name, as ``load_settings`` reads them (the one list, derived, never typed)."""
-    reads = _Reads({"DISCORD_TOKEN": "x", "MINIMAX_API_KEY": "x"})
+    # A database path that is always valid, so the answer does not depend on the working directory.
+    scratch = str(Path(tempfile.gettempdir()) / "known-settings.sqlite3")
+    reads = _Reads({"DISCORD_TOKEN": "x", "MINIMAX_API_KEY": "x", "DATABASE_PATH": scratch})
     _build(reads)
     return tuple(sorted(reads.asked))
 

@@ -275,3 +275,13 @@ def test_the_claim_is_released_with_the_process_and_can_be_taken_again(tmp_path:
         claim(database)
     release(first)
     release(claim(database))
+
+
+def test_env_file_names_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "bot.env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RPM=lots\n")
+    result = run_bot(tmp_path, "--env-file", "conf/bot.env")
+    assert result.returncode == 2 and "MINIMAX_RPM" in result.stderr  # that file was read
+    result = run_bot(tmp_path, "--env-file", "conf/missing.env")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Configuration error: --env-file 'conf/missing.env' is not a file"
