@@ -18,7 +18,9 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot import instance
 from bot.config import ConfigError, Settings, load_settings
+from bot.logformat import formatter_for
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, backup_database
@@ -28,8 +30,12 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2
 
 
-def _setup_logging(level: str) -> None:
-    discord.utils.setup_logging(level=getattr(logging, level), root=True)
+def _setup_logging(level: str, log_format: str = "text") -> None:
+    formatter = formatter_for(log_format, sys.stderr)
+    if formatter is None:  # text on a terminal: discord.py's coloured layout
+        discord.utils.setup_logging(level=getattr(logging, level), root=True)
+    else:
+        discord.utils.setup_logging(formatter=formatter, level=getattr(logging, level), root=True)
     # Every REST call at DEBUG drowns the log; discord.http warnings (rate limits) still show.
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))
@@ -64,6 +70,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def _run(settings: Settings) -> int:
+    try:
+        claimed = instance.claim(settings.database_path)
+    except (instance.AlreadyRunning, OSError) as exc:
+        print(
+            str(exc) if isinstance(exc, instance.AlreadyRunning) else f"Cannot lock the database: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return await _run_claimed(settings)
+    finally:
+        instance.release(claimed)
+
+
+async def _run_claimed(settings: Settings) -> int:
     from bot.app import VideoBot
 
     try:
@@ -150,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
     parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read settings from this file instead of ./.env (relative paths in it stay relative to "
+        "the working directory)",
+    )
+    parser.add_argument(
         "command",
         nargs="?",
         choices=("backup",),
@@ -160,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup" and not args.path:
         parser.error("backup needs a PATH: python -m bot backup PATH")
     try:
-        settings = load_settings()
+        if args.env_file is not None and not Path(args.env_file).is_file():
+            raise ConfigError("--env-file", f"{args.env_file!r} is not a file")
+        settings = load_settings(env_file=args.env_file or ".env")
     except ConfigError as exc:
         if args.check:
             # --check answers 0 (all fine) or 1 (a ✗ line); exit 2 is the bot refusing to start.
@@ -176,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.check import run_checks
 
         return asyncio.run(run_checks(settings, discord_api=discord.http.Route.BASE))
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:

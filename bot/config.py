@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ T = TypeVar("T")
 
 PERIODS = ("day", "week", "month")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 # The sane range of every numeric setting, inclusive, in the unit the operator writes (README's settings
@@ -99,6 +101,7 @@ class Settings:
     default_quota_tenths: int = 50
     default_quota_period: str = "day"
     log_level: str = "INFO"
+    log_format: str = "text"
     # Timing knobs of the task lifecycle (seconds unless named otherwise).
     poll_first_delay: float = 30.0
     poll_min_interval: float = 5.0
@@ -354,7 +357,9 @@ def unknown_key_warnings(keys: list[str], known: set[str]) -> tuple[str, ...]:
 
 def known_settings() -> tuple[str, ...]:
     """Every setting's name, as ``load_settings`` reads them (the one list, derived, never typed)."""
-    reads = _Reads({"DISCORD_TOKEN": "x", "MINIMAX_API_KEY": "x"})
+    # A database path that is always valid, so the answer does not depend on the working directory.
+    scratch = str(Path(tempfile.gettempdir()) / "known-settings.sqlite3")
+    reads = _Reads({"DISCORD_TOKEN": "x", "MINIMAX_API_KEY": "x", "DATABASE_PATH": scratch})
     _build(reads)
     return tuple(sorted(reads.asked))
 
@@ -404,6 +409,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
             _choice(LOG_LEVELS, upper=True),
             "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
         ),
+        log_format=_parse(env, "LOG_FORMAT", "text", _choice(LOG_FORMATS), "must be text or json"),
         poll_first_delay=_parse(
             env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"
         ),

@@ -259,3 +259,44 @@ async def _create(path: Path) -> None:
     from storage import Storage
 
     await (await Storage.open(path)).close()
+
+
+def test_a_second_copy_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    """#16 item 10: two copies on one file would both deliver every task (every video posted twice)."""
+    import fcntl
+
+    from bot.instance import lock_path
+
+    database = tmp_path / "bot.sqlite3"
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={database}\n")
+    with lock_path(database).open("w") as running:  # the first copy, as bot.instance.claim holds it
+        running.write("4242")
+        running.flush()
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_bot(tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Another copy of the bot is running on DATABASE_PATH" in lines[0] and "4242" in lines[0]
+    assert not database.exists()  # refused before the database was opened
+
+
+def test_the_claim_is_released_with_the_process_and_can_be_taken_again(tmp_path: Path) -> None:
+    from bot.instance import AlreadyRunning, claim, release
+
+    database = tmp_path / "db" / "bot.sqlite3"
+    first = claim(database)
+    with pytest.raises(AlreadyRunning, match=str(os.getpid())):
+        claim(database)
+    release(first)
+    release(claim(database))
+
+
+def test_env_file_names_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "bot.env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RPM=lots\n")
+    result = run_bot(tmp_path, "--env-file", "conf/bot.env")
+    assert result.returncode == 2 and "MINIMAX_RPM" in result.stderr  # that file was read
+    result = run_bot(tmp_path, "--env-file", "conf/missing.env")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Configuration error: --env-file 'conf/missing.env' is not a file"
