@@ -98,6 +98,7 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         style=discord.TextStyle.paragraph,
         placeholder="e.g. the cat slowly turns its head and blinks [Push in]",
         max_length=MAX_PROMPT_CHARS,
+        required=False,  # image-to-video takes an empty prompt: the image says what to animate
     )
 
     def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
@@ -171,7 +172,7 @@ class VideoCog(commands.Cog):
 
     @video.command(name="generate", description="Turn a prompt (and optional images) into a video")
     @app_commands.describe(
-        prompt="What the video shows; camera moves in brackets, e.g. [Pan left]",
+        prompt="What the video shows; camera moves in brackets, e.g. [Pan left] (optional with images)",
         model="Which model (default: the best for what you attach)",
         duration="Length in seconds (default 6)",
         resolution="Resolution (default: the model's own)",
@@ -191,7 +192,8 @@ class VideoCog(commands.Cog):
     async def generate(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS],
+        # Optional: an image, first+last frame or subject request may leave the words to the images.
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS] | None = None,
         model: str | None = None,
         duration: int | None = None,
         resolution: str | None = None,
@@ -218,7 +220,7 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         spec = VideoSpec(
-            prompt=prompt,
+            prompt=prompt or "",
             model=model,
             duration=duration,
             resolution=resolution,

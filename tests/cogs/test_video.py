@@ -115,6 +115,15 @@ async def test_first_and_last_frame_and_subject(env: Env) -> None:
     assert bodies["S2V-01"]["subject_reference"][0]["image"][0].startswith("data:image/png")
 
 
+async def test_an_image_needs_no_prompt(env: Env) -> None:
+    """``prompt`` is optional on /video generate: i2v takes an empty one (refused before the change)."""
+    await env.generate(first_frame=_image(env), prompt=None)
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED and done.prompt == ""
+    (body,) = env.harness.fake.submissions
+    assert body["prompt"] == "" and body["duration"] == 6
+
+
 REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("gif", {"first_frame": make_attachment(filename="a.gif", content_type="image/gif")}, "JPG, PNG or WebP"),
     ("tiny", {"first_frame": make_attachment(width=200, height=200)}, "over 300 px"),

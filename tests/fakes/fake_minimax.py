@@ -41,10 +41,12 @@ from tests.fakes.minimax_rules import (
     API_MODELS,
     DEFAULT_DURATION,
     DURATIONS,
+    FAST_PRETREATMENT_MODES,
     IMAGE_MAX_BYTES,
     IMAGE_MIME_TYPES,
     IMAGE_MIN_SHORT_SIDE,
     MAX_PROMPT_CHARS,
+    PROMPT_REQUIRED_MODES,
     RESOLUTIONS,
     SUBJECT_REFERENCE_IMAGES,
     SUBJECT_REFERENCE_TYPE,
@@ -57,7 +59,6 @@ from tests.fakes.minimax_rules import (
     V2_MAX_REFERENCES,
     V2_MODELS,
     V2_RATIOS,
-    ApiMode,
     api_mode,
     aspect_allowed,
     v2_frames,
@@ -234,11 +235,15 @@ class _RandomFaults:
     slow_delay: float
 
 
-def validate_submission(body: object, *, strict_fixed_output: bool = False) -> str | None:
+def validate_submission(
+    body: object, *, strict_fixed_output: bool = False, require_duration: bool = False
+) -> str | None:
     """What the real API would say (2013) about a submit body, or None when it is acceptable.
 
     The rules are the fake's own (``tests.fakes.minimax_rules``, from the API documentation), not the
     bot's table, so a wrong table in the bot is refused here as MiniMax would refuse it.
+    ``require_duration`` is a reseller enforcing its spec's "duration: required" wherever the
+    official schema has the field.
     """
     if not isinstance(body, dict):
         return "invalid params, the body must be a JSON object"
@@ -269,9 +274,13 @@ def validate_submission(body: object, *, strict_fixed_output: bool = False) -> s
         return "invalid params, prompt must be a string"
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
         return f"invalid params, prompt exceeds {MAX_PROMPT_CHARS} characters"
-    if mode is ApiMode.TEXT and not (prompt or "").strip():
-        return "invalid params, prompt is required for text-to-video"
+    if mode in PROMPT_REQUIRED_MODES and not (prompt or "").strip():
+        return f"invalid params, prompt is required for {mode}"
     duration, resolution = body.get("duration"), body.get("resolution")
+    if duration is not None and not spec.duration_field:
+        return f"invalid params, model {model} has a fixed output and no duration field: omit duration"
+    if duration is None and spec.duration_field and require_duration:
+        return "invalid params, duration is required"
     if duration is not None and (isinstance(duration, bool) or duration not in DURATIONS):
         return f"invalid params, duration must be one of {', '.join(map(str, DURATIONS))}"
     if resolution is not None and resolution not in RESOLUTIONS:
@@ -280,13 +289,15 @@ def validate_submission(body: object, *, strict_fixed_output: bool = False) -> s
         pair = (str(resolution or spec.default_resolution), int(duration or DEFAULT_DURATION))
         if pair not in spec.pairs[mode]:
             return f"invalid params, model {model} does not support {pair[0]} at {pair[1]} s for {mode}"
-        if strict_fixed_output and spec.fixed_output:
-            return f"invalid params, model {model} has a fixed output: omit duration and resolution"
+        if strict_fixed_output and spec.fixed_output and resolution is not None:
+            return f"invalid params, model {model} has a fixed output: omit resolution"
     for flag in ("prompt_optimizer", "fast_pretreatment"):
         if flag in body and not isinstance(body[flag], bool):
             return f"invalid params, {flag} must be a boolean"
     if body.get("fast_pretreatment") and not spec.fast_pretreatment:
         return f"invalid params, fast_pretreatment is not supported by model {model}"
+    if "fast_pretreatment" in body and mode not in FAST_PRETREATMENT_MODES:
+        return f"invalid params, fast_pretreatment is not a field of {mode}"
     return None
 
 
@@ -501,6 +512,9 @@ class FakeMiniMax:
         self.download_body: bytes | None = None
         # The docs say the 01 series is "safest" without duration/resolution; strict refuses them.
         self.strict_fixed_output = True
+        # The reseller spec marks duration required; a reseller enforcing it refuses V1 bodies
+        # without one wherever the official schema has the field (the lifecycle harness turns it on).
+        self.require_duration = False
         self.sensitive_rate = 0.0
         self.counts: Counter[str] = Counter()
         self.submissions: list[Any] = []
@@ -829,7 +843,9 @@ class FakeMiniMax:
     # ------------------------------------------------------------------------------ endpoints
 
     async def _submit(self, request: web.Request, body: Any) -> web.Response:
-        problem = validate_submission(body, strict_fixed_output=self.strict_fixed_output)
+        problem = validate_submission(
+            body, strict_fixed_output=self.strict_fixed_output, require_duration=self.require_duration
+        )
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body)

@@ -72,7 +72,8 @@ def test_every_choice_the_bot_offers_is_one_the_api_accepts(
     if spec.family is ApiFamily.V2:
         assert validate_v2_submission(build_v2_body(request)) is None
     else:
-        assert validate_submission(build_submit_body(request), strict_fixed_output=True) is None
+        body = build_submit_body(request)
+        assert validate_submission(body, strict_fixed_output=True, require_duration=True) is None
 
 
 def test_the_bot_offers_every_model_mode_and_pair_the_docs_allow() -> None:
@@ -95,7 +96,12 @@ def test_the_bot_agrees_with_the_docs_on_each_models_extras() -> None:
         spec = MODELS[name]
         assert spec.default_resolution == api.default_resolution, name
         assert spec.fast_pretreatment == api.fast_pretreatment, name
-        assert spec.sends_duration_and_resolution is not api.fixed_output, name
+        assert spec.sends_resolution is not api.fixed_output, name
+        assert spec.duration_field == api.duration_field, name
+        for mode in spec.modes:
+            assert spec.sends_fast(mode) == (
+                api.fast_pretreatment and _TO_API_MODE[mode] in docs.FAST_PRETREATMENT_MODES
+            ), (name, mode)
         assert spec.camera_commands == api.camera_commands, name
     assert MAX_PROMPT_CHARS == docs.MAX_PROMPT_CHARS
 
