@@ -30,6 +30,7 @@ from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
+from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
@@ -83,6 +84,8 @@ class VideoService:
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
         )
+        self.reconciler = Reconciler(self.deps, self.cards, self.failures)
+        self.submitter.reconciler = self.reconciler
         self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self.admission = Admission(self.deps, self.cards)
         self.queries = Queries(self.deps, self.cards, self.delivery)
@@ -124,6 +127,7 @@ class VideoService:
             return
         self._started = False
         await self.submitter.stop()
+        await self.reconciler.stop()
         await self.tracker.stop()
         await self.delivery.stop()
         # A submit allowed to finish during the stop may have paused the account: save it too.

@@ -25,6 +25,7 @@ from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
+from bot.lifecycle.reconcile import Reconciler
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaKind, VideoSpec
 from storage.errors import IllegalTransition, StorageError
@@ -67,6 +68,8 @@ class Submitter:
         self._send_lock = asyncio.Lock()
         self._sending: set[asyncio.Task[None]] = set()
         self._crashes: dict[int, int] = {}  # task id → unexpected submit errors in a row
+        # Looks for an unknown V2 task in the API's list (set by the service; None: moderators only).
+        self.reconciler: Reconciler | None = None
 
     def start(self) -> None:
         if self._http is None:
@@ -306,6 +309,8 @@ class Submitter:
             return
         await self._cards.refresh(task, note=message)
         await self._failures.tell(task, message)
+        if self.reconciler is not None:
+            self.reconciler.start(task)  # V2 only: the task list may settle it without a moderator
 
     async def _retry_or_fail(self, task: Task, exc: Exception, *, delay: float | None = None) -> None:
         deps = self._deps

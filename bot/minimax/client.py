@@ -60,7 +60,7 @@ from bot.minimax.parsing import (
     request_id_of,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, TaskInfo
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo
 from bot.spec import VideoSpec
 
 log = logging.getLogger("bot.minimax")
@@ -276,6 +276,32 @@ class MiniMaxClient:
             )
 
         return await self._retrying("query", once, _idempotent_may_retry, retries=retries)
+
+    async def list_v2_tasks(
+        self, *, page_num: int = 1, page_size: int = v2.LIST_PAGE_SIZE
+    ) -> list[ListedTask]:
+        """One page of the account's recent V2 tasks, newest first (what reconciling reads)."""
+
+        async def once(attempt: int) -> list[ListedTask]:
+            return await self._call_json(
+                "GET",
+                v2.QUERY_PATH,
+                v2.parse_v2_list,
+                params={"page_num": str(page_num), "page_size": str(page_size)},
+                attempt=attempt,
+            )
+
+        return await self._retrying("list", once, _idempotent_may_retry)
+
+    async def cancel_v2(self, task_id: str) -> None:
+        """Cancel a queued V2 task. Raises when the API refuses (the task already runs, or is gone)."""
+
+        async def once(attempt: int) -> None:
+            return await self._call_json(
+                "DELETE", v2.cancel_path(task_id), v2.parse_v2_cancel, attempt=attempt
+            )
+
+        return await self._retrying("cancel", once, _idempotent_may_retry)
 
     async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo:
         """The file's (short-lived) download URL. ``retries`` as for :meth:`query`."""

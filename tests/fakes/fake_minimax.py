@@ -32,7 +32,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
@@ -66,7 +66,7 @@ from tests.fakes.minimax_rules import (
 from tests.fakes.mp4 import make_mp4
 
 Flavour = Literal["official", "reseller"]
-ENDPOINTS = ("submit", "query", "retrieve", "download")
+ENDPOINTS = ("submit", "query", "retrieve", "download", "list", "cancel")
 FaultKind = int | str  # HTTP status (< 600), API code (>= 1000), "slow", "malformed", "drop", "no_task_id"
 _NAMED_FAULTS = ("slow", "malformed", "drop", "no_task_id")
 # Faults that happen after the API acted: on submit the task exists although the client may not know.
@@ -175,6 +175,9 @@ class FakeTask:
     v2: bool = False
     content: bytes | None = None  # a V2 task's real MP4 (H.264 + AAC); V1 serves a byte pattern
     cancelled: bool = False
+    # The wall-clock moment it was created: what the V2 list reports as ``created_at`` (the fake's
+    # own clock starts in 2023 and may run fast; the list is matched against the bot's real clock).
+    created_wall: float = field(default_factory=time.time)
 
     def official_status(self, now: float) -> str:
         if self.cancelled:
@@ -556,7 +559,10 @@ class FakeMiniMax:
             app.router.add_get(
                 f"{prefix}/v2/query/video_generation/{{task_id}}", self._route("query", self._query_v2)
             )
-            app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("query", self._list_v2))
+            app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("list", self._list_v2))
+            app.router.add_delete(
+                f"{prefix}/v2/video_generation/{{task_id}}", self._route("cancel", self._cancel_v2)
+            )
         app.router.add_get("/download/{file_id}", self._route("download", self._download))
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -831,7 +837,7 @@ class FakeMiniMax:
 
     def _code_answer(self, endpoint: str, code: int, message: str | None) -> web.Response:
         message = message or _CODE_MESSAGES.get(code, f"error {code}")
-        if endpoint == "query" and self.flavour == "reseller":
+        if endpoint in ("query", "list", "cancel") and self.flavour == "reseller":
             return web.json_response(self._envelope(code, message, None))
         if endpoint == "submit" and self._reseller_envelope_submit():
             return web.json_response(self._envelope(code, message, None))
@@ -877,12 +883,40 @@ class FakeMiniMax:
         """The account's recent V2 tasks, newest first, a page at a time."""
         page = max(1, int(request.query.get("page_num", "1") or 1))
         size = max(1, min(100, int(request.query.get("page_size", "20") or 20)))
-        newest = sorted((t for t in self.tasks.values() if t.v2), key=lambda t: -t.created_at)
-        tasks = [self._v2_task(t) for t in newest[(page - 1) * size : page * size]]
+        # Newest first; tasks created at the same fake moment, the later-made first.
+        newest = sorted(reversed([t for t in self.tasks.values() if t.v2]), key=lambda t: -t.created_at)
+        tasks = [self._listed_v2_task(t) for t in newest[(page - 1) * size : page * size]]
         data = {"tasks": tasks, "total": len(newest), "page_num": page, "page_size": size}
         if self.flavour == "reseller":
             return web.json_response(self._envelope(0, "success", data))
         return web.json_response({**data, "base_resp": _base_resp(0, "success")})
+
+    def _listed_v2_task(self, task: FakeTask) -> dict[str, Any]:
+        """A list entry: the task's query answer, its creation time on the wall clock and the prompt
+        it was asked with (the list's entry shape is not documented: this is the likely one)."""
+        texts = [i.get("text") for i in task.body.get("content", []) if i.get("type") == "text"]
+        return {
+            **self._v2_task(task),
+            "created_at": int(task.created_wall),
+            "prompt": texts[0] if texts else "",
+        }
+
+    async def _cancel_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``DELETE /v2/video_generation/{id}``: a queued task is cancelled (and not billed); a running
+        one is refused; a finished one's record is deleted [3p]."""
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None or not task.v2:
+            return self._code_answer("cancel", 2013, "invalid params, task not found")
+        status = task.official_status(self.clock.now())
+        if status in ("Preparing", "Queueing"):
+            task.cancelled = True
+        elif status == "Processing":
+            return self._code_answer("cancel", 2013, "invalid params, a running task cannot be cancelled")
+        else:
+            del self.tasks[task.task_id]
+        if self.flavour == "reseller":
+            return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
 
     def _v2_task(self, task: FakeTask) -> dict[str, Any]:
         status = task.official_status(self.clock.now())
