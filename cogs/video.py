@@ -25,6 +25,7 @@ from bot.catalog import (
     format_credits,
 )
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
+from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
@@ -358,7 +359,7 @@ class VideoCog(commands.Cog):
         await send(interaction, embed=embeds.quota_embed(view))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
-    @app_commands.describe(task="The video to cancel (only videos not yet sent can be cancelled)")
+    @app_commands.describe(task="The video to cancel (waiting in line, or an H3 video queued at the service)")
     async def cancel(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -391,7 +392,7 @@ class VideoCog(commands.Cog):
         needle = " ".join(current.split()).lower().lstrip("#")
         choices: list[app_commands.Choice[int]] = []
         for task in tasks:
-            if only_queued and task.state is not TaskState.QUEUED:
+            if only_queued and task.state is not TaskState.QUEUED and not can_cancel_at_api(task):
                 continue
             if needle and needle not in _search_text(task):
                 continue

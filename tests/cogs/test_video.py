@@ -273,6 +273,22 @@ async def test_cancel_of_a_queued_task(tmp_path: Path) -> None:
         assert "already cancelled" in again.last.content
 
 
+async def test_cancel_of_an_h3_task_queued_at_the_api(env: Env) -> None:
+    """Sent, but still queued at the V2 API: offered by autocomplete, cancelled there and refunded."""
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    env.harness.fake.next_task(queueing=3600.0)
+    await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
+    await env.harness.wait_state(1, [TaskState.SUBMITTED, TaskState.PROCESSING])
+    assert [c.value for c in await env.cog._cancel_task(env.interaction(), "#1")] == [1]  # type: ignore[arg-type]
+    interaction = env.interaction()
+    await env.cog.cancel.callback(env.cog, interaction, 1)  # type: ignore[arg-type]
+    assert "cancelled" in interaction.last.content and "credits were given back" in interaction.last.content
+    assert await env.harness.ledger(1) == ["reserve", "refund"]
+    again = env.interaction()
+    await env.cog.cancel.callback(env.cog, again, 1)  # type: ignore[arg-type]
+    assert "already cancelled" in again.last.content
+
+
 async def test_settings_show_and_change(env: Env) -> None:
     shown = env.interaction()
     await env.cog.settings.callback(env.cog, shown)  # type: ignore[arg-type]
