@@ -32,6 +32,7 @@ from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
+from cogs.preview import PreviewView, preview_text
 from cogs.replies import reply_error, send
 from cogs.text import clip
 from cogs.video_support import (
@@ -186,6 +187,7 @@ class VideoCog(commands.Cog):
         reference_1="A reference image, video or audio clip (MiniMax-H3)",
         reference_2="Another reference (MiniMax-H3)",
         reference_3="Another reference (MiniMax-H3)",
+        preview="Show MiniMax-H3's expanded prompt first, to use, edit or skip (nothing charged)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -207,6 +209,7 @@ class VideoCog(commands.Cog):
         reference_1: discord.Attachment | None = None,
         reference_2: discord.Attachment | None = None,
         reference_3: discord.Attachment | None = None,
+        preview: bool | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -233,7 +236,22 @@ class VideoCog(commands.Cog):
                 *references,
             ),
         )
+        if preview:
+            await self.start_preview(interaction, spec)
+            return
         await self.start_video(interaction, spec)
+
+    async def start_preview(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
+        """Checked like a request, then MiniMax-H3's expanded prompt, privately, with the choices of
+        :class:`~cogs.preview.PreviewView`; nothing reserved."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = _request(interaction, spec)
+        try:
+            expanded = await self.service.preview_prompt(request)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded))
 
     async def start_video(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
@@ -247,15 +265,7 @@ class VideoCog(commands.Cog):
                 "Ask a moderator to grant them, or use another channel. Nothing was charged.",
             )
             return
-        actor = actor_from(interaction)
-        request = VideoRequest(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            user_id=actor.user_id,
-            spec=spec,
-            role_ids=actor.role_ids,
-            parent_channel_id=_thread_parent(interaction),
-        )
+        request = _request(interaction, spec)
         service = self.service
         try:
             task = await service.request(request)
@@ -472,6 +482,19 @@ async def setup(bot: commands.Bot) -> None:
     # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(VideoCog(bot))
+
+
+def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoRequest:
+    """A member's request for ``spec`` from where they asked (a video, or a prompt preview)."""
+    actor = actor_from(interaction)
+    return VideoRequest(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id or 0,
+        user_id=actor.user_id,
+        spec=spec,
+        role_ids=actor.role_ids,
+        parent_channel_id=_thread_parent(interaction),
+    )
 
 
 def _thread_parent(interaction: discord.Interaction[Any]) -> int | None:

@@ -28,6 +28,7 @@ from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.preview import PromptPreview
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.reconcile import Reconciler
@@ -88,6 +89,7 @@ class VideoService:
         self.submitter.reconciler = self.reconciler
         self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self.admission = Admission(self.deps, self.cards)
+        self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
         self.recovery = Recovery(
             self.deps,
@@ -147,6 +149,12 @@ class VideoService:
     async def request(self, req: VideoRequest) -> Task:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
         return await self.admission.request(req)
+
+    async def preview_prompt(self, req: VideoRequest) -> str:
+        """The expanded prompt MiniMax-H3 would work from (:mod:`bot.lifecycle.preview`): checked
+        like a request, nothing reserved or charged. Raises RequestRefused."""
+        plan = await self.admission.plan(req)
+        return await self.preview.expand(plan.spec)
 
     async def regenerate(self, task_id: int, actor: Actor) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""

@@ -60,7 +60,7 @@ from bot.minimax.parsing import (
     request_id_of,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, ListedTask, TaskInfo
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
 
 log = logging.getLogger("bot.minimax")
@@ -292,6 +292,27 @@ class MiniMaxClient:
             )
 
         return await self._retrying("list", once, _idempotent_may_retry)
+
+    async def start_prompt_expansion(self, spec: VideoSpec) -> str:
+        """Start expanding ``spec``'s prompt (``POST /v2/h3_context_ir``); returns the task id. Safe to
+        retry as a call: it makes no video and is not priced."""
+
+        async def once(attempt: int) -> str:
+            body = v2.build_expansion_body(spec)
+            return await self._call_json(
+                "POST", v2.EXPAND_PATH, parse_submit, json_body=body, attempt=attempt
+            )
+
+        return await self._retrying("expand", once, _idempotent_may_retry)
+
+    async def prompt_expansion(self, task_id: str) -> tuple[TaskStatus, str | None]:
+        """The expansion task's status, and its prompt once it succeeded."""
+
+        async def once(attempt: int) -> tuple[TaskStatus, str | None]:
+            parse = functools.partial(v2.parse_v2_expansion, task_id=task_id)
+            return await self._call_json("GET", v2.query_path(task_id), parse, attempt=attempt)
+
+        return await self._retrying("expand-query", once, _idempotent_may_retry)
 
     async def cancel_v2(self, task_id: str) -> None:
         """Cancel a queued V2 task. Raises when the API refuses (the task already runs, or is gone)."""

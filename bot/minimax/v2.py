@@ -31,6 +31,7 @@ log = logging.getLogger("bot.minimax")
 SUBMIT_PATH = "/v2/video_generation"
 QUERY_PATH = "/v2/query/video_generation"  # + /{task_id}: one task; bare, with page_num/page_size: the list
 LIST_PAGE_SIZE = 50
+EXPAND_PATH = "/v2/h3_context_ir"  # prompt expansion: an asynchronous task, read through QUERY_PATH
 
 _STATUSES: dict[str, TaskStatus] = {
     "queued": TaskStatus.QUEUED,
@@ -250,3 +251,37 @@ def parse_v2_cancel(payload: Mapping[str, Any]) -> None:
     error = payload_error(dict(payload))
     if error is not None:
         raise error
+
+
+def build_expansion_body(spec: VideoSpec) -> JSONObject:
+    """The prompt-expansion body: the create body's ``model``, ``content``, ``duration`` and ``ratio``
+    (as documented; no resolution)."""
+    body = build_v2_body(spec)
+    body.pop("resolution", None)
+    return body
+
+
+def parse_v2_expansion(payload: Mapping[str, Any], *, task_id: str) -> tuple[TaskStatus, str | None]:
+    """A prompt-expansion task's status and, once it succeeded, its prompt (``task.content.prompt``).
+
+    Read like a video query (every shape; a failed task is FAILED, a failed call raises), except that
+    success carries a prompt, not a URL: a success naming none is malformed."""
+    top = dict(payload)
+    task = _task_layer(top)
+    outer = {k: v for k, v in top.items() if not (task is top and k == "error")}
+    error = payload_error(outer)
+    if error is not None:
+        raise error
+    if task is None:
+        raise MalformedResponse("prompt expansion answer carries no task status")
+    raw = _text(task.get("status")).lower()
+    status = _STATUSES.get(raw, TaskStatus.PROCESSING if raw else None)
+    if status is None:
+        raise MalformedResponse("prompt expansion answer carries no task status")
+    if status is not TaskStatus.SUCCEEDED:
+        return status, None
+    content = _obj(task.get("content")) or {}
+    prompt = _text(content.get("prompt")) or _text(task.get("prompt"))
+    if not prompt:
+        raise MalformedResponse(f"prompt expansion {task_id} succeeded but names no prompt")
+    return status, prompt

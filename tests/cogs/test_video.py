@@ -289,6 +289,41 @@ async def test_cancel_of_an_h3_task_queued_at_the_api(env: Env) -> None:
     assert "already cancelled" in again.last.content
 
 
+async def test_preview_shows_the_expanded_prompt_then_each_choice_makes_the_video(env: Env) -> None:
+    """preview:True on an H3 request: the expanded prompt privately, nothing reserved; Use it, Edit
+    (a modal prefilled with it) and Keep mine each start the video from their prompt."""
+    from cogs.preview import PreviewEditModal, PreviewView
+    from tests.fakes.fake_minimax import EXPANSION_SUFFIX
+
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    h3 = {"model": "MiniMax-H3", "duration": 4, "resolution": "768P", "prompt": "a fox"}
+    asked = await env.generate(preview=True, **h3)
+    answer = asked.last
+    assert answer.ephemeral and "Expanded prompt" in answer.content and EXPANSION_SUFFIX in answer.content
+    assert "nothing was reserved or charged" in answer.content
+    assert await env.task_count() == 0
+    view = answer.view
+    assert isinstance(view, PreviewView)
+
+    use = env.interaction()
+    await view.use.callback(use)  # type: ignore[arg-type]
+    edit = env.interaction()
+    await view.edit.callback(edit)  # type: ignore[arg-type]
+    modal = edit.last.modal
+    assert isinstance(modal, PreviewEditModal) and modal.prompt.default == view.expanded
+    modal.prompt._value = "a fox, edited"  # what the member typed
+    await modal.on_submit(env.interaction())
+    await view.keep.callback(env.interaction())  # type: ignore[arg-type]
+    prompts = [(await env.harness.wait_final(n)).prompt for n in (1, 2, 3)]
+    assert prompts == [view.expanded, "a fox, edited", "a fox"]
+
+
+async def test_preview_of_a_hailuo_request_is_refused(env: Env) -> None:
+    asked = await env.generate(preview=True, model="MiniMax-Hailuo-2.3")
+    assert "only offered for MiniMax-H3" in asked.last.content
+    assert await env.task_count() == 0
+
+
 async def test_settings_show_and_change(env: Env) -> None:
     shown = env.interaction()
     await env.cog.settings.callback(env.cog, shown)  # type: ignore[arg-type]

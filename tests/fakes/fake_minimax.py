@@ -66,7 +66,9 @@ from tests.fakes.minimax_rules import (
 from tests.fakes.mp4 import make_mp4
 
 Flavour = Literal["official", "reseller"]
-ENDPOINTS = ("submit", "query", "retrieve", "download", "list", "cancel")
+# What the fake's prompt expansion appends to a prompt (tests recognise the expanded one by it).
+EXPANSION_SUFFIX = "Cinematic lighting, slow dolly-in, rain on the lens, thunder in stereo."
+ENDPOINTS = ("submit", "query", "retrieve", "download", "list", "cancel", "expand")
 FaultKind = int | str  # HTTP status (< 600), API code (>= 1000), "slow", "malformed", "drop", "no_task_id"
 _NAMED_FAULTS = ("slow", "malformed", "drop", "no_task_id")
 # Faults that happen after the API acted: on submit the task exists although the client may not know.
@@ -523,6 +525,7 @@ class FakeMiniMax:
         self.submissions: list[Any] = []
         self.requests: list[RecordedRequest] = []
         self.tasks: dict[str, FakeTask] = {}
+        self.expansions: dict[str, tuple[float, str]] = {}  # prompt expansions: (created, prompt)
         self._rng = random.Random(seed)
         self._faults: dict[str, list[Fault]] = {endpoint: [] for endpoint in ENDPOINTS}
         self._random_faults: _RandomFaults | None = None
@@ -560,6 +563,7 @@ class FakeMiniMax:
                 f"{prefix}/v2/query/video_generation/{{task_id}}", self._route("query", self._query_v2)
             )
             app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("list", self._list_v2))
+            app.router.add_post(f"{prefix}/v2/h3_context_ir", self._route("expand", self._expand_v2))
             app.router.add_delete(
                 f"{prefix}/v2/video_generation/{{task_id}}", self._route("cancel", self._cancel_v2)
             )
@@ -870,7 +874,31 @@ class FakeMiniMax:
             return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
         return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
 
+    async def _expand_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``POST /v2/h3_context_ir``: the create body's rules; an expansion task, done after the
+        plan's preparing time, whose query answer names ``content.prompt``."""
+        problem = validate_v2_submission(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        task_id = str(next(self._task_ids))
+        text = next(i["text"] for i in body["content"] if i.get("type") == "text")
+        self.expansions[task_id] = (self.clock.now(), f"{text}. {EXPANSION_SUFFIX}")
+        if self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_id": task_id}))
+        return web.json_response({"task_id": task_id, "base_resp": _base_resp(0, "success")})
+
+    def _expansion_answer(self, task_id: str) -> dict[str, Any]:
+        created, expanded = self.expansions[task_id]
+        if self.clock.now() < created + self.plan.preparing:
+            return {"task_id": task_id, "status": "running"}
+        return {"task_id": task_id, "status": "succeeded", "content": {"prompt": expanded}}
+
     async def _query_v2(self, request: web.Request, body: Any) -> web.Response:
+        if request.match_info["task_id"] in self.expansions:
+            answer = self._expansion_answer(request.match_info["task_id"])
+            if self.flavour == "reseller":
+                return web.json_response(self._envelope(0, "success", {"task": answer}))
+            return web.json_response({"task": answer, "base_resp": _base_resp(0, "success")})
         task = self.tasks.get(request.match_info["task_id"])
         if task is None or not task.v2:
             return self._code_answer("query", 2013, "invalid params, task not found")
