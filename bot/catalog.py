@@ -23,6 +23,7 @@ MODE_LABELS: dict[Mode, str] = {
     Mode.FIRST_LAST: "first + last frame",
     Mode.SUBJECT: "subject reference",
     Mode.REFERENCE: "reference-to-video",
+    Mode.UPSCALE: "upscale to 2K",
 }
 
 # Every resolution some model makes, lowest first (a server's "maximum resolution" follows this order).
@@ -170,6 +171,9 @@ def _legacy(name: str, mode: Mode, camera: bool, price: Decimal = Decimal("0.43"
     )
 
 
+UPSCALE_RESOLUTION = "2K"  # what "Upscale to 2K" makes
+UPSCALE_SOURCE_RESOLUTION = "768P"  # what it takes (POST /v2/video_regeneration)
+
 _H3_REFERENCES = ReferenceLimits(
     images=9, videos=3, audio=3, files=12, video_seconds_each=(2, 15), video_seconds_total=15
 )
@@ -179,9 +183,13 @@ def _h3(name: str, per_second: dict[str, Decimal], durations: range, modes: Iter
     """An H3 model: V2 API, priced per second, with sound; made only when asked for."""
     combos, prices = _per_second(per_second, durations)
     with_references = Mode.REFERENCE in modes
+    by_mode = dict.fromkeys(modes, combos)
+    if UPSCALE_RESOLUTION in per_second:
+        # Upscaling re-renders a delivered 768P video at 2K: priced per second at 2K, like one.
+        by_mode[Mode.UPSCALE] = frozenset(c for c in combos if c[0] == UPSCALE_RESOLUTION)
     return ModelRules(
         name,
-        dict.fromkeys(modes, combos),
+        by_mode,
         prices,
         camera_commands=False,
         sends_resolution=True,
@@ -282,6 +290,7 @@ def default_model_for(mode: Mode) -> str:
         Mode.FIRST_LAST: FIRST_LAST_DEFAULT_MODEL,
         Mode.SUBJECT: SUBJECT_DEFAULT_MODEL,
         Mode.REFERENCE: REFERENCE_DEFAULT_MODEL,
+        Mode.UPSCALE: REFERENCE_DEFAULT_MODEL,
     }[mode]
 
 
@@ -379,6 +388,9 @@ def as_sent(spec: VideoSpec) -> VideoSpec:
     rules = MODELS.get(spec.model or "")
     if rules is None:
         return spec
+    if spec.mode is Mode.UPSCALE:
+        # The regeneration body is model + content (text, base_video): the rest is the source's.
+        return replace(spec, duration=None, resolution=None, ratio=None, fast=False)
     if not rules.ratios:
         spec = replace(spec, ratio=None)
     elif spec.ratio is None and spec.mode is Mode.TEXT:

@@ -37,6 +37,7 @@ from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
+from bot.lifecycle.upscale import Upscaler
 from bot.lifecycle.validation import VideoRequest
 from bot.minimax.types import TaskInfo
 from storage import Storage
@@ -91,6 +92,7 @@ class VideoService:
         self.admission = Admission(self.deps, self.cards)
         self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
+        self.upscaler = Upscaler(self.deps, self.admission, self.queries)
         self.recovery = Recovery(
             self.deps,
             self.cards,
@@ -155,6 +157,10 @@ class VideoService:
         like a request, nothing reserved or charged. Raises RequestRefused."""
         plan = await self.admission.plan(req)
         return await self.preview.expand(plan.spec)
+
+    async def upscale(self, task_id: int, actor: Actor) -> Task:
+        """The 2K version of a delivered 768P H3 video, for ``actor`` (:mod:`bot.lifecycle.upscale`)."""
+        return await self.upscaler.upscale(task_id, actor)
 
     async def regenerate(self, task_id: int, actor: Actor) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""

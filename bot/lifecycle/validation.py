@@ -270,6 +270,7 @@ _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
     Mode.FIRST_LAST: ("first_frame", "last_frame"),
     Mode.SUBJECT: ("subject",),
     Mode.REFERENCE: ("reference",),
+    Mode.UPSCALE: (),
 }
 _MODE_NEEDS: dict[Mode, str] = {
     Mode.TEXT: "just a prompt",
@@ -277,6 +278,7 @@ _MODE_NEEDS: dict[Mode, str] = {
     Mode.FIRST_LAST: "a first_frame and a last_frame image",
     Mode.SUBJECT: "a subject image",
     Mode.REFERENCE: "reference images, videos or audio",
+    Mode.UPSCALE: "a delivered 768P MiniMax-H3 video (its Upscale button)",
 }
 
 
@@ -400,7 +402,7 @@ def _filled(asked: VideoSpec, defaults: VideoSpec) -> dict[str, Any]:
 
 
 # The modes whose official schema makes the prompt optional: the images say what to animate.
-PROMPT_OPTIONAL_MODES = frozenset({Mode.IMAGE, Mode.FIRST_LAST, Mode.SUBJECT})
+PROMPT_OPTIONAL_MODES = frozenset({Mode.IMAGE, Mode.FIRST_LAST, Mode.SUBJECT, Mode.UPSCALE})
 
 
 def plan_request(

@@ -217,7 +217,7 @@ class MiniMaxClient:
         # The API family is the model's (the catalog says which); everything below is shared.
         on_v2 = v2.on_v2(spec.model)
         body = v2.build_v2_body(spec) if on_v2 else build_submit_body(spec)
-        path = v2.SUBMIT_PATH if on_v2 else SUBMIT_PATH
+        path = v2.submit_path(spec) if on_v2 else SUBMIT_PATH
         attempt = 0
         while True:
             attempt += 1

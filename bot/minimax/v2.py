@@ -24,13 +24,14 @@ from bot.catalog import MODELS, ApiFamily
 from bot.minimax.errors import MalformedResponse
 from bot.minimax.parsing import JSONObject, as_id, as_int, error_for_code, parse_progress, payload_error
 from bot.minimax.types import ListedTask, TaskInfo, TaskStatus
-from bot.spec import MediaKind, VideoSpec
+from bot.spec import MediaKind, Mode, VideoSpec
 
 log = logging.getLogger("bot.minimax")
 
 SUBMIT_PATH = "/v2/video_generation"
 QUERY_PATH = "/v2/query/video_generation"  # + /{task_id}: one task; bare, with page_num/page_size: the list
 LIST_PAGE_SIZE = 50
+REGENERATION_PATH = "/v2/video_regeneration"  # upscale a 768P result to 2K (content: text + base_video)
 EXPAND_PATH = "/v2/h3_context_ir"  # prompt expansion: an asynchronous task, read through QUERY_PATH
 
 _STATUSES: dict[str, TaskStatus] = {
@@ -59,6 +60,11 @@ def on_v2(model: str | None) -> bool:
 
 def query_path(task_id: str) -> str:
     return f"{QUERY_PATH}/{task_id}"
+
+
+def submit_path(spec: VideoSpec) -> str:
+    """Where a V2 spec is created: an upscale (a ``base_video``) is a regeneration, the rest a create."""
+    return REGENERATION_PATH if spec.mode is Mode.UPSCALE else SUBMIT_PATH
 
 
 def cancel_path(task_id: str) -> str:

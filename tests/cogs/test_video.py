@@ -382,6 +382,26 @@ async def test_regenerate_and_details_buttons(env: Env) -> None:
     assert "not one of yours" in nosy.last.content
 
 
+async def test_upscale_button_on_a_768p_h3_result_makes_the_2k_video_for_the_clicker(env: Env) -> None:
+    from cogs.buttons import UpscaleButton, result_view
+
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
+    done = await env.harness.wait_final(1)
+    labels = [i.item.label for i in result_view(done).children]  # type: ignore[attr-defined]
+    assert labels == ["Regenerate", "Details", "Upscale to 2K"]
+    click = env.interaction(OTHER_USER)
+    await UpscaleButton(1).callback(click)  # type: ignore[arg-type]
+    assert "#2" in click.last.content and click.last.ephemeral
+    upscaled = await env.harness.wait_final(2)
+    assert upscaled.state is TaskState.DELIVERED and upscaled.user_id == OTHER_USER
+    assert (upscaled.spec.resolution, upscaled.mode) == ("2K", "upscale")
+    assert [i.item.label for i in result_view(upscaled).children] == ["Regenerate", "Details"]  # type: ignore[attr-defined]
+    again = env.interaction()
+    await UpscaleButton(2).callback(again)  # type: ignore[arg-type]
+    assert "cannot be upscaled" in again.last.content
+
+
 async def test_generate_offers_every_catalog_ratio() -> None:
     ratio = next(p for p in VideoCog.generate.parameters if p.name == "ratio")
     assert not ratio.required and [c.value for c in ratio.choices] == list(RATIOS)
@@ -390,6 +410,9 @@ async def test_generate_offers_every_catalog_ratio() -> None:
 async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:
     registered = set(env.bot._connection._view_store._dynamic_items.values())  # type: ignore[attr-defined]
     assert {RegenerateButton, DetailsButton} <= registered
+    from cogs.buttons import UpscaleButton
+
+    assert UpscaleButton in registered
     menus = env.bot.tree.get_commands(type=discord.AppCommandType.message)
     assert [m.name for m in menus] == ["Animate image", "Video from references"]
 

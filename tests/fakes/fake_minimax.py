@@ -59,6 +59,8 @@ from tests.fakes.minimax_rules import (
     V2_MAX_REFERENCES,
     V2_MODELS,
     V2_RATIOS,
+    V2_REGENERATION_SOURCE,
+    V2_REGENERATION_TARGET,
     api_mode,
     aspect_allowed,
     v2_frames,
@@ -303,6 +305,30 @@ def validate_submission(
         return f"invalid params, fast_pretreatment is not supported by model {model}"
     if "fast_pretreatment" in body and mode not in FAST_PRETREATMENT_MODES:
         return f"invalid params, fast_pretreatment is not a field of {mode}"
+    return None
+
+
+def validate_v2_regeneration(body: object) -> str | None:
+    """What ``POST /v2/video_regeneration`` would say about a body: a model that makes 2K, one text
+    item and exactly one ``video_url`` item with role ``base_video``, nothing else."""
+    if not isinstance(body, dict):
+        return "invalid params, the body must be a JSON object"
+    model = V2_MODELS.get(str(body.get("model")))
+    if model is None or V2_REGENERATION_TARGET not in model.resolutions:
+        return f"invalid params, model {body.get('model')} cannot regenerate at {V2_REGENERATION_TARGET}"
+    content = body.get("content")
+    if not isinstance(content, list):
+        return "invalid params, content must be a list"
+    texts = [i for i in content if isinstance(i, dict) and i.get("type") == "text"]
+    bases = [
+        i for i in content
+        if isinstance(i, dict) and i.get("type") == "video_url" and i.get("role") == "base_video"
+    ]  # fmt: skip
+    if len(texts) != 1 or len(bases) != 1 or len(content) != 2:
+        return "invalid params, content must hold one text item and one base_video item"
+    extra = set(body) - {"model", "content", "callback_url", "aigc_watermark"}
+    if extra:
+        return f"invalid params, unexpected fields {', '.join(sorted(extra))}"
     return None
 
 
@@ -564,6 +590,7 @@ class FakeMiniMax:
             )
             app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("list", self._list_v2))
             app.router.add_post(f"{prefix}/v2/h3_context_ir", self._route("expand", self._expand_v2))
+            app.router.add_post(f"{prefix}/v2/video_regeneration", self._route("submit", self._regenerate_v2))
             app.router.add_delete(
                 f"{prefix}/v2/video_generation/{{task_id}}", self._route("cancel", self._cancel_v2)
             )
@@ -873,6 +900,30 @@ class FakeMiniMax:
         if self._reseller_envelope_submit():
             return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
         return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
+
+    async def _regenerate_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``POST /v2/video_regeneration``: a 768P H3 result re-rendered at 2K. ``content`` is one
+        text item and one ``video_url`` item with role ``base_video`` [doc]; the new task runs as
+        long as the base video (a download of this fake), at 2K."""
+        problem = validate_v2_regeneration(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        url = next(i["video_url"]["url"] for i in body["content"] if i.get("type") == "video_url")
+        base = self._task_of_download(str(url))
+        if base is None:
+            return self._code_answer("submit", 2013, "invalid params, base_video could not be fetched")
+        if base.body.get("resolution") != V2_REGENERATION_SOURCE:
+            return self._code_answer("submit", 2013, "invalid params, base_video must be a 768P result")
+        made = {**body, "duration": base.body.get("duration"), "resolution": V2_REGENERATION_TARGET}
+        task = self._create_task(made, v2=True)
+        if self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
+
+    def _task_of_download(self, url: str) -> FakeTask | None:
+        """The task whose video ``url`` (one of this fake's download URLs) serves."""
+        match = re.search(r"/download/(\d+)", url)
+        return self._files.get(int(match.group(1))) if match else None
 
     async def _expand_v2(self, request: web.Request, body: Any) -> web.Response:
         """``POST /v2/h3_context_ir``: the create body's rules; an expansion task, done after the

@@ -158,7 +158,10 @@ V2_ITEM_ROLES: dict[str, tuple[str, ...]] = {
 V2_MAX_REFERENCES: dict[str, int] = {"reference_image": 9, "reference_video": 3, "reference_audio": 3}
 V2_MAX_FILES = 12
 V2_STATUSES: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
-V2_FPS = 24  # "H.264 video with native stereo audio (AAC), 24 fps"
+V2_FPS = 24
+# POST /v2/video_regeneration: "re-render an H3 768P result at 2K" [doc].
+V2_REGENERATION_SOURCE = "768P"
+V2_REGENERATION_TARGET = "2K"  # "H.264 video with native stereo audio (AAC), 24 fps"
 
 
 @dataclass(frozen=True)
