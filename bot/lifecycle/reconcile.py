@@ -44,6 +44,7 @@ RECONCILE_WINDOW = 300.0
 LOOK_INTERVAL_CAP = 60.0
 CLOCK_SKEW = 120.0  # the API's clock against ours, either way
 MAX_PAGES = 5  # 250 tasks: far more than the account's 30 in flight
+RECONCILING_NOTE = "The answer to this request was lost; checking with the video service whether it has it."
 NOT_LISTED_MESSAGE = (
     "Your video request did not reach the video service, so nothing was made. "
     "Your credits were refunded; please try again."
@@ -148,6 +149,7 @@ class Reconciler:
                     task.id,
                     self.window,
                 )
+                await self._leave_for_moderator(current)
                 return None
             delay = min(backoff(attempt + 1, base=base, cap=LOOK_INTERVAL_CAP), deadline - deps.now())
 
@@ -190,7 +192,14 @@ class Reconciler:
                 len(found.task_ids),
                 ", ".join(found.task_ids),
             )
+            await self._leave_for_moderator(task)
         return found.match
+
+    async def _leave_for_moderator(self, task: Task) -> None:
+        """The notice mark_unknown held back while the list might settle it: a moderator must."""
+        if task.error_message:
+            await self._cards.refresh(task, note=task.error_message)
+            await self._failures.tell(task, task.error_message)
 
     async def _resume(self, task: Task, api_task_id: str) -> None:
         deps = self._deps

@@ -25,7 +25,7 @@ from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
-from bot.lifecycle.reconcile import Reconciler
+from bot.lifecycle.reconcile import RECONCILING_NOTE, Reconciler
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaKind, VideoSpec
 from storage.errors import IllegalTransition, StorageError
@@ -307,10 +307,13 @@ class Submitter:
             )
         except IllegalTransition:
             return
+        if self.reconciler is not None and self.reconciler.start(task):
+            # V2: the task list may settle it without a moderator; the member hears "needs a
+            # moderator" only if it does not (the reconciler tells them then).
+            await self._cards.refresh(task, note=RECONCILING_NOTE)
+            return
         await self._cards.refresh(task, note=message)
         await self._failures.tell(task, message)
-        if self.reconciler is not None:
-            self.reconciler.start(task)  # V2 only: the task list may settle it without a moderator
 
     async def _retry_or_fail(self, task: Task, exc: Exception, *, delay: float | None = None) -> None:
         deps = self._deps

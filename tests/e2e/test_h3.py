@@ -49,3 +49,26 @@ async def test_h3_text_to_video_15_s_2k_arrives_with_sound(tmp_path: Path, flavo
         assert card is not None and "(asked 15 s) · with sound" in card.text
         assert await h.stop() == 0
         h.assert_clean()
+
+
+async def test_a_lost_h3_submit_answer_is_reconciled_from_the_list_without_a_moderator(
+    tmp_path: Path,
+) -> None:
+    async with (
+        FakeMiniMax(flavour="official", speed=400.0) as minimax,
+        BotHarness(
+            tmp_path,
+            minimax=minimax,
+            env=video_env(DEFAULT_QUOTA_CREDITS="20"),
+            expect_commands=("video", "videoadmin"),
+        ) as h,
+    ):
+        minimax.inject("submit", "drop")  # the task is made, the answer never comes back
+        outcome = await generate(h, h.member, prompt="a red kite over hills", model="MiniMax-H3", duration=4)
+        assert outcome.accepted, outcome.text
+        assert outcome.task_id is not None
+        result = await wait_delivered(h, outcome.task_id)
+        [video] = result.attachments
+        assert probe(video.data)[1] == ["video", "audio"]
+        assert minimax.counts["submit"] == 1 and minimax.counts["list"] >= 1
+        assert await h.stop() == 0

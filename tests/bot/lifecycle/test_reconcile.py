@@ -45,6 +45,7 @@ async def test_a_lost_answer_is_found_in_the_list_and_delivered_without_a_modera
     assert harness.fake.counts["submit"] == 1, "never resent"
     assert harness.fake.counts["list"] >= 1
     assert await harness.ledger(task.id) == ["reserve", "charge"]
+    assert harness.notifier.failures_for(task.id) == [], "never told it needs a moderator"
 
 
 async def test_a_submit_that_never_arrived_is_refunded_once_the_window_passes(harness: Harness) -> None:
@@ -75,6 +76,8 @@ async def test_two_listed_tasks_with_the_same_prompt_go_to_a_moderator(harness: 
     await _reconciled(harness, task.id)
     assert (await harness.storage.tasks.get(task.id)).state is TaskState.UNKNOWN
     assert await harness.ledger(task.id) == ["reserve"], "held until a moderator resolves it"
+    (notice,) = harness.notifier.failures_for(task.id)
+    assert "won't be charged twice" in notice, "told once the list could not settle it"
 
 
 async def test_a_listed_task_recorded_on_another_task_is_not_a_candidate(harness: Harness) -> None:
