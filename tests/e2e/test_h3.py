@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.harness import BotHarness
 from tests.e2e.video_flow import card_of, generate, video_env, wait_answer, wait_delivered
-from tests.fakes.fake_minimax import FakeMiniMax
+from tests.fakes.fake_minimax import EXPANSION_SUFFIX, FakeMiniMax
 from tests.fakes.mp4 import probe
 
 pytestmark = pytest.mark.e2e
@@ -120,4 +120,34 @@ async def test_cancel_after_submit_while_queued_at_the_api(tmp_path: Path) -> No
         [task] = [t for t in minimax.tasks.values()]
         assert minimax.task_status(task.task_id) == "Cancelled"
         assert any(r.method == "DELETE" for r in minimax.requests)
+        assert await h.stop() == 0
+
+
+async def test_preview_then_use_it_makes_the_video_from_the_expanded_prompt(tmp_path: Path) -> None:
+    async with (
+        FakeMiniMax(flavour="official", speed=400.0) as minimax,
+        BotHarness(
+            tmp_path,
+            minimax=minimax,
+            env=video_env(DEFAULT_QUOTA_CREDITS="20"),
+            expect_commands=("video", "videoadmin"),
+        ) as h,
+    ):
+        call = await h.invoke(
+            "video generate",
+            member=h.member,
+            options={"prompt": "a fox", "model": "MiniMax-H3", "duration": 4, "preview": True},
+        )
+        shown = await wait_answer(call)
+        assert "Expanded prompt" in shown.text and EXPANSION_SUFFIX in shown.text, shown.text
+        assert minimax.submissions == [], "nothing made, nothing reserved"
+        [preview] = [m for m in call.messages if m.custom_ids]
+        use = next(c["custom_id"] for c in preview.iter_components() if c.get("label") == "Use it")
+        made = await wait_answer(await h.click(preview, use, h.member))
+        assert made.accepted and made.task_id is not None, made.text
+        await wait_delivered(h, made.task_id)
+        [body] = minimax.submissions
+        assert (
+            body["content"][0]["text"].startswith("a fox") and EXPANSION_SUFFIX in body["content"][0]["text"]
+        )
         assert await h.stop() == 0
