@@ -10,6 +10,8 @@ and charged like any request, to whoever asked for it; the original stays as it 
 
 from __future__ import annotations
 
+import logging
+
 from bot.catalog import MODELS, UPSCALE_RESOLUTION, UPSCALE_SOURCE_RESOLUTION
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import Admission
@@ -20,6 +22,8 @@ from bot.lifecycle.validation import VideoRequest
 from bot.spec import MediaKind, MediaRef, MediaRole, Mode, VideoSpec
 from storage.models import Task
 from storage.states import TaskState
+
+log = logging.getLogger(__name__)
 
 
 def offers_upscale(task: Task) -> bool:
@@ -81,6 +85,15 @@ class Upscaler:
             spec=spec,
             role_ids=actor.role_ids,
             regenerated_from=original.id,
+            parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
         )
         return await self._admission.request(request)
+
+    async def _channel_parent(self, channel_id: int) -> int | None:
+        """The thread's parent, for the server's channel rules (as Regenerate asks it)."""
+        try:
+            return await self._deps.notifier.channel_parent(channel_id)
+        except Exception:
+            log.exception("Could not look up the parent of channel %s", channel_id)
+            return None
