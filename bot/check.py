@@ -49,7 +49,25 @@ async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> 
         return False, f"MiniMax API at {settings.minimax_base_url}: {type(exc).__name__}: {exc}"
     except (aiohttp.ClientError, TimeoutError) as exc:
         return False, f"MiniMax API at {settings.minimax_base_url}: unreachable ({type(exc).__name__})"
-    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted (a free status query)"
+    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted; {key_families(settings)[0]}"
+
+
+TOKEN_PLAN_PREFIX = "sk-cp-"  # MiniMax's Token Plan keys; pay-as-you-go keys look different
+
+
+def key_families(settings: Settings) -> tuple[str, list[str]]:
+    """Which model families the key can use, from its kind: the words for the MiniMax line, and a
+    ✗ line per family it cannot. Informational (they do not fail --check): a server may simply not
+    offer those models. Token Plan keys cover neither H3 (V2, pay-as-you-go only) nor 1080P (their
+    small daily video quota is 768P/6 s)."""
+    if not settings.minimax_api_key.reveal().startswith(TOKEN_PLAN_PREFIX):
+        return "usable: Hailuo 2.3/02/01 (V1) and MiniMax-H3 (V2, needs pay-as-you-go)", []
+    return "a Token Plan key (sk-cp-…): Hailuo (V1) at 768P/6 s only", [
+        "MiniMax-H3 (V2 API): not covered by a Token Plan key (sk-cp-…); H3 needs a pay-as-you-go key, "
+        "so H3 requests would fail at the API (refunded)",
+        "1080P videos: a Token Plan key covers only 768P/6 s videos (a small daily quota); 1080P needs "
+        "a pay-as-you-go key",
+    ]
 
 
 async def _check_discord(
@@ -79,4 +97,6 @@ async def run_checks(settings: Settings, *, discord_api: str) -> int:
         results.append(await _check_discord(settings, session, discord_api))
     for ok, line in results:
         print(f"{'✓' if ok else '✗'} {line}")
+    for line in key_families(settings)[1]:
+        print(f"✗ {line}")  # informational: the exit status is the checks' above
     return 0 if all(ok for ok, _ in results) else 1

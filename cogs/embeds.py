@@ -247,7 +247,7 @@ def failure_embed(task: Task, message: str) -> discord.Embed:
         description=clip(message, 2000),
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
-    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200), inline=False)
+    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200) or "(none)", inline=False)
     embed.set_footer(text=NOTICE_FOOTER.format(task_id=task.id))
     return embed
 

@@ -25,12 +25,14 @@ from bot.catalog import (
     format_credits,
 )
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
+from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
+from cogs.preview import PreviewView, preview_text
 from cogs.replies import reply_error, send
 from cogs.scope import guild_scoped
 from cogs.text import clip
@@ -108,6 +110,7 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         style=discord.TextStyle.paragraph,
         placeholder="e.g. the cat slowly turns its head and blinks [Push in]",
         max_length=MAX_PROMPT_CHARS,
+        required=False,  # image-to-video takes an empty prompt: the image says what to animate
     )
 
     def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
@@ -181,7 +184,7 @@ class VideoCog(commands.Cog):
 
     @video.command(name="generate", description="Turn a prompt (and optional images) into a video")
     @app_commands.describe(
-        prompt="What the video shows; camera moves in brackets, e.g. [Pan left]",
+        prompt="What the video shows; camera moves in brackets, e.g. [Pan left] (optional with images)",
         model="Which model (default: the best for what you attach)",
         duration="Length in seconds (default 6)",
         resolution="Resolution (default: the model's own)",
@@ -194,6 +197,7 @@ class VideoCog(commands.Cog):
         reference_1="A reference image, video or audio clip (MiniMax-H3)",
         reference_2="Another reference (MiniMax-H3)",
         reference_3="Another reference (MiniMax-H3)",
+        preview="Show MiniMax-H3's expanded prompt first, to use, edit or skip (nothing charged)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -201,7 +205,8 @@ class VideoCog(commands.Cog):
     async def generate(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS],
+        # Optional: an image, first+last frame or subject request may leave the words to the images.
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS] | None = None,
         model: str | None = None,
         duration: int | None = None,
         resolution: str | None = None,
@@ -214,6 +219,7 @@ class VideoCog(commands.Cog):
         reference_1: discord.Attachment | None = None,
         reference_2: discord.Attachment | None = None,
         reference_3: discord.Attachment | None = None,
+        preview: bool | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -228,7 +234,7 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         spec = VideoSpec(
-            prompt=prompt,
+            prompt=prompt or "",
             model=model,
             duration=duration,
             resolution=resolution,
@@ -240,7 +246,22 @@ class VideoCog(commands.Cog):
                 *references,
             ),
         )
+        if preview:
+            await self.start_preview(interaction, spec)
+            return
         await self.start_video(interaction, spec)
+
+    async def start_preview(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
+        """Checked like a request, then MiniMax-H3's expanded prompt, privately, with the choices of
+        :class:`~cogs.preview.PreviewView`; nothing reserved."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = _request(interaction, spec)
+        try:
+            expanded = await self.service.preview_prompt(request)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded))
 
     async def start_video(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
@@ -254,15 +275,7 @@ class VideoCog(commands.Cog):
                 "Ask a moderator to grant them, or use another channel. Nothing was charged.",
             )
             return
-        actor = actor_from(interaction)
-        request = VideoRequest(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            user_id=actor.user_id,
-            spec=spec,
-            role_ids=actor.role_ids,
-            parent_channel_id=_thread_parent(interaction),
-        )
+        request = _request(interaction, spec)
         service = self.service
         try:
             task = await service.request(request)
@@ -366,7 +379,7 @@ class VideoCog(commands.Cog):
         await send(interaction, embed=embeds.quota_embed(view))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
-    @app_commands.describe(task="The video to cancel (only videos not yet sent can be cancelled)")
+    @app_commands.describe(task="The video to cancel (waiting in line, or an H3 video queued at the service)")
     async def cancel(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -399,7 +412,7 @@ class VideoCog(commands.Cog):
         needle = " ".join(current.split()).lower().lstrip("#")
         choices: list[app_commands.Choice[int]] = []
         for task in tasks:
-            if only_queued and task.state is not TaskState.QUEUED:
+            if only_queued and task.state is not TaskState.QUEUED and not can_cancel_at_api(task):
                 continue
             if needle and needle not in _search_text(task):
                 continue
@@ -479,6 +492,19 @@ async def setup(bot: commands.Bot) -> None:
     # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(VideoCog(bot))
+
+
+def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoRequest:
+    """A member's request for ``spec`` from where they asked (a video, or a prompt preview)."""
+    actor = actor_from(interaction)
+    return VideoRequest(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id or 0,
+        user_id=actor.user_id,
+        spec=spec,
+        role_ids=actor.role_ids,
+        parent_channel_id=_thread_parent(interaction),
+    )
 
 
 def _thread_parent(interaction: discord.Interaction[Any]) -> int | None:

@@ -74,7 +74,8 @@ class _Limit:
 
 def _check_new_task(task: NewTask) -> None:
     spec = task.spec
-    text("prompt", spec.prompt, MAX_PROMPT_CHARS)
+    # An image, first+last frame or subject request may have no prompt (the images say it all).
+    text("prompt", spec.prompt, MAX_PROMPT_CHARS, allow_empty=bool(spec.media))
     text("model", spec.model, MAX_NAME_CHARS)
     tenths("cost", task.cost_tenths)
     optional_int("duration", spec.duration, minimum=1, maximum=3600)

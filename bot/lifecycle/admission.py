@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from bot.catalog import format_credits
 from bot.lifecycle.actor import Actor
+from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled_note
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
@@ -23,7 +24,7 @@ from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
 from bot.lifecycle.served import check_served
 from bot.lifecycle.spending import spend_ceiling
-from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
+from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
 from storage.errors import (
     GuildCapReached,
@@ -56,6 +57,13 @@ class Admission:
     def __init__(self, deps: LifecycleDeps, cards: StatusCards) -> None:
         self._deps = deps
         self._cards = cards
+
+    async def plan(self, req: VideoRequest) -> Plan:
+        """What ``req`` would make and cost, under the guild's rules and the member's defaults;
+        nothing reserved (the prompt preview reads it). Raises RequestRefused."""
+        policy = await self._check_guild_rules(req)
+        prefs = await self._deps.storage.prefs.get(req.user_id)
+        return plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
 
     async def request(self, req: VideoRequest) -> Task:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
@@ -168,12 +176,15 @@ class Admission:
             return None
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
-        """Cancel a task that was not sent yet; the storage refunds in the same transaction."""
+        """Cancel a task that was not sent yet, or a sent one the API can still cancel
+        (:mod:`bot.lifecycle.api_cancel`); the storage refunds in the same transaction."""
         task = await task_or_refusal(self._deps, task_id)
         if task.guild_id != actor.guild_id or (
             task.user_id != actor.user_id and not await moderates_here(self._deps, actor)
         ):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        if can_cancel_at_api(task):
+            return await cancel_at_api(self._deps, self._cards, task)
         if task.state is not TaskState.QUEUED:
             raise RequestRefused(_not_cancellable(task))
         try:
@@ -184,9 +195,7 @@ class Admission:
             raise RequestRefused(_not_cancellable(await task_or_refusal(self._deps, task_id))) from None
         self._deps.queue.remove(task.id)
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
-        await self._cards.refresh(
-            task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded."
-        )
+        await self._cards.refresh(task, note=cancelled_note(task))
         self._cards.request_queue_refresh()
         return task
 
@@ -209,6 +218,8 @@ class Admission:
 
 
 def _not_cancellable(task: Task) -> str:
+    if task.error_code == "cancelled":  # cancelled at the API (it ends failed, refunded)
+        return f"Task #{task.id} is already cancelled; there is nothing to cancel."
     if task.state.final:
         return f"Task #{task.id} is already {task.state.value}; there is nothing to cancel."
     return (

@@ -24,7 +24,7 @@ from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.timing import PollTiming
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, TaskInfo
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
 from storage import Storage
 from storage.errors import StorageError
@@ -56,6 +56,16 @@ class VideoAPI(Protocol):
     async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo: ...
 
     async def download(self, url: str, dest: pathlib.Path, *, max_bytes: int) -> int: ...
+
+    # V2 only: the account's recent tasks (reconciling a lost submit answer), and cancelling a queued one.
+    async def list_v2_tasks(self, *, page_num: int = 1, page_size: int = 50) -> list[ListedTask]: ...
+
+    async def cancel_v2(self, task_id: str) -> None: ...
+
+    # V2 only: the prompt preview (an expansion task, read until it names its prompt).
+    async def start_prompt_expansion(self, spec: VideoSpec) -> str: ...
+
+    async def prompt_expansion(self, task_id: str) -> tuple[TaskStatus, str | None]: ...
 
 
 @dataclass

@@ -97,8 +97,10 @@ class Outcome(enum.Enum):
     """The account needs a moderator: submissions pause (saved, so a restart keeps the pause), then
     the task fails and is refunded. Queued tasks wait for the pause."""
     UNKNOWN = "mark unknown"
-    """The API may or may not have the task: never resent, never refunded by the bot; a moderator
-    resolves it with ``/videoadmin tasks`` (resume with the API's task id, or refund)."""
+    """The API may or may not have the task: never resent. A V2 (H3) task is first looked for in
+    the API's task list (:mod:`bot.lifecycle.reconcile`; what it finds leads to :data:`RECONCILED`);
+    a V1 task, or a V2 one the list cannot settle, waits for a moderator, who resolves it with
+    ``/videoadmin tasks`` (resume with the API's task id, or refund)."""
     RENEW_URL = "retrieve a fresh URL, download again"
     """The signed download URL expired: a fresh one is retrieved and the download tried once more."""
     POST_LINK = "post the link instead of the file"
@@ -173,6 +175,22 @@ HANDLED: Mapping[Phase, frozenset[Outcome]] = {
     Phase.RETRIEVE: frozenset({RETRY, THROTTLE}),
     Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK, FAIL}),
     Phase.POST: frozenset({RETRY, KEEP}),
+}
+
+
+class ListMatch(enum.Enum):
+    """How many entries of the V2 task list could be an ``unknown`` task (:mod:`bot.lifecycle.reconcile`)."""
+
+    ONE = "one"
+    NONE = "none"
+    MANY = "many"
+
+
+# What reconciling an unknown V2 task from the list does, per what it found.
+RECONCILED: Mapping[ListMatch, str] = {
+    ListMatch.ONE: "resume it: track the listed task from there, never resend",
+    ListMatch.NONE: "fail and refund, once the window passed with the list read and the task absent",
+    ListMatch.MANY: "leave it unknown for a moderator (the candidates' ids are logged)",
 }
 
 

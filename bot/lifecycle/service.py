@@ -28,14 +28,17 @@ from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.preview import PromptPreview
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
+from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
 from bot.lifecycle.retention import Retention
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
+from bot.lifecycle.upscale import Upscaler
 from bot.lifecycle.validation import VideoRequest
 from bot.minimax.types import TaskInfo
 from storage import Storage
@@ -84,9 +87,13 @@ class VideoService:
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
         )
+        self.reconciler = Reconciler(self.deps, self.cards, self.failures)
+        self.submitter.reconciler = self.reconciler
         self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self.admission = Admission(self.deps, self.cards)
+        self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
+        self.upscaler = Upscaler(self.deps, self.admission, self.queries)
         self.recovery = Recovery(
             self.deps,
             self.cards,
@@ -132,6 +139,7 @@ class VideoService:
         if self.retention is not None:
             await self.retention.stop()
         await self.submitter.stop()
+        await self.reconciler.stop()
         await self.tracker.stop()
         await self.delivery.stop()
         # A submit allowed to finish during the stop may have paused the account: save it too.
@@ -151,6 +159,16 @@ class VideoService:
     async def request(self, req: VideoRequest) -> Task:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
         return await self.admission.request(req)
+
+    async def preview_prompt(self, req: VideoRequest) -> str:
+        """The expanded prompt MiniMax-H3 would work from (:mod:`bot.lifecycle.preview`): checked
+        like a request, nothing reserved or charged. Raises RequestRefused."""
+        plan = await self.admission.plan(req)
+        return await self.preview.expand(plan.spec)
+
+    async def upscale(self, task_id: int, actor: Actor) -> Task:
+        """The 2K version of a delivered 768P H3 video, for ``actor`` (:mod:`bot.lifecycle.upscale`)."""
+        return await self.upscaler.upscale(task_id, actor)
 
     async def regenerate(self, task_id: int, actor: Actor) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""

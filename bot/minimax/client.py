@@ -60,7 +60,7 @@ from bot.minimax.parsing import (
     request_id_of,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, TaskInfo
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
 
 log = logging.getLogger("bot.minimax")
@@ -217,7 +217,7 @@ class MiniMaxClient:
         # The API family is the model's (the catalog says which); everything below is shared.
         on_v2 = v2.on_v2(spec.model)
         body = v2.build_v2_body(spec) if on_v2 else build_submit_body(spec)
-        path = v2.SUBMIT_PATH if on_v2 else SUBMIT_PATH
+        path = v2.submit_path(spec) if on_v2 else SUBMIT_PATH
         attempt = 0
         while True:
             attempt += 1
@@ -276,6 +276,53 @@ class MiniMaxClient:
             )
 
         return await self._retrying("query", once, _idempotent_may_retry, retries=retries)
+
+    async def list_v2_tasks(
+        self, *, page_num: int = 1, page_size: int = v2.LIST_PAGE_SIZE
+    ) -> list[ListedTask]:
+        """One page of the account's recent V2 tasks, newest first (what reconciling reads)."""
+
+        async def once(attempt: int) -> list[ListedTask]:
+            return await self._call_json(
+                "GET",
+                v2.QUERY_PATH,
+                v2.parse_v2_list,
+                params={"page_num": str(page_num), "page_size": str(page_size)},
+                attempt=attempt,
+            )
+
+        return await self._retrying("list", once, _idempotent_may_retry)
+
+    async def start_prompt_expansion(self, spec: VideoSpec) -> str:
+        """Start expanding ``spec``'s prompt (``POST /v2/h3_context_ir``); returns the task id. Safe to
+        retry as a call: it makes no video and is not priced."""
+
+        async def once(attempt: int) -> str:
+            body = v2.build_expansion_body(spec)
+            return await self._call_json(
+                "POST", v2.EXPAND_PATH, parse_submit, json_body=body, attempt=attempt
+            )
+
+        return await self._retrying("expand", once, _idempotent_may_retry)
+
+    async def prompt_expansion(self, task_id: str) -> tuple[TaskStatus, str | None]:
+        """The expansion task's status, and its prompt once it succeeded."""
+
+        async def once(attempt: int) -> tuple[TaskStatus, str | None]:
+            parse = functools.partial(v2.parse_v2_expansion, task_id=task_id)
+            return await self._call_json("GET", v2.query_path(task_id), parse, attempt=attempt)
+
+        return await self._retrying("expand-query", once, _idempotent_may_retry)
+
+    async def cancel_v2(self, task_id: str) -> None:
+        """Cancel a queued V2 task. Raises when the API refuses (the task already runs, or is gone)."""
+
+        async def once(attempt: int) -> None:
+            return await self._call_json(
+                "DELETE", v2.cancel_path(task_id), v2.parse_v2_cancel, attempt=attempt
+            )
+
+        return await self._retrying("cancel", once, _idempotent_may_retry)
 
     async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo:
         """The file's (short-lived) download URL. ``retries`` as for :meth:`query`."""

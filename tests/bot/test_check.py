@@ -68,6 +68,32 @@ async def test_all_checks_pass(
     assert "videobot" in out
 
 
+async def test_the_check_says_which_families_a_pay_as_you_go_key_can_use(
+    fake_minimax: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_for(fake_minimax, tmp_path)
+    assert await run_checks(settings, discord_api=discord_users_me) == 0  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "key accepted; usable: Hailuo 2.3/02/01 (V1) and MiniMax-H3 (V2" in out
+
+
+async def test_a_token_plan_key_gets_a_cross_for_h3_and_1080p_with_the_reason(
+    discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked failing before: --check said nothing about what the key covers."""
+    key = "sk-cp-token-plan-key"
+    async with FakeMiniMax(flavour="official", api_key=key) as fake:
+        settings = settings_for(fake, tmp_path, key=key)
+        status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 0, "the families are information, not a broken deployment"
+    crosses = [line for line in out.splitlines() if line.startswith("✗")]
+    assert len(crosses) == 2
+    assert "MiniMax-H3" in crosses[0] and "pay-as-you-go" in crosses[0]
+    assert "1080P" in crosses[1] and "768P/6 s" in crosses[1]
+    assert key not in out
+
+
 async def test_bad_keys_are_reported_without_leaking(
     fake_minimax: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
