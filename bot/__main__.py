@@ -21,6 +21,7 @@ import discord
 from bot import instance
 from bot.config import ConfigError, Settings, load_settings
 from bot.logformat import formatter_for
+from bot.metrics import Metrics
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, backup_database
@@ -45,13 +46,16 @@ def _setup_logging(level: str, log_format: str = "text") -> None:
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, getattr(logging, level)))
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxClient:
+def make_client(
+    settings: Settings, session: aiohttp.ClientSession, metrics: Metrics | None = None
+) -> MiniMaxClient:
     return MiniMaxClient(
         session,
         settings.minimax_api_key.reveal(),
         settings.minimax_base_url,
         timeout=settings.minimax_timeout,
         submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
+        metrics=metrics,
     )
 
 
@@ -101,7 +105,8 @@ async def _run_claimed(settings: Settings) -> int:
         return 1
     try:
         async with aiohttp.ClientSession() as session:
-            bot = VideoBot(settings, storage, make_client(settings, session))
+            metrics = Metrics()  # one registry for the bot and its API client
+            bot = VideoBot(settings, storage, make_client(settings, session, metrics), metrics=metrics)
             loop = asyncio.get_running_loop()
             signalled = asyncio.Event()  # a stop asked for: what start-up then raises is not a failure
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -20,6 +21,9 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.lifecycle import VideoService
 from bot.lifecycle.moderation import ModerationService
+from bot.lifecycle.refusal import RefusalReason
+from bot.metrics import Metrics
+from bot.metrics_server import MetricsServer
 from bot.minimax.client import MiniMaxClient
 from cogs.guilds import leave_unserved, serves
 from cogs.notifier import DiscordNotifier
@@ -40,7 +44,9 @@ SYNC_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0)
 class VideoBot(commands.Bot):
     """Slash commands only: no message-content intent, no prefix commands."""
 
-    def __init__(self, settings: Settings, storage: Storage, client: MiniMaxClient) -> None:
+    def __init__(
+        self, settings: Settings, storage: Storage, client: MiniMaxClient, *, metrics: Metrics | None = None
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         super().__init__(
@@ -63,6 +69,11 @@ class VideoBot(commands.Bot):
         self.closing = False
         self.sync_retry_delays: Sequence[float] = SYNC_RETRY_DELAYS
         self._sync_retry: asyncio.Task[None] | None = None
+        # The API client records into the same object when __main__ built it with this one.
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.metrics_server: MetricsServer | None = None
+        if isinstance(self.tree, VideoCommandTree):
+            self.tree.metrics = self.metrics  # the tree counts commands and the gate's refusals
 
     @property
     def service(self) -> VideoService:
@@ -82,7 +93,8 @@ class VideoBot(commands.Bot):
             settings=self.settings,
             storage=self.storage,
             client=self.minimax,
-            notifier=DiscordNotifier(self),
+            notifier=DiscordNotifier(self, metrics=self.metrics),
+            metrics=self.metrics,
         )
         self.moderation_service = ModerationService(
             storage=self.storage, settings=self.settings, video=self.video_service
@@ -90,6 +102,7 @@ class VideoBot(commands.Bot):
         return self.video_service
 
     async def setup_hook(self) -> None:
+        await self.start_metrics_server()  # first: /healthz answers (and /readyz says 503) during start-up
         video_service = self.compose_services()
         for extension in EXTENSIONS:
             try:
@@ -113,6 +126,45 @@ class VideoBot(commands.Bot):
             # The commands registered last time keep working; a failed sync must not stop the bot.
             log.warning("Could not sync the slash commands (the previous set stays in use): %s", exc)
             return False
+
+    async def start_metrics_server(self) -> None:
+        """``METRICS_PORT``: serve the metrics and health endpoints. A port that cannot be bound is
+        logged, not fatal: the videos matter more than their counts (and /healthz then fails, which
+        an operator watching it sees)."""
+        if self.settings.metrics_port is None or self.metrics_server is not None:
+            return
+        server = MetricsServer(
+            self.metrics,
+            host=self.settings.metrics_host,
+            port=self.settings.metrics_port,
+            checks={"gateway": self.gateway_connected, "database": self.database_reachable},
+            refresh=self.count_tasks,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error(
+                "Cannot serve metrics on %s:%s (METRICS_HOST, METRICS_PORT): %s",
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+                exc.strerror or exc,
+            )
+            return
+        self.metrics_server = server
+
+    async def gateway_connected(self) -> bool:
+        """Ready: logged in (READY received) and the gateway's socket open. ``is_ready()`` alone stays
+        true while discord.py reconnects, when the bot hears no interactions."""
+        ws = self.ws
+        socket_open = ws is not None and bool(ws.open)
+        return self.is_ready() and socket_open and not self.is_closed() and not self.closing
+
+    async def database_reachable(self) -> bool:
+        await self.storage.ping()
+        return True
+
+    async def count_tasks(self) -> None:
+        self.metrics.set_task_counts(await self.storage.tasks.count_by_state())
 
     async def _retry_sync(self) -> None:
         """Try again later until a sync completes: a Discord outage or a guild not yet joined heals."""
@@ -205,6 +257,9 @@ class VideoBot(commands.Bot):
         if self.video_service is not None:
             await self.video_service.stop()
         await super().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+            self.metrics_server = None
 
 
 def _read_marker(marker: Path) -> str | None:
@@ -226,8 +281,21 @@ class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
     user install), refused; a server the bot does not serve (``ALLOWED_GUILD_IDS``), refused.
     """
 
+    def __init__(self, client: VideoBot, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.metrics = Metrics()  # VideoBot hands in its own
+
     async def interaction_check(self, interaction: discord.Interaction[VideoBot], /) -> bool:
-        return await refuse_outside_guild(interaction) and await serves(interaction)
+        metrics = self.metrics
+        if interaction.type is discord.InteractionType.application_command and interaction.command:
+            metrics.command(interaction.command.qualified_name)
+        if not await refuse_outside_guild(interaction):
+            metrics.refused(RefusalReason.OUTSIDE_GUILD)
+            return False
+        if not await serves(interaction):
+            metrics.refused(RefusalReason.NOT_SERVED)
+            return False
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError

@@ -8,6 +8,7 @@ exception text can show them.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tempfile
@@ -50,6 +51,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "MAX_GUILD_CAP_CREDITS": (0, 100_000_000),
     "MAX_QUEUED_PER_MEMBER": (1, 100_000),
     "SPEND_LIMIT_USD": (0.01, 1_000_000),
+    "METRICS_PORT": (1, 65_535),
 }
 
 # Discord ids are 64-bit snowflakes whose top bit is never set.
@@ -127,6 +129,9 @@ class Settings:
     max_guild_cap_credits_tenths: int | None = None
     owner_ids: tuple[int, ...] = ()
     max_queued_per_member: int = 3
+    # Metrics and health endpoints (issue 14): off unless METRICS_PORT is set.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def guild_allowed(self, guild_id: int | None) -> bool:
         """``ALLOWED_GUILD_IDS``: empty lets every server in; ``None`` (no server) is not a server."""
@@ -458,6 +463,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         ),
     )
     settings = _with_money_settings(settings, env)
+    settings = _with_metrics_settings(settings, env)
     if settings.allowed_guild_ids and not set(settings.discord_guild_ids) <= set(settings.allowed_guild_ids):
         raise ConfigError("DISCORD_GUILD_IDS", "must list only servers that are also in ALLOWED_GUILD_IDS")
     if settings.poll_min_interval > settings.poll_max_interval:
@@ -497,5 +503,36 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
         ),
         max_queued_per_member=_parse(
             env, "MAX_QUEUED_PER_MEMBER", 3, _positive_int, "must be a whole number above 0"
+        ),
+    )
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def _host(raw: str) -> str:
+    """An address to listen on: an IP address (0.0.0.0 and :: mean every interface) or a host name."""
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if len(raw) > 253 or not _HOST_NAME.fullmatch(raw):
+            raise ValueError from None
+    return raw
+
+
+def _with_metrics_settings(settings: Settings, env: Mapping[str, str | None]) -> Settings:
+    """The metrics and health endpoints (issue 14), read in their own block."""
+    return replace(
+        settings,
+        metrics_port=_parse(env, "METRICS_PORT", None, _port, "must be a port number from 1 to 65535"),
+        metrics_host=_parse(
+            env, "METRICS_HOST", "127.0.0.1", _host, "must be a host name or IP address to listen on"
         ),
     )

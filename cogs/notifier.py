@@ -27,6 +27,7 @@ import discord
 from discord.ext import commands
 
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.metrics import Metrics
 from cogs import embeds
 from cogs.buttons import result_view, task_view
 from cogs.followups import FollowupRegistry
@@ -78,9 +79,16 @@ _OVER = (TaskState.DELIVERED, TaskState.CANCELLED)
 
 
 class DiscordNotifier:
-    def __init__(self, bot: commands.Bot, followups: FollowupRegistry | None = None) -> None:
+    def __init__(
+        self, bot: commands.Bot, followups: FollowupRegistry | None = None, *, metrics: Metrics | None = None
+    ) -> None:
         self._bot = bot
         self.followups = followups if followups is not None else FollowupRegistry()
+        self._metrics = metrics if metrics is not None else Metrics()
+
+    def _failed(self, operation: str, exc: discord.HTTPException) -> None:
+        """Count a caught Discord error (by operation and HTTP status: never whose or where)."""
+        self._metrics.discord_error(operation, exc.status)
 
     # ------------------------------------------------------------------------------ status card
 
@@ -93,6 +101,7 @@ class DiscordNotifier:
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
+            self._failed("post_status", exc)
             log.warning(
                 "Cannot post the status card of task %s in channel %s: %s", task.id, task.channel_id, exc
             )
@@ -120,10 +129,12 @@ class DiscordNotifier:
         embed = embeds.channel_card_embed(card)
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            self._failed("edit_status", exc)
             log.info("The status card of task %s was deleted; posting a new one", task.id)
             return await self.post_status(card)
         except discord.HTTPException as exc:
+            self._failed("edit_status", exc)
             if isinstance(exc, discord.Forbidden) and await self._followup_edit(task, embed):
                 return task.status_message_id
             log.warning("Cannot edit the status card of task %s: %s", task.id, exc)
@@ -141,6 +152,7 @@ class DiscordNotifier:
                 task.status_message_id, embed=embed, view=task_view(task), allowed_mentions=NONE
             )
         except discord.HTTPException as exc:
+            self._failed("followup", exc)
             log.info("Cannot edit the card of task %s through its follow-up either: %s", task.id, exc)
             return False
         return True
@@ -153,6 +165,7 @@ class DiscordNotifier:
         try:
             message = await webhook.send(ephemeral=ephemeral, wait=True, **kwargs)
         except discord.HTTPException as exc:
+            self._failed("followup", exc)
             log.warning("Cannot send the %s of task %s as an interaction follow-up: %s", what, task.id, exc)
             return None
         if message is None:
@@ -207,7 +220,8 @@ class DiscordNotifier:
             return self._channel(task)
         try:
             return await self._bot.create_dm(discord.Object(id=task.user_id))
-        except discord.HTTPException:
+        except discord.HTTPException as exc:
+            self._failed("open_dm", exc)
             return None
 
     async def _send_result(self, result: ResultPost, where: _Where) -> _Attempt:
@@ -264,6 +278,7 @@ class DiscordNotifier:
                     kwargs["reference"] = _reply_to(task)
             message = await channel.send(**kwargs)
         except discord.HTTPException as exc:
+            self._failed("post_result", exc)
             if file is not None and _too_large(exc):
                 raise _TooLarge from None
             place = f"in channel {task.channel_id}" if where is _Where.CHANNEL else where.value
@@ -292,6 +307,7 @@ class DiscordNotifier:
         try:
             return (await self._channel(task).send(**kwargs)).id
         except discord.HTTPException as exc:
+            self._failed("post_pickup", exc)
             log.warning("Cannot tell the member of task %s how to get it: %s", task.id, exc)
             return None
 
@@ -310,6 +326,7 @@ class DiscordNotifier:
             try:
                 return (await self._channel(task).send(**kwargs)).id
             except discord.HTTPException as exc:
+                self._failed("post_failure", exc)
                 log.warning("Cannot post the failure of task %s in its channel: %s", task.id, exc)
                 if _refused(exc):
                     followed = await self._followup(
@@ -321,6 +338,7 @@ class DiscordNotifier:
             dm = await self._bot.create_dm(discord.Object(id=task.user_id))
             return (await dm.send(embed=embed, allowed_mentions=NONE)).id
         except discord.HTTPException as exc:
+            self._failed("post_failure", exc)
             log.warning("Cannot tell member %s about task %s by DM: %s", task.user_id, task.id, exc)
         if task.deliver_by_dm:
             # Asked for privately: the follow-up is ephemeral, seen by the requester only.
@@ -367,6 +385,7 @@ class DiscordNotifier:
                 if message.author.id == me.id and matches(message):
                     return message.id
         except discord.HTTPException as exc:
+            self._failed("read_history", exc)
             log.warning("Cannot read history to find a message of task %s: %s", task.id, exc)
         except (KeyError, TypeError, ValueError) as exc:  # a history answer discord.py cannot read
             log.warning("Unreadable history while looking for task %s: %r", task.id, exc)
@@ -381,7 +400,8 @@ class DiscordNotifier:
         if channel is None:
             try:
                 channel = await self._bot.fetch_channel(channel_id)
-            except discord.HTTPException:
+            except discord.HTTPException as exc:
+                self._failed("fetch_channel", exc)
                 return None  # gone or hidden: the channel's own rules decide
         return channel.parent_id if isinstance(channel, discord.Thread) else None
 

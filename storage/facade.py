@@ -47,6 +47,10 @@ class Storage:
     async def close(self) -> None:
         await self.db.close()
 
+    async def ping(self) -> None:
+        """One trivial query: raises when the database cannot answer (closed, locked for too long)."""
+        await self.db.schema_version()
+
     async def __aenter__(self) -> Storage:
         return self
 

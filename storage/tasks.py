@@ -309,6 +309,15 @@ class TaskRepository:
         async with self._db.read() as conn:
             return await fetch_int(conn, f"SELECT COUNT(*) FROM tasks WHERE {where}", params)
 
+    async def count_by_state(self) -> dict[TaskState, int]:
+        """How many tasks are in each state (states with none left out): the metrics' tasks gauge.
+
+        One pass over the table; the metrics server runs it at most once per scrape interval.
+        """
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, "SELECT state, COUNT(*) FROM tasks GROUP BY state")
+        return {TaskState(str(r[0])): int(r[1]) for r in rows}
+
     async def median_generation_seconds(
         self,
         model: str,

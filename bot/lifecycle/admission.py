@@ -22,6 +22,7 @@ from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
+from bot.lifecycle.refusal import RefusalReason
 from bot.lifecycle.served import check_served
 from bot.lifecycle.spending import spend_ceiling
 from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest, check_defaults, plan_request
@@ -67,13 +68,21 @@ class Admission:
 
     async def request(self, req: VideoRequest) -> Task:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
+        try:
+            return await self._request(req)
+        except RequestRefused as exc:
+            self._deps.metrics.refused(exc.reason)
+            raise
+
+    async def _request(self, req: VideoRequest) -> Task:
         policy = await self._check_guild_rules(req)
         prefs = await self._deps.storage.prefs.get(req.user_id)
         plan = plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
         if self._deps.account.paused:
             raise RequestRefused(
                 "The video service account needs a moderator's attention, so new videos are paused. "
-                "Nothing was charged; please try again later."
+                "Nothing was charged; please try again later.",
+                reason=RefusalReason.ACCOUNT_PAUSED,
             )
         new = NewTask(
             guild_id=req.guild_id,
@@ -98,7 +107,7 @@ class Admission:
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
         except ReservationRefused as exc:
-            raise RequestRefused(_refusal_text(exc)) from None
+            raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None
         log.info(
             "Task %s reserved: user %s, guild %s, %s %s %ss, %s tenths",
             task.id,
@@ -123,23 +132,27 @@ class Admission:
         check_served(self._deps.settings, guild_id)
         policy = await self._deps.storage.policy.get(guild_id)
         if policy.paused:
-            raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
+            raise RequestRefused(
+                _refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.",
+                reason=RefusalReason.GUILD_PAUSED,
+            )
         rule_channel = req.parent_channel_id or req.channel_id
         if not await self._deps.storage.policy.channel_allowed(guild_id, rule_channel):
             rules = await self._deps.storage.policy.channel_rules(guild_id)
             where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
             hint = f" Use {where}." if where else ""
-            raise RequestRefused(f"Videos can't be made in this channel.{hint}")
+            raise RequestRefused(f"Videos can't be made in this channel.{hint}", reason=RefusalReason.CHANNEL)
         block = await self._deps.storage.limits.blocked(guild_id, req.user_id)
         if block is not None:
-            raise RequestRefused(_refusal_text(UserBlocked(block.reason)))
+            raise RequestRefused(_refusal_text(UserBlocked(block.reason)), reason=RefusalReason.BLOCKED)
         filters = await self._deps.storage.policy.filters(guild_id)
         if filters:
             compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
             if matches(compiled, req.spec.prompt) is not None:
                 raise RequestRefused(
                     "Your prompt was refused by this server's prompt filter. Nothing was charged; "
-                    "please rephrase it."
+                    "please rephrase it.",
+                    reason=RefusalReason.PROMPT_FILTER,
                 )
         return policy
 
@@ -226,6 +239,24 @@ def _not_cancellable(task: Task) -> str:
         f"Task #{task.id} was already sent to the video service ({task.state.value}), so it can no longer "
         "be cancelled. Credits are only charged if the video is delivered."
     )
+
+
+def _reason(exc: ReservationRefused) -> RefusalReason:
+    """The refusals metric's label for a refused reservation."""
+    for kind, reason in _RESERVATION_REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return RefusalReason.INVALID
+
+
+_RESERVATION_REASONS: tuple[tuple[type[ReservationRefused], RefusalReason], ...] = (
+    (QuotaExceeded, RefusalReason.QUOTA),
+    (GuildCapReached, RefusalReason.GUILD_CAP),
+    (SpendLimitReached, RefusalReason.SPEND_LIMIT),
+    (TooManyInFlight, RefusalReason.IN_FLIGHT),
+    (UserBlocked, RefusalReason.BLOCKED),
+    (GuildPaused, RefusalReason.GUILD_PAUSED),
+)
 
 
 def _refusal_text(exc: ReservationRefused) -> str:

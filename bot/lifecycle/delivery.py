@@ -318,6 +318,8 @@ class Delivery:
         except Exception as exc:  # a locked database, a bug: the video is out all the same
             raise _PostedNotRecorded(str(exc)) from exc
         deps.expectations.forget(task)
+        if task.finished_at is not None:  # when the API said the video was done (the tracker's stamp)
+            deps.metrics.delivered(deps.now() - task.finished_at)
         log.info("Task %s delivered as message %s", task.id, message_id)
         try:
             await self._cards.refresh(task)

@@ -23,6 +23,7 @@ from bot.lifecycle.notifier import Notifier
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.timing import PollTiming
+from bot.metrics import Metrics
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
@@ -114,6 +115,7 @@ class LifecycleDeps:
     timing: PollTiming
     clock: Callable[[], float] = time.time
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def now(self) -> float:
         return self.clock()

@@ -40,6 +40,7 @@ from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
 from bot.lifecycle.upscale import Upscaler
 from bot.lifecycle.validation import VideoRequest
+from bot.metrics import Metrics
 from bot.minimax.types import TaskInfo
 from storage import Storage
 from storage.models import Task, UserPrefs
@@ -59,12 +60,15 @@ class VideoService:
         notifier: Notifier,
         clock: Callable[[], float] = time.time,
         http: aiohttp.ClientSession | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.notifier = notifier
         self._clock = clock
+        self.metrics = metrics if metrics is not None else Metrics()
         queue = FairQueue()
+        self.metrics.watch_queue(queue.__len__)
         self.deps = LifecycleDeps(
             settings=settings,
             storage=storage,
@@ -73,12 +77,16 @@ class VideoService:
             queue=queue,
             budget=QueryBudget(settings.poll_query_budget_per_minute),
             updater=StatusUpdater(
-                notifier, interval=settings.status_edit_interval, on_moved=self._card_moved
+                notifier,
+                interval=settings.status_edit_interval,
+                on_moved=self._card_moved,
+                metrics=self.metrics,
             ),
             account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
             expectations=Expectations(storage),
             timing=PollTiming.from_settings(settings),
             clock=clock,
+            metrics=self.metrics,
         )
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)

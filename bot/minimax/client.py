@@ -17,7 +17,7 @@ import os
 import pathlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -63,6 +63,9 @@ from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 log = logging.getLogger("bot.minimax")
 
 T = TypeVar("T")
@@ -78,6 +81,14 @@ DOWNLOAD_DEADLINE_FACTOR = 10
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
+DOWNLOAD_ENDPOINT = "download"  # the metrics' endpoint label for a video download (any host)
+
+
+def endpoint_of(path: str) -> str:
+    """The metrics' endpoint label: the path, with a V2 query's task id left out (no ids in labels)."""
+    if path.startswith(v2.QUERY_PATH + "/"):
+        return v2.QUERY_PATH + "/{task_id}"
+    return path
 
 
 def build_submit_body(spec: VideoSpec) -> JSONObject:
@@ -158,8 +169,10 @@ class MiniMaxClient:
         submit_limiter: SubmitRateLimiter | None = None,
         rng: Callable[[], float] = random.random,
         download_deadline: float | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._session = session
+        self._metrics = metrics
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         # "Connection: close" on every request, downloads included: no idle connection to the API is
@@ -346,7 +359,16 @@ class MiniMaxClient:
         """
 
         async def once(attempt: int) -> int:
-            return await self._download_once(url, dest, max_bytes=max_bytes, attempt=attempt)
+            answered: list[int] = []  # the last hop's HTTP status, once one answered
+            try:
+                written = await self._download_once(
+                    url, dest, max_bytes=max_bytes, attempt=attempt, answered=answered
+                )
+            except MiniMaxError as exc:
+                self._count(DOWNLOAD_ENDPOINT, answered[-1] if answered else None, type(exc).__name__)
+                raise
+            self._count(DOWNLOAD_ENDPOINT, answered[-1] if answered else None, "ok")
+            return written
 
         return await self._retrying("download", once, _download_may_retry)
 
@@ -449,6 +471,7 @@ class MiniMaxClient:
         """
         url = self._base_url + path
         request_id: str | None = None
+        status: int | None = None
         try:
             try:
                 async with self._session.request(
@@ -476,11 +499,19 @@ class MiniMaxClient:
             except MalformedResponse:
                 payload = None
             request_id = request_id or request_id_of({}, payload)
-            return parse(self._interpret(status, text, payload, retry_after))
+            result = parse(self._interpret(status, text, payload, retry_after))
         except MiniMaxError as exc:
+            self._count(endpoint_of(path), status, type(exc).__name__)
             if exc.request_id is None:
                 exc.request_id = request_id
             raise
+        self._count(endpoint_of(path), status, "ok")
+        return result
+
+    def _count(self, endpoint: str, status: int | None, result: str) -> None:
+        """One request in the metrics: its endpoint, its HTTP status (None: no answer), its outcome."""
+        if self._metrics is not None:
+            self._metrics.api_request(endpoint, status, result)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         if resp.content_length is not None and resp.content_length > MAX_ANSWER_BYTES:
@@ -515,13 +546,16 @@ class MiniMaxClient:
         snippet = " ".join(text.split())[:200]
         raise NotTheAPI(f"HTTP {status} from the API: {snippet}", http_status=status)
 
-    async def _download_once(self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int) -> int:
+    async def _download_once(
+        self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int, answered: list[int]
+    ) -> int:
         where = _loggable(url)
         part = dest.with_name(dest.name + ".part")
         try:
             # The whole attempt, redirects and body, within one deadline: a per-read time-out alone
             # lets a server that trickles a byte at a time hold a delivery for ever.
             async with asyncio.timeout(self._download_deadline), self._open_download(url, attempt) as resp:
+                answered.append(resp.status)
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:
                     raise DownloadTooLarge(
