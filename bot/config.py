@@ -66,7 +66,8 @@ class Settings:
     default_quota_period: str = "day"
     log_level: str = "INFO"
     # Timing knobs of the task lifecycle (seconds unless named otherwise).
-    poll_first_delay: float = 30.0
+    # None: the catalog's generation-time prior decides (see bot.lifecycle.estimate).
+    poll_first_delay: float | None = None
     poll_min_interval: float = 5.0
     poll_max_interval: float = 60.0
     poll_share_of_rate: float = 0.5
@@ -225,7 +226,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
         ),
         poll_first_delay=_parse(
-            env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"
+            env, "POLL_FIRST_DELAY_SECONDS", None, _positive_float, "must be seconds above 0"
         ),
         poll_min_interval=_parse(
             env, "POLL_MIN_INTERVAL_SECONDS", 5.0, _positive_float, "must be seconds above 0"

@@ -72,7 +72,7 @@ class VideoService:
                 notifier, interval=settings.status_edit_interval, on_moved=self._card_moved
             ),
             account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
-            expectations=Expectations(storage),
+            expectations=Expectations(storage, first_delay=settings.poll_first_delay),
             timing=PollTiming.from_settings(settings),
             clock=clock,
         )

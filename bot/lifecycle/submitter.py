@@ -261,7 +261,7 @@ class Submitter:
     async def _submitted(self, task: Task, api_task_id: str) -> None:
         deps = self._deps
         now = deps.now()
-        expected = await deps.expectations.seconds(task)
+        expected = await deps.expectations.distribution(task)
         try:
             task = await deps.storage.tasks.transition(
                 task.id,

@@ -206,7 +206,7 @@ class Tracker:
     async def _running(self, task: Task, info: TaskInfo) -> None:
         deps = self._deps
         now = deps.now()
-        expected = await deps.expectations.seconds(task)
+        expected = await deps.expectations.distribution(task)
         started = task.submitted_at if task.submitted_at is not None else now
         delay = deps.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
         next_at = min(now + delay, started + deps.timing.timeout)
