@@ -62,6 +62,21 @@ class GenerationTime:
         return self.median * math.exp(self.spread * _NORMAL.inv_cdf(1.0 - remaining))
 
 
+def finish_estimate(belief: GenerationTime, *, after: float, by: float) -> float:
+    """When a task most likely finished, in seconds since submit, knowing only that a query at
+    ``after`` saw it running (0: none did) and the one at ``by`` saw it done.
+
+    The poll's own delay must not be learned as generation time (it would push every later first
+    query later, and the delay with it): the belief's median within that interval is.
+    """
+    if by <= after:
+        return by
+    low, high = 1.0 - belief.survival(after), 1.0 - belief.survival(by)
+    if not 0.0 < (low + high) / 2 < 1.0 or high - low < 1e-9:
+        return (after + by) / 2  # outside what the belief says anything about
+    return min(by, max(after, belief.quantile((low + high) / 2)))
+
+
 @dataclass(frozen=True)
 class Delivered:
     """One past delivery of the model, as the blend reads it."""

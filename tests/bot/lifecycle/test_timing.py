@@ -10,7 +10,7 @@ import pytest
 
 from bot.catalog import GENERATION_PRIORS, MODELS, generation_prior
 from bot.lifecycle.deps import Expectations
-from bot.lifecycle.estimate import FIRST_QUANTILE, GenerationTime
+from bot.lifecycle.estimate import FIRST_QUANTILE, GenerationTime, finish_estimate
 from bot.lifecycle.timing import PollTiming
 from bot.spec import Mode
 from storage import Storage, Task
@@ -145,3 +145,14 @@ def test_every_catalog_combination_has_a_prior() -> None:
             for resolution, duration in combos:
                 prior = GENERATION_PRIORS[(name, mode, resolution, duration)]
                 assert 30 <= prior.median <= 900 and prior.spread > 0  # 30 s to "several minutes"
+
+
+def test_the_poll_delay_is_not_learned_as_generation_time() -> None:
+    # Seen running at 80 s, done at 120 s: the finish is the belief's median of that interval.
+    estimate = finish_estimate(D, after=80, by=120)
+    assert 80 < estimate < 120
+    assert 1 - D.survival(estimate) == pytest.approx((2 - D.survival(80) - D.survival(120)) / 2)
+    # Done at the first query: somewhere before it, not at it.
+    assert finish_estimate(D, after=0, by=95) < 95
+    # Far outside the belief: the middle of what is known.
+    assert finish_estimate(D, after=5000, by=5100) == 5050
