@@ -17,6 +17,7 @@ import aiohttp
 import discord
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import DatabaseUnavailable, Storage, StorageError
@@ -44,6 +45,7 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxCl
         settings.minimax_base_url,
         timeout=settings.minimax_timeout,
         submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
+        callback=CallbackSwitch(settings.callback_url) if settings.callback_url else None,
     )
 
 

@@ -70,6 +70,7 @@ class VideoBot(commands.Bot):
             storage=self.storage,
             client=self.minimax,
             notifier=DiscordNotifier(self),
+            callbacks=self.minimax.callback,
         )
         self.moderation_service = ModerationService(
             storage=self.storage, settings=self.settings, video=self.video_service

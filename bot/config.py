@@ -82,6 +82,10 @@ class Settings:
     submit_concurrency: int = 2
     # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
     delivery_concurrency: int = 4
+    # Push notifications (bot.minimax.callbacks, bot.lifecycle.pushes): off without CALLBACK_URL.
+    callback_url: str | None = None
+    callback_host: str = "127.0.0.1"
+    callback_port: int = 8080
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -144,6 +148,22 @@ def _base_url(raw: str) -> str:
     if not parts.hostname:
         raise ValueError
     return raw.rstrip("/")
+
+
+def _callback_url(raw: str) -> str:
+    """A public https URL: MiniMax pushes there, through the operator's reverse proxy."""
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or parts.fragment:
+        raise ValueError
+    _ = parts.port
+    return raw
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError
+    return value
 
 
 def _writable_directory(raw: str) -> Path:
@@ -268,6 +288,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         delivery_concurrency=_parse(
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
+        callback_url=_parse(
+            env, "CALLBACK_URL", None, _callback_url, "must be a public https:// URL (or unset)"
+        ),
+        callback_host=_parse(env, "CALLBACK_HOST", "127.0.0.1", str, "must be an address to listen on"),
+        callback_port=_parse(env, "CALLBACK_PORT", 8080, _port, "must be a port number from 1 to 65535"),
     )
     if settings.poll_min_interval > settings.poll_max_interval:
         raise ConfigError("POLL_MIN_INTERVAL_SECONDS", "must not exceed POLL_MAX_INTERVAL_SECONDS")

@@ -24,6 +24,7 @@ from bot.lifecycle.notifier import Notifier
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.timing import PollTiming
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.minimax.types import FileInfo, TaskInfo
 from bot.spec import Mode, VideoSpec
@@ -133,6 +134,13 @@ class LifecycleDeps:
     timing: PollTiming
     clock: Callable[[], float] = time.time
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Push notifications (CALLBACK_URL): None when not configured.
+    callbacks: CallbackSwitch | None = None
 
     def now(self) -> float:
         return self.clock()
+
+    @property
+    def pushes_on(self) -> bool:
+        """Whether submits carry a callback URL the API accepted: polling is then a safety net."""
+        return self.callbacks is not None and self.callbacks.active

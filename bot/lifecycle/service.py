@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -28,6 +29,7 @@ from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.pushes import PushReceiver
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.recovery import Recovery
@@ -36,6 +38,7 @@ from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
 from bot.lifecycle.validation import VideoRequest
+from bot.minimax.callbacks import CallbackServer, CallbackSwitch
 from bot.minimax.types import TaskInfo
 from storage import Storage
 from storage.models import Task, UserPrefs
@@ -55,6 +58,7 @@ class VideoService:
         notifier: Notifier,
         clock: Callable[[], float] = time.time,
         http: aiohttp.ClientSession | None = None,
+        callbacks: CallbackSwitch | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -75,7 +79,10 @@ class VideoService:
             expectations=Expectations(storage, first_delay=settings.poll_first_delay),
             timing=PollTiming.from_settings(settings),
             clock=clock,
+            callbacks=callbacks,
         )
+        self.pushes = PushReceiver(self.deps)
+        self._push_server: CallbackServer | None = None
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
         download_dir = settings.download_dir or default_download_dir(settings.database_path)
@@ -114,8 +121,34 @@ class VideoService:
             # delivery a resume started after stop() stopped them must not either.
             await self.delivery.stop()
             return
+        await self._start_push_server()  # before the first submit names it
         self.submitter.start()
         self.tracker.start()
+
+    async def _start_push_server(self) -> None:
+        """Listen for the API's pushes; a server that cannot start means polling as without them."""
+        switch = self.deps.callbacks
+        if switch is None or not switch.active:
+            return
+        server = CallbackServer(
+            self.pushes,
+            path=urlsplit(switch.url).path or "/",
+            host=self.settings.callback_host,
+            port=self.settings.callback_port,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            switch.disable(
+                f"cannot listen on {self.settings.callback_host}:{self.settings.callback_port} ({exc})"
+            )
+            return
+        self._push_server = server
+
+    @property
+    def push_port(self) -> int | None:
+        """The port the push server listens on (a test's CALLBACK_PORT may be 0), None when off."""
+        return self._push_server.port if self._push_server is not None else None
 
     async def stop(self) -> None:
         await self.cards.stop_queue_refresh()  # requests run it even before start()
@@ -123,6 +156,9 @@ class VideoService:
         if not self._started:
             return
         self._started = False
+        if self._push_server is not None:
+            await self._push_server.stop()
+            self._push_server = None
         await self.submitter.stop()
         await self.tracker.stop()
         await self.delivery.stop()

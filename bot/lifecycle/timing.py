@@ -10,7 +10,10 @@ the catalog's prior, taken over by what the bot has seen):
   would be done by then (a conditional quantile). Around the median, where most videos finish,
   that is dense; once 90 % would be done the task is late and the wait grows as a share of its
   running time (backing off);
-- the API's progress, when given, can only lengthen a wait; errors back off exponentially.
+- the API's progress, when given, can only lengthen a wait; errors back off exponentially;
+- with push notifications on (``CALLBACK_URL``), polling is a slow safety net: the first query when
+  99 % of such videos would be done, then every ``POLL_MAX_INTERVAL_SECONDS``; a push makes the
+  task due at once (:mod:`bot.lifecycle.pushes`).
 
 On a ±30 % spread this costs about two queries per video (the minimum is one). Every bound
 (``POLL_MIN_INTERVAL_SECONDS``, ``POLL_MAX_INTERVAL_SECONDS``, the time-out) is a setting.
@@ -33,6 +36,8 @@ HAZARD = 0.5
 # Past this share of such videos done, a task is late: wait at least INTERVAL_SHARE of its running
 # time between queries (and far past the distribution, where it says nothing, exactly that).
 LATE_QUANTILE = 0.9
+# With push notifications on, the first query waits until nearly every such video is done.
+SAFETY_QUANTILE = 0.99
 INTERVAL_SHARE = 0.15
 
 
@@ -67,9 +72,14 @@ class PollTiming:
     def clamp(self, seconds: float) -> float:
         return max(self.min_interval, min(self.max_interval, seconds))
 
-    def first_poll_delay(self, expected: GenerationTime) -> float:
-        """Seconds from submit to the first query: when ``FIRST_QUANTILE`` of such videos are done."""
-        return max(self.min_interval, expected.quantile(FIRST_QUANTILE))
+    def first_poll_delay(self, expected: GenerationTime, *, safety_net: bool = False) -> float:
+        """Seconds from submit to the first query: when ``FIRST_QUANTILE`` of such videos are done.
+
+        ``safety_net``: push notifications are on, so the query is only for a push that never came:
+        when ``SAFETY_QUANTILE`` of such videos are done.
+        """
+        share = SAFETY_QUANTILE if safety_net else FIRST_QUANTILE
+        return max(self.min_interval, expected.quantile(share))
 
     def next_poll_delay(
         self,
@@ -78,6 +88,7 @@ class PollTiming:
         expected: GenerationTime | None,
         progress: int | None,
         errors: int = 0,
+        safety_net: bool = False,
     ) -> float:
         """Seconds until the next query of a task that is not finished yet (``elapsed`` since submit).
 
@@ -87,6 +98,8 @@ class PollTiming:
         """
         if errors > 0 or expected is None:
             return backoff(min(max(errors, 1), 16) + 1, base=self.min_interval, cap=self.max_interval)
+        if safety_net:
+            return self.max_interval  # pushes are on: this query only catches one that went missing
         first = expected.quantile(FIRST_QUANTILE)
         if elapsed + self.min_interval < first:
             return self.clamp(first - elapsed)

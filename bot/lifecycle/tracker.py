@@ -213,7 +213,9 @@ class Tracker:
         now = deps.now()
         expected = await deps.expectations.distribution(task)
         started = task.submitted_at if task.submitted_at is not None else now
-        delay = deps.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
+        delay = deps.timing.next_poll_delay(
+            elapsed=now - started, expected=expected, progress=info.progress, safety_net=deps.pushes_on
+        )
         next_at = min(now + delay, started + deps.timing.timeout)
         self._seen_running[task.id] = now
         changed = info.progress != task.progress or task.state is not TaskState.PROCESSING

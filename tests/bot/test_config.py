@@ -66,6 +66,10 @@ def test_values_are_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("POLL_RATE_SHARE", "1.5"),
         ("POLL_MIN_INTERVAL_SECONDS", "-3"),
+        ("CALLBACK_URL", "http://bot.example.com/minimax"),
+        ("CALLBACK_URL", "bot.example.com/minimax"),
+        ("CALLBACK_PORT", "70000"),
+        ("CALLBACK_PORT", "http"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -134,3 +138,12 @@ def test_log_level_accepts_critical_and_says_so() -> None:
     assert load_settings({**BASE, "LOG_LEVEL": "critical"}, env_file=None).log_level == "CRITICAL"
     with pytest.raises(ConfigError, match="DEBUG, INFO, WARNING, ERROR or CRITICAL"):
         load(LOG_LEVEL="LOUD")
+
+
+def test_push_notifications_are_off_until_a_callback_url_is_set() -> None:
+    settings = load()
+    pushes = (settings.callback_url, settings.callback_host, settings.callback_port)
+    assert pushes == (None, "127.0.0.1", 8080)
+    assert settings.poll_first_delay is None  # the catalog's prior decides
+    on = load(CALLBACK_URL="https://bot.example.com/minimax/push", CALLBACK_PORT="9000")
+    assert (on.callback_url, on.callback_port) == ("https://bot.example.com/minimax/push", 9000)
