@@ -46,6 +46,7 @@ from bot.catalog import DEFAULT_DURATION, MODELS, generation_prior
 from bot.config import Secret, Settings
 from bot.lifecycle import ResultPost, VideoRequest, VideoService
 from bot.lifecycle.deps import Expectations
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from bot.spec import Mode, VideoSpec
@@ -112,6 +113,7 @@ class TimedNotifier(RecordingNotifier):
 async def _service(
     fake: FakeMiniMax, session: aiohttp.ClientSession, storage: Storage, notifier: Any, settings: Settings
 ) -> VideoService:
+    switch = CallbackSwitch(settings.callback_url) if settings.callback_url else None
     client = MiniMaxClient(
         session,
         fake.api_key,
@@ -120,11 +122,16 @@ async def _service(
         backoff_base=0.5 / SPEED,
         backoff_max=20 / SPEED,
         submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
+        callback=switch,
     )
-    service = VideoService(settings=settings, storage=storage, client=client, notifier=notifier, http=session)
+    service = VideoService(
+        settings=settings, storage=storage, client=client, notifier=notifier, http=session, callbacks=switch
+    )
     # The catalog's prior is in production seconds; the bot's clock here runs SPEED times slower.
     service.deps.expectations = Expectations(storage, first_delay=settings.poll_first_delay, scale=1 / SPEED)
     await service.start()
+    if service.push_port is not None:  # the fake calls 127.0.0.1 in place of the public URL
+        fake.callback_target = f"http://127.0.0.1:{service.push_port}/push"
     return service
 
 
@@ -217,7 +224,12 @@ async def _run_batch(
 
 
 async def bench_delivery(
-    workdir: Path, warmup: int, tasks_count: int, seed: int = 7, model: str | None = None
+    workdir: Path,
+    warmup: int,
+    tasks_count: int,
+    seed: int = 7,
+    model: str | None = None,
+    pushes: bool = False,
 ) -> dict[str, Any]:
     """A cold start (nothing learned yet), then ``tasks_count`` more once generation times are known."""
     rng = random.Random(seed)
@@ -233,10 +245,13 @@ async def bench_delivery(
             fake.next_task(preparing=0.1 * total, queueing=0.2 * total, processing=0.7 * total)
         storage = await Storage.open(workdir / "delivery.sqlite3")
         notifier = TimedNotifier(fake)
-        settings = production_settings(fake.base_url, workdir / "dl2")
+        push_settings = {"callback_url": "https://bench.invalid/push", "callback_port": 0} if pushes else {}
+        settings = production_settings(fake.base_url, workdir / "dl2", **push_settings)
         service = await _service(fake, session, storage, notifier, settings)
         phases: dict[str, Any] = {}
         for name, count, offset in (("cold", warmup, 0), ("warm", tasks_count, warmup)):
+            if count == 0:
+                continue
             before = dict(fake.counts)
             posted_before = set(notifier.posted_at)
             wall = await _run_batch(service, storage, notifier, count, offset, model)
@@ -264,7 +279,7 @@ def _report_delivery(model: str, phases: dict[str, Any]) -> None:
     v2 = MODELS[model].family.value == "v2"
     minimum, target = (2, 3.0) if v2 else (3, 4.5)
     print(f"   {model} ({'V2' if v2 else 'V1'}: minimum {minimum}, target <= {target:g} fresh):")
-    for name, label in (("cold", "fresh database"), ("warm", "warmed database")):
+    for name, label in (("cold", "fresh database"), ("warm", "warmed database"), ("pushes", "pushes, fresh")):
         p = phases[name]
         verdict = "" if name != "cold" else (" OK" if p["per_task"] <= target else " OVER")
         print(
@@ -291,6 +306,9 @@ async def main(argv: list[str]) -> int:
         for model in models:
             (workdir / model).mkdir()
             results[model] = await bench_delivery(workdir / model, warmup, tasks_count, model=model)
+            (workdir / f"{model}-push").mkdir()
+            pushed = await bench_delivery(workdir / f"{model}-push", warmup, 0, model=model, pushes=True)
+            results[model]["pushes"] = pushed["cold"]
     print(f"Lifecycle benchmark (fake MiniMax, clock x{SPEED:g}, Discord = in-memory recorder)")
     ratio = first["first_p99_ms"] / first["bare_p99_ms"]
     print(f"1. first answer, burst of {commands_count} commands from {members} members:")
