@@ -2,9 +2,10 @@
 
 Prints issue 15's three targets in one run:
 
-1. First answer under a burst of 100 commands from 20 members: p99 of /video generate's first
-   response (the defer), next to the p99 of a bare callback that only defers, on the same machine
-   in the same run (target: at most 1.5 × the bare one). Also the confirmation (validated,
+1. First answer under a burst of 100 commands from 20 members: from the burst's arrival to each
+   /video generate's first response (the defer, timed where it is sent), p99, next to that of a
+   bare callback that only defers, on the same machine in the same run (target: at most 1.5 × the
+   bare one; the median of five alternated bursts of each). Also the confirmation (validated,
    reserved, card posted).
 2. API requests per delivered task (submit + queries + retrieve; the download is the CDN's and
    printed apart). The minimum is 3 on V1 (submit, one query that sees success, retrieve) and 2 on V2
@@ -15,7 +16,10 @@ Prints issue 15's three targets in one run:
 2 and 3 run on a fresh database (nothing learned: the catalog's prior decides) and then warmed, for a
 V1 model (MiniMax-Hailuo-2.3) and a V2 one (MiniMax-H3). Each task's generation time is the
 catalog's typical value for it × a uniform ±30 %. The fake clock runs ``SPEED`` times faster; every
-timing setting (and the prior) is divided by ``SPEED`` so the poller behaves as in production.
+timing setting (and the prior) is divided by ``SPEED`` so the poller behaves as in production. A
+millisecond of real work (an HTTP round trip, a busy event loop) counts ``SPEED`` ms in the lag
+figures, so they include the bot's fixed overheads ×``SPEED``: ``--speed 20`` reads them closer to
+what production would see, at five times the run time.
 
 Discord is the recording notifier (no network), so figure 1 measures the bot's own work.
 Run: ``.venv/bin/python bench/bench_lifecycle.py`` (``--quick`` for a smaller run; ``--model NAME``
@@ -60,6 +64,7 @@ ENDPOINTS = ("submit", "query", "retrieve", "download")
 API_ENDPOINTS = ("submit", "query", "retrieve")  # the download is the CDN's, not the API's
 SPEED = 100.0  # fake seconds per real second
 GUILDS = (101, 202)
+ROUNDS = 5  # bursts of each kind in the first-answer figure
 CHANNEL = 555
 
 
@@ -157,21 +162,19 @@ async def bench_first_response(workdir: Path, commands_count: int, members: int)
                 guild = make_guild(GUILDS[n % 2])
                 member = make_member(guild, 10_000 + n % members)
                 interaction = make_interaction(bot, user=member, guild=guild, channel_id=CHANNEL)
-                answered = asyncio.Event()
                 defer = interaction.response.defer
 
                 async def timed_defer(**kwargs: Any) -> None:
                     await defer(**kwargs)
-                    answered.set()
+                    # From the burst's arrival to where this answer is sent (not to when this
+                    # coroutine next gets the loop, which would count other commands' work).
+                    first.append(time.perf_counter() - arrived)
 
                 interaction.response.defer = timed_defer  # type: ignore[method-assign]
-                start = time.perf_counter()
-                task = asyncio.create_task(handler(interaction, n))
-                await answered.wait()
-                first.append(time.perf_counter() - start)
-                await task
-                confirmed.append(time.perf_counter() - start)
+                await handler(interaction, n)
+                confirmed.append(time.perf_counter() - arrived)
 
+            arrived = time.perf_counter()  # every command of the burst arrives at once
             await asyncio.gather(*(one(n) for n in range(commands_count)))
             return first, confirmed
 
@@ -182,16 +185,23 @@ async def bench_first_response(workdir: Path, commands_count: int, members: int)
         async def bare(interaction: Any, n: int) -> None:
             await interaction.response.defer(ephemeral=True, thinking=True)
 
-        bare_first, _ = await burst(bare)
-        first, confirmed = await burst(generate)
+        await burst(bare)  # warm-up: the first burst pays one-time costs (imports, caches)
+        # Alternated, five of each: one burst's p99 is nearly its maximum, which one pause of this
+        # shared machine sets; the median of five p99s is the figure.
+        bare_p99s, p99s = [], []
+        for _ in range(ROUNDS):
+            bare_first, _ = await burst(bare)
+            first, confirmed = await burst(generate)
+            bare_p99s.append(percentile(bare_first, 99))
+            p99s.append(percentile(first, 99))
         await service.stop()
         await bot.close()
         await storage.close()
     return {
-        "bare_p99_ms": percentile(bare_first, 99) * 1000,
+        "bare_p99_ms": statistics.median(bare_p99s) * 1000,
         "bare_median_ms": statistics.median(bare_first) * 1000,
         "first_median_ms": statistics.median(first) * 1000,
-        "first_p99_ms": percentile(first, 99) * 1000,
+        "first_p99_ms": statistics.median(p99s) * 1000,
         "confirm_median_ms": statistics.median(confirmed) * 1000,
         "confirm_p99_ms": percentile(confirmed, 99) * 1000,
     }
@@ -294,7 +304,10 @@ async def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_lifecycle")
     parser.add_argument("--quick", action="store_true", help="fewer tasks")
     parser.add_argument("--model", default=None, help="one model only (default: Hailuo-2.3 and H3)")
+    parser.add_argument("--speed", type=float, default=100.0, help="fake seconds per real second")
     args = parser.parse_args(argv)
+    global SPEED
+    SPEED = args.speed
     logging.basicConfig(level=logging.ERROR)
     commands_count, members = 100, 20
     warmup, tasks_count = (10, 20) if args.quick else (20, 60)
@@ -311,7 +324,10 @@ async def main(argv: list[str]) -> int:
             results[model]["pushes"] = pushed["cold"]
     print(f"Lifecycle benchmark (fake MiniMax, clock x{SPEED:g}, Discord = in-memory recorder)")
     ratio = first["first_p99_ms"] / first["bare_p99_ms"]
-    print(f"1. first answer, burst of {commands_count} commands from {members} members:")
+    print(
+        f"1. first answer, burst of {commands_count} commands from {members} members "
+        f"(p99: median over {ROUNDS} bursts of each):"
+    )
     print(
         f"   /video generate defer: median {first['first_median_ms']:.2f} ms, "
         f"p99 {first['first_p99_ms']:.2f} ms;"
