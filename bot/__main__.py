@@ -22,6 +22,7 @@ from bot import instance
 from bot.config import ConfigError, Settings, load_settings
 from bot.logformat import formatter_for
 from bot.metrics import Metrics
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import DatabaseDamaged, DatabaseUnavailable, Storage, StorageError, backup_database
@@ -56,6 +57,7 @@ def make_client(
         timeout=settings.minimax_timeout,
         submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
         metrics=metrics,
+        callback=CallbackSwitch(settings.callback_url) if settings.callback_url else None,
     )
 
 

@@ -95,6 +95,7 @@ class VideoBot(commands.Bot):
             client=self.minimax,
             notifier=DiscordNotifier(self, metrics=self.metrics),
             metrics=self.metrics,
+            callbacks=self.minimax.callback,
         )
         self.moderation_service = ModerationService(
             storage=self.storage, settings=self.settings, video=self.video_service

@@ -559,3 +559,91 @@ def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
         else:
             total += price * combo.delivered
     return total, exact
+
+
+# ---------------------------------------------------------------------------------- generation times
+# The shipped prior: how long each video typically takes from submit to success, used until the bot
+# has seen its own (see :class:`bot.lifecycle.deps.Expectations`, which blends the two). MiniMax
+# publishes no per-model figures: its guide says only that a generation takes "from about 30 s to
+# several minutes" (and Video Agent templates 2-7 minutes, third-party). Every figure below is
+# therefore OUR ESTIMATE inside that published range, built from a per-model base (768P, 6 s; the 01
+# series at their fixed 720P 6 s) times a resolution, a duration and a mode factor, with a wide
+# spread to say how little it is worth. The bot's own deliveries replace it within a few videos.
+
+# Seconds for a 6-second video at the model's base resolution (768P; 720P for the 01 series).
+_BASE_SECONDS: dict[str, float] = {
+    "MiniMax-Hailuo-2.3": 90.0,
+    "MiniMax-Hailuo-2.3-Fast": 55.0,
+    "MiniMax-Hailuo-02": 100.0,
+    "T2V-01-Director": 120.0,
+    "T2V-01": 120.0,
+    "I2V-01-Director": 120.0,
+    "I2V-01": 120.0,
+    "I2V-01-live": 120.0,
+    "S2V-01": 150.0,
+    "MiniMax-H3": 120.0,
+    "MiniMax-H3-Max": 150.0,
+}
+_RESOLUTION_FACTOR: dict[str, float] = {
+    "480P": 0.7,
+    "512P": 0.7,
+    "720P": 1.0,
+    "768P": 1.0,
+    "1080P": 1.8,
+    "2K": 2.2,
+}
+# More frames to render, but a fixed part (queueing, set-up, encoding) does not grow with length.
+_FIXED_SHARE = 0.4
+_MODE_FACTOR: dict[Mode, float] = {
+    Mode.TEXT: 1.0,
+    Mode.IMAGE: 1.0,
+    Mode.FIRST_LAST: 1.1,
+    Mode.SUBJECT: 1.0,
+    Mode.REFERENCE: 1.25,  # the references are fetched and read first
+}
+# Log-normal sigma of the prior: ±35 % is one standard deviation, so the first guess covers a
+# reseller or a busy hour 2x slower at about two sigmas. Learned spreads replace it too.
+PRIOR_SPREAD = 0.35
+# A model the table does not know (a reseller's alias): the middle of the published range.
+UNKNOWN_MODEL_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class GenerationPrior:
+    """Typical seconds from submit to success (the log-normal median) and the spread (its sigma)."""
+
+    median: float
+    spread: float
+    published: bool = False  # True only for a figure MiniMax publishes; none today
+
+
+def _prior_seconds(model: str, mode: Mode, resolution: str | None, duration: int | None) -> float:
+    base = _BASE_SECONDS.get(model, UNKNOWN_MODEL_SECONDS)
+    resolution_factor = _RESOLUTION_FACTOR.get(resolution or "", 1.0)
+    length = duration if duration is not None else DEFAULT_DURATION
+    duration_factor = _FIXED_SHARE + (1 - _FIXED_SHARE) * length / DEFAULT_DURATION
+    return round(base * resolution_factor * duration_factor * _MODE_FACTOR.get(mode, 1.0), 1)
+
+
+PriorKey = tuple[str, Mode, str, int]  # (model, mode, resolution, duration)
+
+# Every combination the catalog offers, spelled out (``generation_prior`` reads it).
+GENERATION_PRIORS: dict[PriorKey, GenerationPrior] = {
+    (name, mode, res, dur): GenerationPrior(_prior_seconds(name, mode, res, dur), PRIOR_SPREAD)
+    for name, rules in MODELS.items()
+    for mode, combos in rules.modes.items()
+    for res, dur in combos
+}
+
+
+def generation_prior(model: str, mode: Mode, resolution: str | None, duration: int | None) -> GenerationPrior:
+    """The shipped guess for one video; a combination the table lacks (a fixed-output model stored
+    without resolution, an unknown model) gets the same formula's figure."""
+    if resolution is not None and duration is not None:
+        known = GENERATION_PRIORS.get((model, mode, resolution, duration))
+        if known is not None:
+            return known
+    if resolution is None:
+        rules = MODELS.get(model)
+        resolution = rules.default_resolution if rules is not None else None
+    return GenerationPrior(_prior_seconds(model, mode, resolution, duration), PRIOR_SPREAD)

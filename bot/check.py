@@ -7,9 +7,13 @@ a launcher may point at a fake), so this module stays a plain HTTP client like t
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlsplit
+
 import aiohttp
 
 from bot.config import Settings
+from bot.minimax.callbacks import CallbackServer, StatusPush
 from bot.minimax.errors import AuthFailed, MiniMaxError
 from storage import LATEST_VERSION, DatabaseUnavailable, SchemaTooNew, StorageError, inspect_database
 
@@ -88,6 +92,53 @@ async def _check_discord(
     return True, f"Discord: token accepted (logged in as {name})"
 
 
+async def _check_callback(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str] | None:
+    """Send the API's challenge to CALLBACK_URL, as MiniMax will, and expect the echo.
+
+    The bot's own server answers it: started here for the test, or (when its port is taken) the
+    running bot's. This goes out through the public URL (DNS, the reverse proxy, TLS), which is the
+    outside as far as this machine can see it; a firewall that lets this machine in but not MiniMax
+    cannot be seen from here, and the line says so.
+    """
+    url = settings.callback_url
+    if url is None:
+        return None
+
+    async def not_ours(push: StatusPush) -> int:
+        return 404
+
+    server = CallbackServer(
+        not_ours, path=urlsplit(url).path or "/", host=settings.callback_host, port=settings.callback_port
+    )
+    started = True
+    try:
+        await server.start()
+    except OSError:
+        started = False  # the port is taken, most likely by the running bot: ask it
+    token = secrets.token_hex(16)
+    try:
+        async with session.post(
+            url, json={"challenge": token}, timeout=aiohttp.ClientTimeout(total=3)
+        ) as resp:
+            answer = await resp.json(content_type=None) if resp.status == 200 else None
+            status = resp.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return False, (
+            f"push notifications: CALLBACK_URL {url} cannot be reached from this machine "
+            f"({type(exc).__name__}); check the reverse proxy to {settings.callback_host}:"
+            f"{settings.callback_port}"
+        )
+    finally:
+        if started:
+            await server.stop()
+    if not (isinstance(answer, dict) and answer.get("challenge") == token):
+        return False, f"push notifications: CALLBACK_URL {url} answered HTTP {status} without the challenge"
+    return True, (
+        f"push notifications: CALLBACK_URL {url} answers the challenge (tested from this machine; "
+        "a firewall that only lets this machine in cannot be seen from here)"
+    )
+
+
 async def run_checks(settings: Settings, *, discord_api: str) -> int:
     """Print one line per check; 0 when all passed. ``discord_api`` is Discord's REST base URL."""
     print("✓ settings: valid")
@@ -95,6 +146,9 @@ async def run_checks(settings: Settings, *, discord_api: str) -> int:
     async with aiohttp.ClientSession() as session:
         results.append(await _check_minimax(settings, session))
         results.append(await _check_discord(settings, session, discord_api))
+        callback = await _check_callback(settings, session)
+        if callback is not None:
+            results.append(callback)
     for ok, line in results:
         print(f"{'✓' if ok else '✗'} {line}")
     for line in key_families(settings)[1]:

@@ -52,6 +52,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "MAX_QUEUED_PER_MEMBER": (1, 100_000),
     "SPEND_LIMIT_USD": (0.01, 1_000_000),
     "METRICS_PORT": (1, 65_535),
+    "CALLBACK_PORT": (1, 65_535),
 }
 
 # Discord ids are 64-bit snowflakes whose top bit is never set.
@@ -105,7 +106,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     # Timing knobs of the task lifecycle (seconds unless named otherwise).
-    poll_first_delay: float = 30.0
+    # None: the catalog's generation-time prior decides (see bot.lifecycle.estimate).
+    poll_first_delay: float | None = None
     poll_min_interval: float = 5.0
     poll_max_interval: float = 60.0
     poll_share_of_rate: float = 0.5
@@ -141,6 +143,10 @@ class Settings:
     retention_days: int | None = None
     # Said once at start (keys in .env that look like ours but are not settings); not compared.
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Push notifications (bot.minimax.callbacks, bot.lifecycle.pushes): off without CALLBACK_URL.
+    callback_url: str | None = None
+    callback_host: str = "127.0.0.1"
+    callback_port: int = 8080
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -277,6 +283,22 @@ def _database_file(raw: str) -> Path:
     except OSError as exc:
         raise ConfigError("DATABASE_PATH", f"cannot be used ({exc.strerror or type(exc).__name__})") from None
     return path
+
+
+def _callback_url(raw: str) -> str:
+    """A public https URL: MiniMax pushes there, through the operator's reverse proxy."""
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or parts.fragment:
+        raise ValueError
+    _ = parts.port
+    return raw
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError
+    return value
 
 
 def _writable_directory(raw: str) -> Path:
@@ -416,7 +438,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         ),
         log_format=_parse(env, "LOG_FORMAT", "text", _choice(LOG_FORMATS), "must be text or json"),
         poll_first_delay=_parse(
-            env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"
+            env, "POLL_FIRST_DELAY_SECONDS", None, _positive_float, "must be seconds above 0"
         ),
         poll_min_interval=_parse(
             env, "POLL_MIN_INTERVAL_SECONDS", 5.0, _positive_float, "must be seconds above 0"
@@ -461,6 +483,11 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         retention_days=_parse(
             env, "RETENTION_DAYS", None, _positive_int, "must be a whole number of days above 0, or empty"
         ),
+        callback_url=_parse(
+            env, "CALLBACK_URL", None, _callback_url, "must be a public https:// URL (or unset)"
+        ),
+        callback_host=_parse(env, "CALLBACK_HOST", "127.0.0.1", str, "must be an address to listen on"),
+        callback_port=_parse(env, "CALLBACK_PORT", 8080, _port, "must be a port number from 1 to 65535"),
     )
     settings = _with_money_settings(settings, env)
     settings = _with_metrics_settings(settings, env)
@@ -505,13 +532,6 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
             env, "MAX_QUEUED_PER_MEMBER", 3, _positive_int, "must be a whole number above 0"
         ),
     )
-
-
-def _port(raw: str) -> int:
-    value = int(raw)
-    if not 1 <= value <= 65535:
-        raise ValueError
-    return value
 
 
 _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")

@@ -7,6 +7,7 @@ that touch storage defer first, so Discord's three-second window is never missed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from typing import Any, cast
@@ -267,6 +268,10 @@ class VideoCog(commands.Cog):
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
         keep the follow-up as a fallback."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Under a burst, let every command that arrived meanwhile send its own defer before this one
+        # does its work (validation, the reservation's transaction, the card): the first answer of
+        # the last of them then waits for no one's work but its own (issue 15, bench_lifecycle).
+        await asyncio.sleep(0)
         missing = missing_permissions(interaction)
         if missing:
             await send(

@@ -348,6 +348,23 @@ class TaskRepository:
             )
         return float(statistics.median(float(r[0]) for r in rows)) if rows else None
 
+    async def generation_history(
+        self, model: str, *, sample: int = 50
+    ) -> list[tuple[str, str | None, int | None, float]]:
+        """(mode, resolution, duration, submit → finish seconds) of the model's latest ``sample``
+        deliveries, newest first: what the generation-time estimate learns from."""
+        count("sample", sample, minimum=1)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT mode, resolution, duration, finished_at - submitted_at FROM tasks "
+                "WHERE state = 'delivered' AND model = ? "
+                "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (model, sample),
+            )
+        return [(str(r[0]), r[1], r[2], float(r[3])) for r in rows]
+
     async def stats(self, guild_id: int, since: float, until: float, *, top: int = 10) -> GuildStats:
         """Counts, success rate, credits, generation time, per model, per day and top members for
         tasks requested in ``[since, until)`` (see :func:`storage.periods.period_bounds`)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -29,6 +30,7 @@ from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.preview import PromptPreview
+from bot.lifecycle.pushes import PushReceiver
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.reconcile import Reconciler
@@ -41,6 +43,7 @@ from bot.lifecycle.tracker import Tracker
 from bot.lifecycle.upscale import Upscaler
 from bot.lifecycle.validation import VideoRequest
 from bot.metrics import Metrics
+from bot.minimax.callbacks import CallbackServer, CallbackSwitch
 from bot.minimax.types import TaskInfo
 from storage import Storage
 from storage.models import Task, UserPrefs
@@ -61,6 +64,7 @@ class VideoService:
         clock: Callable[[], float] = time.time,
         http: aiohttp.ClientSession | None = None,
         metrics: Metrics | None = None,
+        callbacks: CallbackSwitch | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -83,11 +87,14 @@ class VideoService:
                 metrics=self.metrics,
             ),
             account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
-            expectations=Expectations(storage),
+            expectations=Expectations(storage, first_delay=settings.poll_first_delay),
             timing=PollTiming.from_settings(settings),
             clock=clock,
             metrics=self.metrics,
+            callbacks=callbacks,
         )
+        self.pushes = PushReceiver(self.deps)
+        self._push_server: CallbackServer | None = None
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
         download_dir = settings.download_dir or default_download_dir(settings.database_path)
@@ -133,10 +140,36 @@ class VideoService:
             # delivery a resume started after stop() stopped them must not either.
             await self.delivery.stop()
             return
+        await self._start_push_server()  # before the first submit names it
         self.submitter.start()
         self.tracker.start()
         if self.retention is not None:
             self.retention.start()
+
+    async def _start_push_server(self) -> None:
+        """Listen for the API's pushes; a server that cannot start means polling as without them."""
+        switch = self.deps.callbacks
+        if switch is None or not switch.active:
+            return
+        server = CallbackServer(
+            self.pushes,
+            path=urlsplit(switch.url).path or "/",
+            host=self.settings.callback_host,
+            port=self.settings.callback_port,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            switch.disable(
+                f"cannot listen on {self.settings.callback_host}:{self.settings.callback_port} ({exc})"
+            )
+            return
+        self._push_server = server
+
+    @property
+    def push_port(self) -> int | None:
+        """The port the push server listens on (a test's CALLBACK_PORT may be 0), None when off."""
+        return self._push_server.port if self._push_server is not None else None
 
     async def stop(self) -> None:
         await self.cards.stop_queue_refresh()  # requests run it even before start()
@@ -146,6 +179,9 @@ class VideoService:
         self._started = False
         if self.retention is not None:
             await self.retention.stop()
+        if self._push_server is not None:
+            await self._push_server.stop()
+            self._push_server = None
         await self.submitter.stop()
         await self.reconciler.stop()
         await self.tracker.stop()

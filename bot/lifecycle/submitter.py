@@ -269,7 +269,7 @@ class Submitter:
     async def _submitted(self, task: Task, api_task_id: str) -> None:
         deps = self._deps
         now = deps.now()
-        expected = await deps.expectations.seconds(task)
+        expected = await deps.expectations.distribution(task)
         try:
             task = await deps.storage.tasks.transition(
                 task.id,
@@ -277,7 +277,7 @@ class Submitter:
                 now=now,
                 api_task_id=api_task_id,
                 submitted_at=now,
-                next_poll_at=now + deps.timing.first_poll_delay(expected),
+                next_poll_at=now + deps.timing.first_poll_delay(expected, safety_net=deps.pushes_on),
             )
         except StorageError:
             # The API has the task but we could not record it: only a moderator can match them up.

@@ -24,6 +24,7 @@ from yarl import URL
 
 from bot.backoff import backoff
 from bot.minimax import v2
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.download_guard import (
     MAX_REDIRECTS,
     MP4_SNIFF_BYTES,
@@ -38,6 +39,7 @@ from bot.minimax.errors import (
     DownloadError,
     DownloadExpired,
     DownloadTooLarge,
+    InvalidParameters,
     MalformedResponse,
     MiniMaxError,
     NetworkError,
@@ -170,9 +172,11 @@ class MiniMaxClient:
         rng: Callable[[], float] = random.random,
         download_deadline: float | None = None,
         metrics: Metrics | None = None,
+        callback: CallbackSwitch | None = None,
     ) -> None:
         self._session = session
         self._metrics = metrics
+        self._callback = callback
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         # "Connection: close" on every request, downloads included: no idle connection to the API is
@@ -213,6 +217,11 @@ class MiniMaxClient:
         return self._download_deadline
 
     @property
+    def callback(self) -> CallbackSwitch | None:
+        """Push notifications (``CALLBACK_URL``): whether submits carry it, shared with the lifecycle."""
+        return self._callback
+
+    @property
     def submit_limiter(self) -> SubmitRateLimiter | None:
         """The pacing every submit passes; a caller may wait for a free slot before committing to one."""
         return self._limiter
@@ -232,12 +241,28 @@ class MiniMaxClient:
         body = v2.build_v2_body(spec) if on_v2 else build_submit_body(spec)
         path = v2.submit_path(spec) if on_v2 else SUBMIT_PATH
         attempt = 0
+        without_callback, refusal = False, ""
         while True:
             attempt += 1
             if self._limiter is not None:
                 await self._limiter.acquire()
+            sent = dict(body)
+            callback = self._callback if self._callback is not None and self._callback.active else None
+            if callback is not None and not without_callback:
+                sent["callback_url"] = callback.url
             try:
-                return await self._call_json("POST", path, parse_submit, json_body=body, attempt=attempt)
+                task_id = await self._call_json("POST", path, parse_submit, json_body=sent, attempt=attempt)
+            except InvalidParameters as exc:
+                if callback is None or without_callback:
+                    raise
+                # A 2013 answer creates nothing (no task id, nothing billed), and a failed challenge
+                # is answered exactly so: the same request once more without the callback is safe.
+                # Only if that one is taken (or the message names the callback) was it the callback.
+                if "callback" in str(exc).lower():
+                    callback.disable(str(exc))
+                else:
+                    without_callback, refusal = True, str(exc)
+                continue
             except MalformedResponse as exc:
                 raise SubmitOutcomeUnknown(
                     f"submit answer unreadable, a task may exist: {exc}", request_id=exc.request_id
@@ -263,6 +288,10 @@ class MiniMaxClient:
                         http_status=exc.http_status,
                         request_id=exc.request_id,
                     ) from None
+            else:
+                if without_callback and self._callback is not None:
+                    self._callback.disable(refusal)  # refused with it, taken without it
+                return task_id
 
     async def query(self, task_id: str, *, retries: int | None = None, model: str | None = None) -> TaskInfo:
         """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises.

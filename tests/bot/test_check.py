@@ -226,3 +226,33 @@ async def test_check_refuses_a_newer_database_naming_both_versions(
     out = capsys.readouterr().out
     assert status == 1
     assert f"version {LATEST_VERSION + 5}" in out and f"up to version {LATEST_VERSION}" in out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_the_callback_url_is_tested_with_the_apis_challenge(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    port = _free_port()
+    base = settings_for(fake_minimax_any, tmp_path)
+    # Plain http on 127.0.0.1 stands in for the public URL and its proxy (config requires https).
+    settings = dataclasses.replace(
+        base,  # type: ignore[type-var]
+        callback_url=f"http://127.0.0.1:{port}/minimax/push",
+        callback_port=port,
+    )
+    assert await run_checks(settings, discord_api=discord_users_me) == 0  # type: ignore[arg-type]
+    assert "✓ push notifications: CALLBACK_URL" in capsys.readouterr().out
+    # A URL that leads nowhere (the proxy points at another port): one ✗ line that says where to look.
+    elsewhere = dataclasses.replace(settings, callback_url=f"http://127.0.0.1:{_free_port()}/minimax/push")
+    assert await run_checks(elsewhere, discord_api=discord_users_me) == 1
+    out = capsys.readouterr().out
+    assert "✗ push notifications" in out and "cannot be reached from this machine" in out

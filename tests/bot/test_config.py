@@ -66,6 +66,10 @@ def test_values_are_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("POLL_RATE_SHARE", "1.5"),
         ("POLL_MIN_INTERVAL_SECONDS", "-3"),
+        ("CALLBACK_URL", "http://bot.example.com/minimax"),
+        ("CALLBACK_URL", "bot.example.com/minimax"),
+        ("CALLBACK_PORT", "70000"),
+        ("CALLBACK_PORT", "http"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -236,7 +240,7 @@ def test_every_numeric_setting_has_a_range() -> None:
         not in ("DISCORD_TOKEN", "MINIMAX_API_KEY", "MINIMAX_BASE_URL", "DATABASE_PATH", "DOWNLOAD_DIR")
         and name not in ("DISCORD_GUILD_IDS", "DEFAULT_QUOTA_PERIOD", "LOG_LEVEL", "LOG_FORMAT")
         and name not in ("ALLOWED_GUILD_IDS", "OWNER_IDS", "SPEND_LIMIT_PERIOD")  # id lists, a choice
-        and name != "METRICS_HOST"  # an address
+        and name not in ("METRICS_HOST", "CALLBACK_HOST", "CALLBACK_URL")  # addresses
     }
     assert numeric <= set(RANGES), numeric - set(RANGES)
     assert set(RANGES) <= set(known_settings())
@@ -263,3 +267,12 @@ def test_retention_days_is_off_by_default_and_whole_days() -> None:
     for bad in ("0", "thirty", "1.5", "100000"):
         with pytest.raises(ConfigError, match="RETENTION_DAYS"):
             load(RETENTION_DAYS=bad)
+
+
+def test_push_notifications_are_off_until_a_callback_url_is_set() -> None:
+    settings = load()
+    pushes = (settings.callback_url, settings.callback_host, settings.callback_port)
+    assert pushes == (None, "127.0.0.1", 8080)
+    assert settings.poll_first_delay is None  # the catalog's prior decides
+    on = load(CALLBACK_URL="https://bot.example.com/minimax/push", CALLBACK_PORT="9000")
+    assert (on.callback_url, on.callback_port) == ("https://bot.example.com/minimax/push", 9000)

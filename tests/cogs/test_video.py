@@ -814,3 +814,29 @@ async def test_status_autocomplete_searches_the_whole_prompt(env: Env) -> None:
     assert [c.value for c in choices] == [1]
     assert len(choices[0].name) <= 100 and "purple" not in choices[0].name
     assert [c.value for c in await env.cog._status_task(env.interaction(), "#2")] == [2]  # type: ignore[arg-type]
+
+
+async def test_under_a_burst_every_command_is_answered_before_any_does_its_work(env: Env) -> None:
+    """The first answer of the last command of a burst must not wait for the others' validation,
+    reservation and card (issue 15: first answer p99 close to a bare defer's)."""
+    events: list[str] = []
+    service = env.harness.service
+    assert service is not None
+    request = service.request
+
+    async def recording_request(req: Any) -> Any:
+        events.append("work")
+        return await request(req)
+
+    service.request = recording_request  # type: ignore[method-assign]
+    interactions = [env.interaction(user_id=USER + n) for n in range(10)]
+    for interaction in interactions:
+        defer = interaction.response.defer
+
+        async def recording_defer(*, _defer: Any = defer, **kwargs: Any) -> None:
+            await _defer(**kwargs)
+            events.append("defer")
+
+        interaction.response.defer = recording_defer  # type: ignore[method-assign]
+    await asyncio.gather(*(env.generate(i, prompt=f"burst clip {n}") for n, i in enumerate(interactions)))
+    assert events[:10] == ["defer"] * 10, events

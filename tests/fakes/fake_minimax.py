@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.minimax_rules import (
@@ -566,6 +567,14 @@ class FakeMiniMax:
         self._closing: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Push notifications: a submit's callback_url is challenged, then told of the task's end.
+        # The fake only ever calls 127.0.0.1: ``callback_target`` stands in for the public URL.
+        self.callback_target: str | None = None
+        self.callback_echo_ok = True  # False: the bot's answer to the challenge is taken as wrong
+        self.push_copies = 1  # how many times each status push is sent
+        self.pushes_sent = 0
+        self.challenges_sent = 0
+        self._push_jobs: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------------------ life cycle
 
@@ -604,6 +613,11 @@ class FakeMiniMax:
     async def close(self) -> None:
         if self._closing is not None:
             self._closing.set()
+        for job in list(self._push_jobs):
+            job.cancel()
+        for job in list(self._push_jobs):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await job
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -883,6 +897,8 @@ class FakeMiniMax:
         problem = validate_submission(
             body, strict_fixed_output=self.strict_fixed_output, require_duration=self.require_duration
         )
+        if problem is None:
+            problem = await self._challenge(body)
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body)
@@ -894,6 +910,8 @@ class FakeMiniMax:
 
     async def _submit_v2(self, request: web.Request, body: Any) -> web.Response:
         problem = validate_v2_submission(body)
+        if problem is None:
+            problem = await self._challenge(body)
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body, v2=True)
@@ -1033,7 +1051,61 @@ class FakeMiniMax:
             task.content = make_mp4(v2_frames(int(body.get("duration") or 6)))
         self.tasks[task.task_id] = task
         self._files[task.file_id] = task
+        if isinstance(body.get("callback_url"), str):
+            job = asyncio.get_running_loop().create_task(self._push_when_done(task))
+            self._push_jobs.add(job)
+            job.add_done_callback(self._push_jobs.discard)
         return task
+
+    # ------------------------------------------------------------------------------ callbacks
+
+    def _callback_address(self, body: dict[str, Any]) -> str | None:
+        target = self.callback_target or str(body.get("callback_url"))
+        return target if target.startswith(("http://127.0.0.1:", "https://127.0.0.1:")) else None
+
+    async def _challenge(self, body: Any) -> str | None:
+        """The documented challenge: POST {"challenge"} and expect it echoed within 3 s (else 2013)."""
+        if not isinstance(body, dict) or "callback_url" not in body:
+            return None
+        address = self._callback_address(body)
+        failed = "invalid params, callback_url verification failed"
+        if address is None:
+            return failed
+        token = uuid.uuid4().hex
+        self.challenges_sent += 1
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    address, json={"challenge": token}, timeout=aiohttp.ClientTimeout(total=3)
+                ) as resp,
+            ):
+                answer = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return failed
+        echoed = isinstance(answer, dict) and answer.get("challenge") == token
+        return None if echoed and self.callback_echo_ok else failed
+
+    async def _push_when_done(self, task: FakeTask) -> None:
+        """Once the task ends, POST its status the way the query would name it (lower case)."""
+        address = self._callback_address(task.body)
+        if address is None:
+            return
+        # The fake clock moves by itself (speed) or by advance(); neither sets an event to wait on.
+        while task.official_status(self.clock.now()) not in ("Success", "Fail", "Cancelled"):  # noqa: ASYNC110
+            await asyncio.sleep(0.002)
+        status = task.official_status(self.clock.now())
+        if task.v2:
+            body: dict[str, Any] = {"task": self._v2_task(task)}
+        else:
+            body = self._official_query_body(task, status)
+            body["status"] = {"Success": "success", "Fail": "failed"}.get(status, status.lower())
+        async with aiohttp.ClientSession() as session:
+            for _ in range(self.push_copies):
+                self.pushes_sent += 1
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.post(address, json=body, timeout=aiohttp.ClientTimeout(total=5)):
+                        pass
 
     async def _query(self, request: web.Request, body: Any) -> web.Response:
         task = self.tasks.get(request.query.get("task_id", ""))
