@@ -58,7 +58,8 @@ class RegenerateButton(
             actor = actor_from(interaction)
             if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
                 actor = await dm_actor(interaction, service, self.task_id, actor)
-            task = await service.regenerate(self.task_id, actor)
+            limit = interaction.filesize_limit if interaction.guild_id is not None else None
+            task = await service.regenerate(self.task_id, actor, upload_limit=limit)
         except Exception as exc:
             # Errors of a component go to the view's on_error, which only logs: answer here
             # (a refusal with its own message, anything else with the generic line).

@@ -192,11 +192,20 @@ _POSTED_LINK = re.compile(
 )
 
 
-def result_content(task: Task, *, link: str | None = None, expires_at: float | None = None) -> str:
-    """The result message's text; the task marker lets a restart find an already posted result."""
+REFITTED_NOTE = "Re-encoded to fit; full quality: Details."
+
+
+def result_content(
+    task: Task, *, link: str | None = None, expires_at: float | None = None, refitted: bool = False
+) -> str:
+    """The result message's text; the task marker lets a restart find an already posted result.
+
+    ``refitted``: the attached file is a re-encode made to fit the upload limit; Details gives the
+    full-quality download link."""
     marker = RESULT_MARKER.format(task_id=task.id)
     if link is None:
-        return f"<@{task.user_id}> your video is ready! {marker}"
+        note = f"\n{REFITTED_NOTE}" if refitted else ""
+        return f"<@{task.user_id}> your video is ready! {marker}{note}"
     expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
     return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
 

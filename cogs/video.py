@@ -252,6 +252,7 @@ class VideoCog(commands.Cog):
             spec=spec,
             role_ids=actor.role_ids,
             parent_channel_id=_thread_parent(interaction),
+            upload_limit=interaction.filesize_limit,
         )
         service = self.service
         try:

@@ -230,6 +230,13 @@ _V7_REFERENCES_AND_RESULTS = (
     "ALTER TABLE tasks ADD COLUMN has_audio INTEGER",
 )
 
+_V8_UPLOAD_LIMIT = (
+    # The largest file Discord said the bot may upload where the task was asked for (the
+    # interaction's attachment_size_limit), in bytes; NULL for tasks from before (the guild's
+    # reported limit then applies).
+    "ALTER TABLE tasks ADD COLUMN upload_limit INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -238,6 +245,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
+    Migration(8, "tasks: the upload limit at request time", _V8_UPLOAD_LIMIT),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

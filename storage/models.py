@@ -29,6 +29,8 @@ class NewTask:
     cost_tenths: int
     deliver_by_dm: bool = False
     regenerated_from: int | None = None
+    # The interaction's attachment_size_limit (bytes) where it was asked for; None: not known.
+    upload_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Task:
     # usage figure; None until delivered, or when neither said.
     delivered_seconds: float | None = None
     has_audio: bool | None = None  # the delivered file has a sound track; None: not known
+    # What Discord said the bot may upload where it was asked for (bytes), stored at request time
+    # (the interaction's attachment_size_limit); None for tasks from before, or asked without one.
+    upload_limit: int | None = None
 
     @property
     def final(self) -> bool:

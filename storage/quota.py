@@ -257,6 +257,7 @@ async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
         "created_at": now,
         "deliver_by_dm": int(task.deliver_by_dm),
         "regenerated_from": task.regenerated_from,
+        "upload_limit": optional_int("upload_limit", task.upload_limit, minimum=1),
     }
     row = await fetch_one(
         conn,

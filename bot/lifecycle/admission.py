@@ -73,6 +73,7 @@ class Admission:
             or prefs.dm_results
             or (policy is not None and not policy.results_public),
             regenerated_from=req.regenerated_from,
+            upload_limit=req.upload_limit,
         )
         try:
             task = await self._deps.storage.quota.reserve(
@@ -127,8 +128,12 @@ class Admission:
                 )
         return policy
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
-        """A new task with the same options, reserved against whoever asked (requester or moderator)."""
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
+        """A new task with the same options, reserved against whoever asked (requester or moderator).
+
+        ``upload_limit``: the clicking interaction's, when it is in the original's server; otherwise
+        (a click in a DM) the original's stays, since the result goes where the original was made.
+        """
         original = await task_or_refusal(self._deps, task_id)
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
@@ -149,6 +154,7 @@ class Admission:
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
+            upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
         )
         return await self.request(request)
 

@@ -144,9 +144,9 @@ class VideoService:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
         return await self.admission.request(req)
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""
-        return await self.admission.regenerate(task_id, actor)
+        return await self.admission.regenerate(task_id, actor, upload_limit=upload_limit)
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
         """Cancel a task that was not sent yet; the storage refunds in the same transaction."""

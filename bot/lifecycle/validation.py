@@ -60,6 +60,9 @@ class VideoRequest:
     # Results by DM (private) whatever the asker's preference: a regenerate of a private video stays
     # private, even when a moderator without dm_results regenerates it.
     private: bool = False
+    # What Discord said the bot may upload where this was asked (the interaction's
+    # attachment_size_limit, bytes): the result is made to fit it. None: the guild's reported limit.
+    upload_limit: int | None = None
 
 
 @dataclass(frozen=True)

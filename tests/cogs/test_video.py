@@ -712,3 +712,11 @@ async def test_status_autocomplete_searches_the_whole_prompt(env: Env) -> None:
     assert [c.value for c in choices] == [1]
     assert len(choices[0].name) <= 100 and "purple" not in choices[0].name
     assert [c.value for c in await env.cog._status_task(env.interaction(), "#2")] == [2]  # type: ignore[arg-type]
+
+
+async def test_the_interactions_upload_limit_is_stored_with_the_task(env: Env) -> None:
+    """Discord's attachment_size_limit of the command's interaction: what the result must fit."""
+    env.harness.fake.next_task(never_finish=True)
+    await env.generate(env.interaction(filesize_limit=50 * 1024 * 1024))
+    task = await env.harness.storage.tasks.get(1)
+    assert task.upload_limit == 50 * 1024 * 1024
