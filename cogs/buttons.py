@@ -16,6 +16,7 @@ import discord
 
 from bot.lifecycle import RequestRefused
 from cogs import embeds
+from cogs.edit_buttons import EDIT_ITEMS, add_edit_buttons
 from cogs.followups import keep_followup
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
@@ -121,7 +122,7 @@ class DetailsButton(
         await send(interaction, content, embed=embeds.details_embed(task))
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton, *EDIT_ITEMS)
 
 
 def task_view(task: Task) -> discord.ui.View:
@@ -137,6 +138,7 @@ def result_view(task: Task) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RegenerateButton(task.id))
     view.add_item(DetailsButton(task.id))
+    add_edit_buttons(view, task)  # Remix (cogs/edit_buttons.py)
     return view
 
 

@@ -237,6 +237,15 @@ _V8_UPLOAD_LIMIT = (
     "ALTER TABLE tasks ADD COLUMN upload_limit INTEGER",
 )
 
+_V9_EDITS = (
+    # A task made from another's result (Remix, later Extend and Loop): which one, how, and what its
+    # card links to (the original's author and result message, as they were at request time).
+    "ALTER TABLE tasks ADD COLUMN edit_of INTEGER REFERENCES tasks(id)",
+    "ALTER TABLE tasks ADD COLUMN edit_kind TEXT",
+    "ALTER TABLE tasks ADD COLUMN edit_of_user_id INTEGER",
+    "ALTER TABLE tasks ADD COLUMN edit_of_message_id INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -246,6 +255,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
     Migration(8, "tasks: the upload limit at request time", _V8_UPLOAD_LIMIT),
+    Migration(9, "tasks: made from another task's result (remix, extend, loop)", _V9_EDITS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
