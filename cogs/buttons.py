@@ -18,6 +18,7 @@ import discord
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.upscale import offers_upscale
 from cogs import embeds
+from cogs.edit_buttons import EDIT_ITEMS, add_edit_buttons
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
@@ -64,7 +65,8 @@ class RegenerateButton(
             actor = actor_from(interaction)
             if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
                 actor = await dm_actor(interaction, service, self.task_id, actor)
-            task = await service.regenerate(self.task_id, actor)
+            limit = interaction.filesize_limit if interaction.guild_id is not None else None
+            task = await service.regenerate(self.task_id, actor, upload_limit=limit)
         except Exception as exc:
             # Errors of a component go to the view's on_error, which only logs: answer here
             # (a refusal with its own message, anything else with the generic line).
@@ -164,6 +166,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     RegenerateButton,
     DetailsButton,
     UpscaleButton,
+    *EDIT_ITEMS,
 )
 
 
@@ -182,6 +185,7 @@ def result_view(task: Task) -> discord.ui.View:
     view.add_item(DetailsButton(task.id))
     if offers_upscale(task):
         view.add_item(UpscaleButton(task.id))
+    add_edit_buttons(view, task)  # Remix (cogs/edit_buttons.py)
     return view
 
 

@@ -26,7 +26,13 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.lifecycle.notifier import (
+    DEFAULT_UPLOAD_LIMIT,
+    MemberRefused,
+    ResultPost,
+    StatusCard,
+    UploadTooLarge,
+)
 from bot.metrics import Metrics
 from cogs import embeds
 from cogs.buttons import result_view, task_view
@@ -231,6 +237,8 @@ class DiscordNotifier:
             try:
                 return await self._send_result_once(result, where, with_file=True)
             except _TooLarge:
+                if result.refit:  # the delivery lowers the limit and makes a smaller one
+                    raise UploadTooLarge(result.size_bytes) from None
                 log.info(
                     "Task %s: the file is over the upload limit; falling back to the link", result.task.id
                 )
@@ -248,6 +256,7 @@ class DiscordNotifier:
                 task,
                 link=None if with_file else result.link,
                 expires_at=None if with_file else result.link_expires_at,
+                refitted=with_file and result.refitted,
             ),
             "view": result_view(task),
             "allowed_mentions": requester_only(task),

@@ -509,6 +509,7 @@ def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoReq
         spec=spec,
         role_ids=actor.role_ids,
         parent_channel_id=_thread_parent(interaction),
+        upload_limit=interaction.filesize_limit,
     )
 
 

@@ -236,6 +236,22 @@ _V8_BOT_SPENDING = (
     "CREATE INDEX ledger_reserve_created ON ledger(created_at) WHERE kind = 'reserve'",
 )
 
+_V9_UPLOAD_LIMIT = (
+    # The largest file Discord said the bot may upload where the task was asked for (the
+    # interaction's attachment_size_limit), in bytes; NULL for tasks from before (the guild's
+    # reported limit then applies).
+    "ALTER TABLE tasks ADD COLUMN upload_limit INTEGER",
+)
+
+_V10_EDITS = (
+    # A task made from another's result (Remix, later Extend and Loop): which one, how, and what its
+    # card links to (the original's author and result message, as they were at request time).
+    "ALTER TABLE tasks ADD COLUMN edit_of INTEGER REFERENCES tasks(id)",
+    "ALTER TABLE tasks ADD COLUMN edit_kind TEXT",
+    "ALTER TABLE tasks ADD COLUMN edit_of_user_id INTEGER",
+    "ALTER TABLE tasks ADD COLUMN edit_of_message_id INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -245,6 +261,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
     Migration(8, "index of reservations by time, for the bot-wide spending ceiling", _V8_BOT_SPENDING),
+    Migration(9, "tasks: the upload limit at request time", _V9_UPLOAD_LIMIT),
+    Migration(10, "tasks: made from another task's result (remix, extend, loop)", _V10_EDITS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

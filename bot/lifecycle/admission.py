@@ -37,7 +37,7 @@ from storage.errors import (
     TooManyInFlight,
     UserBlocked,
 )
-from storage.models import GuildPolicy, NewTask, Task, UserPrefs
+from storage.models import Edit, GuildPolicy, NewTask, Task, UserPrefs
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class Admission:
             or prefs.dm_results
             or (policy is not None and not policy.results_public),
             regenerated_from=req.regenerated_from,
+            upload_limit=req.upload_limit,
+            edit=req.edit,
         )
         try:
             task = await self._deps.storage.quota.reserve(
@@ -156,8 +158,12 @@ class Admission:
                 )
         return policy
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
-        """A new task with the same options, reserved against whoever asked (requester or moderator)."""
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
+        """A new task with the same options, reserved against whoever asked (requester or moderator).
+
+        ``upload_limit``: the clicking interaction's, when it is in the original's server; otherwise
+        (a click in a DM) the original's stays, since the result goes where the original was made.
+        """
         original = await task_or_refusal(self._deps, task_id)
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
@@ -178,8 +184,48 @@ class Admission:
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
+            upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
         )
         return await self.request(request)
+
+    async def remix(
+        self, task_id: int, actor: Actor, prompt: str, *, upload_limit: int | None = None
+    ) -> Task:
+        """The video again with an edited prompt (same model, options and images), reserved against
+        whoever clicked: anyone in the server on a public result, only its owner on a private one."""
+        original = await task_or_refusal(self._deps, task_id)
+        await self._may_edit(original, actor, "remix")
+        request = VideoRequest(
+            guild_id=original.guild_id,
+            channel_id=original.channel_id,
+            user_id=actor.user_id,
+            spec=replace(original.spec.as_stored(), prompt=prompt),
+            role_ids=actor.role_ids,
+            parent_channel_id=await self._channel_parent(original.channel_id),
+            private=original.deliver_by_dm,
+            upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
+            edit=Edit(original.id, "remix", original.user_id, original.result_message_id),
+        )
+        return await self.request(request)
+
+    async def edit_source(self, task_id: int, actor: Actor, what: str) -> Task:
+        """The result ``actor`` wants to ``what`` (remix, …), if they may: what its modal prefills."""
+        original = await task_or_refusal(self._deps, task_id)
+        await self._may_edit(original, actor, what)
+        return original
+
+    async def _may_edit(self, original: Task, actor: Actor, what: str) -> None:
+        """The rule for Remix (and Extend, Loop): a delivered result of this server; a private one
+        only by its owner (the clicker pays either way)."""
+        if original.state is not TaskState.DELIVERED:
+            raise RequestRefused(f"Video #{original.id} was not delivered, so there is nothing to {what}.")
+        in_dm = actor.guild_id is None and original.guild_id is not None
+        if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
+            raise RequestRefused("That video belongs to another server.")
+        if original.deliver_by_dm and original.user_id != actor.user_id:
+            raise RequestRefused(
+                f"Video #{original.id} is private: only the member who asked for it can {what} it."
+            )
 
     async def _channel_parent(self, channel_id: int) -> int | None:
         try:

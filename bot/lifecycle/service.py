@@ -214,9 +214,19 @@ class VideoService:
         """The 2K version of a delivered 768P H3 video, for ``actor`` (:mod:`bot.lifecycle.upscale`)."""
         return await self.upscaler.upscale(task_id, actor)
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""
-        return await self.admission.regenerate(task_id, actor)
+        return await self.admission.regenerate(task_id, actor, upload_limit=upload_limit)
+
+    async def edit_source(self, task_id: int, actor: Actor, what: str) -> Task:
+        """The delivered result ``actor`` may ``what`` (remix, …); RequestRefused otherwise."""
+        return await self.admission.edit_source(task_id, actor, what)
+
+    async def remix(
+        self, task_id: int, actor: Actor, prompt: str, *, upload_limit: int | None = None
+    ) -> Task:
+        """The result again with an edited prompt, charged to ``actor`` (see ``Admission.remix``)."""
+        return await self.admission.remix(task_id, actor, prompt, upload_limit=upload_limit)
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
         """Cancel a task that was not sent yet; the storage refunds in the same transaction."""

@@ -43,6 +43,7 @@ from bot.catalog import (
 from bot.lifecycle.references import check_references
 from bot.lifecycle.refusal import RequestRefused as RequestRefused  # re-exported: its old home
 from bot.spec import NO_DEFAULTS, MediaKind, MediaRef, Mode, VideoSpec
+from storage.models import Edit
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class VideoRequest:
     # Results by DM (private) whatever the asker's preference: a regenerate of a private video stays
     # private, even when a moderator without dm_results regenerates it.
     private: bool = False
+    # What Discord said the bot may upload where this was asked (the interaction's
+    # attachment_size_limit, bytes): the result is made to fit it. None: the guild's reported limit.
+    upload_limit: int | None = None
+    edit: Edit | None = None  # made from another task's result (a remix)
 
 
 @dataclass(frozen=True)

@@ -390,7 +390,7 @@ async def test_upscale_button_on_a_768p_h3_result_makes_the_2k_video_for_the_cli
     await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
     done = await env.harness.wait_final(1)
     labels = [i.item.label for i in result_view(done).children]  # type: ignore[attr-defined]
-    assert labels == ["Regenerate", "Details", "Upscale to 2K"]
+    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix"]
     click = env.interaction(OTHER_USER)
     await UpscaleButton(1).callback(click)  # type: ignore[arg-type]
     assert "#2" in click.last.content and click.last.ephemeral
@@ -840,3 +840,11 @@ async def test_under_a_burst_every_command_is_answered_before_any_does_its_work(
         interaction.response.defer = recording_defer  # type: ignore[method-assign]
     await asyncio.gather(*(env.generate(i, prompt=f"burst clip {n}") for n, i in enumerate(interactions)))
     assert events[:10] == ["defer"] * 10, events
+
+
+async def test_the_interactions_upload_limit_is_stored_with_the_task(env: Env) -> None:
+    """Discord's attachment_size_limit of the command's interaction: what the result must fit."""
+    env.harness.fake.next_task(never_finish=True)
+    await env.generate(env.interaction(filesize_limit=50 * 1024 * 1024))
+    task = await env.harness.storage.tasks.get(1)
+    assert task.upload_limit == 50 * 1024 * 1024

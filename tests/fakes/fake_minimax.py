@@ -537,6 +537,7 @@ class FakeMiniMax:
         self.auth_failure = auth_failure or ("base_resp" if flavour == "official" else "http401")
         self.reseller_official_submit = reseller_official_submit
         self.download_content_length = True  # False: chunked downloads without Content-Length
+        self.v2_content: bytes | None = None  # set: every new V2 task serves these bytes (a test's MP4)
         # Where the download URLs handed out point (None: this server). A test points them at a
         # host the bot must refuse; this server still answers them when they reach it.
         self.download_root: str | None = None
@@ -1048,7 +1049,7 @@ class FakeMiniMax:
             plan.fail_code = 1027
         task = FakeTask(str(next(self._task_ids)), next(self._file_ids), body, self.clock.now(), plan, v2=v2)
         if v2:
-            task.content = make_mp4(v2_frames(int(body.get("duration") or 6)))
+            task.content = self.v2_content or make_mp4(v2_frames(int(body.get("duration") or 6)))
         self.tasks[task.task_id] = task
         self._files[task.file_id] = task
         if isinstance(body.get("callback_url"), str):

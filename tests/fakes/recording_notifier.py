@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.lifecycle.notifier import (
+    DEFAULT_UPLOAD_LIMIT,
+    MemberRefused,
+    ResultPost,
+    StatusCard,
+    UploadTooLarge,
+)
 from cogs.followups import FollowupRegistry
 from storage.models import Task
 
@@ -27,6 +33,7 @@ class PostedResult:
     link: str | None
     link_expires_at: float | None
     filename: str
+    refitted: bool = False  # the file is a re-encode made to fit the upload limit
 
 
 @dataclass
@@ -34,6 +41,10 @@ class RecordingNotifier:
     upload_limits: dict[int | None, int] = field(default_factory=dict)
     thread_parents: dict[int, int] = field(default_factory=dict)  # thread id → its channel
     default_upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    # What "Discord" really accepts (None: whatever is sent): a bigger file is refused as too large,
+    # as a 413 / 40005 would be (UploadTooLarge when the post asks for it, else the link).
+    accepts_bytes: int | None = None
+    too_large: list[int] = field(default_factory=list)  # sizes refused as too large
     cards: list[StatusCard] = field(default_factory=list)
     edits: list[StatusCard] = field(default_factory=list)
     results: list[PostedResult] = field(default_factory=list)
@@ -106,6 +117,12 @@ class RecordingNotifier:
                 raise MemberRefused(f"task {result.task.id}: DMs closed")
             via_dm = False  # the channel takes it
         data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
+        if data is not None and self.accepts_bytes is not None and len(data) > self.accepts_bytes:
+            self.too_large.append(len(data))
+            if result.refit:
+                await self._notify()
+                raise UploadTooLarge(len(data))
+            data = None  # the link instead, as DiscordNotifier falls back
         posted = PostedResult(
             next(self._ids),
             result.task.id,
@@ -114,6 +131,7 @@ class RecordingNotifier:
             result.link if data is None else None,
             result.link_expires_at if data is None else None,
             result.filename,
+            refitted=data is not None and result.refitted,
         )
         self.results.append(posted)
         await self._notify()
