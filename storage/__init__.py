@@ -55,6 +55,7 @@ from storage.periods import PERIODS, period_bounds
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.showcase import ClaimResult, Showcase, ShowcasePost, ShowcaseRepository, TopEntry, Vote
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 
@@ -70,6 +71,7 @@ __all__ = [
     "Block",
     "Change",
     "ChannelRules",
+    "ClaimResult",
     "DailyModelCount",
     "Database",
     "DatabaseError",
@@ -96,18 +98,23 @@ __all__ = [
     "ReservationRefused",
     "RoleLimit",
     "SchemaTooNew",
+    "Showcase",
+    "ShowcasePost",
+    "ShowcaseRepository",
     "StateRepository",
     "Storage",
     "StorageError",
     "Task",
     "TaskRepository",
     "TaskState",
+    "TopEntry",
     "UnknownTask",
     "Usage",
     "UserBlocked",
     "UserOverride",
     "UserPrefs",
     "UserSpend",
+    "Vote",
     "can_transition",
     "period_bounds",
 ]

@@ -14,6 +14,7 @@ from storage.limits import LimitsRepository
 from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.showcase import ShowcaseRepository
 from storage.tasks import TaskRepository
 
 
@@ -27,6 +28,7 @@ class Storage:
         self.prefs = PrefsRepository(db)
         self.audit = AuditRepository(db)
         self.state = StateRepository(db)
+        self.showcase = ShowcaseRepository(db)
 
     @classmethod
     async def open(

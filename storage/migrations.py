@@ -230,6 +230,42 @@ _V7_REFERENCES_AND_RESULTS = (
     "ALTER TABLE tasks ADD COLUMN has_audio INTEGER",
 )
 
+_V8_SHOWCASE = (
+    # The server's showcase: one channel (text or forum) where members share delivered videos.
+    """
+    CREATE TABLE showcases (
+        guild_id   INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL,
+        is_forum   INTEGER NOT NULL,
+        set_by     INTEGER NOT NULL,
+        set_at     REAL    NOT NULL
+    )
+    """,
+    # One row per shared video (the primary key makes "once per video" a fact of the file). The row
+    # is written before the post (``message_id`` NULL: a claim), so two clicks at once post once.
+    """
+    CREATE TABLE showcase_posts (
+        task_id    INTEGER PRIMARY KEY REFERENCES tasks(id),
+        guild_id   INTEGER NOT NULL,
+        channel_id INTEGER,            -- where the post is (a forum post's thread); NULL while claimed
+        message_id INTEGER,
+        shared_by  INTEGER NOT NULL,
+        shared_at  REAL    NOT NULL,
+        removed_by INTEGER,
+        removed_at REAL                -- a moderator took it down: it stays down, votes stop counting
+    )
+    """,
+    "CREATE INDEX showcase_posts_guild ON showcase_posts(guild_id, shared_at)",
+    """
+    CREATE TABLE showcase_votes (
+        task_id  INTEGER NOT NULL REFERENCES showcase_posts(task_id),
+        user_id  INTEGER NOT NULL,
+        voted_at REAL    NOT NULL,
+        PRIMARY KEY (task_id, user_id)  -- one vote per member and video
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -238,6 +274,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "failure notices: when the member was told", _V5_FAILURE_NOTICES),
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
+    Migration(8, "showcase: the channel, shared videos and their votes", _V8_SHOWCASE),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
