@@ -31,6 +31,7 @@ from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.recovery import Recovery
+from bot.lifecycle.showcase import ShowcaseService
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
@@ -86,6 +87,7 @@ class VideoService:
         self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self.admission = Admission(self.deps, self.cards)
         self.queries = Queries(self.deps, self.cards, self.delivery)
+        self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.recovery = Recovery(
             self.deps,
             self.cards,

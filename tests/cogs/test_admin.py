@@ -202,6 +202,7 @@ CASES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], bool]] = 
     ("stats", AdminCog.stats, lambda g: {"period": "7d"}, False),
     ("tasks", AdminCog.tasks, lambda g: {}, False),
     ("audit", AdminCog.audit, lambda g: {}, False),
+    ("showcase", AdminCog.showcase, lambda g: {"channel": text_channel(g)}, True),
 ]
 
 
@@ -209,7 +210,7 @@ def test_every_command_is_in_the_matrix_and_hidden_from_members() -> None:
     from cogs.admin import command_names
 
     names = command_names(AdminCog(moderation(None)))
-    assert len(names) == 21
+    assert len(names) == 22
     assert {case[1].qualified_name for case in CASES} == set(names)
     group = AdminCog.videoadmin
     assert group.guild_only and group.default_permissions == discord.Permissions(manage_guild=True)
@@ -1030,3 +1031,32 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     mode = next(o for o in reset["options"] if o["name"] == "mode")
     assert [c["value"] for c in mode["choices"]] == ["clear-override", "fresh-allowance"]
     assert mode["required"] is True
+
+
+# -- the showcase ----------------------------------------------------------------------------------
+
+
+async def test_showcase_takes_a_text_or_forum_channel_and_refuses_others(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    from bot.lifecycle.moderation import ShowcaseChannel
+    from storage import Showcase
+
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(
+        AdminCog.showcase, cog, FakeInteraction(manager, guild=guild), channel=text_channel(guild)
+    )
+    assert f"none → **<#{CHANNEL_ID}> (text channel)**" in reply.text()
+    assert await storage.showcase.get(GUILD_ID) == Showcase(CHANNEL_ID, False)
+    from bot.lifecycle import Actor
+
+    mod = await cog.service.authorize(Actor(MANAGER, GUILD_ID, manage_guild=True))
+    forum = await cog.service.set_showcase(mod, ShowcaseChannel(OTHER_CHANNEL_ID, GUILD_ID, "forum"))
+    assert forum.after == Showcase(OTHER_CHANNEL_ID, True)
+    before = await snapshot(storage)
+    with pytest.raises(Exception, match="text channel or a forum"):
+        await cog.service.set_showcase(mod, ShowcaseChannel(VOICE_CHANNEL_ID, GUILD_ID, "other"))
+    with pytest.raises(Exception, match="not in this server"):
+        await cog.service.set_showcase(mod, ShowcaseChannel(CHANNEL_ID, OTHER_GUILD_ID, "text"))
+    assert await snapshot(storage) == before
+    assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["showcase.set"] * 2
