@@ -19,6 +19,7 @@ from cogs import embeds
 from cogs.followups import keep_followup
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
+from cogs.share_buttons import SHOWCASE_ITEMS, ShareButton
 from cogs.video_support import confirmation, dm_actor, pickup_link, service_of
 from storage.models import Task
 from storage.states import TaskState
@@ -120,7 +121,11 @@ class DetailsButton(
         await send(interaction, content, embed=embeds.details_embed(task))
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    RegenerateButton,
+    DetailsButton,
+    *SHOWCASE_ITEMS,
+)
 
 
 def task_view(task: Task) -> discord.ui.View:
@@ -136,6 +141,8 @@ def result_view(task: Task) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RegenerateButton(task.id))
     view.add_item(DetailsButton(task.id))
+    if not task.deliver_by_dm and task.guild_id is not None:  # a public result may go to the showcase
+        view.add_item(ShareButton(task.id))
     return view
 
 

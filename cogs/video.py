@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -26,7 +26,7 @@ from bot.catalog import (
 )
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRef, MediaRole, VideoSpec
-from cogs import embeds
+from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
 from cogs.pager import Page, Pager
@@ -52,6 +52,7 @@ AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
 NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
+TopPeriod = Literal["day", "week", "month"]
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
@@ -452,6 +453,20 @@ class VideoCog(commands.Cog):
     @video.command(name="help", description="Models, modes, camera commands and limits")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send(interaction, embed=embeds.help_embed())
+
+    @video.command(name="top", description="The most-voted videos of the server's showcase")
+    @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")
+    async def top(self, interaction: discord.Interaction[Any], period: TopPeriod = "week") -> None:
+        if interaction.guild_id is None:
+            await send(interaction, "The showcase belongs to a server: use `/video top` inside one.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            entries = await self.service.showcase.top(interaction.guild_id, period)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, embed=community_embeds.top_embed(entries, period))
 
 
 def _choice_label(task: Task) -> str:

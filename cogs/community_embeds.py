@@ -1,0 +1,44 @@
+"""What the team-facing `/video` commands show: the showcase ranking (`/video top`).
+
+Kept apart from :mod:`cogs.embeds` (a member's own videos) so each file renders one kind of page.
+Members' prompts are inlined inert (:func:`cogs.text.plain_line`) and every mention is sent with
+``AllowedMentions.none()`` by the caller.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from cogs.text import lines_within, plain_line, when
+from storage.showcase import TopEntry
+
+INFO = discord.Colour.blurple()
+PERIOD_TITLES = {"day": "the last 24 hours", "week": "the last 7 days", "month": "the last 30 days"}
+PROMPT_CHARS = 80
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def post_link(entry: TopEntry) -> str:
+    return f"https://discord.com/channels/{entry.guild_id}/{entry.channel_id}/{entry.message_id}"
+
+
+def top_embed(entries: list[TopEntry], period: str) -> discord.Embed:
+    """The most-voted showcase videos of the period, each with its votes, author and a link."""
+    embed = discord.Embed(title=f"Top videos of {PERIOD_TITLES.get(period, period)}", colour=INFO)
+    if not entries:
+        embed.description = (
+            "No videos were shared to the showcase in this period. Share a delivered video with its "
+            "**Share** button."
+        )
+        return embed
+    lines = []
+    for rank, entry in enumerate(entries, start=1):
+        badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"**{rank}.**"
+        votes = "1 vote" if entry.votes == 1 else f"{entry.votes} votes"
+        prompt = plain_line(entry.prompt, PROMPT_CHARS)
+        lines.append(
+            f"{badge} [{prompt}]({post_link(entry)}) · ⭐ {votes} · <@{entry.user_id}> · "
+            f"{entry.model} · shared {when(entry.shared_at)}"
+        )
+    embed.description = lines_within(lines, 4096)
+    return embed
