@@ -1,4 +1,5 @@
-"""What the team-facing `/video` commands show: the showcase ranking (`/video top`).
+"""What the team-facing `/video` commands show: the showcase ranking (`/video top`) and what is
+being made in a channel (`/video queue`).
 
 Kept apart from :mod:`cogs.embeds` (a member's own videos) so each file renders one kind of page.
 Members' prompts are inlined inert (:func:`cogs.text.plain_line`) and every mention is sent with
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.lifecycle.channel_queue import ChannelQueue
+from cogs.embeds import STATE_LABELS
 from cogs.text import lines_within, plain_line, when
 from storage.showcase import TopEntry
 
@@ -40,5 +43,31 @@ def top_embed(entries: list[TopEntry], period: str) -> discord.Embed:
             f"{badge} [{prompt}]({post_link(entry)}) · ⭐ {votes} · <@{entry.user_id}> · "
             f"{entry.model} · shared {when(entry.shared_at)}"
         )
+    embed.description = lines_within(lines, 4096)
+    return embed
+
+
+QUEUE_PROMPT_CHARS = 60
+QUEUE_ROWS = 20
+
+
+def queue_embed(queue: ChannelQueue, channel_id: int) -> discord.Embed:
+    """`/video queue`: who is making what here, their place in line and when it should be ready."""
+    embed = discord.Embed(title="Being made in this channel", colour=INFO)
+    if queue.total == 0:
+        embed.description = f"Nothing is being made in <#{channel_id}> right now."
+        return embed
+    lines = []
+    for row in queue.rows[:QUEUE_ROWS]:
+        task = row.task
+        where = f"#{row.position} in line" if row.position is not None else STATE_LABELS[task.state]
+        ready = f" · ready {when(row.eta)}" if row.eta is not None else ""
+        prompt = plain_line(task.prompt, QUEUE_PROMPT_CHARS)
+        lines.append(f"**#{task.id}** <@{task.user_id}> · {prompt} · {task.model} · {where}{ready}")
+    if len(queue.rows) > QUEUE_ROWS:
+        lines.append(f"…and {len(queue.rows) - QUEUE_ROWS} more")
+    if queue.private_count:
+        plural = "video" if queue.private_count == 1 else "videos"
+        lines.append(f"🔒 {queue.private_count} private {plural} in progress (not shown)")
     embed.description = lines_within(lines, 4096)
     return embed

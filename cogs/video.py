@@ -468,6 +468,14 @@ class VideoCog(commands.Cog):
             return
         await send(interaction, embed=community_embeds.top_embed(entries, period))
 
+    @video.command(name="queue", description="What is being made in this channel right now")
+    async def queue(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel_id = interaction.channel_id
+        assert channel_id is not None  # every slash command comes from a channel
+        queue = await self.service.channel_queue(channel_id)
+        await send(interaction, embed=community_embeds.queue_embed(queue, channel_id))
+
 
 def _choice_label(task: Task) -> str:
     label = f"#{task.id} · {task.state.value} · {task.prompt}"

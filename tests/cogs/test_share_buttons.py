@@ -205,3 +205,22 @@ async def test_top_lists_the_most_voted_with_links(env: Env) -> None:
     assert "Top videos of the last 7 days" in text
     assert f"(https://discord.com/channels/{GUILD}/{SHOWCASE}/9001)" in text
     assert "⭐ 2 votes" in text and f"<@{USER}>" in text and "a red fox running through snow" in text
+
+
+async def test_queue_shows_who_what_place_and_eta_and_counts_private_ones(env: Env) -> None:
+    cog: Any = env.bot.get_cog("VideoCog")
+    idle = env.click()
+    await cog.queue.callback(cog, idle)
+    assert f"Nothing is being made in <#{CHANNEL}>" in idle.last.text() and idle.last.ephemeral
+    await env.harness.stop()  # nothing leaves the queue now
+    service = env.harness.new_service()
+    env.bot.service = service  # type: ignore[attr-defined]
+    await service.update_preferences(OTHER_USER, dm_results=True)
+    await service.request(env.harness.request(prompt="a *bold* @everyone lighthouse"))
+    await service.request(env.harness.request(user_id=OTHER_USER, prompt="my secret idea"))
+    asked = env.click()
+    await cog.queue.callback(cog, asked)
+    text = asked.last.text()
+    assert f"<@{USER}>" in text and r"a \*bold\* @everyone lighthouse" in text and "#1 in line" in text
+    assert "ready <t:" in text and "1 private video in progress" in text
+    assert "my secret idea" not in text and f"<@{OTHER_USER}>" not in text
