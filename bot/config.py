@@ -81,6 +81,8 @@ class Settings:
     submit_concurrency: int = 2
     # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
     delivery_concurrency: int = 4
+    # A thread on every public status card, for servers that did not choose (`/videoadmin policy threads`).
+    thread_per_video: bool = False
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -158,6 +160,15 @@ def _writable_directory(raw: str) -> Path:
     if not usable:
         raise ValueError
     return path
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise ValueError
 
 
 def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
@@ -267,6 +278,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         delivery_concurrency=_parse(
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
+        thread_per_video=_parse(env, "THREAD_PER_VIDEO", False, _on_off, "must be on or off"),
     )
     if settings.poll_min_interval > settings.poll_max_interval:
         raise ConfigError("POLL_MIN_INTERVAL_SECONDS", "must not exceed POLL_MAX_INTERVAL_SECONDS")

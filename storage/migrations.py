@@ -266,6 +266,13 @@ _V8_SHOWCASE = (
     """,
 )
 
+_V9_THREADS = (
+    # A server's choice of a thread per video: 1 on, 0 off, NULL the bot's THREAD_PER_VIDEO.
+    "ALTER TABLE guild_policy ADD COLUMN threads INTEGER",
+    # The thread opened on the task's status card, where its result and failures go.
+    "ALTER TABLE tasks ADD COLUMN thread_id INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -275,6 +282,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
     Migration(8, "showcase: the channel, shared videos and their votes", _V8_SHOWCASE),
+    Migration(9, "threads: a server's choice and each task's thread", _V9_THREADS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -65,6 +65,7 @@ class Task:
     # usage figure; None until delivered, or when neither said.
     delivered_seconds: float | None = None
     has_audio: bool | None = None  # the delivered file has a sound track; None: not known
+    thread_id: int | None = None  # the thread opened on its status card (results and failures go there)
 
     @property
     def final(self) -> bool:
@@ -156,6 +157,7 @@ class GuildPolicy:
     cap_tenths: int | None = None  # guild-wide credits per the guild's default period
     paused: bool = False
     pause_reason: str | None = None
+    threads: bool | None = None  # a thread per video: on, off, or None (the bot's THREAD_PER_VIDEO)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def test_values_are_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("POLL_RATE_SHARE", "1.5"),
         ("POLL_MIN_INTERVAL_SECONDS", "-3"),
+        ("THREAD_PER_VIDEO", "sometimes"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -134,3 +135,9 @@ def test_log_level_accepts_critical_and_says_so() -> None:
     assert load_settings({**BASE, "LOG_LEVEL": "critical"}, env_file=None).log_level == "CRITICAL"
     with pytest.raises(ConfigError, match="DEBUG, INFO, WARNING, ERROR or CRITICAL"):
         load(LOG_LEVEL="LOUD")
+
+
+def test_thread_per_video_is_off_unless_switched_on() -> None:
+    assert load().thread_per_video is False
+    assert load(THREAD_PER_VIDEO="on").thread_per_video is True
+    assert load(THREAD_PER_VIDEO="OFF").thread_per_video is False

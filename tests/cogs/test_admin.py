@@ -1060,3 +1060,18 @@ async def test_showcase_takes_a_text_or_forum_channel_and_refuses_others(
         await cog.service.set_showcase(mod, ShowcaseChannel(CHANNEL_ID, OTHER_GUILD_ID, "text"))
     assert await snapshot(storage) == before
     assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["showcase.set"] * 2
+
+
+async def test_policy_threads_on_off_and_back_to_the_bots_default(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild), threads="on")
+    assert "the bot's default (THREAD_PER_VIDEO) → **on**" in reply.text()
+    assert (await storage.policy.get(GUILD_ID)).threads is True
+    reply = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild), threads="default")
+    assert "on → **the bot's default (THREAD_PER_VIDEO)**" in reply.text()
+    assert (await storage.policy.get(GUILD_ID)).threads is None
+    shown = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild))
+    assert "Thread per video" in shown.text()
+    assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["policy.update"] * 2
