@@ -1075,3 +1075,42 @@ async def test_policy_threads_on_off_and_back_to_the_bots_default(
     shown = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild))
     assert "Thread per video" in shown.text()
     assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["policy.update"] * 2
+
+
+async def test_stats_attaches_a_png_chart_shown_in_the_embed(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    from tests.bot.test_charts import png_size
+
+    await seed_stats(storage)
+    await storage.policy.update(GUILD_ID, actor_id=MANAGER, cap_tenths=100)
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="7d")
+    assert reply.ephemeral and reply.embed is not None
+    [chart] = reply.files
+    assert chart.filename == "stats.png" and reply.embed.image.url == "attachment://stats.png"
+    data = chart.fp.read()
+    assert png_size(data) == (1200, 800) and 10_000 < len(data) < 1_000_000
+    fields = {f.name: f.value for f in reply.embed.fields}
+    assert (fields["Requested"], fields["Delivered"], fields["Credits spent"]) == ("9", "4", "4.8 ($1.33)")
+
+
+async def test_the_chart_renders_off_the_event_loop_and_a_failed_one_costs_only_the_picture(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import cogs.stats_chart
+
+    threads: list[threading.Thread] = []
+
+    def broken(*_: Any) -> bytes:
+        threads.append(threading.current_thread())
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(cogs.stats_chart, "render_stats_chart", broken)
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="24h")
+    assert threads and threads[0] is not threading.main_thread()
+    assert reply.embed is not None and reply.files == [] and reply.embed.image.url is None
+    assert {f.name: f.value for f in reply.embed.fields}["Requested"] == "0"

@@ -266,6 +266,7 @@ class Reply:
     thinking: bool = False
     modal: discord.ui.Modal | None = None
     allowed_mentions: discord.AllowedMentions | None = None
+    files: list[discord.File] = field(default_factory=list)  # attachments, as passed
 
     @property
     def all_embeds(self) -> list[discord.Embed]:
@@ -350,12 +351,15 @@ class KitFollowup:
         view: discord.ui.View | None = None,
         ephemeral: bool = False,
         allowed_mentions: discord.AllowedMentions | None = None,
+        file: discord.File | None = None,
+        files: Sequence[discord.File] | None = None,
         **_: Any,
     ) -> None:
         if not self._interaction.response.is_done():
             raise AssertionError("a follow-up before the initial response")
         reply = Reply("followup", content, embed, list(embeds or []), view, ephemeral)
         reply.allowed_mentions = allowed_mentions
+        reply.files = ([file] if file is not None else []) + list(files or [])
         self._interaction.replies.append(reply)
 
 

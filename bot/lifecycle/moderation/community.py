@@ -1,4 +1,5 @@
-"""The server's community features a moderator sets: the showcase channel where videos are shared."""
+"""The server's community features a moderator sets (the showcase channel where videos are shared),
+and what the stats chart draws credits against."""
 
 from __future__ import annotations
 
@@ -38,3 +39,10 @@ class CommunityActions(ModerationCore):
 
     async def showcase(self, mod: Moderator) -> Showcase | None:
         return await self.storage.showcase.get(mod.guild_id)
+
+    async def cap_with_period(self, mod: Moderator) -> tuple[int | None, str]:
+        """The server's cap (tenths, None: none) and the period it counts over (the quota period),
+        for the stats chart's line."""
+        default = await self.storage.limits.guild_default(mod.guild_id)
+        period = default.period if default is not None else self.settings.default_quota_period
+        return mod.policy.cap_tenths, period
