@@ -24,11 +24,13 @@ from bot.catalog import (
     RESOLUTIONS,
     format_credits,
 )
+from bot.i18n import translate
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
+from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
@@ -457,8 +459,9 @@ class VideoCog(commands.Cog):
     @video.command(name="top", description="The most-voted videos of the server's showcase")
     @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")
     async def top(self, interaction: discord.Interaction[Any], period: TopPeriod = "week") -> None:
+        locale = member_locale(interaction)  # a private reply: the member's language
         if interaction.guild_id is None:
-            await send(interaction, "The showcase belongs to a server: use `/video top` inside one.")
+            await send(interaction, translate(locale, "top.guild_only"))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -466,7 +469,7 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, embed=community_embeds.top_embed(entries, period))
+        await send(interaction, embed=community_embeds.top_embed(entries, period, locale))
 
     @video.command(name="queue", description="What is being made in this channel right now")
     async def queue(self, interaction: discord.Interaction[Any]) -> None:
@@ -474,7 +477,8 @@ class VideoCog(commands.Cog):
         channel_id = interaction.channel_id
         assert channel_id is not None  # every slash command comes from a channel
         queue = await self.service.channel_queue(channel_id)
-        await send(interaction, embed=community_embeds.queue_embed(queue, channel_id))
+        embed = community_embeds.queue_embed(queue, channel_id, member_locale(interaction))
+        await send(interaction, embed=embed)
 
 
 def _choice_label(task: Task) -> str:

@@ -224,3 +224,23 @@ async def test_queue_shows_who_what_place_and_eta_and_counts_private_ones(env: E
     assert f"<@{USER}>" in text and r"a \*bold\* @everyone lighthouse" in text and "#1 in line" in text
     assert "ready <t:" in text and "1 private video in progress" in text
     assert "my secret idea" not in text and f"<@{OTHER_USER}>" not in text
+
+
+async def test_queue_and_top_follow_the_members_locale(env: Env) -> None:
+    cog: Any = env.bot.get_cog("VideoCog")
+
+    def asking(locale: str) -> KitInteraction:
+        guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
+        return make_interaction(
+            env.bot, user=make_member(guild, USER), guild=guild, channel_id=CHANNEL, locale=locale
+        )
+
+    brazil, japan, english = asking("pt-BR"), asking("ja"), asking("en-GB")
+    for interaction in (brazil, japan, english):
+        await cog.queue.callback(cog, interaction)
+    assert f"Nada está sendo feito em <#{CHANNEL}> agora." in brazil.last.text()
+    assert f"現在 <#{CHANNEL}> で作成中の動画はありません。" in japan.last.text()
+    assert f"Nothing is being made in <#{CHANNEL}> right now." in english.last.text()
+    german = asking("de")
+    await cog.top.callback(cog, german, period="month")
+    assert "Top-Videos der letzten 30 Tage" in german.last.text()

@@ -451,6 +451,8 @@ def make_interaction(
     type: discord.InteractionType = discord.InteractionType.application_command,
     data: dict[str, Any] | None = None,
     filesize_limit: int = 10 * 1024 * 1024,
+    locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> KitInteraction:
     """The interaction Discord would send for ``user`` in ``guild`` (``None``: a DM).
 
@@ -470,7 +472,7 @@ def make_interaction(
         "version": 1,
         "channel_id": str(channel_id),
         "channel": _channel_data(guild, channel_id, thread_parent),
-        "locale": "en-US",
+        "locale": locale,
         "entitlements": [],
         "attachment_size_limit": filesize_limit,
         "app_permissions": str((app_permissions or DEFAULT_APP_PERMISSIONS).value),
@@ -485,7 +487,7 @@ def make_interaction(
     else:
         assert isinstance(user, discord.Member)
         payload["guild_id"] = str(guild.id)
-        payload["guild_locale"] = "en-US"
+        payload["guild_locale"] = guild_locale
         payload["member"] = _member_data(user, permissions)
         payload["context"] = 0
     if message is not None:
