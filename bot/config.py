@@ -147,6 +147,8 @@ class Settings:
     callback_url: str | None = None
     callback_host: str = "127.0.0.1"
     callback_port: int = 8080
+    # A thread on every public status card, for servers that did not choose (`/videoadmin policy threads`).
+    thread_per_video: bool = False
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -314,6 +316,15 @@ def _writable_directory(raw: str) -> Path:
     if not usable:
         raise ValueError
     return path
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise ValueError
 
 
 def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
@@ -488,6 +499,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         ),
         callback_host=_parse(env, "CALLBACK_HOST", "127.0.0.1", str, "must be an address to listen on"),
         callback_port=_parse(env, "CALLBACK_PORT", 8080, _port, "must be a port number from 1 to 65535"),
+        thread_per_video=_parse(env, "THREAD_PER_VIDEO", False, _on_off, "must be on or off"),
     )
     settings = _with_money_settings(settings, env)
     settings = _with_metrics_settings(settings, env)

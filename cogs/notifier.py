@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord.ext import commands
@@ -37,6 +37,7 @@ from bot.metrics import Metrics
 from cogs import embeds
 from cogs.buttons import result_view, task_view
 from cogs.followups import FollowupRegistry
+from cogs.text import clip
 from storage.models import Task
 from storage.states import TaskState
 
@@ -49,6 +50,10 @@ NONE = discord.AllowedMentions.none()
 HISTORY_PAGE = 100
 HISTORY_PAGES = 10
 HISTORY_LIMIT = HISTORY_PAGE * HISTORY_PAGES
+THREAD_NAME_CHARS = 100  # Discord's limit for a thread's name
+THREAD_ARCHIVE_MINUTES: Literal[1440] = (
+    1440  # a day without messages, then Discord archives it (a post reopens it)
+)
 # How far before the recorded finish time to start reading: the bot's clock and Discord's may differ.
 FINISH_MARGIN_SECONDS = 60.0
 _PAYLOAD_TOO_LARGE = (413, 40005)
@@ -181,6 +186,38 @@ class DiscordNotifier:
 
     # ------------------------------------------------------------------------------ results
 
+    async def open_thread(self, task: Task) -> int | None:
+        """A thread on the status card, named after the video; None when Discord refuses (the card is
+        in a thread already, or the bot lacks Create Public Threads)."""
+        if task.status_message_id is None:
+            return None
+        name = clip(f"#{task.id} · {' '.join(task.prompt.split())}", THREAD_NAME_CHARS)
+        card = self._channel(task).get_partial_message(task.status_message_id)
+        try:
+            thread = await card.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:
+            log.warning("Cannot open a thread on the card of task %s: %s", task.id, exc)
+            return None
+        return thread.id
+
+    async def _send_in_place(self, task: Task, **kwargs: Any) -> discord.Message:
+        """Post where the task's talk is: its thread when it has one (the channel, replying to the
+        card, when the thread is gone or refuses), else the channel replying to the card."""
+        if task.thread_id is not None:
+            thread = self._bot.get_partial_messageable(task.thread_id, guild_id=task.guild_id)
+            try:
+                return await thread.send(**kwargs)
+            except discord.HTTPException as exc:
+                if not _refused(exc):
+                    raise
+                log.info("Task %s: its thread refused the post (%s); using the channel", task.id, exc)
+                file = kwargs.get("file")
+                if isinstance(file, discord.File):
+                    file.reset()
+        if task.status_message_id is not None:
+            kwargs["reference"] = _reply_to(task)
+        return await self._channel(task).send(**kwargs)
+
     async def post_result(self, result: ResultPost) -> int | None:
         """The first place that takes it: the channel (or the DM the member asked for), then the
         other; a refusing channel (or DM, for private results) is followed by the follow-up."""
@@ -196,11 +233,9 @@ class DiscordNotifier:
             member_refused = member_refused and attempt.member_refused
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
-                found = await self._find_in(
-                    await self._place(result.task, dm=where is _Where.DM),
-                    result.task,
-                    _is_result_of(result.task),
-                )
+                found = None
+                for place in await self._places(result.task, dm=where is _Where.DM):
+                    found = found or await self._find_in(place, result.task, _is_result_of(result.task))
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
                     return found
@@ -281,11 +316,9 @@ class DiscordNotifier:
                 return _Attempt(sent.id)
             if where is _Where.DM:
                 channel: discord.abc.Messageable = await self._bot.create_dm(discord.Object(id=task.user_id))
+                message = await channel.send(**kwargs)
             else:
-                channel = self._channel(task)
-                if task.status_message_id is not None:
-                    kwargs["reference"] = _reply_to(task)
-            message = await channel.send(**kwargs)
+                message = await self._send_in_place(task, **kwargs)
         except discord.HTTPException as exc:
             self._failed("post_result", exc)
             if file is not None and _too_large(exc):
@@ -330,10 +363,8 @@ class DiscordNotifier:
                 "embed": embed,
                 "allowed_mentions": requester_only(task),
             }
-            if task.status_message_id is not None:
-                kwargs["reference"] = _reply_to(task)
             try:
-                return (await self._channel(task).send(**kwargs)).id
+                return (await self._send_in_place(task, **kwargs)).id
             except discord.HTTPException as exc:
                 self._failed("post_failure", exc)
                 log.warning("Cannot post the failure of task %s in its channel: %s", task.id, exc)
@@ -371,11 +402,20 @@ class DiscordNotifier:
         return await self._find(task, is_notice)
 
     async def _find(self, task: Task, matches: Callable[[discord.Message], bool]) -> int | None:
-        channel = await self._place(task, dm=False)
-        found = await self._find_in(channel, task, matches)
-        if found is None:
-            found = await self._find_in(await self._place(task, dm=True), task, matches)
-        return found
+        for place in [*await self._places(task, dm=False), *await self._places(task, dm=True)]:
+            found = await self._find_in(place, task, matches)
+            if found is not None:
+                return found
+        return None
+
+    async def _places(self, task: Task, *, dm: bool) -> list[discord.abc.Messageable | None]:
+        """Where a post of the task may be: its DM, or its thread (if any) and its channel."""
+        if dm or task.thread_id is None:
+            return [await self._place(task, dm=dm)]
+        return [
+            self._bot.get_partial_messageable(task.thread_id, guild_id=task.guild_id),
+            self._channel(task),
+        ]
 
     async def _find_in(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -25,12 +25,14 @@ from bot.catalog import (
     RESOLUTIONS,
     format_credits,
 )
+from bot.i18n import translate
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
-from cogs import embeds
+from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
+from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.preview import PreviewView, preview_text
@@ -56,6 +58,7 @@ AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
 NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
+TopPeriod = Literal["day", "week", "month"]
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
@@ -480,6 +483,30 @@ class VideoCog(commands.Cog):
     @video.command(name="help", description="Models, modes, camera commands and limits")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send(interaction, embed=embeds.help_embed())
+
+    @video.command(name="top", description="The most-voted videos of the server's showcase")
+    @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")
+    async def top(self, interaction: discord.Interaction[Any], period: TopPeriod = "week") -> None:
+        locale = member_locale(interaction)  # a private reply: the member's language
+        if interaction.guild_id is None:
+            await send(interaction, translate(locale, "top.guild_only"))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            entries = await self.service.showcase.top(interaction.guild_id, period)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, embed=community_embeds.top_embed(entries, period, locale))
+
+    @video.command(name="queue", description="What is being made in this channel right now")
+    async def queue(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel_id = interaction.channel_id
+        assert channel_id is not None  # every slash command comes from a channel
+        queue = await self.service.channel_queue(channel_id)
+        embed = community_embeds.queue_embed(queue, channel_id, member_locale(interaction))
+        await send(interaction, embed=embed)
 
 
 def _choice_label(task: Task) -> str:

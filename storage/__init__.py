@@ -62,6 +62,7 @@ from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
 from storage.retention import Forgotten, RetentionRepository
+from storage.showcase import ClaimResult, Showcase, ShowcasePost, ShowcaseRepository, TopEntry, Vote
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 
@@ -78,6 +79,7 @@ __all__ = [
     "BotSpend",
     "Change",
     "ChannelRules",
+    "ClaimResult",
     "DailyModelCount",
     "Database",
     "DatabaseDamaged",
@@ -108,6 +110,9 @@ __all__ = [
     "RetentionRepository",
     "RoleLimit",
     "SchemaTooNew",
+    "Showcase",
+    "ShowcasePost",
+    "ShowcaseRepository",
     "SpendCeiling",
     "SpendLimitReached",
     "StateRepository",
@@ -117,12 +122,14 @@ __all__ = [
     "TaskRepository",
     "TaskState",
     "TooManyInFlight",
+    "TopEntry",
     "UnknownTask",
     "Usage",
     "UserBlocked",
     "UserOverride",
     "UserPrefs",
     "UserSpend",
+    "Vote",
     "backup_database",
     "can_transition",
     "inspect_database",

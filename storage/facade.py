@@ -15,6 +15,7 @@ from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
 from storage.retention import RetentionRepository
+from storage.showcase import ShowcaseRepository
 from storage.tasks import TaskRepository
 
 
@@ -29,6 +30,7 @@ class Storage:
         self.audit = AuditRepository(db)
         self.state = StateRepository(db)
         self.retention = RetentionRepository(db)
+        self.showcase = ShowcaseRepository(db)
 
     @classmethod
     async def open(

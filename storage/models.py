@@ -96,6 +96,8 @@ class Task:
             return None
         return Edit(self.edit_of, self.edit_kind, self.edit_of_user_id, self.edit_of_message_id)
 
+    thread_id: int | None = None  # the thread opened on its status card (results and failures go there)
+
     @property
     def final(self) -> bool:
         return self.state.final
@@ -205,6 +207,7 @@ class GuildPolicy:
     cap_tenths: int | None = None  # guild-wide credits per the guild's default period
     paused: bool = False
     pause_reason: str | None = None
+    threads: bool | None = None  # a thread per video: on, off, or None (the bot's THREAD_PER_VIDEO)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "notified_at": _optional_time,
     "delivered_seconds": lambda n, v: _optional_seconds(n, v),
     "has_audio": lambda n, v: _optional_bool(n, v),
+    "thread_id": _optional_id,
 }
 
 

@@ -122,7 +122,7 @@ class Admission:
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         enqueue(self._deps, task)
-        task = await post_card(self._deps, self._cards, task)
+        task = await post_card(self._deps, self._cards, task, policy=policy)
         self._cards.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
         return task
 

@@ -90,8 +90,14 @@ class Notifier(Protocol):
         """
         ...
 
+    async def open_thread(self, task: Task) -> int | None:
+        """Open a thread on the task's status card (the team's talk about this take); its id, or
+        None when it could not (the card is in a thread already, or the bot may not)."""
+        ...
+
     async def post_result(self, result: ResultPost) -> int | None:
-        """Deliver the video (in the channel replying to the card, or by DM); the message id or None.
+        """Deliver the video (in the task's thread, else the channel replying to the card, or by DM);
+        the message id or None.
 
         Raises :class:`MemberRefused` when every place tried refused it on the member's side only,
         and :class:`UploadTooLarge` when ``result.refit`` is set and the file was refused as too large.

@@ -23,6 +23,7 @@ from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import KEEP, Admission, Keep
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.channel_queue import ChannelQueue, channel_queue
 from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
 from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
@@ -36,6 +37,7 @@ from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
 from bot.lifecycle.retention import Retention
+from bot.lifecycle.showcase import ShowcaseService
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
@@ -109,6 +111,7 @@ class VideoService:
         self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
         self.upscaler = Upscaler(self.deps, self.admission, self.queries)
+        self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.recovery = Recovery(
             self.deps,
             self.cards,
@@ -264,6 +267,10 @@ class VideoService:
 
     def queue_position(self, task_id: int) -> int | None:
         return self.queries.queue_position(task_id)
+
+    async def channel_queue(self, channel_id: int) -> ChannelQueue:
+        """What is being made in a channel now (see :mod:`bot.lifecycle.channel_queue`)."""
+        return await channel_queue(self.deps, self.cards, channel_id)
 
     async def is_moderator(self, actor: Actor) -> bool:
         return await moderates_here(self.deps, actor)

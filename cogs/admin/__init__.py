@@ -3,7 +3,7 @@
 One cog over several files, split by subgroup: each module holds one part of the commands as a mixin
 (:mod:`~cogs.admin.quota`, :mod:`~cogs.admin.blocks`, :mod:`~cogs.admin.filter`,
 :mod:`~cogs.admin.policy`, :mod:`~cogs.admin.channels`, :mod:`~cogs.admin.activity`,
-:mod:`~cogs.admin.privacy`) and
+:mod:`~cogs.admin.privacy`, :mod:`~cogs.admin.community`) and
 :mod:`~cogs.admin._base` the groups, the moderator gate and the Discord → plain-value conversions.
 The rules themselves live in :class:`bot.lifecycle.moderation.ModerationService`; nothing here
 touches storage.
@@ -33,6 +33,7 @@ from cogs.admin.policy import PolicyCommands
 from cogs.admin.channels import ChannelCommands
 from cogs.admin.activity import ActivityCommands
 from cogs.admin.privacy import PrivacyCommands
+from cogs.admin.community import CommunityCommands
 
 # isort: on
 
@@ -48,6 +49,7 @@ class AdminCog(
     ChannelCommands,
     ActivityCommands,
     PrivacyCommands,
+    CommunityCommands,
     commands.Cog,
 ):
     videoadmin = videoadmin

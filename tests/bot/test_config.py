@@ -70,6 +70,7 @@ def test_values_are_parsed() -> None:
         ("CALLBACK_URL", "bot.example.com/minimax"),
         ("CALLBACK_PORT", "70000"),
         ("CALLBACK_PORT", "http"),
+        ("THREAD_PER_VIDEO", "sometimes"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -138,6 +139,12 @@ def test_log_level_accepts_critical_and_says_so() -> None:
     assert load_settings({**BASE, "LOG_LEVEL": "critical"}, env_file=None).log_level == "CRITICAL"
     with pytest.raises(ConfigError, match="DEBUG, INFO, WARNING, ERROR or CRITICAL"):
         load(LOG_LEVEL="LOUD")
+
+
+def test_thread_per_video_is_off_unless_switched_on() -> None:
+    assert load().thread_per_video is False
+    assert load(THREAD_PER_VIDEO="on").thread_per_video is True
+    assert load(THREAD_PER_VIDEO="OFF").thread_per_video is False
 
 
 # ------------------------------------------------------------------ footguns an operator meets (#16)
@@ -241,6 +248,7 @@ def test_every_numeric_setting_has_a_range() -> None:
         and name not in ("DISCORD_GUILD_IDS", "DEFAULT_QUOTA_PERIOD", "LOG_LEVEL", "LOG_FORMAT")
         and name not in ("ALLOWED_GUILD_IDS", "OWNER_IDS", "SPEND_LIMIT_PERIOD")  # id lists, a choice
         and name not in ("METRICS_HOST", "CALLBACK_HOST", "CALLBACK_URL")  # addresses
+        and name != "THREAD_PER_VIDEO"  # on or off
     }
     assert numeric <= set(RANGES), numeric - set(RANGES)
     assert set(RANGES) <= set(known_settings())

@@ -390,14 +390,14 @@ async def test_upscale_button_on_a_768p_h3_result_makes_the_2k_video_for_the_cli
     await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
     done = await env.harness.wait_final(1)
     labels = [i.item.label for i in result_view(done).children]  # type: ignore[attr-defined]
-    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix"]
+    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix", "Share"]
     click = env.interaction(OTHER_USER)
     await UpscaleButton(1).callback(click)  # type: ignore[arg-type]
     assert "#2" in click.last.content and click.last.ephemeral
     upscaled = await env.harness.wait_final(2)
     assert upscaled.state is TaskState.DELIVERED and upscaled.user_id == OTHER_USER
     assert (upscaled.spec.resolution, upscaled.mode) == ("2K", "upscale")
-    assert [i.item.label for i in result_view(upscaled).children] == ["Regenerate", "Details"]  # type: ignore[attr-defined]
+    assert [i.item.label for i in result_view(upscaled).children] == ["Regenerate", "Details", "Share"]  # type: ignore[attr-defined]
     again = env.interaction()
     await UpscaleButton(2).callback(again)  # type: ignore[arg-type]
     assert "cannot be upscaled" in again.last.content

@@ -60,6 +60,10 @@ class RecordingNotifier:
     # falls back to the channel, and a DM-only failure notice reaches no one.
     dm_closed: set[int] = field(default_factory=set)
     pickups: list[int] = field(default_factory=list)  # task ids told how to get a kept video
+    threads: dict[int, int] = field(default_factory=dict)  # task id → the thread opened on its card
+    open_threads_ok: bool = True
+    # (what, task id, the task's thread when it was posted): where results and failures went.
+    thread_posts: list[tuple[str, int, int | None]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     # As DiscordNotifier's: the cogs keep interaction follow-ups here (they are never used to post).
     followups: FollowupRegistry = field(default_factory=FollowupRegistry)
@@ -86,6 +90,14 @@ class RecordingNotifier:
         self.cards.append(card)
         await self._notify()
         return next(self._ids) if self.post_status_ok else None
+
+    async def open_thread(self, task: Task) -> int | None:
+        self.calls.append(f"open_thread:{task.id}")
+        if not self.open_threads_ok:
+            return None
+        self.threads[task.id] = next(self._ids)
+        await self._notify()
+        return self.threads[task.id]
 
     async def edit_status(self, card: StatusCard) -> int | None:
         self.calls.append(f"edit_status:{card.task.id}:{card.task.state}")
@@ -134,6 +146,7 @@ class RecordingNotifier:
             refitted=data is not None and result.refitted,
         )
         self.results.append(posted)
+        self.thread_posts.append(("result", result.task.id, result.task.thread_id))
         await self._notify()
         return posted.message_id
 
@@ -146,6 +159,7 @@ class RecordingNotifier:
             await self._notify()
             return None
         self.failures.append((task.id, message))
+        self.thread_posts.append(("failure", task.id, task.thread_id))
         await self._notify()
         return next(self._ids)
 
