@@ -4,7 +4,10 @@
 - ``bot/catalog.py``: models, modes, durations, resolutions, prices and credits: one table.
 - ``bot/lifecycle/``: the video service and the task lifecycle (validate, reserve, submit, poll, deliver).
 - ``bot/minimax/``: the MiniMax API client (wire formats, errors, rate limits).
+- ``bot/charts.py``: the `/videoadmin stats` chart (matplotlib, Agg): plain figures in, PNG bytes out.
 - ``bot/config.py``: settings, loaded and checked once; ``bot/check.py``: ``python -m bot --check``.
+- ``bot/metrics.py``: the Prometheus metrics (one registry per bot); ``bot/metrics_server.py``: the
+  ``METRICS_PORT`` endpoints (``/metrics``, ``/healthz``, ``/readyz``).
 - ``bot/__main__.py`` and ``bot/app.py``: the composition root and the discord.py bot. They alone
   may import ``discord`` and ``cogs``, to wire the cogs to the rest.
 

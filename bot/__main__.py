@@ -13,21 +13,25 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
 import discord
 
+from bot import instance
 from bot.config import ConfigError, Settings, load_settings
+from bot.logformat import formatter_for
+from bot.metrics import Metrics
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.client import MiniMaxClient
 from bot.minimax.ratelimit import SubmitRateLimiter
 from storage import (
     DatabaseDamaged,
-    DatabaseInUse,
     DatabaseUnavailable,
     Storage,
     StorageError,
-    acquire_instance_lock,
+    backup_database,
     redact_database_url,
 )
 
@@ -36,8 +40,12 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2
 
 
-def _setup_logging(level: str) -> None:
-    discord.utils.setup_logging(level=getattr(logging, level), root=True)
+def _setup_logging(level: str, log_format: str = "text") -> None:
+    formatter = formatter_for(log_format, sys.stderr)
+    if formatter is None:  # text on a terminal: discord.py's coloured layout
+        discord.utils.setup_logging(level=getattr(logging, level), root=True)
+    else:
+        discord.utils.setup_logging(formatter=formatter, level=getattr(logging, level), root=True)
     # Every REST call at DEBUG drowns the log; discord.http warnings (rate limits) still show.
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))
@@ -47,13 +55,17 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, getattr(logging, level)))
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession) -> MiniMaxClient:
+def make_client(
+    settings: Settings, session: aiohttp.ClientSession, metrics: Metrics | None = None
+) -> MiniMaxClient:
     return MiniMaxClient(
         session,
         settings.minimax_api_key.reveal(),
         settings.minimax_base_url,
         timeout=settings.minimax_timeout,
         submit_limiter=SubmitRateLimiter(settings.minimax_rpm),
+        metrics=metrics,
+        callback=CallbackSwitch(settings.callback_url) if settings.callback_url else None,
     )
 
 
@@ -85,21 +97,23 @@ def _one_line(exc: BaseException) -> str:
 
 async def _run(settings: Settings) -> int:
     if settings.database_url is not None:
-        return await _run_on_storage(settings)
+        # PostgreSQL serves many processes at once (reservations are atomic across them): no claim.
+        return await _run_claimed(settings)
     try:
-        # SQLite serves one process: a second bot on the same file is refused here, in one line.
-        lock = acquire_instance_lock(settings.database_path)
-    except DatabaseInUse as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_CONFIG
-    except OSError as exc:
-        print(f"Cannot open the database at {settings.database_path}: {_one_line(exc)}", file=sys.stderr)
+        claimed = instance.claim(settings.database_path)
+    except (instance.AlreadyRunning, OSError) as exc:
+        print(
+            str(exc) if isinstance(exc, instance.AlreadyRunning) else f"Cannot lock the database: {exc}",
+            file=sys.stderr,
+        )
         return 1
-    with lock:
-        return await _run_on_storage(settings)
+    try:
+        return await _run_claimed(settings)
+    finally:
+        instance.release(claimed)
 
 
-async def _run_on_storage(settings: Settings) -> int:
+async def _run_claimed(settings: Settings) -> int:
     from bot.app import VideoBot
 
     try:
@@ -116,7 +130,8 @@ async def _run_on_storage(settings: Settings) -> int:
         return 1
     try:
         async with aiohttp.ClientSession() as session:
-            bot = VideoBot(settings, storage, make_client(settings, session))
+            metrics = Metrics()  # one registry for the bot and its API client
+            bot = VideoBot(settings, storage, make_client(settings, session, metrics), metrics=metrics)
             loop = asyncio.get_running_loop()
             signalled = asyncio.Event()  # a stop asked for: what start-up then raises is not a failure
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -154,6 +169,25 @@ async def _run_on_storage(settings: Settings) -> int:
     return 0
 
 
+def _backup(settings: Settings, target: Path) -> int:
+    """``python -m bot backup PATH``: SQLite's online backup of DATABASE_PATH (see README, Backups)."""
+    if settings.database_url is not None:
+        print("DATABASE_URL is set: back PostgreSQL up with pg_dump (see README, Backups).", file=sys.stderr)
+        return 1
+    if target.is_dir():
+        target = target / f"{settings.database_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3"
+    if target.resolve() == settings.database_path.resolve():
+        print("The backup PATH is DATABASE_PATH itself: name another file.", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(backup_database(settings.database_path, target))
+    except (StorageError, OSError) as exc:
+        print(f"Backup failed: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {target}")
+    return 0
+
+
 _closing: set[asyncio.Task[None]] = set()
 
 
@@ -170,14 +204,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
     parser.add_argument(
-        "command", nargs="?", choices=("migrate-db",), help="migrate-db: copy the SQLite data into PostgreSQL"
+        "--env-file",
+        metavar="PATH",
+        help="read settings from this file instead of ./.env (relative paths in it stay relative to "
+        "the working directory)",
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("backup", "migrate-db"),
+        help="backup PATH: a consistent copy of the database, safe while the bot runs; "
+        "migrate-db: copy the SQLite data into PostgreSQL",
+    )
+    parser.add_argument("path", nargs="?", help="where the backup goes (a folder: a dated file in it)")
     parser.add_argument("--to", metavar="POSTGRESQL_URL", help="migrate-db: the empty PostgreSQL database")
     args = parser.parse_args(argv)
+    if args.command == "backup" and not args.path:
+        parser.error("backup needs a PATH: python -m bot backup PATH")
     if args.command == "migrate-db" and not args.to:
         parser.error("migrate-db needs --to postgresql://user:password@host/dbname")
     try:
-        settings = load_settings()
+        if args.env_file is not None and not Path(args.env_file).is_file():
+            raise ConfigError("--env-file", f"{args.env_file!r} is not a file")
+        settings = load_settings(env_file=args.env_file or ".env")
     except ConfigError as exc:
         if args.check:
             # --check answers 0 (all fine) or 1 (a ✗ line); exit 2 is the bot refusing to start.
@@ -185,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    for warning in settings.warnings:  # misspelled keys: said once, on the operator's screen
+        print(f"Warning: {warning}", file=sys.stderr)
+    if args.command == "backup":
+        return _backup(settings, Path(args.path))
     if args.command == "migrate-db":
         from bot.migrate_db import migrate_db
 
@@ -196,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.check import run_checks
 
         return asyncio.run(run_checks(settings, discord_api=discord.http.Route.BASE))
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:

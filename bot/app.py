@@ -6,10 +6,13 @@ opened and closed there, so a failed login or a signal can never leave them half
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,6 +21,9 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.lifecycle import VideoService
 from bot.lifecycle.moderation import ModerationService
+from bot.lifecycle.refusal import RefusalReason
+from bot.metrics import Metrics
+from bot.metrics_server import MetricsServer
 from bot.minimax.client import MiniMaxClient
 from cogs.guilds import leave_unserved, serves
 from cogs.notifier import DiscordNotifier
@@ -30,11 +36,17 @@ log = logging.getLogger(__name__)
 # Explicit, so a typo is an error at start-up and not a silently missing feature.
 EXTENSIONS: tuple[str, ...] = ("cogs.video", "cogs.admin")
 
+# Seconds before each new try of a failed command sync; the last one repeats. A failed sync never
+# removes anything, so retrying is always safe.
+SYNC_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0)
+
 
 class VideoBot(commands.Bot):
     """Slash commands only: no message-content intent, no prefix commands."""
 
-    def __init__(self, settings: Settings, storage: Storage, client: MiniMaxClient) -> None:
+    def __init__(
+        self, settings: Settings, storage: Storage, client: MiniMaxClient, *, metrics: Metrics | None = None
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         super().__init__(
@@ -55,6 +67,13 @@ class VideoBot(commands.Bot):
         self.failed_extensions: list[str] = []
         # Set as soon as close() is called: a signal can arrive while setup_hook is still running.
         self.closing = False
+        self.sync_retry_delays: Sequence[float] = SYNC_RETRY_DELAYS
+        self._sync_retry: asyncio.Task[None] | None = None
+        # The API client records into the same object when __main__ built it with this one.
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.metrics_server: MetricsServer | None = None
+        if isinstance(self.tree, VideoCommandTree):
+            self.tree.metrics = self.metrics  # the tree counts commands and the gate's refusals
 
     @property
     def service(self) -> VideoService:
@@ -74,7 +93,9 @@ class VideoBot(commands.Bot):
             settings=self.settings,
             storage=self.storage,
             client=self.minimax,
-            notifier=DiscordNotifier(self),
+            notifier=DiscordNotifier(self, metrics=self.metrics),
+            metrics=self.metrics,
+            callbacks=self.minimax.callback,
         )
         self.moderation_service = ModerationService(
             storage=self.storage, settings=self.settings, video=self.video_service
@@ -82,6 +103,7 @@ class VideoBot(commands.Bot):
         return self.video_service
 
     async def setup_hook(self) -> None:
+        await self.start_metrics_server()  # first: /healthz answers (and /readyz says 503) during start-up
         video_service = self.compose_services()
         for extension in EXTENSIONS:
             try:
@@ -94,15 +116,75 @@ class VideoBot(commands.Bot):
         await video_service.start()
         if self.closing:
             return  # stopped while resuming tasks: nothing more to start
+        if not await self._try_sync():
+            self._sync_retry = asyncio.create_task(self._retry_sync(), name="command-sync-retry")
+
+    async def _try_sync(self) -> bool:
+        """One sync attempt; True when it is complete. A failure is logged, never raised."""
         try:
-            await self.sync_commands()
+            return await self.sync_commands()
         except Exception as exc:  # an HTTP error, or an answer discord.py cannot read
             # The commands registered last time keep working; a failed sync must not stop the bot.
-            log.error("Could not sync the slash commands (the previous set stays in use): %s", exc)
+            log.warning("Could not sync the slash commands (the previous set stays in use): %s", exc)
+            return False
 
-    async def sync_commands(self) -> None:
-        """Guild sync is instant and cheap; a global sync happens only when the command set changed."""
+    async def start_metrics_server(self) -> None:
+        """``METRICS_PORT``: serve the metrics and health endpoints. A port that cannot be bound is
+        logged, not fatal: the videos matter more than their counts (and /healthz then fails, which
+        an operator watching it sees)."""
+        if self.settings.metrics_port is None or self.metrics_server is not None:
+            return
+        server = MetricsServer(
+            self.metrics,
+            host=self.settings.metrics_host,
+            port=self.settings.metrics_port,
+            checks={"gateway": self.gateway_connected, "database": self.database_reachable},
+            refresh=self.count_tasks,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error(
+                "Cannot serve metrics on %s:%s (METRICS_HOST, METRICS_PORT): %s",
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+                exc.strerror or exc,
+            )
+            return
+        self.metrics_server = server
+
+    async def gateway_connected(self) -> bool:
+        """Ready: logged in (READY received) and the gateway's socket open. ``is_ready()`` alone stays
+        true while discord.py reconnects, when the bot hears no interactions."""
+        ws = self.ws
+        socket_open = ws is not None and bool(ws.open)
+        return self.is_ready() and socket_open and not self.is_closed() and not self.closing
+
+    async def database_reachable(self) -> bool:
+        await self.storage.ping()
+        return True
+
+    async def count_tasks(self) -> None:
+        self.metrics.set_task_counts(await self.storage.tasks.count_by_state())
+
+    async def _retry_sync(self) -> None:
+        """Try again later until a sync completes: a Discord outage or a guild not yet joined heals."""
+        for attempt in range(1_000_000):
+            delays = self.sync_retry_delays
+            delay = delays[min(attempt, len(delays) - 1)]
+            log.warning("The command sync is incomplete; trying again in %g s", delay)
+            await asyncio.sleep(delay)
+            if self.closing or await self._try_sync():
+                return
+
+    async def sync_commands(self) -> bool:
+        """Guild sync is instant and cheap; a global sync happens only when the command set changed.
+
+        Returns False when something is left to do (a guild refused the sync): then nothing that
+        was working is removed, and the caller tries again later.
+        """
         if self.settings.discord_guild_ids:
+            failed: list[int] = []
             for guild_id in self.settings.discord_guild_ids:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
@@ -110,13 +192,20 @@ class VideoBot(commands.Bot):
                     synced = await self.tree.sync(guild=guild)
                 except (discord.HTTPException, KeyError, TypeError, ValueError) as exc:
                     # One guild the bot is not in (403) must not leave the others without commands.
-                    log.error(
+                    log.warning(
                         "Could not sync the commands to guild %s (is the bot in it?): %s", guild_id, exc
                     )
+                    failed.append(guild_id)
                     continue
                 log.info("Synced %d commands to guild %s", len(synced), guild_id)
-            await self._drop_global_commands()
-            return
+            if failed:
+                # The global set (if any) is what members of those guilds still have: keep it.
+                if self._marker().is_file():
+                    log.warning(
+                        "Keeping the global commands until every guild in DISCORD_GUILD_IDS has its own"
+                    )
+                return False
+            return await self._drop_global_commands()
         marker = self._marker()
         commands_payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
         # The application too: a new DISCORD_TOKEN for another application must sync its own set.
@@ -124,33 +213,35 @@ class VideoBot(commands.Bot):
         digest = hashlib.sha256(payload.encode()).hexdigest()
         if _read_marker(marker) == digest:
             log.info("Command set unchanged; global sync skipped")
-            return
+            return True
         synced = await self.tree.sync()
         try:
             _write_marker(marker, digest)
         except OSError as exc:  # only costs a redundant sync at the next start
             log.warning("Could not record the command sync in %s: %s", marker, exc)
         log.info("Synced %d commands globally", len(synced))
+        return True
 
     def _marker(self) -> Path:
         """Where the digest of the last global sync is kept (a few bytes next to the database)."""
         return Path(str(self.settings.database_path) + ".commands.sha256")
 
-    async def _drop_global_commands(self) -> None:
+    async def _drop_global_commands(self) -> bool:
         """Moving from global commands to DISCORD_GUILD_IDS: remove the global set this bot synced
         earlier, or members of those guilds would see every command twice. Done once (the marker
         of the global sync goes with it)."""
         marker = self._marker()
         if not marker.is_file():
-            return
+            return True
         self.tree.clear_commands(guild=None)  # the guilds already hold their copies
         try:
             await self.tree.sync()
         except (discord.HTTPException, KeyError, TypeError, ValueError) as exc:
-            log.error("Could not remove the global commands synced earlier: %s", exc)
-            return
+            log.warning("Could not remove the global commands synced earlier (tried again later): %s", exc)
+            return False
         marker.unlink(missing_ok=True)
         log.info("Removed the global commands synced earlier: commands now live in DISCORD_GUILD_IDS")
+        return True
 
     async def on_ready(self) -> None:
         """After every login (and reconnect without resume): leave servers ALLOWED_GUILD_IDS leaves out."""
@@ -162,9 +253,14 @@ class VideoBot(commands.Bot):
 
     async def close(self) -> None:
         self.closing = True
+        if self._sync_retry is not None:
+            self._sync_retry.cancel()
         if self.video_service is not None:
             await self.video_service.stop()
         await super().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+            self.metrics_server = None
 
 
 def _read_marker(marker: Path) -> str | None:
@@ -186,8 +282,21 @@ class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
     user install), refused; a server the bot does not serve (``ALLOWED_GUILD_IDS``), refused.
     """
 
+    def __init__(self, client: VideoBot, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.metrics = Metrics()  # VideoBot hands in its own
+
     async def interaction_check(self, interaction: discord.Interaction[VideoBot], /) -> bool:
-        return await refuse_outside_guild(interaction) and await serves(interaction)
+        metrics = self.metrics
+        if interaction.type is discord.InteractionType.application_command and interaction.command:
+            metrics.command(interaction.command.qualified_name)
+        if not await refuse_outside_guild(interaction):
+            metrics.refused(RefusalReason.OUTSIDE_GUILD)
+            return False
+        if not await serves(interaction):
+            metrics.refused(RefusalReason.NOT_SERVED)
+            return False
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError

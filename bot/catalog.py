@@ -23,6 +23,7 @@ MODE_LABELS: dict[Mode, str] = {
     Mode.FIRST_LAST: "first + last frame",
     Mode.SUBJECT: "subject reference",
     Mode.REFERENCE: "reference-to-video",
+    Mode.UPSCALE: "upscale to 2K",
 }
 
 # Every resolution some model makes, lowest first (a server's "maximum resolution" follows this order).
@@ -66,8 +67,8 @@ class ModelRules:
     modes: dict[Mode, frozenset[Combo]]
     prices_usd: dict[Combo, Decimal]
     camera_commands: bool
-    # The 01 series and S2V-01 have a fixed output; sending duration/resolution is unsafe there.
-    sends_duration_and_resolution: bool
+    # The 01 series and S2V-01 have a fixed output; sending a resolution is unsafe there.
+    sends_resolution: bool
     default_resolution: str
     fast_pretreatment: bool
     # Aspect ratios a member may choose; empty: the model decides (Hailuo: 16:9, or the image's shape).
@@ -85,9 +86,19 @@ class ModelRules:
     # Reference images beyond ``free_reference_images`` cost this much each; None: no surcharge.
     reference_image_usd: Decimal | None = None
     free_reference_images: int = 0
+    # Whether the official schema of the model's endpoint has a ``duration`` field. Where it has,
+    # duration is always sent (a fixed-output model's only value): the reseller spec we were given
+    # marks it required and a reseller enforcing that refuses bodies without it. S2V-01's schema has
+    # no such field, so it never gets one.
+    duration_field: bool = True
     # Reference video is billed per input second at a price MiniMax has not published: None means
     # the bot cannot price it, so it refuses reference videos rather than guess.
     reference_video_usd_per_second: Decimal | None = None
+
+    def sends_fast(self, mode: Mode) -> bool:
+        """Whether ``fast_pretreatment`` goes out: a model with a fast mode, in a mode whose official
+        schema lists the field (text- and image-to-video; not first+last frame, not subject)."""
+        return self.fast_pretreatment and mode in FAST_PRETREATMENT_MODES
 
     def combos(self, mode: Mode) -> frozenset[Combo]:
         return self.modes.get(mode, frozenset())
@@ -118,6 +129,8 @@ class ModelRules:
 
 
 ADAPTIVE = "adaptive"
+# The V1 modes whose official schema lists ``fast_pretreatment`` (video-generation-t2v and -i2v).
+FAST_PRETREATMENT_MODES = frozenset({Mode.TEXT, Mode.IMAGE})
 
 
 def _per_second(
@@ -146,8 +159,20 @@ def _hailuo(name: str, modes: dict[Mode, frozenset[Combo]], prices: dict[Combo, 
 # The 01 series is not in the pay-as-you-go table we were given; these are MiniMax's long-standing
 # list prices ($0.43 per 720P 6 s video, $0.65 for S2V-01), used for credits and USD estimates.
 def _legacy(name: str, mode: Mode, camera: bool, price: Decimal = Decimal("0.43")) -> ModelRules:
-    return ModelRules(name, {mode: _FIXED_720}, {("720P", 6): price}, camera, False, "720P", False)
+    return ModelRules(
+        name,
+        {mode: _FIXED_720},
+        {("720P", 6): price},
+        camera,
+        False,
+        "720P",
+        False,
+        duration_field=mode is not Mode.SUBJECT,  # S2V-01's schema has no duration
+    )
 
+
+UPSCALE_RESOLUTION = "2K"  # what "Upscale to 2K" makes
+UPSCALE_SOURCE_RESOLUTION = "768P"  # what it takes (POST /v2/video_regeneration)
 
 _H3_REFERENCES = ReferenceLimits(
     images=9, videos=3, audio=3, files=12, video_seconds_each=(2, 15), video_seconds_total=15
@@ -158,12 +183,16 @@ def _h3(name: str, per_second: dict[str, Decimal], durations: range, modes: Iter
     """An H3 model: V2 API, priced per second, with sound; made only when asked for."""
     combos, prices = _per_second(per_second, durations)
     with_references = Mode.REFERENCE in modes
+    by_mode = dict.fromkeys(modes, combos)
+    if UPSCALE_RESOLUTION in per_second:
+        # Upscaling re-renders a delivered 768P video at 2K: priced per second at 2K, like one.
+        by_mode[Mode.UPSCALE] = frozenset(c for c in combos if c[0] == UPSCALE_RESOLUTION)
     return ModelRules(
         name,
-        dict.fromkeys(modes, combos),
+        by_mode,
         prices,
         camera_commands=False,
-        sends_duration_and_resolution=True,
+        sends_resolution=True,
         default_resolution="768P",
         fast_pretreatment=False,
         ratios=frozenset(RATIOS),
@@ -261,6 +290,7 @@ def default_model_for(mode: Mode) -> str:
         Mode.FIRST_LAST: FIRST_LAST_DEFAULT_MODEL,
         Mode.SUBJECT: SUBJECT_DEFAULT_MODEL,
         Mode.REFERENCE: REFERENCE_DEFAULT_MODEL,
+        Mode.UPSCALE: REFERENCE_DEFAULT_MODEL,
     }[mode]
 
 
@@ -353,21 +383,26 @@ def saved_option_text(name: str, value: object) -> str:
 
 
 def as_sent(spec: VideoSpec) -> VideoSpec:
-    """A resolved spec as the API must receive it: the 01 series and S2V-01 have a fixed output and
-    refuse a duration or resolution (kept on the task for its price and card); fast only where offered."""
+    """A resolved spec as the API must receive it. The rules, each one :class:`ModelRules` field:
+    ``duration`` for every model whose schema has the field (the only allowed value on the 01
+    series; none on S2V-01); no ``resolution`` on fixed-output models (kept on the task for its price
+    and card); ``fast_pretreatment`` only on a model and in a mode that document it; a ratio only
+    where the model takes one (a text-only request gets the model's default)."""
     rules = MODELS.get(spec.model or "")
     if rules is None:
         return spec
-    fixed = not rules.sends_duration_and_resolution
+    if spec.mode is Mode.UPSCALE:
+        # The regeneration body is model + content (text, base_video): the rest is the source's.
+        return replace(spec, duration=None, resolution=None, ratio=None, fast=False)
     if not rules.ratios:
         spec = replace(spec, ratio=None)
     elif spec.ratio is None and spec.mode is Mode.TEXT:
         spec = replace(spec, ratio=rules.text_ratio)
     return replace(
         spec,
-        duration=None if fixed else spec.duration,
-        resolution=None if fixed else spec.resolution,
-        fast=bool(spec.fast) and rules.fast_pretreatment,
+        duration=spec.duration if rules.duration_field else None,
+        resolution=spec.resolution if rules.sends_resolution else None,
+        fast=bool(spec.fast) and rules.sends_fast(spec.mode),
     )
 
 
@@ -524,3 +559,91 @@ def spent_usd(combos: Iterable[DeliveredVideos]) -> tuple[Decimal, bool]:
         else:
             total += price * combo.delivered
     return total, exact
+
+
+# ---------------------------------------------------------------------------------- generation times
+# The shipped prior: how long each video typically takes from submit to success, used until the bot
+# has seen its own (see :class:`bot.lifecycle.deps.Expectations`, which blends the two). MiniMax
+# publishes no per-model figures: its guide says only that a generation takes "from about 30 s to
+# several minutes" (and Video Agent templates 2-7 minutes, third-party). Every figure below is
+# therefore OUR ESTIMATE inside that published range, built from a per-model base (768P, 6 s; the 01
+# series at their fixed 720P 6 s) times a resolution, a duration and a mode factor, with a wide
+# spread to say how little it is worth. The bot's own deliveries replace it within a few videos.
+
+# Seconds for a 6-second video at the model's base resolution (768P; 720P for the 01 series).
+_BASE_SECONDS: dict[str, float] = {
+    "MiniMax-Hailuo-2.3": 90.0,
+    "MiniMax-Hailuo-2.3-Fast": 55.0,
+    "MiniMax-Hailuo-02": 100.0,
+    "T2V-01-Director": 120.0,
+    "T2V-01": 120.0,
+    "I2V-01-Director": 120.0,
+    "I2V-01": 120.0,
+    "I2V-01-live": 120.0,
+    "S2V-01": 150.0,
+    "MiniMax-H3": 120.0,
+    "MiniMax-H3-Max": 150.0,
+}
+_RESOLUTION_FACTOR: dict[str, float] = {
+    "480P": 0.7,
+    "512P": 0.7,
+    "720P": 1.0,
+    "768P": 1.0,
+    "1080P": 1.8,
+    "2K": 2.2,
+}
+# More frames to render, but a fixed part (queueing, set-up, encoding) does not grow with length.
+_FIXED_SHARE = 0.4
+_MODE_FACTOR: dict[Mode, float] = {
+    Mode.TEXT: 1.0,
+    Mode.IMAGE: 1.0,
+    Mode.FIRST_LAST: 1.1,
+    Mode.SUBJECT: 1.0,
+    Mode.REFERENCE: 1.25,  # the references are fetched and read first
+}
+# Log-normal sigma of the prior: ±35 % is one standard deviation, so the first guess covers a
+# reseller or a busy hour 2x slower at about two sigmas. Learned spreads replace it too.
+PRIOR_SPREAD = 0.35
+# A model the table does not know (a reseller's alias): the middle of the published range.
+UNKNOWN_MODEL_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class GenerationPrior:
+    """Typical seconds from submit to success (the log-normal median) and the spread (its sigma)."""
+
+    median: float
+    spread: float
+    published: bool = False  # True only for a figure MiniMax publishes; none today
+
+
+def _prior_seconds(model: str, mode: Mode, resolution: str | None, duration: int | None) -> float:
+    base = _BASE_SECONDS.get(model, UNKNOWN_MODEL_SECONDS)
+    resolution_factor = _RESOLUTION_FACTOR.get(resolution or "", 1.0)
+    length = duration if duration is not None else DEFAULT_DURATION
+    duration_factor = _FIXED_SHARE + (1 - _FIXED_SHARE) * length / DEFAULT_DURATION
+    return round(base * resolution_factor * duration_factor * _MODE_FACTOR.get(mode, 1.0), 1)
+
+
+PriorKey = tuple[str, Mode, str, int]  # (model, mode, resolution, duration)
+
+# Every combination the catalog offers, spelled out (``generation_prior`` reads it).
+GENERATION_PRIORS: dict[PriorKey, GenerationPrior] = {
+    (name, mode, res, dur): GenerationPrior(_prior_seconds(name, mode, res, dur), PRIOR_SPREAD)
+    for name, rules in MODELS.items()
+    for mode, combos in rules.modes.items()
+    for res, dur in combos
+}
+
+
+def generation_prior(model: str, mode: Mode, resolution: str | None, duration: int | None) -> GenerationPrior:
+    """The shipped guess for one video; a combination the table lacks (a fixed-output model stored
+    without resolution, an unknown model) gets the same formula's figure."""
+    if resolution is not None and duration is not None:
+        known = GENERATION_PRIORS.get((model, mode, resolution, duration))
+        if known is not None:
+            return known
+    if resolution is None:
+        rules = MODELS.get(model)
+        resolution = rules.default_resolution if rules is not None else None
+    return GenerationPrior(_prior_seconds(model, mode, resolution, duration), PRIOR_SPREAD)

@@ -7,9 +7,13 @@ exception text can show them.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +25,41 @@ T = TypeVar("T")
 
 PERIODS = ("day", "week", "month")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+
+
+# The sane range of every numeric setting, inclusive, in the unit the operator writes (README's settings
+# table states each). Checked on the number as written, after its own parsing, so "five" and "0.1" get
+# the setting's usual message and only a well-formed value outside the range gets this one.
+RANGES: dict[str, tuple[float, float]] = {
+    "MINIMAX_RPM": (1, 10_000),
+    "MINIMAX_QUERY_RPM": (1, 100_000),
+    "MINIMAX_TIMEOUT_SECONDS": (1, 600),
+    "MAX_DOWNLOAD_MB": (1, 4096),
+    "DEFAULT_QUOTA_CREDITS": (0, 1_000_000),
+    "POLL_FIRST_DELAY_SECONDS": (0.1, 3600),
+    "POLL_MIN_INTERVAL_SECONDS": (0.1, 3600),
+    "POLL_MAX_INTERVAL_SECONDS": (0.1, 3600),
+    "POLL_RATE_SHARE": (0.01, 1),
+    "TASK_TIMEOUT_MINUTES": (1, 1440),
+    "STATUS_EDIT_INTERVAL_SECONDS": (0.1, 300),
+    "ACCOUNT_PAUSE_MINUTES": (0.1, 1440),
+    "SUBMIT_CONCURRENCY": (1, 32),
+    "DELIVERY_CONCURRENCY": (1, 32),
+    "RETENTION_DAYS": (1, 36_500),
+    "MAX_MEMBER_CREDITS": (0, 1_000_000),
+    "MAX_GUILD_CAP_CREDITS": (0, 100_000_000),
+    "MAX_QUEUED_PER_MEMBER": (1, 100_000),
+    "SPEND_LIMIT_USD": (0.01, 1_000_000),
+    "METRICS_PORT": (1, 65_535),
+    "CALLBACK_PORT": (1, 65_535),
+}
+
+# Discord ids are 64-bit snowflakes whose top bit is never set.
+MAX_SNOWFLAKE = 2**63 - 1
+
+# Path segments that belong to an endpoint, not to a base URL: the bot appends /v1/... and /v2/...
+_VERSION_SEGMENT = re.compile(r"v\d+", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -67,8 +106,10 @@ class Settings:
     default_quota_tenths: int = 50
     default_quota_period: str = "day"
     log_level: str = "INFO"
+    log_format: str = "text"
     # Timing knobs of the task lifecycle (seconds unless named otherwise).
-    poll_first_delay: float = 30.0
+    # None: the catalog's generation-time prior decides (see bot.lifecycle.estimate).
+    poll_first_delay: float | None = None
     poll_min_interval: float = 5.0
     poll_max_interval: float = 60.0
     poll_share_of_rate: float = 0.5
@@ -92,10 +133,24 @@ class Settings:
     max_guild_cap_credits_tenths: int | None = None
     owner_ids: tuple[int, ...] = ()
     max_queued_per_member: int = 3
+    # Metrics and health endpoints (issue 14): off unless METRICS_PORT is set.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def guild_allowed(self, guild_id: int | None) -> bool:
         """``ALLOWED_GUILD_IDS``: empty lets every server in; ``None`` (no server) is not a server."""
         return guild_id is None or not self.allowed_guild_ids or guild_id in self.allowed_guild_ids
+
+    # Finished tasks' prompts are erased this many days after they finished; None: kept.
+    retention_days: int | None = None
+    # Said once at start (keys in .env that look like ours but are not settings); not compared.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Push notifications (bot.minimax.callbacks, bot.lifecycle.pushes): off without CALLBACK_URL.
+    callback_url: str | None = None
+    callback_host: str = "127.0.0.1"
+    callback_port: int = 8080
+    # A thread on every public status card, for servers that did not choose (`/videoadmin policy threads`).
+    thread_per_video: bool = False
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -110,9 +165,19 @@ def _parse(
     if raw is None or raw.strip() == "":
         return default
     try:
-        return convert(raw.strip())
+        value = convert(raw.strip())
     except (ValueError, InvalidOperation):
         raise ConfigError(name, f"{expected} (got {raw.strip()!r})") from None
+    _check_range(name, raw.strip())
+    return value
+
+
+def _check_range(name: str, raw: str) -> None:
+    if name not in RANGES:
+        return
+    low, high = RANGES[name]
+    if not low <= float(raw.removeprefix("$")) <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g} (got {raw!r})")
 
 
 def _positive_int(raw: str) -> int:
@@ -150,21 +215,94 @@ def _usd(raw: str) -> Decimal:
     return value
 
 
-def _guild_ids(raw: str) -> tuple[int, ...]:
-    ids = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
-    if any(i <= 0 for i in ids):
-        raise ValueError
-    return ids
+def snowflakes(name: str) -> Callable[[str], tuple[int, ...]]:
+    """Comma-separated Discord ids, and nothing else: ``111 222`` is not read as ``111222``.
+
+    For every id-list setting (one rule); the error shows the part that is not an id.
+    """
+
+    def convert(raw: str) -> tuple[int, ...]:
+        ids: list[int] = []
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isascii() or not part.isdigit() or not 0 < int(part) <= MAX_SNOWFLAKE:
+                raise ConfigError(
+                    name, f"must be Discord ids separated by commas; {part!r} is not an id (got {raw!r})"
+                )
+            ids.append(int(part))
+        return tuple(ids)
+
+    return convert
 
 
 def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    if parts.query or parts.fragment:
+        extra = ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+        raise ConfigError("MINIMAX_BASE_URL", f"must not carry a query string: drop {extra!r}")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError
     _ = parts.port  # raises ValueError for a port that is not a number in range ("host:abc")
     if not parts.hostname:
         raise ValueError
+    segments = parts.path.split("/")
+    for index, segment in enumerate(segments):
+        if _VERSION_SEGMENT.fullmatch(segment):
+            endpoint = "/".join(segments[index:]).rstrip("/")
+            raise ConfigError(
+                "MINIMAX_BASE_URL",
+                f"must be the base the bot adds /v1/... and /v2/... to: drop '/{endpoint}' (got {raw!r})",
+            )
     return raw.rstrip("/")
+
+
+def _database_file(raw: str) -> Path:
+    """A file SQLite can create or open for writing, in a folder that exists or can be created.
+
+    Checked with the other settings, so a bad path is one line naming DATABASE_PATH, not a failure
+    at open. (Whether an existing file is a sound database is the open's, or --check's, business.)
+    """
+    path = Path(raw).expanduser()
+    try:
+        if path.is_dir():
+            raise ConfigError("DATABASE_PATH", f"is a directory ({raw!r}): name a file inside it")
+        if path.exists() and not path.is_file():
+            raise ConfigError("DATABASE_PATH", f"is not a regular file ({raw!r})")
+        existing = path.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ConfigError(
+                "DATABASE_PATH", f"cannot be created: {str(existing)!r} is a file, not a directory"
+            )
+        # SQLite writes its -wal and -shm files next to the database, so the folder must be writable.
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError(
+                "DATABASE_PATH", f"cannot be written: the folder {str(existing)!r} is read-only"
+            )
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise ConfigError("DATABASE_PATH", f"cannot be written: the file {raw!r} is read-only")
+    except OSError as exc:
+        raise ConfigError("DATABASE_PATH", f"cannot be used ({exc.strerror or type(exc).__name__})") from None
+    return path
+
+
+def _callback_url(raw: str) -> str:
+    """A public https URL: MiniMax pushes there, through the operator's reverse proxy."""
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or parts.fragment:
+        raise ValueError
+    _ = parts.port
+    return raw
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError
+    return value
 
 
 def _writable_directory(raw: str) -> Path:
@@ -180,6 +318,15 @@ def _writable_directory(raw: str) -> Path:
     if not usable:
         raise ValueError
     return path
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise ValueError
 
 
 def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
@@ -226,25 +373,81 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
         raise ConfigError(str(path), f"cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
+class _Reads(Mapping[str, str | None]):
+    """The merged settings, remembering which names were asked for: the names of our settings."""
+
+    def __init__(self, values: dict[str, str | None]) -> None:
+        self._values = values
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str | None:
+        self.asked.add(key)
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _prefix(name: str) -> str:
+    return name.split("_", 1)[0] + "_"
+
+
+def unknown_key_warnings(keys: list[str], known: set[str]) -> tuple[str, ...]:
+    """One line per key that looks like one of ours (same first word) but is none: a misspelling."""
+    prefixes = {_prefix(name) for name in known}
+    lines = []
+    for key in keys:
+        if key in known or _prefix(key) not in prefixes:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        lines.append(f"{key} in .env is not a setting and is ignored{hint}")
+    return tuple(lines)
+
+
+def known_settings() -> tuple[str, ...]:
+    """Every setting's name, as ``load_settings`` reads them (the one list, derived, never typed)."""
+    # A database path that is always valid, so the answer does not depend on the working directory.
+    scratch = str(Path(tempfile.gettempdir()) / "known-settings.sqlite3")
+    reads = _Reads({"DISCORD_TOKEN": "x", "MINIMAX_API_KEY": "x", "DATABASE_PATH": scratch})
+    _build(reads)
+    return tuple(sorted(reads.asked))
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
     """Merge ``.env`` (if present) under the real environment and validate every value."""
-    env: dict[str, str | None] = {}
+    merged: dict[str, str | None] = {}
+    file_keys: list[str] = []
     if env_file is not None and Path(env_file).is_file():
-        env.update(_read_env_file(Path(env_file)))
-    env.update(os.environ if environ is None else environ)
+        from_file = _read_env_file(Path(env_file))
+        file_keys = list(from_file)
+        merged.update(from_file)
+    merged.update(os.environ if environ is None else environ)
+    env = _Reads(merged)
+    settings = _build(env)
+    warnings = unknown_key_warnings(file_keys, env.asked)
+    return replace(settings, warnings=warnings) if warnings else settings
 
+
+def _build(env: Mapping[str, str | None]) -> Settings:
     settings = Settings(
         discord_token=_required_secret(env, "DISCORD_TOKEN", "your Discord bot token"),
         minimax_api_key=_required_secret(env, "MINIMAX_API_KEY", "your MiniMax API key"),
         minimax_base_url=_parse(
             env, "MINIMAX_BASE_URL", "https://api.minimax.io", _base_url, "must be an http(s) URL"
         ),
-        database_path=_parse(
-            env, "DATABASE_PATH", Path("data/videobot.sqlite3"), Path, "must be a file path"
-        ),
+        database_path=_parse(env, "DATABASE_PATH", None, _database_file, "must be a file path")
+        or _database_file("data/videobot.sqlite3"),
         database_url=_database_url(env),
         discord_guild_ids=_parse(
-            env, "DISCORD_GUILD_IDS", (), _guild_ids, "must be comma-separated guild ids (numbers)"
+            env,
+            "DISCORD_GUILD_IDS",
+            (),
+            snowflakes("DISCORD_GUILD_IDS"),
+            "must be comma-separated guild ids (numbers)",
         ),
         minimax_rpm=_parse(env, "MINIMAX_RPM", 5, _positive_int, "must be a whole number above 0"),
         default_quota_tenths=_parse(
@@ -260,8 +463,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             _choice(LOG_LEVELS, upper=True),
             "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
         ),
+        log_format=_parse(env, "LOG_FORMAT", "text", _choice(LOG_FORMATS), "must be text or json"),
         poll_first_delay=_parse(
-            env, "POLL_FIRST_DELAY_SECONDS", 30.0, _positive_float, "must be seconds above 0"
+            env, "POLL_FIRST_DELAY_SECONDS", None, _positive_float, "must be seconds above 0"
         ),
         poll_min_interval=_parse(
             env, "POLL_MIN_INTERVAL_SECONDS", 5.0, _positive_float, "must be seconds above 0"
@@ -303,8 +507,18 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         delivery_concurrency=_parse(
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
+        retention_days=_parse(
+            env, "RETENTION_DAYS", None, _positive_int, "must be a whole number of days above 0, or empty"
+        ),
+        callback_url=_parse(
+            env, "CALLBACK_URL", None, _callback_url, "must be a public https:// URL (or unset)"
+        ),
+        callback_host=_parse(env, "CALLBACK_HOST", "127.0.0.1", str, "must be an address to listen on"),
+        callback_port=_parse(env, "CALLBACK_PORT", 8080, _port, "must be a port number from 1 to 65535"),
+        thread_per_video=_parse(env, "THREAD_PER_VIDEO", False, _on_off, "must be on or off"),
     )
     settings = _with_money_settings(settings, env)
+    settings = _with_metrics_settings(settings, env)
     if settings.allowed_guild_ids and not set(settings.discord_guild_ids) <= set(settings.allowed_guild_ids):
         raise ConfigError("DISCORD_GUILD_IDS", "must list only servers that are also in ALLOWED_GUILD_IDS")
     if settings.poll_min_interval > settings.poll_max_interval:
@@ -317,7 +531,11 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
     return replace(
         settings,
         allowed_guild_ids=_parse(
-            env, "ALLOWED_GUILD_IDS", (), _guild_ids, "must be comma-separated guild ids (numbers)"
+            env,
+            "ALLOWED_GUILD_IDS",
+            (),
+            snowflakes("ALLOWED_GUILD_IDS"),
+            "must be comma-separated guild ids (numbers)",
         ),
         spend_limit_usd=_parse(
             env, "SPEND_LIMIT_USD", None, _usd, "must be US dollars above 0 (at most two decimals)"
@@ -335,8 +553,34 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
             _credits,
             "must be a number of credits ≥ 0 (one decimal)",
         ),
-        owner_ids=_parse(env, "OWNER_IDS", (), _guild_ids, "must be comma-separated user ids (numbers)"),
+        owner_ids=_parse(
+            env, "OWNER_IDS", (), snowflakes("OWNER_IDS"), "must be comma-separated user ids (numbers)"
+        ),
         max_queued_per_member=_parse(
             env, "MAX_QUEUED_PER_MEMBER", 3, _positive_int, "must be a whole number above 0"
+        ),
+    )
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def _host(raw: str) -> str:
+    """An address to listen on: an IP address (0.0.0.0 and :: mean every interface) or a host name."""
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if len(raw) > 253 or not _HOST_NAME.fullmatch(raw):
+            raise ValueError from None
+    return raw
+
+
+def _with_metrics_settings(settings: Settings, env: Mapping[str, str | None]) -> Settings:
+    """The metrics and health endpoints (issue 14), read in their own block."""
+    return replace(
+        settings,
+        metrics_port=_parse(env, "METRICS_PORT", None, _port, "must be a port number from 1 to 65535"),
+        metrics_host=_parse(
+            env, "METRICS_HOST", "127.0.0.1", _host, "must be a host name or IP address to listen on"
         ),
     )

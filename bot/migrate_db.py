@@ -8,14 +8,9 @@ way back.
 
 from __future__ import annotations
 
+from bot import instance
 from bot.config import Settings
-from storage import (
-    DatabaseInUse,
-    StorageError,
-    acquire_instance_lock,
-    copy_sqlite_to_postgres,
-    redact_database_url,
-)
+from storage import StorageError, copy_sqlite_to_postgres, redact_database_url
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -32,16 +27,17 @@ async def migrate_db(settings: Settings, url: str, *, out: list[str]) -> int:
         out.append(f"✗ no SQLite database at {source} (DATABASE_PATH): nothing to copy")
         return 1
     try:
-        lock = acquire_instance_lock(source)
-    except DatabaseInUse as exc:
+        claimed = instance.claim(source)
+    except (instance.AlreadyRunning, OSError) as exc:
         out.append(f"✗ {exc}")
         return 1
-    with lock:
-        try:
-            report = await copy_sqlite_to_postgres(source, url)
-        except StorageError as exc:
-            out.append(f"✗ {source} → {shown}: {exc}")
-            return 1
+    try:
+        report = await copy_sqlite_to_postgres(source, url)
+    except StorageError as exc:
+        out.append(f"✗ {source} → {shown}: {exc}")
+        return 1
+    finally:
+        instance.release(claimed)
     for table, rows in report.rows.items():
         out.append(f"  {table}: {rows} rows")
     out.append(

@@ -24,6 +24,7 @@ class Mode(StrEnum):
     FIRST_LAST = "first_last"
     SUBJECT = "subject"
     REFERENCE = "reference"  # MiniMax-H3's reference images, videos and audio
+    UPSCALE = "upscale"  # a delivered 768P H3 video re-rendered at 2K (its base_video)
 
 
 class MediaRole(StrEnum):
@@ -40,6 +41,7 @@ class MediaRole(StrEnum):
     REFERENCE_IMAGE = "reference_image"
     REFERENCE_VIDEO = "reference_video"
     REFERENCE_AUDIO = "reference_audio"
+    BASE_VIDEO = "base_video"  # the video an upscale re-renders (V2 regeneration)
 
     @property
     def is_reference(self) -> bool:
@@ -120,6 +122,8 @@ class VideoSpec:
     @property
     def mode(self) -> Mode:
         roles = {m.role for m in self.media}
+        if MediaRole.BASE_VIDEO in roles:
+            return Mode.UPSCALE
         if roles & REFERENCE_ROLES:
             return Mode.REFERENCE
         if MediaRole.SUBJECT in roles:

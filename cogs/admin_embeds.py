@@ -143,6 +143,7 @@ POLICY_LABELS: dict[str, str] = {
     "cap_tenths": "Server cap per period",
     "paused": "Generation",
     "pause_reason": "Pause reason",
+    "threads": "Thread per video",
 }
 
 
@@ -164,6 +165,8 @@ def policy_value(name: str, value: object) -> str:
         return "paused" if value else "running"
     if name == "pause_reason":
         return str(value) if value else "—"
+    if name == "threads":
+        return "the bot's default (THREAD_PER_VIDEO)" if value is None else ("on" if value else "off")
     return "—" if value is None else str(value)
 
 

@@ -1,9 +1,10 @@
-"""Persistent buttons: "Regenerate" and "Details" on status cards and results.
+"""Persistent buttons: "Regenerate" and "Details" on status cards and results, "Upscale to 2K" on a
+delivered 768P MiniMax-H3 result.
 
 They are ``DynamicItem``s whose custom_id carries the task id (``video:regen:<id>``,
-``video:details:<id>``) and are registered with ``bot.add_dynamic_items`` when the cog loads, so
-buttons on messages posted before a restart, or weeks ago, keep working. The paginated task list
-is an ordinary, short-lived view: it belongs to one ephemeral answer.
+``video:details:<id>``, ``video:upscale:<id>``) and are registered with ``bot.add_dynamic_items``
+when the cog loads, so buttons on messages posted before a restart, or weeks ago, keep working. The
+paginated task list is an ordinary, short-lived view: it belongs to one ephemeral answer.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from typing import Any
 import discord
 
 from bot.lifecycle import RequestRefused
+from bot.lifecycle.upscale import offers_upscale
 from cogs import embeds
+from cogs.edit_buttons import EDIT_ITEMS, add_edit_buttons
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
+from cogs.share_buttons import SHOWCASE_ITEMS, ShareButton
 from cogs.video_support import confirmation, dm_actor, pickup_link, service_of
 from storage.models import Task
 from storage.states import TaskState
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 REGEN_PREFIX = "video:regen:"
 DETAILS_PREFIX = "video:details:"
+UPSCALE_PREFIX = "video:upscale:"
 
 
 def _task_button(label: str, emoji: str, prefix: str, task_id: int) -> discord.ui.Button[Any]:
@@ -61,10 +66,43 @@ class RegenerateButton(
             actor = actor_from(interaction)
             if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
                 actor = await dm_actor(interaction, service, self.task_id, actor)
-            task = await service.regenerate(self.task_id, actor)
+            limit = interaction.filesize_limit if interaction.guild_id is not None else None
+            task = await service.regenerate(self.task_id, actor, upload_limit=limit)
         except Exception as exc:
             # Errors of a component go to the view's on_error, which only logs: answer here
             # (a refusal with its own message, anything else with the generic line).
+            await reply_error(interaction, exc)
+            return
+        here = interaction.guild_id is not None
+        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await keep_followup(service, interaction, task)
+
+
+class UpscaleButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:upscale:(?P<task_id>[0-9]{1,19})"
+):
+    """The 2K version of a delivered 768P H3 video: a request of its own, priced, reserved and
+    charged to whoever clicks (the service checks the rest)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(_task_button("Upscale to 2K", "⏫", UPSCALE_PREFIX, task_id))
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> UpscaleButton:
+        return cls(int(match["task_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            service = service_of(interaction)
+            actor = actor_from(interaction)
+            if interaction.guild_id is None:  # a result sent by DM: the original server's rules apply
+                actor = await dm_actor(interaction, service, self.task_id, actor)
+            task = await service.upscale(self.task_id, actor)
+        except Exception as exc:
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
@@ -125,7 +163,13 @@ class DetailsButton(
         await send(interaction, content, embed=embeds.details_embed(task))
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RegenerateButton, DetailsButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    RegenerateButton,
+    DetailsButton,
+    UpscaleButton,
+    *EDIT_ITEMS,
+    *SHOWCASE_ITEMS,
+)
 
 
 def task_view(task: Task) -> discord.ui.View:
@@ -141,6 +185,11 @@ def result_view(task: Task) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RegenerateButton(task.id))
     view.add_item(DetailsButton(task.id))
+    if offers_upscale(task):
+        view.add_item(UpscaleButton(task.id))
+    add_edit_buttons(view, task)  # Remix (cogs/edit_buttons.py)
+    if not task.deliver_by_dm and task.guild_id is not None:  # a public result may go to the showcase
+        view.add_item(ShareButton(task.id))
     return view
 
 

@@ -124,6 +124,9 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
     embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    origin = edit_text(task)
+    if origin is not None:
+        embed.add_field(name=EDIT_LABELS.get(task.edit_kind or "", "Made from"), value=origin, inline=False)
     delivered = delivered_text(task)
     if delivered is not None:
         embed.add_field(name="Delivered", value=delivered, inline=True)
@@ -145,6 +148,21 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
+
+
+EDIT_LABELS = {"remix": "Remix of", "extend": "Extends", "loop": "Loop of"}
+
+
+def edit_text(task: Task) -> str | None:
+    """ "video #N by @author", linked to the original's result message when it has one."""
+    edit = task.edit
+    if edit is None:
+        return None
+    name = f"video #{edit.of}"
+    if edit.of_message_id is not None:
+        place = task.guild_id if task.guild_id is not None else "@me"
+        name = f"[{name}](https://discord.com/channels/{place}/{task.channel_id}/{edit.of_message_id})"
+    return f"{name} by <@{edit.of_user_id}>"
 
 
 PRIVATE_COLOUR = discord.Colour.dark_grey()
@@ -192,11 +210,20 @@ _POSTED_LINK = re.compile(
 )
 
 
-def result_content(task: Task, *, link: str | None = None, expires_at: float | None = None) -> str:
-    """The result message's text; the task marker lets a restart find an already posted result."""
+REFITTED_NOTE = "Re-encoded to fit; full quality: Details."
+
+
+def result_content(
+    task: Task, *, link: str | None = None, expires_at: float | None = None, refitted: bool = False
+) -> str:
+    """The result message's text; the task marker lets a restart find an already posted result.
+
+    ``refitted``: the attached file is a re-encode made to fit the upload limit; Details gives the
+    full-quality download link."""
     marker = RESULT_MARKER.format(task_id=task.id)
     if link is None:
-        return f"<@{task.user_id}> your video is ready! {marker}"
+        note = f"\n{REFITTED_NOTE}" if refitted else ""
+        return f"<@{task.user_id}> your video is ready! {marker}{note}"
     expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
     return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
 
@@ -247,7 +274,7 @@ def failure_embed(task: Task, message: str) -> discord.Embed:
         description=clip(message, 2000),
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
-    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200), inline=False)
+    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200) or "(none)", inline=False)
     embed.set_footer(text=NOTICE_FOOTER.format(task_id=task.id))
     return embed
 

@@ -21,15 +21,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord.ext import commands
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.lifecycle.notifier import (
+    DEFAULT_UPLOAD_LIMIT,
+    MemberRefused,
+    ResultPost,
+    StatusCard,
+    UploadTooLarge,
+)
+from bot.metrics import Metrics
 from cogs import embeds
 from cogs.buttons import result_view, task_view
 from cogs.followups import FollowupRegistry
+from cogs.text import clip
 from storage.models import Task
 from storage.states import TaskState
 
@@ -42,6 +50,10 @@ NONE = discord.AllowedMentions.none()
 HISTORY_PAGE = 100
 HISTORY_PAGES = 10
 HISTORY_LIMIT = HISTORY_PAGE * HISTORY_PAGES
+THREAD_NAME_CHARS = 100  # Discord's limit for a thread's name
+THREAD_ARCHIVE_MINUTES: Literal[1440] = (
+    1440  # a day without messages, then Discord archives it (a post reopens it)
+)
 # How far before the recorded finish time to start reading: the bot's clock and Discord's may differ.
 FINISH_MARGIN_SECONDS = 60.0
 _PAYLOAD_TOO_LARGE = (413, 40005)
@@ -78,9 +90,16 @@ _OVER = (TaskState.DELIVERED, TaskState.CANCELLED)
 
 
 class DiscordNotifier:
-    def __init__(self, bot: commands.Bot, followups: FollowupRegistry | None = None) -> None:
+    def __init__(
+        self, bot: commands.Bot, followups: FollowupRegistry | None = None, *, metrics: Metrics | None = None
+    ) -> None:
         self._bot = bot
         self.followups = followups if followups is not None else FollowupRegistry()
+        self._metrics = metrics if metrics is not None else Metrics()
+
+    def _failed(self, operation: str, exc: discord.HTTPException) -> None:
+        """Count a caught Discord error (by operation and HTTP status: never whose or where)."""
+        self._metrics.discord_error(operation, exc.status)
 
     # ------------------------------------------------------------------------------ status card
 
@@ -93,6 +112,7 @@ class DiscordNotifier:
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
+            self._failed("post_status", exc)
             log.warning(
                 "Cannot post the status card of task %s in channel %s: %s", task.id, task.channel_id, exc
             )
@@ -120,10 +140,12 @@ class DiscordNotifier:
         embed = embeds.channel_card_embed(card)
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            self._failed("edit_status", exc)
             log.info("The status card of task %s was deleted; posting a new one", task.id)
             return await self.post_status(card)
         except discord.HTTPException as exc:
+            self._failed("edit_status", exc)
             if isinstance(exc, discord.Forbidden) and await self._followup_edit(task, embed):
                 return task.status_message_id
             log.warning("Cannot edit the status card of task %s: %s", task.id, exc)
@@ -141,6 +163,7 @@ class DiscordNotifier:
                 task.status_message_id, embed=embed, view=task_view(task), allowed_mentions=NONE
             )
         except discord.HTTPException as exc:
+            self._failed("followup", exc)
             log.info("Cannot edit the card of task %s through its follow-up either: %s", task.id, exc)
             return False
         return True
@@ -153,6 +176,7 @@ class DiscordNotifier:
         try:
             message = await webhook.send(ephemeral=ephemeral, wait=True, **kwargs)
         except discord.HTTPException as exc:
+            self._failed("followup", exc)
             log.warning("Cannot send the %s of task %s as an interaction follow-up: %s", what, task.id, exc)
             return None
         if message is None:
@@ -161,6 +185,38 @@ class DiscordNotifier:
         return message.id
 
     # ------------------------------------------------------------------------------ results
+
+    async def open_thread(self, task: Task) -> int | None:
+        """A thread on the status card, named after the video; None when Discord refuses (the card is
+        in a thread already, or the bot lacks Create Public Threads)."""
+        if task.status_message_id is None:
+            return None
+        name = clip(f"#{task.id} · {' '.join(task.prompt.split())}", THREAD_NAME_CHARS)
+        card = self._channel(task).get_partial_message(task.status_message_id)
+        try:
+            thread = await card.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:
+            log.warning("Cannot open a thread on the card of task %s: %s", task.id, exc)
+            return None
+        return thread.id
+
+    async def _send_in_place(self, task: Task, **kwargs: Any) -> discord.Message:
+        """Post where the task's talk is: its thread when it has one (the channel, replying to the
+        card, when the thread is gone or refuses), else the channel replying to the card."""
+        if task.thread_id is not None:
+            thread = self._bot.get_partial_messageable(task.thread_id, guild_id=task.guild_id)
+            try:
+                return await thread.send(**kwargs)
+            except discord.HTTPException as exc:
+                if not _refused(exc):
+                    raise
+                log.info("Task %s: its thread refused the post (%s); using the channel", task.id, exc)
+                file = kwargs.get("file")
+                if isinstance(file, discord.File):
+                    file.reset()
+        if task.status_message_id is not None:
+            kwargs["reference"] = _reply_to(task)
+        return await self._channel(task).send(**kwargs)
 
     async def post_result(self, result: ResultPost) -> int | None:
         """The first place that takes it: the channel (or the DM the member asked for), then the
@@ -177,11 +233,9 @@ class DiscordNotifier:
             member_refused = member_refused and attempt.member_refused
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
-                found = await self._find_in(
-                    await self._place(result.task, dm=where is _Where.DM),
-                    result.task,
-                    _is_result_of(result.task),
-                )
+                found = None
+                for place in await self._places(result.task, dm=where is _Where.DM):
+                    found = found or await self._find_in(place, result.task, _is_result_of(result.task))
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
                     return found
@@ -207,7 +261,8 @@ class DiscordNotifier:
             return self._channel(task)
         try:
             return await self._bot.create_dm(discord.Object(id=task.user_id))
-        except discord.HTTPException:
+        except discord.HTTPException as exc:
+            self._failed("open_dm", exc)
             return None
 
     async def _send_result(self, result: ResultPost, where: _Where) -> _Attempt:
@@ -217,6 +272,8 @@ class DiscordNotifier:
             try:
                 return await self._send_result_once(result, where, with_file=True)
             except _TooLarge:
+                if result.refit:  # the delivery lowers the limit and makes a smaller one
+                    raise UploadTooLarge(result.size_bytes) from None
                 log.info(
                     "Task %s: the file is over the upload limit; falling back to the link", result.task.id
                 )
@@ -234,6 +291,7 @@ class DiscordNotifier:
                 task,
                 link=None if with_file else result.link,
                 expires_at=None if with_file else result.link_expires_at,
+                refitted=with_file and result.refitted,
             ),
             "view": result_view(task),
             "allowed_mentions": requester_only(task),
@@ -258,12 +316,11 @@ class DiscordNotifier:
                 return _Attempt(sent.id)
             if where is _Where.DM:
                 channel: discord.abc.Messageable = await self._bot.create_dm(discord.Object(id=task.user_id))
+                message = await channel.send(**kwargs)
             else:
-                channel = self._channel(task)
-                if task.status_message_id is not None:
-                    kwargs["reference"] = _reply_to(task)
-            message = await channel.send(**kwargs)
+                message = await self._send_in_place(task, **kwargs)
         except discord.HTTPException as exc:
+            self._failed("post_result", exc)
             if file is not None and _too_large(exc):
                 raise _TooLarge from None
             place = f"in channel {task.channel_id}" if where is _Where.CHANNEL else where.value
@@ -292,6 +349,7 @@ class DiscordNotifier:
         try:
             return (await self._channel(task).send(**kwargs)).id
         except discord.HTTPException as exc:
+            self._failed("post_pickup", exc)
             log.warning("Cannot tell the member of task %s how to get it: %s", task.id, exc)
             return None
 
@@ -305,11 +363,10 @@ class DiscordNotifier:
                 "embed": embed,
                 "allowed_mentions": requester_only(task),
             }
-            if task.status_message_id is not None:
-                kwargs["reference"] = _reply_to(task)
             try:
-                return (await self._channel(task).send(**kwargs)).id
+                return (await self._send_in_place(task, **kwargs)).id
             except discord.HTTPException as exc:
+                self._failed("post_failure", exc)
                 log.warning("Cannot post the failure of task %s in its channel: %s", task.id, exc)
                 if _refused(exc):
                     followed = await self._followup(
@@ -321,6 +378,7 @@ class DiscordNotifier:
             dm = await self._bot.create_dm(discord.Object(id=task.user_id))
             return (await dm.send(embed=embed, allowed_mentions=NONE)).id
         except discord.HTTPException as exc:
+            self._failed("post_failure", exc)
             log.warning("Cannot tell member %s about task %s by DM: %s", task.user_id, task.id, exc)
         if task.deliver_by_dm:
             # Asked for privately: the follow-up is ephemeral, seen by the requester only.
@@ -344,11 +402,20 @@ class DiscordNotifier:
         return await self._find(task, is_notice)
 
     async def _find(self, task: Task, matches: Callable[[discord.Message], bool]) -> int | None:
-        channel = await self._place(task, dm=False)
-        found = await self._find_in(channel, task, matches)
-        if found is None:
-            found = await self._find_in(await self._place(task, dm=True), task, matches)
-        return found
+        for place in [*await self._places(task, dm=False), *await self._places(task, dm=True)]:
+            found = await self._find_in(place, task, matches)
+            if found is not None:
+                return found
+        return None
+
+    async def _places(self, task: Task, *, dm: bool) -> list[discord.abc.Messageable | None]:
+        """Where a post of the task may be: its DM, or its thread (if any) and its channel."""
+        if dm or task.thread_id is None:
+            return [await self._place(task, dm=dm)]
+        return [
+            self._bot.get_partial_messageable(task.thread_id, guild_id=task.guild_id),
+            self._channel(task),
+        ]
 
     async def _find_in(
         self,
@@ -367,6 +434,7 @@ class DiscordNotifier:
                 if message.author.id == me.id and matches(message):
                     return message.id
         except discord.HTTPException as exc:
+            self._failed("read_history", exc)
             log.warning("Cannot read history to find a message of task %s: %s", task.id, exc)
         except (KeyError, TypeError, ValueError) as exc:  # a history answer discord.py cannot read
             log.warning("Unreadable history while looking for task %s: %r", task.id, exc)
@@ -381,7 +449,8 @@ class DiscordNotifier:
         if channel is None:
             try:
                 channel = await self._bot.fetch_channel(channel_id)
-            except discord.HTTPException:
+            except discord.HTTPException as exc:
+                self._failed("fetch_channel", exc)
                 return None  # gone or hidden: the channel's own rules decide
         return channel.parent_id if isinstance(channel, discord.Thread) else None
 

@@ -7,9 +7,10 @@ that touch storage defer first, so Discord's three-second window is never missed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -24,13 +25,17 @@ from bot.catalog import (
     RESOLUTIONS,
     format_credits,
 )
+from bot.i18n import translate
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
+from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
-from cogs import embeds
+from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
+from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
+from cogs.preview import PreviewView, preview_text
 from cogs.replies import reply_error, send
 from cogs.scope import guild_scoped
 from cogs.text import clip
@@ -53,6 +58,7 @@ AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
 NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
+TopPeriod = Literal["day", "week", "month"]
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
@@ -108,6 +114,7 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         style=discord.TextStyle.paragraph,
         placeholder="e.g. the cat slowly turns its head and blinks [Push in]",
         max_length=MAX_PROMPT_CHARS,
+        required=False,  # image-to-video takes an empty prompt: the image says what to animate
     )
 
     def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
@@ -181,7 +188,7 @@ class VideoCog(commands.Cog):
 
     @video.command(name="generate", description="Turn a prompt (and optional images) into a video")
     @app_commands.describe(
-        prompt="What the video shows; camera moves in brackets, e.g. [Pan left]",
+        prompt="What the video shows; camera moves in brackets, e.g. [Pan left] (optional with images)",
         model="Which model (default: the best for what you attach)",
         duration="Length in seconds (default 6)",
         resolution="Resolution (default: the model's own)",
@@ -194,6 +201,7 @@ class VideoCog(commands.Cog):
         reference_1="A reference image, video or audio clip (MiniMax-H3)",
         reference_2="Another reference (MiniMax-H3)",
         reference_3="Another reference (MiniMax-H3)",
+        preview="Show MiniMax-H3's expanded prompt first, to use, edit or skip (nothing charged)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -201,7 +209,8 @@ class VideoCog(commands.Cog):
     async def generate(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS],
+        # Optional: an image, first+last frame or subject request may leave the words to the images.
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_CHARS] | None = None,
         model: str | None = None,
         duration: int | None = None,
         resolution: str | None = None,
@@ -214,6 +223,7 @@ class VideoCog(commands.Cog):
         reference_1: discord.Attachment | None = None,
         reference_2: discord.Attachment | None = None,
         reference_3: discord.Attachment | None = None,
+        preview: bool | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -228,7 +238,7 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.message)
             return
         spec = VideoSpec(
-            prompt=prompt,
+            prompt=prompt or "",
             model=model,
             duration=duration,
             resolution=resolution,
@@ -240,12 +250,31 @@ class VideoCog(commands.Cog):
                 *references,
             ),
         )
+        if preview:
+            await self.start_preview(interaction, spec)
+            return
         await self.start_video(interaction, spec)
+
+    async def start_preview(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
+        """Checked like a request, then MiniMax-H3's expanded prompt, privately, with the choices of
+        :class:`~cogs.preview.PreviewView`; nothing reserved."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = _request(interaction, spec)
+        try:
+            expanded = await self.service.preview_prompt(request)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded))
 
     async def start_video(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
         keep the follow-up as a fallback."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Under a burst, let every command that arrived meanwhile send its own defer before this one
+        # does its work (validation, the reservation's transaction, the card): the first answer of
+        # the last of them then waits for no one's work but its own (issue 15, bench_lifecycle).
+        await asyncio.sleep(0)
         missing = missing_permissions(interaction)
         if missing:
             await send(
@@ -254,15 +283,7 @@ class VideoCog(commands.Cog):
                 "Ask a moderator to grant them, or use another channel. Nothing was charged.",
             )
             return
-        actor = actor_from(interaction)
-        request = VideoRequest(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            user_id=actor.user_id,
-            spec=spec,
-            role_ids=actor.role_ids,
-            parent_channel_id=_thread_parent(interaction),
-        )
+        request = _request(interaction, spec)
         service = self.service
         try:
             task = await service.request(request)
@@ -366,7 +387,7 @@ class VideoCog(commands.Cog):
         await send(interaction, embed=embeds.quota_embed(view))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
-    @app_commands.describe(task="The video to cancel (only videos not yet sent can be cancelled)")
+    @app_commands.describe(task="The video to cancel (waiting in line, or an H3 video queued at the service)")
     async def cancel(self, interaction: discord.Interaction[Any], task: app_commands.Range[int, 1]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -399,7 +420,7 @@ class VideoCog(commands.Cog):
         needle = " ".join(current.split()).lower().lstrip("#")
         choices: list[app_commands.Choice[int]] = []
         for task in tasks:
-            if only_queued and task.state is not TaskState.QUEUED:
+            if only_queued and task.state is not TaskState.QUEUED and not can_cancel_at_api(task):
                 continue
             if needle and needle not in _search_text(task):
                 continue
@@ -463,6 +484,30 @@ class VideoCog(commands.Cog):
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send(interaction, embed=embeds.help_embed())
 
+    @video.command(name="top", description="The most-voted videos of the server's showcase")
+    @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")
+    async def top(self, interaction: discord.Interaction[Any], period: TopPeriod = "week") -> None:
+        locale = member_locale(interaction)  # a private reply: the member's language
+        if interaction.guild_id is None:
+            await send(interaction, translate(locale, "top.guild_only"))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            entries = await self.service.showcase.top(interaction.guild_id, period)
+        except RequestRefused as exc:
+            await send(interaction, exc.message)
+            return
+        await send(interaction, embed=community_embeds.top_embed(entries, period, locale))
+
+    @video.command(name="queue", description="What is being made in this channel right now")
+    async def queue(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel_id = interaction.channel_id
+        assert channel_id is not None  # every slash command comes from a channel
+        queue = await self.service.channel_queue(channel_id)
+        embed = community_embeds.queue_embed(queue, channel_id, member_locale(interaction))
+        await send(interaction, embed=embed)
+
 
 def _choice_label(task: Task) -> str:
     label = f"#{task.id} · {task.state.value} · {task.prompt}"
@@ -479,6 +524,20 @@ async def setup(bot: commands.Bot) -> None:
     # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(VideoCog(bot))
+
+
+def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoRequest:
+    """A member's request for ``spec`` from where they asked (a video, or a prompt preview)."""
+    actor = actor_from(interaction)
+    return VideoRequest(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id or 0,
+        user_id=actor.user_id,
+        spec=spec,
+        role_ids=actor.role_ids,
+        parent_channel_id=_thread_parent(interaction),
+        upload_limit=interaction.filesize_limit,
+    )
 
 
 def _thread_parent(interaction: discord.Interaction[Any]) -> int | None:

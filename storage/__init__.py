@@ -32,9 +32,8 @@ from storage.errors import (
     UserBlocked,
 )
 from storage.facade import Storage
-from storage.instance_lock import DatabaseInUse
-from storage.instance_lock import acquire as acquire_instance_lock
 from storage.limits import LimitsRepository
+from storage.maintenance import DatabaseFacts, backup_database, inspect_database
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.models import (
     AuditEntry,
@@ -65,6 +64,8 @@ from storage.pg import redact as redact_database_url
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.retention import Forgotten, RetentionRepository
+from storage.showcase import ClaimResult, Showcase, ShowcasePost, ShowcaseRepository, TopEntry, Vote
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
 from storage.tasks import TaskRepository
 from storage.transfer import CopyMismatch, CopyReport, TargetNotEmpty, copy_sqlite_to_postgres
@@ -82,15 +83,17 @@ __all__ = [
     "BotSpend",
     "Change",
     "ChannelRules",
+    "ClaimResult",
     "CopyMismatch",
     "CopyReport",
     "DailyModelCount",
     "Database",
     "DatabaseDamaged",
     "DatabaseError",
-    "DatabaseInUse",
+    "DatabaseFacts",
     "DatabaseUnavailable",
     "DeliveredCombo",
+    "Forgotten",
     "GuildCapReached",
     "GuildDefault",
     "GuildPaused",
@@ -110,8 +113,12 @@ __all__ = [
     "QuotaExceeded",
     "QuotaRepository",
     "ReservationRefused",
+    "RetentionRepository",
     "RoleLimit",
     "SchemaTooNew",
+    "Showcase",
+    "ShowcasePost",
+    "ShowcaseRepository",
     "SpendCeiling",
     "SpendLimitReached",
     "StateRepository",
@@ -122,15 +129,18 @@ __all__ = [
     "TaskRepository",
     "TaskState",
     "TooManyInFlight",
+    "TopEntry",
     "UnknownTask",
     "Usage",
     "UserBlocked",
     "UserOverride",
     "UserPrefs",
     "UserSpend",
-    "acquire_instance_lock",
+    "Vote",
+    "backup_database",
     "can_transition",
     "copy_sqlite_to_postgres",
+    "inspect_database",
     "period_bounds",
     "redact_database_url",
 ]

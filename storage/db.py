@@ -103,9 +103,9 @@ class Database:
         try:
             return await cls._connect_and_migrate(path, busy_timeout_ms, target_version)
         except sqlite3.Error as exc:
-            if _is_corrupt(exc):
-                raise DatabaseDamaged(path, _one_line(str(exc))) from exc
-            raise DatabaseUnavailable(path, _describe(exc)) from exc
+            if is_corrupt(exc):
+                raise DatabaseDamaged(path, one_line(str(exc))) from exc
+            raise DatabaseUnavailable(path, describe_sqlite_error(exc)) from exc
         except DatabaseError as exc:  # a migration step's transaction failed
             raise DatabaseUnavailable(path, str(exc)) from exc
 
@@ -123,7 +123,7 @@ class Database:
                 raise SchemaTooNew(found, LATEST_VERSION)
             # Before anything writes: a damaged file found now stops start-up with one clear line,
             # instead of failing later in the middle of some member's request (or migrating it).
-            problems = await _quick_check(conn)
+            problems = await quick_check(conn)
             if problems is not None:
                 raise DatabaseDamaged(path, problems)
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -132,7 +132,13 @@ class Database:
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             db = cls(conn, path)
-            await db._migrate(LATEST_VERSION if target_version is None else target_version)
+            target = LATEST_VERSION if target_version is None else target_version
+            if 0 < found < target:
+                # An upgrade: keep a copy of the file as it was, next to it (the newest few).
+                from storage.maintenance import copy_before_migration
+
+                await copy_before_migration(conn, path, found)
+            await db._migrate(target)
         except BaseException:
             await conn.close()
             raise
@@ -212,7 +218,7 @@ class Database:
                     raise
                 await asyncio.shield(self._conn.commit())
             except sqlite3.Error as exc:
-                raise DatabaseError(_describe(exc)) from exc
+                raise DatabaseError(describe_sqlite_error(exc)) from exc
             finally:
                 self._owner = None
 
@@ -245,26 +251,26 @@ _SQLITE_REASONS = {
 }
 
 
-def _is_corrupt(exc: sqlite3.Error) -> bool:
+def is_corrupt(exc: sqlite3.Error) -> bool:
     return str(getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_CORRUPT")
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def one_line(text: str, limit: int = 200) -> str:
     flat = "; ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def _quick_check(conn: aiosqlite.Connection) -> str | None:
+async def quick_check(conn: aiosqlite.Connection) -> str | None:
     """SQLite's ``quick_check`` (every page and row readable; no index cross-check, so it reads the
     file once): ``None`` for a sound file, else its first problems on one line."""
     rows = list(await conn.execute_fetchall("PRAGMA quick_check(5)"))
     found = [str(row[0]) for row in rows]
     if found == ["ok"]:
         return None
-    return _one_line("\n".join(line for line in found if not line.startswith("*** ")) or "\n".join(found))
+    return one_line("\n".join(line for line in found if not line.startswith("*** ")) or "\n".join(found))
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def describe_sqlite_error(exc: sqlite3.Error) -> str:
     """An operator-facing reason for a SQLite failure at open (SQLite's messages hold no secrets)."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     for code, reason in _SQLITE_REASONS.items():

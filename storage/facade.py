@@ -17,6 +17,8 @@ from storage.pg import PgDatabase, is_postgres_url
 from storage.policy import PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.retention import RetentionRepository
+from storage.showcase import ShowcaseRepository
 from storage.tasks import TaskRepository
 
 
@@ -30,6 +32,8 @@ class Storage:
         self.prefs = PrefsRepository(db)
         self.audit = AuditRepository(db)
         self.state = StateRepository(db)
+        self.retention = RetentionRepository(db)
+        self.showcase = ShowcaseRepository(db)
 
     @classmethod
     async def open(
@@ -54,6 +58,10 @@ class Storage:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def ping(self) -> None:
+        """One trivial query: raises when the database cannot answer (closed, locked for too long)."""
+        await self.db.schema_version()
 
     async def __aenter__(self) -> Storage:
         return self

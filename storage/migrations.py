@@ -236,6 +236,65 @@ _V8_BOT_SPENDING = (
     "CREATE INDEX ledger_reserve_created ON ledger(created_at) WHERE kind = 'reserve'",
 )
 
+_V9_UPLOAD_LIMIT = (
+    # The largest file Discord said the bot may upload where the task was asked for (the
+    # interaction's attachment_size_limit), in bytes; NULL for tasks from before (the guild's
+    # reported limit then applies).
+    "ALTER TABLE tasks ADD COLUMN upload_limit INTEGER",
+)
+
+_V10_EDITS = (
+    # A task made from another's result (Remix, later Extend and Loop): which one, how, and what its
+    # card links to (the original's author and result message, as they were at request time).
+    "ALTER TABLE tasks ADD COLUMN edit_of INTEGER REFERENCES tasks(id)",
+    "ALTER TABLE tasks ADD COLUMN edit_kind TEXT",
+    "ALTER TABLE tasks ADD COLUMN edit_of_user_id INTEGER",
+    "ALTER TABLE tasks ADD COLUMN edit_of_message_id INTEGER",
+)
+
+_V11_SHOWCASE = (
+    # The server's showcase: one channel (text or forum) where members share delivered videos.
+    """
+    CREATE TABLE showcases (
+        guild_id   INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL,
+        is_forum   INTEGER NOT NULL,
+        set_by     INTEGER NOT NULL,
+        set_at     REAL    NOT NULL
+    )
+    """,
+    # One row per shared video (the primary key makes "once per video" a fact of the file). The row
+    # is written before the post (``message_id`` NULL: a claim), so two clicks at once post once.
+    """
+    CREATE TABLE showcase_posts (
+        task_id    INTEGER PRIMARY KEY REFERENCES tasks(id),
+        guild_id   INTEGER NOT NULL,
+        channel_id INTEGER,            -- where the post is (a forum post's thread); NULL while claimed
+        message_id INTEGER,
+        shared_by  INTEGER NOT NULL,
+        shared_at  REAL    NOT NULL,
+        removed_by INTEGER,
+        removed_at REAL                -- a moderator took it down: it stays down, votes stop counting
+    )
+    """,
+    "CREATE INDEX showcase_posts_guild ON showcase_posts(guild_id, shared_at)",
+    """
+    CREATE TABLE showcase_votes (
+        task_id  INTEGER NOT NULL REFERENCES showcase_posts(task_id),
+        user_id  INTEGER NOT NULL,
+        voted_at REAL    NOT NULL,
+        PRIMARY KEY (task_id, user_id)  -- one vote per member and video
+    )
+    """,
+)
+
+_V12_THREADS = (
+    # A server's choice of a thread per video: 1 on, 0 off, NULL the bot's THREAD_PER_VIDEO.
+    "ALTER TABLE guild_policy ADD COLUMN threads INTEGER",
+    # The thread opened on the task's status card, where its result and failures go.
+    "ALTER TABLE tasks ADD COLUMN thread_id INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -245,6 +304,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "tasks: the aspect ratio option", _V6_RATIO),
     Migration(7, "tasks: reference media, delivered duration and sound", _V7_REFERENCES_AND_RESULTS),
     Migration(8, "index of reservations by time, for the bot-wide spending ceiling", _V8_BOT_SPENDING),
+    Migration(9, "tasks: the upload limit at request time", _V9_UPLOAD_LIMIT),
+    Migration(10, "tasks: made from another task's result (remix, extend, loop)", _V10_EDITS),
+    Migration(11, "showcase: the channel, shared videos and their votes", _V11_SHOWCASE),
+    Migration(12, "threads: a server's choice and each task's thread", _V12_THREADS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

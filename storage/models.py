@@ -29,6 +29,23 @@ class NewTask:
     cost_tenths: int
     deliver_by_dm: bool = False
     regenerated_from: int | None = None
+    # The interaction's attachment_size_limit (bytes) where it was asked for; None: not known.
+    upload_limit: int | None = None
+    edit: Edit | None = None  # made from another task's result (a remix)
+
+
+EDIT_KINDS = ("remix", "extend", "loop")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A task made from another's result: which task, how (one of :data:`EDIT_KINDS`), and the
+    original's author and result message at request time (its card names and links them)."""
+
+    of: int
+    kind: str
+    of_user_id: int
+    of_message_id: int | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,21 @@ class Task:
     # usage figure; None until delivered, or when neither said.
     delivered_seconds: float | None = None
     has_audio: bool | None = None  # the delivered file has a sound track; None: not known
+    # What Discord said the bot may upload where it was asked for (bytes), stored at request time
+    # (the interaction's attachment_size_limit); None for tasks from before, or asked without one.
+    upload_limit: int | None = None
+    edit_of: int | None = None  # made from this task's result (see :class:`Edit`)
+    edit_kind: str | None = None
+    edit_of_user_id: int | None = None
+    edit_of_message_id: int | None = None
+
+    @property
+    def edit(self) -> Edit | None:
+        if self.edit_of is None or self.edit_kind is None or self.edit_of_user_id is None:
+            return None
+        return Edit(self.edit_of, self.edit_kind, self.edit_of_user_id, self.edit_of_message_id)
+
+    thread_id: int | None = None  # the thread opened on its status card (results and failures go there)
 
     @property
     def final(self) -> bool:
@@ -175,6 +207,7 @@ class GuildPolicy:
     cap_tenths: int | None = None  # guild-wide credits per the guild's default period
     paused: bool = False
     pause_reason: str | None = None
+    threads: bool | None = None  # a thread per video: on, off, or None (the bot's THREAD_PER_VIDEO)
 
 
 @dataclass(frozen=True)

@@ -297,3 +297,27 @@ class PgDatabase:
         finally:
             if current is not None:
                 self._owners.discard(current)
+
+
+async def inspect_postgres(url: str) -> int:
+    """The schema version of the database at ``url`` (0: never migrated), read without writing.
+
+    ``--check`` looks through this: it creates no table and migrates nothing. Raises
+    :class:`DatabaseUnavailable` (the password hidden) when the server cannot be reached.
+    """
+    try:
+        conn = await asyncpg.connect(url)
+    except _FAILURES as exc:
+        raise DatabaseUnavailable(redact(url), _reason(exc)) from None
+    except ValueError:
+        raise DatabaseUnavailable(
+            redact(url), "DATABASE_URL is not a valid postgresql:// URL (check the host, port and options)"
+        ) from None
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+            return 0
+        return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+    except _FAILURES as exc:
+        raise DatabaseUnavailable(redact(url), _reason(exc)) from None
+    finally:
+        await conn.close()

@@ -42,7 +42,7 @@ UNSET: Final = _Unset.UNSET
 
 _POLICY_COLUMNS = (
     "allowed_models, max_resolution, max_duration, results_public, moderator_role_id, cap_tenths, "
-    "paused, pause_reason"
+    "paused, pause_reason, threads"
 )
 
 
@@ -59,6 +59,7 @@ def _policy(row: Row | None) -> GuildPolicy:
         cap_tenths=row["cap_tenths"],
         paused=bool(row["paused"]),
         pause_reason=row["pause_reason"],
+        threads=None if row["threads"] is None else bool(row["threads"]),
     )
 
 
@@ -80,6 +81,7 @@ async def _store_policy(conn: Connection, guild_id: int, policy: GuildPolicy) ->
             policy.cap_tenths,
             int(policy.paused),
             policy.pause_reason,
+            None if policy.threads is None else int(policy.threads),
         ),
     )
 
@@ -132,8 +134,10 @@ class PolicyRepository:
         results_public: bool | _Unset = UNSET,
         moderator_role_id: int | _Unset | None = UNSET,
         cap_tenths: int | _Unset | None = UNSET,
+        threads: bool | _Unset | None = UNSET,
     ) -> Change[GuildPolicy]:
-        """Change the named fields only; pass ``None`` to lift a maximum, the role or the cap."""
+        """Change the named fields only; pass ``None`` to lift a maximum, the role or the cap (or to
+        give ``threads`` back to the bot's default)."""
         changes: dict[str, Any] = {}
         if allowed_models is not UNSET:
             changes["allowed_models"] = _models(allowed_models)
@@ -149,6 +153,8 @@ class PolicyRepository:
             changes["moderator_role_id"] = optional_int("moderator_role_id", moderator_role_id)
         if cap_tenths is not UNSET:
             changes["cap_tenths"] = None if cap_tenths is None else tenths("cap", cap_tenths)
+        if threads is not UNSET:
+            changes["threads"] = None if threads is None else _flag("threads", threads)
         return await self._change(guild_id, changes, actor_id=actor_id, action="policy.update", now=now)
 
     async def pause(

@@ -35,8 +35,10 @@ from storage.errors import (
 )
 from storage.limits import best_role_limit_in, block_in, guild_default_in, override_in
 from storage.models import (
+    EDIT_KINDS,
     BotSpend,
     Change,
+    Edit,
     GuildUsage,
     LedgerEntry,
     LimitSource,
@@ -74,7 +76,8 @@ class _Limit:
 
 def _check_new_task(task: NewTask) -> None:
     spec = task.spec
-    text("prompt", spec.prompt, MAX_PROMPT_CHARS)
+    # An image, first+last frame or subject request may have no prompt (the images say it all).
+    text("prompt", spec.prompt, MAX_PROMPT_CHARS, allow_empty=bool(spec.media))
     text("model", spec.model, MAX_NAME_CHARS)
     tenths("cost", task.cost_tenths)
     optional_int("duration", spec.duration, minimum=1, maximum=3600)
@@ -321,7 +324,22 @@ async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:
             raise InvalidValue(
                 "regenerated_from", f"is not a known task ({task.regenerated_from})."
             ) from None
+        if task.edit is not None:
+            raise InvalidValue("edit_of", f"is not a known task ({task.edit.of}).") from None
         raise
+
+
+def _edit_columns(edit: Edit | None) -> dict[str, object]:
+    if edit is None:
+        return {}
+    if edit.kind not in EDIT_KINDS:
+        raise InvalidValue("edit_kind", f"must be one of {', '.join(EDIT_KINDS)} (got {edit.kind!r}).")
+    return {
+        "edit_of": edit.of,
+        "edit_kind": edit.kind,
+        "edit_of_user_id": optional_int("edit_of_user_id", edit.of_user_id),
+        "edit_of_message_id": optional_int("edit_of_message_id", edit.of_message_id),
+    }
 
 
 async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
@@ -336,6 +354,8 @@ async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
         "created_at": now,
         "deliver_by_dm": int(task.deliver_by_dm),
         "regenerated_from": task.regenerated_from,
+        "upload_limit": optional_int("upload_limit", task.upload_limit, minimum=1),
+        **_edit_columns(task.edit),
     }
     row = await fetch_one(
         conn,

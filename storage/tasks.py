@@ -73,6 +73,7 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "notified_at": _optional_time,
     "delivered_seconds": lambda n, v: _optional_seconds(n, v),
     "has_audio": lambda n, v: _optional_bool(n, v),
+    "thread_id": _optional_id,
 }
 
 
@@ -308,6 +309,15 @@ class TaskRepository:
         async with self._db.read() as conn:
             return await fetch_int(conn, f"SELECT COUNT(*) FROM tasks WHERE {where}", params)
 
+    async def count_by_state(self) -> dict[TaskState, int]:
+        """How many tasks are in each state (states with none left out): the metrics' tasks gauge.
+
+        One pass over the table; the metrics server runs it at most once per scrape interval.
+        """
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, "SELECT state, COUNT(*) FROM tasks GROUP BY state")
+        return {TaskState(str(r[0])): int(r[1]) for r in rows}
+
     async def median_generation_seconds(
         self,
         model: str,
@@ -337,6 +347,23 @@ class TaskRepository:
                 params,
             )
         return float(statistics.median(float(r[0]) for r in rows)) if rows else None
+
+    async def generation_history(
+        self, model: str, *, sample: int = 50
+    ) -> list[tuple[str, str | None, int | None, float]]:
+        """(mode, resolution, duration, submit → finish seconds) of the model's latest ``sample``
+        deliveries, newest first: what the generation-time estimate learns from."""
+        count("sample", sample, minimum=1)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT mode, resolution, duration, finished_at - submitted_at FROM tasks "
+                "WHERE state = 'delivered' AND model = ? "
+                "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (model, sample),
+            )
+        return [(str(r[0]), r[1], r[2], float(r[3])) for r in rows]
 
     async def stats(self, guild_id: int, since: float, until: float, *, top: int = 10) -> GuildStats:
         """Counts, success rate, credits, generation time, per model, per day and top members for

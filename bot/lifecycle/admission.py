@@ -16,14 +16,16 @@ from typing import Any, Final
 
 from bot.catalog import format_credits
 from bot.lifecycle.actor import Actor
+from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled_note
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
+from bot.lifecycle.refusal import RefusalReason
 from bot.lifecycle.served import check_served
 from bot.lifecycle.spending import spend_ceiling
-from bot.lifecycle.validation import RequestRefused, VideoRequest, check_defaults, plan_request
+from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest, check_defaults, plan_request
 from bot.spec import NO_DEFAULTS, SAVED_OPTIONS
 from storage.errors import (
     GuildCapReached,
@@ -35,7 +37,7 @@ from storage.errors import (
     TooManyInFlight,
     UserBlocked,
 )
-from storage.models import GuildPolicy, NewTask, Task, UserPrefs
+from storage.models import Edit, GuildPolicy, NewTask, Task, UserPrefs
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -57,15 +59,30 @@ class Admission:
         self._deps = deps
         self._cards = cards
 
+    async def plan(self, req: VideoRequest) -> Plan:
+        """What ``req`` would make and cost, under the guild's rules and the member's defaults;
+        nothing reserved (the prompt preview reads it). Raises RequestRefused."""
+        policy = await self._check_guild_rules(req)
+        prefs = await self._deps.storage.prefs.get(req.user_id)
+        return plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
+
     async def request(self, req: VideoRequest) -> Task:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
+        try:
+            return await self._request(req)
+        except RequestRefused as exc:
+            self._deps.metrics.refused(exc.reason)
+            raise
+
+    async def _request(self, req: VideoRequest) -> Task:
         policy = await self._check_guild_rules(req)
         prefs = await self._deps.storage.prefs.get(req.user_id)
         plan = plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
         if self._deps.account.paused:
             raise RequestRefused(
                 "The video service account needs a moderator's attention, so new videos are paused. "
-                "Nothing was charged; please try again later."
+                "Nothing was charged; please try again later.",
+                reason=RefusalReason.ACCOUNT_PAUSED,
             )
         new = NewTask(
             guild_id=req.guild_id,
@@ -77,6 +94,8 @@ class Admission:
             or prefs.dm_results
             or (policy is not None and not policy.results_public),
             regenerated_from=req.regenerated_from,
+            upload_limit=req.upload_limit,
+            edit=req.edit,
         )
         try:
             task = await self._deps.storage.quota.reserve(
@@ -90,7 +109,7 @@ class Admission:
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
         except ReservationRefused as exc:
-            raise RequestRefused(_refusal_text(exc)) from None
+            raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None
         log.info(
             "Task %s reserved: user %s, guild %s, %s %s %ss, %s tenths",
             task.id,
@@ -103,7 +122,7 @@ class Admission:
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         enqueue(self._deps, task)
-        task = await post_card(self._deps, self._cards, task)
+        task = await post_card(self._deps, self._cards, task, policy=policy)
         self._cards.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
         return task
 
@@ -115,28 +134,36 @@ class Admission:
         check_served(self._deps.settings, guild_id)
         policy = await self._deps.storage.policy.get(guild_id)
         if policy.paused:
-            raise RequestRefused(_refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.")
+            raise RequestRefused(
+                _refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.",
+                reason=RefusalReason.GUILD_PAUSED,
+            )
         rule_channel = req.parent_channel_id or req.channel_id
         if not await self._deps.storage.policy.channel_allowed(guild_id, rule_channel):
             rules = await self._deps.storage.policy.channel_rules(guild_id)
             where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
             hint = f" Use {where}." if where else ""
-            raise RequestRefused(f"Videos can't be made in this channel.{hint}")
+            raise RequestRefused(f"Videos can't be made in this channel.{hint}", reason=RefusalReason.CHANNEL)
         block = await self._deps.storage.limits.blocked(guild_id, req.user_id)
         if block is not None:
-            raise RequestRefused(_refusal_text(UserBlocked(block.reason)))
+            raise RequestRefused(_refusal_text(UserBlocked(block.reason)), reason=RefusalReason.BLOCKED)
         filters = await self._deps.storage.policy.filters(guild_id)
         if filters:
             compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
             if matches(compiled, req.spec.prompt) is not None:
                 raise RequestRefused(
                     "Your prompt was refused by this server's prompt filter. Nothing was charged; "
-                    "please rephrase it."
+                    "please rephrase it.",
+                    reason=RefusalReason.PROMPT_FILTER,
                 )
         return policy
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
-        """A new task with the same options, reserved against whoever asked (requester or moderator)."""
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
+        """A new task with the same options, reserved against whoever asked (requester or moderator).
+
+        ``upload_limit``: the clicking interaction's, when it is in the original's server; otherwise
+        (a click in a DM) the original's stays, since the result goes where the original was made.
+        """
         original = await task_or_refusal(self._deps, task_id)
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
@@ -157,8 +184,48 @@ class Admission:
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
+            upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
         )
         return await self.request(request)
+
+    async def remix(
+        self, task_id: int, actor: Actor, prompt: str, *, upload_limit: int | None = None
+    ) -> Task:
+        """The video again with an edited prompt (same model, options and images), reserved against
+        whoever clicked: anyone in the server on a public result, only its owner on a private one."""
+        original = await task_or_refusal(self._deps, task_id)
+        await self._may_edit(original, actor, "remix")
+        request = VideoRequest(
+            guild_id=original.guild_id,
+            channel_id=original.channel_id,
+            user_id=actor.user_id,
+            spec=replace(original.spec.as_stored(), prompt=prompt),
+            role_ids=actor.role_ids,
+            parent_channel_id=await self._channel_parent(original.channel_id),
+            private=original.deliver_by_dm,
+            upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
+            edit=Edit(original.id, "remix", original.user_id, original.result_message_id),
+        )
+        return await self.request(request)
+
+    async def edit_source(self, task_id: int, actor: Actor, what: str) -> Task:
+        """The result ``actor`` wants to ``what`` (remix, …), if they may: what its modal prefills."""
+        original = await task_or_refusal(self._deps, task_id)
+        await self._may_edit(original, actor, what)
+        return original
+
+    async def _may_edit(self, original: Task, actor: Actor, what: str) -> None:
+        """The rule for Remix (and Extend, Loop): a delivered result of this server; a private one
+        only by its owner (the clicker pays either way)."""
+        if original.state is not TaskState.DELIVERED:
+            raise RequestRefused(f"Video #{original.id} was not delivered, so there is nothing to {what}.")
+        in_dm = actor.guild_id is None and original.guild_id is not None
+        if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
+            raise RequestRefused("That video belongs to another server.")
+        if original.deliver_by_dm and original.user_id != actor.user_id:
+            raise RequestRefused(
+                f"Video #{original.id} is private: only the member who asked for it can {what} it."
+            )
 
     async def _channel_parent(self, channel_id: int) -> int | None:
         try:
@@ -168,12 +235,15 @@ class Admission:
             return None
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
-        """Cancel a task that was not sent yet; the storage refunds in the same transaction."""
+        """Cancel a task that was not sent yet, or a sent one the API can still cancel
+        (:mod:`bot.lifecycle.api_cancel`); the storage refunds in the same transaction."""
         task = await task_or_refusal(self._deps, task_id)
         if task.guild_id != actor.guild_id or (
             task.user_id != actor.user_id and not await moderates_here(self._deps, actor)
         ):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
+        if can_cancel_at_api(task):
+            return await cancel_at_api(self._deps, self._cards, task)
         if task.state is not TaskState.QUEUED:
             raise RequestRefused(_not_cancellable(task))
         try:
@@ -184,9 +254,7 @@ class Admission:
             raise RequestRefused(_not_cancellable(await task_or_refusal(self._deps, task_id))) from None
         self._deps.queue.remove(task.id)
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
-        await self._cards.refresh(
-            task, note=f"Cancelled. {format_credits(task.cost_tenths)} credits refunded."
-        )
+        await self._cards.refresh(task, note=cancelled_note(task))
         self._cards.request_queue_refresh()
         return task
 
@@ -209,12 +277,32 @@ class Admission:
 
 
 def _not_cancellable(task: Task) -> str:
+    if task.error_code == "cancelled":  # cancelled at the API (it ends failed, refunded)
+        return f"Task #{task.id} is already cancelled; there is nothing to cancel."
     if task.state.final:
         return f"Task #{task.id} is already {task.state.value}; there is nothing to cancel."
     return (
         f"Task #{task.id} was already sent to the video service ({task.state.value}), so it can no longer "
         "be cancelled. Credits are only charged if the video is delivered."
     )
+
+
+def _reason(exc: ReservationRefused) -> RefusalReason:
+    """The refusals metric's label for a refused reservation."""
+    for kind, reason in _RESERVATION_REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return RefusalReason.INVALID
+
+
+_RESERVATION_REASONS: tuple[tuple[type[ReservationRefused], RefusalReason], ...] = (
+    (QuotaExceeded, RefusalReason.QUOTA),
+    (GuildCapReached, RefusalReason.GUILD_CAP),
+    (SpendLimitReached, RefusalReason.SPEND_LIMIT),
+    (TooManyInFlight, RefusalReason.IN_FLIGHT),
+    (UserBlocked, RefusalReason.BLOCKED),
+    (GuildPaused, RefusalReason.GUILD_PAUSED),
+)
 
 
 def _refusal_text(exc: ReservationRefused) -> str:

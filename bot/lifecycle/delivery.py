@@ -10,6 +10,11 @@ One exception to "charged only when posted": a video the member's side refused
 same and kept for them (``delivered`` with no result message, :func:`kept_for_member`); they fetch
 it with ``/video status`` or Details. Refunding it would make videos free for anyone who closes
 their DMs; only a failure on the bot's or the API's side is refunded.
+
+A video over the upload limit (:mod:`bot.lifecycle.upload_limits`) is re-encoded to fit it
+(:func:`bot.video.fit.fit`, off the loop) and posted as an attachment that says so; only when no
+re-encode can fit (or the file cannot be read as a video) is its link posted instead. Discord
+refusing a file as too large lowers the limit and posts a smaller one (the outcome table's REFIT).
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.mp4_facts import UNKNOWN, read_facts
-from bot.lifecycle.notifier import Notifier, ResultPost
+from bot.lifecycle.notifier import Notifier, ResultPost, UploadTooLarge
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
+from bot.lifecycle.upload_limits import UploadLimits
 from bot.minimax.errors import MiniMaxError
+from bot.video.fit import CannotFit, fit
+from bot.video.probe import NotReadable
+from bot.video.worker import VideoWorker
 from storage.errors import IllegalTransition, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -40,6 +49,7 @@ log = logging.getLogger(__name__)
 # The API documents its download URLs as valid for an hour (observed longer): promise the hour.
 LINK_TTL_SECONDS = 3600
 DELIVERY_ATTEMPTS = 4
+REFITS = 2  # smaller re-encodes after Discord refused a file as too large; then the link
 DELIVERY_FAILED = (
     "The video was made, but we could not fetch it from the video service or post it here. "
     "Your credits were refunded; please try again."
@@ -91,9 +101,17 @@ class DownloadLink:
 
 class Delivery:
     def __init__(
-        self, deps: LifecycleDeps, cards: StatusCards, failures: FailurePath, *, download_dir: Path
+        self,
+        deps: LifecycleDeps,
+        cards: StatusCards,
+        failures: FailurePath,
+        *,
+        download_dir: Path,
+        video: VideoWorker | None = None,
     ) -> None:
         self._deps = deps
+        self._video = video if video is not None else VideoWorker()
+        self.upload_limits = UploadLimits()
         self._cards = cards
         self._failures = failures
         self._dir = download_dir
@@ -181,6 +199,7 @@ class Delivery:
     async def _download_and_post(self, task: Task, download_url: str | None) -> None:
         deps = self._deps
         path = self._dir / f"{DOWNLOAD_PREFIX}{task.id}-{uuid.uuid4().hex[:8]}.mp4"
+        fitted = path.with_name(f"{path.stem}-fit.mp4")
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
@@ -198,33 +217,80 @@ class Delivery:
                     )
                 except IllegalTransition:
                     return
-            try:
-                message_id = await deps.notifier.post_result(replace(result, task=task))
-            except Exception as exc:
-                # What the outcome table says (:mod:`bot.lifecycle.outcomes`, the POST column).
-                if outcome_for(Phase.POST, exc) is Outcome.KEEP_FOR_MEMBER:
-                    await _discard(path)
-                    await self._keep_for_member(task)
-                    return
-                # It may have been posted before the error: the next attempt looks before reposting.
-                log.exception("Posting the result of task %s raised", task.id)
-                message_id = None
+            limit = await self._upload_limit(task)
+            post = await self._to_fit(task, result, limit, fitted)
+            message_id: int | None = None
+            for refit in range(REFITS + 1):
+                # The last try lets the notifier fall back to the link by itself.
+                post = replace(post, task=task, refit=post.file_path is not None and refit < REFITS)
+                try:
+                    message_id = await deps.notifier.post_result(post)
+                except Exception as exc:
+                    # What the outcome table says (:mod:`bot.lifecycle.outcomes`, the POST column).
+                    outcome = outcome_for(Phase.POST, exc)
+                    if outcome is Outcome.KEEP_FOR_MEMBER:
+                        await _discard(path)
+                        await self._keep_for_member(task)
+                        return
+                    if outcome is Outcome.REFIT and isinstance(exc, UploadTooLarge):
+                        refused = exc.size_bytes or post.size_bytes or limit
+                        limit = self.upload_limits.lower(task, refused, limit)
+                        log.info(
+                            "Task %s: Discord refused %d bytes as too large; the limit there is now %d",
+                            task.id,
+                            refused,
+                            limit,
+                        )
+                        post = await self._to_fit(task, result, limit, fitted)
+                        continue
+                    # It may have been posted before the error: the next attempt looks before reposting.
+                    log.exception("Posting the result of task %s raised", task.id)
+                    message_id = None
+                break
             # Gone before the task reads "delivered": a delivered task leaves nothing behind.
             await _discard(path)
+            await _discard(fitted)
             if message_id is None:
                 raise _Retry("the result could not be posted anywhere")
             await self._delivered(task, message_id)
         finally:
             await _discard(path)
+            await _discard(fitted)
+
+    async def _upload_limit(self, task: Task) -> int:
+        """Discord's limit where the result goes (:mod:`bot.lifecycle.upload_limits`)."""
+        reported = await self._deps.notifier.upload_limit(None if task.deliver_by_dm else task.guild_id)
+        return max(1, self.upload_limits.limit(task, reported))
+
+    async def _to_fit(self, task: Task, result: ResultPost, limit: int, fitted: Path) -> ResultPost:
+        """``result`` as it is when its file is within ``limit``; over it, a re-encode that fits
+        (into ``fitted``, off the loop), else its link alone."""
+        if result.file_path is None or result.size_bytes is None or result.size_bytes <= limit:
+            return result
+        try:
+            made = await self._video.run(fit, result.file_path, fitted, limit)
+        except (CannotFit, NotReadable) as exc:
+            log.info("Task %s: no re-encode within %d bytes (%s); posting the link", task.id, limit, exc)
+            return replace(result, file_path=None, size_bytes=None)
+        log.info(
+            "Task %s: re-encoded from %d to %d bytes (%dx%d) to fit %d",
+            task.id,
+            result.size_bytes,
+            made.size_bytes,
+            made.plan.width,
+            made.plan.height,
+            limit,
+        )
+        return replace(result, file_path=fitted, size_bytes=made.size_bytes, refitted=True)
 
     async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
-        """Download within the upload limit; over it, hand back the link instead."""
+        """Download (within ``MAX_DOWNLOAD_MB``: a bigger one can be re-encoded to fit the upload
+        limit); over that, hand back the link instead."""
         deps = self._deps
         via_dm = task.deliver_by_dm
         # By DM is private, whoever chose it (the member's dm_results or the server): never the channel.
         private = via_dm
-        limit = await deps.notifier.upload_limit(None if via_dm else task.guild_id)
-        cap = max(1, min(limit, deps.settings.max_download_bytes))
+        cap = max(1, deps.settings.max_download_bytes)
         url = download_url
         for _ in range(2):
             if url is None:
@@ -241,7 +307,7 @@ class Delivery:
                     continue
                 if outcome is Outcome.POST_LINK:
                     log.info(
-                        "Video of task %s exceeds the upload limit of %d bytes; posting a link", task.id, cap
+                        "Video of task %s exceeds %d bytes, too big to download; posting a link", task.id, cap
                     )
                     return ResultPost(
                         task=task,
@@ -318,6 +384,8 @@ class Delivery:
         except Exception as exc:  # a locked database, a bug: the video is out all the same
             raise _PostedNotRecorded(str(exc)) from exc
         deps.expectations.forget(task)
+        if task.finished_at is not None:  # when the API said the video was done (the tracker's stamp)
+            deps.metrics.delivered(deps.now() - task.finished_at)
         log.info("Task %s delivered as message %s", task.id, message_id)
         try:
             await self._cards.refresh(task)

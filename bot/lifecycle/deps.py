@@ -19,13 +19,16 @@ from typing import Protocol
 from bot.config import Settings
 from bot.lifecycle.account import AccountGate
 from bot.lifecycle.budget import QueryBudget
+from bot.lifecycle.estimate import Delivered, GenerationTime, blend
 from bot.lifecycle.notifier import Notifier
 from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.timing import PollTiming
+from bot.metrics import Metrics
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, TaskInfo
-from bot.spec import VideoSpec
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
+from bot.spec import Mode, VideoSpec
 from storage import Storage
 from storage.errors import StorageError
 from storage.models import Task
@@ -57,35 +60,73 @@ class VideoAPI(Protocol):
 
     async def download(self, url: str, dest: pathlib.Path, *, max_bytes: int) -> int: ...
 
+    # V2 only: the account's recent tasks (reconciling a lost submit answer), and cancelling a queued one.
+    async def list_v2_tasks(self, *, page_num: int = 1, page_size: int = 50) -> list[ListedTask]: ...
+
+    async def cancel_v2(self, task_id: str) -> None: ...
+
+    # V2 only: the prompt preview (an expansion task, read until it names its prompt).
+    async def start_prompt_expansion(self, spec: VideoSpec) -> str: ...
+
+    async def prompt_expansion(self, task_id: str) -> tuple[TaskStatus, str | None]: ...
+
 
 @dataclass
 class Expectations:
-    """Median generation time per (model, resolution, duration), learned from delivered tasks."""
+    """Generation time per (model, mode, resolution, duration): the catalog's shipped prior, taken
+    over smoothly by the model's own deliveries as they come (:mod:`bot.lifecycle.estimate`).
+
+    ``first_delay`` is ``POLL_FIRST_DELAY_SECONDS`` when the operator set it: it replaces the
+    catalog's prior (a reseller or stand-in much faster or slower than MiniMax), and is then taken
+    over by the deliveries the same way. Reads are cached per model for ``EXPECTATION_TTL``; a
+    delivery forgets its model's entry.
+    """
 
     storage: Storage
     clock: Callable[[], float] = time.monotonic
-    _cache: dict[tuple[str, str | None, int | None], tuple[float, float | None]] = field(default_factory=dict)
+    first_delay: float | None = None
+    scale: float = 1.0  # multiplies the catalog's figures: 1 in production (a benchmark's fast clock)
+    _cache: dict[str, tuple[float, list[Delivered]]] = field(default_factory=dict)
 
-    async def seconds(self, task: Task) -> float | None:
-        key = (task.model, task.spec.resolution, task.spec.duration)
-        cached = self._cache.get(key)
+    async def distribution(self, task: Task) -> GenerationTime:
+        history = await self._history(task.model)
+        return blend(
+            task.model,
+            task.spec.mode,
+            task.spec.resolution,
+            task.spec.duration,
+            history,
+            first_delay=self.first_delay,
+            scale=self.scale,
+        )
+
+    async def seconds(self, task: Task) -> float:
+        """The typical (median) time, for the card's estimate."""
+        return (await self.distribution(task)).median
+
+    async def _history(self, model: str) -> list[Delivered]:
+        cached = self._cache.get(model)
         now = self.clock()
         if cached is not None and now - cached[0] < EXPECTATION_TTL:
             return cached[1]
         try:
-            value = await self.storage.tasks.median_generation_seconds(*key)
-            if value is None:
-                # Nothing delivered in this combination yet: the model's other combinations are a
-                # far better first guess than the flat configured delay.
-                value = await self.storage.tasks.median_generation_seconds(*key, any_combination=True)
+            rows = await self.storage.tasks.generation_history(model)
+            history = [Delivered(_mode(m), res, dur, secs) for m, res, dur, secs in rows]
         except StorageError:
-            log.exception("Could not read the median generation time")
-            value = None
-        self._cache[key] = (now, value)
-        return value
+            log.exception("Could not read the past generation times")
+            history = []
+        self._cache[model] = (now, history)
+        return history
 
     def forget(self, task: Task) -> None:
-        self._cache.pop((task.model, task.spec.resolution, task.spec.duration), None)
+        self._cache.pop(task.model, None)
+
+
+def _mode(raw: str) -> Mode:
+    try:
+        return Mode(raw)
+    except ValueError:
+        return Mode.TEXT
 
 
 @dataclass
@@ -104,6 +145,14 @@ class LifecycleDeps:
     timing: PollTiming
     clock: Callable[[], float] = time.time
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+    # Push notifications (CALLBACK_URL): None when not configured.
+    callbacks: CallbackSwitch | None = None
 
     def now(self) -> float:
         return self.clock()
+
+    @property
+    def pushes_on(self) -> bool:
+        """Whether submits carry a callback URL the API accepted: polling is then a safety net."""
+        return self.callbacks is not None and self.callbacks.active

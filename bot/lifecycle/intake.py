@@ -13,8 +13,9 @@ from dataclasses import replace
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.queue import QueueEntry
+from bot.lifecycle.threads import open_thread
 from storage.errors import StorageError
-from storage.models import Task
+from storage.models import GuildPolicy, Task
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,14 @@ def enqueue(deps: LifecycleDeps, task: Task) -> None:
     deps.queue.push(QueueEntry(task.id, task.guild_id or 0, task.user_id))
 
 
-async def post_card(deps: LifecycleDeps, cards: StatusCards, task: Task) -> Task:
+async def post_card(
+    deps: LifecycleDeps, cards: StatusCards, task: Task, *, policy: GuildPolicy | None = None
+) -> Task:
     """Post the card and remember it; never raises (the credits are reserved by now, and the task
-    goes ahead without a card: a failure here must not read as "nothing was charged")."""
+    goes ahead without a card: a failure here must not read as "nothing was charged").
+
+    ``policy``: the guild's, when the caller read it already (it decides the task's thread).
+    """
     try:
         card = await cards.card(task)
         message_id = await deps.notifier.post_status(card)
@@ -41,7 +47,7 @@ async def post_card(deps: LifecycleDeps, cards: StatusCards, task: Task) -> Task
     except Exception:
         log.exception("Could not record the status card %s of task %s", message_id, task.id)
         return replace(task, status_message_id=message_id)
-    return stored
+    return await open_thread(deps, stored, policy)
 
 
 async def record_moved_card(deps: LifecycleDeps, task_id: int, message_id: int) -> None:

@@ -29,6 +29,17 @@ class MemberRefused(Exception):
     """
 
 
+class UploadTooLarge(Exception):
+    """Discord refused the file as too large (HTTP 413, error 40005): the limit where it was posted
+    is lower than the bot believed. Raised by :meth:`Notifier.post_result` for a result with
+    ``refit`` set, so the delivery lowers the limit and posts a smaller re-encode (or the link);
+    without it the notifier posts the link itself."""
+
+    def __init__(self, size_bytes: int | None) -> None:
+        super().__init__(f"a {size_bytes}-byte upload was refused as too large")
+        self.size_bytes = size_bytes
+
+
 @dataclass(frozen=True)
 class StatusCard:
     """Everything the status card shows; the notifier renders it, it does not look anything up."""
@@ -57,7 +68,12 @@ class ResultPost:
     filename: str = "video.mp4"
     link: str | None = None
     link_expires_at: float | None = None
-    size_bytes: int | None = None
+    size_bytes: int | None = None  # of ``file_path`` (the re-encode when ``refitted``)
+    # The file is a re-encode made to fit the upload limit: the card says so (full quality: Details).
+    refitted: bool = False
+    # A file refused as too large raises :class:`UploadTooLarge` (the delivery makes a smaller one)
+    # instead of falling back to the link.
+    refit: bool = False
 
 
 @runtime_checkable
@@ -74,10 +90,17 @@ class Notifier(Protocol):
         """
         ...
 
-    async def post_result(self, result: ResultPost) -> int | None:
-        """Deliver the video (in the channel replying to the card, or by DM); the message id or None.
+    async def open_thread(self, task: Task) -> int | None:
+        """Open a thread on the task's status card (the team's talk about this take); its id, or
+        None when it could not (the card is in a thread already, or the bot may not)."""
+        ...
 
-        Raises :class:`MemberRefused` when every place tried refused it on the member's side only.
+    async def post_result(self, result: ResultPost) -> int | None:
+        """Deliver the video (in the task's thread, else the channel replying to the card, or by DM);
+        the message id or None.
+
+        Raises :class:`MemberRefused` when every place tried refused it on the member's side only,
+        and :class:`UploadTooLarge` when ``result.refit`` is set and the file was refused as too large.
         """
         ...
 

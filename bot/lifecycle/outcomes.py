@@ -35,7 +35,9 @@ Phases, and who acts on them:
     Posting the result to Discord (the delivery's notifier). No API call happens here: every API
     class has a cell only so the table is complete, and the notifier's errors are the ``Exception``
     row, except :class:`~bot.lifecycle.notifier.MemberRefused`: only the member's side refused the
-    video (their DMs are closed to the bot), so it is charged and kept for them, never refunded.
+    video (their DMs are closed to the bot), so it is charged and kept for them, never refunded; and
+    :class:`~bot.lifecycle.notifier.UploadTooLarge`: Discord refused the file as too large (413 /
+    40005), so the limit of that place is lowered and a smaller re-encode (or the link) is posted.
 
 Outcomes are described on :class:`Outcome`. Retries are bounded, and what follows the last one is
 "fail and refund": a submit after ``MAX_SUBMIT_ATTEMPTS`` attempts, a query at the task's time-out
@@ -52,7 +54,7 @@ import enum
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from bot.lifecycle.notifier import MemberRefused
+from bot.lifecycle.notifier import MemberRefused, UploadTooLarge
 from bot.minimax.errors import (
     AccountProblem,
     AuthFailed,
@@ -97,12 +99,17 @@ class Outcome(enum.Enum):
     """The account needs a moderator: submissions pause (saved, so a restart keeps the pause), then
     the task fails and is refunded. Queued tasks wait for the pause."""
     UNKNOWN = "mark unknown"
-    """The API may or may not have the task: never resent, never refunded by the bot; a moderator
-    resolves it with ``/videoadmin tasks`` (resume with the API's task id, or refund)."""
+    """The API may or may not have the task: never resent. A V2 (H3) task is first looked for in
+    the API's task list (:mod:`bot.lifecycle.reconcile`; what it finds leads to :data:`RECONCILED`);
+    a V1 task, or a V2 one the list cannot settle, waits for a moderator, who resolves it with
+    ``/videoadmin tasks`` (resume with the API's task id, or refund)."""
     RENEW_URL = "retrieve a fresh URL, download again"
     """The signed download URL expired: a fresh one is retrieved and the download tried once more."""
     POST_LINK = "post the link instead of the file"
     """The video is over the upload limit: the member gets its download link (valid an hour)."""
+    REFIT = "lower the upload limit, post a smaller re-encode"
+    """Discord's limit is lower than believed: it is lowered for that server (until a restart), the
+    video re-encoded to fit the new one and posted again; when no re-encode fits, the link."""
     KEEP_FOR_MEMBER = "charge it, keep it for the member to fetch"
     """The video was made and only the member's side refused it: it is charged (delivered, with no
     result message), the member is told where they can be how to get it (``/video status`` and
@@ -125,7 +132,7 @@ class Row(NamedTuple):
 
 
 # Short names, so the table reads as a grid.
-RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK, KEEP = (
+RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK, KEEP, REFIT = (
     Outcome.RETRY,
     Outcome.THROTTLE,
     Outcome.FAIL,
@@ -134,6 +141,7 @@ RETRY, THROTTLE, FAIL, PAUSE, UNKNOWN, RENEW, LINK, KEEP = (
     Outcome.RENEW_URL,
     Outcome.POST_LINK,
     Outcome.KEEP_FOR_MEMBER,
+    Outcome.REFIT,
 )
 
 # fmt: off
@@ -162,6 +170,8 @@ TABLE: Mapping[type[BaseException], Row] = {
     Exception:             Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     # Not an API error either: the member's side refused the result (only the notifier raises it).
     MemberRefused:         Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    KEEP),
+    # Not an API error: Discord refused the file as too large (only the notifier raises it).
+    UploadTooLarge:        Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    REFIT),
 }
 # fmt: on
 
@@ -172,7 +182,23 @@ HANDLED: Mapping[Phase, frozenset[Outcome]] = {
     Phase.GENERATION: frozenset({FAIL}),
     Phase.RETRIEVE: frozenset({RETRY, THROTTLE}),
     Phase.DOWNLOAD: frozenset({RETRY, RENEW, LINK, FAIL}),
-    Phase.POST: frozenset({RETRY, KEEP}),
+    Phase.POST: frozenset({RETRY, KEEP, REFIT}),
+}
+
+
+class ListMatch(enum.Enum):
+    """How many entries of the V2 task list could be an ``unknown`` task (:mod:`bot.lifecycle.reconcile`)."""
+
+    ONE = "one"
+    NONE = "none"
+    MANY = "many"
+
+
+# What reconciling an unknown V2 task from the list does, per what it found.
+RECONCILED: Mapping[ListMatch, str] = {
+    ListMatch.ONE: "resume it: track the listed task from there, never resend",
+    ListMatch.NONE: "fail and refund, once the window passed with the list read and the task absent",
+    ListMatch.MANY: "leave it unknown for a moderator (the candidates' ids are logged)",
 }
 
 

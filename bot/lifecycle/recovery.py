@@ -89,8 +89,11 @@ class Recovery:
             await self._submitter.mark_unknown(task, "the bot stopped while submitting")
         elif task.state in (TaskState.DOWNLOADING, TaskState.DELIVERING):
             self._delivery.start(task)
+        elif task.state is TaskState.UNKNOWN and self._submitter.reconciler is not None:
+            # A V2 task left unknown by the last run: the task list may still settle it.
+            self._submitter.reconciler.start(task)
         # submitted/processing: their next_poll_at is stored and the poller picks them up;
-        # unknown: a moderator resolves it.
+        # other unknown tasks: a moderator resolves them.
 
     async def _repair_cards(self, unfinished: list[Task]) -> None:
         """Re-render cards a crash (or a refused edit) may have left showing an old state.

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import enum
+
+
+class RefusalReason(enum.StrEnum):
+    """Why a request was refused, as a small fixed set: the refusals metric counts by it (never by the
+    member-facing text, which names amounts, channels and moderators' reasons)."""
+
+    INVALID = "invalid"  # the request itself: a model rule, an option, a reference, not one's task
+    OUTSIDE_GUILD = "outside_guild"  # a DM or a user install
+    NOT_SERVED = "not_served"  # a server outside ALLOWED_GUILD_IDS
+    GUILD_PAUSED = "guild_paused"
+    CHANNEL = "channel"  # a channel the server's rules leave out
+    BLOCKED = "blocked"
+    PROMPT_FILTER = "prompt_filter"
+    ACCOUNT_PAUSED = "account_paused"  # the API account needs the operator
+    QUOTA = "quota"  # the member's credits
+    GUILD_CAP = "guild_cap"  # the server's budget
+    SPEND_LIMIT = "spend_limit"  # the bot-wide ceiling (SPEND_LIMIT_USD)
+    IN_FLIGHT = "in_flight"  # MAX_QUEUED_PER_MEMBER
+
 
 class RequestRefused(Exception):
-    """A request that is not sent: ``message`` says what was wrong and how to fix it, for the member."""
+    """A request that is not sent: ``message`` says what was wrong and how to fix it, for the member;
+    ``reason`` is which kind of refusal it is, for the metrics."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, reason: RefusalReason = RefusalReason.INVALID) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason

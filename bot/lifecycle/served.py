@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.config import Settings
+from bot.lifecycle.refusal import RefusalReason
 from bot.lifecycle.validation import RequestRefused
 
 NOT_SERVED: Final = (
@@ -22,4 +23,4 @@ NOT_SERVED: Final = (
 def check_served(settings: Settings, guild_id: int | None) -> None:
     """Raises RequestRefused for a server outside ``ALLOWED_GUILD_IDS`` (no server: always fine)."""
     if not settings.guild_allowed(guild_id):
-        raise RequestRefused(NOT_SERVED)
+        raise RequestRefused(NOT_SERVED, reason=RefusalReason.NOT_SERVED)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,20 +23,29 @@ from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import KEEP, Admission, Keep
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.cards import StatusCards
+from bot.lifecycle.channel_queue import ChannelQueue, channel_queue
 from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
 from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.preview import PromptPreview
+from bot.lifecycle.pushes import PushReceiver
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
 from bot.lifecycle.queue import FairQueue
+from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
+from bot.lifecycle.retention import Retention
+from bot.lifecycle.showcase import ShowcaseService
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
 from bot.lifecycle.timing import PollTiming
 from bot.lifecycle.tracker import Tracker
+from bot.lifecycle.upscale import Upscaler
 from bot.lifecycle.validation import VideoRequest
+from bot.metrics import Metrics
+from bot.minimax.callbacks import CallbackServer, CallbackSwitch
 from bot.minimax.types import TaskInfo
 from storage import Storage
 from storage.models import Task, UserPrefs
@@ -55,12 +65,16 @@ class VideoService:
         notifier: Notifier,
         clock: Callable[[], float] = time.time,
         http: aiohttp.ClientSession | None = None,
+        metrics: Metrics | None = None,
+        callbacks: CallbackSwitch | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.notifier = notifier
         self._clock = clock
+        self.metrics = metrics if metrics is not None else Metrics()
         queue = FairQueue()
+        self.metrics.watch_queue(queue.__len__)
         self.deps = LifecycleDeps(
             settings=settings,
             storage=storage,
@@ -69,13 +83,20 @@ class VideoService:
             queue=queue,
             budget=QueryBudget(settings.poll_query_budget_per_minute),
             updater=StatusUpdater(
-                notifier, interval=settings.status_edit_interval, on_moved=self._card_moved
+                notifier,
+                interval=settings.status_edit_interval,
+                on_moved=self._card_moved,
+                metrics=self.metrics,
             ),
             account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
-            expectations=Expectations(storage),
+            expectations=Expectations(storage, first_delay=settings.poll_first_delay),
             timing=PollTiming.from_settings(settings),
             clock=clock,
+            metrics=self.metrics,
+            callbacks=callbacks,
         )
+        self.pushes = PushReceiver(self.deps)
+        self._push_server: CallbackServer | None = None
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
         download_dir = settings.download_dir or default_download_dir(settings.database_path)
@@ -83,9 +104,14 @@ class VideoService:
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
         )
+        self.reconciler = Reconciler(self.deps, self.cards, self.failures)
+        self.submitter.reconciler = self.reconciler
         self.tracker = Tracker(self.deps, self.cards, self.failures, on_succeeded=self._on_succeeded)
         self.admission = Admission(self.deps, self.cards)
+        self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
+        self.upscaler = Upscaler(self.deps, self.admission, self.queries)
+        self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.recovery = Recovery(
             self.deps,
             self.cards,
@@ -96,6 +122,9 @@ class VideoService:
         )
         self._download_dir = download_dir
         self._started = False
+        self.retention = (
+            Retention(storage, settings.retention_days, clock=clock) if settings.retention_days else None
+        )
 
     # ------------------------------------------------------------------------------ life cycle
 
@@ -114,8 +143,36 @@ class VideoService:
             # delivery a resume started after stop() stopped them must not either.
             await self.delivery.stop()
             return
+        await self._start_push_server()  # before the first submit names it
         self.submitter.start()
         self.tracker.start()
+        if self.retention is not None:
+            self.retention.start()
+
+    async def _start_push_server(self) -> None:
+        """Listen for the API's pushes; a server that cannot start means polling as without them."""
+        switch = self.deps.callbacks
+        if switch is None or not switch.active:
+            return
+        server = CallbackServer(
+            self.pushes,
+            path=urlsplit(switch.url).path or "/",
+            host=self.settings.callback_host,
+            port=self.settings.callback_port,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            switch.disable(
+                f"cannot listen on {self.settings.callback_host}:{self.settings.callback_port} ({exc})"
+            )
+            return
+        self._push_server = server
+
+    @property
+    def push_port(self) -> int | None:
+        """The port the push server listens on (a test's CALLBACK_PORT may be 0), None when off."""
+        return self._push_server.port if self._push_server is not None else None
 
     async def stop(self) -> None:
         await self.cards.stop_queue_refresh()  # requests run it even before start()
@@ -123,7 +180,13 @@ class VideoService:
         if not self._started:
             return
         self._started = False
+        if self.retention is not None:
+            await self.retention.stop()
+        if self._push_server is not None:
+            await self._push_server.stop()
+            self._push_server = None
         await self.submitter.stop()
+        await self.reconciler.stop()
         await self.tracker.stop()
         await self.delivery.stop()
         # A submit allowed to finish during the stop may have paused the account: save it too.
@@ -144,9 +207,29 @@ class VideoService:
         """Validate, price and reserve; queue the task and post its card. Raises RequestRefused."""
         return await self.admission.request(req)
 
-    async def regenerate(self, task_id: int, actor: Actor) -> Task:
+    async def preview_prompt(self, req: VideoRequest) -> str:
+        """The expanded prompt MiniMax-H3 would work from (:mod:`bot.lifecycle.preview`): checked
+        like a request, nothing reserved or charged. Raises RequestRefused."""
+        plan = await self.admission.plan(req)
+        return await self.preview.expand(plan.spec)
+
+    async def upscale(self, task_id: int, actor: Actor) -> Task:
+        """The 2K version of a delivered 768P H3 video, for ``actor`` (:mod:`bot.lifecycle.upscale`)."""
+        return await self.upscaler.upscale(task_id, actor)
+
+    async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
         """A new task with the same spec, reserved against whoever asked (requester or moderator)."""
-        return await self.admission.regenerate(task_id, actor)
+        return await self.admission.regenerate(task_id, actor, upload_limit=upload_limit)
+
+    async def edit_source(self, task_id: int, actor: Actor, what: str) -> Task:
+        """The delivered result ``actor`` may ``what`` (remix, …); RequestRefused otherwise."""
+        return await self.admission.edit_source(task_id, actor, what)
+
+    async def remix(
+        self, task_id: int, actor: Actor, prompt: str, *, upload_limit: int | None = None
+    ) -> Task:
+        """The result again with an edited prompt, charged to ``actor`` (see ``Admission.remix``)."""
+        return await self.admission.remix(task_id, actor, prompt, upload_limit=upload_limit)
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
         """Cancel a task that was not sent yet; the storage refunds in the same transaction."""
@@ -184,6 +267,10 @@ class VideoService:
 
     def queue_position(self, task_id: int) -> int | None:
         return self.queries.queue_position(task_id)
+
+    async def channel_queue(self, channel_id: int) -> ChannelQueue:
+        """What is being made in a channel now (see :mod:`bot.lifecycle.channel_queue`)."""
+        return await channel_queue(self.deps, self.cards, channel_id)
 
     async def is_moderator(self, actor: Actor) -> bool:
         return await moderates_here(self.deps, actor)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from bot.backoff import backoff
 from bot.lifecycle.jobs import Jobs, wait_event
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.metrics import Metrics
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,10 @@ class StatusUpdater:
         clock: Callable[[], float] = time.monotonic,
         concurrency: int = 4,
         budget: EditBudget | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._notifier = notifier
+        self._metrics = metrics if metrics is not None else Metrics()
         self._interval = interval
         self._budget = channel_edit_budget(interval) if budget is None else budget
         self._on_moved = on_moved
@@ -257,14 +260,19 @@ class StatusUpdater:
         self._edits.start(self._edit(task_id, slot, card, final), name=f"status-edit-{task_id}")
 
     async def _edit(self, task_id: int, slot: _Slot, card: StatusCard, final: bool) -> None:
-        shown = False
+        shown = counted = False
         try:
             async with self._limit:
                 message_id = await self._notifier.edit_status(card)
             shown = message_id is not None
-            if message_id is not None and message_id != card.task.status_message_id:
+            moved = message_id is not None and message_id != card.task.status_message_id
+            self._metrics.card_edit("reposted" if moved else "edited" if shown else "failed")
+            counted = True
+            if message_id is not None and moved:
                 await self._on_moved(task_id, message_id)
         except Exception:
+            if not counted:
+                self._metrics.card_edit("failed")
             log.exception("Editing the status card of task %s failed", task_id)
         finally:
             slot.last_edit = self._clock()

@@ -25,6 +25,7 @@ from bot.lifecycle.images import ImageUnavailable, fetch_data_url
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
+from bot.lifecycle.reconcile import RECONCILING_NOTE, Reconciler
 from bot.lifecycle.served import NOT_SERVED
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaKind, VideoSpec
@@ -68,6 +69,8 @@ class Submitter:
         self._send_lock = asyncio.Lock()
         self._sending: set[asyncio.Task[None]] = set()
         self._crashes: dict[int, int] = {}  # task id → unexpected submit errors in a row
+        # Looks for an unknown V2 task in the API's list (set by the service; None: moderators only).
+        self.reconciler: Reconciler | None = None
 
     def start(self) -> None:
         if self._http is None:
@@ -266,7 +269,7 @@ class Submitter:
     async def _submitted(self, task: Task, api_task_id: str) -> None:
         deps = self._deps
         now = deps.now()
-        expected = await deps.expectations.seconds(task)
+        expected = await deps.expectations.distribution(task)
         try:
             task = await deps.storage.tasks.transition(
                 task.id,
@@ -274,7 +277,7 @@ class Submitter:
                 now=now,
                 api_task_id=api_task_id,
                 submitted_at=now,
-                next_poll_at=now + deps.timing.first_poll_delay(expected),
+                next_poll_at=now + deps.timing.first_poll_delay(expected, safety_net=deps.pushes_on),
             )
         except StorageError:
             # The API has the task but we could not record it: only a moderator can match them up.
@@ -308,6 +311,11 @@ class Submitter:
                 error_message=message,
             )
         except IllegalTransition:
+            return
+        if self.reconciler is not None and self.reconciler.start(task):
+            # V2: the task list may settle it without a moderator; the member hears "needs a
+            # moderator" only if it does not (the reconciler tells them then).
+            await self._cards.refresh(task, note=RECONCILING_NOTE)
             return
         await self._cards.refresh(task, note=message)
         await self._failures.tell(task, message)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
+from bot.lifecycle.estimate import finish_estimate
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs, wait_event
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
@@ -54,6 +55,8 @@ class Tracker:
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._in_flight: set[int] = set()
         self._errors: dict[int, int] = {}
+        # task id → when a query last saw it running: the finish lies between that and the success.
+        self._seen_running: dict[int, float] = {}
         self._jobs = Jobs()  # the loop, and one poll per task being queried
         self.queries = 0
 
@@ -169,6 +172,7 @@ class Tracker:
         if info.status is TaskStatus.SUCCEEDED:
             await self._succeeded(task, info)
         elif info.status is TaskStatus.FAILED:
+            self._seen_running.pop(task.id, None)
             error = task_failure_error(info)
             log.info("Task %s failed at the API: %s", task.id, error)
             code = str(info.error_code) if info.error_code else type(error).__name__
@@ -198,6 +202,7 @@ class Tracker:
 
     async def _time_out(self, task: Task) -> None:
         self._errors.pop(task.id, None)
+        self._seen_running.pop(task.id, None)
         minutes = round(self._deps.timing.timeout / 60, 1)
         log.warning("Task %s (API %s) timed out after %s minutes", task.id, task.api_task_id, minutes)
         message = TIMEOUT_MESSAGE.format(minutes=f"{minutes:g}")
@@ -206,10 +211,13 @@ class Tracker:
     async def _running(self, task: Task, info: TaskInfo) -> None:
         deps = self._deps
         now = deps.now()
-        expected = await deps.expectations.seconds(task)
+        expected = await deps.expectations.distribution(task)
         started = task.submitted_at if task.submitted_at is not None else now
-        delay = deps.timing.next_poll_delay(elapsed=now - started, expected=expected, progress=info.progress)
+        delay = deps.timing.next_poll_delay(
+            elapsed=now - started, expected=expected, progress=info.progress, safety_net=deps.pushes_on
+        )
         next_at = min(now + delay, started + deps.timing.timeout)
+        self._seen_running[task.id] = now
         changed = info.progress != task.progress or task.state is not TaskState.PROCESSING
         try:
             task = await deps.storage.tasks.transition(
@@ -225,8 +233,19 @@ class Tracker:
         if changed:
             await self._cards.refresh(task)
 
+    async def _finished_at(self, task: Task) -> float:
+        """The likely moment the API finished (see :func:`bot.lifecycle.estimate.finish_estimate`)."""
+        now = self._deps.now()
+        seen = self._seen_running.pop(task.id, None)
+        if task.submitted_at is None:
+            return now
+        belief = await self._deps.expectations.distribution(task)
+        after = 0.0 if seen is None else max(0.0, seen - task.submitted_at)
+        return task.submitted_at + finish_estimate(belief, after=after, by=now - task.submitted_at)
+
     async def _succeeded(self, task: Task, info: TaskInfo) -> None:
         deps = self._deps
+        finished_at = await self._finished_at(task)
         try:
             task = await deps.storage.tasks.transition(
                 task.id,
@@ -237,7 +256,7 @@ class Tracker:
                 file_id=info.file_id,
                 width=info.width,
                 height=info.height,
-                finished_at=deps.now(),
+                finished_at=finished_at,
                 # The API's own figure (V2 usage); delivery replaces it with the file's when it can.
                 delivered_seconds=info.output_seconds,
             )
@@ -255,6 +274,7 @@ class Tracker:
         task = await self._deps.storage.tasks.get(task.id)  # the crash may have come after it moved on
         if task.state not in POLLED_STATES:
             self._errors.pop(task.id, None)
+            self._seen_running.pop(task.id, None)
             return  # downloading, delivered, failed...: no longer the poller's
         errors = self._errors.get(task.id, 0) + 1
         self._errors[task.id] = errors

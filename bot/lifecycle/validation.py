@@ -43,6 +43,7 @@ from bot.catalog import (
 from bot.lifecycle.references import check_references
 from bot.lifecycle.refusal import RequestRefused as RequestRefused  # re-exported: its old home
 from bot.spec import NO_DEFAULTS, MediaKind, MediaRef, Mode, VideoSpec
+from storage.models import Edit
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class VideoRequest:
     # Results by DM (private) whatever the asker's preference: a regenerate of a private video stays
     # private, even when a moderator without dm_results regenerates it.
     private: bool = False
+    # What Discord said the bot may upload where this was asked (the interaction's
+    # attachment_size_limit, bytes): the result is made to fit it. None: the guild's reported limit.
+    upload_limit: int | None = None
+    edit: Edit | None = None  # made from another task's result (a remix)
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,7 @@ _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
     Mode.FIRST_LAST: ("first_frame", "last_frame"),
     Mode.SUBJECT: ("subject",),
     Mode.REFERENCE: ("reference",),
+    Mode.UPSCALE: (),
 }
 _MODE_NEEDS: dict[Mode, str] = {
     Mode.TEXT: "just a prompt",
@@ -277,6 +283,7 @@ _MODE_NEEDS: dict[Mode, str] = {
     Mode.FIRST_LAST: "a first_frame and a last_frame image",
     Mode.SUBJECT: "a subject image",
     Mode.REFERENCE: "reference images, videos or audio",
+    Mode.UPSCALE: "a delivered 768P MiniMax-H3 video (its Upscale button)",
 }
 
 
@@ -399,6 +406,10 @@ def _filled(asked: VideoSpec, defaults: VideoSpec) -> dict[str, Any]:
     }
 
 
+# The modes whose official schema makes the prompt optional: the images say what to animate.
+PROMPT_OPTIONAL_MODES = frozenset({Mode.IMAGE, Mode.FIRST_LAST, Mode.SUBJECT, Mode.UPSCALE})
+
+
 def plan_request(
     asked: VideoSpec, *, defaults: VideoSpec = NO_DEFAULTS, policy: OptionPolicy = NO_POLICY
 ) -> Plan:
@@ -407,7 +418,7 @@ def plan_request(
     ``defaults`` are the member's saved choices (a spec with an empty prompt); ``policy`` the server's.
     """
     prompt = clean_prompt(asked.prompt)
-    if not prompt:
+    if not prompt and asked.mode not in PROMPT_OPTIONAL_MODES:
         raise RequestRefused(
             "The prompt is empty. Describe the video you want, "
             "e.g. `a red fox running through snow [Pan left]`."
@@ -435,6 +446,8 @@ def plan_request(
         resolution, duration = _choose_combo(rules, mode, asked, defaults, policy)
         if asked.fast and not rules.fast_pretreatment:
             raise _ModelCannot(f"{rules.name} has no fast mode.")
+        if asked.fast and not rules.sends_fast(mode):
+            raise RequestRefused(f"Fast preparation is not offered for {MODE_LABELS[mode]}: leave fast out.")
         reason = rules.refuses(asked)
         if reason is not None:
             raise _ModelCannot(reason)
@@ -454,7 +467,7 @@ def plan_request(
         model=rules.name,
         resolution=resolution,
         duration=duration,
-        fast=bool(asked.fast) and rules.fast_pretreatment,
+        fast=bool(asked.fast) and rules.sends_fast(mode),
         ratio=asked.ratio or (rules.text_ratio if mode is Mode.TEXT else None),
     )
     return Plan(spec=resolved, cost_tenths=spec_price_tenths(resolved))

@@ -17,13 +17,14 @@ import os
 import pathlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from bot.backoff import backoff
 from bot.minimax import v2
+from bot.minimax.callbacks import CallbackSwitch
 from bot.minimax.download_guard import (
     MAX_REDIRECTS,
     MP4_SNIFF_BYTES,
@@ -38,6 +39,7 @@ from bot.minimax.errors import (
     DownloadError,
     DownloadExpired,
     DownloadTooLarge,
+    InvalidParameters,
     MalformedResponse,
     MiniMaxError,
     NetworkError,
@@ -60,8 +62,11 @@ from bot.minimax.parsing import (
     request_id_of,
 )
 from bot.minimax.ratelimit import SubmitRateLimiter
-from bot.minimax.types import FileInfo, TaskInfo
+from bot.minimax.types import FileInfo, ListedTask, TaskInfo, TaskStatus
 from bot.spec import VideoSpec
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("bot.minimax")
 
@@ -78,6 +83,14 @@ DOWNLOAD_DEADLINE_FACTOR = 10
 _EXPIRED_HTTP = frozenset({403, 404, 410})
 _REDACTED = "[redacted]"
 _DOWNLOAD_HEADERS = {"Connection": "close"}  # see MiniMaxClient.__init__: never pool API-side connections
+DOWNLOAD_ENDPOINT = "download"  # the metrics' endpoint label for a video download (any host)
+
+
+def endpoint_of(path: str) -> str:
+    """The metrics' endpoint label: the path, with a V2 query's task id left out (no ids in labels)."""
+    if path.startswith(v2.QUERY_PATH + "/"):
+        return v2.QUERY_PATH + "/{task_id}"
+    return path
 
 
 def build_submit_body(spec: VideoSpec) -> JSONObject:
@@ -158,8 +171,12 @@ class MiniMaxClient:
         submit_limiter: SubmitRateLimiter | None = None,
         rng: Callable[[], float] = random.random,
         download_deadline: float | None = None,
+        metrics: Metrics | None = None,
+        callback: CallbackSwitch | None = None,
     ) -> None:
         self._session = session
+        self._metrics = metrics
+        self._callback = callback
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         # "Connection: close" on every request, downloads included: no idle connection to the API is
@@ -200,6 +217,11 @@ class MiniMaxClient:
         return self._download_deadline
 
     @property
+    def callback(self) -> CallbackSwitch | None:
+        """Push notifications (``CALLBACK_URL``): whether submits carry it, shared with the lifecycle."""
+        return self._callback
+
+    @property
     def submit_limiter(self) -> SubmitRateLimiter | None:
         """The pacing every submit passes; a caller may wait for a free slot before committing to one."""
         return self._limiter
@@ -217,14 +239,30 @@ class MiniMaxClient:
         # The API family is the model's (the catalog says which); everything below is shared.
         on_v2 = v2.on_v2(spec.model)
         body = v2.build_v2_body(spec) if on_v2 else build_submit_body(spec)
-        path = v2.SUBMIT_PATH if on_v2 else SUBMIT_PATH
+        path = v2.submit_path(spec) if on_v2 else SUBMIT_PATH
         attempt = 0
+        without_callback, refusal = False, ""
         while True:
             attempt += 1
             if self._limiter is not None:
                 await self._limiter.acquire()
+            sent = dict(body)
+            callback = self._callback if self._callback is not None and self._callback.active else None
+            if callback is not None and not without_callback:
+                sent["callback_url"] = callback.url
             try:
-                return await self._call_json("POST", path, parse_submit, json_body=body, attempt=attempt)
+                task_id = await self._call_json("POST", path, parse_submit, json_body=sent, attempt=attempt)
+            except InvalidParameters as exc:
+                if callback is None or without_callback:
+                    raise
+                # A 2013 answer creates nothing (no task id, nothing billed), and a failed challenge
+                # is answered exactly so: the same request once more without the callback is safe.
+                # Only if that one is taken (or the message names the callback) was it the callback.
+                if "callback" in str(exc).lower():
+                    callback.disable(str(exc))
+                else:
+                    without_callback, refusal = True, str(exc)
+                continue
             except MalformedResponse as exc:
                 raise SubmitOutcomeUnknown(
                     f"submit answer unreadable, a task may exist: {exc}", request_id=exc.request_id
@@ -250,6 +288,10 @@ class MiniMaxClient:
                         http_status=exc.http_status,
                         request_id=exc.request_id,
                     ) from None
+            else:
+                if without_callback and self._callback is not None:
+                    self._callback.disable(refusal)  # refused with it, taken without it
+                return task_id
 
     async def query(self, task_id: str, *, retries: int | None = None, model: str | None = None) -> TaskInfo:
         """The task's state. A failed *task* is returned (status FAILED), only a failed *call* raises.
@@ -277,6 +319,53 @@ class MiniMaxClient:
 
         return await self._retrying("query", once, _idempotent_may_retry, retries=retries)
 
+    async def list_v2_tasks(
+        self, *, page_num: int = 1, page_size: int = v2.LIST_PAGE_SIZE
+    ) -> list[ListedTask]:
+        """One page of the account's recent V2 tasks, newest first (what reconciling reads)."""
+
+        async def once(attempt: int) -> list[ListedTask]:
+            return await self._call_json(
+                "GET",
+                v2.QUERY_PATH,
+                v2.parse_v2_list,
+                params={"page_num": str(page_num), "page_size": str(page_size)},
+                attempt=attempt,
+            )
+
+        return await self._retrying("list", once, _idempotent_may_retry)
+
+    async def start_prompt_expansion(self, spec: VideoSpec) -> str:
+        """Start expanding ``spec``'s prompt (``POST /v2/h3_context_ir``); returns the task id. Safe to
+        retry as a call: it makes no video and is not priced."""
+
+        async def once(attempt: int) -> str:
+            body = v2.build_expansion_body(spec)
+            return await self._call_json(
+                "POST", v2.EXPAND_PATH, parse_submit, json_body=body, attempt=attempt
+            )
+
+        return await self._retrying("expand", once, _idempotent_may_retry)
+
+    async def prompt_expansion(self, task_id: str) -> tuple[TaskStatus, str | None]:
+        """The expansion task's status, and its prompt once it succeeded."""
+
+        async def once(attempt: int) -> tuple[TaskStatus, str | None]:
+            parse = functools.partial(v2.parse_v2_expansion, task_id=task_id)
+            return await self._call_json("GET", v2.query_path(task_id), parse, attempt=attempt)
+
+        return await self._retrying("expand-query", once, _idempotent_may_retry)
+
+    async def cancel_v2(self, task_id: str) -> None:
+        """Cancel a queued V2 task. Raises when the API refuses (the task already runs, or is gone)."""
+
+        async def once(attempt: int) -> None:
+            return await self._call_json(
+                "DELETE", v2.cancel_path(task_id), v2.parse_v2_cancel, attempt=attempt
+            )
+
+        return await self._retrying("cancel", once, _idempotent_may_retry)
+
     async def retrieve(self, file_id: str, *, retries: int | None = None) -> FileInfo:
         """The file's (short-lived) download URL. ``retries`` as for :meth:`query`."""
 
@@ -299,7 +388,16 @@ class MiniMaxClient:
         """
 
         async def once(attempt: int) -> int:
-            return await self._download_once(url, dest, max_bytes=max_bytes, attempt=attempt)
+            answered: list[int] = []  # the last hop's HTTP status, once one answered
+            try:
+                written = await self._download_once(
+                    url, dest, max_bytes=max_bytes, attempt=attempt, answered=answered
+                )
+            except MiniMaxError as exc:
+                self._count(DOWNLOAD_ENDPOINT, answered[-1] if answered else None, type(exc).__name__)
+                raise
+            self._count(DOWNLOAD_ENDPOINT, answered[-1] if answered else None, "ok")
+            return written
 
         return await self._retrying("download", once, _download_may_retry)
 
@@ -402,6 +500,7 @@ class MiniMaxClient:
         """
         url = self._base_url + path
         request_id: str | None = None
+        status: int | None = None
         try:
             try:
                 async with self._session.request(
@@ -429,11 +528,19 @@ class MiniMaxClient:
             except MalformedResponse:
                 payload = None
             request_id = request_id or request_id_of({}, payload)
-            return parse(self._interpret(status, text, payload, retry_after))
+            result = parse(self._interpret(status, text, payload, retry_after))
         except MiniMaxError as exc:
+            self._count(endpoint_of(path), status, type(exc).__name__)
             if exc.request_id is None:
                 exc.request_id = request_id
             raise
+        self._count(endpoint_of(path), status, "ok")
+        return result
+
+    def _count(self, endpoint: str, status: int | None, result: str) -> None:
+        """One request in the metrics: its endpoint, its HTTP status (None: no answer), its outcome."""
+        if self._metrics is not None:
+            self._metrics.api_request(endpoint, status, result)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         if resp.content_length is not None and resp.content_length > MAX_ANSWER_BYTES:
@@ -468,13 +575,16 @@ class MiniMaxClient:
         snippet = " ".join(text.split())[:200]
         raise NotTheAPI(f"HTTP {status} from the API: {snippet}", http_status=status)
 
-    async def _download_once(self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int) -> int:
+    async def _download_once(
+        self, url: str, dest: pathlib.Path, *, max_bytes: int, attempt: int, answered: list[int]
+    ) -> int:
         where = _loggable(url)
         part = dest.with_name(dest.name + ".part")
         try:
             # The whole attempt, redirects and body, within one deadline: a per-read time-out alone
             # lets a server that trickles a byte at a time hold a delivery for ever.
             async with asyncio.timeout(self._download_deadline), self._open_download(url, attempt) as resp:
+                answered.append(resp.status)
                 self._check_download_status(resp.status)
                 if resp.content_length is not None and resp.content_length > max_bytes:
                     raise DownloadTooLarge(

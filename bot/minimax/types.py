@@ -42,3 +42,14 @@ class FileInfo:
     size_bytes: int | None = None  # the API often says 0; None when unknown
     filename: str | None = None
     created_at: int | None = None
+
+
+@dataclass(frozen=True)
+class ListedTask:
+    """One entry of the V2 task list: what reconciling a lost submit answer matches on."""
+
+    task_id: str
+    created_at: float | None  # Unix seconds; None when the entry named no time we could read
+    prompt: str | None  # the text it was asked with; None when the entry does not say
+    model: str | None
+    status: str

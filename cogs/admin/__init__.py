@@ -2,7 +2,8 @@
 
 One cog over several files, split by subgroup: each module holds one part of the commands as a mixin
 (:mod:`~cogs.admin.quota`, :mod:`~cogs.admin.blocks`, :mod:`~cogs.admin.filter`,
-:mod:`~cogs.admin.policy`, :mod:`~cogs.admin.channels`, :mod:`~cogs.admin.activity`) and
+:mod:`~cogs.admin.policy`, :mod:`~cogs.admin.channels`, :mod:`~cogs.admin.activity`,
+:mod:`~cogs.admin.privacy`, :mod:`~cogs.admin.community`) and
 :mod:`~cogs.admin._base` the groups, the moderator gate and the Discord → plain-value conversions.
 The rules themselves live in :class:`bot.lifecycle.moderation.ModerationService`; nothing here
 touches storage.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.admin._base import channels, filter_group, quota, videoadmin
+from cogs.admin._base import channels, filter_group, forget, quota, videoadmin
 
 # isort: off
 # In this order on purpose: importing a module registers its commands in its group, and this is the
@@ -31,6 +32,8 @@ from cogs.admin.filter import FilterCommands
 from cogs.admin.policy import PolicyCommands
 from cogs.admin.channels import ChannelCommands
 from cogs.admin.activity import ActivityCommands
+from cogs.admin.privacy import PrivacyCommands
+from cogs.admin.community import CommunityCommands
 
 # isort: on
 
@@ -45,12 +48,15 @@ class AdminCog(
     PolicyCommands,
     ChannelCommands,
     ActivityCommands,
+    PrivacyCommands,
+    CommunityCommands,
     commands.Cog,
 ):
     videoadmin = videoadmin
     quota = quota
     filter_group = filter_group
     channels = channels
+    forget = forget
 
 
 def command_names(cog: AdminCog) -> Sequence[str]:

@@ -41,6 +41,9 @@ videoadmin = guild_scoped(
 quota = app_commands.Group(name="quota", description="Members' credit allowances", parent=videoadmin)
 filter_group = app_commands.Group(name="filter", description="The server's prompt filter", parent=videoadmin)
 channels = app_commands.Group(name="channels", description="Where /video may be used", parent=videoadmin)
+forget = app_commands.Group(
+    name="forget", description="Erase what the bot keeps about someone", parent=videoadmin
+)
 
 
 @contextmanager

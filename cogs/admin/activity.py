@@ -14,6 +14,7 @@ from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, v
 from cogs.admin_views import NOT_YOURS, TasksView
 from cogs.pager import Page, Pager
 from cogs.replies import send
+from cogs.stats_chart import CHART_FILENAME, NO_MENTIONS, stats_chart
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,13 @@ class ActivityCommands(AdminBase):
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.service.stats(mod, seconds)
         spending = await self.service.bot_spending(mod)
-        await send(interaction, embed=embeds.stats_embed(report, label, bot_spending=spending))
+        embed = embeds.stats_embed(report, label, bot_spending=spending)
+        chart = await stats_chart(self.service, mod, report)
+        if chart is None:
+            await send(interaction, embed=embed)
+            return
+        embed.set_image(url=f"attachment://{CHART_FILENAME}")
+        await interaction.followup.send(embed=embed, file=chart, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @videoadmin.command(
         name="tasks", description="Recent and stuck tasks; resolve those in the unknown state"

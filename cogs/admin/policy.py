@@ -24,6 +24,7 @@ MODERATOR_ROLE_VISIBILITY = (
 ResolutionChoice = Literal["480P", "512P", "720P", "768P", "1080P", "2K", "any"]
 DurationChoice = Literal["4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "any"]
 ResultsChoice = Literal["public", "private"]
+ThreadsChoice = Literal["on", "off", "default"]
 assert set(get_args(ResolutionChoice)) == {*RESOLUTIONS, "any"}, (
     "keep the choices in step with the model table"
 )
@@ -86,6 +87,7 @@ class PolicyCommands(AdminBase):
         moderator_role="A role that may use /videoadmin besides Manage Server (Manage Server only)",
         remove_moderator_role="Remove the moderator role (Manage Server only)",
         cap="Server-wide credits per period for everyone together; 0 or 'none' removes the cap",
+        threads="A thread on each public status card for its result and failures ('default': the bot's)",
     )
     async def policy(
         self,
@@ -97,6 +99,7 @@ class PolicyCommands(AdminBase):
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
         cap: app_commands.Range[str, 1, MAX_CAP_CHARS] | None = None,
+        threads: ThreadsChoice | None = None,
     ) -> None:
         mod = await self.moderation(interaction)
         edit = PolicyEdit(
@@ -107,6 +110,7 @@ class PolicyCommands(AdminBase):
             moderator_role=role_ref(moderator_role) if moderator_role is not None else None,
             remove_moderator_role=remove_moderator_role,
             cap=cap,
+            threads=threads,
         )
         with shown_refusals():
             answer = await self.service.policy(mod, edit)

@@ -134,3 +134,58 @@ async def test_moving_to_guild_commands_removes_the_global_set_once(tmp_path: Pa
         await bot.sync_commands()  # once only
         assert [guild for guild, _ in syncs] == [GUILD]
         await bot.close()
+
+
+async def test_a_failed_guild_sync_never_removes_the_global_commands(tmp_path: Path) -> None:
+    """#16: a guild sync failed (an unknown guild), then the global set was removed anyway: /video
+    vanished everywhere. Now the global set stays until every guild has its own copy."""
+    async with lifecycle_harness(tmp_path) as harness:
+        settings = dataclasses.replace(
+            harness.settings, discord_guild_ids=(111, 222), database_path=tmp_path / "bot.sqlite3"
+        )
+        marker = Path(str(settings.database_path) + ".commands.sha256")
+        await asyncio.to_thread(marker.write_text, "digest of an earlier global sync")
+        bot = VideoBot(settings, harness.storage, harness.client)
+        await bot.load_extension("cogs.video")
+        syncs: list[Any] = []
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            syncs.append(None if guild is None else guild.id)
+            if guild is not None and guild.id == 111:
+                raise _forbidden()
+            return []
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        assert await bot.sync_commands() is False
+        assert syncs == [111, 222]  # never a global sync (which would have emptied the global set)
+        assert await asyncio.to_thread(marker.exists)
+        assert "video" in [c.name for c in bot.tree.get_commands()]
+        await bot.close()
+
+
+async def test_an_incomplete_sync_is_tried_again_later(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        settings = dataclasses.replace(harness.settings, discord_guild_ids=(GUILD,))
+        bot = VideoBot(settings, harness.storage, harness.client)
+        bot.sync_retry_delays = (0.0,)
+        attempts: list[int] = []
+        done = asyncio.Event()
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            attempts.append(guild.id)
+            if len(attempts) < 3:  # Discord down twice, then back
+                raise discord.HTTPException(SimpleNamespace(status=503, reason="down"), "later")  # type: ignore[arg-type]
+            done.set()
+            return []
+
+        async def offline(*args: Any, **kwargs: Any) -> Any:
+            raise discord.HTTPException(SimpleNamespace(status=503, reason="offline"), "no Discord here")  # type: ignore[arg-type]
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        bot.http.request = offline  # type: ignore[method-assign]
+        try:
+            await bot.setup_hook()
+            await asyncio.wait_for(done.wait(), 10)
+            assert attempts == [GUILD, GUILD, GUILD]
+        finally:
+            await bot.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.catalog import (
     MODELS,
+    as_sent,
     default_model_for,
     describe_combos,
     format_credits,
@@ -53,8 +56,8 @@ def test_matrix_rules() -> None:
     assert Mode.TEXT not in MODELS["MiniMax-Hailuo-2.3-Fast"].modes
     assert models_for_mode(Mode.FIRST_LAST) == ["MiniMax-Hailuo-02", "MiniMax-H3", "MiniMax-H3-Max"]
     assert models_for_mode(Mode.SUBJECT) == ["S2V-01"]
-    assert not MODELS["T2V-01"].sends_duration_and_resolution
-    assert MODELS["MiniMax-Hailuo-2.3"].sends_duration_and_resolution
+    assert not MODELS["T2V-01"].sends_resolution
+    assert MODELS["MiniMax-Hailuo-2.3"].sends_resolution
 
 
 def test_mode_and_default_model() -> None:
@@ -69,3 +72,21 @@ def test_mode_and_default_model() -> None:
 def test_describe_combos_reads_well() -> None:
     text = describe_combos(MODELS["MiniMax-Hailuo-2.3"].combos(Mode.TEXT))
     assert text == "768P: 6 s or 10 s; 1080P: 6 s"
+
+
+def test_as_sent_states_each_v1_field_rule() -> None:
+    """duration wherever the schema has it (the 01 series' only value; none on S2V-01), no resolution
+    on fixed-output models, fast_pretreatment only in text- and image-to-video. Checked failing before:
+    the 01 series got no duration and first+last frame got fast_pretreatment."""
+    first = MediaRef("https://a/1.png", MediaRole.FIRST_FRAME)
+    last = MediaRef("https://a/2.png", MediaRole.LAST_FRAME)
+    face = MediaRef("https://a/f.png", MediaRole.SUBJECT)
+    legacy = as_sent(VideoSpec("x", model="T2V-01", duration=6, resolution="720P"))
+    assert (legacy.duration, legacy.resolution) == (6, None)
+    subject = VideoSpec("", model="S2V-01", duration=6, resolution="720P", media=(face,))
+    assert (as_sent(subject).duration, as_sent(subject).resolution) == (None, None)
+    frames = VideoSpec("x", model="MiniMax-Hailuo-02", duration=6, resolution="768P", fast=True)
+    frames = replace(frames, media=(first, last))
+    assert as_sent(frames).fast is False
+    assert as_sent(replace(frames, media=(first,))).fast is True
+    assert as_sent(replace(frames, media=())).fast is True

@@ -62,8 +62,36 @@ async def test_all_checks_pass(
     lines = out.strip().splitlines()
     assert len(lines) == 4
     assert all(line.startswith("✓") for line in lines)
-    assert (tmp_path / "db" / "bot.sqlite3").is_file()
+    # #16: a check creates nothing (it used to create and migrate the database); it says what it would do.
+    assert not (tmp_path / "db").exists()
+    assert "the first start creates it" in out
     assert "videobot" in out
+
+
+async def test_the_check_says_which_families_a_pay_as_you_go_key_can_use(
+    fake_minimax: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_for(fake_minimax, tmp_path)
+    assert await run_checks(settings, discord_api=discord_users_me) == 0  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "key accepted; usable: Hailuo 2.3/02/01 (V1) and MiniMax-H3 (V2" in out
+
+
+async def test_a_token_plan_key_gets_a_cross_for_h3_and_1080p_with_the_reason(
+    discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked failing before: --check said nothing about what the key covers."""
+    key = "sk-cp-token-plan-key"
+    async with FakeMiniMax(flavour="official", api_key=key) as fake:
+        settings = settings_for(fake, tmp_path, key=key)
+        status = await run_checks(settings, discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 0, "the families are information, not a broken deployment"
+    crosses = [line for line in out.splitlines() if line.startswith("✗")]
+    assert len(crosses) == 2
+    assert "MiniMax-H3" in crosses[0] and "pay-as-you-go" in crosses[0]
+    assert "1080P" in crosses[1] and "768P/6 s" in crosses[1]
+    assert key not in out
 
 
 async def test_bad_keys_are_reported_without_leaking(
@@ -78,7 +106,7 @@ async def test_bad_keys_are_reported_without_leaking(
     assert "wrong-discord-token" not in out and "wrong-minimax-key" not in out
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file"])
+@pytest.mark.parametrize("kind", ["text file"])  # a directory is now a settings error (test_config)
 async def test_unusable_database_is_one_cross_line(
     fake_minimax_any: FakeMiniMax,
     discord_users_me: str,
@@ -190,3 +218,67 @@ async def test_database_url_checks_postgresql_and_hides_its_password(
     assert "✓ database postgresql://postgres:***@127.0.0.1" in out
     assert "not-shown" not in out
     assert not (tmp_path / "db" / "bot.sqlite3").exists()  # SQLite was not used
+
+
+async def test_check_neither_migrates_nor_touches_an_old_database(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage import LATEST_VERSION, Database
+
+    path = tmp_path / "db" / "bot.sqlite3"
+    db = await Database.open(path, target_version=1)
+    await db.close()
+    before = path.read_bytes()
+    status = await run_checks(settings_for(fake_minimax_any, tmp_path), discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert f"schema version 1; the next start copies it and migrates it to version {LATEST_VERSION}" in out
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.bak"))
+
+
+async def test_check_refuses_a_newer_database_naming_both_versions(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from storage import LATEST_VERSION
+
+    path = tmp_path / "db" / "bot.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 5}")
+    status = await run_checks(settings_for(fake_minimax_any, tmp_path), discord_api=discord_users_me)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert status == 1
+    assert f"version {LATEST_VERSION + 5}" in out and f"up to version {LATEST_VERSION}" in out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_the_callback_url_is_tested_with_the_apis_challenge(
+    fake_minimax_any: FakeMiniMax, discord_users_me: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    port = _free_port()
+    base = settings_for(fake_minimax_any, tmp_path)
+    # Plain http on 127.0.0.1 stands in for the public URL and its proxy (config requires https).
+    settings = dataclasses.replace(
+        base,  # type: ignore[type-var]
+        callback_url=f"http://127.0.0.1:{port}/minimax/push",
+        callback_port=port,
+    )
+    assert await run_checks(settings, discord_api=discord_users_me) == 0  # type: ignore[arg-type]
+    assert "✓ push notifications: CALLBACK_URL" in capsys.readouterr().out
+    # A URL that leads nowhere (the proxy points at another port): one ✗ line that says where to look.
+    elsewhere = dataclasses.replace(settings, callback_url=f"http://127.0.0.1:{_free_port()}/minimax/push")
+    assert await run_checks(elsewhere, discord_api=discord_users_me) == 1
+    out = capsys.readouterr().out
+    assert "✗ push notifications" in out and "cannot be reached from this machine" in out

@@ -37,7 +37,7 @@ def test_values_are_parsed() -> None:
             "DEFAULT_QUOTA_CREDITS": "2.5",
             "DEFAULT_QUOTA_PERIOD": "Week",
             "LOG_LEVEL": "debug",
-            "TASK_TIMEOUT_MINUTES": "0.5",
+            "TASK_TIMEOUT_MINUTES": "1.5",  # fractions of a minute still parse (0.5 is now below range)
         },
         env_file=None,
     )
@@ -47,7 +47,7 @@ def test_values_are_parsed() -> None:
     assert settings.default_quota_tenths == 25
     assert settings.default_quota_period == "week"
     assert settings.log_level == "DEBUG"
-    assert settings.task_timeout == 30
+    assert settings.task_timeout == 90
 
 
 @pytest.mark.parametrize(
@@ -66,6 +66,11 @@ def test_values_are_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("POLL_RATE_SHARE", "1.5"),
         ("POLL_MIN_INTERVAL_SECONDS", "-3"),
+        ("CALLBACK_URL", "http://bot.example.com/minimax"),
+        ("CALLBACK_URL", "bot.example.com/minimax"),
+        ("CALLBACK_PORT", "70000"),
+        ("CALLBACK_PORT", "http"),
+        ("THREAD_PER_VIDEO", "sometimes"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -149,3 +154,149 @@ def test_database_url_of_another_kind_is_refused_without_echoing_it() -> None:
         load_settings({**BASE, "DATABASE_URL": "mysql://bot:pg-password@db/videobot"}, env_file=None)
     assert caught.value.setting == "DATABASE_URL"
     assert "postgresql://" in str(caught.value) and "pg-password" not in str(caught.value)
+
+
+def test_thread_per_video_is_off_unless_switched_on() -> None:
+    assert load().thread_per_video is False
+    assert load(THREAD_PER_VIDEO="on").thread_per_video is True
+    assert load(THREAD_PER_VIDEO="OFF").thread_per_video is False
+
+
+# ------------------------------------------------------------------ footguns an operator meets (#16)
+
+
+@pytest.mark.parametrize(
+    ("value", "bad_part"),
+    [("111 222", "111 222"), ("111;222", "111;222"), ("111,2x2", "2x2"), ("9" * 20, "9" * 20), ("-5", "-5")],
+)
+def test_guild_ids_must_be_comma_separated_ids(value: str, bad_part: str) -> None:
+    """``111 222`` was read as the single id 111222: the guild sync then failed for a guild that
+    does not exist. Refused, showing the part that is not an id."""
+    with pytest.raises(ConfigError) as info:
+        load(DISCORD_GUILD_IDS=value)
+    assert info.value.setting == "DISCORD_GUILD_IDS"
+    assert repr(bad_part) in str(info.value)
+    assert load(DISCORD_GUILD_IDS=" 111 , 222,").discord_guild_ids == (111, 222)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "drop"),
+    [
+        ("https://api.minimax.io/v1", "/v1"),
+        ("https://api.minimax.io/v1/", "/v1"),
+        ("https://api.minimax.io/v1/video_generation", "/v1/video_generation"),
+        ("https://api.chainhub.tech/minimax/v2/video_generation", "/v2/video_generation"),
+        ("https://api.minimax.io?GroupId=123", "?GroupId=123"),
+        ("https://api.minimax.io/#top", "#top"),
+    ],
+)
+def test_base_url_with_an_endpoint_or_query_is_refused(value: str, drop: str) -> None:
+    """The bot adds /v1/... itself: such a URL passed start-up and failed on the first video."""
+    with pytest.raises(ConfigError) as info:
+        load(MINIMAX_BASE_URL=value)
+    assert info.value.setting == "MINIMAX_BASE_URL"
+    assert repr(drop) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_resellers_prefix_is_still_a_base_url() -> None:
+    for url in (
+        "https://api.chainhub.tech/minimax",
+        "https://example.com/v1beta/minimax",
+        "http://127.0.0.1:8080",
+    ):
+        assert load(MINIMAX_BASE_URL=url).minimax_base_url == url  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", ["folder in place of the file", "file in place of the folder"])
+def test_database_path_problems_are_a_setting_error(tmp_path: Path, kind: str) -> None:
+    """These failed at open (exit 1, "directory cannot be created (File exists)"); now one line
+    naming DATABASE_PATH with the other settings."""
+    if kind == "folder in place of the file":
+        (tmp_path / "bot.sqlite3").mkdir()
+        target = tmp_path / "bot.sqlite3"
+    else:
+        (tmp_path / "data").write_text("")
+        target = tmp_path / "data" / "bot.sqlite3"
+    with pytest.raises(ConfigError) as info:
+        load(DATABASE_PATH=str(target))
+    assert info.value.setting == "DATABASE_PATH"
+    assert ("is a directory" if kind.startswith("folder") else "is a file, not a directory") in str(
+        info.value
+    )
+    assert load(DATABASE_PATH=str(tmp_path / "new" / "db.sqlite3")).database_path == (  # type: ignore[attr-defined]
+        tmp_path / "new" / "db.sqlite3"
+    )
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MINIMAX_TIMEOUT_SECONDS", "1e-9"),
+        ("MINIMAX_TIMEOUT_SECONDS", "100000"),
+        ("TASK_TIMEOUT_MINUTES", "0.6"),
+        ("TASK_TIMEOUT_MINUTES", "100000"),
+        ("MINIMAX_RPM", "1000000"),
+        ("MAX_DOWNLOAD_MB", "99999999"),
+        ("POLL_RATE_SHARE", "0.000001"),
+        ("SUBMIT_CONCURRENCY", "5000"),
+        ("ACCOUNT_PAUSE_MINUTES", "1e-9"),
+        ("STATUS_EDIT_INTERVAL_SECONDS", "0.001"),
+    ],
+)
+def test_numbers_outside_their_sane_range_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(**{name: value})
+    assert info.value.setting == name
+    assert "must be between" in str(info.value) and repr(value) in str(info.value)
+
+
+def test_every_numeric_setting_has_a_range() -> None:
+    from bot.config import RANGES, known_settings
+
+    numeric = {
+        name
+        for name in known_settings()
+        if name
+        not in ("DISCORD_TOKEN", "MINIMAX_API_KEY", "MINIMAX_BASE_URL", "DATABASE_PATH", "DOWNLOAD_DIR")
+        and name not in ("DISCORD_GUILD_IDS", "DEFAULT_QUOTA_PERIOD", "LOG_LEVEL", "LOG_FORMAT")
+        and name not in ("ALLOWED_GUILD_IDS", "OWNER_IDS", "SPEND_LIMIT_PERIOD")  # id lists, a choice
+        and name not in ("METRICS_HOST", "CALLBACK_HOST", "CALLBACK_URL")  # addresses
+        and name != "THREAD_PER_VIDEO"  # on or off
+        and name != "DATABASE_URL"  # a postgresql:// URL
+    }
+    assert numeric <= set(RANGES), numeric - set(RANGES)
+    assert set(RANGES) <= set(known_settings())
+
+
+def test_a_misspelled_setting_in_env_is_warned_about_once(tmp_path: Path) -> None:
+    """``MINIMAX_RMP`` was silently ignored (the bot ran at the default rate)."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DISCORD_TOKEN=a\nMINIMAX_API_KEY=b\nMINIMAX_RMP=20\nPOLL_FRIST_DELAY_SECONDS=3\nEDITOR=vim\n"
+    )
+    settings = load_settings({}, env_file=env_file)
+    assert settings.warnings == (
+        "MINIMAX_RMP in .env is not a setting and is ignored; did you mean MINIMAX_RPM?",
+        "POLL_FRIST_DELAY_SECONDS in .env is not a setting and is ignored; "
+        "did you mean POLL_FIRST_DELAY_SECONDS?",
+    )
+    assert load_settings(BASE, env_file=None).warnings == ()
+
+
+def test_retention_days_is_off_by_default_and_whole_days() -> None:
+    assert load_settings(BASE, env_file=None).retention_days is None
+    assert load(RETENTION_DAYS="30").retention_days == 30  # type: ignore[attr-defined]
+    for bad in ("0", "thirty", "1.5", "100000"):
+        with pytest.raises(ConfigError, match="RETENTION_DAYS"):
+            load(RETENTION_DAYS=bad)
+
+
+def test_push_notifications_are_off_until_a_callback_url_is_set() -> None:
+    settings = load()
+    pushes = (settings.callback_url, settings.callback_host, settings.callback_port)
+    assert pushes == (None, "127.0.0.1", 8080)
+    assert settings.poll_first_delay is None  # the catalog's prior decides
+    on = load(CALLBACK_URL="https://bot.example.com/minimax/push", CALLBACK_PORT="9000")
+    assert (on.callback_url, on.callback_port) == ("https://bot.example.com/minimax/push", 9000)

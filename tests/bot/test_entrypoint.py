@@ -13,7 +13,7 @@ import pytest
 
 from bot.__main__ import open_storage
 from bot.config import load_settings
-from storage import QuotaDefaults, acquire_instance_lock
+from storage import QuotaDefaults
 from tests.builders import write_damaged_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,40 @@ def test_env_file_that_is_not_utf8_exits_2_without_traceback(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file"])
+def test_a_folder_as_database_path_is_a_setting_error_exit_2(tmp_path: Path) -> None:
+    """Found with the other settings (#16): one line naming DATABASE_PATH, exit 2 (was exit 1 at open)."""
+    target = tmp_path / "db"
+    target.mkdir()
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={target}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DATABASE_PATH" in lines[0] and "is a directory" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["111 222", "111,abc"])
+def test_guild_ids_that_are_not_comma_separated_exit_2(tmp_path: Path, value: str) -> None:
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDISCORD_GUILD_IDS={value}\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_GUILD_IDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_misspelled_key_is_warned_about_at_start(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\nMINIMAX_RPM=lots\n"
+    )
+    result = run_bot(tmp_path)
+    assert result.returncode == 2  # MINIMAX_RPM=lots is still the error
+    assert "MINIMAX_RMP" not in result.stderr  # a bad value stops first; the warning is for a bot that runs
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RMP=9\n")
+    result = run_bot(tmp_path, "--check")
+    assert result.stderr.count("MINIMAX_RMP") == 1 and "did you mean MINIMAX_RPM?" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["text file"])
 def test_unusable_database_exits_1_with_one_line(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "db"
     if kind == "directory":
@@ -187,15 +220,83 @@ async def test_storage_is_opened_with_the_operators_quota_defaults(tmp_path: Pat
         await storage.close()
 
 
-def test_a_second_process_on_the_same_sqlite_file_exits_2_with_one_line(tmp_path: Path) -> None:
-    """A running bot holds ``<db>.lock``; another start on that file is refused before it opens it."""
-    command, env = launch_against(tmp_path, closed_port())
-    with acquire_instance_lock(tmp_path / "bot.sqlite3"):  # stands in for the first bot process
-        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+def test_backup_copies_the_database_and_says_where(tmp_path: Path) -> None:
+    """#16 item 11: ``python -m bot backup PATH``, SQLite's online backup (safe while the bot runs)."""
+    import asyncio
+    import sqlite3
+
+    database = tmp_path / "data" / "bot.sqlite3"
+    asyncio.run(_create(database))
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={database}\n")
+    writer = sqlite3.connect(database, isolation_level=None)  # a bot in the middle of a write
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO bot_state (key, value, updated_at) VALUES ('uncommitted', 'x', 0)")
+    try:
+        result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert "copy.sqlite3" in result.stdout
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert "tasks" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("SELECT count(*) FROM bot_state WHERE key = 'uncommitted'").fetchone() == (0,)
+    (tmp_path / "backups").mkdir()
+    assert run_bot(tmp_path, "backup", "backups").returncode == 0
+    assert len(list((tmp_path / "backups").glob("bot-*.sqlite3"))) == 1
+
+
+def test_backup_without_a_database_is_one_line_exit_1(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\n")
+    result = run_bot(tmp_path, "backup", "copy.sqlite3")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "no database file" in result.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+async def _create(path: Path) -> None:
+    from storage import Storage
+
+    await (await Storage.open(path)).close()
+
+
+def test_a_second_copy_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    """#16 item 10: two copies on one file would both deliver every task (every video posted twice)."""
+    import fcntl
+
+    from bot.instance import lock_path
+
+    database = tmp_path / "bot.sqlite3"
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nDATABASE_PATH={database}\n")
+    with lock_path(database).open("w") as running:  # the first copy, as bot.instance.claim holds it
+        running.write("4242")
+        running.flush()
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_bot(tmp_path)
+    assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"Another bot process is using {tmp_path / 'bot.sqlite3'}")
-    assert "DATABASE_URL" in lines[0]
-    assert not (tmp_path / "bot.sqlite3").exists()  # refused before the database was touched
+    assert "Another copy of the bot is running on DATABASE_PATH" in lines[0] and "4242" in lines[0]
+    assert not database.exists()  # refused before the database was opened
+
+
+def test_the_claim_is_released_with_the_process_and_can_be_taken_again(tmp_path: Path) -> None:
+    from bot.instance import AlreadyRunning, claim, release
+
+    database = tmp_path / "db" / "bot.sqlite3"
+    first = claim(database)
+    with pytest.raises(AlreadyRunning, match=str(os.getpid())):
+        claim(database)
+    release(first)
+    release(claim(database))
+
+
+def test_env_file_names_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "bot.env").write_text("DISCORD_TOKEN=abc\nMINIMAX_API_KEY=def\nMINIMAX_RPM=lots\n")
+    result = run_bot(tmp_path, "--env-file", "conf/bot.env")
+    assert result.returncode == 2 and "MINIMAX_RPM" in result.stderr  # that file was read
+    result = run_bot(tmp_path, "--env-file", "conf/missing.env")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Configuration error: --env-file 'conf/missing.env' is not a file"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import instance
 from bot.config import load_settings
 from bot.migrate_db import migrate_db
-from storage import SpendCeiling, Storage, TaskState, UserPrefs, acquire_instance_lock
+from storage import SpendCeiling, Storage, TaskState, UserPrefs
 from storage.backend import fetch_all
 from tests.builders import make_new_task
 from tests.pg_server import SKIP_REASON, postgresql_tests_run
@@ -132,9 +133,12 @@ async def test_a_running_bot_on_the_file_is_refused(tmp_path: Path, pg_url: str)
     source = tmp_path / "bot.sqlite3"
     await seed(source)
     lines: list[str] = []
-    with acquire_instance_lock(source):
+    running = instance.claim(source)  # stands in for the bot process
+    try:
         assert await migrate_db(settings_for(source), pg_url, out=lines) == 1  # type: ignore[arg-type]
-    assert "Another bot process is using" in lines[0]
+    finally:
+        instance.release(running)
+    assert "Another copy of the bot is running" in lines[0]
 
 
 def test_the_command_line_copies_and_hides_the_password(tmp_path: Path, pg_url: str) -> None:

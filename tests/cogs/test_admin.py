@@ -204,6 +204,8 @@ CASES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], bool]] = 
     ("stats", AdminCog.stats, lambda g: {"period": "7d"}, False),
     ("tasks", AdminCog.tasks, lambda g: {}, False),
     ("audit", AdminCog.audit, lambda g: {}, False),
+    ("forget member", AdminCog.forget_member, lambda g: {"member": make_member(g, TARGET)}, True),
+    ("showcase", AdminCog.showcase, lambda g: {"channel": text_channel(g)}, True),
 ]
 
 
@@ -211,7 +213,7 @@ def test_every_command_is_in_the_matrix_and_hidden_from_members() -> None:
     from cogs.admin import command_names
 
     names = command_names(AdminCog(moderation(None)))
-    assert len(names) == 21
+    assert len(names) == 23  # 21, /videoadmin forget member (#16) and /videoadmin showcase (#13)
     assert {case[1].qualified_name for case in CASES} == set(names)
     group = AdminCog.videoadmin
     assert group.guild_only and group.default_permissions == discord.Permissions(manage_guild=True)
@@ -771,6 +773,7 @@ async def test_text_options_declare_a_max_length_that_fits_their_rules(storage: 
         "pause reason": 300,
         "policy allowed_models": 300,
         "policy cap": 20,
+        "policy threads": None,  # a choice of three words: Discord sends only those
         "policy max_resolution": None,  # choices: Discord allows only those
         "policy max_duration": None,
         "policy results": None,
@@ -1137,7 +1140,7 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     assert int(payload["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert payload["dm_permission"] is False and payload["contexts"] == [0]  # guild only
     subgroups = {o["name"]: o for o in payload["options"] if o["type"] == 2}
-    assert sorted(subgroups) == ["channels", "filter", "quota"]
+    assert sorted(subgroups) == ["channels", "filter", "forget", "quota"]
     assert sorted(o["name"] for o in subgroups["quota"]["options"]) == [
         "default",
         "reset",
@@ -1150,3 +1153,86 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     mode = next(o for o in reset["options"] if o["name"] == "mode")
     assert [c["value"] for c in mode["choices"]] == ["clear-override", "fresh-allowance"]
     assert mode["required"] is True
+
+
+# -- the showcase ----------------------------------------------------------------------------------
+
+
+async def test_showcase_takes_a_text_or_forum_channel_and_refuses_others(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    from bot.lifecycle.moderation import ShowcaseChannel
+    from storage import Showcase
+
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(
+        AdminCog.showcase, cog, FakeInteraction(manager, guild=guild), channel=text_channel(guild)
+    )
+    assert f"none → **<#{CHANNEL_ID}> (text channel)**" in reply.text()
+    assert await storage.showcase.get(GUILD_ID) == Showcase(CHANNEL_ID, False)
+    from bot.lifecycle import Actor
+
+    mod = await cog.service.authorize(Actor(MANAGER, GUILD_ID, manage_guild=True))
+    forum = await cog.service.set_showcase(mod, ShowcaseChannel(OTHER_CHANNEL_ID, GUILD_ID, "forum"))
+    assert forum.after == Showcase(OTHER_CHANNEL_ID, True)
+    before = await snapshot(storage)
+    with pytest.raises(Exception, match="text channel or a forum"):
+        await cog.service.set_showcase(mod, ShowcaseChannel(VOICE_CHANNEL_ID, GUILD_ID, "other"))
+    with pytest.raises(Exception, match="not in this server"):
+        await cog.service.set_showcase(mod, ShowcaseChannel(CHANNEL_ID, OTHER_GUILD_ID, "text"))
+    assert await snapshot(storage) == before
+    assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["showcase.set"] * 2
+
+
+async def test_policy_threads_on_off_and_back_to_the_bots_default(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild), threads="on")
+    assert "the bot's default (THREAD_PER_VIDEO) → **on**" in reply.text()
+    assert (await storage.policy.get(GUILD_ID)).threads is True
+    reply = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild), threads="default")
+    assert "on → **the bot's default (THREAD_PER_VIDEO)**" in reply.text()
+    assert (await storage.policy.get(GUILD_ID)).threads is None
+    shown = await invoke(AdminCog.policy, cog, FakeInteraction(manager, guild=guild))
+    assert "Thread per video" in shown.text()
+    assert [e.action for e in await storage.audit.list(GUILD_ID)] == ["policy.update"] * 2
+
+
+async def test_stats_attaches_a_png_chart_shown_in_the_embed(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    from tests.bot.test_charts import png_size
+
+    await seed_stats(storage)
+    await storage.policy.update(GUILD_ID, actor_id=MANAGER, cap_tenths=100)
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="7d")
+    assert reply.ephemeral and reply.embed is not None
+    [chart] = reply.files
+    assert chart.filename == "stats.png" and reply.embed.image.url == "attachment://stats.png"
+    data = chart.fp.read()
+    assert png_size(data) == (1200, 800) and 10_000 < len(data) < 1_000_000
+    fields = {f.name: f.value for f in reply.embed.fields}
+    assert (fields["Requested"], fields["Delivered"], fields["Credits spent"]) == ("9", "4", "4.8 ($1.33)")
+
+
+async def test_the_chart_renders_off_the_event_loop_and_a_failed_one_costs_only_the_picture(
+    storage: Storage, cog: AdminCog, guild: discord.Guild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import cogs.stats_chart
+
+    threads: list[threading.Thread] = []
+
+    def broken(*_: Any) -> bytes:
+        threads.append(threading.current_thread())
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(cogs.stats_chart, "render_stats_chart", broken)
+    manager = make_member(guild, MANAGER, MANAGER_ROLE)
+    reply = await invoke(AdminCog.stats, cog, FakeInteraction(manager, guild=guild), period="24h")
+    assert threads and threads[0] is not threading.main_thread()
+    assert reply.embed is not None and reply.files == [] and reply.embed.image.url is None
+    assert {f.name: f.value for f in reply.embed.fields}["Requested"] == "0"

@@ -58,9 +58,10 @@ def test_possible_videos_counts_what_a_policy_leaves() -> None:
     assert possible_videos(("MiniMax-Hailuo-2.3",), "512P", None) == 0
     assert possible_videos(("MiniMax-Hailuo-02",), "512P", 6) == 1  # image-to-video at 512P 6 s
     # Every (model, mode, resolution, duration) in the table: 26 on V1, then MiniMax-H3's 4 modes ×
-    # 2 resolutions × 12 durations and MiniMax-H3-Max's 3 modes × 2 resolutions × 11 durations.
-    assert possible_videos((), None, None) == 26 + 96 + 66
-    assert possible_videos((), None, 6) == 19 + 24 + 12  # V1; H3 at 4-6 s; H3-Max at 5-6 s
+    # 2 resolutions × 12 durations plus its upscale (2K × 12 durations) and MiniMax-H3-Max's 3 modes
+    # × 2 resolutions × 11 durations.
+    assert possible_videos((), None, None) == 26 + 96 + 12 + 66
+    assert possible_videos((), None, 6) == 19 + 24 + 3 + 12  # V1; H3 at 4-6 s (+ upscale); H3-Max 5-6 s
     assert possible_videos(("Retired-Model",), None, None) == 0
 
 

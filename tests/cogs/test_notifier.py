@@ -14,6 +14,7 @@ import discord
 import pytest
 
 from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.lifecycle.notifier import UploadTooLarge
 from cogs import embeds
 from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
@@ -174,7 +175,7 @@ async def test_result_replies_to_the_card_and_mentions_only_the_requester(bot: F
     assert sent.kwargs["reference"].message_id == 40
     assert isinstance(sent.kwargs["file"], discord.File) and "(task #12)" in sent.content
     ids = {item.custom_id for item in sent.kwargs["view"].children}
-    assert ids == {"video:regen:12", "video:details:12"}
+    assert ids == {"video:regen:12", "video:details:12", "video:remix:12", "video:share:12"}
     assert await notifier.find_result(task) == message_id
 
 
@@ -367,7 +368,12 @@ async def test_a_refusing_channel_gets_the_result_through_the_follow_up(
     assert sent.kwargs["ephemeral"] is False and isinstance(sent.kwargs["file"], discord.File)
     mentions = sent.kwargs["allowed_mentions"]
     assert mentions.everyone is False and mentions.roles is False and [u.id for u in mentions.users] == [3]
-    assert {item.custom_id for item in sent.kwargs["view"].children} == {"video:regen:12", "video:details:12"}
+    assert {item.custom_id for item in sent.kwargs["view"].children} == {
+        "video:regen:12",
+        "video:details:12",
+        "video:remix:12",
+        "video:share:12",
+    }
     assert "(task #12)" in sent.content and "reference" not in sent.kwargs
     assert 3 not in bot.dms, "no DM when the follow-up took it"
 
@@ -509,3 +515,28 @@ async def test_the_registry_stays_bounded(clock: Clock, followups: FollowupRegis
 class SecretWebhook(FakeWebhook):
     def __repr__(self) -> str:
         return "<Webhook token='s3cret'>"
+
+
+async def test_a_file_refused_as_too_large_is_handed_back_when_the_delivery_can_refit(
+    bot: FakeBot, video: Path
+) -> None:
+    """With ``refit`` the delivery makes a smaller file: no link fallback, the verdict goes up."""
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.file_error = http_error(discord.HTTPException, 413, 40005)
+    post = ResultPost(
+        make_task(), via_dm=False, file_path=video, size_bytes=1234, link="https://cdn/x.mp4", refit=True
+    )
+    with pytest.raises(UploadTooLarge) as caught:
+        await notifier.post_result(post)
+    assert caught.value.size_bytes == 1234
+    assert channel.sent == []
+
+
+async def test_a_re_encoded_result_says_so_and_where_the_full_quality_is(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    post = ResultPost(make_task(), via_dm=False, file_path=video, refitted=True)
+    assert await notifier.post_result(post) is not None
+    (sent,) = bot.get_partial_messageable(2).sent
+    assert "file" in sent.kwargs
+    assert "Re-encoded to fit; full quality: Details." in sent.content

@@ -116,6 +116,15 @@ async def test_first_and_last_frame_and_subject(env: Env) -> None:
     assert bodies["S2V-01"]["subject_reference"][0]["image"][0].startswith("data:image/png")
 
 
+async def test_an_image_needs_no_prompt(env: Env) -> None:
+    """``prompt`` is optional on /video generate: i2v takes an empty one (refused before the change)."""
+    await env.generate(first_frame=_image(env), prompt=None)
+    done = await env.harness.wait_final(1)
+    assert done.state is TaskState.DELIVERED and done.prompt == ""
+    (body,) = env.harness.fake.submissions
+    assert body["prompt"] == "" and body["duration"] == 6
+
+
 REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("gif", {"first_frame": make_attachment(filename="a.gif", content_type="image/gif")}, "JPG, PNG or WebP"),
     ("tiny", {"first_frame": make_attachment(width=200, height=200)}, "over 300 px"),
@@ -265,6 +274,57 @@ async def test_cancel_of_a_queued_task(tmp_path: Path) -> None:
         assert "already cancelled" in again.last.content
 
 
+async def test_cancel_of_an_h3_task_queued_at_the_api(env: Env) -> None:
+    """Sent, but still queued at the V2 API: offered by autocomplete, cancelled there and refunded."""
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    env.harness.fake.next_task(queueing=3600.0)
+    await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
+    await env.harness.wait_state(1, [TaskState.SUBMITTED, TaskState.PROCESSING])
+    assert [c.value for c in await env.cog._cancel_task(env.interaction(), "#1")] == [1]  # type: ignore[arg-type]
+    interaction = env.interaction()
+    await env.cog.cancel.callback(env.cog, interaction, 1)  # type: ignore[arg-type]
+    assert "cancelled" in interaction.last.content and "credits were given back" in interaction.last.content
+    assert await env.harness.ledger(1) == ["reserve", "refund"]
+    again = env.interaction()
+    await env.cog.cancel.callback(env.cog, again, 1)  # type: ignore[arg-type]
+    assert "already cancelled" in again.last.content
+
+
+async def test_preview_shows_the_expanded_prompt_then_each_choice_makes_the_video(env: Env) -> None:
+    """preview:True on an H3 request: the expanded prompt privately, nothing reserved; Use it, Edit
+    (a modal prefilled with it) and Keep mine each start the video from their prompt."""
+    from cogs.preview import PreviewEditModal, PreviewView
+    from tests.fakes.fake_minimax import EXPANSION_SUFFIX
+
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    h3 = {"model": "MiniMax-H3", "duration": 4, "resolution": "768P", "prompt": "a fox"}
+    asked = await env.generate(preview=True, **h3)
+    answer = asked.last
+    assert answer.ephemeral and "Expanded prompt" in answer.content and EXPANSION_SUFFIX in answer.content
+    assert "nothing was reserved or charged" in answer.content
+    assert await env.task_count() == 0
+    view = answer.view
+    assert isinstance(view, PreviewView)
+
+    use = env.interaction()
+    await view.use.callback(use)  # type: ignore[arg-type]
+    edit = env.interaction()
+    await view.edit.callback(edit)  # type: ignore[arg-type]
+    modal = edit.last.modal
+    assert isinstance(modal, PreviewEditModal) and modal.prompt.default == view.expanded
+    modal.prompt._value = "a fox, edited"  # what the member typed
+    await modal.on_submit(env.interaction())
+    await view.keep.callback(env.interaction())  # type: ignore[arg-type]
+    prompts = [(await env.harness.wait_final(n)).prompt for n in (1, 2, 3)]
+    assert prompts == [view.expanded, "a fox, edited", "a fox"]
+
+
+async def test_preview_of_a_hailuo_request_is_refused(env: Env) -> None:
+    asked = await env.generate(preview=True, model="MiniMax-Hailuo-2.3")
+    assert "only offered for MiniMax-H3" in asked.last.content
+    assert await env.task_count() == 0
+
+
 async def test_settings_show_and_change(env: Env) -> None:
     shown = env.interaction()
     await env.cog.settings.callback(env.cog, shown)  # type: ignore[arg-type]
@@ -323,6 +383,26 @@ async def test_regenerate_and_details_buttons(env: Env) -> None:
     assert "not one of yours" in nosy.last.content
 
 
+async def test_upscale_button_on_a_768p_h3_result_makes_the_2k_video_for_the_clicker(env: Env) -> None:
+    from cogs.buttons import UpscaleButton, result_view
+
+    await env.harness.storage.limits.set_guild_default(GUILD, 500, "day", actor_id=1)
+    await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
+    done = await env.harness.wait_final(1)
+    labels = [i.item.label for i in result_view(done).children]  # type: ignore[attr-defined]
+    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix", "Share"]
+    click = env.interaction(OTHER_USER)
+    await UpscaleButton(1).callback(click)  # type: ignore[arg-type]
+    assert "#2" in click.last.content and click.last.ephemeral
+    upscaled = await env.harness.wait_final(2)
+    assert upscaled.state is TaskState.DELIVERED and upscaled.user_id == OTHER_USER
+    assert (upscaled.spec.resolution, upscaled.mode) == ("2K", "upscale")
+    assert [i.item.label for i in result_view(upscaled).children] == ["Regenerate", "Details", "Share"]  # type: ignore[attr-defined]
+    again = env.interaction()
+    await UpscaleButton(2).callback(again)  # type: ignore[arg-type]
+    assert "cannot be upscaled" in again.last.content
+
+
 async def test_generate_offers_every_catalog_ratio() -> None:
     ratio = next(p for p in VideoCog.generate.parameters if p.name == "ratio")
     assert not ratio.required and [c.value for c in ratio.choices] == list(RATIOS)
@@ -331,6 +411,9 @@ async def test_generate_offers_every_catalog_ratio() -> None:
 async def test_buttons_and_the_context_menu_are_registered(env: Env) -> None:
     registered = set(env.bot._connection._view_store._dynamic_items.values())  # type: ignore[attr-defined]
     assert {RegenerateButton, DetailsButton} <= registered
+    from cogs.buttons import UpscaleButton
+
+    assert UpscaleButton in registered
     menus = env.bot.tree.get_commands(type=discord.AppCommandType.message)
     assert [m.name for m in menus] == ["Animate image", "Video from references"]
 
@@ -731,3 +814,37 @@ async def test_status_autocomplete_searches_the_whole_prompt(env: Env) -> None:
     assert [c.value for c in choices] == [1]
     assert len(choices[0].name) <= 100 and "purple" not in choices[0].name
     assert [c.value for c in await env.cog._status_task(env.interaction(), "#2")] == [2]  # type: ignore[arg-type]
+
+
+async def test_under_a_burst_every_command_is_answered_before_any_does_its_work(env: Env) -> None:
+    """The first answer of the last command of a burst must not wait for the others' validation,
+    reservation and card (issue 15: first answer p99 close to a bare defer's)."""
+    events: list[str] = []
+    service = env.harness.service
+    assert service is not None
+    request = service.request
+
+    async def recording_request(req: Any) -> Any:
+        events.append("work")
+        return await request(req)
+
+    service.request = recording_request  # type: ignore[method-assign]
+    interactions = [env.interaction(user_id=USER + n) for n in range(10)]
+    for interaction in interactions:
+        defer = interaction.response.defer
+
+        async def recording_defer(*, _defer: Any = defer, **kwargs: Any) -> None:
+            await _defer(**kwargs)
+            events.append("defer")
+
+        interaction.response.defer = recording_defer  # type: ignore[method-assign]
+    await asyncio.gather(*(env.generate(i, prompt=f"burst clip {n}") for n, i in enumerate(interactions)))
+    assert events[:10] == ["defer"] * 10, events
+
+
+async def test_the_interactions_upload_limit_is_stored_with_the_task(env: Env) -> None:
+    """Discord's attachment_size_limit of the command's interaction: what the result must fit."""
+    env.harness.fake.next_task(never_finish=True)
+    await env.generate(env.interaction(filesize_limit=50 * 1024 * 1024))
+    task = await env.harness.storage.tasks.get(1)
+    assert task.upload_limit == 50 * 1024 * 1024

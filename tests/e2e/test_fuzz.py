@@ -82,6 +82,7 @@ CLEAR_REFUSALS = re.compile(
             r"does not make \S+ (s )?videos",
             r"makes \S+ videos only",
             r"has no fast mode",
+            r"Fast preparation is not offered for first \+ last frame",
             r"None of the models this server allows",
         )
     )
@@ -234,6 +235,10 @@ def make_case(n: int, rng: random.Random, h: BotHarness, members: list[FakeMembe
         case.invalid.append("combo:last-without-first")
     if "subject" in case.attachments and ({"first_frame", "last_frame"} & set(case.attachments)):
         case.invalid.append("combo:subject-with-frames")
+    if "prompt:empty" in case.invalid and {"first_frame", "subject"} & set(case.attachments):
+        case.invalid.remove("prompt:empty")  # image, first+last frame and subject need no prompt
+        if not case.options["prompt"]:
+            del case.options["prompt"]  # an optional option left blank is not sent at all
     return case
 
 

@@ -76,7 +76,12 @@ async def test_text_to_video_is_delivered_as_a_reply_that_pings_only_the_request
         [api_task] = minimax.tasks.values()
         assert video.filename.endswith(".mp4")
         assert video.data == minimax.file_bytes(api_task.file_id)
-        assert result.custom_ids == [f"video:regen:{task_id}", f"video:details:{task_id}"]
+        assert result.custom_ids == [
+            f"video:regen:{task_id}",
+            f"video:details:{task_id}",
+            f"video:remix:{task_id}",
+            f"video:share:{task_id}",
+        ]
         assert minimax.submissions[0]["prompt"].startswith("a red fox running through snow")
 
         details = await wait_answer(await h.click(result, f"video:details:{task_id}", h.member))

@@ -32,19 +32,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.minimax_rules import (
     API_MODELS,
     DEFAULT_DURATION,
     DURATIONS,
+    FAST_PRETREATMENT_MODES,
     IMAGE_MAX_BYTES,
     IMAGE_MIME_TYPES,
     IMAGE_MIN_SHORT_SIDE,
     MAX_PROMPT_CHARS,
+    PROMPT_REQUIRED_MODES,
     RESOLUTIONS,
     SUBJECT_REFERENCE_IMAGES,
     SUBJECT_REFERENCE_TYPE,
@@ -57,7 +60,8 @@ from tests.fakes.minimax_rules import (
     V2_MAX_REFERENCES,
     V2_MODELS,
     V2_RATIOS,
-    ApiMode,
+    V2_REGENERATION_SOURCE,
+    V2_REGENERATION_TARGET,
     api_mode,
     aspect_allowed,
     v2_frames,
@@ -65,7 +69,9 @@ from tests.fakes.minimax_rules import (
 from tests.fakes.mp4 import make_mp4
 
 Flavour = Literal["official", "reseller"]
-ENDPOINTS = ("submit", "query", "retrieve", "download")
+# What the fake's prompt expansion appends to a prompt (tests recognise the expanded one by it).
+EXPANSION_SUFFIX = "Cinematic lighting, slow dolly-in, rain on the lens, thunder in stereo."
+ENDPOINTS = ("submit", "query", "retrieve", "download", "list", "cancel", "expand")
 FaultKind = int | str  # HTTP status (< 600), API code (>= 1000), "slow", "malformed", "drop", "no_task_id"
 _NAMED_FAULTS = ("slow", "malformed", "drop", "no_task_id")
 # Faults that happen after the API acted: on submit the task exists although the client may not know.
@@ -174,6 +180,9 @@ class FakeTask:
     v2: bool = False
     content: bytes | None = None  # a V2 task's real MP4 (H.264 + AAC); V1 serves a byte pattern
     cancelled: bool = False
+    # The wall-clock moment it was created: what the V2 list reports as ``created_at`` (the fake's
+    # own clock starts in 2023 and may run fast; the list is matched against the bot's real clock).
+    created_wall: float = field(default_factory=time.time)
 
     def official_status(self, now: float) -> str:
         if self.cancelled:
@@ -234,11 +243,15 @@ class _RandomFaults:
     slow_delay: float
 
 
-def validate_submission(body: object, *, strict_fixed_output: bool = False) -> str | None:
+def validate_submission(
+    body: object, *, strict_fixed_output: bool = False, require_duration: bool = False
+) -> str | None:
     """What the real API would say (2013) about a submit body, or None when it is acceptable.
 
     The rules are the fake's own (``tests.fakes.minimax_rules``, from the API documentation), not the
     bot's table, so a wrong table in the bot is refused here as MiniMax would refuse it.
+    ``require_duration`` is a reseller enforcing its spec's "duration: required" wherever the
+    official schema has the field.
     """
     if not isinstance(body, dict):
         return "invalid params, the body must be a JSON object"
@@ -269,9 +282,13 @@ def validate_submission(body: object, *, strict_fixed_output: bool = False) -> s
         return "invalid params, prompt must be a string"
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
         return f"invalid params, prompt exceeds {MAX_PROMPT_CHARS} characters"
-    if mode is ApiMode.TEXT and not (prompt or "").strip():
-        return "invalid params, prompt is required for text-to-video"
+    if mode in PROMPT_REQUIRED_MODES and not (prompt or "").strip():
+        return f"invalid params, prompt is required for {mode}"
     duration, resolution = body.get("duration"), body.get("resolution")
+    if duration is not None and not spec.duration_field:
+        return f"invalid params, model {model} has a fixed output and no duration field: omit duration"
+    if duration is None and spec.duration_field and require_duration:
+        return "invalid params, duration is required"
     if duration is not None and (isinstance(duration, bool) or duration not in DURATIONS):
         return f"invalid params, duration must be one of {', '.join(map(str, DURATIONS))}"
     if resolution is not None and resolution not in RESOLUTIONS:
@@ -280,13 +297,39 @@ def validate_submission(body: object, *, strict_fixed_output: bool = False) -> s
         pair = (str(resolution or spec.default_resolution), int(duration or DEFAULT_DURATION))
         if pair not in spec.pairs[mode]:
             return f"invalid params, model {model} does not support {pair[0]} at {pair[1]} s for {mode}"
-        if strict_fixed_output and spec.fixed_output:
-            return f"invalid params, model {model} has a fixed output: omit duration and resolution"
+        if strict_fixed_output and spec.fixed_output and resolution is not None:
+            return f"invalid params, model {model} has a fixed output: omit resolution"
     for flag in ("prompt_optimizer", "fast_pretreatment"):
         if flag in body and not isinstance(body[flag], bool):
             return f"invalid params, {flag} must be a boolean"
     if body.get("fast_pretreatment") and not spec.fast_pretreatment:
         return f"invalid params, fast_pretreatment is not supported by model {model}"
+    if "fast_pretreatment" in body and mode not in FAST_PRETREATMENT_MODES:
+        return f"invalid params, fast_pretreatment is not a field of {mode}"
+    return None
+
+
+def validate_v2_regeneration(body: object) -> str | None:
+    """What ``POST /v2/video_regeneration`` would say about a body: a model that makes 2K, one text
+    item and exactly one ``video_url`` item with role ``base_video``, nothing else."""
+    if not isinstance(body, dict):
+        return "invalid params, the body must be a JSON object"
+    model = V2_MODELS.get(str(body.get("model")))
+    if model is None or V2_REGENERATION_TARGET not in model.resolutions:
+        return f"invalid params, model {body.get('model')} cannot regenerate at {V2_REGENERATION_TARGET}"
+    content = body.get("content")
+    if not isinstance(content, list):
+        return "invalid params, content must be a list"
+    texts = [i for i in content if isinstance(i, dict) and i.get("type") == "text"]
+    bases = [
+        i for i in content
+        if isinstance(i, dict) and i.get("type") == "video_url" and i.get("role") == "base_video"
+    ]  # fmt: skip
+    if len(texts) != 1 or len(bases) != 1 or len(content) != 2:
+        return "invalid params, content must hold one text item and one base_video item"
+    extra = set(body) - {"model", "content", "callback_url", "aigc_watermark"}
+    if extra:
+        return f"invalid params, unexpected fields {', '.join(sorted(extra))}"
     return None
 
 
@@ -494,6 +537,7 @@ class FakeMiniMax:
         self.auth_failure = auth_failure or ("base_resp" if flavour == "official" else "http401")
         self.reseller_official_submit = reseller_official_submit
         self.download_content_length = True  # False: chunked downloads without Content-Length
+        self.v2_content: bytes | None = None  # set: every new V2 task serves these bytes (a test's MP4)
         # Where the download URLs handed out point (None: this server). A test points them at a
         # host the bot must refuse; this server still answers them when they reach it.
         self.download_root: str | None = None
@@ -501,11 +545,15 @@ class FakeMiniMax:
         self.download_body: bytes | None = None
         # The docs say the 01 series is "safest" without duration/resolution; strict refuses them.
         self.strict_fixed_output = True
+        # The reseller spec marks duration required; a reseller enforcing it refuses V1 bodies
+        # without one wherever the official schema has the field (the lifecycle harness turns it on).
+        self.require_duration = False
         self.sensitive_rate = 0.0
         self.counts: Counter[str] = Counter()
         self.submissions: list[Any] = []
         self.requests: list[RecordedRequest] = []
         self.tasks: dict[str, FakeTask] = {}
+        self.expansions: dict[str, tuple[float, str]] = {}  # prompt expansions: (created, prompt)
         self._rng = random.Random(seed)
         self._faults: dict[str, list[Fault]] = {endpoint: [] for endpoint in ENDPOINTS}
         self._random_faults: _RandomFaults | None = None
@@ -520,6 +568,14 @@ class FakeMiniMax:
         self._closing: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Push notifications: a submit's callback_url is challenged, then told of the task's end.
+        # The fake only ever calls 127.0.0.1: ``callback_target`` stands in for the public URL.
+        self.callback_target: str | None = None
+        self.callback_echo_ok = True  # False: the bot's answer to the challenge is taken as wrong
+        self.push_copies = 1  # how many times each status push is sent
+        self.pushes_sent = 0
+        self.challenges_sent = 0
+        self._push_jobs: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------------------ life cycle
 
@@ -542,7 +598,12 @@ class FakeMiniMax:
             app.router.add_get(
                 f"{prefix}/v2/query/video_generation/{{task_id}}", self._route("query", self._query_v2)
             )
-            app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("query", self._list_v2))
+            app.router.add_get(f"{prefix}/v2/query/video_generation", self._route("list", self._list_v2))
+            app.router.add_post(f"{prefix}/v2/h3_context_ir", self._route("expand", self._expand_v2))
+            app.router.add_post(f"{prefix}/v2/video_regeneration", self._route("submit", self._regenerate_v2))
+            app.router.add_delete(
+                f"{prefix}/v2/video_generation/{{task_id}}", self._route("cancel", self._cancel_v2)
+            )
         app.router.add_get("/download/{file_id}", self._route("download", self._download))
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -553,6 +614,11 @@ class FakeMiniMax:
     async def close(self) -> None:
         if self._closing is not None:
             self._closing.set()
+        for job in list(self._push_jobs):
+            job.cancel()
+        for job in list(self._push_jobs):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await job
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -817,7 +883,7 @@ class FakeMiniMax:
 
     def _code_answer(self, endpoint: str, code: int, message: str | None) -> web.Response:
         message = message or _CODE_MESSAGES.get(code, f"error {code}")
-        if endpoint == "query" and self.flavour == "reseller":
+        if endpoint in ("query", "list", "cancel") and self.flavour == "reseller":
             return web.json_response(self._envelope(code, message, None))
         if endpoint == "submit" and self._reseller_envelope_submit():
             return web.json_response(self._envelope(code, message, None))
@@ -829,7 +895,11 @@ class FakeMiniMax:
     # ------------------------------------------------------------------------------ endpoints
 
     async def _submit(self, request: web.Request, body: Any) -> web.Response:
-        problem = validate_submission(body, strict_fixed_output=self.strict_fixed_output)
+        problem = validate_submission(
+            body, strict_fixed_output=self.strict_fixed_output, require_duration=self.require_duration
+        )
+        if problem is None:
+            problem = await self._challenge(body)
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body)
@@ -841,6 +911,8 @@ class FakeMiniMax:
 
     async def _submit_v2(self, request: web.Request, body: Any) -> web.Response:
         problem = validate_v2_submission(body)
+        if problem is None:
+            problem = await self._challenge(body)
         if problem is not None:
             return self._code_answer("submit", 2013, problem)
         task = self._create_task(body, v2=True)
@@ -848,7 +920,55 @@ class FakeMiniMax:
             return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
         return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
 
+    async def _regenerate_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``POST /v2/video_regeneration``: a 768P H3 result re-rendered at 2K. ``content`` is one
+        text item and one ``video_url`` item with role ``base_video`` [doc]; the new task runs as
+        long as the base video (a download of this fake), at 2K."""
+        problem = validate_v2_regeneration(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        url = next(i["video_url"]["url"] for i in body["content"] if i.get("type") == "video_url")
+        base = self._task_of_download(str(url))
+        if base is None:
+            return self._code_answer("submit", 2013, "invalid params, base_video could not be fetched")
+        if base.body.get("resolution") != V2_REGENERATION_SOURCE:
+            return self._code_answer("submit", 2013, "invalid params, base_video must be a 768P result")
+        made = {**body, "duration": base.body.get("duration"), "resolution": V2_REGENERATION_TARGET}
+        task = self._create_task(made, v2=True)
+        if self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
+
+    def _task_of_download(self, url: str) -> FakeTask | None:
+        """The task whose video ``url`` (one of this fake's download URLs) serves."""
+        match = re.search(r"/download/(\d+)", url)
+        return self._files.get(int(match.group(1))) if match else None
+
+    async def _expand_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``POST /v2/h3_context_ir``: the create body's rules; an expansion task, done after the
+        plan's preparing time, whose query answer names ``content.prompt``."""
+        problem = validate_v2_submission(body)
+        if problem is not None:
+            return self._code_answer("submit", 2013, problem)
+        task_id = str(next(self._task_ids))
+        text = next(i["text"] for i in body["content"] if i.get("type") == "text")
+        self.expansions[task_id] = (self.clock.now(), f"{text}. {EXPANSION_SUFFIX}")
+        if self._reseller_envelope_submit():
+            return web.json_response(self._envelope(0, "success", {"task_id": task_id}))
+        return web.json_response({"task_id": task_id, "base_resp": _base_resp(0, "success")})
+
+    def _expansion_answer(self, task_id: str) -> dict[str, Any]:
+        created, expanded = self.expansions[task_id]
+        if self.clock.now() < created + self.plan.preparing:
+            return {"task_id": task_id, "status": "running"}
+        return {"task_id": task_id, "status": "succeeded", "content": {"prompt": expanded}}
+
     async def _query_v2(self, request: web.Request, body: Any) -> web.Response:
+        if request.match_info["task_id"] in self.expansions:
+            answer = self._expansion_answer(request.match_info["task_id"])
+            if self.flavour == "reseller":
+                return web.json_response(self._envelope(0, "success", {"task": answer}))
+            return web.json_response({"task": answer, "base_resp": _base_resp(0, "success")})
         task = self.tasks.get(request.match_info["task_id"])
         if task is None or not task.v2:
             return self._code_answer("query", 2013, "invalid params, task not found")
@@ -861,12 +981,40 @@ class FakeMiniMax:
         """The account's recent V2 tasks, newest first, a page at a time."""
         page = max(1, int(request.query.get("page_num", "1") or 1))
         size = max(1, min(100, int(request.query.get("page_size", "20") or 20)))
-        newest = sorted((t for t in self.tasks.values() if t.v2), key=lambda t: -t.created_at)
-        tasks = [self._v2_task(t) for t in newest[(page - 1) * size : page * size]]
+        # Newest first; tasks created at the same fake moment, the later-made first.
+        newest = sorted(reversed([t for t in self.tasks.values() if t.v2]), key=lambda t: -t.created_at)
+        tasks = [self._listed_v2_task(t) for t in newest[(page - 1) * size : page * size]]
         data = {"tasks": tasks, "total": len(newest), "page_num": page, "page_size": size}
         if self.flavour == "reseller":
             return web.json_response(self._envelope(0, "success", data))
         return web.json_response({**data, "base_resp": _base_resp(0, "success")})
+
+    def _listed_v2_task(self, task: FakeTask) -> dict[str, Any]:
+        """A list entry: the task's query answer, its creation time on the wall clock and the prompt
+        it was asked with (the list's entry shape is not documented: this is the likely one)."""
+        texts = [i.get("text") for i in task.body.get("content", []) if i.get("type") == "text"]
+        return {
+            **self._v2_task(task),
+            "created_at": int(task.created_wall),
+            "prompt": texts[0] if texts else "",
+        }
+
+    async def _cancel_v2(self, request: web.Request, body: Any) -> web.Response:
+        """``DELETE /v2/video_generation/{id}``: a queued task is cancelled (and not billed); a running
+        one is refused; a finished one's record is deleted [3p]."""
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None or not task.v2:
+            return self._code_answer("cancel", 2013, "invalid params, task not found")
+        status = task.official_status(self.clock.now())
+        if status in ("Preparing", "Queueing"):
+            task.cancelled = True
+        elif status == "Processing":
+            return self._code_answer("cancel", 2013, "invalid params, a running task cannot be cancelled")
+        else:
+            del self.tasks[task.task_id]
+        if self.flavour == "reseller":
+            return web.json_response(self._envelope(0, "success", {"task_id": task.task_id}))
+        return web.json_response({"task_id": task.task_id, "base_resp": _base_resp(0, "success")})
 
     def _v2_task(self, task: FakeTask) -> dict[str, Any]:
         status = task.official_status(self.clock.now())
@@ -901,10 +1049,64 @@ class FakeMiniMax:
             plan.fail_code = 1027
         task = FakeTask(str(next(self._task_ids)), next(self._file_ids), body, self.clock.now(), plan, v2=v2)
         if v2:
-            task.content = make_mp4(v2_frames(int(body.get("duration") or 6)))
+            task.content = self.v2_content or make_mp4(v2_frames(int(body.get("duration") or 6)))
         self.tasks[task.task_id] = task
         self._files[task.file_id] = task
+        if isinstance(body.get("callback_url"), str):
+            job = asyncio.get_running_loop().create_task(self._push_when_done(task))
+            self._push_jobs.add(job)
+            job.add_done_callback(self._push_jobs.discard)
         return task
+
+    # ------------------------------------------------------------------------------ callbacks
+
+    def _callback_address(self, body: dict[str, Any]) -> str | None:
+        target = self.callback_target or str(body.get("callback_url"))
+        return target if target.startswith(("http://127.0.0.1:", "https://127.0.0.1:")) else None
+
+    async def _challenge(self, body: Any) -> str | None:
+        """The documented challenge: POST {"challenge"} and expect it echoed within 3 s (else 2013)."""
+        if not isinstance(body, dict) or "callback_url" not in body:
+            return None
+        address = self._callback_address(body)
+        failed = "invalid params, callback_url verification failed"
+        if address is None:
+            return failed
+        token = uuid.uuid4().hex
+        self.challenges_sent += 1
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    address, json={"challenge": token}, timeout=aiohttp.ClientTimeout(total=3)
+                ) as resp,
+            ):
+                answer = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return failed
+        echoed = isinstance(answer, dict) and answer.get("challenge") == token
+        return None if echoed and self.callback_echo_ok else failed
+
+    async def _push_when_done(self, task: FakeTask) -> None:
+        """Once the task ends, POST its status the way the query would name it (lower case)."""
+        address = self._callback_address(task.body)
+        if address is None:
+            return
+        # The fake clock moves by itself (speed) or by advance(); neither sets an event to wait on.
+        while task.official_status(self.clock.now()) not in ("Success", "Fail", "Cancelled"):  # noqa: ASYNC110
+            await asyncio.sleep(0.002)
+        status = task.official_status(self.clock.now())
+        if task.v2:
+            body: dict[str, Any] = {"task": self._v2_task(task)}
+        else:
+            body = self._official_query_body(task, status)
+            body["status"] = {"Success": "success", "Fail": "failed"}.get(status, status.lower())
+        async with aiohttp.ClientSession() as session:
+            for _ in range(self.push_copies):
+                self.pushes_sent += 1
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.post(address, json=body, timeout=aiohttp.ClientTimeout(total=5)):
+                        pass
 
     async def _query(self, request: web.Request, body: Any) -> web.Response:
         task = self.tasks.get(request.query.get("task_id", ""))

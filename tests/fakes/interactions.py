@@ -267,6 +267,7 @@ class Reply:
     modal: discord.ui.Modal | None = None
     allowed_mentions: discord.AllowedMentions | None = None
     choices: list[app_commands.Choice[Any]] = field(default_factory=list)  # an autocomplete answer
+    files: list[discord.File] = field(default_factory=list)  # attachments, as passed
 
     @property
     def all_embeds(self) -> list[discord.Embed]:
@@ -355,12 +356,15 @@ class KitFollowup:
         view: discord.ui.View | None = None,
         ephemeral: bool = False,
         allowed_mentions: discord.AllowedMentions | None = None,
+        file: discord.File | None = None,
+        files: Sequence[discord.File] | None = None,
         **_: Any,
     ) -> None:
         if not self._interaction.response.is_done():
             raise AssertionError("a follow-up before the initial response")
         reply = Reply("followup", content, embed, list(embeds or []), view, ephemeral)
         reply.allowed_mentions = allowed_mentions
+        reply.files = ([file] if file is not None else []) + list(files or [])
         self._interaction.replies.append(reply)
 
 
@@ -452,6 +456,8 @@ def make_interaction(
     type: discord.InteractionType = discord.InteractionType.application_command,
     data: dict[str, Any] | None = None,
     filesize_limit: int = 10 * 1024 * 1024,
+    locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> KitInteraction:
     """The interaction Discord would send for ``user`` in ``guild`` (``None``: a DM).
 
@@ -471,7 +477,7 @@ def make_interaction(
         "version": 1,
         "channel_id": str(channel_id),
         "channel": _channel_data(guild, channel_id, thread_parent),
-        "locale": "en-US",
+        "locale": locale,
         "entitlements": [],
         "attachment_size_limit": filesize_limit,
         "app_permissions": str((app_permissions or DEFAULT_APP_PERMISSIONS).value),
@@ -486,7 +492,7 @@ def make_interaction(
     else:
         assert isinstance(user, discord.Member)
         payload["guild_id"] = str(guild.id)
-        payload["guild_locale"] = "en-US"
+        payload["guild_locale"] = guild_locale
         payload["member"] = _member_data(user, permissions)
         payload["context"] = 0
     if message is not None:

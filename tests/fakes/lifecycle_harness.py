@@ -152,6 +152,7 @@ async def lifecycle_harness(
     ):
         storage = await Storage.open(tmp_path / "bot.sqlite3", default_limit_tenths=50, default_period="day")
         settings = fast_settings(fake.base_url, tmp_path / "downloads", **settings_overrides)
+        fake.require_duration = True  # what the bot sends must pass a reseller enforcing its spec
         harness = Harness(fake, storage, RecordingNotifier(), settings, session, images)
         try:
             yield harness

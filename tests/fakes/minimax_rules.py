@@ -40,6 +40,11 @@ IMAGE_MIN_SHORT_SIDE = 300  # "short side > 300 px": 300 itself is refused
 IMAGE_MIN_ASPECT = (2, 5)  # "aspect ratio between 2:5 and 5:2" (inclusive)
 IMAGE_MAX_ASPECT = (5, 2)
 
+# §3 fast_pretreatment, per endpoint: the t2v and i2v schemas list it; fl2v and s2v do not.
+FAST_PRETREATMENT_MODES: frozenset[ApiMode] = frozenset({ApiMode.TEXT, ApiMode.FIRST_FRAME})
+# §3 prompt: "required for text-to-video"; the i2v, fl2v and s2v schemas mark it optional.
+PROMPT_REQUIRED_MODES: frozenset[ApiMode] = frozenset({ApiMode.TEXT})
+
 SUBJECT_REFERENCE_TYPE = "character"  # [{"type": "character", "image": ["<one url>"]}]
 SUBJECT_REFERENCE_IMAGES = 1
 
@@ -53,10 +58,14 @@ class ApiModel:
     default_resolution: str  # §3 resolution: 768P on Hailuo models, 720P on the 01 series
     # §4: "For the 01 series, safest is to omit duration and resolution" (S2V-01: "fixed"). The docs
     # do not say a sent value is refused, so the fake accepts only the fixed output's own values and
-    # refuses any other; ``FakeMiniMax.strict_fixed_output`` refuses sending them at all.
+    # refuses any other; ``FakeMiniMax.strict_fixed_output`` refuses a resolution at all, and a
+    # duration where the schema has no such field.
     fixed_output: bool
     fast_pretreatment: bool  # §3 fast_pretreatment: "Hailuo models only"
     camera_commands: bool  # §4 camera commands column (not enforced: the API ignores unknown brackets)
+    # The official schemas: t2v, i2v and fl2v list ``duration`` (the 01 series: 6 only); s2v has no
+    # duration field. The reseller spec marks duration required: its fake refuses a body without it.
+    duration_field: bool = True
 
     @property
     def modes(self) -> frozenset[ApiMode]:
@@ -79,7 +88,13 @@ def _hailuo(name: str, pairs: dict[ApiMode, frozenset[Pair]]) -> ApiModel:
 
 def _series_01(name: str, mode: ApiMode, *, camera: bool) -> ApiModel:
     return ApiModel(
-        name, {mode: _FIXED_720_6}, "720P", fixed_output=True, fast_pretreatment=False, camera_commands=camera
+        name,
+        {mode: _FIXED_720_6},
+        "720P",
+        fixed_output=True,
+        fast_pretreatment=False,
+        camera_commands=camera,
+        duration_field=mode is not ApiMode.SUBJECT,
     )
 
 
@@ -143,7 +158,10 @@ V2_ITEM_ROLES: dict[str, tuple[str, ...]] = {
 V2_MAX_REFERENCES: dict[str, int] = {"reference_image": 9, "reference_video": 3, "reference_audio": 3}
 V2_MAX_FILES = 12
 V2_STATUSES: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
-V2_FPS = 24  # "H.264 video with native stereo audio (AAC), 24 fps"
+V2_FPS = 24
+# POST /v2/video_regeneration: "re-render an H3 768P result at 2K" [doc].
+V2_REGENERATION_SOURCE = "768P"
+V2_REGENERATION_TARGET = "2K"  # "H.264 video with native stereo audio (AAC), 24 fps"
 
 
 @dataclass(frozen=True)

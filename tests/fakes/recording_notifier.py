@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, StatusCard
+from bot.lifecycle.notifier import (
+    DEFAULT_UPLOAD_LIMIT,
+    MemberRefused,
+    ResultPost,
+    StatusCard,
+    UploadTooLarge,
+)
 from cogs.followups import FollowupRegistry
 from storage.models import Task
 
@@ -27,6 +33,7 @@ class PostedResult:
     link: str | None
     link_expires_at: float | None
     filename: str
+    refitted: bool = False  # the file is a re-encode made to fit the upload limit
 
 
 @dataclass
@@ -34,6 +41,10 @@ class RecordingNotifier:
     upload_limits: dict[int | None, int] = field(default_factory=dict)
     thread_parents: dict[int, int] = field(default_factory=dict)  # thread id → its channel
     default_upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    # What "Discord" really accepts (None: whatever is sent): a bigger file is refused as too large,
+    # as a 413 / 40005 would be (UploadTooLarge when the post asks for it, else the link).
+    accepts_bytes: int | None = None
+    too_large: list[int] = field(default_factory=list)  # sizes refused as too large
     cards: list[StatusCard] = field(default_factory=list)
     edits: list[StatusCard] = field(default_factory=list)
     results: list[PostedResult] = field(default_factory=list)
@@ -49,6 +60,10 @@ class RecordingNotifier:
     # falls back to the channel, and a DM-only failure notice reaches no one.
     dm_closed: set[int] = field(default_factory=set)
     pickups: list[int] = field(default_factory=list)  # task ids told how to get a kept video
+    threads: dict[int, int] = field(default_factory=dict)  # task id → the thread opened on its card
+    open_threads_ok: bool = True
+    # (what, task id, the task's thread when it was posted): where results and failures went.
+    thread_posts: list[tuple[str, int, int | None]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     # As DiscordNotifier's: the cogs keep interaction follow-ups here (they are never used to post).
     followups: FollowupRegistry = field(default_factory=FollowupRegistry)
@@ -75,6 +90,14 @@ class RecordingNotifier:
         self.cards.append(card)
         await self._notify()
         return next(self._ids) if self.post_status_ok else None
+
+    async def open_thread(self, task: Task) -> int | None:
+        self.calls.append(f"open_thread:{task.id}")
+        if not self.open_threads_ok:
+            return None
+        self.threads[task.id] = next(self._ids)
+        await self._notify()
+        return self.threads[task.id]
 
     async def edit_status(self, card: StatusCard) -> int | None:
         self.calls.append(f"edit_status:{card.task.id}:{card.task.state}")
@@ -106,6 +129,12 @@ class RecordingNotifier:
                 raise MemberRefused(f"task {result.task.id}: DMs closed")
             via_dm = False  # the channel takes it
         data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
+        if data is not None and self.accepts_bytes is not None and len(data) > self.accepts_bytes:
+            self.too_large.append(len(data))
+            if result.refit:
+                await self._notify()
+                raise UploadTooLarge(len(data))
+            data = None  # the link instead, as DiscordNotifier falls back
         posted = PostedResult(
             next(self._ids),
             result.task.id,
@@ -114,8 +143,10 @@ class RecordingNotifier:
             result.link if data is None else None,
             result.link_expires_at if data is None else None,
             result.filename,
+            refitted=data is not None and result.refitted,
         )
         self.results.append(posted)
+        self.thread_posts.append(("result", result.task.id, result.task.thread_id))
         await self._notify()
         return posted.message_id
 
@@ -128,6 +159,7 @@ class RecordingNotifier:
             await self._notify()
             return None
         self.failures.append((task.id, message))
+        self.thread_posts.append(("failure", task.id, task.thread_id))
         await self._notify()
         return next(self._ids)
 

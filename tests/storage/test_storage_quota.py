@@ -236,6 +236,7 @@ async def test_direct_messages_use_the_operator_default(store: Storage, make_tas
         ({"duration": 0}, "duration"),
         ({"first_frame_url": "https://cdn/" + "a" * 5000}, "first_frame_url"),
         ({"regenerated_from": 12345}, "regenerated_from"),
+        ({"upload_limit": 0}, "upload_limit"),
     ],
 )
 async def test_bad_requests_are_refused_with_a_typed_error(
@@ -267,3 +268,25 @@ async def test_regeneration_links_to_its_source(store: Storage, make_task) -> No
     source = await store.quota.reserve(make_task(), now=T0)
     again = await store.quota.reserve(make_task(regenerated_from=source.id, deliver_by_dm=True), now=T0)
     assert (again.regenerated_from, again.deliver_by_dm) == (source.id, True)
+
+
+async def test_the_upload_limit_at_request_time_is_stored(store: Storage, make_task) -> None:
+    task = await store.quota.reserve(make_task(upload_limit=25 * 1024 * 1024), now=T0)
+    assert (await store.tasks.get(task.id)).upload_limit == 25 * 1024 * 1024
+    assert (await store.quota.reserve(make_task(), now=T0)).upload_limit is None
+
+
+async def test_a_remix_records_its_original_and_refuses_an_unknown_one(store: Storage, make_task) -> None:
+    from storage.models import Edit
+
+    source = await store.quota.reserve(make_task(), now=T0)
+    remix = await store.quota.reserve(make_task(edit=Edit(source.id, "remix", USER, 77)), now=T0)
+    assert (await store.tasks.get(remix.id)).edit == Edit(source.id, "remix", USER, 77)
+    assert source.edit is None
+    for bad, field in (
+        (Edit(12345, "remix", USER, None), "edit_of"),
+        (Edit(source.id, "x", USER, None), "edit_kind"),
+    ):
+        with pytest.raises(InvalidValue) as caught:
+            await store.quota.reserve(make_task(edit=bad), now=T0)
+        assert caught.value.field == field

@@ -278,6 +278,22 @@ async def test_median_generation_time_uses_the_latest_deliveries_of_the_combinat
     assert await store.tasks.median_generation_seconds("T2V-01", None, None, any_combination=True) is None
 
 
+async def test_generation_history_lists_the_models_latest_deliveries(store: Storage, make_task) -> None:
+    """What the generation-time estimate learns from: every combination of the model, newest first."""
+    assert await store.tasks.generation_history("MiniMax-Hailuo-2.3") == []
+    for i, (resolution, seconds) in enumerate([("768P", 100.0), ("1080P", 250.0), ("768P", 120.0)]):
+        task = await task_in(store, make_task, TaskState.DOWNLOADING, resolution=resolution)
+        await store.tasks.update_fields(task.id, submitted_at=T0 + i)
+        await store.tasks.transition(task.id, "delivering")
+        await store.tasks.transition(task.id, "delivered", finished_at=T0 + i + seconds, now=T0 + i)
+    await task_in(store, make_task, TaskState.FAILED)
+    history = await store.tasks.generation_history("MiniMax-Hailuo-2.3")
+    assert [(r, s) for _, r, _, s in history] == [("1080P", 250.0), ("768P", 120.0), ("768P", 100.0)]
+    assert {m for m, _, _, _ in history} == {"text"}
+    assert len(await store.tasks.generation_history("MiniMax-Hailuo-2.3", sample=2)) == 2
+    assert await store.tasks.generation_history("T2V-01") == []
+
+
 async def test_fixed_output_models_match_on_missing_resolution_and_duration(
     store: Storage, make_task
 ) -> None:
@@ -323,6 +339,7 @@ async def plans_of(store: Storage, call) -> list[str]:
             lambda s: s.tasks.median_generation_seconds("MiniMax-Hailuo-02", "768P", 6),
             "tasks_generation_time",
         ),
+        (lambda s: s.tasks.generation_history("MiniMax-Hailuo-2.3"), "tasks_generation_time"),
     ],
     ids=[
         "due",
@@ -336,6 +353,7 @@ async def plans_of(store: Storage, call) -> list[str]:
         "api_id",
         "median_fixed",
         "median",
+        "history",
     ],
 )
 @pytest.mark.sqlite_only  # SQLite's query plans / trace callback

@@ -5,6 +5,7 @@ moderator typed. No Discord here: the admin cog converts Discord's objects to th
 """
 
 from bot.lifecycle.moderation._core import VideoControls
+from bot.lifecycle.moderation.community import ShowcaseChannel
 from bot.lifecycle.moderation.records import (
     AuditPage,
     ChannelChange,
@@ -46,6 +47,7 @@ __all__ = [
     "QuotaReport",
     "ResumeOutcome",
     "RoleRef",
+    "ShowcaseChannel",
     "TaskPage",
     "TaskResolution",
     "VideoControls",

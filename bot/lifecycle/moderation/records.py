@@ -87,6 +87,7 @@ class PolicyEdit:
     moderator_role: RoleRef | None = None
     remove_moderator_role: bool = False
     cap: str | None = None  # credits per period, or "none"
+    threads: str | None = None  # "on", "off", or "default" (the bot's THREAD_PER_VIDEO)
 
 
 @dataclass(frozen=True)

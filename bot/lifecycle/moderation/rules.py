@@ -196,6 +196,8 @@ class RuleActions(ModerationCore):
             changes["moderator_role_id"] = role.role_id if role is not None else None
         if edit.cap is not None:
             changes["cap_tenths"] = parse_cap(edit.cap, operator_tenths=self.guild_cap_maximum)
+        if edit.threads is not None:
+            changes["threads"] = {"on": True, "off": False}.get(edit.threads)
         if not changes:
             return PolicyView(mod.policy, await self.storage.limits.guild_default(mod.guild_id))
         self._check_videos_possible(mod.policy, changes)
@@ -210,6 +212,7 @@ class RuleActions(ModerationCore):
                 results_public=changes.get("results_public", UNSET),
                 moderator_role_id=changes.get("moderator_role_id", UNSET),
                 cap_tenths=changes.get("cap_tenths", UNSET),
+                threads=changes.get("threads", UNSET),
             )
         self._policy_changed(mod.guild_id)
         cap_period = None

@@ -2,16 +2,20 @@
 
 The rules are grouped by what they govern: :mod:`~bot.lifecycle.moderation.limits` (allowances and
 blocks), :mod:`~bot.lifecycle.moderation.rules` (filter, pause, channels, policy) and
-:mod:`~bot.lifecycle.moderation.tasks` (statistics, tasks, audit), over the gate and shared checks of
+:mod:`~bot.lifecycle.moderation.tasks` (statistics, tasks, audit),
+:mod:`~bot.lifecycle.moderation.community` (the showcase) and
+:mod:`~bot.lifecycle.moderation.privacy` (forgetting a member), over the gate and shared checks of
 :mod:`~bot.lifecycle.moderation._core`. The admin cog talks to this one class.
 """
 
 from __future__ import annotations
 
+from bot.lifecycle.moderation.community import CommunityActions
 from bot.lifecycle.moderation.limits import LimitActions
+from bot.lifecycle.moderation.privacy import PrivacyActions
 from bot.lifecycle.moderation.rules import RuleActions
 from bot.lifecycle.moderation.tasks import TaskActions
 
 
-class ModerationService(LimitActions, RuleActions, TaskActions):
+class ModerationService(LimitActions, RuleActions, TaskActions, PrivacyActions, CommunityActions):
     """Build it with ``storage``, ``settings``, the video service (``video``) and a ``clock``."""

@@ -58,14 +58,27 @@ async def test_image_to_video_sends_the_image_inline_as_a_data_url(harness: Harn
     assert await harness.ledger(task.id) == ["reserve", "charge"]
 
 
-async def test_legacy_model_gets_no_duration_or_resolution(harness: Harness) -> None:
+async def test_legacy_model_gets_its_only_duration_and_no_resolution(harness: Harness) -> None:
+    """The 01 series: ``duration`` 6 (a reseller enforcing "required" refuses a body without it), no
+    resolution (the docs' "safest is to omit"); checked failing when duration was left out."""
     service = await harness.start()
     task = await service.request(harness.request(model="T2V-01"))
     assert (task.spec.resolution, task.spec.duration) == ("720P", 6)
     done = await harness.wait_final(task.id)
     assert done.state is TaskState.DELIVERED
     (body,) = harness.fake.submissions
-    assert "duration" not in body and "resolution" not in body
+    assert body["duration"] == 6 and "resolution" not in body
+
+
+async def test_subject_model_gets_no_duration_its_schema_has_none(harness: Harness) -> None:
+    service = await harness.start()
+    url = harness.images.add("face.png", png_bytes(800, 600))
+    subject = attached_image(url=url, filename="face.png", width=800, height=600)
+    task = await service.request(harness.request(subject=subject, prompt=""))
+    done = await harness.wait_final(task.id)
+    assert done.state is TaskState.DELIVERED and done.spec.prompt == ""
+    (body,) = harness.fake.submissions
+    assert body["model"] == "S2V-01" and "duration" not in body and "resolution" not in body
 
 
 async def test_an_image_that_can_no_longer_be_fetched_fails_and_refunds(harness: Harness) -> None:

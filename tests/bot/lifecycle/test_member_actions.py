@@ -190,3 +190,45 @@ async def test_preferences_are_validated_and_used(harness: Harness) -> None:
     )
     cleared = await service.update_preferences(USER, model=None)
     assert cleared.defaults.model is None and cleared.defaults.duration == 10
+
+
+async def test_cancel_a_sent_h3_task_still_queued_at_the_api_refunds_it(harness: Harness) -> None:
+    """V2 lets a queued task be cancelled (and does not bill it): the bot asks, then refunds.
+    Checked failing before: the cancel was refused as "already sent"."""
+    from tests.bot.lifecycle.test_h3_lifecycle import h3_request, roomy
+
+    await roomy(harness)
+    harness.fake.next_task(queueing=3600.0)  # stays queued at the API for the whole test
+    service = await harness.start()
+    task = await service.request(h3_request(duration=4, resolution="768P"))
+    sent = await harness.wait_state(task.id, [TaskState.SUBMITTED, TaskState.PROCESSING])
+    cancelled = await service.cancel(task.id, OWNER)
+    assert cancelled.state is TaskState.FAILED and cancelled.error_code == "cancelled"
+    assert await harness.ledger(task.id) == ["reserve", "refund"]
+    assert harness.fake.task_status(sent.api_task_id or "") == "Cancelled"
+    assert any(r.method == "DELETE" for r in harness.fake.requests)
+    assert harness.notifier.failures_for(task.id) == [], "the reply is the notice"
+
+
+async def test_cancel_a_running_h3_task_is_refused_and_nothing_is_deleted(harness: Harness) -> None:
+    from tests.bot.lifecycle.test_h3_lifecycle import h3_request, roomy
+
+    await roomy(harness)
+    harness.fake.next_task(preparing=0.0, queueing=0.0, never_finish=True)
+    service = await harness.start()
+    task = await service.request(h3_request(duration=4, resolution="768P"))
+    await harness.wait_state(task.id, [TaskState.SUBMITTED, TaskState.PROCESSING])
+    with pytest.raises(RequestRefused, match="already being made"):
+        await service.cancel(task.id, OWNER)
+    assert not any(r.method == "DELETE" for r in harness.fake.requests)
+    assert await harness.ledger(task.id) == ["reserve"]
+
+
+async def test_cancel_a_sent_v1_task_keeps_todays_refusal(harness: Harness) -> None:
+    harness.fake.next_task(queueing=3600.0)
+    service = await harness.start()
+    task = await service.request(harness.request())
+    await harness.wait_state(task.id, [TaskState.SUBMITTED, TaskState.PROCESSING])
+    with pytest.raises(RequestRefused, match="can no longer be cancelled"):
+        await service.cancel(task.id, OWNER)
+    assert not any(r.method == "DELETE" for r in harness.fake.requests)

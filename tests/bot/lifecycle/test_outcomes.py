@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from bot.lifecycle import outcomes
-from bot.lifecycle.notifier import MemberRefused
+from bot.lifecycle.notifier import MemberRefused, UploadTooLarge
 from bot.lifecycle.outcomes import HANDLED, TABLE, Outcome, Phase, outcome_for, row_for
 from bot.minimax import errors
 
@@ -67,6 +67,7 @@ def test_every_cell_is_an_outcome_its_phase_knows_how_to_carry_out(phase: Phase)
         (Phase.POST, RuntimeError("Discord down"), Outcome.RETRY),
         # Only the member's side refused the video (DMs closed): charged and kept, never refunded.
         (Phase.POST, MemberRefused("DMs closed"), Outcome.KEEP_FOR_MEMBER),
+        (Phase.POST, UploadTooLarge(20_000_000), Outcome.REFIT),
     ],
 )
 def test_key_rows(phase: Phase, error: BaseException, expected: Outcome) -> None:

@@ -65,7 +65,7 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
     events: list[str] = []
     service = harness.new_service()
     tasks = harness.storage.tasks
-    transition, get, median = tasks.transition, tasks.get, tasks.median_generation_seconds
+    transition, get, median = tasks.transition, tasks.get, tasks.generation_history
 
     async def recording_transition(task_id: int, to: TaskState, **kwargs: Any) -> Task:
         moved = await transition(task_id, to, **kwargs)
@@ -78,13 +78,13 @@ async def test_nothing_is_read_between_marking_submitting_and_sending(harness: H
         events.append("get")
         return await get(task_id)
 
-    async def recording_median(*args: Any, **kwargs: Any) -> float | None:
+    async def recording_median(*args: Any, **kwargs: Any) -> Any:
         events.append("median")
         return await median(*args, **kwargs)
 
     tasks.transition = recording_transition  # type: ignore[method-assign]
     tasks.get = recording_get  # type: ignore[method-assign]
-    tasks.median_generation_seconds = recording_median  # type: ignore[method-assign]
+    tasks.generation_history = recording_median  # type: ignore[method-assign]
     submit = service.deps.client.submit
 
     async def recording_submit(request: VideoSpec, **kwargs: Any) -> str:

@@ -260,3 +260,27 @@ def test_a_named_model_over_the_servers_cap_is_told_the_cap() -> None:
     message = refused(req(model="T2V-01", resolution="1080P"), policy=OptionPolicy(max_resolution="720P"))
     assert "T2V-01 (text-to-video) does not make 1080P videos" in message
     assert "This server allows videos up to 720P" in message
+
+
+@pytest.mark.parametrize(
+    "media",
+    [
+        {"first_frame": image()},
+        {"first_frame": image(), "last_frame": image(url="https://cdn.example/end.png")},
+        {"subject": image()},
+    ],
+    ids=["image", "first+last", "subject"],
+)
+def test_a_prompt_is_optional_where_the_images_say_what_to_animate(media: dict[str, object]) -> None:
+    """The i2v, fl2v and s2v schemas mark the prompt optional (checked refused before the change)."""
+    plan = plan_request(req(prompt=" \u200b ", **media))
+    assert plan.spec.prompt == ""
+
+
+def test_a_text_only_or_reference_request_still_needs_a_prompt() -> None:
+    assert "prompt is empty" in refused(req(prompt=""))
+
+
+def test_fast_is_refused_in_first_and_last_frame_mode_whose_schema_lacks_it() -> None:
+    both = req(first_frame=image(), last_frame=image(url="https://cdn.example/end.png"), fast=True)
+    assert "not offered for first + last frame" in refused(both)

@@ -28,10 +28,12 @@ VALID = [
     sent_spec("MiniMax-Hailuo-2.3-Fast", "", 6, "768P", first_frame_image=DATA_URL),
     sent_spec("MiniMax-Hailuo-02", "x", 10, "512P", first_frame_image=URL),
     sent_spec("MiniMax-Hailuo-02", "x", 6, "1080P", first_frame_image=URL, last_frame_image=URL),
-    sent_spec("T2V-01-Director", "[Pan left] a road"),
-    sent_spec("I2V-01-live", "", first_frame_image=URL),
-    sent_spec("S2V-01", "she smiles", subject_image=URL),
-    sent_spec("MiniMax-Hailuo-2.3", "x" * 2000),
+    sent_spec("T2V-01-Director", "[Pan left] a road", 6),  # the 01 series: duration 6, no resolution
+    sent_spec("I2V-01-live", "", 6, first_frame_image=URL),
+    sent_spec("S2V-01", "she smiles", subject_image=URL),  # no duration field at all
+    sent_spec("S2V-01", "", subject_image=URL),  # the prompt is optional with a subject
+    sent_spec("MiniMax-Hailuo-02", "", 6, "768P", first_frame_image=URL, last_frame_image=URL),
+    sent_spec("MiniMax-Hailuo-2.3", "x" * 2000, 6),
 ]
 
 
@@ -64,6 +66,13 @@ INVALID = [
     (sent_spec("S2V-01", "x", subject_image="file:///etc/passwd"), "subject_reference image"),
     (sent_spec("T2V-01", "x", fast_pretreatment=True), "fast_pretreatment"),
     (sent_spec("T2V-01", "x", 10), "720P at 10 s"),
+    (sent_spec("S2V-01", "x", 6, subject_image=URL), "no duration field"),
+    (
+        sent_spec(
+            "MiniMax-Hailuo-02", "x", 6, first_frame_image=URL, last_frame_image=URL, fast_pretreatment=True
+        ),
+        "fast_pretreatment is not a field of first + last frame",
+    ),
 ]
 
 

@@ -15,11 +15,16 @@ import pytest
 
 from bot.catalog import MAX_PROMPT_CHARS, MODELS, ApiFamily, ModelRules, as_sent
 from bot.minimax.client import build_submit_body
-from bot.minimax.v2 import build_v2_body
-from bot.spec import MediaRef, MediaRole, Mode, VideoSpec
+from bot.minimax.v2 import build_v2_body, submit_path
+from bot.spec import MediaKind, MediaRef, MediaRole, Mode, VideoSpec
 from tests.fakes import minimax_rules as docs
 from tests.fakes.fake_discord import png_bytes
-from tests.fakes.fake_minimax import sniff_image, validate_submission, validate_v2_submission
+from tests.fakes.fake_minimax import (
+    sniff_image,
+    validate_submission,
+    validate_v2_regeneration,
+    validate_v2_submission,
+)
 
 URL = "https://images.example/a.png"
 _TO_API_MODE = {
@@ -39,6 +44,7 @@ def _request(spec: ModelRules, mode: Mode, resolution: str, duration: int) -> Vi
         Mode.FIRST_LAST: (MediaRole.FIRST_FRAME, MediaRole.LAST_FRAME),
         Mode.SUBJECT: (MediaRole.SUBJECT,),
         Mode.REFERENCE: (MediaRole.REFERENCE_IMAGE,),
+        Mode.UPSCALE: (MediaRole.BASE_VIDEO,),
     }[mode]
     resolved = VideoSpec(
         "a cat walks [Pan left]",
@@ -47,7 +53,10 @@ def _request(spec: ModelRules, mode: Mode, resolution: str, duration: int) -> Vi
         resolution=resolution,
         prompt_optimizer=True,
         fast=spec.fast_pretreatment,
-        media=tuple(MediaRef(URL, role) for role in roles),
+        media=tuple(
+            MediaRef(URL, role, MediaKind.VIDEO if role is MediaRole.BASE_VIDEO else MediaKind.IMAGE)
+            for role in roles
+        ),
     )
     return as_sent(resolved)
 
@@ -69,10 +78,14 @@ def test_every_choice_the_bot_offers_is_one_the_api_accepts(
     spec: ModelRules, mode: Mode, resolution: str, duration: int
 ) -> None:
     request = _request(spec, mode, resolution, duration)
-    if spec.family is ApiFamily.V2:
+    if mode is Mode.UPSCALE:
+        assert submit_path(request) == "/v2/video_regeneration"
+        assert validate_v2_regeneration(build_v2_body(request)) is None
+    elif spec.family is ApiFamily.V2:
         assert validate_v2_submission(build_v2_body(request)) is None
     else:
-        assert validate_submission(build_submit_body(request), strict_fixed_output=True) is None
+        body = build_submit_body(request)
+        assert validate_submission(body, strict_fixed_output=True, require_duration=True) is None
 
 
 def test_the_bot_offers_every_model_mode_and_pair_the_docs_allow() -> None:
@@ -81,7 +94,10 @@ def test_the_bot_offers_every_model_mode_and_pair_the_docs_allow() -> None:
         rules = MODELS[name]
         assert rules.family is ApiFamily.V2, name
         pairs = {(r, d) for r in v2_model.resolutions for d in v2_model.durations}
-        assert all(combos == pairs for combos in rules.modes.values()), name
+        assert all(combos == pairs for mode, combos in rules.modes.items() if mode is not Mode.UPSCALE), name
+        target = docs.V2_REGENERATION_TARGET
+        upscales = {(target, d) for d in v2_model.durations} if target in v2_model.resolutions else set()
+        assert rules.combos(Mode.UPSCALE) == upscales, name
         assert (Mode.REFERENCE in rules.modes) == v2_model.references, name
         assert rules.max_prompt_chars == docs.V2_MAX_PROMPT_CHARS, name
         assert set(rules.ratios) == set(docs.V2_RATIOS), name
@@ -95,7 +111,12 @@ def test_the_bot_agrees_with_the_docs_on_each_models_extras() -> None:
         spec = MODELS[name]
         assert spec.default_resolution == api.default_resolution, name
         assert spec.fast_pretreatment == api.fast_pretreatment, name
-        assert spec.sends_duration_and_resolution is not api.fixed_output, name
+        assert spec.sends_resolution is not api.fixed_output, name
+        assert spec.duration_field == api.duration_field, name
+        for mode in spec.modes:
+            assert spec.sends_fast(mode) == (
+                api.fast_pretreatment and _TO_API_MODE[mode] in docs.FAST_PRETREATMENT_MODES
+            ), (name, mode)
         assert spec.camera_commands == api.camera_commands, name
     assert MAX_PROMPT_CHARS == docs.MAX_PROMPT_CHARS
 

@@ -140,3 +140,27 @@ async def test_the_fake_refuses_a_v2_body_the_docs_refuse(
         await client.submit(
             VideoSpec("a fox", model="MiniMax-H3", duration=6, resolution="1080P", ratio="1:1")
         )
+
+
+async def test_the_client_lists_and_cancels_v2_tasks_in_both_flavours(
+    fake_minimax_any: FakeMiniMax, make_client: MakeClient
+) -> None:
+    fake = fake_minimax_any
+    client = make_client(fake)
+    older = await client.submit(H3)
+    newer = await client.submit(H3)
+    listed = await client.list_v2_tasks(page_num=1, page_size=1)
+    prefix = "/minimax" if fake.flavour == "reseller" else ""
+    assert fake.requests[-1].path == f"{prefix}/v2/query/video_generation"
+    assert fake.requests[-1].query == {"page_num": "1", "page_size": "1"}
+    assert [t.task_id for t in listed] == [newer]
+    assert listed[0].prompt == H3.prompt and listed[0].model == "MiniMax-H3" and listed[0].created_at
+    assert [t.task_id for t in await client.list_v2_tasks(page_num=2, page_size=1)] == [older]
+    await client.cancel_v2(newer)  # still queued: cancelled, and it ends "cancelled"
+    assert fake.requests[-1].method == "DELETE"
+    assert fake.requests[-1].path == f"{prefix}/v2/video_generation/{newer}"
+    info = await client.query(newer, model="MiniMax-H3")
+    assert info.status is TaskStatus.FAILED and info.raw_status == "cancelled"
+    fake.finish_all()
+    with pytest.raises(errors.MiniMaxError):
+        await client.cancel_v2("no-such-task")

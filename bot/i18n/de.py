@@ -1,0 +1,26 @@
+"""Deutsch."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "Wird in diesem Kanal gerade erstellt",
+    "queue.empty": "In {channel} wird gerade nichts erstellt.",
+    "queue.in_line": "Nr. {position} in der Warteschlange",
+    "queue.ready": "fertig {when}",
+    "queue.more": "…und {n} weitere",
+    "queue.private_one": "🔒 1 privates Video in Arbeit (nicht angezeigt)",
+    "queue.private_many": "🔒 {n} private Videos in Arbeit (nicht angezeigt)",
+    "queue.state.submitting": "📤 Wird an den Videodienst gesendet",
+    "queue.state.submitted": "🎬 Angenommen, wartet auf den Start",
+    "queue.state.processing": "🎬 Wird erstellt",
+    "queue.state.downloading": "📥 Fertig, Video wird abgerufen",
+    "queue.state.delivering": "📨 Video wird gepostet",
+    "queue.state.queued": "⏳ Wartet in der Schlange",
+    "queue.state.unknown": "❓ Braucht einen Moderator",
+    "top.title.day": "Top-Videos der letzten 24 Stunden",
+    "top.title.week": "Top-Videos der letzten 7 Tage",
+    "top.title.month": "Top-Videos der letzten 30 Tage",
+    "top.empty": "In diesem Zeitraum wurde kein Video im Showcase geteilt. Teile ein geliefertes Video mit seinem **Share**-Button.",
+    "top.votes_one": "1 Stimme",
+    "top.votes_many": "{n} Stimmen",
+    "top.shared": "geteilt {when}",
+    "top.guild_only": "Der Showcase gehört zu einem Server: nutze `/video top` in einem Server.",
+}

@@ -1,0 +1,26 @@
+"""English: the reference catalog every other language must match key for key, placeholder for placeholder."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "Being made in this channel",
+    "queue.empty": "Nothing is being made in {channel} right now.",
+    "queue.in_line": "#{position} in line",
+    "queue.ready": "ready {when}",
+    "queue.more": "…and {n} more",
+    "queue.private_one": "🔒 1 private video in progress (not shown)",
+    "queue.private_many": "🔒 {n} private videos in progress (not shown)",
+    "queue.state.submitting": "📤 Sending to the video service",
+    "queue.state.submitted": "🎬 Accepted, waiting to start",
+    "queue.state.processing": "🎬 Being made",
+    "queue.state.downloading": "📥 Finished, fetching the video",
+    "queue.state.delivering": "📨 Posting the video",
+    "queue.state.queued": "⏳ Waiting in line",
+    "queue.state.unknown": "❓ Needs a moderator",
+    "top.title.day": "Top videos of the last 24 hours",
+    "top.title.week": "Top videos of the last 7 days",
+    "top.title.month": "Top videos of the last 30 days",
+    "top.empty": "No videos were shared to the showcase in this period. Share a delivered video with its **Share** button.",
+    "top.votes_one": "1 vote",
+    "top.votes_many": "{n} votes",
+    "top.shared": "shared {when}",
+    "top.guild_only": "The showcase belongs to a server: use `/video top` inside one.",
+}

@@ -1,0 +1,26 @@
+"""Español."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "En producción en este canal",
+    "queue.empty": "Ahora mismo no se está haciendo nada en {channel}.",
+    "queue.in_line": "n.º {position} en la cola",
+    "queue.ready": "lista {when}",
+    "queue.more": "…y {n} más",
+    "queue.private_one": "🔒 1 vídeo privado en curso (no se muestra)",
+    "queue.private_many": "🔒 {n} vídeos privados en curso (no se muestran)",
+    "queue.state.submitting": "📤 Enviando al servicio de vídeo",
+    "queue.state.submitted": "🎬 Aceptado, esperando para empezar",
+    "queue.state.processing": "🎬 En producción",
+    "queue.state.downloading": "📥 Terminado, descargando el vídeo",
+    "queue.state.delivering": "📨 Publicando el vídeo",
+    "queue.state.queued": "⏳ Esperando en la cola",
+    "queue.state.unknown": "❓ Necesita a un moderador",
+    "top.title.day": "Mejores vídeos de las últimas 24 horas",
+    "top.title.week": "Mejores vídeos de los últimos 7 días",
+    "top.title.month": "Mejores vídeos de los últimos 30 días",
+    "top.empty": "No se compartió ningún vídeo en la vitrina en este periodo. Comparte un vídeo entregado con su botón **Share**.",
+    "top.votes_one": "1 voto",
+    "top.votes_many": "{n} votos",
+    "top.shared": "compartido {when}",
+    "top.guild_only": "La vitrina pertenece a un servidor: usa `/video top` dentro de uno.",
+}

@@ -1,0 +1,26 @@
+"""Français."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "En cours de création dans ce salon",
+    "queue.empty": "Rien n'est en cours de création dans {channel} pour le moment.",
+    "queue.in_line": "n° {position} dans la file",
+    "queue.ready": "prête {when}",
+    "queue.more": "…et {n} de plus",
+    "queue.private_one": "🔒 1 vidéo privée en cours (non affichée)",
+    "queue.private_many": "🔒 {n} vidéos privées en cours (non affichées)",
+    "queue.state.submitting": "📤 Envoi au service vidéo",
+    "queue.state.submitted": "🎬 Acceptée, en attente de démarrage",
+    "queue.state.processing": "🎬 En cours de création",
+    "queue.state.downloading": "📥 Terminée, récupération de la vidéo",
+    "queue.state.delivering": "📨 Publication de la vidéo",
+    "queue.state.queued": "⏳ En file d'attente",
+    "queue.state.unknown": "❓ Un modérateur doit intervenir",
+    "top.title.day": "Meilleures vidéos des dernières 24 heures",
+    "top.title.week": "Meilleures vidéos des 7 derniers jours",
+    "top.title.month": "Meilleures vidéos des 30 derniers jours",
+    "top.empty": "Aucune vidéo n'a été partagée dans la vitrine sur cette période. Partagez une vidéo livrée avec son bouton **Share**.",
+    "top.votes_one": "1 vote",
+    "top.votes_many": "{n} votes",
+    "top.shared": "partagée {when}",
+    "top.guild_only": "La vitrine appartient à un serveur : utilisez `/video top` dans l'un d'eux.",
+}

@@ -1,0 +1,26 @@
+"""日本語."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "このチャンネルで作成中",
+    "queue.empty": "現在 {channel} で作成中の動画はありません。",
+    "queue.in_line": "待ち順 {position} 番",
+    "queue.ready": "完成予定 {when}",
+    "queue.more": "…ほか {n} 件",
+    "queue.private_one": "🔒 非公開の動画 1 件を作成中(表示されません)",
+    "queue.private_many": "🔒 非公開の動画 {n} 件を作成中(表示されません)",
+    "queue.state.submitting": "📤 動画サービスに送信中",
+    "queue.state.submitted": "🎬 受付済み、開始待ち",
+    "queue.state.processing": "🎬 作成中",
+    "queue.state.downloading": "📥 完成、動画を取得中",
+    "queue.state.delivering": "📨 動画を投稿中",
+    "queue.state.queued": "⏳ 順番待ち",
+    "queue.state.unknown": "❓ モデレーターの対応が必要",
+    "top.title.day": "過去 24 時間のトップ動画",
+    "top.title.week": "過去 7 日間のトップ動画",
+    "top.title.month": "過去 30 日間のトップ動画",
+    "top.empty": "この期間にショーケースで共有された動画はありません。完成した動画の **Share** ボタンで共有できます。",
+    "top.votes_one": "1 票",
+    "top.votes_many": "{n} 票",
+    "top.shared": "{when} に共有",
+    "top.guild_only": "ショーケースはサーバーのものです。サーバー内で `/video top` を使ってください。",
+}

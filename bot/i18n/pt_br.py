@@ -1,0 +1,26 @@
+"""Português do Brasil."""
+
+MESSAGES: dict[str, str] = {
+    "queue.title": "Sendo feito neste canal",
+    "queue.empty": "Nada está sendo feito em {channel} agora.",
+    "queue.in_line": "nº {position} na fila",
+    "queue.ready": "pronto {when}",
+    "queue.more": "…e mais {n}",
+    "queue.private_one": "🔒 1 vídeo privado em andamento (não mostrado)",
+    "queue.private_many": "🔒 {n} vídeos privados em andamento (não mostrados)",
+    "queue.state.submitting": "📤 Enviando ao serviço de vídeo",
+    "queue.state.submitted": "🎬 Aceito, aguardando o início",
+    "queue.state.processing": "🎬 Sendo feito",
+    "queue.state.downloading": "📥 Pronto, baixando o vídeo",
+    "queue.state.delivering": "📨 Publicando o vídeo",
+    "queue.state.queued": "⏳ Aguardando na fila",
+    "queue.state.unknown": "❓ Precisa de um moderador",
+    "top.title.day": "Melhores vídeos das últimas 24 horas",
+    "top.title.week": "Melhores vídeos dos últimos 7 dias",
+    "top.title.month": "Melhores vídeos dos últimos 30 dias",
+    "top.empty": "Nenhum vídeo foi compartilhado na vitrine neste período. Compartilhe um vídeo entregue com o botão **Share**.",
+    "top.votes_one": "1 voto",
+    "top.votes_many": "{n} votos",
+    "top.shared": "compartilhado {when}",
+    "top.guild_only": "A vitrine pertence a um servidor: use `/video top` dentro de um.",
+}

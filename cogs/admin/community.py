@@ -1,0 +1,59 @@
+"""`/videoadmin showcase`: the channel (text or forum) where members share their delivered videos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.lifecycle.moderation import ShowcaseChannel
+from cogs import admin_embeds as embeds
+from cogs.admin._base import AdminBase, shown_refusals, videoadmin
+from cogs.replies import send
+from storage.showcase import Showcase
+
+
+def showcase_channel(channel: discord.abc.GuildChannel) -> ShowcaseChannel:
+    """Discord's channel as the plain record the rule checks (its kind decides how videos are posted)."""
+    if isinstance(channel, discord.ForumChannel):
+        kind = "forum"
+    elif isinstance(channel, discord.TextChannel):
+        kind = "text"
+    else:
+        kind = "other"
+    return ShowcaseChannel(channel.id, channel.guild.id, kind)
+
+
+def showcase_text(showcase: Showcase | None) -> str:
+    if showcase is None:
+        return "none"
+    return f"<#{showcase.channel_id}> ({'forum' if showcase.is_forum else 'text channel'})"
+
+
+class CommunityCommands(AdminBase):
+    """`/videoadmin showcase`."""
+
+    @videoadmin.command(
+        name="showcase", description="Set the channel where members share their videos and vote on them"
+    )
+    @app_commands.describe(channel="A text channel, or a forum channel (one post per shared video)")
+    async def showcase(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel | discord.ForumChannel,
+    ) -> None:
+        mod = await self.moderation(interaction)
+        with shown_refusals():
+            change = await self.service.set_showcase(mod, showcase_channel(channel))
+        embed = embeds.change_embed(
+            "Showcase",
+            [("Channel", showcase_text(change.before), showcase_text(change.after))],
+            changed=change.audit_id is not None,
+            note=(
+                "Members share a delivered video with its Share button; everyone votes on the post, "
+                "and `/video top` ranks them. The bot needs Send Messages, Attach Files and Embed Links "
+                "there (Create Posts in a forum)."
+            ),
+        )
+        await send(interaction, embed=embed)
