@@ -168,6 +168,9 @@ async def settle_unknown(h: BotHarness, minimax: FakeMiniMax, unknown: dict[int,
             settled[task_id] = "resumed"
         else:
             await clicked.wait_response()
+            # The page is edited first, then the confirmation follows: wait for it too, or the bot may
+            # be stopped with that follow-up still in flight.
+            await clicked.wait_for(lambda r: r.followups or None)
             settled[task_id] = "refunded"
     return settled
 
