@@ -79,7 +79,9 @@ class RegenerateButton(
 
 
 class UpscaleButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:upscale:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:upscale:(?P<task_id>[0-9]{1,19})",
 ):
     """The 2K version of a delivered 768P H3 video: a request of its own, priced, reserved and
     charged to whoever clicks (the service checks the rest)."""

@@ -16,6 +16,7 @@ import discord
 from bot.catalog import format_credits, spec_price_tenths
 from bot.spec import Mode
 from cogs.followups import keep_followup
+from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.video_support import confirmation, service_of
@@ -72,7 +73,9 @@ class RemixModal(discord.ui.Modal):
 
 
 class RemixButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:remix:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:remix:(?P<task_id>[0-9]{1,19})",
 ):
     """Opens the Remix modal for anyone who may remix this result (the service decides)."""
 

@@ -3,7 +3,7 @@
 Anyone can add a public bot to their own server and spend its operator's balance there. Every
 interaction comes in through one of two doors: the command tree (slash commands, the context menu,
 autocomplete: ``VideoCommandTree.interaction_check``) or a persistent button of a message posted
-earlier (Regenerate, Details: :class:`ServedOnly`). Both ask :func:`serves` before anything runs.
+earlier (every item of `DYNAMIC_ITEMS`: :class:`ServedOnly`). Both ask :func:`serves` before anything runs.
 Short-lived views and modals only exist in answer to a command that passed the tree's check.
 The bot also leaves such servers when it joins one and at every start (:func:`leave_unserved`).
 """

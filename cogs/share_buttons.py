@@ -19,6 +19,7 @@ from typing import Any
 import discord
 
 from bot.lifecycle.showcase import ShareTicket
+from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.text import clip, plain_line
@@ -39,7 +40,9 @@ COULD_NOT_POST = (
 
 
 class ShareButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:share:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:share:(?P<task_id>[0-9]{1,19})",
 ):
     """Repost a delivered public result to the server's showcase; the author or a moderator."""
 
@@ -85,7 +88,9 @@ class ShareButton(
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:vote:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:vote:(?P<task_id>[0-9]{1,19})",
 ):
     """One vote per member, toggled; the button's label is the count."""
 
@@ -119,7 +124,9 @@ class VoteButton(
 
 
 class RemoveButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:unshare:(?P<task_id>[0-9]{1,19})"
+    ServedOnly,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:unshare:(?P<task_id>[0-9]{1,19})",
 ):
     """A moderator takes the post down (it is not shared again)."""
 
