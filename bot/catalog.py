@@ -425,8 +425,9 @@ def describe_options(spec: VideoSpec) -> str:
 
 
 def credits_text(tenths: int) -> str:
-    """``"1.8 credits"``: how every message names an amount."""
-    return f"{format_credits(tenths)} credits"
+    """``"1.8 credits"``, ``"1 credit"``: how every message and log line names an amount (the one
+    place that knows the plural)."""
+    return f"{format_credits(tenths)} {'credit' if abs(tenths) == 10 else 'credits'}"
 
 
 # ---------------------------------------------------------------------------------- image rules

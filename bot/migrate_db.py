@@ -9,6 +9,7 @@ way back.
 from __future__ import annotations
 
 from bot import instance
+from bot.catalog import credits_text
 from bot.config import Settings
 from storage import StorageError, copy_sqlite_to_postgres, redact_database_url
 
@@ -42,7 +43,7 @@ async def migrate_db(settings: Settings, url: str, *, out: list[str]) -> int:
         out.append(f"  {table}: {rows} rows")
     out.append(
         f"✓ copied {source} → {shown}: {sum(report.rows.values())} rows, row counts and ledger balances "
-        f"verified ({report.ledger_tenths / 10:g} credits in the ledger)"
+        f"verified ({credits_text(report.ledger_tenths)} in the ledger)"
     )
     out.append(
         f"Next: set DATABASE_URL={shown} (with its password) and start the bot; keep {source} as a backup."

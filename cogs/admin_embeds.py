@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import discord
 
-from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
+from bot.catalog import credits_text, credits_usd, format_credits, format_usd, spent_usd
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -47,11 +47,11 @@ Row = tuple[str, str, str]  # (what, before, after)
 
 
 def credits(tenths: int | None) -> str:
-    return "no limit" if tenths is None else f"{format_credits(tenths)} credits"
+    return "no limit" if tenths is None else credits_text(tenths)
 
 
 def per_period(tenths: int, period: str | None, fallback_period: str = "the server's period") -> str:
-    return f"{format_credits(tenths)} credits per {period or fallback_period}"
+    return f"{credits_text(tenths)} per {period or fallback_period}"
 
 
 def percent(rate: float | None) -> str:
@@ -216,7 +216,7 @@ def quota_embed(
     embed.add_field(
         name="This period",
         value=(
-            f"used **{format_credits(usage.used_tenths)}** of {format_credits(usage.limit_tenths)} credits "
+            f"used **{format_credits(usage.used_tenths)}** of {credits_text(usage.limit_tenths)} "
             f"per {usage.period}; {format_credits(usage.remaining_tenths)} left\n"
             f"pending (reserved, not yet delivered): {format_credits(usage.pending_tenths)}\n"
             f"renews {when(usage.resets_at)}"
@@ -236,8 +236,8 @@ def quota_embed(
         embed.add_field(
             name="Server cap",
             value=(
-                f"{format_credits(guild_usage.used_tenths)} of {format_credits(guild_usage.cap_tenths)} "
-                f"credits used this {guild_usage.period}"
+                f"{format_credits(guild_usage.used_tenths)} of {credits_text(guild_usage.cap_tenths)} "
+                f"used this {guild_usage.period}"
             ),
             inline=True,
         )
@@ -334,7 +334,7 @@ def stats_embed(stats: GuildStats, label: str, *, bot_spending: BotSpend | None 
         embed.add_field(name="Failures by reason", value=lines_within(reasons), inline=False)
     if stats.top_users:
         top = [
-            f"{i}. <@{u.user_id}> · {format_credits(u.credits_tenths)} credits · {u.delivered} video"
+            f"{i}. <@{u.user_id}> · {credits_text(u.credits_tenths)} · {u.delivered} video"
             + ("" if u.delivered == 1 else "s")
             for i, u in enumerate(stats.top_users, start=1)
         ]
@@ -351,10 +351,10 @@ def stats_embed(stats: GuildStats, label: str, *, bot_spending: BotSpend | None 
 
 def spending_text(spend: BotSpend) -> str:
     """Reserved and not refunded (delivered or still in progress) against the operator's ceiling."""
-    used, limit = format_credits(spend.used_tenths), format_credits(spend.limit_tenths)
+    used, limit = format_credits(spend.used_tenths), credits_text(spend.limit_tenths)
     left = format_credits(max(0, spend.limit_tenths - spend.used_tenths))
     return (
-        f"{used} of {limit} credits this {spend.period} (≈ {format_usd(credits_usd(spend.used_tenths))} of "
+        f"{used} of {limit} this {spend.period} (≈ {format_usd(credits_usd(spend.used_tenths))} of "
         f"{format_usd(credits_usd(spend.limit_tenths))}), {left} left, videos in progress included · "
         f"renews {when(spend.resets_at)}"
     )

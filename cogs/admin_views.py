@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.catalog import format_credits
+from bot.catalog import credits_text
 from cogs.pager import PAGER_TIMEOUT, UNCHANGED_FAILURE, Authorize, Page, Pager, Render
 from cogs.replies import UserFacingError, send
 from storage.states import TaskState
@@ -88,7 +88,7 @@ class TasksView(Pager):
         unknown = [t for t in result.tasks if t.state is TaskState.UNKNOWN]
         self.choose.options = [
             discord.SelectOption(
-                label=f"#{t.id} · {t.model} · {format_credits(t.cost_tenths)} credits",
+                label=f"#{t.id} · {t.model} · {credits_text(t.cost_tenths)}",
                 description=t.prompt[:100],
                 value=str(t.id),
                 default=t.id == self.selected,

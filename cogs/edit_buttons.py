@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.catalog import format_credits, spec_price_tenths
+from bot.catalog import credits_text, spec_price_tenths
 from bot.spec import Mode
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
@@ -29,7 +29,7 @@ _TITLE_CHARS = 45  # Discord's limit for a modal title
 
 def _price(task: Task) -> str | None:
     try:
-        return format_credits(spec_price_tenths(task.spec))
+        return credits_text(spec_price_tenths(task.spec))
     except (AssertionError, KeyError):  # a model no longer in the catalog: the request will say
         return None
 
@@ -39,7 +39,7 @@ class RemixModal(discord.ui.Modal):
 
     def __init__(self, original: Task) -> None:
         price = _price(original)
-        title = f"Remix video #{original.id}" + (f" · {price} credits" if price else "")
+        title = f"Remix video #{original.id}" + (f" · {price}" if price else "")
         super().__init__(title=title[:_TITLE_CHARS], custom_id=f"video:remix-modal:{original.id}")
         self.original_id = original.id
         self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(

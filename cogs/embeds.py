@@ -21,6 +21,7 @@ from bot.catalog import (
     MODELS,
     SAVED_OPTION_LABELS,
     PriceRow,
+    credits_text,
     describe_combos,
     describe_options,
     format_credits,
@@ -123,7 +124,7 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
-    embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    embed.add_field(name="Cost", value=credits_text(task.cost_tenths), inline=True)
     origin = edit_text(task)
     if origin is not None:
         embed.add_field(name=EDIT_LABELS.get(task.edit_kind or "", "Made from"), value=origin, inline=False)
@@ -289,7 +290,7 @@ def details_embed(task: Task) -> discord.Embed:
     embed.add_field(name="Model", value=task.model, inline=True)
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
-    embed.add_field(name="Cost", value=f"{format_credits(task.cost_tenths)} credits", inline=True)
+    embed.add_field(name="Cost", value=credits_text(task.cost_tenths), inline=True)
     embed.add_field(name="Requested", value=when(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
         embed.add_field(

@@ -23,7 +23,7 @@ from bot.catalog import (
     MODELS,
     RATIOS,
     RESOLUTIONS,
-    format_credits,
+    credits_text,
 )
 from bot.i18n import translate
 from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
@@ -397,8 +397,7 @@ class VideoCog(commands.Cog):
             return
         await send(
             interaction,
-            f"Video #{cancelled.id} was cancelled and its {format_credits(cancelled.cost_tenths)} "
-            "credits were given back.",
+            f"Video #{cancelled.id} was cancelled: {credits_text(cancelled.cost_tenths)} given back.",
         )
 
     @cancel.autocomplete("task")

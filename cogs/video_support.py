@@ -11,7 +11,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL, format_credits
+from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL, credits_text
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
@@ -180,7 +180,7 @@ def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
     """
     here_text = "this channel" if here else f"<#{task.channel_id}>"
     where = "your DMs" if task.deliver_by_dm else here_text
-    line = f"🎬 Video **#{task.id}** is on its way ({format_credits(task.cost_tenths)} credits, charged only "
+    line = f"🎬 Video **#{task.id}** is on its way ({credits_text(task.cost_tenths)}, charged only "
     line += f"if it is delivered). It will be posted in {where} when ready."
     if position is not None and position > 1:
         line += f" It is #{position} in line."

@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any, Final
 
-from bot.catalog import format_credits
+from bot.catalog import credits_text, format_credits
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled_note
 from bot.lifecycle.cards import StatusCards
@@ -111,14 +111,14 @@ class Admission:
         except ReservationRefused as exc:
             raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None
         log.info(
-            "Task %s reserved: user %s, guild %s, %s %s %ss, %s tenths",
+            "Task %s reserved: user %s, guild %s, %s %s %ss, %s",
             task.id,
             task.user_id,
             task.guild_id,
             task.model,
             task.spec.resolution,
             task.spec.duration,
-            task.cost_tenths,
+            credits_text(task.cost_tenths),
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         enqueue(self._deps, task)
@@ -318,7 +318,7 @@ def _refusal_text(exc: ReservationRefused) -> str:
     if isinstance(exc, GuildCapReached):
         return (
             f"This server has used its video budget for this {exc.period} "
-            f"({format_credits(exc.used_tenths)} of {format_credits(exc.cap_tenths)} credits). "
+            f"({format_credits(exc.used_tenths)} of {credits_text(exc.cap_tenths)}). "
             f"It renews {_timestamp(exc.resets_at)}."
         )
     if isinstance(exc, SpendLimitReached):

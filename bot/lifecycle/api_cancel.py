@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.catalog import format_credits
+from bot.catalog import credits_text
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.refusal import RequestRefused
@@ -42,7 +42,7 @@ def can_cancel_at_api(task: Task) -> bool:
 
 
 def cancelled_note(task: Task) -> str:
-    return f"Cancelled. {format_credits(task.cost_tenths)} credits refunded."
+    return f"Cancelled. {credits_text(task.cost_tenths)} refunded."
 
 
 async def cancel_at_api(deps: LifecycleDeps, cards: StatusCards, task: Task) -> Task:

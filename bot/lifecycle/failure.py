@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.catalog import credits_text
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from storage.errors import IllegalTransition, StorageError
@@ -38,7 +39,7 @@ class FailurePath:
         except IllegalTransition as exc:
             log.info("Task %s not failed (%s): already %s", task.id, code, exc.from_state)
             return None
-        log.info("Task %s failed (%s), refunded %s tenths", task.id, code, task.cost_tenths)
+        log.info("Task %s failed (%s), refunded %s", task.id, code, credits_text(task.cost_tenths))
         await self._cards.refresh(failed, note=message)
         await self.tell(failed, message)
         return failed

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 import discord
 from discord import app_commands
 
-from bot.catalog import format_credits
+from bot.catalog import credits_text
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
 from cogs.admin_views import NOT_YOURS, TasksView
@@ -120,7 +120,7 @@ class ActivityCommands(AdminBase):
                 (
                     "State",
                     "unknown",
-                    f"failed · {format_credits(task.cost_tenths)} credits refunded to <@{task.user_id}>",
+                    f"failed · {credits_text(task.cost_tenths)} refunded to <@{task.user_id}>",
                 )
             ],
             changed=True,

@@ -9,6 +9,7 @@ import pytest
 from bot.catalog import (
     MODELS,
     as_sent,
+    credits_text,
     default_model_for,
     describe_combos,
     format_credits,
@@ -90,3 +91,29 @@ def test_as_sent_states_each_v1_field_rule() -> None:
     assert as_sent(frames).fast is False
     assert as_sent(replace(frames, media=(first,))).fast is True
     assert as_sent(replace(frames, media=())).fast is True
+
+
+@pytest.mark.parametrize(
+    ("tenths", "text"),
+    [(10, "1 credit"), (-10, "-1 credit"), (0, "0 credits"), (5, "0.5 credits"), (18, "1.8 credits")],
+)
+def test_credits_text_says_one_credit_and_otherwise_credits(tenths: int, text: str) -> None:
+    assert credits_text(tenths) == text
+
+
+def test_no_message_or_log_line_spells_the_credit_word_itself() -> None:
+    """#16: "1 credits" came from amounts followed by a literal "credits", and log lines said
+    "tenths". Every amount now goes through ``credits_text`` (the one place that knows the plural)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    amount_then_word = re.compile(r"format_credits\([^()]*\)\}\*{0,2}\s*\"?\s*f?\"?\s*credits\b")
+    log_tenths = re.compile(r"log\.\w+\(\s*\"[^\"]*\btenths\b")
+    offenders = [
+        f"{path.relative_to(root)}"
+        for folder in ("bot", "cogs")
+        for path in sorted((root / folder).rglob("*.py"))
+        if amount_then_word.search(text := path.read_text()) or log_tenths.search(text)
+    ]
+    assert offenders == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.catalog import format_credits, spec_price_tenths
+from bot.catalog import credits_text, spec_price_tenths
 from cogs import embeds
 from cogs.buttons import DYNAMIC_ITEMS, result_view
 from cogs.edit_buttons import RemixButton, RemixModal
@@ -24,7 +24,7 @@ async def test_anyone_in_the_server_may_remix_a_public_result_and_pays_for_it(en
     modal = clicked.last.modal
     assert isinstance(modal, RemixModal)
     assert modal.prompt.default == "a paper boat on a rainy street"
-    assert f"{format_credits(spec_price_tenths(original.spec))} credits" in modal.title
+    assert credits_text(spec_price_tenths(original.spec)) == "1 credit" and "· 1 credit" in modal.title
 
     modal.prompt._value = "a paper boat on a sunny street"
     submitted = env.interaction(OTHER_USER)

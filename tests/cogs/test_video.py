@@ -88,7 +88,11 @@ async def test_generate_defers_first_then_confirms_and_delivers(env: Env) -> Non
     assert (first.kind, first.ephemeral, first.thinking) == ("defer", True, True)
     reply = interaction.last
     assert reply.kind == "followup" and reply.ephemeral
-    assert "#1" in reply.content and "credits" in reply.content and "discord.com/channels" in reply.content
+    assert (
+        "#1" in reply.content
+        and "(1 credit, charged only if it is delivered)" in reply.content
+        and "discord.com/channels" in reply.content
+    )
     done = await env.harness.wait_final(1)
     assert done.state is TaskState.DELIVERED
     assert len(env.harness.notifier.results_for(1)) == 1
@@ -266,7 +270,7 @@ async def test_cancel_of_a_queued_task(tmp_path: Path) -> None:
         await cog.cancel.callback(cog, interaction, 1)  # type: ignore[arg-type]
         assert (
             "cancelled" in interaction.last.content
-            and "1 credits were given back" in interaction.last.content
+            and "cancelled: 1 credit given back" in interaction.last.content
         )
         assert await harness.ledger(1) == ["reserve", "refund"]
         again = env.interaction()
@@ -283,7 +287,7 @@ async def test_cancel_of_an_h3_task_queued_at_the_api(env: Env) -> None:
     assert [c.value for c in await env.cog._cancel_task(env.interaction(), "#1")] == [1]  # type: ignore[arg-type]
     interaction = env.interaction()
     await env.cog.cancel.callback(env.cog, interaction, 1)  # type: ignore[arg-type]
-    assert "cancelled" in interaction.last.content and "credits were given back" in interaction.last.content
+    assert "cancelled" in interaction.last.content and "credits given back" in interaction.last.content
     assert await env.harness.ledger(1) == ["reserve", "refund"]
     again = env.interaction()
     await env.cog.cancel.callback(env.cog, again, 1)  # type: ignore[arg-type]
