@@ -1,6 +1,7 @@
 """``python -m bot --check``: what an operator runs before the first start.
 
-Each check prints one line with ✓ or ✗ so a broken deployment says exactly which piece is wrong.
+Each check prints one line with ✓ or ✗ so a broken deployment says exactly which piece is wrong;
+nothing else reaches the screen (``bot.__main__`` keeps the log's retries and warnings off it).
 No discord.py here: the composition root passes Discord's REST base (``discord.http.Route.BASE``, which
 a launcher may point at a fake), so this module stays a plain HTTP client like the rest of ``bot/``.
 """
@@ -71,18 +72,23 @@ async def _check_postgres(url: str) -> tuple[bool, str]:
     return True, f"{where}: schema version {version}, up to date"
 
 
+# Said on the MiniMax line whatever its outcome: an operator wary of the bill can run --check freely.
+FREE_CHECK = "a free status query, no video made"
+
+
 async def _check_minimax(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str]:
     from bot.__main__ import make_client
 
+    where = f"MiniMax API at {settings.minimax_base_url} ({FREE_CHECK})"
     try:
         await make_client(settings, session).check_key()
     except AuthFailed:
-        return False, f"MiniMax API at {settings.minimax_base_url}: MINIMAX_API_KEY was refused"
+        return False, f"{where}: MINIMAX_API_KEY was refused"
     except MiniMaxError as exc:
-        return False, f"MiniMax API at {settings.minimax_base_url}: {type(exc).__name__}: {exc}"
+        return False, f"{where}: {type(exc).__name__}: {exc}"
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return False, f"MiniMax API at {settings.minimax_base_url}: unreachable ({type(exc).__name__})"
-    return True, f"MiniMax API at {settings.minimax_base_url}: key accepted; {key_families(settings)[0]}"
+        return False, f"{where}: unreachable ({type(exc).__name__})"
+    return True, f"{where}: key accepted; {key_families(settings)[0]}"
 
 
 TOKEN_PLAN_PREFIX = "sk-cp-"  # MiniMax's Token Plan keys; pay-as-you-go keys look different

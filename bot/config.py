@@ -63,11 +63,16 @@ _VERSION_SEGMENT = re.compile(r"v\d+", re.IGNORECASE)
 
 
 class ConfigError(Exception):
-    """One bad setting; ``str()`` is the whole line shown to the operator."""
+    """One bad setting; ``str()`` is the whole line shown to the operator at start.
+
+    ``problem`` is the same line without the "Configuration error:" prefix, for a caller that
+    frames it itself (``--check``'s "✗ settings: …"), so no line says it twice.
+    """
 
     def __init__(self, setting: str, expected: str) -> None:
-        super().__init__(f"Configuration error: {setting} {expected}")
         self.setting = setting
+        self.problem = f"{setting} {expected}"
+        super().__init__(f"Configuration error: {self.problem}")
 
 
 class Secret:
@@ -228,8 +233,9 @@ def snowflakes(name: str) -> Callable[[str], tuple[int, ...]]:
             if not part:
                 continue
             if not part.isascii() or not part.isdigit() or not 0 < int(part) <= MAX_SNOWFLAKE:
+                whole = "" if part == raw.strip() else f" (got {raw!r})"  # the value once, not twice
                 raise ConfigError(
-                    name, f"must be Discord ids separated by commas; {part!r} is not an id (got {raw!r})"
+                    name, f"must be Discord ids separated by commas; {part!r} is not an id{whole}"
                 )
             ids.append(int(part))
         return tuple(ids)

@@ -282,3 +282,93 @@ async def test_the_callback_url_is_tested_with_the_apis_challenge(
     assert await run_checks(elsewhere, discord_api=discord_users_me) == 1
     out = capsys.readouterr().out
     assert "✗ push notifications" in out and "cannot be reached from this machine" in out
+
+
+async def _run_check_command(
+    discord_api: str, tmp_path: Path, **settings: str
+) -> tuple[int | None, list[str], str]:
+    """The real ``python -m bot --check`` in a child process: (exit status, screen lines, stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "MINIMAX_", "DATABASE_"))}
+    env.pop("LOG_LEVEL", None)
+    env |= {"PYTHONPATH": str(REPO), **settings}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CHECK_LAUNCHER,
+        discord_api,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode, stdout.decode().splitlines(), stderr.decode()
+
+
+async def test_the_command_shows_one_line_per_check_and_keeps_retries_off_the_screen(
+    fake_minimax: FakeMiniMax, discord_users_me: str, tmp_path: Path
+) -> None:
+    """#16 item 8, checked failing before: each retry of the API check printed two log lines."""
+    fake_minimax.inject("query", 503, times=2)  # the client retries twice, logging each retry
+    settings = {
+        "DISCORD_TOKEN": TOKEN,
+        "MINIMAX_API_KEY": "test-key",
+        "MINIMAX_BASE_URL": fake_minimax.base_url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    status, lines, stderr = await _run_check_command(discord_users_me, tmp_path, **settings)
+    assert status == 0, lines
+    assert fake_minimax.counts["query"] == 3  # the retries happened, and were not shown
+    assert stderr == ""
+    assert [line[:2] for line in lines] == ["✓ "] * 4, lines
+    assert [line.split(":")[0].split(" ")[1] for line in lines] == [
+        "settings",
+        "database",
+        "MiniMax",
+        "Discord",
+    ]
+    minimax = lines[2]
+    assert "a free status query, no video made" in minimax and "key accepted" in minimax
+
+    # LOG_LEVEL=DEBUG asks for the log: the retries show there (standard error), the lines stay four.
+    fake_minimax.inject("query", 503, times=1)
+    status, lines, stderr = await _run_check_command(
+        discord_users_me, tmp_path, **settings, LOG_LEVEL="DEBUG"
+    )
+    assert status == 0 and len(lines) == 4
+    assert "retrying in" in stderr
+
+
+async def test_an_unreachable_api_is_one_cross_line_that_says_the_check_is_free(
+    discord_users_me: str, tmp_path: Path
+) -> None:
+    closed = f"http://127.0.0.1:{_free_port()}"
+    status, lines, stderr = await _run_check_command(
+        discord_users_me,
+        tmp_path,
+        DISCORD_TOKEN=TOKEN,
+        MINIMAX_API_KEY="test-key",
+        MINIMAX_BASE_URL=closed,
+        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+        MINIMAX_TIMEOUT_SECONDS="2",
+    )
+    assert status == 1
+    assert stderr == "", stderr  # five failed attempts, none of them on the screen
+    crosses = [line for line in lines if line.startswith("✗")]
+    assert len(crosses) == 1, lines
+    assert crosses[0].startswith(f"✗ MiniMax API at {closed} (a free status query, no video made): ")
+    assert "cannot connect" in crosses[0]
+    assert len(lines) == 4
+
+
+async def test_a_bad_setting_is_one_line_with_the_prefix_said_once(
+    discord_users_me: str, tmp_path: Path
+) -> None:
+    """#16 item 8, checked failing before: "✗ settings: Configuration error: …", and the value twice."""
+    status, lines, stderr = await _run_check_command(
+        discord_users_me, tmp_path, DISCORD_TOKEN=TOKEN, MINIMAX_API_KEY="k", DISCORD_GUILD_IDS="111 222"
+    )
+    assert status == 1 and stderr == ""
+    assert lines == [
+        "✗ settings: DISCORD_GUILD_IDS must be Discord ids separated by commas; '111 222' is not an id"
+    ]
