@@ -1,6 +1,7 @@
 """Composition root: settings → logging → storage → HTTP session → API client → bot.
 
-``python -m bot`` runs the bot; ``python -m bot --check`` verifies a deployment without starting it;
+``python -m bot`` runs the bot (so does the ``hailuo-videobot`` console script, the same ``main``);
+``python -m bot --check`` verifies a deployment without starting it; ``--version`` names the release;
 ``python -m bot migrate-db --to postgresql://…`` copies the SQLite data into PostgreSQL.
 Start-up problems end in one clear line and a non-zero exit, never a traceback.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 import signal
 import sys
@@ -38,6 +40,20 @@ from storage import (
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+DISTRIBUTION = "hailuo-videobot"  # the package's name, and its console script's ([project.scripts])
+
+
+def version() -> str:
+    """The installed release (pyproject's ``version``); a checkout run without installing has none."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def _prog() -> str:
+    """How help and errors name the command: the console script by its name, else ``python -m bot``."""
+    return DISTRIBUTION if sys.argv and Path(sys.argv[0]).name == DISTRIBUTION else "python -m bot"
 
 
 def _setup_logging(level: str, log_format: str = "text") -> None:
@@ -53,6 +69,16 @@ def _setup_logging(level: str, log_format: str = "text") -> None:
     logging.getLogger("discord.webhook").setLevel(max(logging.INFO, getattr(logging, level)))
     # aiosqlite logs every statement at DEBUG; our own storage logs what matters.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, getattr(logging, level)))
+
+
+def _check_logging(level: str, log_format: str) -> None:
+    """``--check``'s screen is its ✓/✗ lines: the API client's retries and warnings stay off it (each
+    line already says how its check ended). With ``LOG_LEVEL=DEBUG`` they are shown, as the log."""
+    if level == "DEBUG":
+        _setup_logging(level, log_format)
+        return
+    # A handler on the root logger, so Python's last-resort printer stays quiet too.
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 def make_client(
@@ -201,7 +227,8 @@ def _request_close(bot: discord.Client, sig: signal.Signals, signalled: asyncio.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Hailuo video bot for Discord")
+    parser = argparse.ArgumentParser(prog=_prog(), description="Hailuo video bot for Discord")
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {version()}")
     parser.add_argument("--check", action="store_true", help="check the configuration and exit")
     parser.add_argument(
         "--env-file",
@@ -230,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         if args.check:
             # --check answers 0 (all fine) or 1 (a ✗ line); exit 2 is the bot refusing to start.
-            print(f"✗ settings: {exc}")
+            print(f"✗ settings: {exc.problem}")
             return 1
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
@@ -248,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         from bot.check import run_checks
 
+        _check_logging(settings.log_level, settings.log_format)
         return asyncio.run(run_checks(settings, discord_api=discord.http.Route.BASE))
     _setup_logging(settings.log_level, settings.log_format)
     try:

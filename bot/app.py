@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 # Explicit, so a typo is an error at start-up and not a silently missing feature.
 EXTENSIONS: tuple[str, ...] = ("cogs.video", "cogs.admin")
 
+# The bot has no voice. Without PyNaCl and davey (voice-only libraries) discord.py warns at every
+# start that voice "will NOT be supported": a warning about nothing, which teaches operators to
+# skim past warnings. Its own switches turn it off (they are what it flips after warning once).
+for _switch in ("warn_nacl", "warn_dave"):
+    if hasattr(discord.VoiceClient, _switch):
+        setattr(discord.VoiceClient, _switch, False)
+
 # Seconds before each new try of a failed command sync; the last one repeats. A failed sync never
 # removes anything, so retrying is always safe.
 SYNC_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0)
@@ -72,6 +79,7 @@ class VideoBot(commands.Bot):
         # The API client records into the same object when __main__ built it with this one.
         self.metrics = metrics if metrics is not None else Metrics()
         self.metrics_server: MetricsServer | None = None
+        self._said_ready = False
         if isinstance(self.tree, VideoCommandTree):
             self.tree.metrics = self.metrics  # the tree counts commands and the gate's refusals
 
@@ -244,8 +252,18 @@ class VideoBot(commands.Bot):
         return True
 
     async def on_ready(self) -> None:
-        """After every login (and reconnect without resume): leave servers ALLOWED_GUILD_IDS leaves out."""
-        await leave_unserved(self.settings, self.guilds)
+        """After every login (and reconnect without resume): leave servers ALLOWED_GUILD_IDS leaves out.
+
+        The first time, one line says the bot is up, and as whom: what an operator looks for in
+        the log after a start.
+        """
+        left = await leave_unserved(self.settings, self.guilds)
+        if self._said_ready:
+            return
+        self._said_ready = True
+        served = sum(1 for guild in self.guilds if guild.id not in left)
+        resumed = self.video_service.resumed_count if self.video_service is not None else 0
+        log.info("Ready: %s", ready_line(str(self.user), served, resumed))
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Someone added the bot to their server: stay only if the operator serves it."""
@@ -261,6 +279,14 @@ class VideoBot(commands.Bot):
         if self.metrics_server is not None:
             await self.metrics_server.stop()
             self.metrics_server = None
+
+
+def ready_line(user: str, servers: int, resumed: int) -> str:
+    """``"logged in as videobot#0001, serving 2 servers, 1 task resumed"``."""
+    return (
+        f"logged in as {user}, serving {servers} server{'' if servers == 1 else 's'}, "
+        f"{resumed} task{'' if resumed == 1 else 's'} resumed"
+    )
 
 
 def _read_marker(marker: Path) -> str | None:

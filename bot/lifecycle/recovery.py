@@ -52,14 +52,16 @@ class Recovery:
         # False once the service is stopping: the rest resume at the next start.
         self._running = running
 
-    async def run(self) -> None:
-        """Put every unfinished task back on its way; each state's next step is safe to repeat."""
+    async def run(self) -> int:
+        """Put every unfinished task back on its way; each state's next step is safe to repeat.
+
+        Returns how many were resumed (for the start-up's ready line)."""
         storage = self._deps.storage
         try:
             tasks = await storage.tasks.unfinished()
         except StorageError:
             log.exception("Could not read unfinished tasks; nothing resumed")
-            return
+            return 0
         # First, while nothing of this run can be failing yet: only the previous run's owed notices.
         await self._repair_notices()
         # All at once (one pass), not one push and one position lookup per task: O(n), not O(n²).
@@ -69,7 +71,7 @@ class Recovery:
         counts: dict[str, int] = {}
         for task in tasks:
             if not self._running():
-                return
+                return sum(counts.values())
             counts[task.state.value] = counts.get(task.state.value, 0) + 1
             try:
                 await self._resume(task)
@@ -78,6 +80,7 @@ class Recovery:
         if tasks:
             log.info("Resumed unfinished tasks: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         await self._repair_cards(tasks)
+        return len(tasks)
 
     async def _resume(self, task: Task) -> None:
         if task.state is TaskState.QUEUED:

@@ -122,6 +122,7 @@ class VideoService:
         )
         self._download_dir = download_dir
         self._started = False
+        self.resumed_count = 0  # unfinished tasks put back on their way at start (the ready line's)
         self.retention = (
             Retention(storage, settings.retention_days, clock=clock) if settings.retention_days else None
         )
@@ -195,7 +196,7 @@ class VideoService:
 
     async def recover(self) -> None:
         """Put every unfinished task back on its way (:class:`~bot.lifecycle.recovery.Recovery`)."""
-        await self.recovery.run()
+        self.resumed_count += await self.recovery.run()
 
     def wake(self) -> None:
         """Make the poller look at due tasks now (after a moderator resumed one, or in tests)."""

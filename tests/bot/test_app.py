@@ -189,3 +189,16 @@ async def test_an_incomplete_sync_is_tried_again_later(tmp_path: Path) -> None:
             assert attempts == [GUILD, GUILD, GUILD]
         finally:
             await bot.close()
+
+
+def test_the_ready_line_counts_in_words() -> None:
+    from bot.app import ready_line
+
+    assert ready_line("videobot", 1, 1) == "logged in as videobot, serving 1 server, 1 task resumed"
+    assert ready_line("videobot", 3, 0) == "logged in as videobot, serving 3 servers, 0 tasks resumed"
+
+
+def test_discord_py_is_told_the_bot_has_no_voice() -> None:
+    """Its start-up warnings about PyNaCl and davey are for bots that speak; ours does not."""
+    assert discord.VoiceClient.warn_nacl is False
+    assert getattr(discord.VoiceClient, "warn_dave", False) is False

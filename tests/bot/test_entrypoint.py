@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -300,3 +301,42 @@ def test_env_file_names_the_settings_file(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "--env-file", "conf/missing.env")
     assert result.returncode == 2
     assert result.stderr.strip() == "Configuration error: --env-file 'conf/missing.env' is not a file"
+
+
+def _pyproject() -> dict[str, Any]:
+    import tomllib
+
+    with (REPO / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_version_names_the_release_and_exits_0(tmp_path: Path) -> None:
+    """#16 item 9: ``--version`` works without any settings (no .env here)."""
+    result = run_bot(tmp_path, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"hailuo-videobot {_pyproject()['project']['version']}"
+
+
+def test_the_console_script_is_python_m_bot() -> None:
+    """``hailuo-videobot`` runs the same ``main`` as ``python -m bot`` (so every option is the same)."""
+    import importlib
+
+    from bot.__main__ import main
+
+    target = _pyproject()["project"]["scripts"]["hailuo-videobot"]
+    module, _, name = target.partition(":")
+    assert getattr(importlib.import_module(module), name) is main
+
+
+def test_the_installed_console_script_behaves_like_python_m_bot(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "hailuo-videobot"
+    assert script.is_file(), "the console script is missing: run `pip install -e '.[dev]'` again"
+    base_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
+    run = subprocess.run(
+        [str(script)], cwd=tmp_path, env=base_env, capture_output=True, text=True, timeout=60
+    )
+    same = run_bot(tmp_path)
+    assert (run.returncode, run.stderr) == (same.returncode, same.stderr) == (2, same.stderr)
+    assert "DISCORD_TOKEN" in run.stderr
+    usage = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert usage.stdout.startswith("usage: hailuo-videobot ")
