@@ -20,7 +20,7 @@ from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
-from bot.lifecycle.pools import Whereabouts, pool_refusal
+from bot.lifecycle.pools import Whereabouts, fold_name, pool_refusal
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
 from bot.lifecycle.refusal import RefusalReason
@@ -111,7 +111,7 @@ class Admission:
                 max_in_flight=self._deps.settings.max_queued_per_member,
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
                 channel_ids=_where(req).access.channel_ids,
-                pool=req.pool,
+                pool=None if req.pool is None else fold_name(req.pool),
             )
         except ReservationRefused as exc:
             raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None

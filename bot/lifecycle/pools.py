@@ -17,6 +17,11 @@ from storage import Pool, PoolAccess, PoolUsage
 NO_POOL = "auto"
 
 
+def fold_name(raw: str) -> str:
+    """A pool's name as typed (``" Design "``) → as stored (``"design"``): names are lowercase."""
+    return raw.strip().lower()
+
+
 @dataclass(frozen=True)
 class Whereabouts:
     """Who asks and where: what decides the pools a member may use."""
@@ -52,11 +57,12 @@ class MemberPools:
         """The member's default pool in this server (``None``: none); one they may use here."""
         if where.guild_id is None:
             raise RequestRefused("Pools belong to a server: set a default pool inside one.")
-        if name is None:
+        if name is None or fold_name(name) == NO_POOL:
             return await self._deps.storage.pools.set_default(where.guild_id, where.user_id, None)
+        name = fold_name(name)
         usable = {u.pool.name: u.pool for u in await self.usable(where)}
         if name not in usable:
-            raise RequestRefused(_not_yours(name, list(usable)) + " Your settings were not changed.")
+            raise RequestRefused(_not_yours(name, list(usable)) + " Your default pool was not changed.")
         return await self._deps.storage.pools.set_default(where.guild_id, where.user_id, name)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.lifecycle.moderation._core import ModerationCore, refusing_bad_values
 from bot.lifecycle.moderation.records import ChannelRef, ModerationRefused, Moderator, RoleRef
 from bot.lifecycle.moderation.values import MAX_GUILD_CAP_CREDITS, credits_to_tenths
+from bot.lifecycle.pools import fold_name
 from storage import PERIODS, Pool, PoolUsage
 from storage.models import Change
 from storage.policy import UNSET
@@ -20,7 +21,7 @@ CLEARABLE = ("role", "channel")
 
 def pool_name(raw: str) -> str:
     """What a moderator typed as a pool's name, folded to the stored spelling, or a refusal."""
-    name = raw.strip().lower()
+    name = fold_name(raw)
     if NAME_PATTERN.fullmatch(name) is None:
         raise ModerationRefused(
             "A pool's name is 1 to 32 lowercase letters, digits, `-` or `_` (for example `design-team`). "
