@@ -21,7 +21,6 @@ from bot.catalog import (
     MODELS,
     SAVED_OPTION_LABELS,
     PriceRow,
-    credits_text,
     describe_combos,
     describe_options,
     format_credits,
@@ -30,7 +29,8 @@ from bot.catalog import (
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.spec import Mode
-from cogs.text import clip, duration_text, plain_line, when
+from cogs.pool_text import POOL_ORDER, paid_text, pool_line
+from cogs.text import clip, duration_text, lines_within, plain_line, when
 from storage.models import Task, UserPrefs
 from storage.states import TaskState
 
@@ -124,7 +124,7 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
-    embed.add_field(name="Cost", value=credits_text(task.cost_tenths), inline=True)
+    embed.add_field(name="Cost", value=paid_text(task), inline=True)
     origin = edit_text(task)
     if origin is not None:
         embed.add_field(name=EDIT_LABELS.get(task.edit_kind or "", "Made from"), value=origin, inline=False)
@@ -290,7 +290,7 @@ def details_embed(task: Task) -> discord.Embed:
     embed.add_field(name="Model", value=task.model, inline=True)
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
-    embed.add_field(name="Cost", value=credits_text(task.cost_tenths), inline=True)
+    embed.add_field(name="Cost", value=paid_text(task), inline=True)
     embed.add_field(name="Requested", value=when(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
         embed.add_field(
@@ -343,6 +343,14 @@ def quota_embed(view: QuotaView) -> discord.Embed:
                 f"{format_credits(view.guild.used_tenths)} of {format_credits(view.guild.cap_tenths)} "
                 f"used this {view.guild.period}"
             ),
+            inline=False,
+        )
+    if view.pools:
+        lines = [pool_line(u, default=u.pool.name == view.default_pool) for u in view.pools]
+        hint = f"Name one with `/video generate pool:`; without one, {POOL_ORDER} pay."
+        embed.add_field(
+            name="Team pools you may use here",
+            value=f"{lines_within(lines, FIELD_LIMIT - len(hint) - 1)}\n{hint}",
             inline=False,
         )
     _add_prices(embed, view.prices)
@@ -401,7 +409,7 @@ def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) ->
     return embed
 
 
-def settings_embed(prefs: UserPrefs, *, changed: bool = False) -> discord.Embed:
+def settings_embed(prefs: UserPrefs, *, changed: bool = False, pool: str | None = None) -> discord.Embed:
     embed = discord.Embed(
         title="Your /video defaults" + (" (saved)" if changed else ""),
         description="Used when you leave an option out. Change any with `/video settings`.",
@@ -410,6 +418,9 @@ def settings_embed(prefs: UserPrefs, *, changed: bool = False) -> discord.Embed:
     for name, (label, _auto) in SAVED_OPTION_LABELS.items():
         embed.add_field(name=label, value=saved_option_text(name, getattr(prefs.defaults, name)))
     embed.add_field(name="Results by DM", value="yes" if prefs.dm_results else "no (in the channel)")
+    embed.add_field(
+        name="Default pool (this server)", value=f"`{pool}`" if pool else "none (your own credits first)"
+    )
     return embed
 
 

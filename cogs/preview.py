@@ -37,10 +37,11 @@ def preview_text(expanded: str) -> str:
 
 
 class PreviewView(discord.ui.View):
-    def __init__(self, cog: VideoCog, spec: VideoSpec, expanded: str) -> None:
+    def __init__(self, cog: VideoCog, spec: VideoSpec, expanded: str, *, pool: str | None = None) -> None:
         super().__init__(timeout=PREVIEW_VIEW_TIMEOUT)
         self.cog = cog
         self.spec = spec
+        self.pool = pool  # the team pool the member named, if any
         self.expanded = expanded
 
     @discord.ui.button(label="Use it", style=discord.ButtonStyle.success)
@@ -48,20 +49,22 @@ class PreviewView(discord.ui.View):
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[PreviewView]
     ) -> None:
         self.stop()
-        await self.cog.start_video(interaction, replace(self.spec, prompt=self.expanded))
+        await self.cog.start_video(interaction, replace(self.spec, prompt=self.expanded), pool=self.pool)
 
     @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
     async def edit(
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[PreviewView]
     ) -> None:
-        await interaction.response.send_modal(PreviewEditModal(self.cog, self.spec, self.expanded))
+        await interaction.response.send_modal(
+            PreviewEditModal(self.cog, self.spec, self.expanded, pool=self.pool)
+        )
 
     @discord.ui.button(label="Keep mine", style=discord.ButtonStyle.secondary)
     async def keep(
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[PreviewView]
     ) -> None:
         self.stop()
-        await self.cog.start_video(interaction, self.spec)
+        await self.cog.start_video(interaction, self.spec, pool=self.pool)
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, _item: discord.ui.Item[Any], /
@@ -77,14 +80,15 @@ class PreviewEditModal(discord.ui.Modal, title="Edit the expanded prompt"):
         max_length=MODAL_TEXT_LIMIT,
     )
 
-    def __init__(self, cog: VideoCog, spec: VideoSpec, expanded: str) -> None:
+    def __init__(self, cog: VideoCog, spec: VideoSpec, expanded: str, *, pool: str | None = None) -> None:
         super().__init__()
         self.cog = cog
         self.spec = spec
+        self.pool = pool  # the team pool the member named, if any
         self.prompt.default = expanded[:MODAL_TEXT_LIMIT]
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self.cog.start_video(interaction, replace(self.spec, prompt=self.prompt.value))
+        await self.cog.start_video(interaction, replace(self.spec, prompt=self.prompt.value), pool=self.pool)
 
     async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature
         self, interaction: discord.Interaction[Any], error: Exception, /

@@ -26,7 +26,7 @@ from bot.catalog import (
     credits_text,
 )
 from bot.i18n import translate
-from bot.lifecycle import KEEP, RequestRefused, VideoRequest, VideoService
+from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import community_embeds, embeds
@@ -35,6 +35,7 @@ from cogs.followups import keep_followup
 from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
+from cogs.pool_text import choice_label
 from cogs.preview import PreviewView, preview_text
 from cogs.replies import reply_error, send
 from cogs.scope import guild_scoped
@@ -59,6 +60,7 @@ AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
 NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
 TopPeriod = Literal["day", "week", "month"]
+POOL_NAME_CHARS = 32  # a pool's name (storage.pools.NAME_PATTERN)
 
 MODEL_CHOICES = [app_commands.Choice(name=name, value=name) for name in MODELS]
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
@@ -202,6 +204,7 @@ class VideoCog(commands.Cog):
         reference_2="Another reference (MiniMax-H3)",
         reference_3="Another reference (MiniMax-H3)",
         preview="Show MiniMax-H3's expanded prompt first, to use, edit or skip (nothing charged)",
+        pool="A team pool to pay from (default: your default pool, your credits, then your pools)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -224,6 +227,7 @@ class VideoCog(commands.Cog):
         reference_2: discord.Attachment | None = None,
         reference_3: discord.Attachment | None = None,
         preview: bool | None = None,
+        pool: app_commands.Range[str, 1, POOL_NAME_CHARS] | None = None,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -251,23 +255,46 @@ class VideoCog(commands.Cog):
             ),
         )
         if preview:
-            await self.start_preview(interaction, spec)
+            await self.start_preview(interaction, spec, pool=pool)
             return
-        await self.start_video(interaction, spec)
+        await self.start_video(interaction, spec, pool=pool)
 
-    async def start_preview(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
+    @generate.autocomplete("pool")
+    async def _generate_pool(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._pool_choices(interaction, current)
+
+    async def _pool_choices(
+        self, interaction: discord.Interaction[Any], current: str, *extra: app_commands.Choice[str]
+    ) -> list[app_commands.Choice[str]]:
+        """The team pools the member may use here, with what is left in each."""
+        try:
+            usable = await self.service.usable_pools(_whereabouts(interaction))
+        except Exception:
+            log.exception("Pool autocomplete failed")
+            return []
+        needle = current.strip().lower()
+        choices = [*extra, *(app_commands.Choice(name=choice_label(u), value=u.pool.name) for u in usable)]
+        return [c for c in choices if needle in c.value][:AUTOCOMPLETE_LIMIT]
+
+    async def start_preview(
+        self, interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+    ) -> None:
         """Checked like a request, then MiniMax-H3's expanded prompt, privately, with the choices of
         :class:`~cogs.preview.PreviewView`; nothing reserved."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        request = _request(interaction, spec)
+        request = _request(interaction, spec, pool=pool)
         try:
             expanded = await self.service.preview_prompt(request)
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded))
+        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded, pool=pool))
 
-    async def start_video(self, interaction: discord.Interaction[Any], spec: VideoSpec) -> None:
+    async def start_video(
+        self, interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+    ) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
         keep the follow-up as a fallback."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -283,7 +310,7 @@ class VideoCog(commands.Cog):
                 "Ask a moderator to grant them, or use another channel. Nothing was charged.",
             )
             return
-        request = _request(interaction, spec)
+        request = _request(interaction, spec, pool=pool)
         service = self.service
         try:
             task = await service.request(request)
@@ -383,7 +410,13 @@ class VideoCog(commands.Cog):
     async def quota(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction)
-        view = await self.service.quota(interaction.guild_id, actor.user_id, actor.role_ids)
+        view = await self.service.quota(
+            interaction.guild_id,
+            actor.user_id,
+            actor.role_ids,
+            channel_id=interaction.channel_id,
+            parent_channel_id=_thread_parent(interaction),
+        )
         await send(interaction, embed=embeds.quota_embed(view))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
@@ -437,6 +470,7 @@ class VideoCog(commands.Cog):
         duration="Default length (auto: 6 s)",
         prompt_optimizer="Let the service improve prompts by default",
         dm_results="Send finished videos to you by DM instead of the channel",
+        pool="Your default team pool in this server, tried before your own credits (auto: none)",
     )
     @app_commands.choices(duration=[app_commands.Choice(name="auto", value=0), *DURATION_CHOICES])
     @app_commands.choices(
@@ -456,12 +490,15 @@ class VideoCog(commands.Cog):
         duration: int | None = None,
         prompt_optimizer: str | None = None,
         dm_results: bool | None = None,
+        pool: app_commands.Range[str, 1, POOL_NAME_CHARS] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
         user_id = interaction.user.id
-        if all(v is None for v in (model, resolution, duration, prompt_optimizer, dm_results)):
-            await send(interaction, embed=embeds.settings_embed(await service.preferences(user_id)))
+        where = _whereabouts(interaction)
+        if all(v is None for v in (model, resolution, duration, prompt_optimizer, dm_results, pool)):
+            prefs = await service.preferences(user_id)
+            await send(interaction, embed=embeds.settings_embed(prefs, pool=await _pool_name(service, where)))
             return
         try:
             prefs = await service.update_preferences(
@@ -474,10 +511,20 @@ class VideoCog(commands.Cog):
                 else {"on": True, "off": False}.get(prompt_optimizer),
                 dm_results=KEEP if dm_results is None else dm_results,
             )
+            if pool is not None:  # last: a refused pool leaves the other options saved
+                await service.set_default_pool(where, pool)
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, embed=embeds.settings_embed(prefs, changed=True))
+        pool_name = await _pool_name(service, where)
+        await send(interaction, embed=embeds.settings_embed(prefs, changed=True, pool=pool_name))
+
+    @settings.autocomplete("pool")
+    async def _settings_pool(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        none = app_commands.Choice(name="auto: no default pool (your own credits first)", value=NO_POOL)
+        return await self._pool_choices(interaction, current, none)
 
     @video.command(name="help", description="Models, modes, camera commands and limits")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
@@ -525,7 +572,9 @@ async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(VideoCog(bot))
 
 
-def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoRequest:
+def _request(
+    interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+) -> VideoRequest:
     """A member's request for ``spec`` from where they asked (a video, or a prompt preview)."""
     actor = actor_from(interaction)
     return VideoRequest(
@@ -536,7 +585,21 @@ def _request(interaction: discord.Interaction[Any], spec: VideoSpec) -> VideoReq
         role_ids=actor.role_ids,
         parent_channel_id=_thread_parent(interaction),
         upload_limit=interaction.filesize_limit,
+        pool=pool,
     )
+
+
+def _whereabouts(interaction: discord.Interaction[Any]) -> Whereabouts:
+    """Who asks and where, for the team pools they may use."""
+    actor = actor_from(interaction)
+    channel, parent = interaction.channel_id, _thread_parent(interaction)
+    return Whereabouts(interaction.guild_id, actor.user_id, actor.role_ids, channel, parent)
+
+
+async def _pool_name(service: VideoService, where: Whereabouts) -> str | None:
+    """The member's default pool here, for the settings card (outside a server: none)."""
+    pool = await service.default_pool(where)
+    return None if pool is None else pool.name
 
 
 def _thread_parent(interaction: discord.Interaction[Any]) -> int | None:

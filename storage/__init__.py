@@ -22,6 +22,8 @@ from storage.errors import (
     GuildPaused,
     IllegalTransition,
     InvalidValue,
+    PoolExhausted,
+    PoolNotUsable,
     QuotaExceeded,
     ReservationRefused,
     SchemaTooNew,
@@ -50,6 +52,8 @@ from storage.models import (
     LedgerEntry,
     ModelStats,
     NewTask,
+    Pool,
+    PoolUsage,
     PromptFilter,
     RoleLimit,
     SpendCeiling,
@@ -62,6 +66,7 @@ from storage.models import (
 from storage.periods import PERIODS, period_bounds
 from storage.pg import redact as redact_database_url
 from storage.policy import UNSET, PolicyRepository
+from storage.pools import PoolAccess, PoolRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
 from storage.retention import Forgotten, RetentionRepository
@@ -107,6 +112,12 @@ __all__ = [
     "ModelStats",
     "NewTask",
     "PolicyRepository",
+    "Pool",
+    "PoolAccess",
+    "PoolExhausted",
+    "PoolNotUsable",
+    "PoolRepository",
+    "PoolUsage",
     "PrefsRepository",
     "PromptFilter",
     "QuotaDefaults",

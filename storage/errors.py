@@ -114,12 +114,48 @@ class GuildPaused(ReservationRefused):
 
 class QuotaExceeded(ReservationRefused):
     def __init__(
-        self, used_tenths: int, limit_tenths: int, cost_tenths: int, period: str, resets_at: float
+        self,
+        used_tenths: int,
+        limit_tenths: int,
+        cost_tenths: int,
+        period: str,
+        resets_at: float,
+        pools: tuple[str, ...] = (),
     ) -> None:
         super().__init__(
             f"Quota exceeded: used {used_tenths / 10:g} of {limit_tenths / 10:g} credits this {period}, "
             f"this video costs {cost_tenths / 10:g}."
         )
+        self.used_tenths = used_tenths
+        self.limit_tenths = limit_tenths
+        self.cost_tenths = cost_tenths
+        self.period = period
+        self.resets_at = resets_at
+        self.pools = pools  # the member's pools, none of which had enough left either
+
+
+class PoolNotUsable(ReservationRefused):
+    """A pool named for a request does not exist here, or the member may not spend from it."""
+
+    def __init__(self, name: str, role_id: int | None = None, channel_id: int | None = None) -> None:
+        super().__init__(f"You cannot spend from the pool {name!r}.")
+        self.name = name
+        self.exists = role_id is not None or channel_id is not None
+        self.role_id = role_id
+        self.channel_id = channel_id
+
+
+class PoolExhausted(ReservationRefused):
+    """The pool named for a request has too little left this period."""
+
+    def __init__(
+        self, name: str, used_tenths: int, limit_tenths: int, cost_tenths: int, period: str, resets_at: float
+    ) -> None:
+        super().__init__(
+            f"The pool {name!r} has used {used_tenths / 10:g} of {limit_tenths / 10:g} credits this "
+            f"{period}, this video costs {cost_tenths / 10:g}."
+        )
+        self.name = name
         self.used_tenths = used_tenths
         self.limit_tenths = limit_tenths
         self.cost_tenths = cost_tenths

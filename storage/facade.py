@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.limits import LimitsRepository
 from storage.pg import PgDatabase, is_postgres_url
 from storage.policy import PolicyRepository
+from storage.pools import PoolRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
 from storage.retention import RetentionRepository
@@ -34,6 +35,7 @@ class Storage:
         self.state = StateRepository(db)
         self.retention = RetentionRepository(db)
         self.showcase = ShowcaseRepository(db)
+        self.pools = PoolRepository(db)
 
     @classmethod
     async def open(

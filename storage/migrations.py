@@ -295,6 +295,44 @@ _V12_THREADS = (
     "ALTER TABLE tasks ADD COLUMN thread_id INTEGER",
 )
 
+_V13_POOLS = (
+    # Team credit pools: a guild's shared allowance per period, for members with a role and/or in
+    # a channel. A deleted pool keeps its row (``deleted_at``): its tasks and ledger rows name it,
+    # and a pool of the same name may be made again (unique only among the pools not deleted).
+    """
+    CREATE TABLE pools (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id       INTEGER NOT NULL,
+        name           TEXT    NOT NULL,
+        credits_tenths INTEGER NOT NULL CHECK (credits_tenths >= 0),
+        period         TEXT    NOT NULL,
+        role_id        INTEGER,
+        channel_id     INTEGER,
+        created_by     INTEGER NOT NULL,
+        created_at     REAL    NOT NULL,
+        deleted_at     REAL,
+        CHECK (role_id IS NOT NULL OR channel_id IS NOT NULL)
+    )
+    """,
+    "CREATE UNIQUE INDEX pools_guild_name ON pools(guild_id, name) WHERE deleted_at IS NULL",
+    # The pool a reservation was taken from (NULL: the member's own credits). Its charge or refund
+    # copies the reserve row, pool included, so a settlement after a restart goes where it came from.
+    "ALTER TABLE ledger ADD COLUMN pool_id INTEGER REFERENCES pools(id)",
+    "CREATE INDEX ledger_pool ON ledger(pool_id, created_at) WHERE kind = 'reserve'",
+    # Which pool paid, and its name then (the card names it without a lookup).
+    "ALTER TABLE tasks ADD COLUMN pool_id INTEGER REFERENCES pools(id)",
+    "ALTER TABLE tasks ADD COLUMN pool_name TEXT",
+    # A member's default pool in a server (/video settings pool:); their own choice, not audited.
+    """
+    CREATE TABLE pool_defaults (
+        guild_id INTEGER NOT NULL,
+        user_id  INTEGER NOT NULL,
+        pool_id  INTEGER NOT NULL REFERENCES pools(id),
+        PRIMARY KEY (guild_id, user_id)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -308,6 +346,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "tasks: made from another task's result (remix, extend, loop)", _V10_EDITS),
     Migration(11, "showcase: the channel, shared videos and their votes", _V11_SHOWCASE),
     Migration(12, "threads: a server's choice and each task's thread", _V12_THREADS),
+    Migration(13, "pools: team credit pools and the pool each task is paid from", _V13_POOLS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -97,6 +97,9 @@ class Task:
         return Edit(self.edit_of, self.edit_kind, self.edit_of_user_id, self.edit_of_message_id)
 
     thread_id: int | None = None  # the thread opened on its status card (results and failures go there)
+    # The team pool that paid (None: the member's own credits), and its name at reservation time.
+    pool_id: int | None = None
+    pool_name: str | None = None
 
     @property
     def final(self) -> bool:
@@ -159,6 +162,35 @@ class BotSpend:
     period: str
     period_start: float
     resets_at: float
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A team credit pool: ``credits_tenths`` per ``period`` shared by the members who have
+    ``role_id`` or ask in ``channel_id`` (either is enough; at least one is set)."""
+
+    id: int
+    guild_id: int
+    name: str
+    credits_tenths: int
+    period: str
+    role_id: int | None
+    channel_id: int | None
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    """A pool's spending in its current period; ``used_tenths`` counts pending reservations."""
+
+    pool: Pool
+    used_tenths: int
+    pending_tenths: int
+    period_start: float
+    resets_at: float
+
+    @property
+    def remaining_tenths(self) -> int:
+        return max(0, self.pool.credits_tenths - self.used_tenths)
 
 
 @dataclass(frozen=True)
@@ -257,6 +289,7 @@ class LedgerEntry:
     task_id: int | None
     tenths: int
     created_at: float
+    pool_id: int | None = None  # reserved from this team pool (None: the member's own credits)
 
 
 @dataclass(frozen=True)

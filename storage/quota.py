@@ -1,7 +1,7 @@
 """Quota: the atomic reservation, refunds, usage and a moderator's fresh allowance.
 
-The whole admission decision (pause, block, the member's tasks in flight, the member's limit, the
-guild cap, the operator's bot-wide ceiling) and the writes it
+The whole admission decision (pause, block, the member's tasks in flight, who pays: the member's
+limit or a team pool, the guild cap, the operator's bot-wide ceiling) and the writes it
 allows (task row + reserve row) run in one ``BEGIN IMMEDIATE`` transaction, so concurrent requests
 (from coroutines or from other processes) cannot both see the same unused credits.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage import audit, ledger
+from storage import audit, ledger, pools
 from storage.backend import Backend, Connection, fetch_one
 from storage.checks import (
     MAX_NAME_CHARS,
@@ -28,6 +28,8 @@ from storage.errors import (
     GuildPaused,
     IllegalTransition,
     InvalidValue,
+    PoolExhausted,
+    PoolNotUsable,
     QuotaExceeded,
     SpendLimitReached,
     TooManyInFlight,
@@ -43,6 +45,7 @@ from storage.models import (
     LedgerEntry,
     LimitSource,
     NewTask,
+    Pool,
     SpendCeiling,
     Task,
     Usage,
@@ -163,6 +166,8 @@ class QuotaRepository:
         spend_ceiling: SpendCeiling | None = None,
         max_in_flight: int | None = None,
         max_guild_cap_tenths: int | None = None,
+        channel_ids: Sequence[int] = (),
+        pool: str | None = None,
     ) -> Task:
         """Admit and record a request, or raise a :class:`ReservationRefused` and write nothing.
 
@@ -170,7 +175,10 @@ class QuotaRepository:
         ``spend_ceiling`` is the operator's limit over every server together (``None``: none);
         ``max_in_flight`` caps the member's unfinished tasks in this guild (``None``: no cap);
         ``max_guild_cap_tenths`` is the operator's most per guild (a guild without a cap gets it).
-        The task is created ``queued`` with its cost reserved against the member and the guild.
+        ``channel_ids`` are where the member asks (the channel, and a thread's parent): with their
+        roles they decide which team pools they may use. ``pool`` names the one pool to pay from
+        (nothing else is tried); without it the payer is chosen by :func:`_payer_in`.
+        The task is created ``queued`` with its cost reserved against its payer and the guild.
         """
         _check_new_task(new_task)
         _check_ceiling(spend_ceiling)
@@ -193,11 +201,8 @@ class QuotaRepository:
                 in_flight = await _in_flight_in(conn, guild_id, user_id)
                 if in_flight >= max_in_flight:
                     raise TooManyInFlight(in_flight, max_in_flight)
-            usage = await _usage_in(conn, guild_id, user_id, limit, moment)
-            if usage.used_tenths + cost > usage.limit_tenths:
-                raise QuotaExceeded(
-                    usage.used_tenths, usage.limit_tenths, cost, usage.period, usage.resets_at
-                )
+            access = pools.PoolAccess(tuple(role_ids), tuple(channel_ids))
+            payer = await _payer_in(conn, new_task, limit, access, pool, moment)
             cap = None if policy is None else effective_cap(policy.cap_tenths, max_guild_cap_tenths)
             if guild_id is not None and cap is not None:
                 start, end = period_bounds(limit.guild_period, moment)
@@ -210,9 +215,15 @@ class QuotaRepository:
                     raise SpendLimitReached(
                         spend.used_tenths, spend.limit_tenths, cost, spend.period, spend.resets_at
                     )
-            task = await _insert_task(conn, new_task, moment)
+            task = await _insert_task(conn, new_task, moment, payer)
             await ledger.add_reserve(
-                conn, task_id=task.id, guild_id=guild_id, user_id=user_id, tenths=cost, now=moment
+                conn,
+                task_id=task.id,
+                guild_id=guild_id,
+                user_id=user_id,
+                tenths=cost,
+                now=moment,
+                pool_id=None if payer is None else payer.id,
             )
             return task
 
@@ -310,15 +321,71 @@ class QuotaRepository:
             return await ledger.entries_for_task(conn, task_id)
 
 
+async def _pool_fits(conn: Connection, pool: Pool, cost: int, now: float) -> PoolExhausted | None:
+    """``None`` when the pool has ``cost`` left this period; else the refusal naming what it has."""
+    usage = await pools.usage_in(conn, pool, now)
+    if usage.used_tenths + cost <= pool.credits_tenths:
+        return None
+    return PoolExhausted(
+        pool.name, usage.used_tenths, pool.credits_tenths, cost, pool.period, usage.resets_at
+    )
+
+
+async def _payer_in(
+    conn: Connection, task: NewTask, limit: _Limit, access: pools.PoolAccess, named: str | None, now: float
+) -> Pool | None:
+    """Who pays for ``task``: a team pool, or ``None`` for the member's own credits.
+
+    A named pool is the only one tried, and must be one the member may use. Otherwise: the member's
+    default pool (:func:`storage.pools.choose_order`), their own credits, then their other pools by
+    name; the first with enough left pays. Raises the refusal of the named pool, or of the member's
+    own credits (naming the pools that had too little too).
+    """
+    cost, guild_id = task.cost_tenths, task.guild_id
+    if named is not None:
+        pool = None if guild_id is None else await pools.pool_named_in(conn, guild_id, named)
+        if pool is None:
+            raise PoolNotUsable(named)
+        if not access.may_use(pool):
+            raise PoolNotUsable(named, pool.role_id, pool.channel_id)
+        refusal = await _pool_fits(conn, pool, cost, now)
+        if refusal is not None:
+            raise refusal
+        return pool
+    usable: list[Pool] = []
+    default = None
+    if guild_id is not None:
+        usable = [p for p in await pools.pools_in(conn, guild_id) if access.may_use(p)]
+        default = await pools.default_in(conn, guild_id, task.user_id) if usable else None
+    before, after = pools.choose_order(usable, default)
+    for pool in before:
+        if await _pool_fits(conn, pool, cost, now) is None:
+            return pool
+    usage = await _usage_in(conn, guild_id, task.user_id, limit, now)
+    if usage.used_tenths + cost <= usage.limit_tenths:
+        return None
+    for pool in after:
+        if await _pool_fits(conn, pool, cost, now) is None:
+            return pool
+    raise QuotaExceeded(
+        usage.used_tenths,
+        usage.limit_tenths,
+        cost,
+        usage.period,
+        usage.resets_at,
+        pools=tuple(p.name for p in usable),
+    )
+
+
 async def _bot_spend_in(conn: Connection, ceiling: SpendCeiling, now: float) -> BotSpend:
     start, end = period_bounds(ceiling.period, now)
     used = await ledger.bot_usage(conn, start, end)
     return BotSpend(used, ceiling.limit_tenths, ceiling.period, start, end)
 
 
-async def _insert_task(conn: Connection, task: NewTask, now: float) -> Task:
+async def _insert_task(conn: Connection, task: NewTask, now: float, payer: Pool | None = None) -> Task:
     try:
-        return await _insert_task_row(conn, task, now)
+        return await _insert_task_row(conn, task, now, payer)
     except ConstraintViolated:
         if task.regenerated_from is not None:
             raise InvalidValue(
@@ -342,7 +409,7 @@ def _edit_columns(edit: Edit | None) -> dict[str, object]:
     }
 
 
-async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
+async def _insert_task_row(conn: Connection, task: NewTask, now: float, payer: Pool | None) -> Task:
     values: dict[str, object] = {
         "guild_id": task.guild_id,
         "channel_id": task.channel_id,
@@ -356,6 +423,8 @@ async def _insert_task_row(conn: Connection, task: NewTask, now: float) -> Task:
         "regenerated_from": task.regenerated_from,
         "upload_limit": optional_int("upload_limit", task.upload_limit, minimum=1),
         **_edit_columns(task.edit),
+        "pool_id": None if payer is None else payer.id,
+        "pool_name": None if payer is None else payer.name,
     }
     row = await fetch_one(
         conn,

@@ -64,6 +64,12 @@ class RetentionRepository:
                 (guild_id, user_id),
             )
             preferences = await execute(conn, "DELETE FROM user_prefs WHERE user_id = ?", (user_id,)) > 0
+            preferences |= (
+                await execute(
+                    conn, "DELETE FROM pool_defaults WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+                )
+                > 0
+            )
             forgotten = Forgotten(prompts=prompts, preferences=preferences, unfinished_kept=unfinished)
             await record(
                 conn,

@@ -17,8 +17,9 @@ from storage.db import Database
 from storage.errors import StorageError
 from storage.pg import PgDatabase
 
-# Copied first: other tables reference tasks (ledger.task_id). Everything else in any order.
-_FIRST = ("tasks",)
+# Copied first: other tables reference pools (tasks.pool_id, ledger.pool_id) and tasks
+# (ledger.task_id). Everything else in any order.
+_FIRST = ("pools", "tasks")
 _BALANCES = (
     "SELECT kind, guild_id, user_id, COUNT(*), SUM(tenths) FROM ledger "
     "GROUP BY kind, guild_id, user_id ORDER BY kind, guild_id, user_id"

@@ -12,12 +12,14 @@ May import: ``bot.spec``, ``bot.catalog``, ``bot.minimax``, ``bot.config``, ``st
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.delivery import DownloadLink, kept_for_member
 from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT, MemberRefused, Notifier, ResultPost, StatusCard
+from bot.lifecycle.pools import NO_POOL, Whereabouts
 from bot.lifecycle.service import KEEP, QuotaView, VideoService
 from bot.lifecycle.validation import Plan, RequestRefused, VideoRequest
 
 __all__ = [
     "DEFAULT_UPLOAD_LIMIT",
     "KEEP",
+    "NO_POOL",
     "Actor",
     "DownloadLink",
     "MemberRefused",
@@ -29,5 +31,6 @@ __all__ = [
     "StatusCard",
     "VideoRequest",
     "VideoService",
+    "Whereabouts",
     "kept_for_member",
 ]

@@ -20,6 +20,7 @@ from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import enqueue, post_card
+from bot.lifecycle.pools import Whereabouts, fold_name, pool_refusal
 from bot.lifecycle.prompt_filter import compile_filter_cached, matches
 from bot.lifecycle.queries import moderates_here, server_options, task_or_refusal
 from bot.lifecycle.refusal import RefusalReason
@@ -31,6 +32,8 @@ from storage.errors import (
     GuildCapReached,
     GuildPaused,
     IllegalTransition,
+    PoolExhausted,
+    PoolNotUsable,
     QuotaExceeded,
     ReservationRefused,
     SpendLimitReached,
@@ -107,11 +110,13 @@ class Admission:
                 spend_ceiling=spend_ceiling(self._deps.settings),
                 max_in_flight=self._deps.settings.max_queued_per_member,
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
+                channel_ids=_where(req).access.channel_ids,
+                pool=None if req.pool is None else fold_name(req.pool),
             )
         except ReservationRefused as exc:
             raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None
         log.info(
-            "Task %s reserved: user %s, guild %s, %s %s %ss, %s",
+            "Task %s reserved: user %s, guild %s, %s %s %ss, %s%s",
             task.id,
             task.user_id,
             task.guild_id,
@@ -119,6 +124,7 @@ class Admission:
             task.spec.resolution,
             task.spec.duration,
             credits_text(task.cost_tenths),
+            "" if task.pool_id is None else f" from pool {task.pool_id}",
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
         enqueue(self._deps, task)
@@ -276,6 +282,10 @@ class Admission:
         return await self._deps.storage.prefs.set(user_id, updated)
 
 
+def _where(req: VideoRequest) -> Whereabouts:
+    return Whereabouts(req.guild_id, req.user_id, req.role_ids, req.channel_id, req.parent_channel_id)
+
+
 def _not_cancellable(task: Task) -> str:
     if task.error_code == "cancelled":  # cancelled at the API (it ends failed, refunded)
         return f"Task #{task.id} is already cancelled; there is nothing to cancel."
@@ -297,6 +307,8 @@ def _reason(exc: ReservationRefused) -> RefusalReason:
 
 _RESERVATION_REASONS: tuple[tuple[type[ReservationRefused], RefusalReason], ...] = (
     (QuotaExceeded, RefusalReason.QUOTA),
+    (PoolNotUsable, RefusalReason.POOL),
+    (PoolExhausted, RefusalReason.POOL),
     (GuildCapReached, RefusalReason.GUILD_CAP),
     (SpendLimitReached, RefusalReason.SPEND_LIMIT),
     (TooManyInFlight, RefusalReason.IN_FLIGHT),
@@ -309,11 +321,23 @@ def _refusal_text(exc: ReservationRefused) -> str:
     """Member-facing words for a refused reservation: what happened and what they can do."""
     if isinstance(exc, QuotaExceeded):
         left = max(0, exc.limit_tenths - exc.used_tenths)
+        pools = ", ".join(f"`{name}`" for name in exc.pools[:10])
+        also = f" Your pools here ({pools}) don't have enough left either." if pools else ""
         return (
             f"You don't have enough credits: this video costs {format_credits(exc.cost_tenths)}, you have "
-            f"{format_credits(left)} of {format_credits(exc.limit_tenths)} left this {exc.period}. "
+            f"{format_credits(left)} of {format_credits(exc.limit_tenths)} left this {exc.period}.{also} "
             f"Your credits renew {_timestamp(exc.resets_at)}; a cheaper option (lower resolution or "
             "shorter video) may fit now. See `/video quota`."
+        )
+    if isinstance(exc, PoolNotUsable):
+        return pool_refusal(exc.name, exc.role_id, exc.channel_id, exists=exc.exists)
+    if isinstance(exc, PoolExhausted):
+        left = max(0, exc.limit_tenths - exc.used_tenths)
+        return (
+            f"The pool `{exc.name}` doesn't have enough left: this video costs "
+            f"{format_credits(exc.cost_tenths)}, the pool has {format_credits(left)} of "
+            f"{format_credits(exc.limit_tenths)} left this {exc.period}. Nothing was charged. It renews "
+            f"{_timestamp(exc.resets_at)}; leave `pool` out to use your own credits or your other pools."
         )
     if isinstance(exc, GuildCapReached):
         return (

@@ -16,10 +16,11 @@ from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.intake import post_card
 from bot.lifecycle.notifier import StatusCard
+from bot.lifecycle.pools import MemberPools, Whereabouts
 from bot.lifecycle.served import check_served
 from bot.lifecycle.validation import RequestRefused
 from storage.errors import UnknownTask
-from storage.models import GuildPolicy, GuildUsage, Task, Usage, UserPrefs
+from storage.models import GuildPolicy, GuildUsage, PoolUsage, Task, Usage, UserPrefs
 from storage.states import TaskState
 
 
@@ -28,6 +29,8 @@ class QuotaView:
     usage: Usage
     guild: GuildUsage | None
     prices: list[PriceRow]
+    pools: tuple[PoolUsage, ...] = ()  # the team pools the member may use here, by name
+    default_pool: str | None = None  # their default pool here, if they may still use it
 
 
 async def task_or_refusal(deps: LifecycleDeps, task_id: int) -> Task:
@@ -107,7 +110,15 @@ class Queries:
         total = await self._deps.storage.tasks.count_for_user(guild_id, user_id)
         return tasks, total
 
-    async def quota(self, guild_id: int | None, user_id: int, role_ids: Sequence[int] = ()) -> QuotaView:
+    async def quota(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        *,
+        channel_id: int | None = None,
+        parent_channel_id: int | None = None,
+    ) -> QuotaView:
         usage = await self._deps.storage.quota.usage(
             guild_id,
             user_id,
@@ -126,7 +137,18 @@ class Queries:
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
             )
             policy = await self._deps.storage.policy.get(guild_id)
-        return QuotaView(usage=usage, guild=guild, prices=price_table(server_options(policy)))
+        where = Whereabouts(guild_id, user_id, tuple(role_ids), channel_id, parent_channel_id)
+        member_pools = MemberPools(self._deps)
+        pools = tuple(await member_pools.usable(where))
+        default = await member_pools.default(where)
+        usable_default = default is not None and any(p.pool == default for p in pools)
+        return QuotaView(
+            usage=usage,
+            guild=guild,
+            prices=price_table(server_options(policy)),
+            pools=pools,
+            default_pool=default.name if default is not None and usable_default else None,
+        )
 
     def queue_position(self, task_id: int) -> int | None:
         return self._deps.queue.positions().get(task_id)

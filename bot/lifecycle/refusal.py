@@ -17,7 +17,8 @@ class RefusalReason(enum.StrEnum):
     BLOCKED = "blocked"
     PROMPT_FILTER = "prompt_filter"
     ACCOUNT_PAUSED = "account_paused"  # the API account needs the operator
-    QUOTA = "quota"  # the member's credits
+    QUOTA = "quota"  # the member's credits (and, when none was named, their pools')
+    POOL = "pool"  # a named team pool the member may not use, or with too little left
     GUILD_CAP = "guild_cap"  # the server's budget
     SPEND_LIMIT = "spend_limit"  # the bot-wide ceiling (SPEND_LIMIT_USD)
     IN_FLIGHT = "in_flight"  # MAX_QUEUED_PER_MEMBER

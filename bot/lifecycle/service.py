@@ -30,6 +30,7 @@ from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.notifier import Notifier, StatusCard
+from bot.lifecycle.pools import MemberPools, Whereabouts
 from bot.lifecycle.preview import PromptPreview
 from bot.lifecycle.pushes import PushReceiver
 from bot.lifecycle.queries import Queries, QuotaView, moderates_here
@@ -48,7 +49,7 @@ from bot.metrics import Metrics
 from bot.minimax.callbacks import CallbackServer, CallbackSwitch
 from bot.minimax.types import TaskInfo
 from storage import Storage
-from storage.models import Task, UserPrefs
+from storage.models import Pool, PoolUsage, Task, UserPrefs
 
 __all__ = ["KEEP", "QuotaView", "VideoService"]
 
@@ -112,6 +113,7 @@ class VideoService:
         self.queries = Queries(self.deps, self.cards, self.delivery)
         self.upscaler = Upscaler(self.deps, self.admission, self.queries)
         self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
+        self.pools = MemberPools(self.deps)  # team credit pools as a member sees them
         self.recovery = Recovery(
             self.deps,
             self.cards,
@@ -263,8 +265,30 @@ class VideoService:
     ) -> tuple[list[Task], int]:
         return await self.queries.recent_tasks(guild_id, user_id, limit=limit, offset=offset)
 
-    async def quota(self, guild_id: int | None, user_id: int, role_ids: Sequence[int] = ()) -> QuotaView:
-        return await self.queries.quota(guild_id, user_id, role_ids)
+    async def quota(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        *,
+        channel_id: int | None = None,
+        parent_channel_id: int | None = None,
+    ) -> QuotaView:
+        return await self.queries.quota(
+            guild_id, user_id, role_ids, channel_id=channel_id, parent_channel_id=parent_channel_id
+        )
+
+    async def usable_pools(self, where: Whereabouts) -> list[PoolUsage]:
+        """The team pools this member may spend from here, by name (the pool option's choices)."""
+        return await self.pools.usable(where)
+
+    async def default_pool(self, where: Whereabouts) -> Pool | None:
+        return await self.pools.default(where)
+
+    async def set_default_pool(self, where: Whereabouts, name: str | None) -> Pool | None:
+        """The member's default pool here (``None``: none). Raises RequestRefused for a pool they
+        may not use."""
+        return await self.pools.set_default(where, name)
 
     def queue_position(self, task_id: int) -> int | None:
         return self.queries.queue_position(task_id)

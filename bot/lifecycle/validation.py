@@ -65,6 +65,9 @@ class VideoRequest:
     # attachment_size_limit, bytes): the result is made to fit it. None: the guild's reported limit.
     upload_limit: int | None = None
     edit: Edit | None = None  # made from another task's result (a remix)
+    # The team pool the member named to pay (only it is tried); None: their default pool, their own
+    # credits, then their other pools (:func:`storage.quota._payer_in`).
+    pool: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 One cog over several files, split by subgroup: each module holds one part of the commands as a mixin
 (:mod:`~cogs.admin.quota`, :mod:`~cogs.admin.blocks`, :mod:`~cogs.admin.filter`,
 :mod:`~cogs.admin.policy`, :mod:`~cogs.admin.channels`, :mod:`~cogs.admin.activity`,
-:mod:`~cogs.admin.privacy`, :mod:`~cogs.admin.community`) and
+:mod:`~cogs.admin.privacy`, :mod:`~cogs.admin.community`, :mod:`~cogs.admin.pools`) and
 :mod:`~cogs.admin._base` the groups, the moderator gate and the Discord → plain-value conversions.
 The rules themselves live in :class:`bot.lifecycle.moderation.ModerationService`; nothing here
 touches storage.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.admin._base import channels, filter_group, forget, quota, videoadmin
+from cogs.admin._base import channels, filter_group, forget, pool, quota, videoadmin
 
 # isort: off
 # In this order on purpose: importing a module registers its commands in its group, and this is the
@@ -34,6 +34,7 @@ from cogs.admin.channels import ChannelCommands
 from cogs.admin.activity import ActivityCommands
 from cogs.admin.privacy import PrivacyCommands
 from cogs.admin.community import CommunityCommands
+from cogs.admin.pools import PoolCommands
 
 # isort: on
 
@@ -50,6 +51,7 @@ class AdminCog(
     ActivityCommands,
     PrivacyCommands,
     CommunityCommands,
+    PoolCommands,
     commands.Cog,
 ):
     videoadmin = videoadmin
@@ -57,6 +59,7 @@ class AdminCog(
     filter_group = filter_group
     channels = channels
     forget = forget
+    pool = pool
 
 
 def command_names(cog: AdminCog) -> Sequence[str]:

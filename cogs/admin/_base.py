@@ -44,6 +44,7 @@ channels = app_commands.Group(name="channels", description="Where /video may be 
 forget = app_commands.Group(
     name="forget", description="Erase what the bot keeps about someone", parent=videoadmin
 )
+pool = app_commands.Group(name="pool", description="Team credit pools", parent=videoadmin)  # terse: 4,000
 
 
 @contextmanager

@@ -109,6 +109,9 @@ async def seed(storage: Storage) -> None:
     await storage.limits.block(GUILD_ID, BLOCKED, "spam", actor_id=OWNER_ID, now=at)
     await storage.policy.add_filter(GUILD_ID, "badword", actor_id=OWNER_ID, now=at)
     await storage.policy.pause(GUILD_ID, "maintenance", actor_id=OWNER_ID, now=at)
+    await storage.pools.create(
+        GUILD_ID, "seeded", 50, "week", role_id=VIP_ROLE, channel_id=None, actor_id=OWNER_ID, now=at
+    )
 
 
 async def snapshot(storage: Storage) -> dict[str, list[tuple[Any, ...]]]:
@@ -206,6 +209,16 @@ CASES: list[tuple[str, Any, Callable[[discord.Guild], dict[str, Any]], bool]] = 
     ("audit", AdminCog.audit, lambda g: {}, False),
     ("forget member", AdminCog.forget_member, lambda g: {"member": make_member(g, TARGET)}, True),
     ("showcase", AdminCog.showcase, lambda g: {"channel": text_channel(g)}, True),
+    (
+        "pool create",
+        AdminCog.pool_create,
+        lambda g: {"name": "art", "credits": 10, "period": "week", "role": role(g, VIP_ROLE)},
+        True,
+    ),
+    ("pool set", AdminCog.pool_set, lambda g: {"name": "seeded", "credits": 7.5}, True),
+    ("pool delete", AdminCog.pool_delete, lambda g: {"name": "seeded"}, True),
+    ("pool show", AdminCog.pool_show, lambda g: {"name": "seeded"}, False),
+    ("pool list", AdminCog.pool_list, lambda g: {}, False),
 ]
 
 
@@ -213,7 +226,8 @@ def test_every_command_is_in_the_matrix_and_hidden_from_members() -> None:
     from cogs.admin import command_names
 
     names = command_names(AdminCog(moderation(None)))
-    assert len(names) == 23  # 21, /videoadmin forget member (#16) and /videoadmin showcase (#13)
+    # 21, /videoadmin forget member (#16), /videoadmin showcase and the 5 pool commands (#13)
+    assert len(names) == 28
     assert {case[1].qualified_name for case in CASES} == set(names)
     group = AdminCog.videoadmin
     assert group.guild_only and group.default_permissions == discord.Permissions(manage_guild=True)
@@ -782,6 +796,13 @@ async def test_text_options_declare_a_max_length_that_fits_their_rules(storage: 
         "quota default period": None,
         "tasks state": None,
         "stats period": None,
+        "pool create name": 32,  # a pool's name: storage.pools.NAME_PATTERN
+        "pool create period": 7,  # autocompleted words, checked by the service
+        "pool set name": 32,
+        "pool set period": 7,
+        "pool set clear": 7,
+        "pool delete name": 32,
+        "pool show name": 32,
     }
 
 
@@ -1140,7 +1161,7 @@ async def test_extension_loads_into_a_bot_and_builds_valid_command_payloads(stor
     assert int(payload["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert payload["dm_permission"] is False and payload["contexts"] == [0]  # guild only
     subgroups = {o["name"]: o for o in payload["options"] if o["type"] == 2}
-    assert sorted(subgroups) == ["channels", "filter", "forget", "quota"]
+    assert sorted(subgroups) == ["channels", "filter", "forget", "pool", "quota"]
     assert sorted(o["name"] for o in subgroups["quota"]["options"]) == [
         "default",
         "reset",

@@ -1,0 +1,64 @@
+"""How a team credit pool reads in Discord: who it is for, what is left, which pool paid a video.
+
+One place for the words, shared by `/videoadmin pool`, `/video quota`, the pool option's choices and
+the status card. Names are plain (``[a-z0-9_-]``, :data:`storage.pools.NAME_PATTERN`), so they need
+no escaping; roles and channels are mentions, which render without pinging in these replies.
+"""
+
+from __future__ import annotations
+
+from bot.catalog import credits_text, format_credits
+from cogs.text import clip
+from storage.models import Pool, PoolUsage, Task
+
+CHOICE_CHARS = 100  # Discord's limit for an autocomplete choice's name
+# Who pays when a member names no pool (storage.quota._payer_in decides; this says it).
+POOL_ORDER = "your default pool, then your own credits, then your other pools by name"
+
+
+def who_text(pool: Pool) -> str:
+    """``members with @role or in #channel``: who may spend from it (either is enough)."""
+    parts = []
+    if pool.role_id is not None:
+        parts.append(f"members with <@&{pool.role_id}>")
+    if pool.channel_id is not None:
+        parts.append(f"videos asked for in <#{pool.channel_id}>")
+    return " or ".join(parts)
+
+
+def pool_text(pool: Pool | None) -> str:
+    """One line for a ``before → after`` row: the allowance and who it is for."""
+    if pool is None:
+        return "none"
+    allowance = f"{credits_text(pool.credits_tenths)} per {pool.period}"
+    return f"`{pool.name}`: {allowance}, for {who_text(pool)}"
+
+
+def left_text(usage: PoolUsage) -> str:
+    """``2.5 of 10 left this week (renews <t:…:R>)``."""
+    pool = usage.pool
+    return (
+        f"{format_credits(usage.remaining_tenths)} of {format_credits(pool.credits_tenths)} left this "
+        f"{pool.period} (renews <t:{int(usage.resets_at)}:R>)"
+    )
+
+
+def pool_line(usage: PoolUsage, *, default: bool = False) -> str:
+    mark = " · your default" if default else ""
+    return f"`{usage.pool.name}`{mark}: {left_text(usage)}"
+
+
+def choice_label(usage: PoolUsage) -> str:
+    """An autocomplete choice: plain text (no markdown renders there)."""
+    pool = usage.pool
+    return clip(
+        f"{pool.name} · {format_credits(usage.remaining_tenths)} of {format_credits(pool.credits_tenths)} "
+        f"left this {pool.period}",
+        CHOICE_CHARS,
+    )
+
+
+def paid_text(task: Task) -> str:
+    """The card's cost: ``2 credits``, or ``2 credits · pool `design` `` for a pool-paid video."""
+    cost = credits_text(task.cost_tenths)
+    return cost if task.pool_name is None else f"{cost} · pool `{task.pool_name}`"
