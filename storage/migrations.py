@@ -295,6 +295,13 @@ _V12_THREADS = (
     "ALTER TABLE tasks ADD COLUMN thread_id INTEGER",
 )
 
+_V13_JOINS = (
+    # An Extend or Loop: whether its result is the original and the new clip joined ('joined') or
+    # the new clip alone ('alone': the join failed). Written before the result is posted, so a
+    # restart mid-delivery posts what was decided, once.
+    "ALTER TABLE tasks ADD COLUMN join_state TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -308,6 +315,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "tasks: made from another task's result (remix, extend, loop)", _V10_EDITS),
     Migration(11, "showcase: the channel, shared videos and their votes", _V11_SHOWCASE),
     Migration(12, "threads: a server's choice and each task's thread", _V12_THREADS),
+    Migration(13, "tasks: how an extend or loop was joined", _V13_JOINS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

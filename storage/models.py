@@ -35,6 +35,9 @@ class NewTask:
 
 
 EDIT_KINDS = ("remix", "extend", "loop")
+JOINED_KINDS = ("extend", "loop")  # made to be joined to the original's video
+# How an Extend or Loop was delivered: the original and the new clip as one, or the clip alone.
+JOIN_STATES = ("joined", "alone")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Task:
         return Edit(self.edit_of, self.edit_kind, self.edit_of_user_id, self.edit_of_message_id)
 
     thread_id: int | None = None  # the thread opened on its status card (results and failures go there)
+    # An Extend or Loop (see :data:`JOIN_STATES`): its result joined to the original, or alone.
+    join_state: str | None = None
 
     @property
     def final(self) -> bool:
