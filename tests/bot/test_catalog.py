@@ -8,6 +8,7 @@ import pytest
 
 from bot.catalog import (
     MODELS,
+    SEQUELS,
     as_sent,
     default_model_for,
     describe_combos,
@@ -90,3 +91,13 @@ def test_as_sent_states_each_v1_field_rule() -> None:
     assert as_sent(frames).fast is False
     assert as_sent(replace(frames, media=(first,))).fast is True
     assert as_sent(replace(frames, media=())).fast is True
+
+
+def test_every_model_continues_and_loops_with_a_model_that_can() -> None:
+    """Extend needs an image-to-video model, Loop a first + last frame one, of the same API family."""
+    assert set(SEQUELS) == set(MODELS)
+    for name, sequel in SEQUELS.items():
+        assert Mode.IMAGE in MODELS[sequel.extend].modes, name
+        assert Mode.FIRST_LAST in MODELS[sequel.loop].modes, name
+        assert MODELS[sequel.extend].family is MODELS[name].family, name
+    assert SEQUELS["T2V-01"].extend == "I2V-01"  # text-to-video continues as its image-to-video twin
