@@ -17,6 +17,7 @@ import discord
 
 from bot.catalog import SEQUELS, format_credits
 from bot.lifecycle.sequels import SequelOffer
+from bot.spec import Mode
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
@@ -152,8 +153,9 @@ SEQUEL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ExtendButton, Loo
 
 
 def add_sequel_buttons(view: discord.ui.View, task: Task) -> None:
-    """Extend and Loop, on the result of a model the catalog knows how to continue."""
-    if task.model not in SEQUELS:
+    """Extend and Loop, on the result of a model the catalog knows how to continue. Not on an
+    upscale: it re-renders another result, which carries them (as it carries Remix)."""
+    if task.model not in SEQUELS or task.mode is Mode.UPSCALE:
         return
     view.add_item(ExtendButton(task.id))
     view.add_item(LoopButton(task.id))

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -39,6 +40,7 @@ from bot.lifecycle.attachments import AttachmentUnavailable, fetch_attachment
 from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.downloads import DOWNLOAD_PREFIX
+from bot.lifecycle.images import FRAME_SCHEME, ImageUnavailable
 from bot.lifecycle.notifier import ResultPost
 from bot.lifecycle.refusal import RequestRefused
 from bot.lifecycle.validation import VideoRequest
@@ -49,11 +51,16 @@ from bot.video.frames import first_frame_png, last_frame_png
 from bot.video.join import join
 from bot.video.probe import NotReadable, VideoInfo
 from bot.video.worker import VideoWorker
+from storage.errors import UnknownTask
 from storage.models import JOINED_KINDS, Edit, Task
 
 log = logging.getLogger(__name__)
 
 KIND_VERBS = {"extend": "extend", "loop": "loop"}
+# Frames taken at request time are kept this long (and this many) for the submit, which is usually
+# seconds later; after that, or after a restart, the submit takes them again from the video.
+KEEP_FRAMES_SECONDS = 15 * 60.0
+KEPT_FRAMES = 8
 
 
 class VideoGone(Exception):
@@ -158,6 +165,8 @@ class Sequels:
         self._video = video
         self._http = http
         self._own_http: aiohttp.ClientSession | None = None
+        # videoframe: URL → (until, its data URL): the frames taken at request time, for the submit.
+        self._kept: dict[str, tuple[float, str]] = {}
 
     async def stop(self) -> None:
         if self._own_http is not None:
@@ -215,27 +224,71 @@ class Sequels:
         return await self._admission.request(request)
 
     async def _frames(self, original: Task, kind: str) -> list[str]:
-        """The new clip's images as data URLs: the video's last frame (and, for a loop, its first)."""
-        source = self._path(original.id, "source.mp4")
-        last, first = self._path(original.id, "last.png"), self._path(original.id, "first.png")
+        """The new clip's images, as ``videoframe:`` URLs: the video's last frame (and, for a loop,
+        its first). They are taken now, so a video that is gone or unreadable is refused before
+        anything is reserved, and kept for the submitter a while (:meth:`frame_data_url`)."""
+        which = ["last", "first"] if kind == "loop" else ["last"]
         try:
-            try:
-                await self._fetch_video(original, source)
-                await self._video.run(last_frame_png, source, last)
-                if kind == "loop":
-                    await self._video.run(first_frame_png, source, first)
-            except VideoGone as exc:
-                raise RequestRefused(str(exc)) from None
-            except NotReadable as exc:
-                log.warning("Task %s: its video cannot be read for a %s: %s", original.id, kind, exc)
-                raise RequestRefused(
-                    f"Video #{original.id} could not be read as a video, so I cannot {kind} it. "
-                    "Nothing was charged."
-                ) from None
-            images = [last, first] if kind == "loop" else [last]
-            return [await asyncio.to_thread(_png_data_url, image) for image in images]
+            taken = await self._take_frames(original, which)
+        except VideoGone as exc:
+            raise RequestRefused(str(exc)) from None
+        except NotReadable as exc:
+            log.warning("Task %s: its video cannot be read for a %s: %s", original.id, kind, exc)
+            raise RequestRefused(
+                f"Video #{original.id} could not be read as a video, so I cannot {kind} it. "
+                "Nothing was charged."
+            ) from None
+        urls = []
+        for name, data_url in zip(which, taken, strict=True):
+            url = f"{FRAME_SCHEME}{original.id}:{name}"
+            self._remember(url, data_url)
+            urls.append(url)
+        return urls
+
+    async def frame_data_url(self, url: str) -> str:
+        """The submitter's hook: a ``videoframe:<task id>:<first|last>`` medium as a PNG data URL;
+        taken again from the video when it is no longer kept (a restart, another process).
+        ImageUnavailable (the task fails and is refunded) when the video is gone by then."""
+        kept = self._kept.get(url)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        task_id, _, which = url.removeprefix(FRAME_SCHEME).partition(":")
+        if not task_id.isdigit() or which not in ("first", "last"):
+            raise ImageUnavailable("This video's starting frame is not one I know how to find.")
+        try:
+            original = await self._deps.storage.tasks.get(int(task_id))
+            (data_url,) = await self._take_frames(original, [which])
+        except UnknownTask:
+            raise ImageUnavailable(f"Video #{task_id} no longer exists. Nothing was charged.") from None
+        except VideoGone as exc:
+            raise ImageUnavailable(str(exc)) from None
+        except NotReadable:
+            raise ImageUnavailable(
+                f"Video #{task_id} could not be read as a video any more. Nothing was charged."
+            ) from None
+        self._remember(url, data_url)
+        return data_url
+
+    def _remember(self, url: str, data_url: str) -> None:
+        now = time.monotonic()
+        for key in [k for k, (until, _) in self._kept.items() if until <= now]:
+            del self._kept[key]
+        while len(self._kept) >= KEPT_FRAMES:
+            del self._kept[next(iter(self._kept))]  # the oldest
+        self._kept[url] = (now + KEEP_FRAMES_SECONDS, data_url)
+
+    async def _take_frames(self, original: Task, which: list[str]) -> list[str]:
+        """``original``'s video fetched as posted, and the frames named in ``which`` as data URLs."""
+        source = self._path(original.id, "source.mp4")
+        images = {name: self._path(original.id, f"{name}.png") for name in which}
+        try:
+            await self._fetch_video(original, source)
+            for name, image in images.items():
+                take = last_frame_png if name == "last" else first_frame_png
+                await self._video.run(take, source, image)
+            return [await asyncio.to_thread(_png_data_url, images[name]) for name in which]
         finally:
-            for path in (source, last, first):
+            for path in (source, *images.values()):
                 await _discard(path)
 
     async def _fetch_video(self, task: Task, dest: Path) -> None:

@@ -118,6 +118,7 @@ class VideoService:
             self.deps, self.admission, self.delivery, download_dir=download_dir, video=video, http=http
         )
         self.delivery.joiner = self.sequels.join  # Extend and Loop post the joined video
+        self.submitter.frames = self.sequels.frame_data_url  # and start from its frames
         self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.recovery = Recovery(
             self.deps,
