@@ -16,6 +16,7 @@ import av
 import pytest
 
 from bot.lifecycle import Actor, RequestRefused
+from bot.lifecycle.images import ImageUnavailable
 from bot.spec import VideoSpec
 from storage import Task, TaskState
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness
@@ -314,3 +315,26 @@ async def test_a_result_never_delivered_cannot_be_extended(harness: Harness) -> 
     task = await service.request(harness.request())
     with pytest.raises(RequestRefused, match="not delivered"):
         await service.sequel_offer(task.id, OWNER, "extend")
+
+
+async def test_after_a_restart_the_submit_takes_the_frame_again_from_the_video(
+    harness: Harness, clips: dict[str, bytes]
+) -> None:
+    """The frames taken at request time are kept in memory only: a restarted bot (or another
+    process) takes them again when it submits, and a video gone by then fails that task cleanly."""
+    await _roomy(harness)
+    await harness.start()
+    original = await _delivered(harness, clips["a"])
+    restarted = await harness.start()
+    data_url = await restarted.sequels.frame_data_url(f"videoframe:{original.id}:last")
+    assert _nearest_frame(base64.b64decode(data_url.partition(",")[2]), clips["a"]) == -1
+    first = await restarted.sequels.frame_data_url(f"videoframe:{original.id}:first")
+    assert _nearest_frame(base64.b64decode(first.partition(",")[2]), clips["a"]) == -48
+
+    del harness.notifier.video_urls[original.id]
+    harness.fake.inject("query", 2013, times=10)
+    again = await harness.start()
+    with pytest.raises(ImageUnavailable, match="is gone"):
+        await again.sequels.frame_data_url(f"videoframe:{original.id}:last")
+    with pytest.raises(ImageUnavailable):
+        await again.sequels.frame_data_url("videoframe:nope:last")
