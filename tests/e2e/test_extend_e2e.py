@@ -94,7 +94,7 @@ async def test_extend_then_loop_the_whole_through_discord(tmp_path: Path) -> Non
         frames, sound = _posted(extended, tmp_path / "extended.mp4")
         assert frames == 48 - 1 + 72
         assert sound == pytest.approx(119 / 24, abs=0.05)
-        assert "Video #%d extended" % outcome.task_id in extended.text
+        assert f"Video #{outcome.task_id} extended" in extended.text
         card = card_of(h, extend_id)
         assert card is not None and "Extends" in card.text
 
@@ -136,6 +136,6 @@ async def test_extend_of_a_deleted_result_is_refused_with_nothing_reserved(tmp_p
         refused = await wait_answer(await h.submit_modal(opened, {field["custom_id"]: "more"}), timeout=30)
         assert not refused.accepted and "is gone" in refused.text, refused.text
         assert await h.stop() == 0
-        tasks, ledger, _integrity = read_db(h.database_path)
+        tasks, _ledger, _integrity = read_db(h.database_path)
         assert list(tasks) == [outcome.task_id], "nothing reserved"
         h.assert_clean()
