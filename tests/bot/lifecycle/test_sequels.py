@@ -15,12 +15,13 @@ from pathlib import Path
 import av
 import pytest
 
-from bot.lifecycle import Actor, RequestRefused
+from bot.lifecycle import Actor, RequestRefused, VideoRequest
 from bot.lifecycle.images import ImageUnavailable
 from bot.spec import VideoSpec
 from storage import Task, TaskState
 from tests.fakes.lifecycle_harness import CHANNEL, GUILD, OTHER_USER, USER, Harness
 from tests.fakes.mp4 import count_frames, write_clip
+from tests.fakes.recording_notifier import PostedResult
 
 OWNER = Actor(USER, GUILD)
 OTHER = Actor(OTHER_USER, GUILD)
@@ -49,8 +50,6 @@ async def _roomy(harness: Harness) -> None:
 
 async def _delivered(harness: Harness, content: bytes, *, user: int = USER, private: bool = False) -> Task:
     """An H3 text-to-video result, posted and re-fetchable as Discord would keep it."""
-    from bot.lifecycle import VideoRequest
-
     harness.fake.v2_content = content
     assert harness.service is not None
     spec = VideoSpec("a lighthouse in a storm", model="MiniMax-H3", duration=6, resolution="768P")
@@ -73,8 +72,8 @@ def _posted_facts(harness: Harness, task_id: int, tmp_path: Path) -> tuple[int, 
     (posted,) = harness.notifier.results_for(task_id)
     assert posted.data is not None, "posted as a file"
     path = tmp_path / f"posted-{task_id}.mp4"
-    path.write_bytes(path_data := posted.data)
-    assert path_data[4:8] == b"ftyp"
+    assert posted.data[4:8] == b"ftyp"
+    path.write_bytes(posted.data)
     return count_frames(path)
 
 
@@ -338,3 +337,31 @@ async def test_after_a_restart_the_submit_takes_the_frame_again_from_the_video(
         await again.sequels.frame_data_url(f"videoframe:{original.id}:last")
     with pytest.raises(ImageUnavailable):
         await again.sequels.frame_data_url("videoframe:nope:last")
+
+
+async def test_a_crash_after_the_joined_video_was_posted_records_it_without_joining_again(
+    harness: Harness, clips: dict[str, bytes]
+) -> None:
+    """Discord took the joined video, then the process died before "delivered" was written: the
+    restart finds the post, records it (charged once) and neither fetches, joins nor posts again."""
+    await _roomy(harness)
+    service = await harness.start()
+    original = await _delivered(harness, clips["a"])
+    harness.fake.v2_content = clips["b"]
+    harness.notifier.post_gate = asyncio.Event()
+    extend = await service.sequel(original.id, OWNER, "extend", "more")
+    await harness.notifier.wait_for(lambda: f"post_result:{extend.id}" in harness.notifier.calls, within=60)
+    await harness.stop()
+    harness.notifier.post_gate = None
+    harness.notifier.results.append(PostedResult(4242, extend.id, False, b"joined", None, None, "v.mp4"))
+    fetches = harness.notifier.calls.count(f"result_video_url:{original.id}")
+    downloads = harness.fake.counts["download"]
+
+    await harness.start()
+    done = await harness.wait_final(extend.id, within=60)
+    assert done.state is TaskState.DELIVERED and done.result_message_id == 4242
+    assert done.join_state == "joined", "the card still says it is the whole"
+    assert len(harness.notifier.results_for(extend.id)) == 1
+    assert harness.notifier.calls.count(f"result_video_url:{original.id}") == fetches
+    assert harness.fake.counts["download"] == downloads
+    assert await harness.ledger(extend.id) == ["reserve", "charge"]
