@@ -33,7 +33,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.catalog import DEFAULT_DURATION, MODELS, SEQUELS, Combo, spec_price_tenths
+from bot.catalog import DEFAULT_DURATION, MIN_SHORT_SIDE, MODELS, SEQUELS, Combo, spec_price_tenths
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import Admission
 from bot.lifecycle.attachments import AttachmentUnavailable, fetch_attachment
@@ -49,7 +49,7 @@ from bot.spec import MediaKind, MediaRef, MediaRole, Mode, VideoSpec
 from bot.video.fit import CannotFit, plan_for
 from bot.video.frames import first_frame_png, last_frame_png
 from bot.video.join import join
-from bot.video.probe import NotReadable, VideoInfo
+from bot.video.probe import NotReadable, VideoInfo, probe
 from bot.video.worker import VideoWorker
 from storage.errors import UnknownTask
 from storage.models import JOINED_KINDS, Edit, Task
@@ -63,8 +63,16 @@ KEEP_FRAMES_SECONDS = 15 * 60.0
 KEPT_FRAMES = 8
 
 
-class VideoGone(Exception):
-    """Neither Discord nor the API has the video any more; ``str()`` is for the member."""
+class Unusable(Exception):
+    """The video cannot be continued from; ``str()`` says why, for the member."""
+
+
+class VideoGone(Unusable):
+    """Neither Discord nor the API has the video any more."""
+
+
+class FrameTooSmall(Unusable):
+    """The video is smaller than the API takes as a first frame (short side over 300 px)."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +238,7 @@ class Sequels:
         which = ["last", "first"] if kind == "loop" else ["last"]
         try:
             taken = await self._take_frames(original, which)
-        except VideoGone as exc:
+        except Unusable as exc:
             raise RequestRefused(str(exc)) from None
         except NotReadable as exc:
             log.warning("Task %s: its video cannot be read for a %s: %s", original.id, kind, exc)
@@ -260,7 +268,7 @@ class Sequels:
             (data_url,) = await self._take_frames(original, [which])
         except UnknownTask:
             raise ImageUnavailable(f"Video #{task_id} no longer exists. Nothing was charged.") from None
-        except VideoGone as exc:
+        except Unusable as exc:
             raise ImageUnavailable(str(exc)) from None
         except NotReadable:
             raise ImageUnavailable(
@@ -283,6 +291,13 @@ class Sequels:
         images = {name: self._path(original.id, f"{name}.png") for name in which}
         try:
             await self._fetch_video(original, source)
+            info = await self._video.run(probe, source)
+            if min(info.width, info.height) <= MIN_SHORT_SIDE:
+                raise FrameTooSmall(
+                    f"Video #{original.id} is {info.width}×{info.height}: too small to continue from "
+                    f"(the video service needs a frame over {MIN_SHORT_SIDE} px on its short side). "
+                    "Nothing was charged."
+                )
             for name, image in images.items():
                 take = last_frame_png if name == "last" else first_frame_png
                 await self._video.run(take, source, image)

@@ -365,3 +365,17 @@ async def test_a_crash_after_the_joined_video_was_posted_records_it_without_join
     assert harness.notifier.calls.count(f"result_video_url:{original.id}") == fetches
     assert harness.fake.counts["download"] == downloads
     assert await harness.ledger(extend.id) == ["reserve", "charge"]
+
+
+async def test_a_video_too_small_for_a_first_frame_is_refused_with_nothing_reserved(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A copy re-encoded to fit can be scaled down below what the API takes as an image."""
+    small = write_clip(tmp_path / "small.mp4", 24, width=426, height=240).read_bytes()
+    await _roomy(harness)
+    service = await harness.start()
+    original = await _delivered(harness, small)
+    with pytest.raises(RequestRefused, match="426×240: too small"):
+        await service.sequel(original.id, OWNER, "extend", "more")
+    assert await harness.storage.tasks.count_for_user(GUILD, USER) == 1
+    assert list(harness.settings.download_dir.iterdir()) == []  # type: ignore[union-attr]
