@@ -30,7 +30,8 @@ from tests.fakes.mp4 import write_clip
 
 CLIPS = {"6 s 1080P": (6, 1920, 1080), "15 s 2K": (15, 2560, 1440)}
 OPERATIONS = (
-    "baseline", "last frame", "poster", "join (copy)", "join (re-encode)", "fit 10 MiB", "fit 2 MiB",
+    "baseline", "last frame", "poster", "join (copy)", "join (re-encode)", "loop (copy)", "fit 10 MiB",
+    "fit 2 MiB",
 )  # fmt: skip
 
 
@@ -38,11 +39,18 @@ def _child(operation: str, clip: Path, other: Path, out: Path) -> None:
     started = time.perf_counter()
     detail = ""
     if operation == "last frame":
-        last_frame_png(clip, out.with_suffix(".png"))
+        png = last_frame_png(clip, out.with_suffix(".png"))
+        # What an Extend sends inline: the PNG as a base64 data URL (4/3 of its bytes).
+        detail = (
+            f"PNG {png.stat().st_size / 2**20:.2f} MiB, data URL {png.stat().st_size * 4 / 3 / 2**20:.2f} MiB"
+        )
     elif operation == "poster":
         poster(clip, out.with_suffix(".jpg"))
     elif operation == "join (copy)":
         joined = join(clip, clip, out)
+        detail = f"copied={joined.copied}, {joined.info.seconds:.2f} s"
+    elif operation == "loop (copy)":
+        joined = join(clip, clip, out, loop=True)
         detail = f"copied={joined.copied}, {joined.info.seconds:.2f} s"
     elif operation == "join (re-encode)":
         joined = join(clip, other, out)

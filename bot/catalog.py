@@ -246,6 +246,35 @@ MODELS: dict[str, ModelRules] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class Sequel:
+    """What continues a video of one model: ``extend`` is the image-to-video model of its family
+    (its first frame: the video's last), ``loop`` the first + last frame model that closes it into a
+    loop (from the video's last frame back to its first)."""
+
+    extend: str
+    loop: str
+
+
+# Extend and Loop, per model of the original video (a text-to-video model continues as its family's
+# image-to-video one; the 01 series and Hailuo 2.3 have no first + last frame mode: Hailuo-02 loops
+# them). Every model is here: a test checks each entry's modes.
+SEQUELS: dict[str, Sequel] = {
+    "MiniMax-Hailuo-2.3": Sequel("MiniMax-Hailuo-2.3", "MiniMax-Hailuo-02"),
+    "MiniMax-Hailuo-2.3-Fast": Sequel("MiniMax-Hailuo-2.3-Fast", "MiniMax-Hailuo-02"),
+    "MiniMax-Hailuo-02": Sequel("MiniMax-Hailuo-02", "MiniMax-Hailuo-02"),
+    "T2V-01-Director": Sequel("I2V-01-Director", "MiniMax-Hailuo-02"),
+    "T2V-01": Sequel("I2V-01", "MiniMax-Hailuo-02"),
+    "I2V-01-Director": Sequel("I2V-01-Director", "MiniMax-Hailuo-02"),
+    "I2V-01": Sequel("I2V-01", "MiniMax-Hailuo-02"),
+    "I2V-01-live": Sequel("I2V-01-live", "MiniMax-Hailuo-02"),
+    "S2V-01": Sequel("I2V-01", "MiniMax-Hailuo-02"),
+    "MiniMax-H3": Sequel("MiniMax-H3", "MiniMax-H3"),
+    "MiniMax-H3-Max": Sequel("MiniMax-H3-Max", "MiniMax-H3-Max"),
+}
+
+
 # Durations any model offers: what the command's ``duration`` choices list.
 DURATIONS: tuple[int, ...] = tuple(sorted({d for rules in MODELS.values() for d in rules.durations}))
 

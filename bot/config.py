@@ -36,6 +36,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "MINIMAX_QUERY_RPM": (1, 100_000),
     "MINIMAX_TIMEOUT_SECONDS": (1, 600),
     "MAX_DOWNLOAD_MB": (1, 4096),
+    "MAX_EXTENDED_SECONDS": (4, 3600),
     "DEFAULT_QUOTA_CREDITS": (0, 1_000_000),
     "POLL_FIRST_DELAY_SECONDS": (0.1, 3600),
     "POLL_MIN_INTERVAL_SECONDS": (0.1, 3600),
@@ -123,6 +124,8 @@ class Settings:
     status_edit_interval: float = 5.0
     minimax_timeout: float = 30.0
     max_download_bytes: int = 512 * 1024 * 1024
+    # The longest video Extend and Loop may make, all its segments together (seconds).
+    max_extended_seconds: int = 60
     download_dir: Path | None = None
     # Submissions stop this long after the API reports an account problem (key, balance, plan).
     account_pause: float = 15 * 60.0
@@ -498,6 +501,9 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         )
         * 1024
         * 1024,
+        max_extended_seconds=_parse(
+            env, "MAX_EXTENDED_SECONDS", 60, _positive_int, "must be a whole number of seconds above 0"
+        ),
         download_dir=_parse(
             env,
             "DOWNLOAD_DIR",

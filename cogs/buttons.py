@@ -23,6 +23,7 @@ from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
+from cogs.sequel_buttons import SEQUEL_ITEMS, add_sequel_buttons
 from cogs.share_buttons import SHOWCASE_ITEMS, ShareButton
 from cogs.video_support import confirmation, dm_actor, pickup_link, service_of
 from storage.models import Task
@@ -170,6 +171,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     DetailsButton,
     UpscaleButton,
     *EDIT_ITEMS,
+    *SEQUEL_ITEMS,
     *SHOWCASE_ITEMS,
 )
 
@@ -190,6 +192,7 @@ def result_view(task: Task) -> discord.ui.View:
     if offers_upscale(task):
         view.add_item(UpscaleButton(task.id))
     add_edit_buttons(view, task)  # Remix (cogs/edit_buttons.py)
+    add_sequel_buttons(view, task)  # Extend and Loop (cogs/sequel_buttons.py)
     if not task.deliver_by_dm and task.guild_id is not None:  # a public result may go to the showcase
         view.add_item(ShareButton(task.id))
     return view

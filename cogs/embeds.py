@@ -31,7 +31,7 @@ from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.spec import Mode
 from cogs.pool_text import POOL_ORDER, paid_text, pool_line
 from cogs.text import clip, duration_text, lines_within, plain_line, when
-from storage.models import Task, UserPrefs
+from storage.models import JOINED_KINDS, Task, UserPrefs
 from storage.states import TaskState
 
 BAR_CELLS = 12
@@ -222,11 +222,30 @@ def result_content(
     ``refitted``: the attached file is a re-encode made to fit the upload limit; Details gives the
     full-quality download link."""
     marker = RESULT_MARKER.format(task_id=task.id)
+    joined = join_note(task)
+    joined = f"\n{joined}" if joined else ""
     if link is None:
         note = f"\n{REFITTED_NOTE}" if refitted else ""
-        return f"<@{task.user_id}> your video is ready! {marker}{note}"
+        return f"<@{task.user_id}> your video is ready! {marker}{joined}{note}"
     expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
-    return f"<@{task.user_id}> your video is ready! {marker}\n{LINK_INTRO}{link}{expiry}"
+    return f"<@{task.user_id}> your video is ready! {marker}{joined}\n{LINK_INTRO}{link}{expiry}"
+
+
+def join_note(task: Task) -> str | None:
+    """What an Extend's or Loop's result is: the whole, joined, or (the join failed) the clip alone."""
+    if task.edit_kind not in JOINED_KINDS or task.edit_of is None:
+        return None
+    if task.join_state == "joined":
+        seconds = f", {task.delivered_seconds:.1f} s in all" if task.delivered_seconds else ""
+        if task.edit_kind == "loop":
+            return f"🔁 Video #{task.edit_of} as a seamless loop{seconds}."
+        return f"⏩ Video #{task.edit_of} extended{seconds}."
+    if task.join_state == "alone":
+        return (
+            f"⚠️ Joining this clip to video #{task.edit_of} did not work, so here is the new clip alone "
+            "(it starts where the video ended)."
+        )
+    return None
 
 
 def pickup_content(task: Task) -> str:

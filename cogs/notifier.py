@@ -440,6 +440,30 @@ class DiscordNotifier:
             log.warning("Unreadable history while looking for task %s: %r", task.id, exc)
         return None
 
+    async def result_video_url(self, task: Task) -> str | None:
+        """Fetch the result message where it may be (the DM first for a private result, else its
+        thread and channel; then the others) and read its video attachment's URL, signed just now."""
+        if task.result_message_id is None:
+            return None
+        first, then = task.deliver_by_dm, not task.deliver_by_dm
+        for place in [*await self._places(task, dm=first), *await self._places(task, dm=then)]:
+            if place is None:
+                continue
+            try:
+                message = await place.fetch_message(task.result_message_id)
+            except discord.NotFound:
+                continue
+            except discord.HTTPException as exc:
+                self._failed("fetch_result", exc)
+                log.warning("Cannot read the result message of task %s: %s", task.id, exc)
+                continue
+            for attachment in message.attachments:
+                kind = attachment.content_type or ""
+                if kind.startswith("video/") or attachment.filename.lower().endswith(".mp4"):
+                    return attachment.url
+            return None  # the message is there but carries a link, not the file
+        return None
+
     async def upload_limit(self, guild_id: int | None) -> int:
         guild = self._bot.get_guild(guild_id) if guild_id is not None else None
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT

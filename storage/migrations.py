@@ -333,6 +333,13 @@ _V13_POOLS = (
     """,
 )
 
+_V14_JOINS = (
+    # An Extend or Loop: whether its result is the original and the new clip joined ('joined') or
+    # the new clip alone ('alone': the join failed). Written before the result is posted, so a
+    # restart mid-delivery posts what was decided, once.
+    "ALTER TABLE tasks ADD COLUMN join_state TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -347,6 +354,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "showcase: the channel, shared videos and their votes", _V11_SHOWCASE),
     Migration(12, "threads: a server's choice and each task's thread", _V12_THREADS),
     Migration(13, "pools: team credit pools and the pool each task is paid from", _V13_POOLS),
+    Migration(14, "tasks: how an extend or loop was joined", _V14_JOINS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -35,6 +35,9 @@ class NewTask:
 
 
 EDIT_KINDS = ("remix", "extend", "loop")
+JOINED_KINDS = ("extend", "loop")  # made to be joined to the original's video
+# How an Extend or Loop was delivered: the original and the new clip as one, or the clip alone.
+JOIN_STATES = ("joined", "alone")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Task:
     # The team pool that paid (None: the member's own credits), and its name at reservation time.
     pool_id: int | None = None
     pool_name: str | None = None
+    # An Extend or Loop (see :data:`JOIN_STATES`): its result joined to the original, or alone.
+    join_state: str | None = None
 
     @property
     def final(self) -> bool:

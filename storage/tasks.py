@@ -16,7 +16,7 @@ from storage import audit, ledger
 from storage.backend import Backend, Connection, Row, fetch_all, fetch_int, fetch_one
 from storage.checks import MAX_NAME_CHARS, count, optional_int, system_text, text
 from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, UnknownTask
-from storage.models import GuildStats, Task
+from storage.models import JOIN_STATES, GuildStats, Task
 from storage.periods import now_or
 from storage.spec_columns import SPEC_COLUMNS, spec_from_row
 from storage.states import FINAL_STATES, POLLED_STATES, REFUNDING_STATES, TaskState, can_transition
@@ -74,7 +74,14 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "delivered_seconds": lambda n, v: _optional_seconds(n, v),
     "has_audio": lambda n, v: _optional_bool(n, v),
     "thread_id": _optional_id,
+    "join_state": lambda n, v: _join_state(n, v),
 }
+
+
+def _join_state(name: str, value: object) -> str | None:
+    if value is not None and value not in JOIN_STATES:
+        raise InvalidValue(name, f"must be one of {', '.join(JOIN_STATES)} (got {value!r}).")
+    return None if value is None else str(value)
 
 
 def _optional_seconds(name: str, value: object) -> float | None:

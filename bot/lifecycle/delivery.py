@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,8 +42,12 @@ from bot.video.fit import CannotFit, fit
 from bot.video.probe import NotReadable
 from bot.video.worker import VideoWorker
 from storage.errors import IllegalTransition, StorageError
-from storage.models import Task
+from storage.models import JOINED_KINDS, Task
 from storage.states import TaskState
+
+# An Extend's or Loop's new clip, joined to its original (:meth:`bot.lifecycle.sequels.Sequels.join`):
+# the task as it is then, and what to post instead of the clip.
+Joiner = Callable[[Task, ResultPost, Path], Awaitable[tuple[Task, ResultPost]]]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +121,7 @@ class Delivery:
         self._failures = failures
         self._dir = download_dir
         self._jobs = Jobs()  # task id → its delivery
+        self.joiner: Joiner | None = None  # set by the service: Extend and Loop join before posting
         # At most DELIVERY_CONCURRENCY downloads (each with its upload) at once: a burst of finished
         # videos must not take all the bandwidth, nor hold that many files on disk.
         self._slots = asyncio.Semaphore(max(1, deps.settings.delivery_concurrency))
@@ -200,6 +206,7 @@ class Delivery:
         deps = self._deps
         path = self._dir / f"{DOWNLOAD_PREFIX}{task.id}-{uuid.uuid4().hex[:8]}.mp4"
         fitted = path.with_name(f"{path.stem}-fit.mp4")
+        joined = path.with_name(f"{path.stem}-joined.mp4")
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
@@ -217,6 +224,8 @@ class Delivery:
                     )
                 except IllegalTransition:
                     return
+            if self.joiner is not None and task.edit_kind in JOINED_KINDS:
+                task, result = await self.joiner(task, result, joined)
             limit = await self._upload_limit(task)
             post = await self._to_fit(task, result, limit, fitted)
             message_id: int | None = None
@@ -250,12 +259,14 @@ class Delivery:
             # Gone before the task reads "delivered": a delivered task leaves nothing behind.
             await _discard(path)
             await _discard(fitted)
+            await _discard(joined)
             if message_id is None:
                 raise _Retry("the result could not be posted anywhere")
             await self._delivered(task, message_id)
         finally:
             await _discard(path)
             await _discard(fitted)
+            await _discard(joined)
 
     async def _upload_limit(self, task: Task) -> int:
         """Discord's limit where the result goes (:mod:`bot.lifecycle.upload_limits`)."""

@@ -16,6 +16,10 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_FETCH_BYTES = 20 * 1024 * 1024
+# A frame of a delivered video (Extend, Loop): ``videoframe:<task id>:<first|last>``, stored as the
+# medium's URL and turned into image bytes at submit time by the submitter's ``frames`` hook
+# (:meth:`bot.lifecycle.sequels.Sequels.frame_data_url`); a frame is megabytes, too big to store.
+FRAME_SCHEME = "videoframe:"
 _TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=15, sock_read=30)
 
 

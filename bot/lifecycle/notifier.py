@@ -127,6 +127,11 @@ class Notifier(Protocol):
         """The largest file the bot may upload where this guild's results go."""
         ...
 
+    async def result_video_url(self, task: Task) -> str | None:
+        """A fresh URL of the video attached to ``task``'s result message (what Extend and Loop
+        start from); None when the message or its video is gone, or the result was a link."""
+        ...
+
     async def channel_parent(self, channel_id: int) -> int | None:
         """The parent channel when ``channel_id`` is a thread (whose rules follow its parent's)."""
         ...

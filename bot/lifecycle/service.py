@@ -38,6 +38,7 @@ from bot.lifecycle.queue import FairQueue
 from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
 from bot.lifecycle.retention import Retention
+from bot.lifecycle.sequels import SequelOffer, Sequels
 from bot.lifecycle.showcase import ShowcaseService
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
@@ -48,6 +49,7 @@ from bot.lifecycle.validation import VideoRequest
 from bot.metrics import Metrics
 from bot.minimax.callbacks import CallbackServer, CallbackSwitch
 from bot.minimax.types import TaskInfo
+from bot.video.worker import VideoWorker
 from storage import Storage
 from storage.models import Pool, PoolUsage, Task, UserPrefs
 
@@ -101,7 +103,8 @@ class VideoService:
         self.cards = StatusCards(self.deps)
         self.failures = FailurePath(self.deps, self.cards)
         download_dir = settings.download_dir or default_download_dir(settings.database_path)
-        self.delivery = Delivery(self.deps, self.cards, self.failures, download_dir=download_dir)
+        video = VideoWorker()  # one bound on video work for the whole bot (fits, joins, frames)
+        self.delivery = Delivery(self.deps, self.cards, self.failures, download_dir=download_dir, video=video)
         self.submitter = Submitter(
             self.deps, self.cards, self.failures, concurrency=settings.submit_concurrency, http=http
         )
@@ -112,6 +115,11 @@ class VideoService:
         self.preview = PromptPreview(self.deps)
         self.queries = Queries(self.deps, self.cards, self.delivery)
         self.upscaler = Upscaler(self.deps, self.admission, self.queries)
+        self.sequels = Sequels(
+            self.deps, self.admission, self.delivery, download_dir=download_dir, video=video, http=http
+        )
+        self.delivery.joiner = self.sequels.join  # Extend and Loop post the joined video
+        self.submitter.frames = self.sequels.frame_data_url  # and start from its frames
         self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.pools = MemberPools(self.deps)  # team credit pools as a member sees them
         self.recovery = Recovery(
@@ -179,6 +187,7 @@ class VideoService:
 
     async def stop(self) -> None:
         await self.cards.stop_queue_refresh()  # requests run it even before start()
+        await self.sequels.stop()
         await self.deps.account.settle()
         if not self._started:
             return
@@ -233,6 +242,20 @@ class VideoService:
     ) -> Task:
         """The result again with an edited prompt, charged to ``actor`` (see ``Admission.remix``)."""
         return await self.admission.remix(task_id, actor, prompt, upload_limit=upload_limit)
+
+    async def sequel_offer(
+        self, task_id: int, actor: Actor, kind: str, *, upload_limit: int | None = None
+    ) -> SequelOffer:
+        """What an Extend or Loop (``kind``) of the result would make and cost; RequestRefused when
+        ``actor`` may not or the whole would be too long (see :class:`~bot.lifecycle.sequels.Sequels`)."""
+        return await self.sequels.offer(task_id, actor, kind, upload_limit=upload_limit)
+
+    async def sequel(
+        self, task_id: int, actor: Actor, kind: str, prompt: str, *, upload_limit: int | None = None
+    ) -> Task:
+        """Reserve an Extend or Loop of the result for ``actor``, who pays; RequestRefused when the
+        video is gone or anything else stands in the way (nothing reserved then)."""
+        return await self.sequels.request(task_id, actor, kind, prompt, upload_limit=upload_limit)
 
     async def cancel(self, task_id: int, actor: Actor) -> Task:
         """Cancel a task that was not sent yet; the storage refunds in the same transaction."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
@@ -21,7 +22,7 @@ from bot.catalog import as_sent
 from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
-from bot.lifecycle.images import ImageUnavailable, fetch_data_url
+from bot.lifecycle.images import FRAME_SCHEME, ImageUnavailable, fetch_data_url
 from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.queue import QueueEntry
@@ -71,6 +72,8 @@ class Submitter:
         self._crashes: dict[int, int] = {}  # task id → unexpected submit errors in a row
         # Looks for an unknown V2 task in the API's list (set by the service; None: moderators only).
         self.reconciler: Reconciler | None = None
+        # Turns a ``videoframe:`` medium into a data URL (set by the service: Extend and Loop).
+        self.frames: Callable[[str], Awaitable[str]] | None = None
 
     def start(self) -> None:
         if self._http is None:
@@ -357,7 +360,9 @@ class Submitter:
         urls: list[str] = []
         for medium in task.spec.media:
             assert self._http is not None, "start() the submitter first"
-            if medium.kind is MediaKind.IMAGE:
+            if medium.url.startswith(FRAME_SCHEME) and self.frames is not None:
+                urls.append(await self.frames(medium.url))  # a delivered video's frame (Extend, Loop)
+            elif medium.kind is MediaKind.IMAGE:
                 urls.append(await fetch_data_url(self._http, medium.url))
             else:
                 urls.append(medium.url)

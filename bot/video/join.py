@@ -12,6 +12,9 @@ Two ways, chosen per pair:
 - **re-encode** (H.264 + AAC, :mod:`bot.video.encode`) otherwise, at the first clip's size and frame
   rate; a clip without sound gets silence so the sound stays in step with the picture.
 
+A Loop's clip also *ends* on the first clip's first frame (``loop=True``): its last frame is dropped
+as well, so the picture wraps around without showing that frame twice.
+
 Either way the work streams: packets (or frames) go from the inputs to the output one at a time.
 """
 
@@ -39,14 +42,15 @@ class Joined:
     info: VideoInfo
 
 
-def join(first: Path, second: Path, dest: Path) -> Joined:
-    """``first`` without its last frame, then ``second``, written to ``dest``."""
+def join(first: Path, second: Path, dest: Path, *, loop: bool = False) -> Joined:
+    """``first`` without its last frame, then ``second`` (without its last frame too when ``loop``),
+    written to ``dest``."""
     head, tail = probe(first), probe(second)
     try:
         if _copyable(first, second):
-            _copy(first, second, dest, head)
+            _copy(first, second, dest, head, tail if loop else None)
             return Joined(dest, True, probe(dest))
-        _reencode(first, second, dest, head, tail)
+        _reencode(first, second, dest, head, tail, loop=loop)
     except av.error.FFmpegError as exc:
         raise NotReadable(f"joining {first.name} and {second.name}: {exc}") from exc
     return Joined(dest, False, probe(dest))
@@ -94,7 +98,8 @@ def _in_order(container: InputContainer, stream: VideoStream) -> bool:
     return last is not None
 
 
-def _copy(first: Path, second: Path, dest: Path, head: VideoInfo) -> None:
+def _copy(first: Path, second: Path, dest: Path, head: VideoInfo, tail: VideoInfo | None) -> None:
+    """Stream copy; ``tail`` given (a loop): the second clip's last frame is left out as well."""
     with av.open(str(first)) as a, av.open(str(second)) as b, av.open(str(dest), "w", format="mp4") as out:
         va = a.streams.video[0]
         out_video = out.add_stream_from_template(va)
@@ -124,15 +129,29 @@ def _copy(first: Path, second: Path, dest: Path, head: VideoInfo) -> None:
         vb = b.streams.video[0]
         assert vb.time_base is not None
         video_shift = cut_pts - (vb.start_time or 0)
+        tail_cut: int | None = None  # where the second clip's kept picture ends (a loop), its time base
+        tail_seconds: float | None = None
+        if tail is not None:
+            tail_cut = (vb.start_time or 0) + round((tail.frames - 1) / tail.fps / vb.time_base)
+            tail_seconds = float((tail_cut - (vb.start_time or 0)) * vb.time_base)
         audio_shift: int | None = None
         for packet in b.demux():
             if packet.dts is None or packet.pts is None:
                 continue
             if packet.stream.type == "video":
+                if tail_cut is not None and packet.pts >= tail_cut:
+                    continue  # the loop's closing frame: the first clip's first, shown at the wrap
                 packet.pts += video_shift
                 packet.dts += video_shift
                 packet.stream = out_video
             elif packet.stream.type == "audio" and out_audio is not None:
+                tb = packet.stream.time_base
+                assert tb is not None
+                if (
+                    tail_seconds is not None
+                    and (packet.pts - (packet.stream.start_time or 0)) * tb >= tail_seconds
+                ):
+                    continue
                 if audio_shift is None:
                     # Right after the first clip's sound (never overlapping it: timestamps must rise).
                     audio_shift = audio_end - packet.dts
@@ -147,11 +166,11 @@ def _copy(first: Path, second: Path, dest: Path, head: VideoInfo) -> None:
 # ------------------------------------------------------------------------------------ re-encode
 
 
-def _reencode(first: Path, second: Path, dest: Path, head: VideoInfo, tail: VideoInfo) -> None:
+def _reencode(first: Path, second: Path, dest: Path, head: VideoInfo, tail: VideoInfo, *, loop: bool) -> None:
     audio = head.has_audio or tail.has_audio
     with Writer(dest, width=head.width, height=head.height, fps=head.fps, audio=audio) as writer:
         _append(writer, first, head, drop_last=True)
-        _append(writer, second, tail, drop_last=False)
+        _append(writer, second, tail, drop_last=loop)
 
 
 def _append(writer: Writer, src: Path, info: VideoInfo, *, drop_last: bool) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.catalog import (
     MODELS,
+    SEQUELS,
     as_sent,
     credits_text,
     default_model_for,
@@ -117,3 +118,13 @@ def test_no_message_or_log_line_spells_the_credit_word_itself() -> None:
         if amount_then_word.search(text := path.read_text()) or log_tenths.search(text)
     ]
     assert offenders == []
+
+
+def test_every_model_continues_and_loops_with_a_model_that_can() -> None:
+    """Extend needs an image-to-video model, Loop a first + last frame one, of the same API family."""
+    assert set(SEQUELS) == set(MODELS)
+    for name, sequel in SEQUELS.items():
+        assert Mode.IMAGE in MODELS[sequel.extend].modes, name
+        assert Mode.FIRST_LAST in MODELS[sequel.loop].modes, name
+        assert MODELS[sequel.extend].family is MODELS[name].family, name
+    assert SEQUELS["T2V-01"].extend == "I2V-01"  # text-to-video continues as its image-to-video twin

@@ -175,7 +175,14 @@ async def test_result_replies_to_the_card_and_mentions_only_the_requester(bot: F
     assert sent.kwargs["reference"].message_id == 40
     assert isinstance(sent.kwargs["file"], discord.File) and "(task #12)" in sent.content
     ids = {item.custom_id for item in sent.kwargs["view"].children}
-    assert ids == {"video:regen:12", "video:details:12", "video:remix:12", "video:share:12"}
+    assert ids == {
+        "video:regen:12",
+        "video:details:12",
+        "video:remix:12",
+        "video:extend:12",
+        "video:loop:12",
+        "video:share:12",
+    }
     assert await notifier.find_result(task) == message_id
 
 
@@ -372,6 +379,8 @@ async def test_a_refusing_channel_gets_the_result_through_the_follow_up(
         "video:regen:12",
         "video:details:12",
         "video:remix:12",
+        "video:extend:12",
+        "video:loop:12",
         "video:share:12",
     }
     assert "(task #12)" in sent.content and "reference" not in sent.kwargs

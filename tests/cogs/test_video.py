@@ -394,7 +394,7 @@ async def test_upscale_button_on_a_768p_h3_result_makes_the_2k_video_for_the_cli
     await env.generate(model="MiniMax-H3", duration=4, resolution="768P")
     done = await env.harness.wait_final(1)
     labels = [i.item.label for i in result_view(done).children]  # type: ignore[attr-defined]
-    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix", "Share"]
+    assert labels == ["Regenerate", "Details", "Upscale to 2K", "Remix", "Extend", "Loop", "Share"]
     click = env.interaction(OTHER_USER)
     await UpscaleButton(1).callback(click)  # type: ignore[arg-type]
     assert "#2" in click.last.content and click.last.ephemeral
@@ -654,7 +654,7 @@ async def test_details_says_plainly_when_the_api_refuses_a_new_link(env: Env) ->
 
 
 def test_a_posted_link_is_read_back_from_the_result_text() -> None:
-    task = SimpleNamespace(id=7, user_id=3)
+    task = SimpleNamespace(id=7, user_id=3, edit_kind=None, edit_of=None, join_state=None)
     content = embeds.result_content(task, link="https://x/y.mp4?a=1", expires_at=1000)  # type: ignore[arg-type]
     assert embeds.posted_link_expired(content, 1000) and not embeds.posted_link_expired(content, 999)
     assert not embeds.posted_link_expired(embeds.result_content(task), 10**12)  # type: ignore[arg-type]

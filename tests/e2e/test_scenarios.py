@@ -80,6 +80,8 @@ async def test_text_to_video_is_delivered_as_a_reply_that_pings_only_the_request
             f"video:regen:{task_id}",
             f"video:details:{task_id}",
             f"video:remix:{task_id}",
+            f"video:extend:{task_id}",
+            f"video:loop:{task_id}",
             f"video:share:{task_id}",
         ]
         assert minimax.submissions[0]["prompt"].startswith("a red fox running through snow")

@@ -65,6 +65,10 @@ class RecordingNotifier:
     # (what, task id, the task's thread when it was posted): where results and failures went.
     thread_posts: list[tuple[str, int, int | None]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    # What result_video_url answers per task id (a test serves the posted file, e.g. on ImageHost).
+    video_urls: dict[int, str] = field(default_factory=dict)
+    # Set: post_result waits for it before posting (a test stops the service there: a crash mid-post).
+    post_gate: asyncio.Event | None = None
     # As DiscordNotifier's: the cogs keep interaction follow-ups here (they are never used to post).
     followups: FollowupRegistry = field(default_factory=FollowupRegistry)
 
@@ -114,6 +118,9 @@ class RecordingNotifier:
 
     async def post_result(self, result: ResultPost) -> int | None:
         self.calls.append(f"post_result:{result.task.id}")
+        if self.post_gate is not None:
+            await self._notify()
+            await self.post_gate.wait()
         if self.crash_posts > 0:
             self.crash_posts -= 1
             await self._notify()
@@ -185,6 +192,10 @@ class RecordingNotifier:
 
     async def channel_parent(self, channel_id: int) -> int | None:
         return self.thread_parents.get(channel_id)
+
+    async def result_video_url(self, task: Task) -> str | None:
+        self.calls.append(f"result_video_url:{task.id}")
+        return self.video_urls.get(task.id)
 
     # -- helpers for assertions --------------------------------------------------------------
 

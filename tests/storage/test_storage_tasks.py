@@ -378,3 +378,14 @@ async def test_usage_and_stats_queries_avoid_full_scans(store: Storage, make_tas
     assert len(plans) >= 8
     for plan in plans:
         assert "SEARCH" in plan and "SCAN" not in plan, plan
+
+
+async def test_an_extend_records_how_it_was_joined_and_survives_a_reopen(store: Storage, make_task) -> None:
+    task = await store.quota.reserve(make_task(), now=T0)
+    assert task.join_state is None
+    joined = await store.tasks.update_fields(task.id, join_state="joined", delivered_seconds=11.9)
+    assert (joined.join_state, joined.delivered_seconds) == ("joined", 11.9)
+    assert (await store.tasks.get(task.id)).join_state == "joined"
+    with pytest.raises(InvalidValue, match="join_state"):
+        await store.tasks.update_fields(task.id, join_state="half")
+    assert (await store.tasks.update_fields(task.id, join_state="alone")).join_state == "alone"

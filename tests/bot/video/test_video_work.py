@@ -107,6 +107,30 @@ def test_a_joined_clip_joins_again(tmp_path: Path) -> None:
     assert count_frames(twice.path)[0] == 24 - 1 + 24 - 1 + 24
 
 
+@pytest.mark.parametrize(
+    ("second_kwargs", "copied"),
+    [({}, True), ({"audio": False}, False), ({"width": 96, "height": 54}, False)],
+)
+def test_a_loop_drops_the_frame_it_shares_at_each_end(
+    tmp_path: Path, second_kwargs: dict[str, object], copied: bool
+) -> None:
+    """The loop's clip starts on the video's last frame and ends on its first: neither shows twice."""
+    base: dict[str, object] = {"width": 64, "height": 36}
+    first = _clip(tmp_path, "a", 48, **base)
+    second = _clip(tmp_path, "b", 60, **{**base, **second_kwargs})
+    looped = join(first, second, tmp_path / "loop.mp4", loop=True)
+    assert looped.copied is copied
+    frames, sound = count_frames(looped.path)
+    assert frames == 48 - 1 + 60 - 1
+    assert sound == pytest.approx(106 / FPS, abs=0.05)
+    with av.open(str(looped.path)) as container:
+        shown = list(container.decode(video=0))
+    with av.open(str(second)) as container:
+        made = list(container.decode(video=0))
+    if copied:  # the clip's last kept frame is its one before last, bit for bit
+        assert bytes(shown[-1].planes[0]) == bytes(made[-2].planes[0])
+
+
 @pytest.mark.parametrize("audio", [True, False])
 def test_fit_re_encodes_under_the_limit_keeping_length_and_sound(tmp_path: Path, audio: bool) -> None:
     src = _clip(tmp_path, "a", 4 * FPS, width=640, height=360, audio=audio, crf=0)
