@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import re
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -41,25 +42,33 @@ def shard_bot(
     )
 
 
-async def test_each_process_answers_its_own_shards_guilds_and_posts_each_video_once(
-    tmp_path: Path, pg_url: str
-) -> None:
+@contextlib.asynccontextmanager
+async def two_shard_bots(
+    root: Path, url: str, minimax: FakeMiniMax, fake: FakeDiscord
+) -> AsyncIterator[list[BotHarness]]:
+    """Shard 0's bot and shard 1's, started together on an empty database, both ready."""
     ports = (free_port(), free_port())
-    async with (
-        FakeMiniMax(flavour="official", speed=400.0) as minimax,
-        FakeDiscord(guild_names=GUILDS, spread_over_shards=2) as fake,
-        aiohttp.ClientSession() as http,
-        contextlib.AsyncExitStack() as stack,
-    ):
-        bots = [shard_bot(tmp_path, s, fake=fake, minimax=minimax, url=pg_url, port=ports[s]) for s in (0, 1)]
+    bots = [shard_bot(root, s, fake=fake, minimax=minimax, url=url, port=ports[s]) for s in (0, 1)]
+    async with contextlib.AsyncExitStack() as stack:
         for bot in bots:
             stack.push_async_callback(bot.stop)
         # Both at once on an empty database: the schema is migrated once, under PostgreSQL's lock.
         await asyncio.gather(*(bot.start() for bot in bots))
+        http = await stack.enter_async_context(aiohttp.ClientSession())
         for port in ports:  # ready: every shard of the process connected, and the database answers
             assert await ready_within(http, f"http://127.0.0.1:{port}/readyz", 20.0)
         assert sorted(fake.shard_identifies) == [(0, 2), (1, 2)]
+        yield bots
 
+
+async def test_each_process_answers_its_own_shards_guilds_and_posts_each_video_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    async with (
+        FakeMiniMax(flavour="official", speed=400.0) as minimax,
+        FakeDiscord(guild_names=GUILDS, spread_over_shards=2) as fake,
+        two_shard_bots(tmp_path, pg_url, minimax, fake) as bots,
+    ):
         # The process holding shard 0 synced each guild's commands, once; the other did not try.
         assert Counter(guild for guild, _ in fake.command_syncs) == {gid: 1 for gid in fake.guilds}
         assert "Commands are synced by the process holding shard 0" in bots[1].log_text()
@@ -112,5 +121,44 @@ async def test_each_process_answers_its_own_shards_guilds_and_posts_each_video_o
         charged = {r["task_id"]: r["tenths"] for r in ledger if r["kind"] == "charge"}
         assert charged == {r["id"]: r["cost_tenths"] for r in rows}
         assert not [r for r in ledger if r["kind"] == "refund"]
+        for bot in bots:
+            bot.assert_clean()
+
+
+async def test_a_video_taken_by_one_process_is_delivered_by_the_other_through_rest(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Shard 1's process takes a request and stops before the video is done; shard 0's, restarted,
+    never saw that server on its gateway yet finishes the job: it posts in that server through REST, with that
+    server's own upload limit (fetched, as its cache does not hold the guild)."""
+    async with (
+        FakeMiniMax(flavour="official") as minimax,  # frozen: nothing finishes until finish_all()
+        FakeDiscord(guild_names=GUILDS, spread_over_shards=2) as fake,
+        two_shard_bots(tmp_path, pg_url, minimax, fake) as bots,
+    ):
+        bravo = fake.setups[1]
+        assert shard_of(bravo.guild.id, 2) == 1
+        call = await bots[1].invoke(
+            "video generate", member=bravo.member, channel=bravo.videos, options={"prompt": "a tide pool"}
+        )
+        outcome = await wait_answer(call)
+        assert outcome.accepted and outcome.task_id is not None, outcome.text
+        await minimax.wait_for_count("submit", 1, within=15.0)
+        assert await bots[1].stop() == 0
+        fetched_before = len(fake.requests)
+        # A start resumes every unfinished task in the database at once (an idle poller that never
+        # heard of it would find it within a minute).
+        await bots[0].restart(kill=False)
+
+        minimax.finish_all()
+        result = await wait_delivered(bots[0], outcome.task_id, timeout=60.0)
+        assert (result.guild_id, result.channel_id) == (bravo.guild.id, bravo.videos.id)
+        assert results_by_task(bots[0]) == {outcome.task_id: 1}
+        assert f"Task {outcome.task_id} delivered as message" in bots[0].log_text()
+        assert f"Task {outcome.task_id} reserved" in bots[1].log_text()
+        assert f"Task {outcome.task_id} reserved" not in bots[0].log_text()
+        asked = [f"{r.method} {r.path}" for r in fake.requests[fetched_before:]]
+        assert f"GET /api/v10/guilds/{bravo.guild.id}" in asked, "Bravo's upload limit, asked through REST"
+        assert await bots[0].stop() == 0
         for bot in bots:
             bot.assert_clean()
