@@ -162,3 +162,28 @@ async def test_a_video_taken_by_one_process_is_delivered_by_the_other_through_re
         assert await bots[0].stop() == 0
         for bot in bots:
             bot.assert_clean()
+
+
+async def test_one_process_can_run_every_shard(tmp_path: Path) -> None:
+    """``SHARD_COUNT`` alone: one process connects both shards (discord.py spaces the IDENTIFYs by
+    Discord's 5 s) and answers the servers of each, on SQLite as a single process always could."""
+    port = free_port()
+    async with (
+        FakeMiniMax(flavour="official", speed=400.0) as minimax,
+        FakeDiscord(guild_names=GUILDS[:2], spread_over_shards=2) as fake,
+        BotHarness(
+            tmp_path, minimax=minimax, fake=fake, env=video_env(SHARD_COUNT="2", METRICS_PORT=str(port))
+        ) as h,
+        aiohttp.ClientSession() as http,
+    ):
+        assert sorted(fake.shard_identifies) == [(0, 2), (1, 2)]
+        assert await ready_within(http, f"http://127.0.0.1:{port}/readyz", 20.0)
+        for setup in fake.setups:
+            call = await h.invoke(
+                "video generate", member=setup.member, channel=setup.videos, options={"prompt": "dunes"}
+            )
+            outcome = await wait_answer(call)
+            assert outcome.accepted and outcome.task_id is not None, outcome.text
+            assert (await wait_delivered(h, outcome.task_id)).guild_id == setup.guild.id
+        assert await h.stop() == 0
+        h.assert_clean()
