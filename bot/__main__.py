@@ -140,7 +140,7 @@ async def _run(settings: Settings) -> int:
 
 
 async def _run_claimed(settings: Settings) -> int:
-    from bot.app import VideoBot
+    from bot.app import build_bot
 
     try:
         storage = await open_storage(settings)
@@ -157,7 +157,7 @@ async def _run_claimed(settings: Settings) -> int:
     try:
         async with aiohttp.ClientSession() as session:
             metrics = Metrics()  # one registry for the bot and its API client
-            bot = VideoBot(settings, storage, make_client(settings, session, metrics), metrics=metrics)
+            bot = build_bot(settings, storage, make_client(settings, session, metrics), metrics=metrics)
             loop = asyncio.get_running_loop()
             signalled = asyncio.Event()  # a stop asked for: what start-up then raises is not a failure
             for sig in (signal.SIGINT, signal.SIGTERM):

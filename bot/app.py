@@ -52,7 +52,13 @@ class VideoBot(commands.Bot):
     """Slash commands only: no message-content intent, no prefix commands."""
 
     def __init__(
-        self, settings: Settings, storage: Storage, client: MiniMaxClient, *, metrics: Metrics | None = None
+        self,
+        settings: Settings,
+        storage: Storage,
+        client: MiniMaxClient,
+        *,
+        metrics: Metrics | None = None,
+        **client_options: Any,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
@@ -65,6 +71,7 @@ class VideoBot(commands.Bot):
             # The default of every command; each also declares it (cogs.scope).
             allowed_contexts=GUILD_CONTEXT,
             allowed_installs=GUILD_INSTALL,
+            **client_options,
         )
         self.settings = settings
         self.storage = storage
@@ -124,6 +131,12 @@ class VideoBot(commands.Bot):
         await video_service.start()
         if self.closing:
             return  # stopped while resuming tasks: nothing more to start
+        if not self.settings.syncs_commands:
+            log.info(
+                "Commands are synced by the process holding shard 0; this one (shards %s) does not",
+                ", ".join(map(str, self.settings.own_shards)),
+            )
+            return
         if not await self._try_sync():
             self._sync_retry = asyncio.create_task(self._retry_sync(), name="command-sync-retry")
 
@@ -287,6 +300,46 @@ def ready_line(user: str, servers: int, resumed: int) -> str:
         f"logged in as {user}, serving {servers} server{'' if servers == 1 else 's'}, "
         f"{resumed} task{'' if resumed == 1 else 's'} resumed"
     )
+
+
+class ShardedVideoBot(VideoBot, commands.AutoShardedBot):
+    """``SHARD_COUNT``: discord.py's auto-sharded client, connecting this process's shards only.
+
+    Discord sends each shard the events (and interactions) of its own guilds, so each process answers
+    the interactions of its shards; everything the bot posts goes through REST with ids only
+    (:mod:`cogs.notifier`), so a process can deliver to any server, whichever shard holds it.
+    """
+
+    def __init__(
+        self, settings: Settings, storage: Storage, client: MiniMaxClient, *, metrics: Metrics | None = None
+    ) -> None:
+        super().__init__(
+            settings,
+            storage,
+            client,
+            metrics=metrics,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.own_shards),
+        )
+
+    async def gateway_connected(self) -> bool:
+        """Ready: every shard of this process has had its READY (``is_ready`` waits for all of them)
+        and has its socket open now; one shard down means some servers get no answers."""
+        shards = self.shards
+        if not self.is_ready() or self.is_closed() or self.closing:
+            return False
+        return set(self.settings.own_shards) <= set(shards) and not any(
+            info.is_closed() for info in shards.values()
+        )
+
+
+def build_bot(
+    settings: Settings, storage: Storage, client: MiniMaxClient, *, metrics: Metrics | None = None
+) -> VideoBot:
+    """The bot the settings ask for: sharded when ``SHARD_COUNT`` is set, else one plain connection."""
+    if settings.shard_count is None:
+        return VideoBot(settings, storage, client, metrics=metrics)
+    return ShardedVideoBot(settings, storage, client, metrics=metrics)
 
 
 def _read_marker(marker: Path) -> str | None:

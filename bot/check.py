@@ -127,6 +127,42 @@ async def _check_discord(
     return True, f"Discord: token accepted (logged in as {name})"
 
 
+async def _check_shards(
+    settings: Settings, session: aiohttp.ClientSession, discord_api: str
+) -> tuple[bool, str] | None:
+    """``SHARD_COUNT`` against Discord's own recommendation (``GET /gateway/bot``); said only when
+    sharding is set, or when Discord recommends it for a bot that has it off. Informational: a count
+    off the recommendation works (Discord refuses a session only past 2,500 servers)."""
+    headers = {"Authorization": f"Bot {settings.discord_token.reveal()}"}
+    recommended: int | None = None
+    try:
+        async with session.get(
+            f"{discord_api}/gateway/bot", headers=headers, timeout=aiohttp.ClientTimeout(total=15)
+        ) as resp:
+            body = await resp.json(content_type=None) if resp.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("shards"), int):
+        recommended = body["shards"]
+    advice = f"Discord recommends {recommended}" if recommended is not None else "no recommendation"
+    if settings.shard_count is None:
+        if recommended is None or recommended <= 1:
+            return None
+        return True, (
+            f"sharding: off (one connection); {advice} shards for this bot: set SHARD_COUNT before it "
+            "reaches 2,500 servers (README, Running on more than one machine)"
+        )
+    own = ", ".join(map(str, settings.own_shards))
+    syncs = "; it syncs the commands (shard 0)" if settings.syncs_commands else ""
+    fewer = (
+        " (fewer than recommended)" if recommended is not None and settings.shard_count < recommended else ""
+    )
+    return True, (
+        f"sharding: this process runs shard(s) {own} of SHARD_COUNT={settings.shard_count}{fewer}; "
+        f"{advice}{syncs}"
+    )
+
+
 async def _check_callback(settings: Settings, session: aiohttp.ClientSession) -> tuple[bool, str] | None:
     """Send the API's challenge to CALLBACK_URL, as MiniMax will, and expect the echo.
 
@@ -181,6 +217,9 @@ async def run_checks(settings: Settings, *, discord_api: str) -> int:
     async with aiohttp.ClientSession() as session:
         results.append(await _check_minimax(settings, session))
         results.append(await _check_discord(settings, session, discord_api))
+        shards = await _check_shards(settings, session, discord_api)
+        if shards is not None:
+            results.append(shards)
         callback = await _check_callback(settings, session)
         if callback is not None:
             results.append(callback)

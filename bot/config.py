@@ -54,6 +54,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "SPEND_LIMIT_USD": (0.01, 1_000_000),
     "METRICS_PORT": (1, 65_535),
     "CALLBACK_PORT": (1, 65_535),
+    "SHARD_COUNT": (1, 16_384),
 }
 
 # Discord ids are 64-bit snowflakes whose top bit is never set.
@@ -144,6 +145,9 @@ class Settings:
     # Metrics and health endpoints (issue 14): off unless METRICS_PORT is set.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    # Sharding (issue 14): None runs one unsharded gateway connection, as a single process always did.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()  # this process's shards; empty with a count: all of them
 
     def guild_allowed(self, guild_id: int | None) -> bool:
         """``ALLOWED_GUILD_IDS``: empty lets every server in; ``None`` (no server) is not a server."""
@@ -159,6 +163,20 @@ class Settings:
     callback_port: int = 8080
     # A thread on every public status card, for servers that did not choose (`/videoadmin policy threads`).
     thread_per_video: bool = False
+
+    @property
+    def own_shards(self) -> tuple[int, ...]:
+        """The shards this process connects (empty when unsharded)."""
+        if self.shard_count is None:
+            return ()
+        return self.shard_ids or tuple(range(self.shard_count))
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the slash commands: unsharded, or holding shard 0. One process
+        owns the sync, so several never race to rewrite the same command set (and shard 0 always
+        exists, whatever the split)."""
+        return self.shard_count is None or 0 in self.own_shards
 
     @property
     def poll_query_budget_per_minute(self) -> float:
@@ -531,6 +549,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
     )
     settings = _with_money_settings(settings, env)
     settings = _with_metrics_settings(settings, env)
+    settings = _with_shard_settings(settings, env)
     if settings.allowed_guild_ids and not set(settings.discord_guild_ids) <= set(settings.allowed_guild_ids):
         raise ConfigError("DISCORD_GUILD_IDS", "must list only servers that are also in ALLOWED_GUILD_IDS")
     if settings.poll_min_interval > settings.poll_max_interval:
@@ -596,3 +615,42 @@ def _with_metrics_settings(settings: Settings, env: Mapping[str, str | None]) ->
             env, "METRICS_HOST", "127.0.0.1", _host, "must be a host name or IP address to listen on"
         ),
     )
+
+
+def _shard_ids(raw: str) -> tuple[int, ...]:
+    """Comma-separated shard numbers (0 and up), each once."""
+    ids: list[int] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit():
+            raise ConfigError(
+                "SHARD_IDS", f"must be shard numbers separated by commas; {part!r} is not one (got {raw!r})"
+            )
+        if int(part) in ids:
+            raise ConfigError("SHARD_IDS", f"names shard {int(part)} twice (got {raw!r})")
+        ids.append(int(part))
+    return tuple(ids)
+
+
+def _with_shard_settings(settings: Settings, env: Mapping[str, str | None]) -> Settings:
+    """Sharding (issue 14): ``SHARD_COUNT`` shards in all, ``SHARD_IDS`` the ones this process runs."""
+    count: int | None = _parse(
+        env, "SHARD_COUNT", None, _positive_int, "must be a whole number of shards above 0"
+    )
+    ids: tuple[int, ...] = _parse(
+        env, "SHARD_IDS", (), _shard_ids, "must be shard numbers separated by commas"
+    )
+    if ids and count is None:
+        raise ConfigError(
+            "SHARD_IDS", "needs SHARD_COUNT, the number of shards across every process (e.g. SHARD_COUNT=2)"
+        )
+    if count is not None:
+        beyond = [shard for shard in ids if shard >= count]
+        if beyond:
+            raise ConfigError(
+                "SHARD_IDS",
+                f"must be shard numbers from 0 to {count - 1} (SHARD_COUNT={count}); {beyond[0]} is not",
+            )
+    return replace(settings, shard_count=count, shard_ids=tuple(sorted(ids)))

@@ -45,6 +45,7 @@ DISCORD_OPERATIONS = frozenset(
         "post_failure",
         "read_history",
         "fetch_channel",
+        "fetch_guild",
     }
 )
 CARD_EDIT_RESULTS = frozenset({"edited", "reposted", "failed"})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,9 @@ THREAD_ARCHIVE_MINUTES: Literal[1440] = (
 )
 # How far before the recorded finish time to start reading: the bot's clock and Discord's may differ.
 FINISH_MARGIN_SECONDS = 60.0
+# How long the upload limit of a guild outside the cache (another shard's) is trusted once fetched:
+# boosts change rarely, and a refused upload lowers the limit at once anyway.
+FETCHED_LIMIT_SECONDS = 600.0
 _PAYLOAD_TOO_LARGE = (413, 40005)
 # "Cannot send messages to this user": the member closed their DMs to the bot, blocked it, or shares
 # no server with it any more. The member's side, not the bot's.
@@ -91,11 +95,18 @@ _OVER = (TaskState.DELIVERED, TaskState.CANCELLED)
 
 class DiscordNotifier:
     def __init__(
-        self, bot: commands.Bot, followups: FollowupRegistry | None = None, *, metrics: Metrics | None = None
+        self,
+        bot: commands.Bot,
+        followups: FollowupRegistry | None = None,
+        *,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
         self.followups = followups if followups is not None else FollowupRegistry()
         self._metrics = metrics if metrics is not None else Metrics()
+        self._clock = clock
+        self._fetched_limits: dict[int, tuple[int, float]] = {}  # guild id → (limit, trusted until)
 
     def _failed(self, operation: str, exc: discord.HTTPException) -> None:
         """Count a caught Discord error (by operation and HTTP status: never whose or where)."""
@@ -465,8 +476,26 @@ class DiscordNotifier:
         return None
 
     async def upload_limit(self, guild_id: int | None) -> int:
-        guild = self._bot.get_guild(guild_id) if guild_id is not None else None
-        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+        if guild_id is None:
+            return DEFAULT_UPLOAD_LIMIT
+        guild = self._bot.get_guild(guild_id)
+        return guild.filesize_limit if guild is not None else await self._fetched_limit(guild_id)
+
+    async def _fetched_limit(self, guild_id: int) -> int:
+        """A guild this process's cache does not hold: another shard's (its process took the
+        request, this one delivers), or one whose GUILD_CREATE has not come yet. Asked through REST,
+        so a boosted server does not get the smallest limit; a failure falls back to that."""
+        now = self._clock()
+        known = self._fetched_limits.get(guild_id)
+        if known is not None and now < known[1]:
+            return known[0]
+        try:
+            guild = await self._bot.fetch_guild(guild_id, with_counts=False)
+        except discord.HTTPException as exc:
+            self._failed("fetch_guild", exc)
+            return DEFAULT_UPLOAD_LIMIT
+        self._fetched_limits[guild_id] = (guild.filesize_limit, now + FETCHED_LIMIT_SECONDS)
+        return guild.filesize_limit
 
     async def channel_parent(self, channel_id: int) -> int | None:
         channel = self._bot.get_channel(channel_id)

@@ -40,27 +40,33 @@ async def dm_actor(
     """``actor`` (clicking in a DM) with their roles in the server the task was made in.
 
     Roles decide quota limits; a DM interaction carries none. They are looked up in the bot's cache,
-    else asked of Discord; when neither answers, the member gets the server's default limits. A
+    else asked of Discord (also for a server of another shard); when neither answers, the member gets
+    the server's default limits. A
     member who left that server is refused. Raises RequestRefused (also when not their task).
     """
     original = await service.task_for(task_id, actor)
     if original.guild_id is None:
         return actor
-    guild = interaction.client.get_guild(original.guild_id)
-    if guild is None:
+    client = interaction.client
+    guild = client.get_guild(original.guild_id)
+    if guild is None and client.shard_count is None:
         return actor
-    member = guild.get_member(actor.user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(actor.user_id)
-        except discord.NotFound as exc:
-            if exc.code != UNKNOWN_MEMBER:
-                return actor  # some other 404 (an unknown guild to this bot...): not proof they left
-            raise RequestRefused(
-                "You are no longer a member of the server this video was made in, so it can't be regenerated."
-            ) from None
-        except discord.HTTPException:
-            return actor
+    try:
+        if guild is None:
+            # A sharded process holds only its shards' servers, and every DM comes to shard 0's:
+            # the member of another shard's server is asked of Discord by ids alone.
+            payload = await client.http.get_member(original.guild_id, actor.user_id)
+            roles = [int(role) for role in payload.get("roles", ())]
+            return replace(actor, role_ids=tuple(r for r in roles if r != original.guild_id))
+        member = guild.get_member(actor.user_id) or await guild.fetch_member(actor.user_id)
+    except discord.NotFound as exc:
+        if exc.code != UNKNOWN_MEMBER:
+            return actor  # some other 404 (an unknown guild to this bot...): not proof they left
+        raise RequestRefused(
+            "You are no longer a member of the server this video was made in, so it can't be regenerated."
+        ) from None
+    except discord.HTTPException:
+        return actor
     return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
 
 

@@ -17,7 +17,7 @@ from bot.lifecycle import DEFAULT_UPLOAD_LIMIT, MemberRefused, ResultPost, Statu
 from bot.lifecycle.notifier import UploadTooLarge
 from cogs import embeds
 from cogs.followups import FollowupRegistry
-from cogs.notifier import DiscordNotifier
+from cogs.notifier import FETCHED_LIMIT_SECONDS, DiscordNotifier
 from storage import Task, TaskState
 from tests.builders import task_of
 
@@ -88,6 +88,8 @@ class FakeBot:
         self.channels: dict[int, FakeChannel] = {}
         self.dms: dict[int, FakeChannel] = {}
         self.guilds: dict[int, Any] = {}
+        self.remote: dict[int, Any] = {}
+        self.fetched: list[int] = []
 
     def get_partial_messageable(self, channel_id: int, *, guild_id: int | None = None) -> FakeChannel:
         return self.channels.setdefault(channel_id, FakeChannel(self.user))
@@ -97,6 +99,13 @@ class FakeBot:
 
     def get_guild(self, guild_id: int) -> Any:
         return self.guilds.get(guild_id)
+
+    async def fetch_guild(self, guild_id: int, *, with_counts: bool = True) -> Any:
+        """REST: the guilds of other shards (``remote``) are there; anything else is unknown."""
+        self.fetched.append(guild_id)
+        if guild_id not in self.remote:
+            raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Guild")  # type: ignore[arg-type]
+        return self.remote[guild_id]
 
 
 def make_task(**overrides: Any) -> Task:
@@ -262,6 +271,21 @@ async def test_find_result_ignores_other_messages_and_upload_limit(bot: FakeBot)
     bot.guilds[1] = SimpleNamespace(filesize_limit=50 * 1024 * 1024)
     assert await notifier.upload_limit(1) == 50 * 1024 * 1024
     assert await notifier.upload_limit(None) == DEFAULT_UPLOAD_LIMIT
+
+
+async def test_a_guild_outside_the_cache_has_its_limit_fetched_and_remembered(bot: FakeBot) -> None:
+    """Another shard's guild (its process took the request; this one delivers): a boosted server
+    keeps its limit instead of the smallest one, at one REST call per guild per while."""
+    now = [0.0]
+    notifier = DiscordNotifier(bot, clock=lambda: now[0])  # type: ignore[arg-type]
+    bot.remote[7] = SimpleNamespace(filesize_limit=100 * 1024 * 1024)
+    assert await notifier.upload_limit(7) == 100 * 1024 * 1024
+    assert await notifier.upload_limit(7) == 100 * 1024 * 1024
+    assert bot.fetched == [7]
+    bot.remote[7] = SimpleNamespace(filesize_limit=50 * 1024 * 1024)  # the boost ended
+    now[0] += FETCHED_LIMIT_SECONDS
+    assert await notifier.upload_limit(7) == 50 * 1024 * 1024 and bot.fetched == [7, 7]
+    assert await notifier.upload_limit(8) == DEFAULT_UPLOAD_LIMIT  # unknown: the smallest, not a crash
 
 
 def _snowflake(ts: float, n: int = 0) -> int:

@@ -537,6 +537,38 @@ async def test_a_dm_regenerate_uses_the_members_roles_and_refuses_a_former_membe
     assert "no longer a member" in (left.last.content or "")
 
 
+async def test_a_dm_regenerate_asks_discord_for_roles_in_another_shards_server(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every DM comes to shard 0's process; the task's server may be on another shard, so its cache
+    does not hold it: the member's roles come through REST, and a former member is refused."""
+    await env.generate()
+    await env.harness.wait_final(1)
+    await env.harness.storage.limits.set_role_limit(GUILD, 777, 1000, actor_id=1)
+    asked: list[tuple[int, int]] = []
+    members: dict[int, Any] = {USER: {"user": {"id": str(USER)}, "roles": ["777"]}}
+
+    async def get_member(guild_id: int, user_id: int) -> Any:
+        asked.append((guild_id, user_id))
+        if user_id not in members:
+            unknown_member = {"code": 10007, "message": "Unknown Member"}
+            raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), unknown_member)  # type: ignore[arg-type]
+        return members[user_id]
+
+    monkeypatch.setattr(env.bot, "shard_count", 2)
+    monkeypatch.setattr(env.bot, "get_guild", lambda guild_id: None)
+    monkeypatch.setattr(env.bot.http, "get_member", get_member)
+    for _ in range(5):  # 5 credits by default; the role's 100 let this member go further
+        clicked = env.interaction(guild_id=None)
+        await RegenerateButton(1).callback(clicked)  # type: ignore[arg-type]
+        assert "is on its way" in (clicked.last.content or ""), clicked.last.content
+    assert asked[0] == (GUILD, USER)
+    members.clear()
+    left = env.interaction(guild_id=None)
+    await RegenerateButton(1).callback(left)  # type: ignore[arg-type]
+    assert "no longer a member" in (left.last.content or "")
+
+
 async def test_a_thread_follows_its_parent_channels_rules(env: Env) -> None:
     storage = env.harness.storage
     thread_id = CHANNEL + 1000

@@ -125,6 +125,7 @@ class BotHarness:
         self._expect_exit = False
         self._watcher: asyncio.Task[None] | None = None
         self._log_handle: IO[bytes] | None = None
+        self._shard_identifies_before = 0
 
     # ---- members and places -------------------------------------------------------------
 
@@ -202,6 +203,15 @@ class BotHarness:
         handle.flush()
         return handle
 
+    @property
+    def shards(self) -> tuple[tuple[int, int], ...]:
+        """The shards this bot identifies as (``SHARD_COUNT``/``SHARD_IDS`` in ``env``); () unsharded."""
+        count = self.extra_env.get("SHARD_COUNT", "").strip()
+        if not count:
+            return ()
+        ids = [int(part) for part in self.extra_env.get("SHARD_IDS", "").split(",") if part.strip()]
+        return tuple((shard, int(count)) for shard in (ids or range(int(count))))
+
     async def start(self, *, wait: bool = True) -> None:
         """Launch the bot; by default wait until it has synced its commands and identified."""
         if self.running:
@@ -209,6 +219,7 @@ class BotHarness:
         self.launches += 1
         self._log_handle = self._open_log()
         identifies_before = self.fake.identify_count
+        self._shard_identifies_before = len(self.fake.shard_identifies)
         self._expect_exit = False
         self.process = await asyncio.create_subprocess_exec(
             *self.command_line(),
@@ -246,6 +257,10 @@ class BotHarness:
 
         def ready() -> bool:
             self.check_alive()
+            if self.shards:
+                return self._shards_ready() and all(
+                    name in fake.command_names() for name in self.expect_commands
+                )
             session = fake.current_session
             return (
                 fake.identify_count > before
@@ -261,6 +276,17 @@ class BotHarness:
             )
         except TimeoutError as exc:
             raise TimeoutError(f"{exc}; log tail:\n{self.log_tail()}") from None
+
+    def _shards_ready(self) -> bool:
+        """Every shard of this bot identified since its launch, got its READY and is connected."""
+        fresh = self.fake.shard_identifies[self._shard_identifies_before :]
+        for shard_id, count in self.shards:
+            session = self.fake.shard_session(shard_id)
+            if (shard_id, count) not in fresh or session is None or session.shard != (shard_id, count):
+                return False
+            if not session.ready_sent or session.conn is None or not session.conn.live:
+                return False
+        return True
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash or a power cut."""
@@ -347,10 +373,13 @@ class BotHarness:
             return self.member
         return self.fake.member_named(who) if isinstance(who, str) else who
 
-    async def _connected(self) -> None:
+    async def _connected(self, place: FakeChannel | None = None) -> None:
+        """Until the connection that hears ``place``'s guild (its shard's; DMs: shard 0's) is live."""
+        guild = self.fake.guild_of(place) if place is not None else None
+
         def live() -> bool:
             self.check_alive()
-            return self.fake.live_connection is not None
+            return self.fake.connection_for(guild.id if guild is not None else None) is not None
 
         await self.fake.wait_until(live, self.start_timeout, "a live gateway connection")
 
@@ -382,7 +411,7 @@ class BotHarness:
         data = build_slash_data(
             self.fake, registered, path, options or {}, attachments, channel=place, validate=validate
         )
-        await self._connected()
+        await self._connected(place)
         return await self.fake.create_interaction(
             type=InteractionType.APPLICATION_COMMAND,
             data=data,
@@ -409,7 +438,7 @@ class BotHarness:
         who = self._member(member)
         data = build_component_data(current, custom_id, values, validate=validate)
         place = self.fake.channel(current.channel_id) or self.channel
-        await self._connected()
+        await self._connected(place)
         return await self.fake.create_interaction(
             type=InteractionType.MESSAGE_COMPONENT,
             data=data,
@@ -439,7 +468,7 @@ class BotHarness:
         data = build_modal_submit_data(interaction.modal, values, validate=validate)
         source = self.fake.messages.get(interaction.source_message_id or 0)
         place = self.fake.channel(interaction.channel_id) or self.channel
-        await self._connected()
+        await self._connected(place)
         return await self.fake.create_interaction(
             type=InteractionType.MODAL_SUBMIT,
             data=data,
@@ -482,7 +511,7 @@ class BotHarness:
         if validate and not default_permissions_allow(registered, self._permissions(who, place)):
             raise CommandNotAvailable(f"{who.name} cannot see {name!r} (default_member_permissions)")
         data = build_context_menu_data(self.fake, registered, target, place)
-        await self._connected()
+        await self._connected(place)
         return await self.fake.create_interaction(
             type=InteractionType.APPLICATION_COMMAND,
             data=data,

@@ -90,6 +90,15 @@ class _Snowflakes:
         self._last = value = max(value, self._last + 1)
         return value
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose guild lands on ``shard_id`` by Discord's formula (a moment later)."""
+        value = self.next()
+        ms = value >> 22
+        while ms % shard_count != shard_id:
+            ms += 1
+        self._last = value = max(value, (ms << 22) | (value & 0x3FFFFF))
+        return value
+
 
 def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()

@@ -23,6 +23,7 @@ from tests.fakes.fake_discord.models import (
 )
 from tests.fakes.fake_discord.rules import (
     API,
+    GUILDS_PER_RECOMMENDED_SHARD,
     CallbackType,
     InteractionType,
     MessageFlag,
@@ -179,7 +180,8 @@ class RestMixin:
         return _json_response(
             {
                 "url": self.gateway_url.rstrip("/"),
-                "shards": 1,
+                "shards": self.recommended_shards
+                or max(1, -(-len(self.guilds) // GUILDS_PER_RECOMMENDED_SHARD)),
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,

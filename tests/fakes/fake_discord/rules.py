@@ -16,6 +16,34 @@ TOKEN_LIFETIME_SECONDS = 15 * 60.0
 # Upload limit per server boost tier, as discord.py's Guild.filesize_limit reports it.
 PREMIUM_UPLOAD_LIMITS = {0: DEFAULT_UPLOAD_LIMIT, 1: DEFAULT_UPLOAD_LIMIT, 2: 50 * MIB, 3: 100 * MIB}
 
+# Sharding: a session identified with ``shard: [shard_id, shard_count]`` hears only its own guilds
+# (and, on shard 0, the DMs); one session may hold at most this many guilds (else close 4011).
+MAX_GUILDS_PER_SHARD = 2500
+GUILDS_PER_RECOMMENDED_SHARD = 1000  # /gateway/bot's ``shards``: Discord's rough one per thousand
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's formula: the shard whose session receives a guild's events."""
+    return (guild_id >> 22) % shard_count
+
+
+def shard_problem(shard: Any) -> str | None:
+    """What is wrong with IDENTIFY's ``shard`` field (None: nothing, or no field at all)."""
+    if shard is None:
+        return None
+    if (
+        not isinstance(shard, list)
+        or len(shard) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+    ):
+        return f"IDENTIFY with a shard that is not [shard_id, shard_count]: {shard!r}"
+    shard_id, count = shard
+    if count < 1 or not 0 <= shard_id < count:
+        return f"IDENTIFY with an invalid shard {shard!r}: shard_id must be from 0 to shard_count - 1"
+    return None
+
 
 class Perm:
     """Permission bits as Discord numbers them (only the ones this fake hands out)."""

@@ -34,6 +34,7 @@ from tests.fakes.fake_discord.rest import RestMixin
 from tests.fakes.fake_discord.rules import (
     API,
     DEFAULT_UPLOAD_LIMIT,
+    MAX_GUILDS_PER_SHARD,
     MIB,
     PREMIUM_UPLOAD_LIMITS,
     RESPONSE_DEADLINE_SECONDS,
@@ -64,6 +65,7 @@ class FakeDiscord(GatewayMixin, RestMixin):
         compress_gateway: bool = True,
         heartbeat_interval_ms: int = 41_250,
         guild_names: Sequence[str] = ("Fake Guild",),
+        spread_over_shards: int | None = None,
     ) -> None:
         self.token = token
         self.upload_limit = upload_limit
@@ -89,6 +91,12 @@ class FakeDiscord(GatewayMixin, RestMixin):
         self.current_session: GatewaySession | None = None
         self.connections: list[GatewayConnection] = []
         self.identify_count = 0
+        self.shard_identifies: list[tuple[int, int] | None] = []  # each IDENTIFY's shard, in order
+        self.interaction_shards: dict[int, tuple[int, int] | None] = {}  # interaction → shard it went to
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        # /gateway/bot's ``shards``; None: Discord's rough one shard per thousand guilds.
+        self.recommended_shards: int | None = None
+        self._activity = 0
         self.resume_count = 0
         self.presence_updates: list[dict[str, Any]] = []
         self._by_token: dict[str, InteractionRecord] = {}
@@ -105,6 +113,8 @@ class FakeDiscord(GatewayMixin, RestMixin):
         self.guilds: dict[int, FakeGuild] = {}  # the guilds the bot is in
         self.left_guilds: dict[int, FakeGuild] = {}  # guilds the bot left (Leave Guild)
         self.setups: list[GuildSetup] = []
+        # Guild i lands on shard i % n (Discord's formula on its id), so a sharded test has some on each.
+        self.spread_over_shards = spread_over_shards
         for name in guild_names:
             self._build_guild(name)
         # The first guild's layout under short names, as most tests use one guild.
@@ -123,7 +133,8 @@ class FakeDiscord(GatewayMixin, RestMixin):
 
     def _build_guild(self, name: str) -> GuildSetup:
         """One guild with the standard layout; the same people are members of every guild."""
-        gid = self.ids.next()
+        spread = self.spread_over_shards
+        gid = self.ids.next() if spread is None else self.ids.next_on_shard(len(self.setups) % spread, spread)
         first = self.setups[0] if self.setups else None
         owner = first.owner.user if first else FakeUser(self.ids.next(), "owner", "Guild Owner")
         guild = FakeGuild(id=gid, name=name, owner_id=owner.id)
