@@ -22,6 +22,7 @@ from storage.errors import (
     GuildPaused,
     IllegalTransition,
     InvalidValue,
+    LeaseLost,
     QuotaExceeded,
     ReservationRefused,
     SchemaTooNew,
@@ -32,6 +33,7 @@ from storage.errors import (
     UserBlocked,
 )
 from storage.facade import Storage
+from storage.leases import EVERY_LEASE, LeaseRepository, OpenQueue, QueuedTask
 from storage.limits import LimitsRepository
 from storage.maintenance import DatabaseFacts, backup_database, inspect_database
 from storage.migrations import LATEST_VERSION, MIGRATIONS
@@ -64,6 +66,7 @@ from storage.pg import redact as redact_database_url
 from storage.policy import UNSET, PolicyRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.rates import RateRepository
 from storage.retention import Forgotten, RetentionRepository
 from storage.showcase import ClaimResult, Showcase, ShowcasePost, ShowcaseRepository, TopEntry, Vote
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
@@ -71,6 +74,7 @@ from storage.tasks import TaskRepository
 from storage.transfer import CopyMismatch, CopyReport, TargetNotEmpty, copy_sqlite_to_postgres
 
 __all__ = [
+    "EVERY_LEASE",
     "FINAL_STATES",
     "LATEST_VERSION",
     "MIGRATIONS",
@@ -102,16 +106,21 @@ __all__ = [
     "GuildUsage",
     "IllegalTransition",
     "InvalidValue",
+    "LeaseLost",
+    "LeaseRepository",
     "LedgerEntry",
     "LimitsRepository",
     "ModelStats",
     "NewTask",
+    "OpenQueue",
     "PolicyRepository",
     "PrefsRepository",
     "PromptFilter",
+    "QueuedTask",
     "QuotaDefaults",
     "QuotaExceeded",
     "QuotaRepository",
+    "RateRepository",
     "ReservationRefused",
     "RetentionRepository",
     "RoleLimit",

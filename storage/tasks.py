@@ -15,7 +15,7 @@ from typing import Any
 from storage import audit, ledger
 from storage.backend import Backend, Connection, Row, fetch_all, fetch_int, fetch_one
 from storage.checks import MAX_NAME_CHARS, count, optional_int, system_text, text
-from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, UnknownTask
+from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, LeaseLost, UnknownTask
 from storage.models import GuildStats, Task
 from storage.periods import now_or
 from storage.spec_columns import SPEC_COLUMNS, spec_from_row
@@ -169,6 +169,7 @@ class TaskRepository:
         *,
         now: float | None = None,
         actor_id: int | None = None,
+        lease_owner: str | None = None,
         **fields: object,
     ) -> Task:
         """Move a task to ``to`` (checked), changing ``fields`` in the same transaction.
@@ -177,6 +178,9 @@ class TaskRepository:
         Entering a polled state without a ``next_poll_at`` makes it due at once, so no task is
         forgotten; entering a final state stamps ``finished_at`` and clears ``next_poll_at``.
         ``actor_id`` marks a moderator's action (resolving a stuck task) and is written to the audit log.
+        ``lease_owner``: move only while this process holds the task's lease (:mod:`storage.leases`),
+        else :class:`LeaseLost`: a step that must never run twice is checked against the lease in
+        the same transaction that records it.
         """
         target = to_state(to)
         values = check_fields(fields)
@@ -185,6 +189,10 @@ class TaskRepository:
             task = await load_task(conn, task_id)
             if not can_transition(task.state, target):
                 raise IllegalTransition(task_id, task.state, target)
+            if lease_owner is not None:
+                holder = await fetch_one(conn, "SELECT lease_owner FROM tasks WHERE id = ?", (task_id,))
+                if holder is None or holder[0] != lease_owner:
+                    raise LeaseLost(task_id, task.state, target, None if holder is None else holder[0])
             values["state"] = target.value
             if target is TaskState.SUBMITTED and task.submitted_at is None:
                 values.setdefault("submitted_at", moment)
