@@ -28,7 +28,8 @@ _FINAL_SQL = "'delivered', 'failed', 'cancelled'"
 # States whose next step some process must take even when nobody leased them (a task from before
 # leases, or one a moderator moved on): queued tasks wait in the shared queue, unknown ones for a
 # moderator, unless a lease says someone is working on them.
-_WORKING_SQL = "'submitting', 'submitted', 'processing', 'downloading', 'delivering'"
+# (An unknown task is in this set: after a restart, the task list may still settle a V2 one.)
+_WORKING_SQL = "'submitting', 'submitted', 'processing', 'downloading', 'delivering', 'unknown'"
 # Far past any expiry: "every lease counts as expired" (the one SQLite process, at start).
 EVERY_LEASE = 1e300
 
@@ -47,6 +48,7 @@ class OpenQueue:
 
     tasks: list[QueuedTask]
     max_task_id: int
+    mine: tuple[int, ...] = ()  # queued tasks ``owner`` holds (popped, or waiting to retry)
 
 
 def _skip_locked(conn: Connection) -> str:
@@ -61,16 +63,22 @@ class LeaseRepository:
     def __init__(self, db: Backend) -> None:
         self._db = db
 
-    async def claim(self, task_id: int, owner: str, *, now: float, until: float) -> bool:
+    async def claim(
+        self, task_id: int, owner: str, *, now: float, until: float, state: str | None = None
+    ) -> bool:
         """Take (or renew) the lease of one unfinished task; False when another owner holds it
-        unexpired, or the task is final. Two owners racing for it: exactly one gets True."""
+        unexpired, or the task is final (or not in ``state``, when given). Two owners racing for
+        it: exactly one gets True."""
         _owner(owner)
+        in_state = "" if state is None else " AND state = :state"
         async with self._db.row_locked() as conn:
             changed = await conn.execute(
-                "UPDATE tasks SET lease_owner = ?, lease_until = ? "
-                f"WHERE id = ? AND state NOT IN ({_FINAL_SQL}) "
-                "AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
-                (owner, until, task_id, owner, now),
+                "UPDATE tasks SET lease_owner = :owner, lease_until = :until "
+                f"WHERE id = :id AND state NOT IN ({_FINAL_SQL}){in_state} "
+                "AND (lease_owner IS NULL OR lease_owner = :owner OR lease_until < :now)",
+                {"owner": owner, "until": until, "id": task_id, "now": now, "state": state}
+                if state is not None
+                else {"owner": owner, "until": until, "id": task_id, "now": now},
             )
         return changed == 1
 
@@ -109,26 +117,40 @@ class LeaseRepository:
                 (owner,),
             )
 
-    async def claim_orphans(self, owner: str, *, now: float, until: float, limit: int = 100) -> list[Task]:
+    async def claim_orphans(
+        self, owner: str, *, now: float, until: float, limit: int = 100, everything: bool = False
+    ) -> list[Task]:
         """Take over tasks nobody works on: leases that expired (their owner died or stalled), and
         tasks in a working state with no lease at all. Returns them, oldest first, to be resumed.
 
-        ``now=EVERY_LEASE`` takes every unfinished task that has a lease or needs one (the one
-        SQLite process at start: whoever held them is gone).
+        ``everything``: every unfinished task not already ``owner``'s, queued ones included (the one
+        SQLite process at start: whoever held them is gone; pass ``now=EVERY_LEASE``).
         """
         _owner(owner)
         count("limit", limit, minimum=1, maximum=10_000)
+        unleased = (
+            "lease_owner IS NULL" if everything else f"lease_owner IS NULL AND state IN ({_WORKING_SQL})"
+        )
         async with self._db.row_locked() as conn:
             rows = await fetch_all(
                 conn,
                 f"UPDATE tasks SET lease_owner = ?, lease_until = ? WHERE id IN ("
-                f"SELECT id FROM tasks WHERE state NOT IN ({_FINAL_SQL}) AND ("
-                f"(lease_owner IS NULL AND state IN ({_WORKING_SQL})) "
+                f"SELECT id FROM tasks WHERE state NOT IN ({_FINAL_SQL}) AND (({unleased}) "
                 "OR (lease_owner IS NOT NULL AND lease_owner <> ? AND lease_until < ?)) "
                 f"ORDER BY id LIMIT ?{_skip_locked(conn)}) RETURNING {', '.join(TASK_COLUMNS)}",
                 (owner, until, owner, now, limit),
             )
         return sorted((row_to_task(r) for r in rows), key=lambda t: t.id)
+
+    async def release_queued(self, owner: str) -> int:
+        """Give back ``owner``'s leases on queued tasks: they rejoin the shared queue."""
+        _owner(owner)
+        async with self._db.row_locked() as conn:
+            return await conn.execute(
+                "UPDATE tasks SET lease_owner = NULL, lease_until = NULL WHERE id IN ("
+                f"SELECT id FROM tasks WHERE lease_owner = ? AND state = 'queued'{_skip_locked(conn)})",
+                (owner,),
+            )
 
     async def held_by(self, owner: str) -> list[int]:
         """The unfinished tasks ``owner`` holds, by id."""
@@ -149,17 +171,20 @@ class LeaseRepository:
         return row[0], None if row[1] is None else float(row[1])
 
     async def open_queue(self, owner: str, *, now: float) -> OpenQueue:
-        """The queued tasks ``owner`` may submit: unleased, expired, or its own (the shared queue)."""
+        """The shared queue: queued tasks nobody holds (or whose lease expired), and apart from them
+        the ids of those ``owner`` holds itself."""
         async with self._db.snapshot() as conn:
             rows = await fetch_all(
                 conn,
-                "SELECT id, guild_id, user_id FROM tasks WHERE state = 'queued' "
+                "SELECT id, guild_id, user_id, lease_owner FROM tasks WHERE state = 'queued' "
                 "AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) ORDER BY id",
                 (owner, now),
             )
             top = await fetch_one(conn, "SELECT MAX(id) FROM tasks")
         max_id = 0 if top is None or top[0] is None else int(top[0])
-        return OpenQueue([QueuedTask(int(r[0]), r[1], int(r[2])) for r in rows], max_id)
+        free = [QueuedTask(int(r[0]), r[1], int(r[2])) for r in rows if r[3] != owner]
+        mine = tuple(int(r[0]) for r in rows if r[3] == owner)
+        return OpenQueue(free, max_id, mine)
 
     # ------------------------------------------------------------------------------ named jobs
 

@@ -228,22 +228,29 @@ class TaskRepository:
         async with self._db.transaction() as conn:
             return await _write(conn, task_id, values)
 
-    async def due_for_poll(self, now: float | None = None, limit: int = 50) -> list[Task]:
-        """Submitted/processing tasks whose next poll is due, the most overdue first."""
+    async def due_for_poll(
+        self, now: float | None = None, limit: int = 50, *, lease_owner: str | None = None
+    ) -> list[Task]:
+        """Submitted/processing tasks whose next poll is due, the most overdue first (``lease_owner``:
+        only those that process holds, :mod:`storage.leases`)."""
         count("limit", limit, minimum=1)
+        owned, params = _owned_by(lease_owner)
         async with self._db.read() as conn:
             rows = await fetch_all(
                 conn,
-                f"{_SELECT} WHERE state IN ({_POLLED_SQL}) AND next_poll_at <= ? "
+                f"{_SELECT} WHERE state IN ({_POLLED_SQL}) AND next_poll_at <= ?{owned} "
                 "ORDER BY next_poll_at LIMIT ?",
-                (now_or(now), limit),
+                (now_or(now), *params, limit),
             )
         return [row_to_task(r) for r in rows]
 
-    async def next_poll_time(self) -> float | None:
+    async def next_poll_time(self, *, lease_owner: str | None = None) -> float | None:
         """When the earliest polled task falls due, so the poller can sleep until then."""
+        owned, params = _owned_by(lease_owner)
         async with self._db.read() as conn:
-            row = await fetch_one(conn, f"SELECT MIN(next_poll_at) FROM tasks WHERE state IN ({_POLLED_SQL})")
+            row = await fetch_one(
+                conn, f"SELECT MIN(next_poll_at) FROM tasks WHERE state IN ({_POLLED_SQL}){owned}", params
+            )
         return None if row is None or row[0] is None else float(row[0])
 
     async def unfinished(self) -> list[Task]:
@@ -378,6 +385,10 @@ class TaskRepository:
         tasks requested in ``[since, until)`` (see :func:`storage.periods.period_bounds`)."""
         async with self._db.snapshot() as conn:
             return await guild_stats(conn, guild_id, since, until, top=top)
+
+
+def _owned_by(lease_owner: str | None) -> tuple[str, tuple[object, ...]]:
+    return ("", ()) if lease_owner is None else (" AND lease_owner = ?", (lease_owner,))
 
 
 def _filters(

@@ -90,14 +90,18 @@ async def test_orphans_include_working_tasks_nobody_leased(store: Storage, make_
     assert await store.leases.holder(waiting.id) == (None, None)
 
 
-async def test_every_lease_takes_over_everything_but_the_free_queue(store: Storage, make_task) -> None:
+async def test_everything_takes_every_unfinished_task(store: Storage, make_task) -> None:
     waiting = await queued(store, make_task)
     popped = await queued(store, make_task)
     assert await store.leases.claim(popped.id, A, now=T0, until=T0 + 30)
     working = await submitted(store, make_task, A)
-    taken = await store.leases.claim_orphans(B, now=EVERY_LEASE, until=T0 + 30)
-    assert [t.id for t in taken] == [popped.id, working.id]
-    assert await store.leases.holder(waiting.id) == (None, None)
+    done = await submitted(store, make_task, A)
+    await store.tasks.transition(done.id, TaskState.FAILED, now=T0, error_code="x")
+    taken = await store.leases.claim_orphans(B, now=EVERY_LEASE, until=T0 + 30, everything=True)
+    assert [t.id for t in taken] == [waiting.id, popped.id, working.id]
+    # The queued ones go back to the shared queue; the working one stays B's.
+    assert await store.leases.release_queued(B) == 2
+    assert await store.leases.held_by(B) == [working.id]
 
 
 async def test_the_move_to_submitting_checks_the_lease(store: Storage, make_task) -> None:
@@ -123,10 +127,11 @@ async def test_the_open_queue_leaves_out_tasks_other_owners_hold(store: Storage,
     await store.leases.claim(mine.id, A, now=T0, until=T0 + 30)
     await store.leases.claim(theirs.id, B, now=T0, until=T0 + 30)
     opened = await store.leases.open_queue(A, now=T0 + 1)
-    assert [t.task_id for t in opened.tasks] == [free.id, mine.id]
+    assert [t.task_id for t in opened.tasks] == [free.id]
+    assert opened.mine == (mine.id,)
     assert opened.max_task_id == theirs.id
     later = await store.leases.open_queue(A, now=T0 + 31)  # B's lease ran out
-    assert [t.task_id for t in later.tasks] == [free.id, mine.id, theirs.id]
+    assert [t.task_id for t in later.tasks] == [free.id, theirs.id]
 
 
 async def test_a_job_lease_has_one_holder_until_it_expires(store: Storage) -> None:
