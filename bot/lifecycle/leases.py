@@ -116,9 +116,13 @@ class WorkLeases:
         """Look for tasks to take over now (a moderator moved one on, a test)."""
         self._kick.set()
 
+    async def stop_renewing(self) -> None:
+        """Stop the loops, keep the leases: they run out as a dead process's would."""
+        await self._jobs.cancel_all()
+
     async def stop(self) -> None:
         """Stop renewing and give every lease back: the other processes take the tasks at once."""
-        await self._jobs.cancel_all()
+        await self.stop_renewing()
         try:
             released = await self._storage.leases.release_all(self.owner)
         except StorageError:

@@ -70,6 +70,9 @@ class Recovery:
         # First, while nothing of this run can be failing yet: only the previous run's owed notices.
         await self._repair_notices()
         await self._resume_all(tasks)
+        if any(t.state is TaskState.QUEUED for t in tasks):
+            # Back into the shared queue (nothing of this run holds one yet): one statement.
+            await leases.release_queued()
         if leases.shared:
             try:
                 await leases.sync_queue()  # the queued tasks nobody holds: the shared queue
@@ -80,6 +83,11 @@ class Recovery:
     async def resume_taken(self, tasks: list[Task]) -> None:
         """Tasks taken over from a process that stopped renewing their leases: resumed the same way."""
         await self._resume_all(tasks)
+        for task in tasks:
+            if task.state is TaskState.QUEUED:
+                # Back into the shared queue; by id, not all at once: the queued tasks this
+                # process is sending right now keep their leases.
+                await self._deps.leases.release(task.id)
         self._deps.poller_wake.set()
 
     async def _resume_all(self, tasks: list[Task]) -> None:
@@ -98,9 +106,6 @@ class Recovery:
                 log.exception("Could not resume task %s (%s)", task.id, task.state)
         if tasks:
             log.info("Resumed unfinished tasks: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        if counts.get(TaskState.QUEUED.value):
-            # Back into the shared queue: any process may submit them (this one's queue has them).
-            await self._deps.leases.release_queued()
 
     async def _resume(self, task: Task) -> None:
         if task.state is TaskState.QUEUED:
