@@ -47,6 +47,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "ACCOUNT_PAUSE_MINUTES": (0.1, 1440),
     "SUBMIT_CONCURRENCY": (1, 32),
     "DELIVERY_CONCURRENCY": (1, 32),
+    "LEASE_SECONDS": (2, 600),
     "RETENTION_DAYS": (1, 36_500),
     "MAX_MEMBER_CREDITS": (0, 1_000_000),
     "MAX_GUILD_CAP_CREDITS": (0, 100_000_000),
@@ -133,6 +134,9 @@ class Settings:
     submit_concurrency: int = 2
     # Deliveries (download, then upload) at once: bounds the bandwidth and the disk they hold.
     delivery_concurrency: int = 4
+    # How long a process's claim on a task lasts unrenewed (several processes on PostgreSQL): a dead
+    # process's tasks are taken over this long after its last renewal.
+    lease_seconds: float = 30.0
     # The operator's money: which servers may use the bot, what all of them may spend together,
     # what a server's moderators may grant, who the operator is, and a member's tasks in flight.
     allowed_guild_ids: tuple[int, ...] = ()
@@ -537,6 +541,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
         delivery_concurrency=_parse(
             env, "DELIVERY_CONCURRENCY", 4, _positive_int, "must be a whole number above 0"
         ),
+        lease_seconds=_parse(env, "LEASE_SECONDS", 30.0, _positive_float, "must be seconds above 0"),
         retention_days=_parse(
             env, "RETENTION_DAYS", None, _positive_int, "must be a whole number of days above 0, or empty"
         ),

@@ -22,6 +22,7 @@ from storage.errors import (
     GuildPaused,
     IllegalTransition,
     InvalidValue,
+    LeaseLost,
     PoolExhausted,
     PoolNotUsable,
     QuotaExceeded,
@@ -34,6 +35,7 @@ from storage.errors import (
     UserBlocked,
 )
 from storage.facade import Storage
+from storage.leases import EVERY_LEASE, LeaseRepository, OpenQueue, QueuedTask
 from storage.limits import LimitsRepository
 from storage.maintenance import DatabaseFacts, backup_database, inspect_database
 from storage.migrations import LATEST_VERSION, MIGRATIONS
@@ -69,6 +71,7 @@ from storage.policy import UNSET, PolicyRepository
 from storage.pools import PoolAccess, PoolRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.rates import RateRepository
 from storage.retention import Forgotten, RetentionRepository
 from storage.showcase import ClaimResult, Showcase, ShowcasePost, ShowcaseRepository, TopEntry, Vote
 from storage.states import FINAL_STATES, TRANSITIONS, TaskState, can_transition
@@ -76,6 +79,7 @@ from storage.tasks import TaskRepository
 from storage.transfer import CopyMismatch, CopyReport, TargetNotEmpty, copy_sqlite_to_postgres
 
 __all__ = [
+    "EVERY_LEASE",
     "FINAL_STATES",
     "LATEST_VERSION",
     "MIGRATIONS",
@@ -107,10 +111,13 @@ __all__ = [
     "GuildUsage",
     "IllegalTransition",
     "InvalidValue",
+    "LeaseLost",
+    "LeaseRepository",
     "LedgerEntry",
     "LimitsRepository",
     "ModelStats",
     "NewTask",
+    "OpenQueue",
     "PolicyRepository",
     "Pool",
     "PoolAccess",
@@ -120,9 +127,11 @@ __all__ = [
     "PoolUsage",
     "PrefsRepository",
     "PromptFilter",
+    "QueuedTask",
     "QuotaDefaults",
     "QuotaExceeded",
     "QuotaRepository",
+    "RateRepository",
     "ReservationRefused",
     "RetentionRepository",
     "RoleLimit",

@@ -54,6 +54,12 @@ class Backend(Protocol):
         """A write transaction, serialised against every other writer (in any process)."""
         ...
 
+    def row_locked(self) -> AbstractAsyncContextManager[Connection]:
+        """A write transaction outside the single-writer order, for statements that pick their own
+        rows under row locks (``FOR UPDATE SKIP LOCKED``: leases). SQLite has no row locks: there it
+        is :meth:`transaction`. Nothing in it may read-then-write a fact another writer checks."""
+        ...
+
     def read(self) -> AbstractAsyncContextManager[Connection]:
         """Each statement on its own (one query is atomic by itself)."""
         ...

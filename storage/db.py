@@ -185,6 +185,12 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def row_locked(self) -> AsyncIterator[Connection]:
+        """SQLite locks the whole file, not rows: a plain write transaction."""
+        async with self._exclusive("BEGIN IMMEDIATE") as conn:
+            yield conn
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         """The connection for reads, each statement on its own (one query is atomic by itself)."""
         async with self._exclusive(None) as conn:

@@ -86,6 +86,16 @@ class IllegalTransition(StorageError):
         self.to_state = to_state
 
 
+class LeaseLost(IllegalTransition):
+    """The task's lease is another process's now (this one stalled past its expiry): the step is
+    not taken, so the new owner alone goes on with the task."""
+
+    def __init__(self, task_id: int, from_state: str, to_state: str, holder: str | None) -> None:
+        super().__init__(task_id, from_state, to_state)
+        self.args = (f"Task {task_id} is leased by {holder or 'nobody'}: not moved to {to_state}.",)
+        self.holder = holder
+
+
 class InvalidValue(StorageError):
     """A value outside its allowed range; ``str()`` says which and what is allowed."""
 

@@ -12,12 +12,14 @@ from storage.audit import AuditRepository
 from storage.backend import Backend
 from storage.bot_state import StateRepository
 from storage.db import Database
+from storage.leases import LeaseRepository
 from storage.limits import LimitsRepository
 from storage.pg import PgDatabase, is_postgres_url
 from storage.policy import PolicyRepository
 from storage.pools import PoolRepository
 from storage.prefs import PrefsRepository
 from storage.quota import QuotaDefaults, QuotaRepository
+from storage.rates import RateRepository
 from storage.retention import RetentionRepository
 from storage.showcase import ShowcaseRepository
 from storage.tasks import TaskRepository
@@ -36,6 +38,8 @@ class Storage:
         self.retention = RetentionRepository(db)
         self.showcase = ShowcaseRepository(db)
         self.pools = PoolRepository(db)
+        self.leases = LeaseRepository(db)
+        self.rates = RateRepository(db)
 
     @classmethod
     async def open(
@@ -64,6 +68,11 @@ class Storage:
     async def ping(self) -> None:
         """One trivial query: raises when the database cannot answer (closed, locked for too long)."""
         await self.db.schema_version()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may work on this database too (PostgreSQL; SQLite allows one)."""
+        return self.db.dialect == "postgresql"
 
     async def __aenter__(self) -> Storage:
         return self

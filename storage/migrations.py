@@ -340,6 +340,41 @@ _V14_JOINS = (
     "ALTER TABLE tasks ADD COLUMN join_state TEXT",
 )
 
+_V15_LEASES = (
+    # Which process works on a task (any process of several sharing one PostgreSQL database) and
+    # until when: the owner renews it while alive, and another takes the task over once it expires.
+    # NULL: nobody (a queued task waiting in the shared queue, or a task from before this step).
+    "ALTER TABLE tasks ADD COLUMN lease_owner TEXT",
+    "ALTER TABLE tasks ADD COLUMN lease_until REAL",
+    "CREATE INDEX tasks_lease ON tasks(lease_owner, lease_until) "
+    "WHERE state NOT IN ('delivered', 'failed', 'cancelled')",
+    # The account's limits, shared by every process: a token bucket or a penalty per name
+    # (``tokens``/``stamp`` unused by a sliding window), and a sliding window's recent stamps.
+    """
+    CREATE TABLE rate_limits (
+        name          TEXT PRIMARY KEY,
+        tokens        REAL NOT NULL,
+        stamp         REAL NOT NULL,
+        blocked_until REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE rate_stamps (
+        name TEXT NOT NULL,
+        at   REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX rate_stamps_name_at ON rate_stamps(name, at)",
+    # A job only one process may run at a time (the start-up repair of owed notices): who, until when.
+    """
+    CREATE TABLE job_leases (
+        name  TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until REAL NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -355,6 +390,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "threads: a server's choice and each task's thread", _V12_THREADS),
     Migration(13, "pools: team credit pools and the pool each task is paid from", _V13_POOLS),
     Migration(14, "tasks: how an extend or loop was joined", _V14_JOINS),
+    Migration(15, "leases: which process works on a task, and the limits they share", _V15_LEASES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

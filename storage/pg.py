@@ -269,6 +269,13 @@ class PgDatabase:
             yield PgConnection(raw)
 
     @asynccontextmanager
+    async def row_locked(self) -> AsyncIterator[Connection]:
+        """A transaction without the advisory lock: its statements lock only the rows they pick
+        (``FOR UPDATE SKIP LOCKED``), so lease renewals never queue behind the writers."""
+        async with self._connection() as raw, raw.transaction():
+            yield PgConnection(raw)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         async with self._connection() as raw:
             yield PgConnection(raw)

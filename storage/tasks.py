@@ -15,7 +15,7 @@ from typing import Any
 from storage import audit, ledger
 from storage.backend import Backend, Connection, Row, fetch_all, fetch_int, fetch_one
 from storage.checks import MAX_NAME_CHARS, count, optional_int, system_text, text
-from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, UnknownTask
+from storage.errors import ConstraintViolated, IllegalTransition, InvalidValue, LeaseLost, UnknownTask
 from storage.models import JOIN_STATES, GuildStats, Task
 from storage.periods import now_or
 from storage.spec_columns import SPEC_COLUMNS, spec_from_row
@@ -176,6 +176,7 @@ class TaskRepository:
         *,
         now: float | None = None,
         actor_id: int | None = None,
+        lease_owner: str | None = None,
         **fields: object,
     ) -> Task:
         """Move a task to ``to`` (checked), changing ``fields`` in the same transaction.
@@ -184,6 +185,9 @@ class TaskRepository:
         Entering a polled state without a ``next_poll_at`` makes it due at once, so no task is
         forgotten; entering a final state stamps ``finished_at`` and clears ``next_poll_at``.
         ``actor_id`` marks a moderator's action (resolving a stuck task) and is written to the audit log.
+        ``lease_owner``: move only while this process holds the task's lease (:mod:`storage.leases`),
+        else :class:`LeaseLost`: a step that must never run twice is checked against the lease in
+        the same transaction that records it.
         """
         target = to_state(to)
         values = check_fields(fields)
@@ -192,6 +196,10 @@ class TaskRepository:
             task = await load_task(conn, task_id)
             if not can_transition(task.state, target):
                 raise IllegalTransition(task_id, task.state, target)
+            if lease_owner is not None:
+                holder = await fetch_one(conn, "SELECT lease_owner FROM tasks WHERE id = ?", (task_id,))
+                if holder is None or holder[0] != lease_owner:
+                    raise LeaseLost(task_id, task.state, target, None if holder is None else holder[0])
             values["state"] = target.value
             if target is TaskState.SUBMITTED and task.submitted_at is None:
                 values.setdefault("submitted_at", moment)
@@ -227,22 +235,29 @@ class TaskRepository:
         async with self._db.transaction() as conn:
             return await _write(conn, task_id, values)
 
-    async def due_for_poll(self, now: float | None = None, limit: int = 50) -> list[Task]:
-        """Submitted/processing tasks whose next poll is due, the most overdue first."""
+    async def due_for_poll(
+        self, now: float | None = None, limit: int = 50, *, lease_owner: str | None = None
+    ) -> list[Task]:
+        """Submitted/processing tasks whose next poll is due, the most overdue first (``lease_owner``:
+        only those that process holds, :mod:`storage.leases`)."""
         count("limit", limit, minimum=1)
+        owned, params = _owned_by(lease_owner)
         async with self._db.read() as conn:
             rows = await fetch_all(
                 conn,
-                f"{_SELECT} WHERE state IN ({_POLLED_SQL}) AND next_poll_at <= ? "
+                f"{_SELECT} WHERE state IN ({_POLLED_SQL}) AND next_poll_at <= ?{owned} "
                 "ORDER BY next_poll_at LIMIT ?",
-                (now_or(now), limit),
+                (now_or(now), *params, limit),
             )
         return [row_to_task(r) for r in rows]
 
-    async def next_poll_time(self) -> float | None:
+    async def next_poll_time(self, *, lease_owner: str | None = None) -> float | None:
         """When the earliest polled task falls due, so the poller can sleep until then."""
+        owned, params = _owned_by(lease_owner)
         async with self._db.read() as conn:
-            row = await fetch_one(conn, f"SELECT MIN(next_poll_at) FROM tasks WHERE state IN ({_POLLED_SQL})")
+            row = await fetch_one(
+                conn, f"SELECT MIN(next_poll_at) FROM tasks WHERE state IN ({_POLLED_SQL}){owned}", params
+            )
         return None if row is None or row[0] is None else float(row[0])
 
     async def unfinished(self) -> list[Task]:
@@ -377,6 +392,10 @@ class TaskRepository:
         tasks requested in ``[since, until)`` (see :func:`storage.periods.period_bounds`)."""
         async with self._db.snapshot() as conn:
             return await guild_stats(conn, guild_id, since, until, top=top)
+
+
+def _owned_by(lease_owner: str | None) -> tuple[str, tuple[object, ...]]:
+    return ("", ()) if lease_owner is None else (" AND lease_owner = ?", (lease_owner,))
 
 
 def _filters(

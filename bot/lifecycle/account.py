@@ -5,7 +5,10 @@ patience (and the API's rate). Submissions wait until the pause ends (a cool-dow
 task probes the account again) or a moderator resumes them; polling of running tasks continues.
 
 The pause (its end, as wall-clock time, and its reason) is saved in the bot's state table: a restart
-inside the window must not send the queue straight back into the same account error.
+inside the window must not send the queue straight back into the same account error. With several
+processes on one database (``shared``) that row is the pause for all of them: each reads it again
+before a submit (:meth:`AccountGate.sync`), so one process's account error holds every process, and a
+moderator's resume in any process lets them all go.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 PAUSE_KEY = "account_pause"
 MAX_REASON_CHARS = 500
 _WRITER = "account-pause-save"
+# While paused with others (shared), the saved pause is read again this often (a resume elsewhere).
+SYNC_SECONDS = 2.0
 
 
 class StateStore(Protocol):
@@ -44,8 +49,10 @@ class AccountGate:
         cooldown: float,
         store: StateStore | None = None,
         clock: Callable[[], float] = time.time,
+        shared: bool = False,
     ) -> None:
         self._cooldown = cooldown
+        self._shared = shared and store is not None
         self._store = store
         self._clock = clock  # wall-clock: the end of a pause is saved and read back after a restart
         self._until = float("-inf")
@@ -127,7 +134,42 @@ class AccountGate:
     async def wait(self) -> None:
         """Return once submissions may go out again."""
         while self.paused:
-            await wait_event(self._resumed, self.remaining() + 0.01)
+            within = self.remaining() + 0.01
+            await wait_event(self._resumed, min(within, SYNC_SECONDS) if self._shared else within)
+            await self.sync()
+
+    async def sync(self) -> None:
+        """Take up the pause as another process saved it, or its end (shared only; else nothing).
+
+        Skipped while this process's own pause or resume is still being written: the row would
+        read as before it.
+        """
+        if not self._shared or self._dirty or self._jobs.running(_WRITER):
+            return
+        assert self._store is not None
+        try:
+            raw = await self._store.get(PAUSE_KEY)
+        except Exception:
+            log.exception("Could not read the shared account pause")
+            return
+        saved = None if raw is None else _parse(raw)
+        if saved is None or saved[0] <= self._clock():
+            if self._until != float("-inf"):
+                log.warning("Submissions resumed (by another process, or the pause ended)")
+                self._clear()
+            return
+        until, reason = saved
+        if until != self._until:
+            first = self._until == float("-inf")
+            self._until = until
+            self.reason = reason
+            self._resumed.clear()
+            if first:
+                log.critical(
+                    "Submissions PAUSED by another process for %.0f s because of an account problem: %s",
+                    until - self._clock(),
+                    reason,
+                )
 
     async def settle(self) -> None:
         """Wait until the latest pause or resume is saved (before telling members; at shutdown)."""

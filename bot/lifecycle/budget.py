@@ -3,13 +3,23 @@
 Queries and retrieves are not paced by the API client (only submits are), yet MiniMax limits them
 too. The bucket holds a few seconds' worth of tokens so a restart with many due tasks spreads its
 queries out instead of bursting, and a rate-limit answer empties it for the time the API asked.
+
+With several processes on one database (PostgreSQL) the bucket is also kept there (``store``:
+:meth:`storage.rates.RateRepository.take_token`), so together they spend one share of the account's
+rate, and a rate-limit answer to one holds them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
+
+from bot.lifecycle.jobs import Jobs
+from bot.lifecycle.shared_limits import MAX_WAIT, QUERY_BUCKET, RateStore
+
+log = logging.getLogger(__name__)
 
 
 class QueryBudget:
@@ -20,6 +30,8 @@ class QueryBudget:
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        store: RateStore | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if per_minute <= 0:
             raise ValueError("per_minute must be above 0")
@@ -32,6 +44,9 @@ class QueryBudget:
         self._blocked_until = float("-inf")
         self._lock = asyncio.Lock()
         self.spent = 0
+        self._store = store
+        self._wall = wall_clock  # the shared bucket's stamps: the same in every process
+        self._jobs = Jobs()
 
     @property
     def per_minute(self) -> float:
@@ -54,6 +69,8 @@ class QueryBudget:
         async with self._lock:
             while (wait := self.delay()) > 0:
                 await self._sleep(wait)
+            while (wait := await self._shared_wait()) > 0:
+                await self._sleep(min(wait, MAX_WAIT))
             self._tokens -= 1
             self.spent += 1
 
@@ -62,3 +79,25 @@ class QueryBudget:
         pause = 1 / self._rate if seconds is None else max(0.0, seconds)
         self._blocked_until = max(self._blocked_until, self._clock() + pause)
         self._tokens = min(self._tokens, 0.0)
+        if self._store is not None:
+            self._jobs.start(self._share_penalty(pause), name="query-penalty-save")
+
+    async def _shared_wait(self) -> float:
+        """0 once a token of the shared bucket is spent; else how long until one is there."""
+        if self._store is None:
+            return 0.0
+        try:
+            return await self._store.take_token(
+                QUERY_BUCKET, per_second=self._rate, capacity=self._capacity, now=self._wall()
+            )
+        except Exception:
+            log.exception("Could not read the shared query budget; pacing this process alone")
+            return 0.0
+
+    async def _share_penalty(self, pause: float) -> None:
+        assert self._store is not None
+        now = self._wall()
+        try:
+            await self._store.block(QUERY_BUCKET, until=now + pause, now=now)
+        except Exception:
+            log.exception("Could not share the query penalty; this process holds back alone")

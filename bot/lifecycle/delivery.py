@@ -214,10 +214,12 @@ class Delivery:
                 # longer than asked and has sound. A link-only result keeps the API's figure.
                 facts = await asyncio.to_thread(read_facts, path) if result.file_path else UNKNOWN
                 try:
+                    # Checked against the lease: a process that stalled past it posts nothing.
                     task = await deps.storage.tasks.transition(
                         task.id,
                         TaskState.DELIVERING,
                         now=deps.now(),
+                        lease_owner=deps.leases.owner,
                         video_bytes=result.size_bytes,
                         delivered_seconds=facts.seconds or task.delivered_seconds,
                         has_audio=facts.has_audio,

@@ -20,8 +20,10 @@ from bot.config import Settings
 from bot.lifecycle.account import AccountGate
 from bot.lifecycle.budget import QueryBudget
 from bot.lifecycle.estimate import Delivered, GenerationTime, blend
+from bot.lifecycle.leases import WorkLeases
 from bot.lifecycle.notifier import Notifier
 from bot.lifecycle.queue import FairQueue
+from bot.lifecycle.shared_limits import SharedSubmitWindow
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.timing import PollTiming
 from bot.metrics import Metrics
@@ -143,11 +145,15 @@ class LifecycleDeps:
     account: AccountGate
     expectations: Expectations
     timing: PollTiming
+    # This process's claim on the tasks it works on (:mod:`bot.lifecycle.leases`).
+    leases: WorkLeases
     clock: Callable[[], float] = time.time
     poller_wake: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
     # Push notifications (CALLBACK_URL): None when not configured.
     callbacks: CallbackSwitch | None = None
+    # The account's submit window shared by every process (PostgreSQL); None on SQLite.
+    submit_window: SharedSubmitWindow | None = None
 
     def now(self) -> float:
         return self.clock()

@@ -111,6 +111,9 @@ class FairQueue:
         """Wake waiting ``pop`` calls, e.g. after a guild was resumed."""
         self._changed.set()
 
+    def task_ids(self) -> list[int]:
+        return list(self._entries)
+
     def guild_ids(self) -> list[int]:
         return list(self._guilds)
 

@@ -5,6 +5,10 @@ task rejoins the queue, a task caught mid-submit becomes ``unknown`` (sending it
 twice), a download or post in progress restarts, and a polled task is picked up by the poller from its
 stored ``next_poll_at``. Failure notices a crash kept back are posted, and cards a crash left stale
 are re-rendered.
+
+"Every unfinished task" is every one this process may take (:mod:`bot.lifecycle.leases`): on SQLite
+all of them; on PostgreSQL those nobody holds, never one another live process works on. The same
+resume step runs for tasks taken over later from a process that died (:meth:`Recovery.resume_taken`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ CARD_REPAIR_WINDOW = 24 * 3600.0
 CARD_REPAIR_LIMIT = 50
 # A failure notice still owed after this long is given up (the member could never be reached).
 NOTICE_REPAIR_WINDOW = 7 * 24 * 3600.0
+# The owed notices are repaired by one process at a time (two would both post a missing notice).
+NOTICE_REPAIR_JOB = "notice-repair"
+NOTICE_REPAIR_LEASE = 600.0
 # A failure notice repaired after a crash, for a failed task that kept no message of its own.
 LOST_FAILURE_MESSAGE = "Your video could not be made. Your credits were refunded; please try again."
 
@@ -56,14 +63,37 @@ class Recovery:
         """Put every unfinished task back on its way; each state's next step is safe to repeat.
 
         Returns how many were resumed (for the start-up's ready line)."""
-        storage = self._deps.storage
+        leases = self._deps.leases
         try:
-            tasks = await storage.tasks.unfinished()
+            tasks = await leases.take_at_start()
         except StorageError:
             log.exception("Could not read unfinished tasks; nothing resumed")
             return 0
         # First, while nothing of this run can be failing yet: only the previous run's owed notices.
         await self._repair_notices()
+        await self._resume_all(tasks)
+        if any(t.state is TaskState.QUEUED for t in tasks):
+            # Back into the shared queue (nothing of this run holds one yet): one statement.
+            await leases.release_queued()
+        if leases.shared:
+            try:
+                await leases.sync_queue()  # the queued tasks nobody holds: the shared queue
+            except StorageError:
+                log.exception("Could not read the shared queue; it is read again shortly")
+        await self._repair_cards(tasks)
+        return len(tasks)
+
+    async def resume_taken(self, tasks: list[Task]) -> None:
+        """Tasks taken over from a process that stopped renewing their leases: resumed the same way."""
+        await self._resume_all(tasks)
+        for task in tasks:
+            if task.state is TaskState.QUEUED:
+                # Back into the shared queue; by id, not all at once: the queued tasks this
+                # process is sending right now keep their leases.
+                await self._deps.leases.release(task.id)
+        self._deps.poller_wake.set()
+
+    async def _resume_all(self, tasks: list[Task]) -> None:
         # All at once (one pass), not one push and one position lookup per task: O(n), not O(n²).
         self._deps.queue.extend(
             QueueEntry(t.id, t.guild_id or 0, t.user_id) for t in tasks if t.state is TaskState.QUEUED
@@ -71,7 +101,7 @@ class Recovery:
         counts: dict[str, int] = {}
         for task in tasks:
             if not self._running():
-                return sum(counts.values())
+                return
             counts[task.state.value] = counts.get(task.state.value, 0) + 1
             try:
                 await self._resume(task)
@@ -79,8 +109,6 @@ class Recovery:
                 log.exception("Could not resume task %s (%s)", task.id, task.state)
         if tasks:
             log.info("Resumed unfinished tasks: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        await self._repair_cards(tasks)
-        return len(tasks)
 
     async def _resume(self, task: Task) -> None:
         if task.state is TaskState.QUEUED:
@@ -131,6 +159,26 @@ class Recovery:
         after, so a crash in between leaves a task whose notice is owed. The channel (then the DMs)
         is searched first: a notice that went out just before the crash is recorded, not repeated.
         """
+        storage = self._deps.storage
+        leases = self._deps.leases
+        now = self._deps.now()
+        try:
+            if not await storage.leases.claim_job(
+                NOTICE_REPAIR_JOB, leases.owner, now=now, until=now + NOTICE_REPAIR_LEASE
+            ):
+                return  # another process is repairing them right now
+        except StorageError:
+            log.exception("Could not take the notice repair; it is retried at the next start")
+            return
+        try:
+            await self._repair_owed()
+        finally:
+            try:
+                await storage.leases.release_job(NOTICE_REPAIR_JOB, leases.owner)
+            except StorageError:
+                log.exception("Could not release the notice repair; it expires by itself")
+
+    async def _repair_owed(self) -> None:
         storage = self._deps.storage
         try:
             owed = await storage.tasks.unnotified(

@@ -29,6 +29,7 @@ from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
 from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.intake import record_moved_card
+from bot.lifecycle.leases import WorkLeases
 from bot.lifecycle.notifier import Notifier, StatusCard
 from bot.lifecycle.pools import MemberPools, Whereabouts
 from bot.lifecycle.preview import PromptPreview
@@ -39,6 +40,7 @@ from bot.lifecycle.reconcile import Reconciler
 from bot.lifecycle.recovery import Recovery
 from bot.lifecycle.retention import Retention
 from bot.lifecycle.sequels import SequelOffer, Sequels
+from bot.lifecycle.shared_limits import SharedSubmitWindow
 from bot.lifecycle.showcase import ShowcaseService
 from bot.lifecycle.status import StatusUpdater
 from bot.lifecycle.submitter import Submitter
@@ -78,25 +80,34 @@ class VideoService:
         self.metrics = metrics if metrics is not None else Metrics()
         queue = FairQueue()
         self.metrics.watch_queue(queue.__len__)
+        # PostgreSQL: other processes may share the database, the queue and the account's limits.
+        shared = storage.shared
+        self.leases = WorkLeases(storage, queue, seconds=settings.lease_seconds, clock=clock)
         self.deps = LifecycleDeps(
             settings=settings,
             storage=storage,
             client=client,
             notifier=notifier,
             queue=queue,
-            budget=QueryBudget(settings.poll_query_budget_per_minute),
+            budget=QueryBudget(
+                settings.poll_query_budget_per_minute, store=storage.rates if shared else None
+            ),
             updater=StatusUpdater(
                 notifier,
                 interval=settings.status_edit_interval,
                 on_moved=self._card_moved,
                 metrics=self.metrics,
             ),
-            account=AccountGate(cooldown=settings.account_pause, store=storage.state, clock=clock),
+            account=AccountGate(
+                cooldown=settings.account_pause, store=storage.state, clock=clock, shared=shared
+            ),
             expectations=Expectations(storage, first_delay=settings.poll_first_delay),
             timing=PollTiming.from_settings(settings),
+            leases=self.leases,
             clock=clock,
             metrics=self.metrics,
             callbacks=callbacks,
+            submit_window=SharedSubmitWindow(storage.rates, settings.minimax_rpm) if shared else None,
         )
         self.pushes = PushReceiver(self.deps)
         self._push_server: CallbackServer | None = None
@@ -130,6 +141,7 @@ class VideoService:
             delivery=self.delivery,
             running=lambda: self._started,
         )
+        self.leases.on_taken = self.recovery.resume_taken
         self._download_dir = download_dir
         self._started = False
         self.resumed_count = 0  # unfinished tasks put back on their way at start (the ready line's)
@@ -148,11 +160,13 @@ class VideoService:
         prepare_download_dir(self._download_dir, private=self.settings.download_dir is None)
         self.deps.updater.start()
         await self.deps.account.load()  # before the queue refills: a pause from before the restart holds
+        self.leases.start()  # renewing from the first claim: a long recovery keeps what it took
         await self.recover()
         if not self._started:
             # stop() ran while tasks were resuming: starting the loops now would outlive it, and a
             # delivery a resume started after stop() stopped them must not either.
             await self.delivery.stop()
+            await self.leases.stop()
             return
         await self._start_push_server()  # before the first submit names it
         self.submitter.start()
@@ -201,6 +215,7 @@ class VideoService:
         await self.reconciler.stop()
         await self.tracker.stop()
         await self.delivery.stop()
+        await self.leases.stop()  # nothing of ours runs now: the other processes may take it all
         # A submit allowed to finish during the stop may have paused the account: save it too.
         await self.deps.account.settle()
         await self.deps.updater.stop()
@@ -211,6 +226,7 @@ class VideoService:
 
     def wake(self) -> None:
         """Make the poller look at due tasks now (after a moderator resumed one, or in tests)."""
+        self.leases.kick()  # a task nobody holds yet is taken first
         self.tracker.wake()
 
     # ------------------------------------------------------------------------------ members

@@ -30,7 +30,7 @@ from bot.lifecycle.reconcile import RECONCILING_NOTE, Reconciler
 from bot.lifecycle.served import NOT_SERVED
 from bot.minimax.errors import MiniMaxError, SubmitOutcomeUnknown
 from bot.spec import MediaKind, VideoSpec
-from storage.errors import IllegalTransition, StorageError
+from storage.errors import IllegalTransition, LeaseLost, StorageError
 from storage.models import Task
 from storage.states import TaskState
 
@@ -186,6 +186,9 @@ class Submitter:
 
     async def submit(self, task_id: int) -> None:
         deps = self._deps
+        # Ours from here to the end (or until the lease is lost): another process skips it.
+        if not await deps.leases.claim_queued(task_id):
+            return  # another process is sending it, or it is no longer queued
         task = await deps.storage.tasks.get(task_id)
         if task.state is not TaskState.QUEUED:
             return  # cancelled (or resolved) while it waited
@@ -202,6 +205,7 @@ class Submitter:
             return
         async with self._send_lock:
             await self._wait_for_slot()
+            await deps.account.sync()  # another process's account error holds this one too
             if deps.account.paused:
                 # The account failed while this task waited for the lock: it waits for the pause
                 # too, at the head of the queue, instead of being sent and failed like the first.
@@ -217,9 +221,17 @@ class Submitter:
                 self._sending.add(current)
             try:
                 try:
+                    # Checked against the lease in the same transaction: never sent by two processes.
                     task = await deps.storage.tasks.transition(
-                        task.id, TaskState.SUBMITTING, now=deps.now(), attempts=task.attempts + 1
+                        task.id,
+                        TaskState.SUBMITTING,
+                        now=deps.now(),
+                        attempts=task.attempts + 1,
+                        lease_owner=deps.leases.owner,
                     )
+                except LeaseLost:
+                    log.warning("Task %s was taken over by another process; not sent from here", task.id)
+                    return
                 except IllegalTransition:
                     return  # cancelled in the meantime
                 self._cards.show(task, expected)
@@ -230,11 +242,12 @@ class Submitter:
 
     async def _wait_for_slot(self) -> None:
         limiter = self._deps.client.submit_limiter
-        if limiter is None:
-            return
-        # The limiter says how long until a slot frees up: a timed wait, not polling for an event.
-        while (wait := limiter.delay()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
+        if limiter is not None:
+            # The limiter says how long until a slot frees up: a timed wait, not polling for an event.
+            while (wait := limiter.delay()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+        if self._deps.submit_window is not None:
+            await self._deps.submit_window.take()  # the account's window, with the other processes
 
     async def _send(self, task: Task, request: VideoSpec) -> None:
         try:
@@ -261,6 +274,8 @@ class Submitter:
             limiter = deps.client.submit_limiter
             if limiter is not None:
                 limiter.penalize(retry_after(exc))  # holds every submit, not only this one
+            if deps.submit_window is not None:
+                await deps.submit_window.penalize(retry_after(exc))  # and every process's
             await self._retry_or_fail(task, exc, delay=retry_after(exc))
         elif outcome is Outcome.RETRY:
             # The client only lets these out when the API certainly created nothing.

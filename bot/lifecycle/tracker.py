@@ -100,11 +100,12 @@ class Tracker:
         """
         tasks = self._deps.storage.tasks
         now = self._deps.now()
+        owner = self._deps.leases.owner
         if not self._in_flight:
-            next_at = await tasks.next_poll_time()
+            next_at = await tasks.next_poll_time(lease_owner=owner)
         else:
             in_flight = set(self._in_flight)
-            upcoming = await tasks.due_for_poll(now + IDLE_WAIT, limit=len(in_flight) + 1)
+            upcoming = await tasks.due_for_poll(now + IDLE_WAIT, limit=len(in_flight) + 1, lease_owner=owner)
             next_at = next(
                 (t.next_poll_at for t in upcoming if t.id not in in_flight and t.next_poll_at is not None),
                 None,
@@ -114,7 +115,10 @@ class Tracker:
         return max(0.0, min(IDLE_WAIT, next_at - now))
 
     async def _poll_due(self) -> None:
-        due = await self._deps.storage.tasks.due_for_poll(self._deps.now(), limit=50)
+        # Only the tasks this process holds: another process polls its own (bot.lifecycle.leases).
+        due = await self._deps.storage.tasks.due_for_poll(
+            self._deps.now(), limit=50, lease_owner=self._deps.leases.owner
+        )
         for task in due:
             if task.id in self._in_flight:
                 continue

@@ -232,6 +232,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any = None
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock): the account's RPM
 
 
 @dataclass

@@ -158,3 +158,30 @@ async def test_a_task_already_taken_from_the_queue_waits_out_a_pause_its_neighbo
         assert harness.fake.counts["submit"] == 1
         assert (await harness.storage.tasks.get(second.id)).state is TaskState.QUEUED
         assert await harness.ledger(second.id) == ["reserve"]
+
+
+async def test_a_shared_pause_holds_every_process_and_a_resume_anywhere_ends_it() -> None:
+    """Several processes on one database: the saved pause is the pause of all of them."""
+    store, clock = DictStore(), Clock()
+    first = AccountGate(cooldown=600, store=store, clock=clock, shared=True)
+    second = AccountGate(cooldown=600, store=store, clock=clock, shared=True)
+    first.pause("InsufficientBalance: top up")
+    await first.settle()
+    await second.sync()
+    assert second.paused and second.reason == "InsufficientBalance: top up"
+    assert second.until == clock.now + 600
+    second.resume()  # a moderator, through the other process
+    await second.settle()
+    await first.sync()
+    assert not first.paused
+
+
+async def test_an_unshared_gate_never_reads_the_pause_again() -> None:
+    """SQLite runs one process: the pause is read once, at start, as before."""
+    store, clock = DictStore(), Clock()
+    writer = AccountGate(cooldown=600, store=store, clock=clock)
+    writer.pause("AuthFailed: invalid api key")
+    await writer.settle()
+    reader = AccountGate(cooldown=600, store=store, clock=clock)
+    await reader.sync()
+    assert not reader.paused

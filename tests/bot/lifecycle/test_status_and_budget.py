@@ -146,3 +146,38 @@ def test_the_channel_budget_is_discords_unless_the_edit_interval_is_shorter() ->
     assert (CHANNEL_EDIT_BUDGET.edits, CHANNEL_EDIT_BUDGET.window) == (4, 5.0)
     assert channel_edit_budget(5.0) == channel_edit_budget(60.0) == CHANNEL_EDIT_BUDGET
     assert channel_edit_budget(0.2) == EditBudget(edits=4, window=0.2)  # a bot on a fast clock (tests)
+
+
+class SharedBucket:
+    """A stand-in for ``storage.rates``: says how long to wait a few times, records penalties."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self.waits = waits
+        self.blocks: list[tuple[str, float]] = []
+
+    async def take_slot(self, name: str, *, limit: int, window: float, now: float) -> float:
+        raise AssertionError("the budget is a bucket, not a window")
+
+    async def take_token(self, name: str, *, per_second: float, capacity: float, now: float) -> float:
+        return self.waits.pop(0) if self.waits else 0.0
+
+    async def block(self, name: str, *, until: float, now: float) -> None:
+        self.blocks.append((name, until - now))
+
+
+async def test_a_shared_budget_waits_for_the_shared_bucket_and_shares_its_penalties() -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    bucket = SharedBucket([0.5, 0.25])  # the other processes spent the tokens
+    budget = QueryBudget(60, burst=2, clock=clock, sleep=sleep, store=bucket, wall_clock=clock)
+    await budget.acquire()
+    assert slept == [0.5, 0.25] and budget.spent == 1
+    budget.penalize(10)
+    await asyncio.sleep(0)  # the penalty is written in the background
+    await asyncio.sleep(0)
+    assert bucket.blocks == [("query", 10)]
