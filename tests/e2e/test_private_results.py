@@ -163,7 +163,7 @@ async def test_an_unknown_private_video_refunded_by_a_moderator_is_told_by_dm_on
         assert refund is not None and REFUND_MESSAGE in refund.text
         await card_over(h, task_id)
         # The moderator's own (ephemeral) confirmation comes last: wait for it before stopping.
-        await h.wait_for_message(lambda m: m.ephemeral and "credits refunded to" in m.text, timeout=10)
+        await h.wait_for_message(lambda m: m.ephemeral and " refunded to <@" in m.text, timeout=10)
         assert leaks(h, PROMPT, unknown.embeds[0]["description"], REFUND_MESSAGE) == []
 
         assert await h.stop() == 0
