@@ -37,6 +37,11 @@ TABLES = (
     "audit_log",
     "user_prefs",
     "bot_state",
+    "pools",
+    "pool_defaults",
+    "showcases",
+    "showcase_posts",
+    "showcase_votes",
 )
 
 
@@ -61,6 +66,7 @@ async def seed(path: Path) -> None:
             elif outcome == "delivered":
                 for state in ("submitting", "submitted", "downloading", "delivering", "delivered"):
                     await store.tasks.transition(task.id, state, now=T0 + i, api_task_id=f"api-{i}")
+        await seed_team(store)  # before the pause below, which refuses new requests
         await store.quota.grant_fresh_allowance(GUILD, 3001, actor_id=MOD, now=T0 + 10)
         await store.limits.set_guild_default(GUILD, 70, "week", actor_id=MOD, now=T0)
         await store.limits.set_override(GUILD, 3000, 30, actor_id=MOD, now=T0)
@@ -73,6 +79,22 @@ async def seed(path: Path) -> None:
         await store.state.set("account_pause", '{"until": 1}', now=T0)
     finally:
         await store.close()
+
+
+async def seed_team(store: Storage) -> None:
+    """A team pool with a default member and a delivered pool-paid video, shared and voted on: pool
+    rows, pool ledger rows (``ledger.pool_id``) and the showcase must move with everything else."""
+    await store.pools.create(GUILD, "team", 50, "week", role_id=77, channel_id=None, actor_id=MOD, now=T0)
+    await store.pools.set_default(GUILD, 3000, "team")
+    task = await store.quota.reserve(
+        make_new_task(guild_id=GUILD, user_id=3000), role_ids=[77], pool="team", now=T0 + 6
+    )
+    for state in ("submitting", "submitted", "downloading", "delivering", "delivered"):
+        await store.tasks.transition(task.id, state, now=T0 + 6, api_task_id="api-team")
+    await store.showcase.set(GUILD, 2100, is_forum=False, actor_id=MOD, now=T0)
+    await store.showcase.claim(task.id, GUILD, shared_by=3000, now=T0 + 7)
+    await store.showcase.completed(task.id, 2100, 9100)
+    await store.showcase.toggle_vote(task.id, 3001, now=T0 + 8)
 
 
 async def dump(target: str | Path) -> dict[str, list[tuple[object, ...]]]:
@@ -113,7 +135,9 @@ async def balances(target: str | Path) -> list[object]:
         members = [await store.quota.usage(GUILD, user, now=T0 + 20) for user in (3000, 3001)]
         guild = await store.quota.guild_usage(GUILD, now=T0 + 20)
         spend = await store.quota.bot_spend(SpendCeiling(10_000, "month"), now=T0 + 20)
-        return [*members, guild, spend]
+        pool = await store.pools.get(GUILD, "team", now=T0 + 20)
+        assert pool is not None and pool.used_tenths > 0, "the pool-paid video must show in its pool"
+        return [*members, guild, spend, pool]
     finally:
         await store.close()
 
@@ -125,7 +149,7 @@ async def test_a_target_with_rows_is_refused_and_left_alone(tmp_path: Path, pg_u
     target_before = await dump(pg_url)
     lines: list[str] = []
     assert await migrate_db(settings_for(source), pg_url, out=lines) == 1  # type: ignore[arg-type]
-    assert lines == [lines[0]] and "not empty" in lines[0] and "tasks (5 rows)" in lines[0]
+    assert lines == [lines[0]] and "not empty" in lines[0] and "tasks (6 rows)" in lines[0]
     assert await dump(pg_url) == target_before
 
 
@@ -158,5 +182,5 @@ def test_the_command_line_copies_and_hides_the_password(tmp_path: Path, pg_url: 
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "✓ copied" in result.stdout and "tasks: 5 rows" in result.stdout
+    assert "✓ copied" in result.stdout and "tasks: 6 rows" in result.stdout
     assert "hidden-pw" not in result.stdout + result.stderr
