@@ -217,7 +217,9 @@ async def test_a_result_over_the_upload_limit_is_delivered_as_a_link(
     tmp_path: Path, minimax: FakeMiniMax
 ) -> None:
     minimax.download_size = 11 * MIB  # over an unboosted server's 10 MiB
-    async with harness(tmp_path, minimax) as h:
+    # The fake's V1 files are real (padded) MP4s that a re-encode would fit under the limit: a
+    # download cap under their size keeps this the link path (no file, nothing to re-encode).
+    async with harness(tmp_path, minimax, MAX_DOWNLOAD_MB="10") as h:
         outcome = await generate(h, h.member, prompt="a waterfall in 4k detail")
         assert outcome.accepted and outcome.task_id is not None
         result = await wait_delivered(h, outcome.task_id)
