@@ -234,13 +234,13 @@ def result_content(
 POSTER_FILENAME = "poster.jpg"
 
 
-def poster_embed(task: Task) -> discord.Embed:
+def poster_embed() -> discord.Embed:
     """The result's card image: the attached poster (the video's first frame), so a result shows
-    what was made even as a link or where the player will not start. Its footer is the task's
-    number, as on the status card; the marker a restart looks for stays in the text."""
+    what was made even as a link or where the player will not start. An image alone, no footer: a
+    "Task #N" footer is what marks a status card (and, with "· notice", a failure notice), and the
+    marker a restart looks for stays in the text."""
     embed = discord.Embed()
     embed.set_image(url=f"attachment://{POSTER_FILENAME}")
-    embed.set_footer(text=f"Task #{task.id}")
     return embed
 
 

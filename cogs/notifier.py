@@ -316,7 +316,7 @@ class DiscordNotifier:
         if result.poster_path is not None:
             # With the file or the link alone: the card shows what was made either way.
             files.append(discord.File(result.poster_path, filename=embeds.POSTER_FILENAME))
-            kwargs["embed"] = embeds.poster_embed(task)
+            kwargs["embed"] = embeds.poster_embed()
         if len(files) == 1:
             kwargs["file"] = files[0]
         elif files:

@@ -597,7 +597,7 @@ async def test_a_result_with_a_poster_attaches_it_and_shows_it_as_the_embed_imag
     (sent,) = bot.channels[2].sent
     assert [f.filename for f in sent.kwargs["files"]] == ["v.mp4", embeds.POSTER_FILENAME]
     assert _image_url(sent) == "attachment://poster.jpg"
-    assert "(task #12)" in sent.content and "footer" in sent.embeds[0].to_dict()
+    assert "(task #12)" in sent.content and "footer" not in sent.embeds[0].to_dict()
 
 
 async def test_a_link_only_result_still_carries_its_poster(bot: FakeBot, poster_jpg: Path) -> None:
