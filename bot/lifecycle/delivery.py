@@ -13,7 +13,7 @@ their DMs; only a failure on the bot's or the API's side is refunded.
 
 A video over the upload limit (:mod:`bot.lifecycle.upload_limits`) is re-encoded to fit it
 (:func:`bot.video.fit.fit`, off the loop) and posted as an attachment that says so; only when no
-re-encode can fit (or the file cannot be read as a video) is its link posted instead. Discord
+re-encode can fit is its link posted instead. Discord
 refusing a file as too large lowers the limit and posts a smaller one (the outcome table's REFIT).
 
 Every downloaded file is read as a video (:func:`bot.video.probe.probe`, demuxing only) before
