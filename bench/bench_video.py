@@ -6,7 +6,11 @@ then times each operation in a fresh child process and reads that child's peak R
 operation's memory does not hide behind another's. The child's RSS includes Python and PyAV
 themselves: the ``baseline`` row is that alone.
 
-Run: ``.venv/bin/python bench/bench_video.py`` (``--quick`` for 2 s clips).
+``probe`` and ``poster`` are what every delivery adds: the readability check of the downloaded file
+(a corrupt one fails with a refund) and the first frame as the result's small JPEG.
+
+Run: ``.venv/bin/python bench/bench_video.py`` (``--quick`` for 2 s clips; ``--only probe,poster``
+for some operations).
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from bot.lifecycle.notifier import DEFAULT_UPLOAD_LIMIT
 from bot.video.fit import fit
 from bot.video.frames import last_frame_png, poster
 from bot.video.join import join
+from bot.video.probe import probe
 from tests.fakes.mp4 import write_clip
 
 CLIPS = {"6 s 1080P": (6, 1920, 1080), "15 s 2K": (15, 2560, 1440)}
 OPERATIONS = (
-    "baseline", "last frame", "poster", "join (copy)", "join (re-encode)", "loop (copy)", "fit 10 MiB",
-    "fit 2 MiB",
+    "baseline", "probe", "last frame", "poster", "join (copy)", "join (re-encode)", "loop (copy)",
+    "fit 10 MiB", "fit 2 MiB",
 )  # fmt: skip
 
 
@@ -44,8 +49,12 @@ def _child(operation: str, clip: Path, other: Path, out: Path) -> None:
         detail = (
             f"PNG {png.stat().st_size / 2**20:.2f} MiB, data URL {png.stat().st_size * 4 / 3 / 2**20:.2f} MiB"
         )
+    elif operation == "probe":
+        info = probe(clip)
+        detail = f"{info.frames} frames, {info.width}x{info.height}"
     elif operation == "poster":
-        poster(clip, out.with_suffix(".jpg"))
+        jpeg = poster(clip, out.with_suffix(".jpg"))
+        detail = f"JPEG {jpeg.stat().st_size / 1024:.1f} KiB"
     elif operation == "join (copy)":
         joined = join(clip, clip, out)
         detail = f"copied={joined.copied}, {joined.info.seconds:.2f} s"
@@ -75,6 +84,7 @@ def _peak_kib() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", help="comma-separated operations to run (default: all)")
     parser.add_argument("--child", nargs=4, metavar=("OP", "CLIP", "OTHER", "OUT"))
     args = parser.parse_args()
     if args.child:
@@ -95,7 +105,8 @@ def main() -> None:
             )
             size = clip.stat().st_size / 2**20
             print(f"{name}: made in {time.perf_counter() - made:.1f} s, {size:.1f} MiB")
-            for operation in OPERATIONS:
+            wanted = args.only.split(",") if args.only else OPERATIONS
+            for operation in (op for op in OPERATIONS if op in wanted):
                 out = root / "out.mp4"
                 result = subprocess.run(
                     [sys.executable, __file__, "--child", operation, str(clip), str(reordered), str(out)],

@@ -231,6 +231,19 @@ def result_content(
     return f"<@{task.user_id}> your video is ready! {marker}{joined}\n{LINK_INTRO}{link}{expiry}"
 
 
+POSTER_FILENAME = "poster.jpg"
+
+
+def poster_embed() -> discord.Embed:
+    """The result's card image: the attached poster (the video's first frame), so a result shows
+    what was made even as a link or where the player will not start. An image alone, no footer: a
+    "Task #N" footer is what marks a status card (and, with "· notice", a failure notice), and the
+    marker a restart looks for stays in the text."""
+    embed = discord.Embed()
+    embed.set_image(url=f"attachment://{POSTER_FILENAME}")
+    return embed
+
+
 def join_note(task: Task) -> str | None:
     """What an Extend's or Loop's result is: the whole, joined, or (the join failed) the clip alone."""
     if task.edit_kind not in JOINED_KINDS or task.edit_of is None:

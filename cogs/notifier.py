@@ -222,9 +222,9 @@ class DiscordNotifier:
                 if not _refused(exc):
                     raise
                 log.info("Task %s: its thread refused the post (%s); using the channel", task.id, exc)
-                file = kwargs.get("file")
-                if isinstance(file, discord.File):
-                    file.reset()
+                for file in [kwargs.get("file"), *kwargs.get("files", [])]:
+                    if isinstance(file, discord.File):
+                        file.reset()
         if task.status_message_id is not None:
             kwargs["reference"] = _reply_to(task)
         return await self._channel(task).send(**kwargs)
@@ -312,8 +312,15 @@ class DiscordNotifier:
             if with_file and result.file_path
             else None
         )
-        if file is not None:
-            kwargs["file"] = file
+        files = [file] if file is not None else []
+        if result.poster_path is not None:
+            # With the file or the link alone: the card shows what was made either way.
+            files.append(discord.File(result.poster_path, filename=embeds.POSTER_FILENAME))
+            kwargs["embed"] = embeds.poster_embed()
+        if len(files) == 1:
+            kwargs["file"] = files[0]
+        elif files:
+            kwargs["files"] = files
         try:
             if where is _Where.FOLLOWUP:
                 webhook = self.followups.get(task.id)
@@ -343,8 +350,8 @@ class DiscordNotifier:
                 member_refused=where is _Where.DM and exc.code == CANNOT_DM,
             )
         finally:
-            if file is not None:
-                file.close()
+            for each in files:
+                each.close()
         return _Attempt(message.id)
 
     async def post_pickup(self, task: Task) -> int | None:

@@ -13,8 +13,16 @@ their DMs; only a failure on the bot's or the API's side is refunded.
 
 A video over the upload limit (:mod:`bot.lifecycle.upload_limits`) is re-encoded to fit it
 (:func:`bot.video.fit.fit`, off the loop) and posted as an attachment that says so; only when no
-re-encode can fit (or the file cannot be read as a video) is its link posted instead. Discord
+re-encode can fit is its link posted instead. Discord
 refusing a file as too large lowers the limit and posts a smaller one (the outcome table's REFIT).
+
+Every downloaded file is read as a video (:func:`bot.video.probe.probe`, demuxing only) before
+anything is posted: one that starts like an MP4 but is truncated or corrupt is
+:class:`~bot.minimax.errors.UnreadableVideo`, which the outcome table fails and refunds, nothing
+uploaded. A readable one gets a poster (its first frame as a small JPEG, :func:`bot.video.frames.poster`)
+attached to the result, the card's image, so a link-only result or a video a client will not play
+still shows what was made; the poster is a nicety: when it cannot be made, or it would push the
+upload over the limit, the result goes without it.
 """
 
 from __future__ import annotations
@@ -37,9 +45,10 @@ from bot.lifecycle.mp4_facts import UNKNOWN, read_facts
 from bot.lifecycle.notifier import Notifier, ResultPost, UploadTooLarge
 from bot.lifecycle.outcomes import Outcome, Phase, outcome_for, reason_code, retry_after
 from bot.lifecycle.upload_limits import UploadLimits
-from bot.minimax.errors import MiniMaxError
+from bot.minimax.errors import MiniMaxError, UnreadableVideo
 from bot.video.fit import CannotFit, fit
-from bot.video.probe import NotReadable
+from bot.video.frames import poster
+from bot.video.probe import NotReadable, probe
 from bot.video.worker import VideoWorker
 from storage.errors import IllegalTransition, StorageError
 from storage.models import JOINED_KINDS, Task
@@ -207,6 +216,8 @@ class Delivery:
         path = self._dir / f"{DOWNLOAD_PREFIX}{task.id}-{uuid.uuid4().hex[:8]}.mp4"
         fitted = path.with_name(f"{path.stem}-fit.mp4")
         joined = path.with_name(f"{path.stem}-joined.mp4")
+        poster_path = path.with_name(f"{path.stem}-poster.jpg")
+        made = (path, fitted, joined, poster_path)
         try:
             result = await self._fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
@@ -229,7 +240,8 @@ class Delivery:
             if self.joiner is not None and task.edit_kind in JOINED_KINDS:
                 task, result = await self.joiner(task, result, joined)
             limit = await self._upload_limit(task)
-            post = await self._to_fit(task, result, limit, fitted)
+            still = await self._poster(task, result, poster_path)
+            post = await self._to_fit(task, result, limit, fitted, still)
             message_id: int | None = None
             for refit in range(REFITS + 1):
                 # The last try lets the notifier fall back to the link by itself.
@@ -252,39 +264,60 @@ class Delivery:
                             refused,
                             limit,
                         )
-                        post = await self._to_fit(task, result, limit, fitted)
+                        post = await self._to_fit(task, result, limit, fitted, still)
                         continue
                     # It may have been posted before the error: the next attempt looks before reposting.
                     log.exception("Posting the result of task %s raised", task.id)
                     message_id = None
                 break
             # Gone before the task reads "delivered": a delivered task leaves nothing behind.
-            await _discard(path)
-            await _discard(fitted)
-            await _discard(joined)
+            for file in made:
+                await _discard(file)
             if message_id is None:
                 raise _Retry("the result could not be posted anywhere")
             await self._delivered(task, message_id)
         finally:
-            await _discard(path)
-            await _discard(fitted)
-            await _discard(joined)
+            for file in made:
+                await _discard(file)
 
     async def _upload_limit(self, task: Task) -> int:
         """Discord's limit where the result goes (:mod:`bot.lifecycle.upload_limits`)."""
         reported = await self._deps.notifier.upload_limit(None if task.deliver_by_dm else task.guild_id)
         return max(1, self.upload_limits.limit(task, reported))
 
-    async def _to_fit(self, task: Task, result: ResultPost, limit: int, fitted: Path) -> ResultPost:
-        """``result`` as it is when its file is within ``limit``; over it, a re-encode that fits
-        (into ``fitted``, off the loop), else its link alone."""
-        if result.file_path is None or result.size_bytes is None or result.size_bytes <= limit:
-            return result
+    async def _poster(self, task: Task, result: ResultPost, dest: Path) -> tuple[Path, int] | None:
+        """The first frame of the video about to be posted as a small JPEG in ``dest`` (off the loop)
+        and its size; None when there is no file or it cannot be made (logged, never a failure)."""
+        if result.file_path is None:
+            return None
         try:
-            made = await self._video.run(fit, result.file_path, fitted, limit)
+            made = await self._video.run(poster, result.file_path, dest)
+            return made, made.stat().st_size
+        except Exception:
+            log.warning("Task %s: no poster frame; posting without one", task.id, exc_info=True)
+            await _discard(dest)
+            return None
+
+    async def _to_fit(
+        self, task: Task, result: ResultPost, limit: int, fitted: Path, still: tuple[Path, int] | None
+    ) -> ResultPost:
+        """``result`` as it is when its file is within ``limit``; over it, a re-encode that fits
+        (into ``fitted``, off the loop), else its link alone. The poster ``still`` goes with it when
+        the two together are within the limit (Discord counts a message's files together): a
+        re-encode leaves room for it, a file that fits only alone goes alone."""
+        poster_path, poster_bytes = still if still is not None else (None, 0)
+        if result.file_path is None or result.size_bytes is None:
+            return replace(result, poster_path=poster_path)
+        if result.size_bytes <= limit:
+            fits_both = result.size_bytes + poster_bytes <= limit
+            return replace(result, poster_path=poster_path if fits_both else None)
+        # Room for the poster beside the re-encode, unless the poster would take half of it.
+        room = limit - poster_bytes if limit > 2 * poster_bytes else limit
+        try:
+            made = await self._video.run(fit, result.file_path, fitted, room)
         except (CannotFit, NotReadable) as exc:
-            log.info("Task %s: no re-encode within %d bytes (%s); posting the link", task.id, limit, exc)
-            return replace(result, file_path=None, size_bytes=None)
+            log.info("Task %s: no re-encode within %d bytes (%s); posting the link", task.id, room, exc)
+            return replace(result, file_path=None, size_bytes=None, poster_path=poster_path)
         log.info(
             "Task %s: re-encoded from %d to %d bytes (%dx%d) to fit %d",
             task.id,
@@ -294,7 +327,14 @@ class Delivery:
             made.plan.height,
             limit,
         )
-        return replace(result, file_path=fitted, size_bytes=made.size_bytes, refitted=True)
+        fits_both = made.size_bytes + poster_bytes <= limit
+        return replace(
+            result,
+            file_path=fitted,
+            size_bytes=made.size_bytes,
+            refitted=True,
+            poster_path=poster_path if fits_both else None,
+        )
 
     async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
         """Download (within ``MAX_DOWNLOAD_MB``: a bigger one can be re-encoded to fit the upload
@@ -311,6 +351,7 @@ class Delivery:
             fetched_at = deps.now()
             try:
                 size = await deps.client.download(url, path, max_bytes=cap)
+                await _readable(path)
             except MiniMaxError as exc:
                 # What the outcome table says (:mod:`bot.lifecycle.outcomes`).
                 outcome = outcome_for(Phase.DOWNLOAD, exc)
@@ -442,6 +483,15 @@ async def _tell_pickup(notifier: Notifier, task: Task) -> None:
         return
     if posted is None:
         log.warning("Nobody could be told how to get kept task %s; it is in their /video list", task.id)
+
+
+async def _readable(path: Path) -> None:
+    """:class:`UnreadableVideo` unless ``path`` reads as a video (headers and packets, no decoding:
+    milliseconds, so off the loop but not through the bounded video worker)."""
+    try:
+        await asyncio.to_thread(probe, path)
+    except NotReadable as exc:
+        raise UnreadableVideo(f"the downloaded file cannot be read as a video: {exc}") from None
 
 
 async def _discard(path: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DOWNLOAD_PREFIX = "task-"  # every file a delivery writes is task-<id>-<random>.mp4 (+ ".part")
-_LEFTOVER_SUFFIXES = (".mp4", ".mp4.part", ".png")  # .png: an Extend's frames
+_LEFTOVER_SUFFIXES = (".mp4", ".mp4.part", ".png", ".jpg")  # .png: an Extend's frames; .jpg: a poster
 PRIVATE_MODE = 0o700
 
 

@@ -74,6 +74,9 @@ class ResultPost:
     # A file refused as too large raises :class:`UploadTooLarge` (the delivery makes a smaller one)
     # instead of falling back to the link.
     refit: bool = False
+    # The video's first frame as a small JPEG, shown on the result (with the file or the link alone);
+    # None when it could not be made or would not fit beside the file.
+    poster_path: Path | None = None
 
 
 @runtime_checkable

@@ -30,7 +30,8 @@ Phases, and who acts on them:
     Fetching the video file from that URL (the delivery). Every hop is checked first
     (:mod:`bot.minimax.download_guard`): a URL that is not http(s) or points at a loopback, private,
     link-local or reserved address (:class:`UnsafeDownload`), or a body that is not an MP4
-    (:class:`NotAVideo`), fails the task at once.
+    (:class:`NotAVideo`), fails the task at once; so does a file that starts like an MP4 but cannot
+    be read as a video, truncated or corrupt (:class:`UnreadableVideo`, probed before posting).
 ``POST``
     Posting the result to Discord (the delivery's notifier). No API call happens here: every API
     class has a cell only so the table is complete, and the notifier's errors are the ``Exception``
@@ -74,6 +75,7 @@ from bot.minimax.errors import (
     ServiceUnavailable,
     SubmitOutcomeUnknown,
     TransientServerError,
+    UnreadableVideo,
     UnsafeDownload,
 )
 
@@ -166,6 +168,7 @@ TABLE: Mapping[type[BaseException], Row] = {
     DownloadTooLarge:      Row(FAIL,     RETRY,    FAIL,      RETRY,    LINK,     RETRY),
     UnsafeDownload:        Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
     NotAVideo:             Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
+    UnreadableVideo:       Row(FAIL,     RETRY,    FAIL,      RETRY,    FAIL,     RETRY),
     # Not an API error: a bug or a local fault. A submit that raised one may have been sent.
     Exception:             Row(UNKNOWN,  RETRY,    FAIL,      RETRY,    RETRY,    RETRY),
     # Not an API error either: the member's side refused the result (only the notifier raises it).

@@ -155,6 +155,17 @@ class NotAVideo(DownloadError):
     retryable = False
 
 
+class UnreadableVideo(NotAVideo):
+    """The download starts like an MP4 (an ``ftyp`` box) but cannot be read as a video: truncated,
+    corrupt, no video track, no frames (:func:`bot.video.probe.probe` says which). Never posted; its
+    outcome is its parent's (fail and refund)."""
+
+    user_message = (
+        "The video service sent a damaged video file that cannot be played, so nothing was posted. "
+        "Your credits were refunded; please try again."
+    )
+
+
 class NetworkError(TransientServerError):
     """No HTTP answer at all. ``request_sent`` tells whether the server may have acted on the request.
 

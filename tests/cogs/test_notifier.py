@@ -573,3 +573,67 @@ async def test_a_re_encoded_result_says_so_and_where_the_full_quality_is(bot: Fa
     (sent,) = bot.get_partial_messageable(2).sent
     assert "file" in sent.kwargs
     assert "Re-encoded to fit; full quality: Details." in sent.content
+
+
+@pytest.fixture
+def poster_jpg(tmp_path: Path) -> Path:
+    path = tmp_path / "task-12-poster.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 200)
+    return path
+
+
+def _image_url(sent: Sent) -> str | None:
+    (embed,) = sent.embeds
+    return embed.image.url
+
+
+async def test_a_result_with_a_poster_attaches_it_and_shows_it_as_the_embed_image(
+    bot: FakeBot, video: Path, poster_jpg: Path
+) -> None:
+    """#12: the card shows the first frame even where the video will not play."""
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    post = ResultPost(make_task(), via_dm=False, file_path=video, filename="v.mp4", poster_path=poster_jpg)
+    assert await notifier.post_result(post) is not None
+    (sent,) = bot.channels[2].sent
+    assert [f.filename for f in sent.kwargs["files"]] == ["v.mp4", embeds.POSTER_FILENAME]
+    assert _image_url(sent) == "attachment://poster.jpg"
+    assert "(task #12)" in sent.content and "footer" not in sent.embeds[0].to_dict()
+
+
+async def test_a_link_only_result_still_carries_its_poster(bot: FakeBot, poster_jpg: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    link = ResultPost(
+        make_task(),
+        via_dm=False,
+        link="https://cdn/x.mp4",
+        link_expires_at=1_700_003_600,
+        poster_path=poster_jpg,
+    )
+    assert await notifier.post_result(link) is not None
+    (sent,) = channel.sent
+    assert "https://cdn/x.mp4" in sent.content
+    assert sent.kwargs["file"].filename == embeds.POSTER_FILENAME and "files" not in sent.kwargs
+    assert _image_url(sent) == "attachment://poster.jpg"
+
+
+async def test_a_result_without_a_poster_has_no_embed_image(bot: FakeBot, video: Path) -> None:
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    assert await notifier.post_result(ResultPost(make_task(), via_dm=False, file_path=video)) is not None
+    (sent,) = bot.channels[2].sent
+    assert sent.embeds == [] and sent.kwargs["file"].filename == "video.mp4"
+
+
+async def test_a_poster_goes_again_when_the_thread_refuses_and_the_channel_takes_it(
+    bot: FakeBot, video: Path, poster_jpg: Path
+) -> None:
+    """Both files are rewound for the second send (a read-once file would go out empty)."""
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    thread = bot.get_partial_messageable(77)
+    thread.send_error = http_error(discord.Forbidden, 403, 50013)
+    task = make_task(thread_id=77)
+    post = ResultPost(task, via_dm=False, file_path=video, filename="v.mp4", poster_path=poster_jpg)
+    assert await notifier.post_result(post) is not None
+    (sent,) = bot.channels[2].sent
+    assert [f.filename for f in sent.kwargs["files"]] == ["v.mp4", embeds.POSTER_FILENAME]
+    assert _image_url(sent) == "attachment://poster.jpg"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import BotHarness
-from tests.e2e.video_flow import card_of, generate, read_db, video_env, wait_answer, wait_delivered
+from tests.e2e.video_flow import card_of, generate, read_db, video_env, video_of, wait_answer, wait_delivered
 from tests.fakes.fake_discord import FakeMessage
 from tests.fakes.fake_minimax import FakeMiniMax
 from tests.fakes.mp4 import count_frames, write_clip
@@ -34,7 +34,7 @@ def _text_inputs(component: Any) -> list[dict[str, Any]]:
 
 
 def _posted(message: FakeMessage, path: Path) -> tuple[int, float | None]:
-    [video] = message.attachments
+    video = video_of(message)
     path.write_bytes(video.data)
     return count_frames(path)
 

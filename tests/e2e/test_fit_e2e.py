@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import BotHarness
-from tests.e2e.video_flow import generate, video_env, wait_delivered
+from tests.e2e.video_flow import generate, video_env, video_of, wait_delivered
 from tests.fakes.fake_minimax import FakeMiniMax
 from tests.fakes.mp4 import count_frames, write_clip
 
@@ -40,7 +40,7 @@ async def test_a_video_over_the_upload_limit_is_re_encoded_and_uploaded(tmp_path
         assert outcome.accepted, outcome.text
         assert outcome.task_id is not None
         result = await wait_delivered(h, outcome.task_id, timeout=60)
-        [video] = result.attachments
+        video = video_of(result)
         assert len(video.data) <= LIMIT
         posted = tmp_path / "posted.mp4"
         posted.write_bytes(video.data)

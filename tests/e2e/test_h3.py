@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import BotHarness
-from tests.e2e.video_flow import card_of, generate, video_env, wait_answer, wait_delivered
+from tests.e2e.video_flow import card_of, generate, video_env, video_of, wait_answer, wait_delivered
 from tests.fakes.fake_minimax import EXPANSION_SUFFIX, FakeMiniMax
 from tests.fakes.mp4 import probe
 
@@ -37,7 +37,7 @@ async def test_h3_text_to_video_15_s_2k_arrives_with_sound(tmp_path: Path, flavo
         assert "7 credits" in outcome.text
         assert outcome.task_id is not None
         result = await wait_delivered(h, outcome.task_id)
-        [video] = result.attachments
+        video = video_of(result)
         seconds, streams = probe(video.data)
         assert streams == ["video", "audio"] and 15.0 < seconds < 15.5
         [body] = minimax.submissions
@@ -68,7 +68,7 @@ async def test_a_lost_h3_submit_answer_is_reconciled_from_the_list_without_a_mod
         assert outcome.accepted, outcome.text
         assert outcome.task_id is not None
         result = await wait_delivered(h, outcome.task_id)
-        [video] = result.attachments
+        video = video_of(result)
         assert probe(video.data)[1] == ["video", "audio"]
         assert minimax.counts["submit"] == 1 and minimax.counts["list"] >= 1
         assert await h.stop() == 0
@@ -92,7 +92,7 @@ async def test_upscale_to_2k_from_the_result_button(tmp_path: Path) -> None:
         assert answer.accepted and answer.task_id is not None, answer.text
         assert "1.9 credits" in answer.text
         upscaled = await wait_delivered(h, answer.task_id)
-        [video] = upscaled.attachments
+        video = video_of(upscaled)
         assert probe(video.data)[1] == ["video", "audio"]
         [_, body] = minimax.submissions
         assert [item.get("role") for item in body["content"]] == [None, "base_video"]

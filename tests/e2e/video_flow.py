@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import BotHarness
-from tests.fakes.fake_discord import FakeMember, FakeMessage, InteractionRecord
+from tests.fakes.fake_discord import FakeMember, FakeMessage, InteractionRecord, StoredAttachment
 
 # Settings for a bot that finishes a video in well under a second against a fast fake MiniMax.
 FAST_VIDEO_ENV = {
@@ -222,6 +222,29 @@ async def wait_delivered(h: BotHarness, task_id: int, timeout: float = 20.0) -> 
 def download_link(message: FakeMessage) -> str | None:
     match = _LINK.search(message.content)
     return match.group(0) if match else None
+
+
+POSTER = "poster.jpg"
+
+
+def video_of(message: FakeMessage) -> StoredAttachment:
+    """The one video attached to a result (beside it, the poster frame)."""
+    [video] = [a for a in message.attachments if a.filename.lower().endswith(".mp4")]
+    return video
+
+
+def poster_of(message: FakeMessage) -> StoredAttachment | None:
+    """The poster frame attached to a result, when it has one."""
+    found = [a for a in message.attachments if a.filename == POSTER]
+    assert len(found) <= 1, "one poster per result"
+    return found[0] if found else None
+
+
+def embed_image(message: FakeMessage) -> str | None:
+    """The image URL of the result's embed (``attachment://poster.jpg`` as sent)."""
+    urls = [e["image"]["url"] for e in message.embeds if "image" in e]
+    assert len(urls) <= 1
+    return urls[0] if urls else None
 
 
 # ---- mentions ------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ class FakeTask:
     created_at: float
     plan: TaskPlan
     v2: bool = False
-    content: bytes | None = None  # a V2 task's real MP4 (H.264 + AAC); V1 serves a byte pattern
+    content: bytes | None = None  # a V2 task's real MP4 (H.264 + AAC); V1 is made at download
     cancelled: bool = False
     # The wall-clock moment it was created: what the V2 list reports as ``created_at`` (the fake's
     # own clock starts in 2023 and may run fast; the list is matched against the bot's real clock).
@@ -492,20 +492,37 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 
 def video_bytes(file_id: int | str, size: int) -> bytes:
-    """The exact bytes the fake serves for ``file_id`` (an mp4 ``ftyp`` box, then a fixed pattern)."""
+    """A corrupt MP4 for ``file_id``: an ``ftyp`` box (so it passes a sniff), then a fixed pattern
+    and no movie. What the fake serves with ``v1_video = "corrupt"``."""
     return _video_slice(int(file_id), 0, size)
 
 
-def _video_slice(file_id: int, start: int, end: int) -> bytes:
-    head = _MP4_HEADER[start:end] if start < len(_MP4_HEADER) else b""
-    body_start = max(start, len(_MP4_HEADER))
+def _video_slice(file_id: int, start: int, end: int, head: bytes = _MP4_HEADER) -> bytes:
+    """Bytes ``start:end`` of ``head`` followed by ``file_id``'s fixed pattern."""
+    first = head[start:end] if start < len(head) else b""
+    body_start = max(start, len(head))
     if end <= body_start:
-        return head
+        return first
     pattern = hashlib.sha256(str(file_id).encode()).digest() * 8  # 256 bytes
-    offset = (body_start - len(_MP4_HEADER)) % len(pattern)
+    offset = (body_start - len(head)) % len(pattern)
     length = end - body_start
     repeated = pattern * (length // len(pattern) + 2)
-    return head + repeated[offset : offset + length]
+    return first + repeated[offset : offset + length]
+
+
+def padded_mp4_head(mp4: bytes, size: int) -> bytes | None:
+    """``mp4`` and the header of one ``free`` box that takes the file to ``size`` bytes (players and
+    FFmpeg skip ``free`` boxes, so the file plays and is exactly as big as a test asked); None
+    when ``size`` leaves no room for the box."""
+    pad = size - len(mp4)
+    if pad < 8 or pad >= 2**32:
+        return None
+    return mp4 + struct.pack(">I4s", pad, b"free")
+
+
+# What a V1 download serves: a real MP4 (the default), a corrupt one (an ftyp box, then no movie),
+# or something that is not an MP4 at all (no ftyp box: the client's sniff refuses it).
+V1Video = Literal["mp4", "corrupt", "not_mp4"]
 
 
 class FakeMiniMax:
@@ -539,6 +556,9 @@ class FakeMiniMax:
         self.reseller_official_submit = reseller_official_submit
         self.download_content_length = True  # False: chunked downloads without Content-Length
         self.v2_content: bytes | None = None  # set: every new V2 task serves these bytes (a test's MP4)
+        # V1 downloads: a real silent H.264 MP4 of the asked duration (tiny, made once per duration
+        # and padded to the download size with a ``free`` box), or a fault: see :data:`V1Video`.
+        self.v1_video: V1Video = "mp4"
         # Where the download URLs handed out point (None: this server). A test points them at a
         # host the bot must refuse; this server still answers them when they reach it.
         self.download_root: str | None = None
@@ -741,7 +761,19 @@ class FakeMiniMax:
         task = self._files.get(int(file_id))
         if task is not None and task.content is not None and int(file_id) not in self._size_overrides:
             return task.content
-        return video_bytes(file_id, self.file_size(file_id))
+        return self._v1_slice(int(file_id), 0, self.file_size(file_id))
+
+    def _v1_slice(self, file_id: int, start: int, end: int) -> bytes:
+        """Bytes ``start:end`` of what a V1 download of ``file_id`` serves (see ``v1_video``)."""
+        if self.v1_video == "not_mp4":
+            return _video_slice(file_id, start, end, head=b"")
+        task = self._files.get(file_id)
+        if self.v1_video == "mp4" and task is not None:
+            seconds = int(task.body.get("duration") or DEFAULT_DURATION)
+            head = padded_mp4_head(make_mp4(seconds * 24, audio=False), self.file_size(file_id))
+            if head is not None:
+                return _video_slice(file_id, start, end, head=head)
+        return _video_slice(file_id, start, end)
 
     async def wait_for_count(self, endpoint: str, count: int, *, within: float = 5.0) -> None:
         """Wait until ``endpoint`` has received ``count`` requests (no sleeps in tests)."""
@@ -1210,7 +1242,7 @@ class FakeMiniMax:
         for start in range(0, limit, step):
             end = min(start + step, limit)
             await response.write(
-                content[start:end] if content is not None else _video_slice(file_id, start, end)
+                content[start:end] if content is not None else self._v1_slice(file_id, start, end)
             )
         if truncate:
             self._hang_up(request)

@@ -34,6 +34,7 @@ class PostedResult:
     link_expires_at: float | None
     filename: str
     refitted: bool = False  # the file is a re-encode made to fit the upload limit
+    poster: bytes | None = None  # the poster frame's JPEG, read at posting (it is deleted after)
 
 
 @dataclass
@@ -136,6 +137,7 @@ class RecordingNotifier:
                 raise MemberRefused(f"task {result.task.id}: DMs closed")
             via_dm = False  # the channel takes it
         data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
+        poster = await asyncio.to_thread(result.poster_path.read_bytes) if result.poster_path else None
         if data is not None and self.accepts_bytes is not None and len(data) > self.accepts_bytes:
             self.too_large.append(len(data))
             if result.refit:
@@ -151,6 +153,7 @@ class RecordingNotifier:
             result.link_expires_at if data is None else None,
             result.filename,
             refitted=data is not None and result.refitted,
+            poster=poster,
         )
         self.results.append(posted)
         self.thread_posts.append(("result", result.task.id, result.task.thread_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ import pytest
 from bot.minimax import errors
 from bot.minimax.types import TaskStatus
 from bot.spec import VideoSpec
+from bot.video.probe import NotReadable, probe
 from tests.bot.minimax.conftest import MakeClient
 from tests.builders import sent_spec
 from tests.fakes.fake_minimax import FakeMiniMax, validate_submission, video_bytes
+from tests.fakes.mp4 import count_frames
 
 URL = "https://images.example/a.png"
 DATA_URL = "data:image/png;base64,iVBORw0KGgo="
@@ -209,3 +212,37 @@ def test_video_bytes_are_deterministic_and_sized() -> None:
     assert data == video_bytes("176844028768320", 100_000)
     assert data != video_bytes(176844028768321, 100_000)
     assert video_bytes(1, 10) == data[:10]
+
+
+@pytest.mark.parametrize("size", [64 * 1024, 3 * 1024 * 1024 + 17])
+async def test_v1_downloads_are_real_mp4s_of_the_asked_duration_and_size(
+    fake_minimax: FakeMiniMax, make_client: MakeClient, tmp_path: Path, size: int
+) -> None:
+    """#12: the V1 video was a byte pattern behind an ftyp box; now it decodes, at any download size."""
+    client = make_client(fake_minimax)
+    fake_minimax.download_size = size
+    task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x", duration=10))
+    fake_minimax.finish_all()
+    file = await client.retrieve(str(fake_minimax.tasks[task_id].file_id))
+    path = tmp_path / "v1.mp4"
+    assert await client.download(file.download_url, path, max_bytes=size) == size
+    assert path.read_bytes() == fake_minimax.file_bytes(fake_minimax.tasks[task_id].file_id)
+    frames, sound = count_frames(path)
+    assert (frames, sound) == (240, None)  # 10 s at 24 fps, silent like Hailuo's V1 models
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "not_mp4"])
+async def test_the_v1_video_fault_serves_a_file_no_player_can_read(
+    fake_minimax: FakeMiniMax, make_client: MakeClient, tmp_path: Path, kind: str
+) -> None:
+    client = make_client(fake_minimax)
+    fake_minimax.v1_video = kind  # type: ignore[assignment]
+    task_id = await client.submit(sent_spec("MiniMax-Hailuo-2.3", "x"))
+    fake_minimax.finish_all()
+    data = fake_minimax.file_bytes(fake_minimax.tasks[task_id].file_id)
+    assert len(data) == fake_minimax.download_size
+    assert (data[4:8] == b"ftyp") is (kind == "corrupt")  # the corrupt one passes a header sniff
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(data)
+    with pytest.raises(NotReadable):
+        probe(path)

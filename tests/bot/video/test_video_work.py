@@ -216,3 +216,28 @@ async def test_the_worker_runs_off_the_loop_one_at_a_time(tmp_path: Path) -> Non
     gate.set()
     assert await asyncio.gather(*runs) == ["0", "1", "2"]
     assert most == 1
+
+
+def test_a_truncated_mp4_is_not_readable_and_has_no_poster(tmp_path: Path) -> None:
+    """#12: it starts with an ftyp box (it passes the download's sniff) but its movie is cut off."""
+    whole = _clip(tmp_path, "a", 48, width=64, height=36)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert cut.read_bytes()[4:8] == b"ftyp"
+    with pytest.raises(NotReadable):
+        probe(cut)
+    with pytest.raises(NotReadable):
+        poster(cut, tmp_path / "poster.jpg")
+
+
+def test_the_poster_is_the_first_frame_and_keeps_a_portrait_shape(tmp_path: Path) -> None:
+    src = _clip(tmp_path, "a", 24, width=360, height=640)
+    small = poster(src, tmp_path / "poster.jpg")
+    assert _image_size(small) == (180, 320)
+    with av.open(str(src)) as container:
+        first = next(container.decode(video=0)).reformat(width=180, height=320, format="gray")
+    with av.open(str(small)) as container:
+        shown = next(container.decode(video=0)).reformat(format="gray")
+    a, b = bytes(first.planes[0]), bytes(shown.planes[0])
+    # JPEG is lossy: the same picture within a few grey levels on average, not the same bytes.
+    assert len(a) == len(b) and sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a) < 8
