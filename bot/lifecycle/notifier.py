@@ -50,6 +50,9 @@ class StatusCard:
     expected_seconds: float | None = None  # how long a generation like this usually takes
     eta: float | None = None  # unix time the video is expected, for a relative timestamp
     note: str | None = None  # a line for the member, e.g. why it failed
+    # A group's card (``variations``): every take as last seen, by take number (``task`` is the
+    # first take, whose card it is); empty for a task alone.
+    takes: tuple[Task, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,12 @@ class ResultPost:
     # A file refused as too large raises :class:`UploadTooLarge` (the delivery makes a smaller one)
     # instead of falling back to the link.
     refit: bool = False
+    # A group's reply (``variations``): each take's file or link (``task`` is the first take, whose
+    # card the reply answers; the post's own file and link are unused), the takes that failed (listed
+    # as refunded), and which of the group's consecutive replies this is (1-based, of how many).
+    takes: tuple[ResultPost, ...] = ()
+    failed: tuple[Task, ...] = ()
+    part: tuple[int, int] = (1, 1)
 
 
 @runtime_checkable
