@@ -39,6 +39,10 @@ ETA_DRIFT_MIN = 120.0
 """Seconds: the smallest drift that edits an "in line" card (see :data:`ETA_DRIFT_SHARE`)."""
 
 
+GROUPS_REMEMBERED = 1000
+"""Groups whose takes the cards keep in memory (each card read refreshes them from storage anyway)."""
+
+
 def queue_departure(position: int, *, now: float, submits_per_minute: int) -> float:
     """When a task at ``position`` should leave the queue: the account submits at a fixed rate."""
     return now + position * 60.0 / submits_per_minute
@@ -86,8 +90,8 @@ class StatusCards:
         known = self._groups.setdefault(task.group_id, {})
         known[task.id] = task
         takes = tuple(sorted(known.values(), key=lambda t: t.take or 0))
-        if all(t.state.final for t in takes) and len(takes) == (task.takes or 0):
-            self._groups.pop(task.group_id, None)  # over: the next card reads them again
+        while len(self._groups) > GROUPS_REMEMBERED:  # the oldest first: long over by now
+            del self._groups[next(iter(self._groups))]
         return known.get(task.group_id, task), takes
 
     async def expected_seconds(self, task: Task) -> float | None:
