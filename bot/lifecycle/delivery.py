@@ -83,7 +83,7 @@ class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
 
 
-class _Refused(Exception):
+class DownloadRefused(Exception):
     """The download was refused for good (a forbidden address, not a video): fail and refund now."""
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -163,7 +163,7 @@ class Delivery:
                 except _PostedNotRecorded:
                     posted = True  # the next attempt finds the message and records it
                     log.exception("Task %s was posted but not recorded (attempt %d)", task.id, attempt)
-                except _Refused as refused:
+                except DownloadRefused as refused:
                     await self._failures.fail(task, refused.message, code=refused.code)
                     return
                 except _Retry as exc:
@@ -348,7 +348,7 @@ class Delivery:
                     )
                 if outcome is Outcome.FAIL:
                     log.warning("Task %s: the download was refused: %s", task.id, exc)
-                    raise _Refused(exc.user_message, code=reason_code(exc)) from None
+                    raise DownloadRefused(exc.user_message, code=reason_code(exc)) from None
                 raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,

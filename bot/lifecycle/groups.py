@@ -27,7 +27,7 @@ from pathlib import Path
 from bot.backoff import backoff
 from bot.catalog import credits_text
 from bot.lifecycle.cards import StatusCards
-from bot.lifecycle.delivery import DELIVERY_ATTEMPTS, DELIVERY_FAILED, Delivery
+from bot.lifecycle.delivery import DELIVERY_ATTEMPTS, DELIVERY_FAILED, Delivery, DownloadRefused
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
@@ -118,7 +118,7 @@ class GroupDelivery:
         try:
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
-                    await self._attempt(group_id)
+                    await self._attempt(group_id, last=attempt == DELIVERY_ATTEMPTS)
                     return
                 except _Retry as exc:
                     log.warning("Delivering group %s failed (attempt %d): %s", group_id, attempt, exc)
@@ -135,7 +135,9 @@ class GroupDelivery:
         except Exception:
             log.exception("Delivering group %s crashed; it resumes at the next start", group_id)
 
-    async def _attempt(self, group_id: int) -> None:
+    async def _attempt(self, group_id: int, *, last: bool = False) -> None:
+        """One try at the group's reply. ``last``: a take that cannot be fetched now fails alone
+        (refunded) and the others are posted without it."""
         deps = self._deps
         takes = await deps.storage.tasks.group(group_id)
         first = takes[0]
@@ -154,8 +156,12 @@ class GroupDelivery:
         todo = [t for t in live if t.id not in posted]
         paths: list[Path] = []
         try:
-            fetched = [await self._fetch(take, paths) for take in todo]
+            fetched = [await self._fetch(take, paths, last=last) for take in todo]
+            takes = await deps.storage.tasks.group(group_id)  # a take may have failed meanwhile
             results = [r for r in fetched if r is not None]
+            if not results and not posted:  # every take left failed alone (each refunded)
+                await self._all_failed(first, takes)
+                return
             if results:
                 try:
                     posted.update(await self._post(first, takes, results, paths))
@@ -170,6 +176,8 @@ class GroupDelivery:
         for take in stored:
             if take.id in posted:
                 deps.expectations.forget(take)
+                if take.finished_at is not None:
+                    deps.metrics.delivered(deps.now() - take.finished_at)
                 log.info(
                     "Take %s/%s (task %s) delivered as message %s",
                     take.take,
@@ -182,13 +190,21 @@ class GroupDelivery:
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of group %s", group_id)
 
-    async def _fetch(self, take: Task, paths: list[Path]) -> ResultPost | None:
-        """Download a take and move it to ``delivering`` (None: it moved on, or is not ours)."""
+    async def _fetch(self, take: Task, paths: list[Path], *, last: bool) -> ResultPost | None:
+        """Download a take and move it to ``delivering`` (None: it moved on, is not ours, or failed
+        alone: refused for good, or still failing at the ``last`` try)."""
         path = self._delivery.download_dir / f"{DOWNLOAD_PREFIX}{take.id}-{uuid.uuid4().hex[:8]}.mp4"
         paths.append(path)
         try:
             result = await self._delivery.fetch(take, self._urls.pop(take.id, None), path)
+        except DownloadRefused as refused:  # this take alone: the others still arrive
+            await self._failures.fail(take, refused.message, code=refused.code)
+            return None
         except Exception as exc:
+            if last:
+                log.warning("Take %s could not be fetched at the last try: %s", take.id, exc)
+                await self._failures.fail(take, DELIVERY_FAILED, code="delivery_failed")
+                return None
             raise _Retry(f"take {take.id}: {exc}") from exc
         if take.state is TaskState.DOWNLOADING:
             try:

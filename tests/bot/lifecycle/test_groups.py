@@ -177,3 +177,17 @@ async def test_a_reply_posted_but_not_recorded_is_not_posted_again(tmp_path: Pat
         assert harness.notifier.group_replies == []
         assert [t.result_message_id for t in stored] == [777, 777]
         assert [await harness.ledger(t.id) for t in takes] == [["reserve", "charge"]] * 2
+
+
+async def test_takes_whose_downloads_are_refused_fail_alone_and_the_group_says_so(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        harness.fake.download_body = b"<html><body>Sign in to continue</body></html>"  # not a video
+        service = await harness.start()
+        first = await service.request(harness.request(takes=2))
+        takes = await wait_posted(harness, first.id)
+        assert [t.state for t in takes] == [TaskState.FAILED] * 2
+        assert [t.error_code for t in takes] == [takes[0].error_code] * 2 and takes[0].error_code
+        assert harness.notifier.failures == [(first.id, all_failed_message(takes))]
+        assert harness.notifier.group_replies == []
+        assert [await harness.ledger(t.id) for t in takes] == [["reserve", "refund"]] * 2
+        assert harness.fake.counts["download"] == 2, "refused for good: no second attempt"
