@@ -149,9 +149,10 @@ class Delivery:
             return
         self._jobs.start(self.deliver(task, download_url), name=f"deliver-{task.id}", key=task.id)
 
-    async def deliver(self, task: Task, download_url: str | None = None) -> None:
+    async def deliver(self, task: Task, download_url: str | None = None, *, alone: bool = False) -> None:
+        """Deliver ``task`` (a take of a group goes with its group, unless ``alone``)."""
         deps = self._deps
-        if task.group_id is not None and self.group_ready is not None:
+        if task.group_id is not None and self.group_ready is not None and not alone:
             await self.group_ready(task, download_url)  # one reply for the whole group
             return
         posted = False

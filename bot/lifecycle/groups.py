@@ -92,6 +92,19 @@ class GroupDelivery:
         """A take's video is done: deliver the group when it is its last one."""
         if download_url is not None:
             self._urls[task.id] = download_url
+        if task.group_id is None:
+            return
+        try:
+            first = await self._deps.storage.tasks.get(task.group_id)
+        except StorageError:
+            log.exception("Could not read group %s", task.group_id)
+            return
+        if first.group_posted_at is not None:
+            # The group's reply went out without this take (another process held it then): it is
+            # delivered on its own, so it is never left waiting.
+            log.info("Take %s is ready after its group's reply; delivering it alone", task.id)
+            await self._delivery.deliver(task, self._urls.pop(task.id, None), alone=True)
+            return
         await self.check(task)
 
     async def check(self, task: Task) -> None:

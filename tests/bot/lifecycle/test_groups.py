@@ -16,6 +16,7 @@ import pytest
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.groups import all_failed_message, pack
 from storage import Task, TaskState
+from tests.builders import make_new_task, sent_spec
 from tests.fakes.lifecycle_harness import Harness, lifecycle_harness
 from tests.fakes.recording_notifier import PostedResult
 
@@ -191,3 +192,28 @@ async def test_takes_whose_downloads_are_refused_fail_alone_and_the_group_says_s
         assert harness.notifier.group_replies == []
         assert [await harness.ledger(t.id) for t in takes] == [["reserve", "refund"]] * 2
         assert harness.fake.counts["download"] == 2, "refused for good: no second attempt"
+
+
+async def test_a_take_ready_after_its_groups_reply_is_delivered_alone(tmp_path: Path) -> None:
+    """Another process held it when the reply went out (its lease, taken over now)."""
+    async with lifecycle_harness(tmp_path) as harness:
+        storage = harness.storage
+        first, second = await storage.quota.reserve_group(make_new_task(prompt="a tram"), takes=2)
+        await storage.tasks.transition(first.id, TaskState.FAILED, error_code="x")
+        await storage.tasks.transition(second.id, TaskState.SUBMITTING, attempts=1)
+        api_id = await harness.client.submit(
+            sent_spec(model="MiniMax-Hailuo-2.3", prompt="a tram", duration=6, resolution="768P")
+        )
+        await storage.tasks.transition(second.id, TaskState.SUBMITTED, api_task_id=api_id)
+        harness.fake.finish_all()
+        info = await harness.client.query(api_id)
+        await storage.tasks.transition(second.id, TaskState.DOWNLOADING, file_id=info.file_id)
+        await storage.tasks.deliver_group(first.id, {})  # the reply went out without it
+
+        await harness.start()
+        done = await harness.wait_final(second.id)
+
+        assert done.state is TaskState.DELIVERED
+        (posted,) = harness.notifier.results_for(second.id)
+        assert posted.data and harness.notifier.group_replies == []
+        assert await harness.ledger(second.id) == ["reserve", "charge"]
