@@ -260,7 +260,10 @@ class Admission:
         ):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
         if can_cancel_at_api(task):
-            return await cancel_at_api(self._deps, self._cards, task)
+            cancelled = await cancel_at_api(self._deps, self._cards, task)
+            if cancelled.group_id is not None and self.take_over is not None:
+                await self.take_over(cancelled)
+            return cancelled
         if task.state is not TaskState.QUEUED:
             raise RequestRefused(_not_cancellable(task))
         try:

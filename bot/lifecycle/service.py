@@ -371,6 +371,8 @@ class VideoService:
         await self.cards.refresh(task, note=note)
         if note is not None and task.deliver_by_dm:
             await self.failures.tell(task, note)
+        if task.group_id is not None and task.state.final:
+            await self.failures.take_over(task)  # the group's reply may be due now
 
     # ------------------------------------------------------------------------------ internals
 

@@ -217,3 +217,33 @@ async def test_a_take_ready_after_its_groups_reply_is_delivered_alone(tmp_path: 
         (posted,) = harness.notifier.results_for(second.id)
         assert posted.data and harness.notifier.group_replies == []
         assert await harness.ledger(second.id) == ["reserve", "charge"]
+
+
+async def test_a_take_a_moderator_closes_lets_the_others_arrive(tmp_path: Path) -> None:
+    """A take that never finishes holds its group's reply until it is over: a moderator failing it
+    (and refunding it) sends the reply with the takes that are done."""
+    async with lifecycle_harness(tmp_path) as harness:
+        harness.fake.next_task()
+        harness.fake.never_finish_next_task()
+        service = await harness.start()
+        first = await service.request(harness.request(takes=2))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while True:
+            takes = await harness.storage.tasks.group(first.id)
+            states = {t.state for t in takes}
+            if TaskState.DOWNLOADING in states and states & {TaskState.SUBMITTED, TaskState.PROCESSING}:
+                break
+            assert loop.time() < deadline, states
+            await asyncio.sleep(0.005)
+        assert harness.notifier.group_replies == [], "the done take waits for the other"
+        done = next(t for t in takes if t.state is TaskState.DOWNLOADING)
+        stuck = next(t for t in takes if t.id != done.id)
+        failed = await harness.storage.tasks.transition(stuck.id, TaskState.FAILED, error_code="stuck")
+        await service.refresh_card(failed, note="closed by a moderator")
+        stored = await wait_posted(harness, first.id)
+        (reply,) = harness.notifier.group_replies
+        assert [p.task_id for p in reply.takes] == [done.id] and reply.failed == (stuck.id,)
+        assert {t.id: t.state for t in stored} == {done.id: TaskState.DELIVERED, stuck.id: TaskState.FAILED}
+        assert await harness.ledger(done.id) == ["reserve", "charge"]
+        assert await harness.ledger(stuck.id) == ["reserve", "refund"]
