@@ -182,6 +182,12 @@ class StatusCards:
         positions: Mapping[int, int] | None = None,
     ) -> None:
         """:meth:`refresh` without any read: for the moment right before a request leaves."""
+        if task.group_id is not None and len(self._groups.get(task.group_id, ())) < (task.takes or 0):
+            # A group's card shows every take: with some unseen (after a restart), read them first.
+            key = ("group-card", task.group_id)
+            if not self._jobs.running(key):
+                self._jobs.start(self.refresh(task, note=note), name=f"group-card-{task.group_id}", key=key)
+            return
         card = self.render(task, expected, note, positions=positions)
         final = all(t.state.final or t.state is TaskState.UNKNOWN for t in card.takes or (card.task,))
         self._deps.updater.update(card, final=final)

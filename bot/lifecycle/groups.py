@@ -250,7 +250,7 @@ class GroupDelivery:
         posted: dict[int, int] = {}
         for number, chunk in enumerate(chunks):
             post = ResultPost(
-                task=replace(first, status_message_id=first.status_message_id),
+                task=first,
                 via_dm=first.deliver_by_dm,
                 private=first.deliver_by_dm,
                 takes=tuple(fitted[i] for i in chunk),

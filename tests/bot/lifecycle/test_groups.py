@@ -247,3 +247,23 @@ async def test_a_take_a_moderator_closes_lets_the_others_arrive(tmp_path: Path) 
         assert {t.id: t.state for t in stored} == {done.id: TaskState.DELIVERED, stuck.id: TaskState.FAILED}
         assert await harness.ledger(done.id) == ["reserve", "charge"]
         assert await harness.ledger(stuck.id) == ["reserve", "refund"]
+
+
+async def test_a_group_queued_before_a_restart_resumes_with_its_one_card(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        first = await harness.new_service().request(harness.request(takes=3))  # never started
+        assert [c.task.id for c in harness.notifier.cards] == [first.id]
+        await harness.start()  # as after a restart: every take is found queued
+        stored = await wait_posted(harness, first.id)
+        assert [t.state for t in stored] == [TaskState.DELIVERED] * 3
+        (reply,) = harness.notifier.group_replies
+        assert [p.filename for p in reply.takes] == ["take-1.mp4", "take-2.mp4", "take-3.mp4"]
+        assert [c.task.id for c in harness.notifier.cards] == [first.id], "no card of their own"
+        await harness.notifier.wait_for(
+            lambda: (
+                (card := harness.notifier.last_edit(first.id)) is not None
+                and len(card.takes) == 3
+                and all(t.state is TaskState.DELIVERED for t in card.takes)
+            )
+        )
+        assert {c.task.id for c in harness.notifier.edits} == {first.id}, "every edit is the group's card"
