@@ -245,8 +245,10 @@ class DiscordNotifier:
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
                 found = None
+                # A group's reply carries its takes' markers (its first take may have failed).
+                probe = result.takes[0].task if result.takes else result.task
                 for place in await self._places(result.task, dm=where is _Where.DM):
-                    found = found or await self._find_in(place, result.task, _is_result_of(result.task))
+                    found = found or await self._find_in(place, probe, _is_result_of(probe))
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
                     return found

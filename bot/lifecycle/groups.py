@@ -139,10 +139,21 @@ class GroupDelivery:
                     log.exception("Delivering group %s failed unexpectedly (attempt %d)", group_id, attempt)
                 if attempt < DELIVERY_ATTEMPTS:
                     await asyncio.sleep(backoff(attempt, base=deps.timing.min_interval))
-            takes = await deps.storage.tasks.group(group_id)
-            for take in takes:
-                if take.state in _READY and await deps.notifier.find_result(take) is None:
+            # Every attempt failed: a take found posted is recorded, every other one fails (refunded).
+            found: dict[int, int] = {}
+            for take in await deps.storage.tasks.group(group_id):
+                if take.state not in _READY:
+                    continue
+                message_id = await deps.notifier.find_result(take)
+                if message_id is not None and take.state is TaskState.DELIVERING:
+                    found[take.id] = message_id
+                else:
                     await self._failures.fail(take, DELIVERY_FAILED, code="delivery_failed")
+            takes = await deps.storage.tasks.group(group_id)
+            if not found and not any(t.state is TaskState.DELIVERED for t in takes):
+                await self._all_failed(takes[0], takes)
+            else:
+                await deps.storage.tasks.deliver_group(group_id, found, now=deps.now())
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -267,3 +267,15 @@ async def test_a_group_queued_before_a_restart_resumes_with_its_one_card(tmp_pat
             )
         )
         assert {c.task.id for c in harness.notifier.edits} == {first.id}, "every edit is the group's card"
+
+
+async def test_a_reply_that_can_never_be_posted_refunds_every_take(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        harness.notifier.fail_posts = 1000  # Discord takes nothing
+        service = await harness.start()
+        first = await service.request(harness.request(takes=2))
+        takes = await wait_posted(harness, first.id)
+        assert [t.state for t in takes] == [TaskState.FAILED] * 2
+        assert [t.error_code for t in takes] == ["delivery_failed"] * 2
+        assert [await harness.ledger(t.id) for t in takes] == [["reserve", "refund"]] * 2
+        assert harness.notifier.failures == [(first.id, all_failed_message(takes))]
