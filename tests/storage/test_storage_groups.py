@@ -16,6 +16,7 @@ from storage import (
     GuildCapReached,
     InvalidValue,
     PoolAccess,
+    PoolExhausted,
     QuotaExceeded,
     SpendCeiling,
     SpendLimitReached,
@@ -166,6 +167,38 @@ async def test_concurrent_groups_accept_exactly_floor_k_over_n(backend: str | Pa
         assert {t.group_id for t in tasks} == {group[0] for group in accepted}
         usage = await first.quota.usage(GUILD, USER, now=T0)
         assert usage.used_tenths == (K // TAKES) * TAKES * 10
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_concurrent_groups_against_a_pool_accept_exactly_floor_k_over_n(backend: str | Path) -> None:
+    first = await Storage.open(backend, default_limit_tenths=1000)
+    second = await Storage.open(backend, default_limit_tenths=1000)
+    try:
+        created = await first.pools.create(
+            GUILD, "team", K * 10, "week", role_id=ROLE, channel_id=None, actor_id=MOD, now=T0
+        )
+        assert created.after is not None
+
+        async def one(i: int) -> list[int] | None:
+            try:
+                made = await (first, second)[i % 2].quota.reserve_group(
+                    new_task(cost_tenths=10, user_id=USER + i),
+                    takes=TAKES,
+                    now=T0,
+                    role_ids=(ROLE,),
+                    pool="team",
+                )
+            except PoolExhausted:
+                return None
+            assert {t.pool_id for t in made} == {created.after.id}
+            return [t.id for t in made]
+
+        results = await asyncio.gather(*(one(i) for i in range(GROUPS)))
+        assert len([r for r in results if r is not None]) == K // TAKES
+        usage = await first.pools.get(GUILD, "team", now=T0)
+        assert usage is not None and usage.used_tenths == (K // TAKES) * TAKES * 10
     finally:
         await first.close()
         await second.close()
