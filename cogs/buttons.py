@@ -198,5 +198,24 @@ def result_view(task: Task) -> discord.ui.View:
     return view
 
 
+def group_result_view(takes: list[Task]) -> discord.ui.View:
+    """A group's reply: a row per take (Discord: at most 5 rows of 5 buttons), its Remix, Extend
+    and Loop labelled with the take's number; the same persistent buttons as a result's, keyed by
+    the take's own task id."""
+    view = discord.ui.View(timeout=None)
+    for row, take in enumerate(takes[:5]):
+        per_take = discord.ui.View(timeout=None)
+        add_edit_buttons(per_take, take)
+        add_sequel_buttons(per_take, take)
+        for item in per_take.children[:5]:
+            if isinstance(item, discord.ui.DynamicItem):
+                button = item.item
+                if isinstance(button, discord.ui.Button):
+                    button.label = f"{button.label} {take.take}"
+            item.row = row
+            view.add_item(item)
+    return view
+
+
 # A page's embed and how many pages there are now: the count is read again with every page, so a
 # list opened with two pages grows a third when new videos arrive.

@@ -21,6 +21,7 @@ from bot.catalog import (
     MODELS,
     SAVED_OPTION_LABELS,
     PriceRow,
+    credits_text,
     describe_combos,
     describe_options,
     format_credits,
@@ -28,11 +29,12 @@ from bot.catalog import (
 )
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
+from bot.lifecycle.notifier import ResultPost
 from bot.spec import Mode
 from cogs.pool_text import POOL_ORDER, paid_text, pool_line
 from cogs.text import clip, duration_text, lines_within, plain_line, when
 from storage.models import JOINED_KINDS, Task, UserPrefs
-from storage.states import TaskState
+from storage.states import REFUNDING_STATES, TaskState
 
 BAR_CELLS = 12
 PROMPT_PREVIEW = 900
@@ -115,16 +117,24 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     """The public status card: what was asked, by whom, and where it stands."""
     task = card.task
     moment = time.time() if now is None else now
+    state = group_state(card.takes) if card.takes else task.state
+    takes = f" · {len(card.takes)} takes" if card.takes else ""
     embed = discord.Embed(
-        title=f"Video #{task.id} · {STATE_LABELS.get(task.state, task.state.value)}",
+        title=f"Video #{task.id}{takes} · {STATE_LABELS.get(state, state.value)}",
         description=quote(task.prompt),
-        colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
+        colour=STATE_COLOURS.get(state, RUNNING_COLOUR),
     )
     embed.add_field(name="Model", value=task.model, inline=True)
     embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
     embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
     embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
-    embed.add_field(name="Cost", value=paid_text(task), inline=True)
+    embed.add_field(
+        name="Cost",
+        value=paid_text(task) + (f" × {len(card.takes)} takes" if card.takes else ""),
+        inline=True,
+    )
+    if card.takes:
+        embed.add_field(name="Takes", value=clip(takes_text(card.takes), FIELD_LIMIT), inline=False)
     origin = edit_text(task)
     if origin is not None:
         embed.add_field(name=EDIT_LABELS.get(task.edit_kind or "", "Made from"), value=origin, inline=False)
@@ -149,6 +159,65 @@ def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
+
+
+def group_state(takes: Sequence[Task]) -> TaskState:
+    """What a group's card title says: the first take still on its way, else delivered when any
+    take was, else how the first take ended."""
+    running = next((t.state for t in takes if not t.state.final), None)
+    if running is not None:
+        return running
+    if any(t.state is TaskState.DELIVERED for t in takes):
+        return TaskState.DELIVERED
+    return takes[0].state
+
+
+def take_label(task: Task) -> str:
+    return f"Take {task.take}/{task.takes}"
+
+
+def takes_text(takes: Sequence[Task]) -> str:
+    """One line per take of a group's card: its number, task and state (failed: refunded)."""
+    lines = []
+    for take in takes:
+        state = STATE_LABELS.get(take.state, take.state.value)
+        refunded = f", {credits_text(take.cost_tenths)} refunded" if take.state in REFUNDING_STATES else ""
+        lines.append(f"{take_label(take)} · #{take.id} · {state}{refunded}")
+    return "\n".join(lines)
+
+
+def group_result_content(
+    first: Task,
+    takes: Sequence[ResultPost],
+    failed: Sequence[Task],
+    *,
+    with_files: bool,
+    part: tuple[int, int] = (1, 1),
+) -> str:
+    """A group's reply: who asked, each take's marker (a restart finds the reply by it), which take
+    is which attachment or link, and the takes that failed (refunded)."""
+    number, parts = part
+    count = first.takes or len(takes)
+    head = (
+        f"<@{first.user_id}> your {count} takes are ready!"
+        if number == 1
+        else f"<@{first.user_id}> more takes"
+    )
+    if parts > 1:
+        head += f" (reply {number} of {parts}: together they were over the upload limit)"
+    lines = [head]
+    for post in takes:
+        task = post.task
+        marker = RESULT_MARKER.format(task_id=task.id)
+        if with_files and post.file_path is not None:
+            note = f" · {REFITTED_NOTE}" if post.refitted else ""
+            lines.append(f"**{take_label(task)}** {marker}: `{post.filename}`{note}")
+        elif post.link is not None:
+            expiry = LINK_EXPIRY.format(when=when(post.link_expires_at)) if post.link_expires_at else ""
+            lines.append(f"**{take_label(task)}** {marker}: {post.link}{expiry}")
+    for task in failed:
+        lines.append(f"**{take_label(task)}** failed; {credits_text(task.cost_tenths)} refunded.")
+    return clip("\n".join(lines), 2000)
 
 
 EDIT_LABELS = {"remix": "Remix of", "extend": "Extends", "loop": "Loop of"}

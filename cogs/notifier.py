@@ -36,7 +36,7 @@ from bot.lifecycle.notifier import (
 )
 from bot.metrics import Metrics
 from cogs import embeds
-from cogs.buttons import result_view, task_view
+from cogs.buttons import group_result_view, result_view, task_view
 from cogs.followups import FollowupRegistry
 from cogs.text import clip
 from storage.models import Task
@@ -245,8 +245,10 @@ class DiscordNotifier:
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
                 found = None
+                # A group's reply carries its takes' markers (its first take may have failed).
+                probe = result.takes[0].task if result.takes else result.task
                 for place in await self._places(result.task, dm=where is _Where.DM):
-                    found = found or await self._find_in(place, result.task, _is_result_of(result.task))
+                    found = found or await self._find_in(place, probe, _is_result_of(probe))
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
                     return found
@@ -279,6 +281,8 @@ class DiscordNotifier:
     async def _send_result(self, result: ResultPost, where: _Where) -> _Attempt:
         if where is _Where.FOLLOWUP and self.followups.get(result.task.id) is None:
             return _Attempt(None, tried=False)
+        if result.takes:  # a group's reply: every take's file, else every take's link
+            return await self._send_group(result, where)
         if result.file_path is not None:
             try:
                 return await self._send_result_once(result, where, with_file=True)
@@ -295,24 +299,45 @@ class DiscordNotifier:
         except _TooLarge:
             return _Attempt(None)
 
+    async def _send_group(self, result: ResultPost, where: _Where) -> _Attempt:
+        if any(t.file_path is not None for t in result.takes):
+            try:
+                return await self._send_result_once(result, where, with_file=True)
+            except _TooLarge:
+                log.info("Group %s: the files are over the upload limit; posting links", result.task.id)
+        if not any(t.link is not None for t in result.takes):
+            return _Attempt(None)
+        try:
+            return await self._send_result_once(result, where, with_file=False)
+        except _TooLarge:
+            return _Attempt(None)
+
     async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
-        kwargs: dict[str, Any] = {
-            "content": embeds.result_content(
+        files: list[discord.File] = []
+        if result.takes:
+            content = embeds.group_result_content(
+                task, result.takes, result.failed, with_files=with_file, part=result.part
+            )
+            view = group_result_view([t.task for t in result.takes])
+            if with_file:
+                files = [discord.File(t.file_path, filename=t.filename) for t in result.takes if t.file_path]
+        else:
+            content = embeds.result_content(
                 task,
                 link=None if with_file else result.link,
                 expires_at=None if with_file else result.link_expires_at,
                 refitted=with_file and result.refitted,
-            ),
-            "view": result_view(task),
+            )
+            view = result_view(task)
+            if with_file and result.file_path:
+                files = [discord.File(result.file_path, filename=result.filename)]
+        kwargs: dict[str, Any] = {
+            "content": content,
+            "view": view,
             "allowed_mentions": requester_only(task),
         }
-        file = (
-            discord.File(result.file_path, filename=result.filename)
-            if with_file and result.file_path
-            else None
-        )
-        files = [file] if file is not None else []
+        file = files[0] if files else None  # the video(s): what a 413 is about
         if result.poster_path is not None:
             # With the file or the link alone: the card shows what was made either way.
             files.append(discord.File(result.poster_path, filename=embeds.POSTER_FILENAME))
@@ -475,8 +500,11 @@ class DiscordNotifier:
                 self._failed("fetch_result", exc)
                 log.warning("Cannot read the result message of task %s: %s", task.id, exc)
                 continue
+            own = f"take-{task.take}.mp4" if task.group_id is not None else None
             for attachment in message.attachments:
                 kind = attachment.content_type or ""
+                if own is not None and attachment.filename != own:
+                    continue  # a group's reply: another take's video
                 if kind.startswith("video/") or attachment.filename.lower().endswith(".mp4"):
                     return attachment.url
             return None  # the message is there but carries a link, not the file

@@ -50,6 +50,7 @@ from cogs.video_support import (
     references_from,
 )
 from storage.models import Task
+from storage.quota import MAX_TAKES
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ class VideoCog(commands.Cog):
         reference_3="Another reference (MiniMax-H3)",
         preview="Show MiniMax-H3's expanded prompt first, to use, edit or skip (nothing charged)",
         pool="A team pool to pay from (default: your default pool, your credits, then your pools)",
+        variations="How many takes to make at once, 1-4 (each costs the price; delivered in one reply)",
     )
     @app_commands.choices(model=MODEL_CHOICES, resolution=RESOLUTION_CHOICES)
     @app_commands.choices(duration=DURATION_CHOICES)
@@ -228,6 +230,7 @@ class VideoCog(commands.Cog):
         reference_3: discord.Attachment | None = None,
         preview: bool | None = None,
         pool: app_commands.Range[str, 1, POOL_NAME_CHARS] | None = None,
+        variations: app_commands.Range[int, 1, MAX_TAKES] = 1,
     ) -> None:
         media = {
             MediaRole.FIRST_FRAME: first_frame,
@@ -255,9 +258,9 @@ class VideoCog(commands.Cog):
             ),
         )
         if preview:
-            await self.start_preview(interaction, spec, pool=pool)
+            await self.start_preview(interaction, spec, pool=pool, takes=variations)
             return
-        await self.start_video(interaction, spec, pool=pool)
+        await self.start_video(interaction, spec, pool=pool, takes=variations)
 
     @generate.autocomplete("pool")
     async def _generate_pool(
@@ -279,21 +282,35 @@ class VideoCog(commands.Cog):
         return [c for c in choices if needle in c.value][:AUTOCOMPLETE_LIMIT]
 
     async def start_preview(
-        self, interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        spec: VideoSpec,
+        *,
+        pool: str | None = None,
+        takes: int = 1,
     ) -> None:
         """Checked like a request, then MiniMax-H3's expanded prompt, privately, with the choices of
         :class:`~cogs.preview.PreviewView`; nothing reserved."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        request = _request(interaction, spec, pool=pool)
+        request = _request(interaction, spec, pool=pool, takes=takes)
         try:
             expanded = await self.service.preview_prompt(request)
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded, pool=pool))
+        await send(
+            interaction,
+            preview_text(expanded, takes=takes),
+            view=PreviewView(self, spec, expanded, pool=pool, takes=takes),
+        )
 
     async def start_video(
-        self, interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        spec: VideoSpec,
+        *,
+        pool: str | None = None,
+        takes: int = 1,
     ) -> None:
         """Defer → check → validate and reserve (one transaction) → card in the channel → confirm →
         keep the follow-up as a fallback."""
@@ -310,7 +327,7 @@ class VideoCog(commands.Cog):
                 "Ask a moderator to grant them, or use another channel. Nothing was charged.",
             )
             return
-        request = _request(interaction, spec, pool=pool)
+        request = _request(interaction, spec, pool=pool, takes=takes)
         service = self.service
         try:
             task = await service.request(request)
@@ -573,9 +590,10 @@ async def setup(bot: commands.Bot) -> None:
 
 
 def _request(
-    interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None
+    interaction: discord.Interaction[Any], spec: VideoSpec, *, pool: str | None = None, takes: int = 1
 ) -> VideoRequest:
-    """A member's request for ``spec`` from where they asked (a video, or a prompt preview)."""
+    """A member's request for ``spec`` from where they asked (a video, or a prompt preview);
+    ``takes``: ``variations``, the takes reserved together."""
     actor = actor_from(interaction)
     return VideoRequest(
         guild_id=interaction.guild_id,
@@ -586,6 +604,7 @@ def _request(
         parent_channel_id=_thread_parent(interaction),
         upload_limit=interaction.filesize_limit,
         pool=pool,
+        takes=takes,
     )
 
 

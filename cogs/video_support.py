@@ -186,8 +186,16 @@ def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
     """
     here_text = "this channel" if here else f"<#{task.channel_id}>"
     where = "your DMs" if task.deliver_by_dm else here_text
-    line = f"🎬 Video **#{task.id}** is on its way ({credits_text(task.cost_tenths)}, charged only "
-    line += f"if it is delivered). It will be posted in {where} when ready."
+    if task.takes is not None and task.takes > 1:
+        line = (
+            f"🎬 Video **#{task.id}** is on its way as {task.takes} takes "
+            f"({credits_text(task.cost_tenths * task.takes)} in all, {credits_text(task.cost_tenths)} "
+            "each, each charged only if it is delivered; a take that fails is refunded). "
+            f"They will be posted together in {where} when ready."
+        )
+    else:
+        line = f"🎬 Video **#{task.id}** is on its way ({credits_text(task.cost_tenths)}, charged only "
+        line += f"if it is delivered). It will be posted in {where} when ready."
     if position is not None and position > 1:
         line += f" It is #{position} in line."
     url = jump_url(task)

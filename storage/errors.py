@@ -208,7 +208,12 @@ class SpendLimitReached(ReservationRefused):
 class TooManyInFlight(ReservationRefused):
     """The member already has as many unfinished (queued or running) tasks as the operator allows."""
 
-    def __init__(self, in_flight: int, limit: int) -> None:
-        super().__init__(f"You already have {in_flight} videos in progress (at most {limit}).")
+    def __init__(self, in_flight: int, limit: int, *, asked: int = 1) -> None:
+        super().__init__(
+            f"You already have {in_flight} videos in progress (at most {limit})."
+            if asked == 1
+            else f"{asked} takes with the {in_flight} videos in progress would pass the most ({limit})."
+        )
         self.in_flight = in_flight
         self.limit = limit
+        self.asked = asked  # tasks the request would add (the takes of one request)

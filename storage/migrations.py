@@ -375,6 +375,18 @@ _V15_LEASES = (
     """,
 )
 
+_V16_GROUPS = (
+    # ``/video generate variations:N``: N takes reserved together. ``group_id`` is the first take's
+    # id (on every take, the first included; NULL: a task alone), ``take`` its number (1…N) and
+    # ``takes`` N. ``group_posted_at`` (on the first take) is when the group's one reply was recorded
+    # as posted, so a restart posts it once.
+    "ALTER TABLE tasks ADD COLUMN group_id INTEGER",
+    "ALTER TABLE tasks ADD COLUMN take INTEGER",
+    "ALTER TABLE tasks ADD COLUMN takes INTEGER",
+    "ALTER TABLE tasks ADD COLUMN group_posted_at REAL",
+    "CREATE INDEX tasks_group ON tasks(group_id) WHERE group_id IS NOT NULL",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -391,6 +403,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "pools: team credit pools and the pool each task is paid from", _V13_POOLS),
     Migration(14, "tasks: how an extend or loop was joined", _V14_JOINS),
     Migration(15, "leases: which process works on a task, and the limits they share", _V15_LEASES),
+    Migration(16, "tasks: the group of takes a request reserved together", _V16_GROUPS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

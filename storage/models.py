@@ -105,6 +105,17 @@ class Task:
     pool_name: str | None = None
     # An Extend or Loop (see :data:`JOIN_STATES`): its result joined to the original, or alone.
     join_state: str | None = None
+    # One of the takes of ``/video generate variations:N`` (reserved together): the first take's id,
+    # this take's number (1…N) and N; None for a task alone. ``group_posted_at`` (the first take's):
+    # when the group's reply was recorded as posted.
+    group_id: int | None = None
+    take: int | None = None
+    takes: int | None = None
+    group_posted_at: float | None = None
+
+    @property
+    def in_group(self) -> bool:
+        return self.group_id is not None
 
     @property
     def final(self) -> bool:

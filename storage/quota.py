@@ -17,6 +17,7 @@ from storage.checks import (
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
     MAX_URL_CHARS,
+    count,
     optional_int,
     optional_text,
     tenths,
@@ -55,6 +56,9 @@ from storage.policy import policy_in
 from storage.spec_columns import spec_to_columns
 from storage.states import IN_FLIGHT_STATES, REFUNDING_STATES, TaskState
 from storage.tasks import TASK_COLUMNS, load_task, row_to_task
+
+MAX_TAKES = 4
+"""The most takes one request may reserve together (``/video generate variations``)."""
 
 
 @dataclass(frozen=True)
@@ -180,13 +184,52 @@ class QuotaRepository:
         (nothing else is tried); without it the payer is chosen by :func:`_payer_in`.
         The task is created ``queued`` with its cost reserved against its payer and the guild.
         """
+        (task,) = await self.reserve_group(
+            new_task,
+            takes=1,
+            role_ids=role_ids,
+            now=now,
+            default_limit_tenths=default_limit_tenths,
+            default_period=default_period,
+            spend_ceiling=spend_ceiling,
+            max_in_flight=max_in_flight,
+            max_guild_cap_tenths=max_guild_cap_tenths,
+            channel_ids=channel_ids,
+            pool=pool,
+        )
+        return task
+
+    async def reserve_group(
+        self,
+        new_task: NewTask,
+        *,
+        takes: int,
+        role_ids: Sequence[int] = (),
+        now: float | None = None,
+        default_limit_tenths: int | None = None,
+        default_period: str | None = None,
+        spend_ceiling: SpendCeiling | None = None,
+        max_in_flight: int | None = None,
+        max_guild_cap_tenths: int | None = None,
+        channel_ids: Sequence[int] = (),
+        pool: str | None = None,
+    ) -> list[Task]:
+        """:meth:`reserve` for ``takes`` tasks of the same request, all or none, in one transaction.
+
+        Every limit is checked against the sum (``takes`` × the cost; ``takes`` more tasks in
+        flight), and one payer pays for all of them: a pool with room for every take, else the
+        member's own credits. With ``takes`` > 1 the tasks form a group (``group_id`` is the first
+        take's id; ``take`` 1…N); one take is a task alone, exactly as :meth:`reserve` makes it.
+        """
         _check_new_task(new_task)
         _check_ceiling(spend_ceiling)
+        count("takes", takes, minimum=1, maximum=MAX_TAKES)
         if max_in_flight is not None:
             optional_int("max in flight", max_in_flight, minimum=1, maximum=1_000_000)
         defaults = self._defaults(default_limit_tenths, default_period)
         moment = now_or(now)
-        guild_id, user_id, cost = new_task.guild_id, new_task.user_id, new_task.cost_tenths
+        guild_id, user_id = new_task.guild_id, new_task.user_id
+        cost = new_task.cost_tenths * takes  # what the limits are checked against: every take
         async with self._db.transaction() as conn:
             limit = await _limit_in(conn, guild_id, user_id, role_ids, defaults)
             policy = None
@@ -199,10 +242,10 @@ class QuotaRepository:
                     raise UserBlocked(block.reason)
             if max_in_flight is not None:
                 in_flight = await _in_flight_in(conn, guild_id, user_id)
-                if in_flight >= max_in_flight:
-                    raise TooManyInFlight(in_flight, max_in_flight)
+                if in_flight + takes > max_in_flight:
+                    raise TooManyInFlight(in_flight, max_in_flight, asked=takes)
             access = pools.PoolAccess(tuple(role_ids), tuple(channel_ids))
-            payer = await _payer_in(conn, new_task, limit, access, pool, moment)
+            payer = await _payer_in(conn, new_task, cost, limit, access, pool, moment)
             cap = None if policy is None else effective_cap(policy.cap_tenths, max_guild_cap_tenths)
             if guild_id is not None and cap is not None:
                 start, end = period_bounds(limit.guild_period, moment)
@@ -215,17 +258,29 @@ class QuotaRepository:
                     raise SpendLimitReached(
                         spend.used_tenths, spend.limit_tenths, cost, spend.period, spend.resets_at
                     )
-            task = await _insert_task(conn, new_task, moment, payer)
-            await ledger.add_reserve(
-                conn,
-                task_id=task.id,
-                guild_id=guild_id,
-                user_id=user_id,
-                tenths=cost,
-                now=moment,
-                pool_id=None if payer is None else payer.id,
-            )
-            return task
+            made: list[Task] = []
+            for take in range(1, takes + 1):
+                group = None if takes == 1 else _Take(made[0].id if made else None, take, takes)
+                task = await _insert_task(conn, new_task, moment, payer, group)
+                await ledger.add_reserve(
+                    conn,
+                    task_id=task.id,
+                    guild_id=guild_id,
+                    user_id=user_id,
+                    tenths=new_task.cost_tenths,
+                    now=moment,
+                    pool_id=None if payer is None else payer.id,
+                )
+                made.append(task)
+            if takes > 1:  # the first take names the group too (its own id, known once inserted)
+                row = await fetch_one(
+                    conn,
+                    f"UPDATE tasks SET group_id = id WHERE id = ? RETURNING {', '.join(TASK_COLUMNS)}",
+                    (made[0].id,),
+                )
+                assert row is not None
+                made[0] = row_to_task(row)
+            return made
 
     async def refund(self, task_id: int, *, now: float | None = None) -> bool:
         """Make sure a failed or cancelled task's credits are back; ``True`` if this call gave them.
@@ -332,16 +387,23 @@ async def _pool_fits(conn: Connection, pool: Pool, cost: int, now: float) -> Poo
 
 
 async def _payer_in(
-    conn: Connection, task: NewTask, limit: _Limit, access: pools.PoolAccess, named: str | None, now: float
+    conn: Connection,
+    task: NewTask,
+    cost: int,
+    limit: _Limit,
+    access: pools.PoolAccess,
+    named: str | None,
+    now: float,
 ) -> Pool | None:
-    """Who pays for ``task``: a team pool, or ``None`` for the member's own credits.
+    """Who pays ``cost`` for ``task`` (every take of it): a team pool, or ``None`` for the member's
+    own credits.
 
     A named pool is the only one tried, and must be one the member may use. Otherwise: the member's
     default pool (:func:`storage.pools.choose_order`), their own credits, then their other pools by
     name; the first with enough left pays. Raises the refusal of the named pool, or of the member's
     own credits (naming the pools that had too little too).
     """
-    cost, guild_id = task.cost_tenths, task.guild_id
+    guild_id = task.guild_id
     if named is not None:
         pool = None if guild_id is None else await pools.pool_named_in(conn, guild_id, named)
         if pool is None:
@@ -383,9 +445,21 @@ async def _bot_spend_in(conn: Connection, ceiling: SpendCeiling, now: float) -> 
     return BotSpend(used, ceiling.limit_tenths, ceiling.period, start, end)
 
 
-async def _insert_task(conn: Connection, task: NewTask, now: float, payer: Pool | None = None) -> Task:
+@dataclass(frozen=True)
+class _Take:
+    """Which take of a group a task is: the group (the first take's id; None for the first take,
+    whose id is not known before it is inserted), its number and how many."""
+
+    group_id: int | None
+    take: int
+    takes: int
+
+
+async def _insert_task(
+    conn: Connection, task: NewTask, now: float, payer: Pool | None = None, group: _Take | None = None
+) -> Task:
     try:
-        return await _insert_task_row(conn, task, now, payer)
+        return await _insert_task_row(conn, task, now, payer, group)
     except ConstraintViolated:
         if task.regenerated_from is not None:
             raise InvalidValue(
@@ -409,7 +483,9 @@ def _edit_columns(edit: Edit | None) -> dict[str, object]:
     }
 
 
-async def _insert_task_row(conn: Connection, task: NewTask, now: float, payer: Pool | None) -> Task:
+async def _insert_task_row(
+    conn: Connection, task: NewTask, now: float, payer: Pool | None, group: _Take | None
+) -> Task:
     values: dict[str, object] = {
         "guild_id": task.guild_id,
         "channel_id": task.channel_id,
@@ -426,6 +502,8 @@ async def _insert_task_row(conn: Connection, task: NewTask, now: float, payer: P
         "pool_id": None if payer is None else payer.id,
         "pool_name": None if payer is None else payer.name,
     }
+    if group is not None:
+        values.update(group_id=group.group_id, take=group.take, takes=group.takes)
     row = await fetch_one(
         conn,
         f"INSERT INTO tasks ({', '.join(values)}) VALUES ({', '.join(f':{c}' for c in values)}) "

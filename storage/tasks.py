@@ -75,6 +75,7 @@ MUTABLE_FIELDS: Mapping[str, Callable[[str, object], object]] = {
     "has_audio": lambda n, v: _optional_bool(n, v),
     "thread_id": _optional_id,
     "join_state": lambda n, v: _join_state(n, v),
+    "group_posted_at": _optional_time,
 }
 
 
@@ -193,41 +194,48 @@ class TaskRepository:
         values = check_fields(fields)
         moment = now_or(now)
         async with self._db.transaction() as conn:
-            task = await load_task(conn, task_id)
-            if not can_transition(task.state, target):
-                raise IllegalTransition(task_id, task.state, target)
-            if lease_owner is not None:
-                holder = await fetch_one(conn, "SELECT lease_owner FROM tasks WHERE id = ?", (task_id,))
-                if holder is None or holder[0] != lease_owner:
-                    raise LeaseLost(task_id, task.state, target, None if holder is None else holder[0])
-            values["state"] = target.value
-            if target is TaskState.SUBMITTED and task.submitted_at is None:
-                values.setdefault("submitted_at", moment)
-            if target in POLLED_STATES and values.get("next_poll_at", task.next_poll_at) is None:
-                values["next_poll_at"] = moment
-            if target.final:
-                values.setdefault("finished_at", moment)
-                values["next_poll_at"] = None
-            if target in NOTICE_STATES:
-                values.setdefault("notified_at", None)  # owed until the notice is out
-            moved = await _write(conn, task_id, values)
-            if target in REFUNDING_STATES:
-                await ledger.add_refund(conn, task_id, moment)
-            elif target is TaskState.DELIVERED:
-                await ledger.add_charge(conn, task_id, moment)
-            if actor_id is not None and task.guild_id is not None:
-                await audit.record(
-                    conn,
-                    guild_id=task.guild_id,
-                    actor_id=actor_id,
-                    action=f"task.{target.value}",
-                    target=f"task:{task_id}",
-                    target_user_id=task.user_id,
-                    before={"state": task.state.value},
-                    after={k: v for k, v in values.items() if k not in ("finished_at", "next_poll_at")},
-                    now=moment,
-                )
-            return moved
+            return await _transition_in(conn, task_id, target, values, moment, actor_id, lease_owner)
+
+    async def group(self, group_id: int) -> list[Task]:
+        """Every take of a group (``variations``), by take number."""
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, f"{_SELECT} WHERE group_id = ? ORDER BY take", (group_id,))
+        return [row_to_task(r) for r in rows]
+
+    async def deliver_group(
+        self, group_id: int, posted: Mapping[int, int], *, now: float | None = None
+    ) -> list[Task]:
+        """The group's reply is out: each take of ``posted`` (task id → its result message) moves
+        ``delivering`` → ``delivered`` (charged), and the first take records the reply as posted,
+        all in one transaction, so a restart neither posts it again nor charges a take twice.
+        A take no longer ``delivering`` (failed meanwhile) is left as it is. The group as stored."""
+        moment = now_or(now)
+        async with self._db.transaction() as conn:
+            for task_id, message_id in posted.items():
+                task = await load_task(conn, task_id)
+                if task.group_id != group_id:
+                    raise InvalidValue("task", f"#{task_id} is not a take of group {group_id}.")
+                if task.state is not TaskState.DELIVERING:
+                    continue
+                finished = task.finished_at if task.finished_at is not None else moment
+                values = check_fields({"result_message_id": message_id, "finished_at": finished})
+                await _transition_in(conn, task_id, TaskState.DELIVERED, values, moment, None, None)
+            await _write(conn, group_id, {"group_posted_at": moment})
+            rows = await fetch_all(conn, f"{_SELECT} WHERE group_id = ? ORDER BY take", (group_id,))
+        return [row_to_task(r) for r in rows]
+
+    async def unposted_groups(self, since: float, limit: int = 50) -> list[int]:
+        """Groups asked for since ``since`` whose reply is not recorded as posted (a restart looks at
+        each: one whose takes are all over posts its reply now)."""
+        count("limit", limit, minimum=1, maximum=1000)
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT id FROM tasks WHERE group_id = id AND group_posted_at IS NULL "
+                "AND created_at >= ? ORDER BY id LIMIT ?",
+                (since, limit),
+            )
+        return [int(r[0]) for r in rows]
 
     async def update_fields(self, task_id: int, **fields: object) -> Task:
         """Change columns other than the state (message ids, progress, next poll…)."""
@@ -392,6 +400,53 @@ class TaskRepository:
         tasks requested in ``[since, until)`` (see :func:`storage.periods.period_bounds`)."""
         async with self._db.snapshot() as conn:
             return await guild_stats(conn, guild_id, since, until, top=top)
+
+
+async def _transition_in(
+    conn: Connection,
+    task_id: int,
+    target: TaskState,
+    values: dict[str, object],
+    moment: float,
+    actor_id: int | None,
+    lease_owner: str | None,
+) -> Task:
+    """:meth:`TaskRepository.transition` inside the caller's transaction."""
+    task = await load_task(conn, task_id)
+    if not can_transition(task.state, target):
+        raise IllegalTransition(task_id, task.state, target)
+    if lease_owner is not None:
+        holder = await fetch_one(conn, "SELECT lease_owner FROM tasks WHERE id = ?", (task_id,))
+        if holder is None or holder[0] != lease_owner:
+            raise LeaseLost(task_id, task.state, target, None if holder is None else holder[0])
+    values["state"] = target.value
+    if target is TaskState.SUBMITTED and task.submitted_at is None:
+        values.setdefault("submitted_at", moment)
+    if target in POLLED_STATES and values.get("next_poll_at", task.next_poll_at) is None:
+        values["next_poll_at"] = moment
+    if target.final:
+        values.setdefault("finished_at", moment)
+        values["next_poll_at"] = None
+    if target in NOTICE_STATES:
+        values.setdefault("notified_at", None)  # owed until the notice is out
+    moved = await _write(conn, task_id, values)
+    if target in REFUNDING_STATES:
+        await ledger.add_refund(conn, task_id, moment)
+    elif target is TaskState.DELIVERED:
+        await ledger.add_charge(conn, task_id, moment)
+    if actor_id is not None and task.guild_id is not None:
+        await audit.record(
+            conn,
+            guild_id=task.guild_id,
+            actor_id=actor_id,
+            action=f"task.{target.value}",
+            target=f"task:{task_id}",
+            target_user_id=task.user_id,
+            before={"state": task.state.value},
+            after={k: v for k, v in values.items() if k not in ("finished_at", "next_poll_at")},
+            now=moment,
+        )
+    return moved
 
 
 def _owned_by(lease_owner: str | None) -> tuple[str, tuple[object, ...]]:

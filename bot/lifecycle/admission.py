@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Final
 
@@ -41,6 +42,7 @@ from storage.errors import (
     UserBlocked,
 )
 from storage.models import Edit, GuildPolicy, NewTask, Task, UserPrefs
+from storage.quota import MAX_TAKES
 from storage.states import TaskState
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class Admission:
     def __init__(self, deps: LifecycleDeps, cards: StatusCards) -> None:
         self._deps = deps
         self._cards = cards
+        # A cancelled take of a group: the group's reply may be due (set by the service).
+        self.take_over: Callable[[Task], Awaitable[None]] | None = None
 
     async def plan(self, req: VideoRequest) -> Plan:
         """What ``req`` would make and cost, under the guild's rules and the member's defaults;
@@ -87,6 +91,7 @@ class Admission:
                 "Nothing was charged; please try again later.",
                 reason=RefusalReason.ACCOUNT_PAUSED,
             )
+        _check_takes(req.takes)
         new = NewTask(
             guild_id=req.guild_id,
             channel_id=req.channel_id,
@@ -101,8 +106,9 @@ class Admission:
             edit=req.edit,
         )
         try:
-            task = await self._deps.storage.quota.reserve(
+            takes = await self._deps.storage.quota.reserve_group(
                 new,
+                takes=req.takes,
                 role_ids=req.role_ids,
                 now=self._deps.now(),
                 default_limit_tenths=self._deps.settings.default_quota_tenths,
@@ -114,10 +120,14 @@ class Admission:
                 pool=None if req.pool is None else fold_name(req.pool),
             )
         except ReservationRefused as exc:
-            raise RequestRefused(_refusal_text(exc), reason=_reason(exc)) from None
+            raise RequestRefused(_refusal_text(exc, takes=req.takes), reason=_reason(exc)) from None
+        task = takes[0]
         log.info(
-            "Task %s reserved: user %s, guild %s, %s %s %ss, %s%s",
+            "Task %s reserved%s: user %s, guild %s, %s %s %ss, %s%s",
             task.id,
+            ""
+            if len(takes) == 1
+            else f" with its {len(takes)} takes ({', '.join(str(t.id) for t in takes)})",
             task.user_id,
             task.guild_id,
             task.model,
@@ -127,8 +137,9 @@ class Admission:
             "" if task.pool_id is None else f" from pool {task.pool_id}",
         )
         # Reserved: from here on the member must hear "on its way", whatever goes wrong with the card.
-        enqueue(self._deps, task)
-        task = await post_card(self._deps, self._cards, task, policy=policy)
+        for take in takes:
+            enqueue(self._deps, take)
+        task = await post_card(self._deps, self._cards, task, policy=policy)  # a group's one card
         self._cards.request_queue_refresh()  # a newcomer's fair turn may come before others' tasks
         return task
 
@@ -249,7 +260,10 @@ class Admission:
         ):
             raise RequestRefused(f"Task #{task_id} is not one of yours.")
         if can_cancel_at_api(task):
-            return await cancel_at_api(self._deps, self._cards, task)
+            cancelled = await cancel_at_api(self._deps, self._cards, task)
+            if cancelled.group_id is not None and self.take_over is not None:
+                await self.take_over(cancelled)
+            return cancelled
         if task.state is not TaskState.QUEUED:
             raise RequestRefused(_not_cancellable(task))
         try:
@@ -262,6 +276,8 @@ class Admission:
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
         await self._cards.refresh(task, note=cancelled_note(task))
         self._cards.request_queue_refresh()
+        if task.group_id is not None and self.take_over is not None:
+            await self.take_over(task)
         return task
 
     async def update_preferences(
@@ -280,6 +296,17 @@ class Admission:
             dm_results=current.dm_results if isinstance(dm_results, Keep) else dm_results,
         )
         return await self._deps.storage.prefs.set(user_id, updated)
+
+
+def _check_takes(takes: int) -> None:
+    """``variations``: 1 to :data:`~storage.quota.MAX_TAKES` takes (the command's range says so
+    too; this is the rule for any caller)."""
+    if isinstance(takes, bool) or not isinstance(takes, int) or not 1 <= takes <= MAX_TAKES:
+        raise RequestRefused(
+            f"`variations` must be a whole number from 1 to {MAX_TAKES} (got {takes!r}). "
+            "Nothing was charged.",
+            reason=RefusalReason.INVALID,
+        )
 
 
 def _where(req: VideoRequest) -> Whereabouts:
@@ -317,8 +344,18 @@ _RESERVATION_REASONS: tuple[tuple[type[ReservationRefused], RefusalReason], ...]
 )
 
 
-def _refusal_text(exc: ReservationRefused) -> str:
-    """Member-facing words for a refused reservation: what happened and what they can do."""
+def _refusal_text(exc: ReservationRefused, *, takes: int = 1) -> str:
+    """Member-facing words for a refused reservation: what happened and what they can do.
+
+    ``takes``: the request's takes (``variations``), reserved together: every figure is their sum."""
+    text = _refusal_words(exc)
+    if takes > 1 and not isinstance(exc, (TooManyInFlight, UserBlocked, GuildPaused, PoolNotUsable)):
+        text = text.replace("this video costs", f"these {takes} takes cost")
+        text += f" (All {takes} takes are reserved together, or none: try fewer `variations`.)"
+    return text
+
+
+def _refusal_words(exc: ReservationRefused) -> str:
     if isinstance(exc, QuotaExceeded):
         left = max(0, exc.limit_tenths - exc.used_tenths)
         pools = ", ".join(f"`{name}`" for name in exc.pools[:10])
@@ -349,6 +386,12 @@ def _refusal_text(exc: ReservationRefused) -> str:
         return (
             f"The bot has used its overall video budget for this {exc.period} (set by its operator for "
             f"every server together). Nothing was charged. It renews {_timestamp(exc.resets_at)}."
+        )
+    if isinstance(exc, TooManyInFlight) and exc.asked > 1:
+        return (
+            f"You have {exc.in_flight} videos in progress and asked for {exc.asked} takes: that would "
+            f"pass the most one member may have at once ({exc.limit}). Ask for fewer `variations`, wait "
+            "for one to finish, or free a place with `/video cancel`. Nothing was charged."
         )
     if isinstance(exc, TooManyInFlight):
         return (

@@ -39,6 +39,10 @@ ETA_DRIFT_MIN = 120.0
 """Seconds: the smallest drift that edits an "in line" card (see :data:`ETA_DRIFT_SHARE`)."""
 
 
+GROUPS_REMEMBERED = 1000
+"""Groups whose takes the cards keep in memory (each card read refreshes them from storage anyway)."""
+
+
 def queue_departure(position: int, *, now: float, submits_per_minute: int) -> float:
     """When a task at ``position`` should leave the queue: the account submits at a fixed rate."""
     return now + position * 60.0 / submits_per_minute
@@ -61,6 +65,34 @@ class StatusCards:
         self._jobs = Jobs()
         self._queue_dirty = False
         self._queue_refresh_stopped = False
+        # group id → take id → the take as last seen: a group's one card shows every take, and a
+        # card rendered for one take (without a read) takes the others from here.
+        self._groups: dict[int, dict[int, Task]] = {}
+
+    async def load_group(self, task: Task) -> None:
+        """Read every take of ``task``'s group (if it is in one) for the group's card."""
+        if task.group_id is None:
+            return
+        try:
+            takes = await self._deps.storage.tasks.group(task.group_id)
+        except StorageError:
+            log.exception("Could not read the takes of group %s", task.group_id)
+            return
+        known = self._groups.setdefault(task.group_id, {})
+        for take in takes:
+            known[take.id] = take
+        known[task.id] = task  # what the caller holds is at least as new
+
+    def _group_card(self, task: Task) -> tuple[Task, tuple[Task, ...]]:
+        """The task whose card shows ``task`` (a group's first take) and the group's takes."""
+        if task.group_id is None:
+            return task, ()
+        known = self._groups.setdefault(task.group_id, {})
+        known[task.id] = task
+        takes = tuple(sorted(known.values(), key=lambda t: t.take or 0))
+        while len(self._groups) > GROUPS_REMEMBERED:  # the oldest first: long over by now
+            del self._groups[next(iter(self._groups))]
+        return known.get(task.group_id, task), takes
 
     async def expected_seconds(self, task: Task) -> float | None:
         """How long a generation like this takes (learned, else the configured first-poll delay)."""
@@ -83,6 +115,7 @@ class StatusCards:
         the whole queue).
         """
         deps = self._deps
+        task, takes = self._group_card(task)
         if expected is None and task.state in _RUNNING:
             expected = deps.timing.first_delay
         now = deps.now()
@@ -106,7 +139,13 @@ class StatusCards:
                     submitted_at=task.submitted_at, now=now, expected=expected, progress=task.progress
                 )
         return StatusCard(
-            task=task, queue_position=position, in_line=in_line, expected_seconds=expected, eta=eta, note=note
+            task=task,
+            queue_position=position,
+            in_line=in_line,
+            expected_seconds=expected,
+            eta=eta,
+            note=note,
+            takes=takes,
         )
 
     def _departure(self, position: int, now: float) -> float:
@@ -125,10 +164,13 @@ class StatusCards:
         return drift > max(ETA_DRIFT_MIN, ETA_DRIFT_SHARE * (shown.departure - now))
 
     async def card(self, task: Task, note: str | None = None) -> StatusCard:
+        await self.load_group(task)
         return self.render(task, await self.expected_seconds(task), note)
 
     async def refresh(self, task: Task, *, note: str | None = None) -> None:
-        """Schedule a (coalesced) edit of the task's card; final states are sent at once."""
+        """Schedule a (coalesced) edit of the task's card; final states are sent at once. A take
+        of a group edits the group's card (every take read again)."""
+        await self.load_group(task)
         self.show(task, await self.expected_seconds(task), note=note)
 
     def show(
@@ -140,8 +182,15 @@ class StatusCards:
         positions: Mapping[int, int] | None = None,
     ) -> None:
         """:meth:`refresh` without any read: for the moment right before a request leaves."""
-        final = task.state.final or task.state is TaskState.UNKNOWN
-        self._deps.updater.update(self.render(task, expected, note, positions=positions), final=final)
+        if task.group_id is not None and len(self._groups.get(task.group_id, ())) < (task.takes or 0):
+            # A group's card shows every take: with some unseen (after a restart), read them first.
+            key = ("group-card", task.group_id)
+            if not self._jobs.running(key):
+                self._jobs.start(self.refresh(task, note=note), name=f"group-card-{task.group_id}", key=key)
+            return
+        card = self.render(task, expected, note, positions=positions)
+        final = all(t.state.final or t.state is TaskState.UNKNOWN for t in card.takes or (card.task,))
+        self._deps.updater.update(card, final=final)
 
     def request_queue_refresh(self) -> None:
         """Refresh queue positions in the background, coalesced.

@@ -92,7 +92,7 @@ class _Retry(Exception):
     """This attempt failed in a way a later attempt may not."""
 
 
-class _Refused(Exception):
+class DownloadRefused(Exception):
     """The download was refused for good (a forbidden address, not a video): fail and refund now."""
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -131,6 +131,8 @@ class Delivery:
         self._dir = download_dir
         self._jobs = Jobs()  # task id → its delivery
         self.joiner: Joiner | None = None  # set by the service: Extend and Loop join before posting
+        # Set by the service: a take of a group (``variations``) is delivered with its group.
+        self.group_ready: Callable[[Task, str | None], Awaitable[None]] | None = None
         # At most DELIVERY_CONCURRENCY downloads (each with its upload) at once: a burst of finished
         # videos must not take all the bandwidth, nor hold that many files on disk.
         self._slots = asyncio.Semaphore(max(1, deps.settings.delivery_concurrency))
@@ -138,6 +140,10 @@ class Delivery:
 
     async def stop(self) -> None:
         await self._jobs.cancel_all()
+
+    @property
+    def download_dir(self) -> Path:
+        return self._dir
 
     def busy(self) -> int:
         return len(self._jobs)
@@ -152,8 +158,12 @@ class Delivery:
             return
         self._jobs.start(self.deliver(task, download_url), name=f"deliver-{task.id}", key=task.id)
 
-    async def deliver(self, task: Task, download_url: str | None = None) -> None:
+    async def deliver(self, task: Task, download_url: str | None = None, *, alone: bool = False) -> None:
+        """Deliver ``task`` (a take of a group goes with its group, unless ``alone``)."""
         deps = self._deps
+        if task.group_id is not None and self.group_ready is not None and not alone:
+            await self.group_ready(task, download_url)  # one reply for the whole group
+            return
         posted = False
         try:
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
@@ -163,7 +173,7 @@ class Delivery:
                 except _PostedNotRecorded:
                     posted = True  # the next attempt finds the message and records it
                     log.exception("Task %s was posted but not recorded (attempt %d)", task.id, attempt)
-                except _Refused as refused:
+                except DownloadRefused as refused:
                     await self._failures.fail(task, refused.message, code=refused.code)
                     return
                 except _Retry as exc:
@@ -219,29 +229,17 @@ class Delivery:
         poster_path = path.with_name(f"{path.stem}-poster.jpg")
         made = (path, fitted, joined, poster_path)
         try:
-            result = await self._fetch(task, download_url, path)
+            result = await self.fetch(task, download_url, path)
             if task.state is TaskState.DOWNLOADING:
-                # What was delivered, read from the file itself (off the loop): H3 runs a little
-                # longer than asked and has sound. A link-only result keeps the API's figure.
-                facts = await asyncio.to_thread(read_facts, path) if result.file_path else UNKNOWN
-                try:
-                    # Checked against the lease: a process that stalled past it posts nothing.
-                    task = await deps.storage.tasks.transition(
-                        task.id,
-                        TaskState.DELIVERING,
-                        now=deps.now(),
-                        lease_owner=deps.leases.owner,
-                        video_bytes=result.size_bytes,
-                        delivered_seconds=facts.seconds or task.delivered_seconds,
-                        has_audio=facts.has_audio,
-                    )
-                except IllegalTransition:
+                moved = await self.downloaded(task, result)
+                if moved is None:
                     return
+                task = moved
             if self.joiner is not None and task.edit_kind in JOINED_KINDS:
                 task, result = await self.joiner(task, result, joined)
-            limit = await self._upload_limit(task)
+            limit = await self.upload_limit_for(task)
             still = await self._poster(task, result, poster_path)
-            post = await self._to_fit(task, result, limit, fitted, still)
+            post = await self.to_fit(task, result, limit, fitted, still)
             message_id: int | None = None
             for refit in range(REFITS + 1):
                 # The last try lets the notifier fall back to the link by itself.
@@ -253,7 +251,7 @@ class Delivery:
                     outcome = outcome_for(Phase.POST, exc)
                     if outcome is Outcome.KEEP_FOR_MEMBER:
                         await _discard(path)
-                        await self._keep_for_member(task)
+                        await self.keep_for_member(task)
                         return
                     if outcome is Outcome.REFIT and isinstance(exc, UploadTooLarge):
                         refused = exc.size_bytes or post.size_bytes or limit
@@ -264,7 +262,7 @@ class Delivery:
                             refused,
                             limit,
                         )
-                        post = await self._to_fit(task, result, limit, fitted, still)
+                        post = await self.to_fit(task, result, limit, fitted, still)
                         continue
                     # It may have been posted before the error: the next attempt looks before reposting.
                     log.exception("Posting the result of task %s raised", task.id)
@@ -280,7 +278,27 @@ class Delivery:
             for file in made:
                 await _discard(file)
 
-    async def _upload_limit(self, task: Task) -> int:
+    async def downloaded(self, task: Task, result: ResultPost) -> Task | None:
+        """``downloading`` → ``delivering``, with what was delivered read from the file itself (off
+        the loop: H3 runs a little longer than asked and has sound; a link-only result keeps the
+        API's figure). Checked against the lease: a process that stalled past it posts nothing
+        (None: the task moved on meanwhile)."""
+        deps = self._deps
+        facts = await asyncio.to_thread(read_facts, result.file_path) if result.file_path else UNKNOWN
+        try:
+            return await deps.storage.tasks.transition(
+                task.id,
+                TaskState.DELIVERING,
+                now=deps.now(),
+                lease_owner=deps.leases.owner,
+                video_bytes=result.size_bytes,
+                delivered_seconds=facts.seconds or task.delivered_seconds,
+                has_audio=facts.has_audio,
+            )
+        except IllegalTransition:
+            return None
+
+    async def upload_limit_for(self, task: Task) -> int:
         """Discord's limit where the result goes (:mod:`bot.lifecycle.upload_limits`)."""
         reported = await self._deps.notifier.upload_limit(None if task.deliver_by_dm else task.guild_id)
         return max(1, self.upload_limits.limit(task, reported))
@@ -298,8 +316,13 @@ class Delivery:
             await _discard(dest)
             return None
 
-    async def _to_fit(
-        self, task: Task, result: ResultPost, limit: int, fitted: Path, still: tuple[Path, int] | None
+    async def to_fit(
+        self,
+        task: Task,
+        result: ResultPost,
+        limit: int,
+        fitted: Path,
+        still: tuple[Path, int] | None = None,
     ) -> ResultPost:
         """``result`` as it is when its file is within ``limit``; over it, a re-encode that fits
         (into ``fitted``, off the loop), else its link alone. The poster ``still`` goes with it when
@@ -336,7 +359,7 @@ class Delivery:
             poster_path=poster_path if fits_both else None,
         )
 
-    async def _fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
+    async def fetch(self, task: Task, download_url: str | None, path: Path) -> ResultPost:
         """Download (within ``MAX_DOWNLOAD_MB``: a bigger one can be re-encoded to fit the upload
         limit); over that, hand back the link instead."""
         deps = self._deps
@@ -372,7 +395,7 @@ class Delivery:
                     )
                 if outcome is Outcome.FAIL:
                     log.warning("Task %s: the download was refused: %s", task.id, exc)
-                    raise _Refused(exc.user_message, code=reason_code(exc)) from None
+                    raise DownloadRefused(exc.user_message, code=reason_code(exc)) from None
                 raise _Retry(f"download failed: {exc}{exc.request_note}") from None
             return ResultPost(
                 task=task,
@@ -446,7 +469,7 @@ class Delivery:
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of delivered task %s", task.id)
 
-    async def _keep_for_member(self, task: Task) -> None:
+    async def keep_for_member(self, task: Task) -> None:
         """Only the member's side refused the video: charge it, keep it for them, tell them how to
         get it. The state is written first; a crash before the notice loses only the notice (the
         member still finds the video in ``/video list``)."""

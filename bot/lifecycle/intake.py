@@ -31,7 +31,45 @@ async def post_card(
     goes ahead without a card: a failure here must not read as "nothing was charged").
 
     ``policy``: the guild's, when the caller read it already (it decides the task's thread).
+    A take of a group (``variations``) has the group's one card: the first take's, posted once and
+    recorded on every take (with its thread), so each take's result and notices go where it is.
     """
+    if task.group_id is not None:
+        return await _post_group_card(deps, cards, task, policy)
+    return await _post_card(deps, cards, task, policy)
+
+
+async def _post_group_card(
+    deps: LifecycleDeps, cards: StatusCards, task: Task, policy: GuildPolicy | None
+) -> Task:
+    assert task.group_id is not None
+    try:
+        takes = await deps.storage.tasks.group(task.group_id)
+    except StorageError:
+        log.exception("Could not read the takes of group %s", task.group_id)
+        return task
+    first = next((t for t in takes if t.id == task.group_id), task)
+    if first.status_message_id is None:
+        first = await _post_card(deps, cards, first, policy)
+    if first.status_message_id is None:
+        return task if task.id != first.id else first
+    for take in takes:
+        if take.id == first.id or (
+            take.status_message_id == first.status_message_id and take.thread_id == first.thread_id
+        ):
+            continue
+        try:
+            await deps.storage.tasks.update_fields(
+                take.id, status_message_id=first.status_message_id, thread_id=first.thread_id
+            )
+        except StorageError:
+            log.exception("Could not record the group card on take %s", take.id)
+    if task.id == first.id:
+        return first
+    return replace(task, status_message_id=first.status_message_id, thread_id=first.thread_id)
+
+
+async def _post_card(deps: LifecycleDeps, cards: StatusCards, task: Task, policy: GuildPolicy | None) -> Task:
     try:
         card = await cards.card(task)
         message_id = await deps.notifier.post_status(card)

@@ -50,6 +50,9 @@ class StatusCard:
     expected_seconds: float | None = None  # how long a generation like this usually takes
     eta: float | None = None  # unix time the video is expected, for a relative timestamp
     note: str | None = None  # a line for the member, e.g. why it failed
+    # A group's card (``variations``): every take as last seen, by take number (``task`` is the
+    # first take, whose card it is); empty for a task alone.
+    takes: tuple[Task, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ class ResultPost:
     # The video's first frame as a small JPEG, shown on the result (with the file or the link alone);
     # None when it could not be made or would not fit beside the file.
     poster_path: Path | None = None
+    # A group's reply (``variations``): each take's file or link (``task`` is the first take, whose
+    # card the reply answers; the post's own file and link are unused), the takes that failed (listed
+    # as refunded), and which of the group's consecutive replies this is (1-based, of how many).
+    takes: tuple[ResultPost, ...] = ()
+    failed: tuple[Task, ...] = ()
+    part: tuple[int, int] = (1, 1)
 
 
 @runtime_checkable

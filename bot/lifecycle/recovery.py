@@ -20,6 +20,7 @@ from bot.lifecycle.cards import StatusCards
 from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.groups import GroupDelivery
 from bot.lifecycle.intake import enqueue, post_card
 from bot.lifecycle.queue import QueueEntry
 from bot.lifecycle.submitter import UNKNOWN_MESSAGE, Submitter
@@ -50,12 +51,14 @@ class Recovery:
         submitter: Submitter,
         delivery: Delivery,
         running: Callable[[], bool],
+        groups: GroupDelivery | None = None,
     ) -> None:
         self._deps = deps
         self._cards = cards
         self._failures = failures
         self._submitter = submitter
         self._delivery = delivery
+        self._groups = groups
         # False once the service is stopping: the rest resume at the next start.
         self._running = running
 
@@ -81,7 +84,24 @@ class Recovery:
             except StorageError:
                 log.exception("Could not read the shared queue; it is read again shortly")
         await self._repair_cards(tasks)
+        await self._repair_groups()
         return len(tasks)
+
+    async def _repair_groups(self) -> None:
+        """Groups whose takes are all over but whose reply was not recorded (a crash after the last
+        take failed, or between the reply and its record): post it now (each take looks for its
+        reply first). A group still on its way is left to its takes."""
+        if self._groups is None:
+            return
+        try:
+            unposted = await self._deps.storage.tasks.unposted_groups(
+                self._deps.now() - CARD_REPAIR_WINDOW, limit=CARD_REPAIR_LIMIT
+            )
+        except StorageError:
+            log.exception("Could not read the groups owed a reply; they are looked at the next start")
+            return
+        for group_id in unposted:
+            await self._groups.check_group(group_id)
 
     async def resume_taken(self, tasks: list[Task]) -> None:
         """Tasks taken over from a process that stopped renewing their leases: resumed the same way."""

@@ -28,6 +28,7 @@ from bot.lifecycle.delivery import Delivery, DownloadLink
 from bot.lifecycle.deps import Expectations, LifecycleDeps, VideoAPI
 from bot.lifecycle.downloads import default_download_dir, prepare_download_dir
 from bot.lifecycle.failure import FailurePath
+from bot.lifecycle.groups import GroupDelivery
 from bot.lifecycle.intake import record_moved_card
 from bot.lifecycle.leases import WorkLeases
 from bot.lifecycle.notifier import Notifier, StatusCard
@@ -130,6 +131,11 @@ class VideoService:
             self.deps, self.admission, self.delivery, download_dir=download_dir, video=video, http=http
         )
         self.delivery.joiner = self.sequels.join  # Extend and Loop post the joined video
+        # The takes of a group (``variations``) are posted together, when the last is done or over.
+        self.groups = GroupDelivery(self.deps, self.cards, self.failures, self.delivery)
+        self.delivery.group_ready = self.groups.ready
+        self.failures.on_take_over = self.groups.check
+        self.admission.take_over = self.failures.take_over
         self.submitter.frames = self.sequels.frame_data_url  # and start from its frames
         self.showcase = ShowcaseService(storage, clock)  # sharing delivered videos, and votes
         self.pools = MemberPools(self.deps)  # team credit pools as a member sees them
@@ -140,6 +146,7 @@ class VideoService:
             submitter=self.submitter,
             delivery=self.delivery,
             running=lambda: self._started,
+            groups=self.groups,
         )
         self.leases.on_taken = self.recovery.resume_taken
         self._download_dir = download_dir
@@ -215,6 +222,7 @@ class VideoService:
         await self.reconciler.stop()
         await self.tracker.stop()
         await self.delivery.stop()
+        await self.groups.stop()
         await self.leases.stop()  # nothing of ours runs now: the other processes may take it all
         # A submit allowed to finish during the stop may have paused the account: save it too.
         await self.deps.account.settle()
@@ -363,6 +371,8 @@ class VideoService:
         await self.cards.refresh(task, note=note)
         if note is not None and task.deliver_by_dm:
             await self.failures.tell(task, note)
+        if task.group_id is not None and task.state.final:
+            await self.failures.take_over(task)  # the group's reply may be due now
 
     # ------------------------------------------------------------------------------ internals
 

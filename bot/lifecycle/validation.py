@@ -68,6 +68,9 @@ class VideoRequest:
     # The team pool the member named to pay (only it is tried); None: their default pool, their own
     # credits, then their other pools (:func:`storage.quota._payer_in`).
     pool: str | None = None
+    # ``/video generate variations``: how many takes of this video to make, reserved together (all
+    # or none) and delivered in one reply; 1: a video alone.
+    takes: int = 1
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class FakeChannel:
     async def send(self, **kwargs: Any) -> Sent:
         if self.send_error is not None:
             raise self.send_error
-        if "file" in kwargs and self.file_error is not None:
+        if ("file" in kwargs or "files" in kwargs) and self.file_error is not None:
             raise self.file_error
         sent = Sent(next(_ids), kwargs, kwargs.get("content") or "", self.me)
         self.sent.append(sent)
@@ -350,7 +350,7 @@ class FakeWebhook:
         assert kwargs.pop("wait") is True, "without wait=True discord.py returns no message"
         if self.send_error is not None:
             raise self.send_error
-        if "file" in kwargs and self.file_error is not None:
+        if ("file" in kwargs or "files" in kwargs) and self.file_error is not None:
             raise self.file_error
         sent = Sent(next(_ids), kwargs, kwargs.get("content") or "")
         self.sent.append(sent)

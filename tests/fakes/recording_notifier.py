@@ -38,6 +38,17 @@ class PostedResult:
 
 
 @dataclass
+class GroupReply:
+    """One reply of a group (``variations``): its takes (each a :class:`PostedResult` under the
+    reply's message id), the takes it lists as failed, and which reply of how many it is."""
+
+    message_id: int
+    takes: list[PostedResult]
+    failed: tuple[int, ...]
+    part: tuple[int, int]
+
+
+@dataclass
 class RecordingNotifier:
     upload_limits: dict[int | None, int] = field(default_factory=dict)
     thread_parents: dict[int, int] = field(default_factory=dict)  # thread id → its channel
@@ -49,6 +60,7 @@ class RecordingNotifier:
     cards: list[StatusCard] = field(default_factory=list)
     edits: list[StatusCard] = field(default_factory=list)
     results: list[PostedResult] = field(default_factory=list)
+    group_replies: list[GroupReply] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     deleted_status: set[int] = field(default_factory=set)
     fail_posts: int = 0  # post_result returns None this many times
@@ -136,6 +148,8 @@ class RecordingNotifier:
                 await self._notify()
                 raise MemberRefused(f"task {result.task.id}: DMs closed")
             via_dm = False  # the channel takes it
+        if result.takes:
+            return await self._post_group(result, via_dm)
         data = await asyncio.to_thread(Path(result.file_path).read_bytes) if result.file_path else None
         poster = await asyncio.to_thread(result.poster_path.read_bytes) if result.poster_path else None
         if data is not None and self.accepts_bytes is not None and len(data) > self.accepts_bytes:
@@ -159,6 +173,31 @@ class RecordingNotifier:
         self.thread_posts.append(("result", result.task.id, result.task.thread_id))
         await self._notify()
         return posted.message_id
+
+    async def _post_group(self, result: ResultPost, via_dm: bool) -> int:
+        message_id = next(self._ids)
+        posted: list[PostedResult] = []
+        for take in result.takes:
+            data = await asyncio.to_thread(Path(take.file_path).read_bytes) if take.file_path else None
+            posted.append(
+                PostedResult(
+                    message_id,
+                    take.task.id,
+                    via_dm,
+                    data,
+                    take.link if data is None else None,
+                    take.link_expires_at if data is None else None,
+                    take.filename,
+                    refitted=data is not None and take.refitted,
+                )
+            )
+        self.results.extend(posted)
+        self.group_replies.append(
+            GroupReply(message_id, posted, tuple(t.id for t in result.failed), result.part)
+        )
+        self.thread_posts.append(("result", result.task.id, result.task.thread_id))
+        await self._notify()
+        return message_id
 
     async def post_failure(self, task: Task, message: str) -> int | None:
         self.calls.append(f"post_failure:{task.id}")
