@@ -214,9 +214,11 @@ async def test_three_processes_share_sixty_videos_and_survive_a_kill(tmp_path: P
             await db.close()
 
         assert {r["id"]: r["state"] for r in rows} == dict.fromkeys(tasks, "delivered")
-        # Taken over: the survivors' (or the restarted process's) logs say so.
-        logs = "\n".join(bot.log_text() for bot in bots)
-        assert "Took over" in logs, "the killed process's tasks were never taken over"
+        # Taken over once its leases ran out: by a survivor, or by the restarted process (at its
+        # start, when they had run out by then, or later).
+        restarted = victim.log_text().split(f"===== harness: launch {victim.launches} =====")[-1]
+        taken = "Took over" in "\n".join(bot.log_text() for bot in bots)
+        assert taken or "Resumed unfinished tasks" in restarted, "the killed process's tasks never moved"
 
         # Each video posted once, in Discord.
         assert results_by_task(bots[0]) == dict.fromkeys(tasks, 1), "each video posted exactly once"
