@@ -12,7 +12,7 @@ Prints:
    with its own connection pool.
 
 Run: ``.venv/bin/python bench/bench_leases.py`` (``--tasks``, ``--lease``; ``--url`` to use a
-PostgreSQL database of yours instead of a throwaway local server).
+PostgreSQL server of yours instead of a throwaway local one: each run creates its own database there).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
@@ -160,33 +163,64 @@ async def takeover(url: str, lease: float, tasks: int) -> float:
     return elapsed
 
 
-async def _fresh(cluster: PgCluster | None, url: str | None, name: str) -> str:
-    if cluster is None:
-        assert url is not None
-        return url
-    psql(cluster, f"CREATE DATABASE {name}")
-    return cluster.url(name)
+class Databases:
+    """A new, empty database for each run: on the throwaway cluster, or (``--url``) on the server
+    of that URL, named after the run and this process and dropped at the end. Each run needs its own:
+    every fake API numbers its tasks from the same id, and a task's API id is unique in a database."""
+
+    def __init__(self, cluster: PgCluster | None, url: str | None) -> None:
+        self._cluster = cluster
+        self._url = url
+        self._created: list[str] = []
+
+    async def fresh(self, name: str) -> str:
+        if self._cluster is not None:
+            psql(self._cluster, f"CREATE DATABASE {name}")
+            return self._cluster.url(name)
+        assert self._url is not None
+        name = f"bench_leases_{name}_{os.getpid()}"
+        await self._admin(f"CREATE DATABASE {name}")
+        self._created.append(name)
+        return urlunsplit(urlsplit(self._url)._replace(path=f"/{name}"))
+
+    async def drop(self) -> None:
+        for name in self._created:
+            await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    async def _admin(self, sql: str) -> None:
+        assert self._url is not None
+        conn = await asyncpg.connect(self._url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
 
 
-async def main() -> None:
+async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=150, help="tasks per throughput run")
     parser.add_argument("--lease", type=float, default=5.0, help="LEASE_SECONDS for the take-over run")
-    parser.add_argument("--url", help="an empty PostgreSQL database (used for every run in turn)")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--url",
+        help="a PostgreSQL database on a server of yours: each run creates (and then drops) its own "
+        "database there, so the user needs CREATEDB",
+    )
+    args = parser.parse_args(argv)
     cluster = None
     if args.url is None:
         bindir = find_binaries()
         if bindir is None:
             sys.exit("no PostgreSQL binaries found: pass --url postgresql://…")
         cluster = PgCluster.start(bindir)
+    databases = Databases(cluster, args.url)
     try:
-        await takeover(await _fresh(cluster, args.url, "takeover"), args.lease, 24)
+        await takeover(await databases.fresh("takeover"), args.lease, 24)
         with tempfile.TemporaryDirectory() as tmp:
             await throughput(str(Path(tmp) / "bench.sqlite3"), 1, args.tasks, "SQLite, 1 process  ")
-        await throughput(await _fresh(cluster, args.url, "one"), 1, args.tasks, "PostgreSQL, 1 process")
-        await throughput(await _fresh(cluster, args.url, "three"), 3, args.tasks, "PostgreSQL, 3 processes")
+        await throughput(await databases.fresh("one"), 1, args.tasks, "PostgreSQL, 1 process")
+        await throughput(await databases.fresh("three"), 3, args.tasks, "PostgreSQL, 3 processes")
     finally:
+        await databases.drop()
         if cluster is not None:
             cluster.stop()
 

@@ -6,7 +6,8 @@ MiniMax counts per account, not per process: three processes each pacing themsel
 
 - a sliding window (:meth:`RateRepository.take_slot`): at most ``limit`` stamps in any ``window``
   seconds, for submissions (how the API counts them);
-- a token bucket (:meth:`RateRepository.take_token`): the poller's share of the query rate.
+- a token bucket (:meth:`RateRepository.take_token`, :meth:`RateRepository.take_tokens` for a block
+  at once): the poller's share of the query rate.
 
 Both honour a penalty (:meth:`RateRepository.block`): after a rate-limit answer nobody sends until it
 ends. Times are wall-clock seconds, the same in every process. Each call answers how long to wait:
@@ -16,7 +17,7 @@ ends. Times are wall-clock seconds, the same in every process. Each call answers
 from __future__ import annotations
 
 from storage.backend import Backend, Connection, fetch_int, fetch_one
-from storage.checks import MAX_NAME_CHARS, text
+from storage.checks import MAX_NAME_CHARS, count, text
 
 
 async def _saved(conn: Connection, name: str) -> tuple[float, float, float] | None:
@@ -63,7 +64,17 @@ class RateRepository:
 
     async def take_token(self, name: str, *, per_second: float, capacity: float, now: float) -> float:
         """Spend one token of ``name``'s bucket if it has one; else the seconds until it will."""
+        _, wait = await self.take_tokens(name, per_second=per_second, capacity=capacity, now=now)
+        return wait
+
+    async def take_tokens(
+        self, name: str, *, per_second: float, capacity: float, now: float, most: int = 1
+    ) -> tuple[int, float]:
+        """Spend up to ``most`` whole tokens of ``name``'s bucket in one write: ``(taken, 0)`` when
+        it had at least one, else ``(0, seconds until it will)``. A process taking a block spends
+        it locally, so a busy poller writes once per block instead of once per query."""
         text("name", name, MAX_NAME_CHARS)
+        count("most", most, minimum=1)
         async with self._db.transaction() as conn:
             saved = await _saved(conn, name)
             tokens, stamp, blocked = (capacity, now, 0.0) if saved is None else saved
@@ -71,10 +82,9 @@ class RateRepository:
             wait = max(0.0, blocked - now)
             if tokens < 1:
                 wait = max(wait, (1 - tokens) / per_second)
-            if wait <= 0:
-                tokens -= 1
-            await _save(conn, name, tokens, now, blocked)
-            return wait
+            taken = 0 if wait > 0 else min(most, int(tokens))
+            await _save(conn, name, tokens - taken, now, blocked)
+            return taken, wait
 
     async def block(self, name: str, *, until: float, now: float) -> None:
         """Nobody takes a slot or token of ``name`` before ``until`` (a rate-limit answer's penalty);

@@ -6,7 +6,11 @@ queries out instead of bursting, and a rate-limit answer empties it for the time
 
 With several processes on one database (PostgreSQL) the bucket is also kept there (``store``:
 :meth:`storage.rates.RateRepository.take_token`), so together they spend one share of the account's
-rate, and a rate-limit answer to one holds them all.
+rate, and a rate-limit answer to one holds them all. A busy process takes the shared tokens in
+blocks (a quarter second's worth at the whole rate, at most a quarter of the burst; one at a time
+at a low rate) and spends them locally: one database write per block instead of one per query. A
+block taken and not yet spent is at most that much ahead of the bucket, so the processes together
+may burst a block each beyond it; a rate-limit answer drops it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from bot.lifecycle.jobs import Jobs
 from bot.lifecycle.shared_limits import MAX_WAIT, QUERY_BUCKET, RateStore
 
 log = logging.getLogger(__name__)
+
+# A block of shared tokens lasts this long at the whole rate (see the module docstring).
+BLOCK_SECONDS = 0.25
 
 
 class QueryBudget:
@@ -47,6 +54,10 @@ class QueryBudget:
         self._store = store
         self._wall = wall_clock  # the shared bucket's stamps: the same in every process
         self._jobs = Jobs()
+        # Shared tokens taken in a block and not yet spent; how many one write takes.
+        self._held = 0
+        self.block = max(1, min(int(self._rate * BLOCK_SECONDS), int(self._capacity / 4)))
+        self.shared_takes = 0  # database writes spent on the shared bucket (tests, the bench)
 
     @property
     def per_minute(self) -> float:
@@ -79,6 +90,7 @@ class QueryBudget:
         pause = 1 / self._rate if seconds is None else max(0.0, seconds)
         self._blocked_until = max(self._blocked_until, self._clock() + pause)
         self._tokens = min(self._tokens, 0.0)
+        self._held = 0  # a block taken before the answer is not spent after it
         if self._store is not None:
             self._jobs.start(self._share_penalty(pause), name="query-penalty-save")
 
@@ -86,13 +98,25 @@ class QueryBudget:
         """0 once a token of the shared bucket is spent; else how long until one is there."""
         if self._store is None:
             return 0.0
+        if self._held > 0:
+            self._held -= 1
+            return 0.0
         try:
-            return await self._store.take_token(
-                QUERY_BUCKET, per_second=self._rate, capacity=self._capacity, now=self._wall()
+            self.shared_takes += 1
+            taken, wait = await self._store.take_tokens(
+                QUERY_BUCKET,
+                per_second=self._rate,
+                capacity=self._capacity,
+                now=self._wall(),
+                most=self.block,
             )
         except Exception:
             log.exception("Could not read the shared query budget; pacing this process alone")
             return 0.0
+        if taken > 0:
+            self._held = taken - 1
+            return 0.0
+        return max(wait, 1e-3)  # nothing taken: never a zero wait that would spend a token anyway
 
     async def _share_penalty(self, pause: float) -> None:
         assert self._store is not None

@@ -101,6 +101,7 @@ class BotHarness:
         fake: FakeDiscord | None = None,
         start_timeout: float = 20.0,
         bot_args: Sequence[str] = (),
+        launcher_args: Sequence[str] = (),
     ) -> None:
         self.tmp_path = tmp_path
         self.workdir = tmp_path / "bot-cwd"  # no .env here, so only our settings count
@@ -120,6 +121,7 @@ class BotHarness:
         self.fake = fake or FakeDiscord()
         self.start_timeout = start_timeout
         self.bot_args = tuple(bot_args)
+        self.launcher_args = tuple(launcher_args)  # launch_bot.py's own options (``--api-minute``)
         self.process: asyncio.subprocess.Process | None = None
         self.launches = 0
         self._expect_exit = False
@@ -193,7 +195,8 @@ class BotHarness:
     def command_line(self) -> list[str]:
         target = ["--script", str(self.script)] if self.script is not None else ["--module", self.module]
         extra = ["--", *self.bot_args] if self.bot_args else []
-        return [sys.executable, str(LAUNCHER), self.fake.api_url, self.fake.gateway_url, *target, *extra]
+        launcher = [str(LAUNCHER), self.fake.api_url, self.fake.gateway_url, *self.launcher_args]
+        return [sys.executable, *launcher, *target, *extra]
 
     def _open_log(self) -> IO[bytes]:
         self.workdir.mkdir(parents=True, exist_ok=True)

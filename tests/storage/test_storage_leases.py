@@ -171,6 +171,28 @@ async def test_a_block_holds_the_window_and_the_bucket(store: Storage) -> None:
     assert await rates.take_token("query", per_second=1, capacity=2, now=T0 + 5) == pytest.approx(5)
 
 
+async def test_a_block_of_tokens_takes_what_the_bucket_holds_in_one_write(store: Storage) -> None:
+    rates = store.rates
+    assert await rates.take_tokens("query", per_second=10, capacity=25, now=T0, most=10) == (10, 0)
+    assert await rates.take_tokens("query", per_second=10, capacity=25, now=T0, most=10) == (10, 0)
+    assert await rates.take_tokens("query", per_second=10, capacity=25, now=T0, most=10) == (5, 0)
+    taken, wait = await rates.take_tokens("query", per_second=10, capacity=25, now=T0, most=10)
+    assert taken == 0 and wait == pytest.approx(0.1)
+    # Half a second later: five whole tokens back, and a single take spends one of them.
+    assert await rates.take_tokens("query", per_second=10, capacity=25, now=T0 + 0.5, most=10) == (5, 0)
+    await rates.block("query", until=T0 + 3, now=T0 + 0.5)
+    taken, wait = await rates.take_tokens("query", per_second=10, capacity=25, now=T0 + 1, most=10)
+    assert taken == 0 and wait == pytest.approx(2)
+
+
+async def test_racing_block_takers_never_take_more_than_the_bucket_holds(store: Storage) -> None:
+    results = await asyncio.gather(
+        *(store.rates.take_tokens("query", per_second=1, capacity=20, now=T0, most=3) for _ in range(12))
+    )
+    assert sum(taken for taken, _ in results) == 20
+    assert all(wait > 0 for taken, wait in results if taken == 0)
+
+
 async def test_the_bucket_refills_at_its_rate(store: Storage) -> None:
     rates = store.rates
     waits = [await rates.take_token("query", per_second=2, capacity=2, now=T0) for _ in range(3)]

@@ -149,17 +149,25 @@ def test_the_channel_budget_is_discords_unless_the_edit_interval_is_shorter() ->
 
 
 class SharedBucket:
-    """A stand-in for ``storage.rates``: says how long to wait a few times, records penalties."""
+    """A stand-in for ``storage.rates``: says how long to wait a few times, then hands out what
+    each take asks for (``most``, up to ``grant``); records the takes and the penalties."""
 
-    def __init__(self, waits: list[float]) -> None:
+    def __init__(self, waits: list[float], grant: int | None = None) -> None:
         self.waits = waits
+        self.grant = grant
+        self.takes: list[int] = []  # ``most`` of each take
         self.blocks: list[tuple[str, float]] = []
 
     async def take_slot(self, name: str, *, limit: int, window: float, now: float) -> float:
         raise AssertionError("the budget is a bucket, not a window")
 
-    async def take_token(self, name: str, *, per_second: float, capacity: float, now: float) -> float:
-        return self.waits.pop(0) if self.waits else 0.0
+    async def take_tokens(
+        self, name: str, *, per_second: float, capacity: float, now: float, most: int = 1
+    ) -> tuple[int, float]:
+        self.takes.append(most)
+        if self.waits:
+            return 0, self.waits.pop(0)
+        return (most if self.grant is None else min(most, self.grant)), 0.0
 
     async def block(self, name: str, *, until: float, now: float) -> None:
         self.blocks.append((name, until - now))
@@ -181,3 +189,50 @@ async def test_a_shared_budget_waits_for_the_shared_bucket_and_shares_its_penalt
     await asyncio.sleep(0)  # the penalty is written in the background
     await asyncio.sleep(0)
     assert bucket.blocks == [("query", 10)]
+
+
+async def test_a_busy_shared_budget_takes_its_tokens_in_blocks() -> None:
+    """6,000 queries a minute (100 a second): a block is 25 tokens, so 60 queries cost three writes
+    of the shared bucket, not sixty; a bucket with fewer left hands out what it has."""
+    clock = Clock()
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    bucket = SharedBucket([])
+    budget = QueryBudget(6000, clock=clock, sleep=sleep, store=bucket, wall_clock=clock)
+    assert budget.block == 25
+    for _ in range(60):
+        await budget.acquire()
+    assert budget.spent == 60
+    assert bucket.takes == [25, 25, 25] and budget.shared_takes == 3
+
+    short = SharedBucket([], grant=2)  # the other processes left two tokens
+    budget = QueryBudget(6000, clock=clock, sleep=sleep, store=short, wall_clock=clock)
+    for _ in range(5):
+        await budget.acquire()
+    assert short.takes == [25, 25, 25]  # two tokens each time: each write took what was there
+
+
+async def test_a_rate_limit_answer_drops_the_block_taken_before_it() -> None:
+    clock = Clock()
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    bucket = SharedBucket([])
+    budget = QueryBudget(6000, clock=clock, sleep=sleep, store=bucket, wall_clock=clock)
+    await budget.acquire()  # a block of 25 taken, 24 held
+    budget.penalize(2)
+    await budget.acquire()
+    assert bucket.takes == [25, 25], "the held tokens were not spent after the penalty"
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert bucket.blocks == [("query", 2)]
+
+
+def test_a_low_rate_takes_one_token_at_a_time() -> None:
+    """The default share (60 a minute): a block would be a quarter token: one per query, as before;
+    a small burst caps the block at a quarter of it."""
+    assert QueryBudget(60, store=SharedBucket([])).block == 1
+    assert QueryBudget(6000, burst=8, store=SharedBucket([])).block == 2
