@@ -11,6 +11,7 @@ a command counting each field's longest localization).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -131,3 +132,33 @@ def test_codes_are_verbatim_and_words_are_not() -> None:
     for words in ("adaptive", "24h", "4 seconds", "clear-override"):
         assert not is_verbatim(words, Where.choice_name), words
     assert not is_verbatim("T2V-01", Where.parameter_description)  # only a choice can be a code
+
+
+async def test_a_reworded_translation_is_a_changed_command_set_for_the_global_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The global sync is skipped while the command set's digest is unchanged: the digest must cover
+    the translations, or a corrected German description would never reach Discord."""
+    async with lifecycle_harness(tmp_path) as harness:
+        settings = dataclasses.replace(
+            harness.settings, discord_guild_ids=(), database_path=tmp_path / "bot.sqlite3"
+        )
+        bot = VideoBot(settings, harness.storage, harness.client)
+        bot.compose_services()
+        syncs: list[Any] = []
+
+        async def sync(*, guild: Any = None) -> list[Any]:
+            syncs.append(guild)
+            return []
+
+        bot.tree.sync = sync  # type: ignore[method-assign]
+        try:
+            await bot.tree.set_translator(CommandTranslator())  # as setup_hook does
+            for extension in EXTENSIONS:
+                await bot.load_extension(extension)
+            assert await bot.sync_commands() and len(syncs) == 1
+            assert await bot.sync_commands() and len(syncs) == 1  # unchanged: skipped
+            monkeypatch.setitem(de.DESCRIPTIONS, "Your recent videos", "Deine neuesten Videos")
+            assert await bot.sync_commands() and len(syncs) == 2
+        finally:
+            await bot.close()
