@@ -29,6 +29,7 @@ from cogs.guilds import leave_unserved, serves
 from cogs.notifier import DiscordNotifier
 from cogs.replies import reply_error
 from cogs.scope import GUILD_CONTEXT, GUILD_INSTALL, refuse_outside_guild
+from cogs.translator import CommandTranslator
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.start_metrics_server()  # first: /healthz answers (and /readyz says 503) during start-up
         video_service = self.compose_services()
+        # Before any sync: the descriptions and choices travel with it in every language served.
+        await self.tree.set_translator(CommandTranslator())
         for extension in EXTENSIONS:
             try:
                 await self.load_extension(extension)
@@ -228,7 +231,12 @@ class VideoBot(commands.Bot):
                 return False
             return await self._drop_global_commands()
         marker = self._marker()
-        commands_payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        # What the sync sends, translations included: a reworded translation is a changed set too.
+        translator = self.tree.translator
+        commands_payload = [
+            await c.get_translated_payload(self.tree, translator) if translator else c.to_dict(self.tree)
+            for c in self.tree.get_commands()
+        ]
         # The application too: a new DISCORD_TOKEN for another application must sync its own set.
         payload = json.dumps({"app": self.application_id, "commands": commands_payload}, sort_keys=True)
         digest = hashlib.sha256(payload.encode()).hexdigest()

@@ -34,7 +34,7 @@ PAGE_SIZE = 10
 videoadmin = guild_scoped(
     app_commands.Group(
         name="videoadmin",
-        description="Moderator controls for video generation in this server",
+        description="Moderator controls for videos in this server",
         default_permissions=discord.Permissions(manage_guild=True),
     )
 )

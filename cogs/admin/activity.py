@@ -46,7 +46,7 @@ class ActivityCommands(AdminBase):
     """`/videoadmin stats|tasks|audit`, and the tasks view's refund and resume."""
 
     @videoadmin.command(name="stats", description="Videos, failures, credits and top members over a period")
-    @app_commands.describe(period="How far back to look (default: last 7 days)")
+    @app_commands.describe(period="How far back (default: 7 days)")
     async def stats(self, interaction: discord.Interaction[Any], period: StatsWindow = "7d") -> None:
         mod = await self.moderation(interaction)
         label, seconds = STATS_WINDOWS[period]
@@ -62,12 +62,10 @@ class ActivityCommands(AdminBase):
         embed.set_image(url=f"attachment://{CHART_FILENAME}")
         await interaction.followup.send(embed=embed, file=chart, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @videoadmin.command(
-        name="tasks", description="Recent and stuck tasks; resolve those in the unknown state"
-    )
+    @videoadmin.command(name="tasks", description="Recent and stuck tasks; resolve the unknown ones")
     @app_commands.describe(
         member="Only this member's tasks",
-        state="Only tasks in this state ('stuck': unknown, or unfinished past the time-out)",
+        state="Only tasks in this state ('stuck': unknown, or overdue)",
     )
     async def tasks(
         self,

@@ -16,7 +16,7 @@ from cogs.replies import send
 class BlockCommands(AdminBase):
     """`/videoadmin block|unblock|blocks`."""
 
-    @videoadmin.command(name="block", description="Stop a member from generating videos in this server")
+    @videoadmin.command(name="block", description="Stop a member from making videos in this server")
     @app_commands.describe(member="The member", reason="Shown to the member when they try")
     async def block(
         self,

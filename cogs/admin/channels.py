@@ -16,9 +16,7 @@ from cogs.replies import send
 class ChannelCommands(AdminBase):
     """`/videoadmin channels allow|deny|list`."""
 
-    @channels.command(
-        name="allow", description="Allow /video in a channel (once listed, only listed channels)"
-    )
+    @channels.command(name="allow", description="Allow /video in a channel (then only in listed ones)")
     @app_commands.describe(channel="A text channel")
     async def channels_allow(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel
@@ -31,9 +29,7 @@ class ChannelCommands(AdminBase):
     @channels.command(name="deny", description="Refuse /video in a channel")
     @app_commands.describe(
         channel="A text channel",
-        open_other_channels=(
-            "Needed only to deny the last channel of the allow-list: /video then works in every other one"
-        ),
+        open_other_channels=("To deny the last allowed channel: /video then works everywhere else"),
     )
     async def channels_deny(
         self,

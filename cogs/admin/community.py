@@ -34,10 +34,8 @@ def showcase_text(showcase: Showcase | None) -> str:
 class CommunityCommands(AdminBase):
     """`/videoadmin showcase`."""
 
-    @videoadmin.command(
-        name="showcase", description="Set the channel where members share their videos and vote on them"
-    )
-    @app_commands.describe(channel="A text channel, or a forum channel (one post per shared video)")
+    @videoadmin.command(name="showcase", description="The channel where members share and vote on videos")
+    @app_commands.describe(channel="A text or forum channel (a forum: one post per video)")
     async def showcase(
         self,
         interaction: discord.Interaction[Any],

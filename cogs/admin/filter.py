@@ -16,10 +16,8 @@ from cogs.replies import UserFacingError, send
 class FilterCommands(AdminBase):
     """`/videoadmin filter add|remove|list`."""
 
-    @filter_group.command(
-        name="add", description="Refuse prompts containing a word/phrase, or matching /a regex/"
-    )
-    @app_commands.describe(pattern="A word or phrase, or a regular expression between slashes: /pattern/")
+    @filter_group.command(name="add", description="Refuse prompts with a word/phrase, or matching /a regex/")
+    @app_commands.describe(pattern="A word, a phrase, or a regex between slashes: /pattern/")
     async def filter_add(
         self,
         interaction: discord.Interaction[Any],

@@ -83,11 +83,11 @@ class PolicyCommands(AdminBase):
         allowed_models="Comma-separated model names, or 'all'",
         max_resolution="Highest resolution members may ask for",
         max_duration="Longest video in seconds",
-        results="Post results in the channel (public) or only to the requester (private)",
-        moderator_role="A role that may use /videoadmin besides Manage Server (Manage Server only)",
+        results="Results in the channel (public) or only to the requester (private)",
+        moderator_role="A role that may use /videoadmin too (set by Manage Server only)",
         remove_moderator_role="Remove the moderator role (Manage Server only)",
-        cap="Server-wide credits per period for everyone together; 0 or 'none' removes the cap",
-        threads="A thread on each public status card for its result and failures ('default': the bot's)",
+        cap="Credits per period for the whole server; 0 or 'none' removes the cap",
+        threads="A thread per public card for its result and failures ('default': the bot's)",
     )
     async def policy(
         self,

@@ -16,7 +16,7 @@ class PrivacyCommands(AdminBase):
     """`/videoadmin forget member`."""
 
     @forget.command(name="member", description="Erase a member's prompts and preferences (kept: credits)")
-    @app_commands.describe(member="The member whose prompts and /video settings are erased")
+    @app_commands.describe(member="Whose prompts and /video settings to erase")
     async def forget_member(self, interaction: discord.Interaction[Any], member: discord.Member) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():

@@ -19,7 +19,7 @@ ResetMode = Literal["clear-override", "fresh-allowance"]
 class QuotaCommands(AdminBase):
     """`/videoadmin quota show|set|reset|default|role|role-clear`."""
 
-    @quota.command(name="show", description="A member's allowance, usage and where their limit comes from")
+    @quota.command(name="show", description="A member's allowance, usage and what sets the limit")
     @app_commands.describe(member="The member to look at")
     async def quota_show(self, interaction: discord.Interaction[Any], member: discord.Member) -> None:
         mod = await self.moderation(interaction)
@@ -40,7 +40,7 @@ class QuotaCommands(AdminBase):
     @app_commands.describe(
         member="The member",
         credits="Credits per period, one decimal allowed (e.g. 2.5)",
-        period="Period of this allowance (default: the server's period)",
+        period="Period (default: the server's)",
     )
     async def quota_set(
         self,
@@ -60,12 +60,10 @@ class QuotaCommands(AdminBase):
         )
         await send(interaction, embed=embed)
 
-    @quota.command(
-        name="reset", description="Clear a member's override, or forgive what they used this period"
-    )
+    @quota.command(name="reset", description="Clear a member's override, or forgive this period's use")
     @app_commands.describe(
         member="The member",
-        mode="clear-override: back to their role/server limit · fresh-allowance: forget this period's use",
+        mode="clear-override: role/server limit · fresh-allowance: forgive this period's use",
     )
     async def quota_reset(
         self, interaction: discord.Interaction[Any], member: discord.Member, mode: ResetMode
@@ -94,9 +92,7 @@ class QuotaCommands(AdminBase):
             )
         await send(interaction, embed=embed)
 
-    @quota.command(
-        name="default", description="The allowance of every member without a role limit or override"
-    )
+    @quota.command(name="default", description="Allowance of members without a role limit or override")
     @app_commands.describe(
         credits="Credits per period, one decimal allowed", period="Day, week or month (UTC)"
     )
@@ -121,9 +117,7 @@ class QuotaCommands(AdminBase):
         )
         await send(interaction, embed=embed)
 
-    @quota.command(
-        name="role", description="The allowance of members with this role (they get their best role's)"
-    )
+    @quota.command(name="role", description="Allowance for this role (a member gets their best role's)")
     @app_commands.describe(role="The role", credits="Credits per period, one decimal allowed")
     async def quota_role(
         self,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n.commands import de, es
 from tests.e2e.harness import BotHarness
 from tests.fakes.fake_minimax import FakeMiniMax
 
@@ -31,6 +32,13 @@ async def test_the_real_bot_logs_in_syncs_its_commands_and_stops_cleanly(
         menu = h.fake.find_command("Animate image", type=3)
         for command in (video, admin, menu):  # guild context, guild install: declared, not Discord's default
             assert command is not None and (command["contexts"], command["integration_types"]) == ([0], [0])
+        # The translator ran in the real sync: what Discord received carries the localizations.
+        assert video["description_localizations"]["es-ES"] == es.DESCRIPTIONS[video["description"]]
+        assert not video["name_localizations"]  # names stay English
+        policy = next(o for o in admin["options"] if o["name"] == "policy")
+        results = next(o for o in policy["options"] if o["name"] == "results")
+        public = next(c for c in results["choices"] if c["value"] == "public")
+        assert public["name_localizations"]["de"] == de.DESCRIPTIONS[public["name"]]
         code = await h.stop()
         assert code == 0, h.log_tail()
         h.assert_clean()

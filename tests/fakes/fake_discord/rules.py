@@ -290,7 +290,7 @@ def command_problems(commands: list[Mapping[str, Any]]) -> list[str]:
 
 
 def _named_problems(item: Mapping[str, Any], what: str) -> list[str]:
-    problems: list[str] = []
+    problems = _localization_problems(item, what)
     name = item.get("name") or ""
     if not _COMMAND_NAME.match(name) or name != name.lower():
         problems.append(f"{what}: name must be 1 to 32 lower-case letters, digits, - or _")
@@ -339,6 +339,7 @@ def _options_problems(options: list[Mapping[str, Any]], where: str, depth: int) 
             if len(choices) > 25:
                 problems.append(f"{path}: {len(choices)} choices (limit 25)")
             for choice in choices:
+                problems += _localization_problems(choice, f"{path} choice {choice.get('value')!r}")
                 if not 1 <= len(choice.get("name") or "") <= 100:
                     problems.append(f"{path}: a choice name must be 1 to 100 characters")
                 if isinstance(choice.get("value"), str) and len(choice["value"]) > 100:
@@ -348,11 +349,29 @@ def _options_problems(options: list[Mapping[str, Any]], where: str, depth: int) 
     return problems
 
 
+def _longest(item: Mapping[str, Any], field: str) -> int:
+    """A field's size as Discord counts it: its longest localization, the default included."""
+    localized = (item.get(f"{field}_localizations") or {}).values()
+    return max([len(str(item.get(field) or "")), *(len(str(text)) for text in localized)])
+
+
 def _command_chars(item: Mapping[str, Any]) -> int:
-    total = len(item.get("name") or "") + len(item.get("description") or "")
+    total = _longest(item, "name") + _longest(item, "description")
     for choice in item.get("choices") or []:
-        total += len(str(choice.get("name") or "")) + len(str(choice.get("value") or ""))
+        total += _longest(choice, "name") + len(str(choice.get("value") or ""))
     return total + sum(_command_chars(o) for o in item.get("options") or [])
+
+
+def _localization_problems(item: Mapping[str, Any], what: str) -> list[str]:
+    """A localized name or description obeys the limits of the default one."""
+    problems: list[str] = []
+    for locale, text in (item.get("description_localizations") or {}).items():
+        if not 1 <= len(str(text)) <= 100:
+            problems.append(f"{what}: the {locale} description is {len(str(text))} characters (1 to 100)")
+    for locale, text in (item.get("name_localizations") or {}).items():
+        if not 1 <= len(str(text)) <= (100 if "value" in item else 32):
+            problems.append(f"{what}: the {locale} name is {len(str(text))} characters")
+    return problems
 
 
 # --------------------------------------------------------------------------------------------------
