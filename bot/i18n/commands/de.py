@@ -144,4 +144,5 @@ DESCRIPTIONS: dict[str, str] = {
     "Only actions by this moderator": "Nur Aktionen dieses Moderators",
     "The channel where members share and vote on videos": "Kanal, in dem Mitglieder Videos teilen und bewerten",
     "A text or forum channel (a forum: one post per video)": "Text- oder Forumkanal (Forum: ein Beitrag je Video)",
+    "How many takes to make at once, 1-4 (each costs the price; delivered in one reply)": "Wie viele Takes auf einmal, 1-4 (jeder zum vollen Preis; in einer Antwort geliefert)",
 }

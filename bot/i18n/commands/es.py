@@ -144,4 +144,5 @@ DESCRIPTIONS: dict[str, str] = {
     "Only actions by this moderator": "Solo acciones de este moderador",
     "The channel where members share and vote on videos": "Canal donde los miembros comparten y votan vídeos",
     "A text or forum channel (a forum: one post per video)": "Canal de texto o foro (en un foro, un post por vídeo)",
+    "How many takes to make at once, 1-4 (each costs the price; delivered in one reply)": "Cuántas tomas hacer a la vez, 1-4 (cada una cuesta el precio; llegan en una respuesta)",
 }

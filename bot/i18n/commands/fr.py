@@ -144,4 +144,5 @@ DESCRIPTIONS: dict[str, str] = {
     "Only actions by this moderator": "Actions de ce modérateur",
     "The channel where members share and vote on videos": "Salon où les membres partagent et votent les vidéos",
     "A text or forum channel (a forum: one post per video)": "Salon textuel ou forum (un forum : un post par vidéo)",
+    "How many takes to make at once, 1-4 (each costs the price; delivered in one reply)": "Nombre de prises à la fois, 1-4 (chacune au prix normal ; livrées en une réponse)",
 }

@@ -144,4 +144,5 @@ DESCRIPTIONS: dict[str, str] = {
     "Only actions by this moderator": "このモデレーターによる操作のみ",
     "The channel where members share and vote on videos": "メンバーが動画を共有して投票するチャンネルを設定",
     "A text or forum channel (a forum: one post per video)": "テキストチャンネルかフォーラム（フォーラムは動画ごとに1投稿）",
+    "How many takes to make at once, 1-4 (each costs the price; delivered in one reply)": "一度に作るテイク数（1〜4、各テイクに料金がかかり、1つの返信で届きます）",
 }

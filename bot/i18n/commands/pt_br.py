@@ -144,4 +144,5 @@ DESCRIPTIONS: dict[str, str] = {
     "Only actions by this moderator": "Só ações deste moderador",
     "The channel where members share and vote on videos": "Canal onde os membros compartilham e votam vídeos",
     "A text or forum channel (a forum: one post per video)": "Canal de texto ou fórum (fórum: um post por vídeo)",
+    "How many takes to make at once, 1-4 (each costs the price; delivered in one reply)": "Quantas tomadas fazer de uma vez, 1-4 (cada uma custa o preço; chegam em uma resposta)",
 }
