@@ -19,6 +19,7 @@ import discord
 from bot.config import Settings
 from bot.lifecycle.served import NOT_SERVED
 from cogs.replies import send
+from cogs.scope import scope_guild_id
 from cogs.video_support import service_of
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 async def serves(interaction: discord.Interaction[Any]) -> bool:
     """``True`` when the interaction may go on. Otherwise it is answered here (an ephemeral refusal;
     no suggestions for an autocomplete), logged, and nothing else runs: no storage, no API."""
-    if service_of(interaction).settings.guild_allowed(interaction.guild_id):
+    if service_of(interaction).settings.guild_allowed(scope_guild_id(interaction)):
         return True
     log.warning(
         "Refused an interaction from server %s (user %s): it is not in ALLOWED_GUILD_IDS",
