@@ -100,13 +100,16 @@ class Admission:
             upload_limit=req.upload_limit,
             edit=req.edit,
         )
+        # No guild (a DM, a personal install with USER_INSTALL=on): the personal allowance, and no
+        # guild policy, pool or cap; the bot-wide ceiling applies either way.
+        allowance, period = self._deps.settings.personal_allowance(req.guild_id)
         try:
             task = await self._deps.storage.quota.reserve(
                 new,
                 role_ids=req.role_ids,
                 now=self._deps.now(),
-                default_limit_tenths=self._deps.settings.default_quota_tenths,
-                default_period=self._deps.settings.default_quota_period,
+                default_limit_tenths=allowance,
+                default_period=period,
                 spend_ceiling=spend_ceiling(self._deps.settings),
                 max_in_flight=self._deps.settings.max_queued_per_member,
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,

@@ -109,3 +109,22 @@ async def test_a_task_queued_in_a_server_no_longer_served_is_never_sent(tmp_path
         # Nor can it be looked at (Details, a fresh link) from a DM.
         with pytest.raises(RequestRefused, match="not available in this server"):
             await service.task_for(queued.id, Actor(queued.user_id, None))
+
+
+async def test_a_request_with_no_guild_pays_from_the_personal_allowance(tmp_path: Path) -> None:
+    """USER_INSTALL (issue 13): a DM or personal-install request is held to USER_INSTALL_CREDITS per
+    USER_INSTALL_PERIOD, not to the server default; the refusal names that allowance and charges nothing."""
+    async with lifecycle_harness(
+        tmp_path, user_install=True, user_install_tenths=15, user_install_period="week"
+    ) as harness:
+        service = harness.new_service()
+        first = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert first.guild_id is None
+        with pytest.raises(RequestRefused) as refused:
+            await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert "this week" in refused.value.message and "of 1.5" in refused.value.message
+        assert await reserved(harness) == 1
+        view = await service.quota(None, first.user_id)
+        assert (view.usage.limit_tenths, view.usage.period) == (15, "week")
+        # The member's server allowance is its own.
+        await service.request(harness.request())
