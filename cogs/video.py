@@ -318,7 +318,10 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, confirmation(task, service.queue_position(task.id)))
+        # A personal-install use (no guild) is delivered through this interaction while it lives
+        # (15 minutes), else by DM: say so now when the wait may be longer.
+        long_wait = task.guild_id is None and await service.may_outlast_followup(task)
+        await send(interaction, confirmation(task, service.queue_position(task.id), long_wait=long_wait))
         # The channel may refuse the bot later (a permission removed): this interaction can still
         # post there for 15 minutes.
         await keep_followup(service, interaction, task)
