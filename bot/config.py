@@ -474,8 +474,18 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     merged.update(os.environ if environ is None else environ)
     env = _Reads(merged)
     settings = _build(env)
-    warnings = unknown_key_warnings(file_keys, env.asked)
+    warnings = unknown_key_warnings(file_keys, env.asked) + _combination_warnings(settings)
     return replace(settings, warnings=warnings) if warnings else settings
+
+
+def _combination_warnings(settings: Settings) -> tuple[str, ...]:
+    """Settings that are each valid but together do less than the operator likely expects."""
+    if settings.user_install and settings.discord_guild_ids:
+        return (
+            "USER_INSTALL=on with DISCORD_GUILD_IDS set: commands synced to those servers only do not "
+            "exist in DMs or other servers; leave DISCORD_GUILD_IDS empty to sync them globally",
+        )
+    return ()
 
 
 def _build(env: Mapping[str, str | None]) -> Settings:

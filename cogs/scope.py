@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.lifecycle.admission import NO_GUILD
+
 GUILD_CONTEXT = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 
@@ -75,7 +77,7 @@ def _in_anywhere_group(interaction: discord.Interaction[Any]) -> bool:
     return command.root_parent is not None and command.root_parent.name == ANYWHERE_GROUP
 
 
-OUTSIDE_GUILD = "This command works only inside a server."
+OUTSIDE_GUILD = NO_GUILD  # the same words as the core's refusal of a request with no guild
 
 
 async def refuse_outside_guild(interaction: discord.Interaction[Any], *, user_install: bool = False) -> bool:

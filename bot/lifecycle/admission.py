@@ -46,6 +46,10 @@ from storage.states import TaskState
 log = logging.getLogger(__name__)
 
 
+# A request with no guild while USER_INSTALL is off (also the command gate's words, cogs.scope).
+NO_GUILD = "This command works only inside a server."
+
+
 class Keep(enum.Enum):
     KEEP = enum.auto()
 
@@ -136,8 +140,15 @@ class Admission:
         return task
 
     async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
-        """Pause, channel, block and the prompt filter: the guild's rules before any model rule."""
+        """Pause, channel, block and the prompt filter: the guild's rules before any model rule.
+
+        No guild (a DM, a personal install) is allowed only with ``USER_INSTALL=on``: checked here
+        too, not only at the command gate, so no other path (a button, a modal) makes such a task
+        once the operator switched it off.
+        """
         if req.guild_id is None:
+            if not self._deps.settings.user_install:
+                raise RequestRefused(NO_GUILD, reason=RefusalReason.OUTSIDE_GUILD)
             return None
         guild_id = req.guild_id
         check_served(self._deps.settings, guild_id)

@@ -172,6 +172,14 @@ def test_user_install_is_off_unless_the_operator_allows_it() -> None:
     assert (on.user_install, on.user_install_tenths, on.user_install_period) == (True, 25, "week")
 
 
+def test_user_install_with_server_only_commands_is_warned_about() -> None:
+    """Commands synced to listed servers only are not offered in DMs: say so once at start."""
+    env = {**BASE, "USER_INSTALL": "on", "DISCORD_GUILD_IDS": "111"}
+    (warning,) = load_settings(env, env_file=None).warnings
+    assert "DISCORD_GUILD_IDS" in warning and "globally" in warning
+    assert load_settings({**BASE, "USER_INSTALL": "on"}, env_file=None).warnings == ()
+
+
 def test_the_personal_allowance_applies_only_without_a_guild() -> None:
     settings = load(DEFAULT_QUOTA_CREDITS="7", USER_INSTALL_CREDITS="3", USER_INSTALL_PERIOD="month")
     assert settings.personal_allowance(None) == (30, "month")

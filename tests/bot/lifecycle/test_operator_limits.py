@@ -128,3 +128,13 @@ async def test_a_request_with_no_guild_pays_from_the_personal_allowance(tmp_path
         assert (view.usage.limit_tenths, view.usage.period) == (15, "week")
         # The member's server allowance is its own.
         await service.request(harness.request())
+
+
+async def test_with_user_install_off_a_request_with_no_guild_is_refused(tmp_path: Path) -> None:
+    """Whatever path it came by (a button in a DM, a stale client), nothing is reserved."""
+    async with lifecycle_harness(tmp_path) as harness:
+        service = harness.new_service()
+        with pytest.raises(RequestRefused) as refused:
+            await service.request(harness.request(guild_id=None))
+        assert "only inside a server" in refused.value.message
+        assert await reserved(harness) == 0
