@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 async def serves(interaction: discord.Interaction[Any]) -> bool:
     """``True`` when the interaction may go on. Otherwise it is answered here (an ephemeral refusal;
     no suggestions for an autocomplete), logged, and nothing else runs: no storage, no API."""
-    if service_of(interaction).settings.guild_allowed(scope_guild_id(interaction)):
+    settings = service_of(interaction).settings
+    # A personal use (USER_INSTALL=on) is in no server of the operator's: ALLOWED_GUILD_IDS is not
+    # about it. Off, the interaction's server is checked as it always was.
+    guild_id = scope_guild_id(interaction) if settings.user_install else interaction.guild_id
+    if settings.guild_allowed(guild_id):
         return True
     log.warning(
         "Refused an interaction from server %s (user %s): it is not in ALLOWED_GUILD_IDS",

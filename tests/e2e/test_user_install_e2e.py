@@ -61,6 +61,10 @@ async def test_a_dm_through_the_members_install_is_delivered_by_the_follow_up(
         refused = await wait_answer(again, timeout=20)
         assert refused.task_id is None and "enough credits" in refused.text
         h.assert_clean()
+        # The follow-up's token is a secret: in no log line and not in the database.
+        token = str(call.payload["token"])
+        assert token not in h.log_text()
+        assert token.encode() not in h.database_path.read_bytes()
     tasks, ledger, _ = read_db(h.database_path)
     assert list(tasks) == [task_id]
     assert ledger.reserved == {task_id: 10} and ledger.charged == {task_id: 10} and ledger.refunded == {}
