@@ -115,3 +115,17 @@ async def test_a_deep_queue_may_outlast_the_interaction(tmp_path: Path) -> None:
         tasks = [await service.request(harness.request(guild_id=None)) for _ in range(16)]
         assert not await service.may_outlast_followup(tasks[0])
         assert await service.may_outlast_followup(tasks[-1])
+
+
+async def test_quota_and_status_work_from_a_dm(env: Env) -> None:
+    """/video quota shows the personal allowance; /video status finds the personal video (also a
+    kept one, whose DM was refused), and a guild's video is not shown there."""
+    await env.generate(env.dm())
+    await env.harness.wait_final(1)
+    quota = env.dm()
+    await env.cog.quota.callback(env.cog, quota)  # type: ignore[arg-type]
+    text = quota.last.text()
+    assert "Used: 1 of 1" in text and "Per day, from your personal allowance" in text, text
+    status = env.dm()
+    await env.cog.status.callback(env.cog, status, 1)  # type: ignore[arg-type]
+    assert status.last.embed is not None and "Video #1" in (status.last.embed.title or "")
