@@ -4,6 +4,7 @@ and a member's tasks in flight. Refusals say what happened and what to do; nothi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +13,10 @@ import pytest
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.spending import spend_ceiling
-from storage import SpendCeiling
+from storage import SpendCeiling, TaskState
 from storage.backend import fetch_one
 from tests.builders import GUILD, make_settings
-from tests.fakes.lifecycle_harness import Harness, lifecycle_harness
+from tests.fakes.lifecycle_harness import FAST_PLAN, Harness, lifecycle_harness
 
 OTHER_GUILD = GUILD + 1
 
@@ -138,3 +139,18 @@ async def test_with_user_install_off_a_request_with_no_guild_is_refused(tmp_path
             await service.request(harness.request(guild_id=None))
         assert "only inside a server" in refused.value.message
         assert await reserved(harness) == 0
+
+
+async def test_a_failed_personal_video_gives_the_allowance_back(tmp_path: Path) -> None:
+    """Charged on delivery, refunded on failure: the same ledger as in a server."""
+    plan = dataclasses.replace(FAST_PLAN, fail_code=1026, fail_message="sensitive content")
+    async with lifecycle_harness(tmp_path, plan=plan, user_install=True, user_install_tenths=10) as harness:
+        service = await harness.start()
+        task = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        done = await harness.wait_final(task.id)
+        assert done.state is TaskState.FAILED
+        assert await harness.ledger(task.id) == ["reserve", "refund"]
+        view = await service.quota(None, task.user_id)
+        assert view.usage.used_tenths == 0
+        again = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert again.guild_id is None
