@@ -379,6 +379,10 @@ class DiscordNotifier:
             "view": task_view(task),
             "allowed_mentions": requester_only(task),
         }
+        if _personal(task):  # a personal install: the interaction, while it lives (no reply to a card)
+            followed = await self._followup(task, "pick-up notice", **kwargs)
+            if followed is not None:
+                return followed
         if task.status_message_id is not None:
             kwargs["reference"] = _reply_to(task)
         try:

@@ -105,3 +105,14 @@ async def test_a_failure_notice_goes_through_the_follow_up(
     followups.remember(12, interaction_at(clock.now, webhook))
     assert await notifier.post_failure(personal(), "It failed.") == webhook.sent[0].id
     assert bot.channels == {} and bot.dms == {}
+
+
+async def test_the_pick_up_notice_goes_through_the_follow_up(
+    bot: FakeBot, clock: Clock, followups: FollowupRegistry
+) -> None:
+    """Closed DMs: "get it with /video status" reaches the member where they asked."""
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    assert await notifier.post_pickup(personal()) == webhook.sent[0].id
+    assert "reference" not in webhook.sent[0].kwargs and bot.channels == {}
