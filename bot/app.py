@@ -362,6 +362,12 @@ def _write_marker(marker: Path, digest: str) -> None:
     marker.write_text(digest)
 
 
+def _user_install(interaction: discord.Interaction[VideoBot]) -> bool:
+    """``USER_INSTALL``, read from the bot the interaction reached (a bare test client has none: off)."""
+    settings = getattr(interaction.client, "settings", None)
+    return isinstance(settings, Settings) and settings.user_install
+
+
 class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
     """One error handler for every command: members get a clear ephemeral line, logs get the rest.
 
@@ -377,7 +383,7 @@ class VideoCommandTree(app_commands.CommandTree["VideoBot"]):
         metrics = self.metrics
         if interaction.type is discord.InteractionType.application_command and interaction.command:
             metrics.command(interaction.command.qualified_name)
-        if not await refuse_outside_guild(interaction):
+        if not await refuse_outside_guild(interaction, user_install=_user_install(interaction)):
             metrics.refused(RefusalReason.OUTSIDE_GUILD)
             return False
         if not await serves(interaction):

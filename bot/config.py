@@ -38,6 +38,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "MAX_DOWNLOAD_MB": (1, 4096),
     "MAX_EXTENDED_SECONDS": (4, 3600),
     "DEFAULT_QUOTA_CREDITS": (0, 1_000_000),
+    "USER_INSTALL_CREDITS": (0, 1_000_000),
     "POLL_FIRST_DELAY_SECONDS": (0.1, 3600),
     "POLL_MIN_INTERVAL_SECONDS": (0.1, 3600),
     "POLL_MAX_INTERVAL_SECONDS": (0.1, 3600),
@@ -167,6 +168,20 @@ class Settings:
     callback_port: int = 8080
     # A thread on every public status card, for servers that did not choose (`/videoadmin policy threads`).
     thread_per_video: bool = False
+    # User install (issue 13): off unless the operator allows it. With it on, a member may add the app
+    # to their own account and use /video in DMs and in servers the bot is not in, paying from a
+    # personal allowance (these credits per this period) under the bot-wide ceiling.
+    user_install: bool = False
+    user_install_tenths: int = 50
+    user_install_period: str = "day"
+
+    def personal_allowance(self, guild_id: int | None) -> tuple[int, str]:
+        """The operator's default limit and period for a request in ``guild_id``: a guild without its
+        own default gets ``DEFAULT_QUOTA_*``; no guild (a DM, a personal install) gets
+        ``USER_INSTALL_*``. The one place that says which default applies where."""
+        if guild_id is None:
+            return self.user_install_tenths, self.user_install_period
+        return self.default_quota_tenths, self.default_quota_period
 
     @property
     def own_shards(self) -> tuple[int, ...]:
@@ -459,8 +474,18 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     merged.update(os.environ if environ is None else environ)
     env = _Reads(merged)
     settings = _build(env)
-    warnings = unknown_key_warnings(file_keys, env.asked)
+    warnings = unknown_key_warnings(file_keys, env.asked) + _combination_warnings(settings)
     return replace(settings, warnings=warnings) if warnings else settings
+
+
+def _combination_warnings(settings: Settings) -> tuple[str, ...]:
+    """Settings that are each valid but together do less than the operator likely expects."""
+    if settings.user_install and settings.discord_guild_ids:
+        return (
+            "USER_INSTALL=on with DISCORD_GUILD_IDS set: commands synced to those servers only do not "
+            "exist in DMs or other servers; leave DISCORD_GUILD_IDS empty to sync them globally",
+        )
+    return ()
 
 
 def _build(env: Mapping[str, str | None]) -> Settings:
@@ -555,6 +580,7 @@ def _build(env: Mapping[str, str | None]) -> Settings:
     settings = _with_money_settings(settings, env)
     settings = _with_metrics_settings(settings, env)
     settings = _with_shard_settings(settings, env)
+    settings = _with_user_install_settings(settings, env)
     if settings.allowed_guild_ids and not set(settings.discord_guild_ids) <= set(settings.allowed_guild_ids):
         raise ConfigError("DISCORD_GUILD_IDS", "must list only servers that are also in ALLOWED_GUILD_IDS")
     if settings.poll_min_interval > settings.poll_max_interval:
@@ -594,6 +620,20 @@ def _with_money_settings(settings: Settings, env: Mapping[str, str | None]) -> S
         ),
         max_queued_per_member=_parse(
             env, "MAX_QUEUED_PER_MEMBER", 3, _positive_int, "must be a whole number above 0"
+        ),
+    )
+
+
+def _with_user_install_settings(settings: Settings, env: Mapping[str, str | None]) -> Settings:
+    """User install (issue 13), read in its own block: off unless switched on."""
+    return replace(
+        settings,
+        user_install=_parse(env, "USER_INSTALL", False, _on_off, "must be on or off"),
+        user_install_tenths=_parse(
+            env, "USER_INSTALL_CREDITS", 50, _credits, "must be a number of credits ≥ 0 (one decimal)"
+        ),
+        user_install_period=_parse(
+            env, "USER_INSTALL_PERIOD", "day", _choice(PERIODS), "must be day, week or month"
         ),
     )
 

@@ -422,6 +422,8 @@ def quota_embed(view: QuotaView) -> discord.Embed:
         "guild": "this server's limit",
         "default": "the default limit",
     }.get(usage.source, usage.source)
+    if view.guild is None:  # no server (USER_INSTALL): USER_INSTALL_CREDITS per USER_INSTALL_PERIOD
+        source = "your personal allowance (outside servers)"
     embed = discord.Embed(title="Your video credits", colour=RUNNING_COLOUR)
     embed.add_field(
         name="Used", value=f"{format_credits(usage.used_tenths)} of {format_credits(usage.limit_tenths)}"

@@ -19,6 +19,7 @@ import discord
 from bot.config import Settings
 from bot.lifecycle.served import NOT_SERVED
 from cogs.replies import send
+from cogs.scope import scope_guild_id
 from cogs.video_support import service_of
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,11 @@ log = logging.getLogger(__name__)
 async def serves(interaction: discord.Interaction[Any]) -> bool:
     """``True`` when the interaction may go on. Otherwise it is answered here (an ephemeral refusal;
     no suggestions for an autocomplete), logged, and nothing else runs: no storage, no API."""
-    if service_of(interaction).settings.guild_allowed(interaction.guild_id):
+    settings = service_of(interaction).settings
+    # A personal use (USER_INSTALL=on) is in no server of the operator's: ALLOWED_GUILD_IDS is not
+    # about it. Off, the interaction's server is checked as it always was.
+    guild_id = scope_guild_id(interaction) if settings.user_install else interaction.guild_id
+    if settings.guild_allowed(guild_id):
         return True
     log.warning(
         "Refused an interaction from server %s (user %s): it is not in ALLOWED_GUILD_IDS",

@@ -120,6 +120,14 @@ class DiscordNotifier:
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
         embed = embeds.channel_card_embed(card)
+        if _personal(task):
+            # A personal install (USER_INSTALL): the channel is usually one the bot is not in, so
+            # the interaction posts the card while it can.
+            posted = await self._followup(
+                task, "status card", embed=embed, view=task_view(task), allowed_mentions=NONE
+            )
+            if posted is not None:
+                return posted
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
@@ -147,8 +155,10 @@ class DiscordNotifier:
             return await self.post_status(card)
         if _private_card_unchanged(task):
             return task.status_message_id  # it shows what it showed: no edit to spend
-        message = self._channel(task).get_partial_message(task.status_message_id)
         embed = embeds.channel_card_embed(card)
+        if _personal(task) and await self._followup_edit(task, embed):
+            return task.status_message_id
+        message = self._channel(task).get_partial_message(task.status_message_id)
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.NotFound as exc:
@@ -235,13 +245,19 @@ class DiscordNotifier:
         places = [_Where.DM, _Where.CHANNEL] if result.via_dm else [_Where.CHANNEL, _Where.DM]
         if result.via_dm and result.private:
             places = [_Where.DM]  # the guild keeps results private: never the channel
+        if _personal(result.task):
+            # A personal install: the bot is not in that channel. The interaction while its token
+            # lives (15 minutes), else the member's DMs; a closed DM keeps it for /video status.
+            places = [_Where.DM, _Where.FOLLOWUP] if result.via_dm else [_Where.FOLLOWUP, _Where.DM]
         # Until a place says no for a reason of the bot's (or Discord's): then it is not the member's.
         member_refused = True
         for index, where in enumerate(places):
             attempt = await self._send_result(result, where)
             if attempt.message_id is not None:
                 return attempt.message_id
-            member_refused = member_refused and attempt.member_refused
+            # No follow-up kept (its token expired, or a restart): no place, so no one refused.
+            absent = where is _Where.FOLLOWUP and not attempt.tried
+            member_refused = member_refused and (attempt.member_refused or absent)
             if attempt.ambiguous:
                 # A 5xx may come after Discord created the message: look before posting a second copy.
                 found = None
@@ -252,7 +268,8 @@ class DiscordNotifier:
                 if found is not None:
                     log.info("Task %s: the result was posted despite the server error", result.task.id)
                     return found
-            if attempt.refused and (where is _Where.CHANNEL or result.private):
+            after_refusal = where is _Where.CHANNEL or (result.private and where is _Where.DM)
+            if attempt.refused and after_refusal:
                 followed = await self._send_result(result, _Where.FOLLOWUP)
                 if followed.message_id is not None:
                     return followed.message_id
@@ -387,6 +404,10 @@ class DiscordNotifier:
             "view": task_view(task),
             "allowed_mentions": requester_only(task),
         }
+        if _personal(task):  # a personal install: the interaction, while it lives (no reply to a card)
+            followed = await self._followup(task, "pick-up notice", **kwargs)
+            if followed is not None:
+                return followed
         if task.status_message_id is not None:
             kwargs["reference"] = _reply_to(task)
         try:
@@ -400,6 +421,12 @@ class DiscordNotifier:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
         # with the interaction's token anyway.
         embed = embeds.failure_embed(task, message)
+        if _personal(task):  # the bot is likely not in that channel: the interaction, while it lives
+            followed = await self._followup(
+                task, "failure notice", ephemeral=task.deliver_by_dm, embed=embed, allowed_mentions=NONE
+            )
+            if followed is not None:
+                return followed
         if not task.deliver_by_dm:
             kwargs: dict[str, Any] = {
                 "content": f"<@{task.user_id}>",
@@ -556,6 +583,11 @@ class _Attempt:
 
 class _TooLarge(Exception):
     """Discord refused the upload as too large (the guild's limit dropped, or our guess was wrong)."""
+
+
+def _personal(task: Task) -> bool:
+    """A task of a personal install (``USER_INSTALL``): no guild, asked where the bot may not post."""
+    return task.guild_id is None
 
 
 def _private_card_unchanged(task: Task) -> bool:

@@ -15,13 +15,14 @@ import discord
 from discord.ext import commands
 
 from bot.lifecycle.actor import Actor
+from cogs.scope import scope_guild_id
 
 log = logging.getLogger(__name__)
 
 
 def actor_from(interaction: discord.Interaction[Any]) -> Actor:
     user = interaction.user
-    guild_id = interaction.guild_id
+    guild_id = scope_guild_id(interaction)  # a personal use (USER_INSTALL): no guild, no roles
     member = user if isinstance(user, discord.Member) else None
     roles = tuple(member_role_ids(user, guild_id)) if guild_id is not None else ()
     # Discord's resolved permissions for this interaction, else the member's roles (a payload

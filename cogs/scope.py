@@ -7,6 +7,12 @@ a request its quota, rules and moderators; a DM or a user install has none of th
 
 The declaration is what Discord shows; :func:`refuse_outside_guild` is the run-time check behind it
 (a command reaching the bot without a guild is refused, never run with no rules).
+
+``USER_INSTALL=on`` (issue 13) is the operator's exception, for ``/video`` only: it is then declared
+installable on a member's own account and usable in DMs and group DMs too (:func:`anywhere_scoped`),
+and such a *personal use* (:func:`personal_use`) runs with no guild at all: the member's personal
+allowance pays, no server's rules or pools apply. ``/videoadmin`` and the context menus stay
+guild-only whatever the setting.
 """
 
 from __future__ import annotations
@@ -16,8 +22,15 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.lifecycle.admission import NO_GUILD
+
 GUILD_CONTEXT = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+
+ANYWHERE_CONTEXT = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+ANYWHERE_INSTALL = app_commands.AppInstallationType(guild=True, user=True)
+# The one command group a personal install may use.
+ANYWHERE_GROUP = "video"
 
 Scoped = TypeVar("Scoped", app_commands.Group, app_commands.ContextMenu)
 
@@ -34,12 +47,47 @@ def guild_scoped(command: Scoped) -> Scoped:
     return command
 
 
-OUTSIDE_GUILD = "This command works only inside a server."
+def anywhere_scoped(command: Scoped) -> Scoped:
+    """Declare ``command`` installable on a member's account too and usable in DMs (``USER_INSTALL``)."""
+    command.allowed_contexts = ANYWHERE_CONTEXT
+    command.allowed_installs = ANYWHERE_INSTALL
+    command.guild_only = False
+    return command
 
 
-async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> bool:
-    """``True`` when the interaction may run; otherwise it is answered here (ephemerally) and dropped."""
-    if interaction.guild_id is not None:
+def personal_use(interaction: discord.Interaction[Any]) -> bool:
+    """Whether ``interaction`` comes through a member's own install, not through a server the bot is in:
+    no guild at all (a DM, a group DM), or a server where only the member's install authorised it
+    (``authorizing_integration_owners`` names the user, not the guild)."""
+    if interaction.guild_id is None:
+        return True
+    return interaction.is_user_integration() and not interaction.is_guild_integration()
+
+
+def scope_guild_id(interaction: discord.Interaction[Any]) -> int | None:
+    """The guild whose rules apply: the interaction's, or ``None`` for a personal use (a server the
+    bot is not in has no rules, quota or moderators here)."""
+    return None if personal_use(interaction) else interaction.guild_id
+
+
+def _in_anywhere_group(interaction: discord.Interaction[Any]) -> bool:
+    command = interaction.command
+    if command is None or isinstance(command, app_commands.ContextMenu):
+        return False
+    return command.root_parent is not None and command.root_parent.name == ANYWHERE_GROUP
+
+
+OUTSIDE_GUILD = NO_GUILD  # the same words as the core's refusal of a request with no guild
+
+
+async def refuse_outside_guild(interaction: discord.Interaction[Any], *, user_install: bool = False) -> bool:
+    """``True`` when the interaction may run; otherwise it is answered here (ephemerally) and dropped.
+
+    ``user_install`` (``USER_INSTALL``): a personal use of ``/video`` may run too.
+    """
+    if not personal_use(interaction):
+        return True
+    if user_install and _in_anywhere_group(interaction):
         return True
     if interaction.type is discord.InteractionType.autocomplete:
         await interaction.response.autocomplete([])

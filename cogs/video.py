@@ -25,6 +25,7 @@ from bot.catalog import (
     RESOLUTIONS,
     credits_text,
 )
+from bot.config import Settings
 from bot.i18n import translate
 from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
@@ -38,7 +39,7 @@ from cogs.permissions import actor_from
 from cogs.pool_text import choice_label
 from cogs.preview import PreviewView, preview_text
 from cogs.replies import reply_error, send
-from cogs.scope import guild_scoped
+from cogs.scope import anywhere_scoped, guild_scoped, scope_guild_id
 from cogs.text import clip
 from cogs.video_support import (
     HasVideoService,
@@ -77,7 +78,7 @@ NEEDED_PERMISSIONS = discord.Permissions(
 
 
 def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
-    if interaction.guild_id is None:
+    if scope_guild_id(interaction) is None:
         return []
     have = interaction.app_permissions
     if have.value == 0:
@@ -334,7 +335,10 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
-        await send(interaction, confirmation(task, service.queue_position(task.id)))
+        # A personal-install use (no guild) is delivered through this interaction while it lives
+        # (15 minutes), else by DM: say so now when the wait may be longer.
+        long_wait = task.guild_id is None and await service.may_outlast_followup(task)
+        await send(interaction, confirmation(task, service.queue_position(task.id), long_wait=long_wait))
         # The channel may refuse the bot later (a permission removed): this interaction can still
         # post there for 15 minutes.
         await keep_followup(service, interaction, task)
@@ -396,7 +400,7 @@ class VideoCog(commands.Cog):
     async def list_tasks(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
-        guild_id, user_id = interaction.guild_id, interaction.user.id
+        guild_id, user_id = scope_guild_id(interaction), interaction.user.id
         tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
@@ -428,7 +432,7 @@ class VideoCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction)
         view = await self.service.quota(
-            interaction.guild_id,
+            scope_guild_id(interaction),
             actor.user_id,
             actor.role_ids,
             channel_id=interaction.channel_id,
@@ -461,7 +465,7 @@ class VideoCog(commands.Cog):
     ) -> list[app_commands.Choice[int]]:
         try:
             tasks, _total = await self.service.recent_tasks(
-                interaction.guild_id, interaction.user.id, limit=50
+                scope_guild_id(interaction), interaction.user.id, limit=50
             )
         except Exception:
             log.exception("Task autocomplete failed")
@@ -551,12 +555,13 @@ class VideoCog(commands.Cog):
     @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")
     async def top(self, interaction: discord.Interaction[Any], period: TopPeriod = "week") -> None:
         locale = member_locale(interaction)  # a private reply: the member's language
-        if interaction.guild_id is None:
+        guild_id = scope_guild_id(interaction)
+        if guild_id is None:
             await send(interaction, translate(locale, "top.guild_only"))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            entries = await self.service.showcase.top(interaction.guild_id, period)
+            entries = await self.service.showcase.top(guild_id, period)
         except RequestRefused as exc:
             await send(interaction, exc.message)
             return
@@ -586,7 +591,12 @@ def _search_text(task: Task) -> str:
 async def setup(bot: commands.Bot) -> None:
     # Registered here (inside setup_hook) so buttons on old messages work right after a restart.
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
-    await bot.add_cog(VideoCog(bot))
+    cog = VideoCog(bot)
+    settings = getattr(bot, "settings", None)
+    if isinstance(settings, Settings) and settings.user_install:
+        # USER_INSTALL=on: /video (only it, not its context menus) may be used anywhere.
+        anywhere_scoped(cog.video)
+    await bot.add_cog(cog)
 
 
 def _request(
@@ -596,7 +606,7 @@ def _request(
     ``takes``: ``variations``, the takes reserved together."""
     actor = actor_from(interaction)
     return VideoRequest(
-        guild_id=interaction.guild_id,
+        guild_id=scope_guild_id(interaction),
         channel_id=interaction.channel_id or 0,
         user_id=actor.user_id,
         spec=spec,
@@ -612,7 +622,7 @@ def _whereabouts(interaction: discord.Interaction[Any]) -> Whereabouts:
     """Who asks and where, for the team pools they may use."""
     actor = actor_from(interaction)
     channel, parent = interaction.channel_id, _thread_parent(interaction)
-    return Whereabouts(interaction.guild_id, actor.user_id, actor.role_ids, channel, parent)
+    return Whereabouts(scope_guild_id(interaction), actor.user_id, actor.role_ids, channel, parent)
 
 
 async def _pool_name(service: VideoService, where: Whereabouts) -> str | None:

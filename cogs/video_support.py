@@ -179,10 +179,15 @@ def jump_url(task: Task) -> str | None:
     return f"https://discord.com/channels/{guild}/{task.channel_id}/{task.status_message_id}"
 
 
-def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
+LONG_WAIT_BY_DM = "This may take longer than 15 minutes; the video will come by DM."
+
+
+def confirmation(task: Task, position: int | None, *, here: bool = True, long_wait: bool = False) -> str:
     """The ephemeral "started" answer: the task number, its cost, where to watch it.
 
     ``here``: asked in the task's own channel (not from a DM, where "this channel" would mislead).
+    ``long_wait``: a personal-install use likely to outlast its interaction (15 minutes), whose
+    video will then come by DM: said up front, not discovered.
     """
     here_text = "this channel" if here else f"<#{task.channel_id}>"
     where = "your DMs" if task.deliver_by_dm else here_text
@@ -203,6 +208,8 @@ def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
         line += f" Follow it here: {url}"
     else:
         line += " (I could not post a status card in this channel; the video will still be delivered.)"
+    if long_wait:
+        line += f" {LONG_WAIT_BY_DM}"
     return line
 
 

@@ -48,6 +48,10 @@ from storage.states import TaskState
 log = logging.getLogger(__name__)
 
 
+# A request with no guild while USER_INSTALL is off (also the command gate's words, cogs.scope).
+NO_GUILD = "This command works only inside a server."
+
+
 class Keep(enum.Enum):
     KEEP = enum.auto()
 
@@ -105,14 +109,17 @@ class Admission:
             upload_limit=req.upload_limit,
             edit=req.edit,
         )
+        # No guild (a DM, a personal install with USER_INSTALL=on): the personal allowance, and no
+        # guild policy, pool or cap; the bot-wide ceiling applies either way.
+        allowance, period = self._deps.settings.personal_allowance(req.guild_id)
         try:
             takes = await self._deps.storage.quota.reserve_group(
                 new,
                 takes=req.takes,
                 role_ids=req.role_ids,
                 now=self._deps.now(),
-                default_limit_tenths=self._deps.settings.default_quota_tenths,
-                default_period=self._deps.settings.default_quota_period,
+                default_limit_tenths=allowance,
+                default_period=period,
                 spend_ceiling=spend_ceiling(self._deps.settings),
                 max_in_flight=self._deps.settings.max_queued_per_member,
                 max_guild_cap_tenths=self._deps.settings.max_guild_cap_credits_tenths,
@@ -144,8 +151,15 @@ class Admission:
         return task
 
     async def _check_guild_rules(self, req: VideoRequest) -> GuildPolicy | None:
-        """Pause, channel, block and the prompt filter: the guild's rules before any model rule."""
+        """Pause, channel, block and the prompt filter: the guild's rules before any model rule.
+
+        No guild (a DM, a personal install) is allowed only with ``USER_INSTALL=on``: checked here
+        too, not only at the command gate, so no other path (a button, a modal) makes such a task
+        once the operator switched it off.
+        """
         if req.guild_id is None:
+            if not self._deps.settings.user_install:
+                raise RequestRefused(NO_GUILD, reason=RefusalReason.OUTSIDE_GUILD)
             return None
         guild_id = req.guild_id
         check_served(self._deps.settings, guild_id)

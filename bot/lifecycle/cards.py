@@ -48,6 +48,10 @@ def queue_departure(position: int, *, now: float, submits_per_minute: int) -> fl
     return now + position * 60.0 / submits_per_minute
 
 
+# An interaction's follow-up may post for 15 minutes; a wait longer than this may outlast it.
+FOLLOWUP_WINDOW_SECONDS = 14 * 60.0
+
+
 @dataclass(frozen=True)
 class _Shown:
     """What a queued task's card shows: its exact position, or when it should leave the queue."""
@@ -93,6 +97,18 @@ class StatusCards:
         while len(self._groups) > GROUPS_REMEMBERED:  # the oldest first: long over by now
             del self._groups[next(iter(self._groups))]
         return known.get(task.group_id, task), takes
+
+    async def likely_wait(self, task: Task) -> float:
+        """Seconds from now until ``task``'s video is likely ready: its place in the queue at the
+        account's submit rate, then how long a generation like it takes (:meth:`expected_seconds`)."""
+        place = self._deps.queue.positions().get(task.id) or 0
+        departure = queue_departure(place, now=0.0, submits_per_minute=self._deps.settings.minimax_rpm)
+        return departure + (await self.expected_seconds(task) or 0.0)
+
+    async def may_outlast_followup(self, task: Task) -> bool:
+        """Whether a personal-install task may take longer than its interaction can deliver it
+        (:data:`FOLLOWUP_WINDOW_SECONDS`): then the member is told up front it will come by DM."""
+        return await self.likely_wait(task) > FOLLOWUP_WINDOW_SECONDS
 
     async def expected_seconds(self, task: Task) -> float | None:
         """How long a generation like this takes (learned, else the configured first-poll delay)."""

@@ -119,13 +119,14 @@ class Queries:
         channel_id: int | None = None,
         parent_channel_id: int | None = None,
     ) -> QuotaView:
+        allowance, period = self._deps.settings.personal_allowance(guild_id)
         usage = await self._deps.storage.quota.usage(
             guild_id,
             user_id,
             role_ids=role_ids,
             now=self._deps.now(),
-            default_limit_tenths=self._deps.settings.default_quota_tenths,
-            default_period=self._deps.settings.default_quota_period,
+            default_limit_tenths=allowance,
+            default_period=period,
         )
         guild = None
         policy = None

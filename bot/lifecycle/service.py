@@ -337,6 +337,10 @@ class VideoService:
         may not use."""
         return await self.pools.set_default(where, name)
 
+    async def may_outlast_followup(self, task: Task) -> bool:
+        """See :meth:`StatusCards.may_outlast_followup` (the confirmation of a personal-install use)."""
+        return await self.cards.may_outlast_followup(task)
+
     def queue_position(self, task_id: int) -> int | None:
         return self.queries.queue_position(task_id)
 

@@ -71,6 +71,10 @@ def test_values_are_parsed() -> None:
         ("CALLBACK_PORT", "70000"),
         ("CALLBACK_PORT", "http"),
         ("THREAD_PER_VIDEO", "sometimes"),
+        ("USER_INSTALL", "maybe"),
+        ("USER_INSTALL_CREDITS", "-2"),
+        ("USER_INSTALL_CREDITS", "lots"),
+        ("USER_INSTALL_PERIOD", "year"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: str) -> None:
@@ -154,6 +158,37 @@ def test_database_url_of_another_kind_is_refused_without_echoing_it() -> None:
         load_settings({**BASE, "DATABASE_URL": "mysql://bot:pg-password@db/videobot"}, env_file=None)
     assert caught.value.setting == "DATABASE_URL"
     assert "postgresql://" in str(caught.value) and "pg-password" not in str(caught.value)
+
+
+def test_user_install_is_off_unless_the_operator_allows_it() -> None:
+    """Off by default: the commands stay guild-installed and a DM is refused (issue 13)."""
+    settings = load()
+    assert (settings.user_install, settings.user_install_tenths, settings.user_install_period) == (
+        False,
+        50,
+        "day",
+    )
+    on = load(USER_INSTALL="on", USER_INSTALL_CREDITS="2.5", USER_INSTALL_PERIOD="Week")
+    assert (on.user_install, on.user_install_tenths, on.user_install_period) == (True, 25, "week")
+
+
+def test_user_install_with_server_only_commands_is_warned_about() -> None:
+    """Commands synced to listed servers only are not offered in DMs: say so once at start."""
+    env = {**BASE, "USER_INSTALL": "on", "DISCORD_GUILD_IDS": "111"}
+    (warning,) = load_settings(env, env_file=None).warnings
+    assert "DISCORD_GUILD_IDS" in warning and "globally" in warning
+    assert load_settings({**BASE, "USER_INSTALL": "on"}, env_file=None).warnings == ()
+
+
+def test_the_personal_allowance_applies_only_without_a_guild() -> None:
+    settings = load(DEFAULT_QUOTA_CREDITS="7", USER_INSTALL_CREDITS="3", USER_INSTALL_PERIOD="month")
+    assert settings.personal_allowance(None) == (30, "month")
+    assert settings.personal_allowance(1000) == (70, "day")
+
+
+def test_a_personal_allowance_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match="USER_INSTALL_CREDITS"):
+        load(USER_INSTALL_CREDITS="2000000")
 
 
 def test_thread_per_video_is_off_unless_switched_on() -> None:
@@ -263,7 +298,8 @@ def test_every_numeric_setting_has_a_range() -> None:
         and name not in ("DISCORD_GUILD_IDS", "DEFAULT_QUOTA_PERIOD", "LOG_LEVEL", "LOG_FORMAT")
         and name not in ("ALLOWED_GUILD_IDS", "OWNER_IDS", "SPEND_LIMIT_PERIOD")  # id lists, a choice
         and name not in ("METRICS_HOST", "CALLBACK_HOST", "CALLBACK_URL")  # addresses
-        and name != "THREAD_PER_VIDEO"  # on or off
+        and name not in ("THREAD_PER_VIDEO", "USER_INSTALL")  # on or off
+        and name != "USER_INSTALL_PERIOD"  # a choice
         and name != "DATABASE_URL"  # a postgresql:// URL
         and name != "SHARD_IDS"  # a list of shard numbers, each checked against SHARD_COUNT
     }

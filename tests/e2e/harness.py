@@ -396,11 +396,14 @@ class BotHarness:
         channel: FakeChannel | None = None,
         validate: bool = True,
         attachment_size_limit: int | None = None,
+        user_install: bool = False,
     ) -> InteractionRecord:
         """A member runs ``/command sub …``; the payload follows the schema the bot registered.
 
         Attachments fill the command's attachment options in order (or by name from a mapping).
         ``validate=False`` sends what Discord's client would have refused (for fuzzing).
+        ``user_install``: through the member's own install (Discord offers it only when the command
+        declares integration type 1, and in a DM only with context 1).
         """
         path = command.strip().lstrip("/").split()
         who = self._member(member)
@@ -411,6 +414,10 @@ class BotHarness:
             raise LookupError(f"/{path[0]} is not registered (have {sorted(self.fake.command_names())})")
         if validate and not default_permissions_allow(registered, self._permissions(who, place)):
             raise CommandNotAvailable(f"{who.name} cannot see /{path[0]} (default_member_permissions)")
+        if validate and user_install and 1 not in (registered.get("integration_types") or [0]):
+            raise CommandNotAvailable(f"/{path[0]} is not installable on a member's account")
+        if validate and place.is_dm and 1 not in (registered.get("contexts") or [0, 1, 2]):
+            raise CommandNotAvailable(f"/{path[0]} is not offered in DMs (contexts)")
         data = build_slash_data(
             self.fake, registered, path, options or {}, attachments, channel=place, validate=validate
         )
@@ -423,6 +430,7 @@ class BotHarness:
             channel=place,
             label=f"/{' '.join(path)} by {who.name}",
             attachment_size_limit=attachment_size_limit,
+            user_install=user_install,
         )
 
     async def click(

@@ -458,8 +458,12 @@ def make_interaction(
     filesize_limit: int = 10 * 1024 * 1024,
     locale: str = "en-US",
     guild_locale: str = "en-US",
+    integration_owners: dict[str, str] | None = None,
 ) -> KitInteraction:
     """The interaction Discord would send for ``user`` in ``guild`` (``None``: a DM).
+
+    ``integration_owners`` is Discord's ``authorizing_integration_owners`` (``{"1": user id}``: the
+    member's own install authorised it; ``{"0": guild id}``: the server's).
 
     ``permissions`` default to the member's own guild permissions, as Discord resolves them;
     ``thread_parent`` makes the channel a thread of that channel; ``message`` is the message a
@@ -497,6 +501,8 @@ def make_interaction(
         payload["context"] = 0
     if message is not None:
         payload["message"] = _message_data(message)
+    if integration_owners is not None:
+        payload["authorizing_integration_owners"] = integration_owners
     return KitInteraction(data=payload, state=KitState(client, guild))
 
 

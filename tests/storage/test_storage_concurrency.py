@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from storage import QuotaExceeded, SpendCeiling, SpendLimitReached, Storage, TaskState, TooManyInFlight
 from storage.backend import fetch_all
 
@@ -101,6 +103,52 @@ async def test_one_member_racing_accepts_exactly_max_in_flight(backend: str | Pa
         results = await asyncio.gather(*(one(i) for i in range(N)))
         assert len([r for r in results if r is not None]) == 3
         assert await first.tasks.count_for_guild(GUILD) == 3
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_personal_allowance_accepts_exactly_k_under_the_ceiling(
+    backend: str | Path, make_task
+) -> None:
+    """USER_INSTALL (issue 13): requests with no guild are held to the member's personal allowance,
+    atomically, from two connections; no guild cap or pool is consulted, and the bot-wide ceiling
+    still counts them (a guild's member then finds it spent)."""
+    first = await Storage.open(backend)
+    second = await Storage.open(backend)
+    ceiling = SpendCeiling((K + 1) * 10, "month")
+
+    async def one(i: int) -> int | None:
+        store = (first, second)[i % 2]
+        try:
+            task = await store.quota.reserve(
+                make_task(guild_id=None, cost_tenths=10),
+                now=T0,
+                default_limit_tenths=K * 10,
+                default_period="week",
+                spend_ceiling=ceiling,
+            )
+        except QuotaExceeded:
+            return None
+        return task.id
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in range(N)))
+        accepted = [r for r in results if r is not None]
+        assert (len(accepted), results.count(None)) == (K, N - K)
+        usage = await first.quota.usage(
+            None, USER, now=T0, default_limit_tenths=K * 10, default_period="week"
+        )
+        assert (usage.used_tenths, usage.limit_tenths, usage.period) == (K * 10, K * 10, "week")
+        assert (await first.quota.usage(GUILD, USER, now=T0)).used_tenths == 0  # a server's own count
+        # The ceiling has room for one more: a server member takes it, the next is refused.
+        await second.quota.reserve(make_task(user_id=USER + 1, cost_tenths=10), now=T0, spend_ceiling=ceiling)
+        with pytest.raises(SpendLimitReached):
+            await first.quota.reserve(
+                make_task(user_id=USER + 2, cost_tenths=10), now=T0, spend_ceiling=ceiling
+            )
+        for task_id in accepted:
+            assert (await first.tasks.get(task_id)).guild_id is None
     finally:
         await first.close()
         await second.close()

@@ -4,6 +4,7 @@ and a member's tasks in flight. Refusals say what happened and what to do; nothi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +13,10 @@ import pytest
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.spending import spend_ceiling
-from storage import SpendCeiling
+from storage import SpendCeiling, TaskState
 from storage.backend import fetch_one
 from tests.builders import GUILD, make_settings
-from tests.fakes.lifecycle_harness import Harness, lifecycle_harness
+from tests.fakes.lifecycle_harness import FAST_PLAN, Harness, lifecycle_harness
 
 OTHER_GUILD = GUILD + 1
 
@@ -109,3 +110,47 @@ async def test_a_task_queued_in_a_server_no_longer_served_is_never_sent(tmp_path
         # Nor can it be looked at (Details, a fresh link) from a DM.
         with pytest.raises(RequestRefused, match="not available in this server"):
             await service.task_for(queued.id, Actor(queued.user_id, None))
+
+
+async def test_a_request_with_no_guild_pays_from_the_personal_allowance(tmp_path: Path) -> None:
+    """USER_INSTALL (issue 13): a DM or personal-install request is held to USER_INSTALL_CREDITS per
+    USER_INSTALL_PERIOD, not to the server default; the refusal names that allowance and charges nothing."""
+    async with lifecycle_harness(
+        tmp_path, user_install=True, user_install_tenths=15, user_install_period="week"
+    ) as harness:
+        service = harness.new_service()
+        first = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert first.guild_id is None
+        with pytest.raises(RequestRefused) as refused:
+            await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert "this week" in refused.value.message and "of 1.5" in refused.value.message
+        assert await reserved(harness) == 1
+        view = await service.quota(None, first.user_id)
+        assert (view.usage.limit_tenths, view.usage.period) == (15, "week")
+        # The member's server allowance is its own.
+        await service.request(harness.request())
+
+
+async def test_with_user_install_off_a_request_with_no_guild_is_refused(tmp_path: Path) -> None:
+    """Whatever path it came by (a button in a DM, a stale client), nothing is reserved."""
+    async with lifecycle_harness(tmp_path) as harness:
+        service = harness.new_service()
+        with pytest.raises(RequestRefused) as refused:
+            await service.request(harness.request(guild_id=None))
+        assert "only inside a server" in refused.value.message
+        assert await reserved(harness) == 0
+
+
+async def test_a_failed_personal_video_gives_the_allowance_back(tmp_path: Path) -> None:
+    """Charged on delivery, refunded on failure: the same ledger as in a server."""
+    plan = dataclasses.replace(FAST_PLAN, fail_code=1026, fail_message="sensitive content")
+    async with lifecycle_harness(tmp_path, plan=plan, user_install=True, user_install_tenths=10) as harness:
+        service = await harness.start()
+        task = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        done = await harness.wait_final(task.id)
+        assert done.state is TaskState.FAILED
+        assert await harness.ledger(task.id) == ["reserve", "refund"]
+        view = await service.quota(None, task.user_id)
+        assert view.usage.used_tenths == 0
+        again = await service.request(harness.request(guild_id=None, duration=6, resolution="768P"))
+        assert again.guild_id is None

@@ -474,6 +474,7 @@ class FakeDiscord(GatewayMixin, RestMixin):
         message: FakeMessage | None,
         attachment_size_limit: int,
         locale: str,
+        user_install: bool = False,
     ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "id": str(iid),
@@ -508,6 +509,9 @@ class FakeDiscord(GatewayMixin, RestMixin):
             payload["authorizing_integration_owners"] = {"0": str(guild.id)}
             payload["app_permissions"] = str(guild.permissions_of(guild.members[self.app_id]))
             payload["channel"]["permissions"] = str(perms)
+        if user_install:
+            # The member's own install authorised it (Discord's key "1", USER_INSTALL), not a server.
+            payload["authorizing_integration_owners"] = {"1": str(user.id)}
         if message is not None:
             payload["message"] = message.payload(self.base_url, self._interaction_of(message))
         return payload
@@ -524,8 +528,11 @@ class FakeDiscord(GatewayMixin, RestMixin):
         label: str = "",
         attachment_size_limit: int | None = None,
         locale: str = "en-US",
+        user_install: bool = False,
     ) -> InteractionRecord:
         """Make an interaction as Discord would after a member's click, and send INTERACTION_CREATE.
+
+        ``user_install``: authorised by the member's own install of the app, not by a server.
 
         When no gateway connection is live the event waits in the session's buffer and is replayed
         on RESUME, like Discord does; the 3-second clock starts now either way.
@@ -554,6 +561,7 @@ class FakeDiscord(GatewayMixin, RestMixin):
             if attachment_size_limit is None
             else attachment_size_limit,
             locale=locale,
+            user_install=user_install,
         )
         record = InteractionRecord(
             fake=self,
