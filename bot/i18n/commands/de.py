@@ -85,7 +85,7 @@ DESCRIPTIONS: dict[str, str] = {
     "To deny the last allowed channel: /video then works everywhere else": "Für den letzten erlaubten Kanal: /video gilt dann überall sonst",
     "Erase what the bot keeps about someone": "Gespeicherte Daten einer Person löschen",
     "Erase a member's prompts and preferences (kept: credits)": "Prompts und Einstellungen löschen (Credits bleiben)",
-    "Whose prompts and /video settings to erase": "Wessen Prompts und Einstellungen löschen",
+    "Whose prompts and /video settings to erase": "Wessen Prompts und /video settings löschen",
     "Team credit pools": "Team-Credit-Töpfe",
     "Make a pool": "Topf anlegen",
     "Pool name": "Name",

@@ -85,7 +85,7 @@ DESCRIPTIONS: dict[str, str] = {
     "To deny the last allowed channel: /video then works everywhere else": "Para quitar el último canal permitido: /video irá en todos los demás",
     "Erase what the bot keeps about someone": "Borra lo que el bot guarda de alguien",
     "Erase a member's prompts and preferences (kept: credits)": "Borra prompts y preferencias (quedan los créditos)",
-    "Whose prompts and /video settings to erase": "Miembro cuyos prompts y ajustes se borran",
+    "Whose prompts and /video settings to erase": "Miembro cuyos prompts y /video settings se borran",
     "Team credit pools": "Fondos de créditos de equipo",
     "Make a pool": "Crea un fondo",
     "Pool name": "Nombre",

@@ -85,7 +85,7 @@ DESCRIPTIONS: dict[str, str] = {
     "To deny the last allowed channel: /video then works everywhere else": "Pour retirer le dernier salon permis : /video marche ensuite partout",
     "Erase what the bot keeps about someone": "Effacer ce que le bot garde sur quelqu'un",
     "Erase a member's prompts and preferences (kept: credits)": "Effacer prompts et préférences (crédits conservés)",
-    "Whose prompts and /video settings to erase": "Le membre dont prompts et réglages sont effacés",
+    "Whose prompts and /video settings to erase": "Le membre dont prompts et /video settings sont effacés",
     "Team credit pools": "Cagnottes d'équipe",
     "Make a pool": "Créer une cagnotte",
     "Pool name": "Nom",

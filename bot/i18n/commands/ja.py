@@ -85,7 +85,7 @@ DESCRIPTIONS: dict[str, str] = {
     "To deny the last allowed channel: /video then works everywhere else": "許可リスト最後のチャンネルを禁止する場合のみ: 以後 /video は他の全チャンネルで使用可",
     "Erase what the bot keeps about someone": "ボットが保存している情報を消去",
     "Erase a member's prompts and preferences (kept: credits)": "メンバーのプロンプトと設定を消去（クレジットは保持）",
-    "Whose prompts and /video settings to erase": "プロンプトと /video の設定を消去するメンバー",
+    "Whose prompts and /video settings to erase": "プロンプトと /video settings を消去するメンバー",
     "Team credit pools": "チームのクレジットプール",
     "Make a pool": "プールを作成",
     "Pool name": "プール名",

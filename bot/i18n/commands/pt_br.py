@@ -85,7 +85,7 @@ DESCRIPTIONS: dict[str, str] = {
     "To deny the last allowed channel: /video then works everywhere else": "Para tirar o último canal permitido: /video vale em todos os outros",
     "Erase what the bot keeps about someone": "Apaga o que o bot guarda de alguém",
     "Erase a member's prompts and preferences (kept: credits)": "Apaga prompts e preferências (ficam os créditos)",
-    "Whose prompts and /video settings to erase": "Membro cujos prompts e ajustes são apagados",
+    "Whose prompts and /video settings to erase": "Membro cujos prompts e /video settings são apagados",
     "Team credit pools": "Fundos de créditos de equipe",
     "Make a pool": "Cria um fundo",
     "Pool name": "Nome",
