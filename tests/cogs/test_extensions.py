@@ -22,9 +22,9 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.app import EXTENSIONS, VideoBot
+from bot.app import EXTENSIONS
 from tests.fakes.fake_discord import command_problems
-from tests.fakes.lifecycle_harness import lifecycle_harness
+from tests.fakes.loaded_bot import loaded_bot
 
 _TYPE_NAMES = {1: "slash command", 2: "user menu", 3: "message menu"}
 _SUB_COMMAND, _SUB_COMMAND_GROUP = 1, 2
@@ -63,18 +63,11 @@ def test_every_cog_with_a_setup_is_loaded_by_the_bot() -> None:
 
 
 async def test_every_extension_loads_and_no_command_name_is_used_twice(tmp_path: Path) -> None:
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()  # as setup_hook does before it loads the extensions
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)  # raises on an import error or a clash in the tree
-            payloads = _synced_payloads(bot.tree)
-            assert {p["name"] for p in payloads} >= {"video", "videoadmin"}
-            assert any(p.get("type") == 3 for p in payloads), "the message context menu is registered"
-            assert duplicate_names(payloads) == []
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:  # loading raises on an import error or a clash in the tree
+        payloads = _synced_payloads(bot.tree)
+    assert {p["name"] for p in payloads} >= {"video", "videoadmin"}
+    assert any(p.get("type") == 3 for p in payloads), "the message context menu is registered"
+    assert duplicate_names(payloads) == []
 
 
 def _texts(item: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
@@ -90,15 +83,8 @@ def _texts(item: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
 async def test_every_description_and_name_fits_discord_uncut(tmp_path: Path) -> None:
     """discord.py cuts a description over 100 characters to 99 and "…" (quota reset's ``mode`` was 113:
     members read half a sentence); the fake Discord's rules check every name and length."""
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            payloads = _synced_payloads(bot.tree)
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:
+        payloads = _synced_payloads(bot.tree)
     assert command_problems(payloads) == []
     texts = [(path, text) for p in payloads for path, text in _texts(p, f"/{p['name']}")]
     assert len(texts) > 50
@@ -109,15 +95,8 @@ async def test_every_description_and_name_fits_discord_uncut(tmp_path: Path) -> 
 async def test_every_command_is_declared_guild_install_and_guild_context_only(tmp_path: Path) -> None:
     """``contexts`` and ``integration_types`` were left to Discord's defaults for /video and the menu
     (only the deprecated ``dm_permission`` said "not in DMs"), and ``/videoadmin`` had no install type."""
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            payloads = _synced_payloads(bot.tree)
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:
+        payloads = _synced_payloads(bot.tree)
     scopes = {p["name"]: (p["contexts"], p["integration_types"], p["dm_permission"]) for p in payloads}
     every = ("video", "videoadmin", "Animate image", "Video from references")
     assert scopes == {name: ([0], [0], False) for name in every}
@@ -158,13 +137,6 @@ class _Clashing(commands.Cog):
 
 
 async def test_a_second_cog_with_a_taken_name_fails_to_load(tmp_path: Path) -> None:
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()  # as setup_hook does before it loads the extensions
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            with pytest.raises(app_commands.CommandAlreadyRegistered):
-                await bot.add_cog(_Clashing())
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:
+        with pytest.raises(app_commands.CommandAlreadyRegistered):
+            await bot.add_cog(_Clashing())

@@ -27,6 +27,7 @@ from bot.i18n.commands import de, es, fr, ja, pt_br
 from cogs.translator import CATALOGS, TRANSLATED, CommandTranslator, is_verbatim
 from tests.fakes.fake_discord import command_problems
 from tests.fakes.lifecycle_harness import lifecycle_harness
+from tests.fakes.loaded_bot import loaded_bot
 
 LANGUAGES = {
     "es": es.DESCRIPTIONS,
@@ -56,15 +57,8 @@ class _Recorder(app_commands.Translator):
 
 @pytest.fixture
 async def tree(tmp_path: Path) -> AsyncIterator[app_commands.CommandTree[Any]]:
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            yield bot.tree
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:
+        yield bot.tree
 
 
 async def _payloads(

@@ -16,8 +16,8 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.app import EXTENSIONS, VideoBot
-from tests.fakes.lifecycle_harness import lifecycle_harness
+from bot.app import VideoBot
+from tests.fakes.loaded_bot import loaded_bot
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,15 +86,8 @@ def all_paths(
 
 @pytest.fixture
 async def tree(tmp_path: Path) -> AsyncIterator[app_commands.CommandTree[VideoBot]]:
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = VideoBot(harness.settings, harness.storage, harness.client)
-        bot.compose_services()
-        try:
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            yield bot.tree
-        finally:
-            await bot.close()
+    async with loaded_bot(tmp_path) as bot:
+        yield bot.tree
 
 
 async def test_readme_documents_every_command_with_its_options(
