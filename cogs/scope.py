@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
+
 GUILD_CONTEXT = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 
@@ -34,7 +36,7 @@ def guild_scoped(command: Scoped) -> Scoped:
     return command
 
 
-OUTSIDE_GUILD = "This command works only inside a server."
+OUTSIDE_GUILD = translate("en", "error.outside_guild")
 
 
 async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> bool:
@@ -45,6 +47,8 @@ async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> bool:
         await interaction.response.autocomplete([])
     elif not interaction.response.is_done():
         await interaction.response.send_message(
-            OUTSIDE_GUILD, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            translate(str(interaction.locale.value), "error.outside_guild"),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
     return False

@@ -239,7 +239,7 @@ class VideoCog(commands.Cog):
                 {"reference_1": reference_1, "reference_2": reference_2, "reference_3": reference_3}
             )
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         spec = VideoSpec(
             prompt=prompt or "",
@@ -288,7 +288,7 @@ class VideoCog(commands.Cog):
         try:
             expanded = await self.service.preview_prompt(request)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(interaction, preview_text(expanded), view=PreviewView(self, spec, expanded, pool=pool))
 
@@ -315,7 +315,7 @@ class VideoCog(commands.Cog):
         try:
             task = await service.request(request)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(interaction, confirmation(task, service.queue_position(task.id)))
         # The channel may refuse the bot later (a permission removed): this interaction can still
@@ -327,7 +327,7 @@ class VideoCog(commands.Cog):
         try:
             image = animatable_image(message)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await interaction.response.send_modal(AnimateModal(self, image))
 
@@ -339,7 +339,7 @@ class VideoCog(commands.Cog):
         try:
             references = message_references(message)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await interaction.response.send_modal(ReferencesModal(self, references))
 
@@ -356,12 +356,12 @@ class VideoCog(commands.Cog):
         try:
             found = await service.task_for(task, actor_from(interaction))
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         card = await service.status_card(found)
         embed, view = embeds.status_embed(card), task_view(found)
         # A video kept for its requester (their DMs refused it) is picked up here: a fresh link.
-        link = await pickup_link(service, found, interaction.user.id)
+        link = await pickup_link(service, found, interaction.user.id, member_locale(interaction))
         if found.deliver_by_dm:
             await send(interaction, link, embed=embed, view=view)
             return
@@ -426,7 +426,7 @@ class VideoCog(commands.Cog):
         try:
             cancelled = await self.service.cancel(task, actor_from(interaction))
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(
             interaction,
@@ -514,7 +514,7 @@ class VideoCog(commands.Cog):
             if pool is not None:  # last: a refused pool leaves the other options saved
                 await service.set_default_pool(where, pool)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         pool_name = await _pool_name(service, where)
         await send(interaction, embed=embeds.settings_embed(prefs, changed=True, pool=pool_name))
@@ -541,7 +541,7 @@ class VideoCog(commands.Cog):
         try:
             entries = await self.service.showcase.top(interaction.guild_id, period)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(interaction, embed=community_embeds.top_embed(entries, period, locale))
 

@@ -198,7 +198,9 @@ def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
     return line
 
 
-async def pickup_link(service: VideoService, task: Task, user_id: int) -> str | None:
+async def pickup_link(
+    service: VideoService, task: Task, user_id: int, locale: str | None = None
+) -> str | None:
     """A fresh download link of a video kept for its requester (the member's side refused it: their
     DMs are closed), for ``/video status`` and Details; None when there is nothing to pick up or
     someone else asks (a moderator sees the details, not the member's private video).
@@ -210,5 +212,5 @@ async def pickup_link(service: VideoService, task: Task, user_id: int) -> str | 
     try:
         link = await service.fresh_link(task)
     except RequestRefused as exc:
-        return exc.message
+        return exc.text(locale)
     return embeds.pickup_link_content(task, link.url, link.expires_at)

@@ -1,0 +1,116 @@
+"""Messages in the reader's language, through the real command callbacks and the kit's interactions:
+refusals and replies only the member sees follow their Discord locale, channel posts the server's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord.ext import commands
+
+import cogs.video as video_cog
+from bot.i18n import credits, translate
+from cogs.replies import describe_error
+from cogs.video import VideoCog
+from tests.fakes.interactions import (
+    KitInteraction,
+    make_guild,
+    make_interaction,
+    make_member,
+    text_channel_payload,
+)
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness, lifecycle_harness
+
+
+class Env:
+    def __init__(self, harness: Harness, bot: commands.Bot, cog: VideoCog) -> None:
+        self.harness = harness
+        self.bot = bot
+        self.cog = cog
+
+    def interaction(
+        self, locale: str = "en-US", guild_locale: str = "en-US", **kwargs: Any
+    ) -> KitInteraction:
+        guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
+        return make_interaction(
+            self.bot,
+            user=make_member(guild, USER),
+            guild=guild,
+            channel_id=CHANNEL,
+            locale=locale,
+            guild_locale=guild_locale,
+            **kwargs,
+        )
+
+    async def generate(self, interaction: KitInteraction, **options: Any) -> KitInteraction:
+        options.setdefault("prompt", "a paper boat on a rainy street")
+        await self.cog.generate.callback(self.cog, interaction, **options)  # type: ignore[arg-type]
+        return interaction
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        service = await harness.start()
+        bot.service = service  # type: ignore[attr-defined]  # what VideoBot.service provides
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        yield Env(harness, bot, cog)
+        await bot.remove_cog("VideoCog")
+
+
+async def test_a_refusal_follows_the_members_locale_not_the_servers(env: Env) -> None:
+    storage = env.harness.storage
+    await storage.policy.add_filter(GUILD, "spider", actor_id=1)
+    german = await env.generate(env.interaction(locale="de", guild_locale="es-ES"), prompt="a spider")
+    assert german.last.ephemeral
+    assert german.last.content == translate("de", "refusal.prompt_filter")
+    assert german.last.content.startswith("Dein Prompt wurde vom Promptfilter")
+    await storage.policy.remove_filter(GUILD, "spider", actor_id=1)
+    await storage.policy.pause(GUILD, "Wartung", actor_id=1)
+    paused = await env.generate(env.interaction(locale="ja"))
+    assert paused.last.content == (
+        "このサーバーでは、モデレーターによって動画の作成が一時停止されています。理由: Wartung。"
+        "後でもう一度お試しください。"
+    )
+
+
+async def test_the_quota_refusal_names_the_period_and_amounts_in_spanish(env: Env) -> None:
+    for _ in range(2):
+        assert "#" in (await env.generate(env.interaction(), duration=10)).last.content
+    refused = await env.generate(env.interaction(locale="es-ES"), duration=10)
+    text = refused.last.content
+    assert text.startswith("No tienes créditos suficientes: este vídeo cuesta 2 y te quedan 1 de 5 para hoy.")
+    assert "`/video quota`" in text and "<t:" in text
+    english = await env.generate(env.interaction(locale="en-GB"), duration=10)
+    assert english.last.content.startswith(
+        "You don't have enough credits: this video costs 2, you have 1 of 5"
+    )
+
+
+async def test_cancel_refusals_in_french_and_the_state_name_translated(env: Env) -> None:
+    missing = env.interaction(locale="fr")
+    await env.cog.cancel.callback(env.cog, missing, 999)  # type: ignore[arg-type]
+    assert missing.last.content == "Il n'y a pas de tâche #999."
+
+
+def test_an_unexpected_error_is_generic_in_the_members_language() -> None:
+    assert describe_error(RuntimeError("secret"), "pt-BR") == translate("pt-BR", "error.generic")
+    assert "secret" not in describe_error(RuntimeError("secret"), "pt-BR")
+
+
+@pytest.mark.parametrize(
+    ("tenths", "german", "japanese"),
+    [(10, "1 Credit", "1 クレジット"), (18, "1.8 Credits", "1.8 クレジット")],
+)
+def test_credits_have_a_plural_in_every_language(tenths: int, german: str, japanese: str) -> None:
+    from bot.catalog import credits_text
+
+    assert credits(tenths).render("en") == credits_text(tenths)
+    assert credits(tenths).render("de") == german
+    assert credits(tenths).render("ja") == japanese
