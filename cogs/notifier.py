@@ -107,6 +107,7 @@ class DiscordNotifier:
         self._metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         self._fetched_limits: dict[int, tuple[int, float]] = {}  # guild id → (limit, trusted until)
+        self._fetched_locales: dict[int, str] = {}  # guild id → preferred locale, when last fetched
 
     def _failed(self, operation: str, exc: discord.HTTPException) -> None:
         """Count a caught Discord error (by operation and HTTP status: never whose or where)."""
@@ -119,7 +120,7 @@ class DiscordNotifier:
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
-        embed = embeds.channel_card_embed(card)
+        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
         try:
             message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.HTTPException as exc:
@@ -148,7 +149,7 @@ class DiscordNotifier:
         if _private_card_unchanged(task):
             return task.status_message_id  # it shows what it showed: no edit to spend
         message = self._channel(task).get_partial_message(task.status_message_id)
-        embed = embeds.channel_card_embed(card)
+        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
         try:
             await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
         except discord.NotFound as exc:
@@ -367,7 +368,7 @@ class DiscordNotifier:
     async def post_failure(self, task: Task, message: str) -> int | None:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
         # with the interaction's token anyway.
-        embed = embeds.failure_embed(task, message)
+        embed = embeds.failure_embed(task, message, self.server_locale(task.guild_id))
         if not task.deliver_by_dm:
             kwargs: dict[str, Any] = {
                 "content": f"<@{task.user_id}>",
@@ -495,7 +496,21 @@ class DiscordNotifier:
             self._failed("fetch_guild", exc)
             return DEFAULT_UPLOAD_LIMIT
         self._fetched_limits[guild_id] = (guild.filesize_limit, now + FETCHED_LIMIT_SECONDS)
+        locale = getattr(guild, "preferred_locale", None)  # a partial guild may lack it
+        if isinstance(locale, discord.Locale):
+            self._fetched_locales[guild_id] = str(locale.value)
         return guild.filesize_limit
+
+    def server_locale(self, guild_id: int | None) -> str | None:
+        """The language of what a server's channel sees: its preferred locale (the ``guild_locale`` of
+        its interactions), from the cache, else as last fetched; English when neither knows it. Read
+        per post, so a card edited from the background follows the server without storing anything."""
+        if guild_id is None:
+            return None
+        guild = self._bot.get_guild(guild_id)
+        if guild is not None:
+            return str(guild.preferred_locale.value)
+        return self._fetched_locales.get(guild_id)
 
     async def channel_parent(self, channel_id: int) -> int | None:
         channel = self._bot.get_channel(channel_id)

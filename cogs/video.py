@@ -32,7 +32,7 @@ from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
-from cogs.locales import member_locale
+from cogs.locales import member_locale, server_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.pool_text import choice_label
@@ -359,15 +359,21 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.text(member_locale(interaction)))
             return
         card = await service.status_card(found)
-        embed, view = embeds.status_embed(card), task_view(found)
+        view = task_view(found)
         # A video kept for its requester (their DMs refused it) is picked up here: a fresh link.
         link = await pickup_link(service, found, interaction.user.id, member_locale(interaction))
-        if found.deliver_by_dm:
-            await send(interaction, link, embed=embed, view=view)
+        if found.deliver_by_dm:  # only the member sees it: their language
+            await send(
+                interaction,
+                link,
+                embed=embeds.status_embed(card, locale=member_locale(interaction)),
+                view=view,
+            )
             return
-        shown = f"Here is the card of video #{found.id}, shown to the channel."
+        shown = translate(member_locale(interaction), "status.shown", task_id=found.id)
         await send(interaction, shown if link is None else f"{shown}\n{link}")
-        await send(interaction, embed=embed, view=view, ephemeral=False)
+        channel_card = embeds.status_embed(card, locale=server_locale(interaction))  # the channel's
+        await send(interaction, embed=channel_card, view=view, ephemeral=False)
 
     @status.autocomplete("task")
     async def _status_task(

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.catalog import format_credits
 from bot.i18n import de, en, es, fr, ja, pt_br
 
 DEFAULT_LOCALE = "en"
@@ -68,6 +67,8 @@ def msg(key: str, **values: object) -> Message:
 
 def credits(tenths: int) -> Message:
     """ "1 credit" / "1.8 credits" in any language: the localised :func:`bot.catalog.credits_text`."""
+    from bot.catalog import format_credits  # bot.catalog words its options with these catalogs
+
     return msg("credits.one" if abs(tenths) == 10 else "credits.many", amount=format_credits(tenths))
 
 

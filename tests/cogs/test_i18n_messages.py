@@ -114,3 +114,31 @@ def test_credits_have_a_plural_in_every_language(tenths: int, german: str, japan
     assert credits(tenths).render("en") == credits_text(tenths)
     assert credits(tenths).render("de") == german
     assert credits(tenths).render("ja") == japanese
+
+
+async def test_status_shows_the_card_to_the_channel_in_the_servers_language(env: Env) -> None:
+    await env.generate(env.interaction())
+    await env.harness.wait_final(1)
+    asked = env.interaction(locale="de", guild_locale="es-ES")
+    await env.cog.status.callback(env.cog, asked, 1)  # type: ignore[arg-type]
+    private, public = asked.replies[-2], asked.replies[-1]
+    assert private.ephemeral and private.content == "Hier ist die Karte von Video #1, für den Kanal sichtbar."
+    card = public.embed
+    assert card is not None and not public.ephemeral
+    assert card.title == "Vídeo #1 · ✅ Entregado"
+    names = [field.name for field in card.fields]
+    assert names[:5] == ["Modelo", "Modo", "Opciones", "Pedido por", "Coste"]
+    assert card.fields[2].value is not None and "optimizador de prompt" in card.fields[2].value
+    english = env.interaction()
+    await env.cog.status.callback(env.cog, english, 1)  # type: ignore[arg-type]
+    english_card = english.replies[-1].embed
+    assert english_card is not None and english_card.title == "Video #1 · ✅ Delivered"
+    assert [f.name for f in english_card.fields][:5] == ["Model", "Mode", "Options", "Requested by", "Cost"]
+
+
+def test_the_card_words_match_the_catalogs_english() -> None:
+    from bot.catalog import MODE_LABELS
+    from bot.spec import Mode
+
+    for mode in Mode:
+        assert translate("en", f"mode.{mode.value}") == MODE_LABELS[mode]
