@@ -393,6 +393,7 @@ class BotHarness:
         channel: FakeChannel | None = None,
         validate: bool = True,
         attachment_size_limit: int | None = None,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """A member runs ``/command sub …``; the payload follows the schema the bot registered.
 
@@ -420,6 +421,7 @@ class BotHarness:
             channel=place,
             label=f"/{' '.join(path)} by {who.name}",
             attachment_size_limit=attachment_size_limit,
+            locale=locale,
         )
 
     async def click(
