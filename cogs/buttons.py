@@ -76,7 +76,10 @@ class RegenerateButton(
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
-        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction), here=here),
+        )
         await keep_followup(service, interaction, task)
 
 
@@ -110,7 +113,10 @@ class UpscaleButton(
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
-        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction), here=here),
+        )
         await keep_followup(service, interaction, task)
 
 

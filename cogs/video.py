@@ -317,7 +317,10 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.text(member_locale(interaction)))
             return
-        await send(interaction, confirmation(task, service.queue_position(task.id)))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction)),
+        )
         # The channel may refuse the bot later (a permission removed): this interaction can still
         # post there for 15 minutes.
         await keep_followup(service, interaction, task)

@@ -11,7 +11,8 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL, credits_text
+from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL
+from bot.i18n import credits, translate
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
@@ -179,22 +180,24 @@ def jump_url(task: Task) -> str | None:
     return f"https://discord.com/channels/{guild}/{task.channel_id}/{task.status_message_id}"
 
 
-def confirmation(task: Task, position: int | None, *, here: bool = True) -> str:
-    """The ephemeral "started" answer: the task number, its cost, where to watch it.
+def confirmation(task: Task, position: int | None, *, here: bool = True, locale: str | None = None) -> str:
+    """The ephemeral "started" answer: the task number, its cost, where to watch it; in the
+    member's ``locale`` (only they see it).
 
     ``here``: asked in the task's own channel (not from a DM, where "this channel" would mislead).
     """
-    here_text = "this channel" if here else f"<#{task.channel_id}>"
-    where = "your DMs" if task.deliver_by_dm else here_text
-    line = f"🎬 Video **#{task.id}** is on its way ({credits_text(task.cost_tenths)}, charged only "
-    line += f"if it is delivered). It will be posted in {where} when ready."
+    here_text = translate(locale, "confirm.this_channel") if here else f"<#{task.channel_id}>"
+    where = translate(locale, "confirm.your_dms") if task.deliver_by_dm else here_text
+    line = translate(
+        locale, "confirm.on_its_way", task_id=task.id, cost=credits(task.cost_tenths), where=where
+    )
     if position is not None and position > 1:
-        line += f" It is #{position} in line."
+        line += translate(locale, "confirm.in_line", position=position)
     url = jump_url(task)
     if url is not None:
-        line += f" Follow it here: {url}"
+        line += translate(locale, "confirm.follow", url=url)
     else:
-        line += " (I could not post a status card in this channel; the video will still be delivered.)"
+        line += translate(locale, "confirm.no_card")
     return line
 
 

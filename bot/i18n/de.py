@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "Prompt",
     "card.no_prompt": "(keiner)",
     "status.shown": "Hier ist die Karte von Video #{task_id}, für den Kanal sichtbar.",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "diesem Kanal",
+    "confirm.your_dms": "deinen Direktnachrichten",
+    "confirm.on_its_way": "🎬 Video **#{task_id}** ist unterwegs ({cost}, nur berechnet, wenn es geliefert wird). Es wird in {where} gepostet, sobald es fertig ist.",
+    "confirm.in_line": " Es ist Nr. {position} in der Warteschlange.",
+    "confirm.follow": " Hier verfolgen: {url}",
+    "confirm.no_card": " (Ich konnte in diesem Kanal keine Statuskarte posten; das Video wird trotzdem geliefert.)",
 }

@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "Prompt",
     "card.no_prompt": "(none)",
     "status.shown": "Here is the card of video #{task_id}, shown to the channel.",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "this channel",
+    "confirm.your_dms": "your DMs",
+    "confirm.on_its_way": "🎬 Video **#{task_id}** is on its way ({cost}, charged only if it is delivered). It will be posted in {where} when ready.",
+    "confirm.in_line": " It is #{position} in line.",
+    "confirm.follow": " Follow it here: {url}",
+    "confirm.no_card": " (I could not post a status card in this channel; the video will still be delivered.)",
 }

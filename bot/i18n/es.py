@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "Prompt",
     "card.no_prompt": "(ninguno)",
     "status.shown": "Aquí está la tarjeta del vídeo #{task_id}, mostrada al canal.",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "este canal",
+    "confirm.your_dms": "tus mensajes directos",
+    "confirm.on_its_way": "🎬 El vídeo **#{task_id}** está en camino ({cost}, solo se cobra si se entrega). Se publicará en {where} cuando esté listo.",
+    "confirm.in_line": " Es el n.º {position} de la cola.",
+    "confirm.follow": " Síguelo aquí: {url}",
+    "confirm.no_card": " (No pude publicar una tarjeta de estado en este canal; el vídeo se entregará igualmente.)",
 }

@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "Prompt",
     "card.no_prompt": "(aucun)",
     "status.shown": "Voici la fiche de la vidéo #{task_id}, affichée dans le salon.",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "ce salon",
+    "confirm.your_dms": "vos messages privés",
+    "confirm.on_its_way": "🎬 La vidéo **#{task_id}** est en route ({cost}, débité seulement si elle est livrée). Elle sera publiée dans {where} une fois prête.",
+    "confirm.in_line": " Elle est n° {position} dans la file.",
+    "confirm.follow": " Suivez-la ici : {url}",
+    "confirm.no_card": " (Je n'ai pas pu publier de fiche de suivi dans ce salon ; la vidéo sera tout de même livrée.)",
 }

@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "プロンプト",
     "card.no_prompt": "(なし)",
     "status.shown": "動画 #{task_id} のカードをチャンネルに表示しました。",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "このチャンネル",
+    "confirm.your_dms": "あなたの DM",
+    "confirm.on_its_way": "🎬 動画 **#{task_id}** を作成します({cost}、完成した場合のみ消費)。完成したら{where}に投稿されます。",
+    "confirm.in_line": "待ち順は {position} 番です。",
+    "confirm.follow": "進行状況はこちら: {url}",
+    "confirm.no_card": "(このチャンネルにステータスカードを投稿できませんでしたが、動画は届きます。)",
 }

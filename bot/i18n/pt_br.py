@@ -138,4 +138,11 @@ MESSAGES: dict[str, str] = {
     "card.prompt": "Prompt",
     "card.no_prompt": "(nenhum)",
     "status.shown": "Aqui está o cartão do vídeo #{task_id}, mostrado ao canal.",
+    # The answer to a request that was accepted
+    "confirm.this_channel": "este canal",
+    "confirm.your_dms": "suas mensagens diretas",
+    "confirm.on_its_way": "🎬 O vídeo **#{task_id}** está a caminho ({cost}, cobrado só se for entregue). Ele será publicado em {where} quando estiver pronto.",
+    "confirm.in_line": " Ele é o nº {position} da fila.",
+    "confirm.follow": " Acompanhe aqui: {url}",
+    "confirm.no_card": " (Não consegui publicar um cartão de status neste canal; o vídeo será entregue mesmo assim.)",
 }

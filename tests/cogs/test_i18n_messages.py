@@ -142,3 +142,17 @@ def test_the_card_words_match_the_catalogs_english() -> None:
 
     for mode in Mode:
         assert translate("en", f"mode.{mode.value}") == MODE_LABELS[mode]
+
+
+async def test_the_started_answer_is_in_the_members_language(env: Env) -> None:
+    japanese = await env.generate(env.interaction(locale="ja", guild_locale="de"))
+    assert japanese.last.ephemeral
+    assert japanese.last.content.startswith(
+        "🎬 動画 **#1** を作成します(1 クレジット、完成した場合のみ消費)。"
+        "完成したらこのチャンネルに投稿されます。"
+    ), japanese.last.content
+    english = await env.generate(env.interaction())
+    assert english.last.content.startswith(
+        "🎬 Video **#2** is on its way (1 credit, charged only if it is delivered). It will be posted in "
+        "this channel when ready."
+    ), english.last.content
