@@ -354,35 +354,38 @@ def details_embed(task: Task) -> discord.Embed:
     return embed
 
 
-def quota_embed(view: QuotaView) -> discord.Embed:
+def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
+    """The member's credits (``/video quota``), in their ``locale``'s language (team pools and the
+    price lines are still English)."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
     usage = view.usage
-    source = {
-        "override": "your personal limit",
-        "role": "your role's limit",
-        "guild": "this server's limit",
-        "default": "the default limit",
-    }.get(usage.source, usage.source)
-    embed = discord.Embed(title="Your video credits", colour=RUNNING_COLOUR)
+    known = usage.source in ("override", "role", "guild", "default")
+    source = t(f"quota.source.{usage.source}") if known else usage.source
+    embed = discord.Embed(title=t("quota.title"), colour=RUNNING_COLOUR)
     embed.add_field(
-        name="Used", value=f"{format_credits(usage.used_tenths)} of {format_credits(usage.limit_tenths)}"
+        name=t("quota.used"),
+        value=t("quota.of", used=format_credits(usage.used_tenths), limit=format_credits(usage.limit_tenths)),
     )
-    embed.add_field(name="Left", value=format_credits(usage.remaining_tenths))
-    embed.add_field(name="Renews", value=when(usage.resets_at))
+    embed.add_field(name=t("quota.left"), value=format_credits(usage.remaining_tenths))
+    embed.add_field(name=t("quota.renews"), value=when(usage.resets_at))
     if usage.pending_tenths:
         embed.add_field(
-            name="Reserved",
-            value=f"{format_credits(usage.pending_tenths)} for videos in progress (given back if they fail)",
+            name=t("quota.reserved"),
+            value=t("quota.reserved_value", amount=format_credits(usage.pending_tenths)),
             inline=False,
         )
-    embed.description = (
-        f"Per {usage.period}, from {source}. Credits are charged only when a video is delivered."
-    )
+    embed.description = t("quota.description", per_period=t(f"period.per.{usage.period}"), source=source)
     if view.guild is not None and view.guild.cap_tenths is not None:
         embed.add_field(
-            name="Server budget",
-            value=(
-                f"{format_credits(view.guild.used_tenths)} of {format_credits(view.guild.cap_tenths)} "
-                f"used this {view.guild.period}"
+            name=t("quota.server_budget"),
+            value=t(
+                "quota.server_budget_value",
+                used=format_credits(view.guild.used_tenths),
+                cap=format_credits(view.guild.cap_tenths),
+                this_period=t(f"period.this.{view.guild.period}"),
             ),
             inline=False,
         )

@@ -23,9 +23,8 @@ from bot.catalog import (
     MODELS,
     RATIOS,
     RESOLUTIONS,
-    credits_text,
 )
-from bot.i18n import translate
+from bot.i18n import credits, translate
 from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
@@ -426,7 +425,7 @@ class VideoCog(commands.Cog):
             channel_id=interaction.channel_id,
             parent_channel_id=_thread_parent(interaction),
         )
-        await send(interaction, embed=embeds.quota_embed(view))
+        await send(interaction, embed=embeds.quota_embed(view, member_locale(interaction)))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
     @app_commands.describe(task="The video to cancel (waiting in line, or an H3 video queued at the service)")
@@ -439,7 +438,12 @@ class VideoCog(commands.Cog):
             return
         await send(
             interaction,
-            f"Video #{cancelled.id} was cancelled: {credits_text(cancelled.cost_tenths)} given back.",
+            translate(
+                member_locale(interaction),
+                "cancel.done",
+                task_id=cancelled.id,
+                cost=credits(cancelled.cost_tenths),
+            ),
         )
 
     @cancel.autocomplete("task")

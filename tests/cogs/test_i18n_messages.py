@@ -156,3 +156,28 @@ async def test_the_started_answer_is_in_the_members_language(env: Env) -> None:
         "🎬 Video **#2** is on its way (1 credit, charged only if it is delivered). It will be posted in "
         "this channel when ready."
     ), english.last.content
+
+
+async def test_cancel_and_quota_answer_in_the_members_language(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        bot.service = harness.new_service()  # type: ignore[attr-defined]  # not started: tasks stay queued
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        env = Env(harness, bot, cog)
+        await env.generate(env.interaction())
+        german = env.interaction(locale="de")
+        await cog.cancel.callback(cog, german, 1)  # type: ignore[arg-type]
+        assert german.last.content == "Video #1 wurde abgebrochen: 1 Credit zurückgegeben."
+        quota = env.interaction(locale="pt-BR")
+        await cog.quota.callback(cog, quota)  # type: ignore[arg-type]
+        embed = quota.last.embed
+        assert embed is not None and embed.title == "Seus créditos de vídeo"
+        assert [f.name for f in embed.fields][:3] == ["Usados", "Restantes", "Renova"]
+        assert embed.description is not None and embed.description.startswith("Por dia, pelo limite padrão.")
+        english = env.interaction()
+        await cog.quota.callback(cog, english)  # type: ignore[arg-type]
+        assert english.last.embed is not None and english.last.embed.description == (
+            "Per day, from the default limit. Credits are charged only when a video is delivered."
+        )
