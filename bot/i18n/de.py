@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "dem Standardlimit",
     "quota.server_budget": "Serverbudget",
     "quota.server_budget_value": "{used} von {cap} verbraucht ({this_period})",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "Der Prompt ist leer. Beschreibe das gewünschte Video, z. B. `a red fox running through snow [Pan left]`.",
+    "refusal.prompt_long": "Der Prompt ist {length} Zeichen lang; das Limit ist {limit}. Kürze ihn.",
+    "refusal.prompt_long_on": "Der Prompt ist {length} Zeichen lang; das Limit bei {model} ist {limit}. Kürze ihn.",
+    "refusal.last_without_first": "Ein last_frame braucht auch ein first_frame: Hänge auch das Bild an, mit dem das Video beginnen soll.",
+    "refusal.subject_and_frames": "Ein subject-Bild lässt sich nicht mit first_frame oder last_frame kombinieren. Nutze entweder ein subject (S2V-01) oder Bilder, nicht beides.",
+    "refusal.server_max_resolution": "Dieser Server erlaubt Videos bis {resolution}; wähle {resolution} oder weniger.",
+    "refusal.server_max_duration": "Dieser Server erlaubt Videos bis {seconds} s; wähle eine kürzere Dauer.",
+    "refusal.model_not_allowed": "Dieser Server erlaubt {model} nicht. Hier erlaubte Modelle: {allowed}.",
 }

@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "the default limit",
     "quota.server_budget": "Server budget",
     "quota.server_budget_value": "{used} of {cap} used {this_period}",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "The prompt is empty. Describe the video you want, e.g. `a red fox running through snow [Pan left]`.",
+    "refusal.prompt_long": "The prompt is {length} characters long; the limit is {limit}. Shorten it.",
+    "refusal.prompt_long_on": "The prompt is {length} characters long; the limit is {limit} on {model}. Shorten it.",
+    "refusal.last_without_first": "A last_frame needs a first_frame too: attach the image the video should start from as well.",
+    "refusal.subject_and_frames": "A subject image cannot be combined with first_frame or last_frame. Use either a subject (S2V-01) or frames, not both.",
+    "refusal.server_max_resolution": "This server allows videos up to {resolution}; choose {resolution} or lower.",
+    "refusal.server_max_duration": "This server allows videos up to {seconds} s; choose a shorter duration.",
+    "refusal.model_not_allowed": "This server does not allow {model}. Allowed models here: {allowed}.",
 }

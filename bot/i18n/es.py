@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "el límite predeterminado",
     "quota.server_budget": "Presupuesto del servidor",
     "quota.server_budget_value": "{used} de {cap} usados {this_period}",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "El prompt está vacío. Describe el vídeo que quieres, p. ej. `a red fox running through snow [Pan left]`.",
+    "refusal.prompt_long": "El prompt tiene {length} caracteres; el límite es {limit}. Acórtalo.",
+    "refusal.prompt_long_on": "El prompt tiene {length} caracteres; el límite en {model} es {limit}. Acórtalo.",
+    "refusal.last_without_first": "Un last_frame necesita también un first_frame: adjunta también la imagen con la que debe empezar el vídeo.",
+    "refusal.subject_and_frames": "Una imagen de subject no se puede combinar con first_frame ni last_frame. Usa un subject (S2V-01) o fotogramas, no ambos.",
+    "refusal.server_max_resolution": "Este servidor permite vídeos de hasta {resolution}; elige {resolution} o menos.",
+    "refusal.server_max_duration": "Este servidor permite vídeos de hasta {seconds} s; elige una duración más corta.",
+    "refusal.model_not_allowed": "Este servidor no permite {model}. Modelos permitidos aquí: {allowed}.",
 }

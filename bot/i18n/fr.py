@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "la limite par défaut",
     "quota.server_budget": "Budget du serveur",
     "quota.server_budget_value": "{used} sur {cap} utilisés {this_period}",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "Le prompt est vide. Décrivez la vidéo souhaitée, par exemple `a red fox running through snow [Pan left]`.",
+    "refusal.prompt_long": "Le prompt fait {length} caractères ; la limite est de {limit}. Raccourcissez-le.",
+    "refusal.prompt_long_on": "Le prompt fait {length} caractères ; la limite sur {model} est de {limit}. Raccourcissez-le.",
+    "refusal.last_without_first": "Un last_frame demande aussi un first_frame : joignez aussi l'image par laquelle la vidéo doit commencer.",
+    "refusal.subject_and_frames": "Une image subject ne peut pas être combinée avec first_frame ou last_frame. Utilisez soit un subject (S2V-01), soit des images, pas les deux.",
+    "refusal.server_max_resolution": "Ce serveur autorise les vidéos jusqu'en {resolution} ; choisissez {resolution} ou moins.",
+    "refusal.server_max_duration": "Ce serveur autorise les vidéos jusqu'à {seconds} s ; choisissez une durée plus courte.",
+    "refusal.model_not_allowed": "Ce serveur n'autorise pas {model}. Modèles autorisés ici : {allowed}.",
 }

@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "既定の上限",
     "quota.server_budget": "サーバーの予算",
     "quota.server_budget_value": "{this_period}は {cap} 中 {used} 使用",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "プロンプトが空です。作りたい動画を説明してください(例: `a red fox running through snow [Pan left]`)。",
+    "refusal.prompt_long": "プロンプトが {length} 文字あります。上限は {limit} 文字です。短くしてください。",
+    "refusal.prompt_long_on": "プロンプトが {length} 文字あります。{model} の上限は {limit} 文字です。短くしてください。",
+    "refusal.last_without_first": "last_frame には first_frame も必要です。動画の始まりになる画像も添付してください。",
+    "refusal.subject_and_frames": "subject の画像は first_frame や last_frame と組み合わせられません。subject(S2V-01)かフレームのどちらか一方を使ってください。",
+    "refusal.server_max_resolution": "このサーバーで作れる動画は {resolution} までです。{resolution} 以下を選んでください。",
+    "refusal.server_max_duration": "このサーバーで作れる動画は {seconds} 秒までです。短い長さを選んでください。",
+    "refusal.model_not_allowed": "このサーバーでは {model} は使えません。使えるモデル: {allowed}",
 }

@@ -164,4 +164,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.default": "limite padrão",
     "quota.server_budget": "Orçamento do servidor",
     "quota.server_budget_value": "{used} de {cap} usados {this_period}",
+    # Refusals of the request itself
+    "refusal.prompt_empty": "O prompt está vazio. Descreva o vídeo que você quer, por exemplo `a red fox running through snow [Pan left]`.",
+    "refusal.prompt_long": "O prompt tem {length} caracteres; o limite é {limit}. Encurte-o.",
+    "refusal.prompt_long_on": "O prompt tem {length} caracteres; o limite no {model} é {limit}. Encurte-o.",
+    "refusal.last_without_first": "Um last_frame precisa também de um first_frame: anexe também a imagem com que o vídeo deve começar.",
+    "refusal.subject_and_frames": "Uma imagem de subject não pode ser combinada com first_frame ou last_frame. Use um subject (S2V-01) ou quadros, não os dois.",
+    "refusal.server_max_resolution": "Este servidor permite vídeos de até {resolution}; escolha {resolution} ou menos.",
+    "refusal.server_max_duration": "Este servidor permite vídeos de até {seconds} s; escolha uma duração menor.",
+    "refusal.model_not_allowed": "Este servidor não permite o {model}. Modelos permitidos aqui: {allowed}.",
 }

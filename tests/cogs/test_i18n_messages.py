@@ -181,3 +181,8 @@ async def test_cancel_and_quota_answer_in_the_members_language(tmp_path: Path) -
         assert english.last.embed is not None and english.last.embed.description == (
             "Per day, from the default limit. Credits are charged only when a video is delivered."
         )
+
+
+async def test_a_refused_prompt_is_explained_in_the_members_language(env: Env) -> None:
+    empty = await env.generate(env.interaction(locale="es-419"), prompt="   ")
+    assert empty.last.ephemeral and empty.last.content.startswith("El prompt está vacío.")
