@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from bot.i18n import translate
 from bot.spec import MediaRole, Mode, VideoSpec
 
 MODE_LABELS: dict[Mode, str] = {
@@ -435,21 +436,24 @@ def as_sent(spec: VideoSpec) -> VideoSpec:
     )
 
 
-def describe_options(spec: VideoSpec) -> str:
-    """``768P · 6 s · prompt optimizer on · fast``: a video's options on its card."""
+def describe_options(spec: VideoSpec, locale: str | None = None) -> str:
+    """``768P · 6 s · prompt optimizer on · fast``: a video's options on its card (in ``locale``'s
+    language, English by default)."""
     parts = []
     if spec.resolution:
         parts.append(spec.resolution)
     if spec.duration:
         parts.append(f"{spec.duration} s")
-    parts.append("prompt optimizer " + ("on" if spec.prompt_optimizer else "off"))
+    parts.append(
+        translate(locale, "options.optimizer_on" if spec.prompt_optimizer else "options.optimizer_off")
+    )
     if spec.ratio:
         parts.append(spec.ratio)
     if spec.fast:
-        parts.append("fast")
+        parts.append(translate(locale, "options.fast"))
     rules = MODELS.get(spec.model or "")
     if rules is not None and rules.audio:
-        parts.append("with sound")
+        parts.append(translate(locale, "options.with_sound"))
     return " · ".join(parts)
 
 

@@ -21,6 +21,7 @@ from cogs import embeds
 from cogs.edit_buttons import EDIT_ITEMS, add_edit_buttons
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
+from cogs.locales import member_locale
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.sequel_buttons import SEQUEL_ITEMS, add_sequel_buttons
@@ -75,7 +76,10 @@ class RegenerateButton(
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
-        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction), here=here),
+        )
         await keep_followup(service, interaction, task)
 
 
@@ -109,7 +113,10 @@ class UpscaleButton(
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
-        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction), here=here),
+        )
         await keep_followup(service, interaction, task)
 
 
@@ -152,14 +159,14 @@ class DetailsButton(
                 link = await service.fresh_link(task)
                 content = embeds.fresh_link_content(task, link.url, link.expires_at)
             except RequestRefused as exc:
-                content = exc.message
+                content = exc.text(member_locale(interaction))
             except Exception as exc:
                 await reply_error(interaction, exc)
                 return
         if content is None:
             # A video kept for its requester (their DMs refused it): the link is how they get it.
             try:
-                content = await pickup_link(service, task, interaction.user.id)
+                content = await pickup_link(service, task, interaction.user.id, member_locale(interaction))
             except Exception as exc:
                 await reply_error(interaction, exc)
                 return

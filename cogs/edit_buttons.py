@@ -17,6 +17,7 @@ from bot.catalog import credits_text, spec_price_tenths
 from bot.spec import Mode
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
+from cogs.locales import member_locale
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.video_support import confirmation, service_of
@@ -63,7 +64,10 @@ class RemixModal(discord.ui.Modal):
             await reply_error(interaction, exc)
             return
         here = interaction.guild_id is not None
-        await send(interaction, confirmation(task, service.queue_position(task.id), here=here))
+        await send(
+            interaction,
+            confirmation(task, service.queue_position(task.id), locale=member_locale(interaction), here=here),
+        )
         await keep_followup(service, interaction, task)
 
     async def on_error(  # type: ignore[override]  # discord.py's Modal narrows View's signature

@@ -27,6 +27,7 @@ from bot.catalog import (
     format_credits,
     saved_option_text,
 )
+from bot.i18n import translate
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.lifecycle.notifier import ResultPost
@@ -44,16 +45,7 @@ MAX_FIELDS = 25
 EMBED_LIMIT = 6000
 
 STATE_LABELS: dict[TaskState, str] = {
-    TaskState.QUEUED: "⏳ Waiting in line",
-    TaskState.SUBMITTING: "📤 Sending to the video service",
-    TaskState.SUBMITTED: "🎬 Accepted, waiting to start",
-    TaskState.PROCESSING: "🎬 Being made",
-    TaskState.DOWNLOADING: "📥 Finished, fetching the video",
-    TaskState.DELIVERING: "📨 Posting the video",
-    TaskState.DELIVERED: "✅ Delivered",
-    TaskState.FAILED: "❌ Failed",
-    TaskState.CANCELLED: "🚫 Cancelled",
-    TaskState.UNKNOWN: "❓ Needs a moderator",
+    state: translate("en", f"card.state.{state.value}") for state in TaskState
 }
 
 STATE_COLOURS: dict[TaskState, discord.Colour] = {
@@ -100,62 +92,86 @@ def card_progress(card: StatusCard, now: float) -> float | None:
     return None
 
 
-def delivered_text(task: Task) -> str | None:
+def delivered_text(task: Task, locale: str | None = None) -> str | None:
     """``15.1 s (asked 15 s) · with sound``: what the member got, next to what they asked for."""
     if task.state is not TaskState.DELIVERED:
         return None
     parts = []
     if task.delivered_seconds:
-        asked = f" (asked {task.spec.duration} s)" if task.spec.duration else ""
+        asked = translate(locale, "card.asked", seconds=task.spec.duration) if task.spec.duration else ""
         parts.append(f"{task.delivered_seconds:.1f} s{asked}")
     if task.has_audio is not None:
-        parts.append("with sound" if task.has_audio else "no sound")
+        parts.append(translate(locale, "options.with_sound" if task.has_audio else "options.no_sound"))
     return " · ".join(parts) or None
 
 
-def status_embed(card: StatusCard, *, now: float | None = None) -> discord.Embed:
-    """The public status card: what was asked, by whom, and where it stands."""
+def card_state(task: Task, locale: str | None = None) -> str:
+    """The state in a card's title (``✅ Delivered``), in ``locale``'s language."""
+    return translate(locale, f"card.state.{task.state.value}")
+
+
+def status_embed(card: StatusCard, *, now: float | None = None, locale: str | None = None) -> discord.Embed:
+    """The public status card: what was asked, by whom, and where it stands; in ``locale``'s
+    language (the server's in the channel, the member's when re-shown to them)."""
     task = card.task
     moment = time.time() if now is None else now
     state = group_state(card.takes) if card.takes else task.state
-    takes = f" · {len(card.takes)} takes" if card.takes else ""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
+    state_label = translate(locale, f"card.state.{state.value}")
+    title = (
+        t("card.title.takes", task_id=task.id, n=len(card.takes), state=state_label)
+        if card.takes
+        else t("card.title", task_id=task.id, state=state_label)
+    )
     embed = discord.Embed(
-        title=f"Video #{task.id}{takes} · {STATE_LABELS.get(state, state.value)}",
+        title=title,
         description=quote(task.prompt),
         colour=STATE_COLOURS.get(state, RUNNING_COLOUR),
     )
-    embed.add_field(name="Model", value=task.model, inline=True)
-    embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
-    embed.add_field(name="Options", value=describe_options(task.spec), inline=True)
-    embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
-    embed.add_field(
-        name="Cost",
-        value=paid_text(task) + (f" × {len(card.takes)} takes" if card.takes else ""),
-        inline=True,
-    )
+    embed.add_field(name=t("card.model"), value=task.model, inline=True)
+    embed.add_field(name=t("card.mode"), value=t(f"mode.{task.mode.value}"), inline=True)
+    embed.add_field(name=t("card.options"), value=describe_options(task.spec, locale), inline=True)
+    embed.add_field(name=t("card.requested_by"), value=f"<@{task.user_id}>", inline=True)
+    cost = paid_text(task, locale)
     if card.takes:
-        embed.add_field(name="Takes", value=clip(takes_text(card.takes), FIELD_LIMIT), inline=False)
-    origin = edit_text(task)
+        cost = t("card.cost.takes", cost=cost, n=len(card.takes))
+    embed.add_field(name=t("card.cost"), value=cost, inline=True)
+    if card.takes:
+        embed.add_field(name=t("card.takes"), value=clip(takes_text(card.takes), FIELD_LIMIT), inline=False)
+    origin = edit_text(task, locale)
     if origin is not None:
-        embed.add_field(name=EDIT_LABELS.get(task.edit_kind or "", "Made from"), value=origin, inline=False)
-    delivered = delivered_text(task)
+        embed.add_field(
+            name=t(f"card.edit.{task.edit_kind if task.edit_kind in EDIT_LABELS else 'other'}"),
+            value=origin,
+            inline=False,
+        )
+    delivered = delivered_text(task, locale)
     if delivered is not None:
-        embed.add_field(name="Delivered", value=delivered, inline=True)
+        embed.add_field(name=t("card.delivered"), value=delivered, inline=True)
     if task.state is TaskState.QUEUED and card.queue_position is not None:
-        embed.add_field(name="Queue", value=f"#{card.queue_position} in line", inline=True)
+        embed.add_field(
+            name=t("card.queue"), value=t("queue.in_line", position=card.queue_position), inline=True
+        )
     elif task.state is TaskState.QUEUED and card.in_line:
-        embed.add_field(name="Queue", value=f"in line, after the first {EXACT_QUEUE_POSITIONS}", inline=True)
+        embed.add_field(
+            name=t("card.queue"), value=t("card.in_line_after", n=EXACT_QUEUE_POSITIONS), inline=True
+        )
     fraction = card_progress(card, moment)
     if fraction is not None and not task.state.final:
-        embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+        embed.add_field(name=t("card.progress"), value=progress_bar(fraction), inline=False)
     if card.eta is not None and not task.state.final:
-        embed.add_field(name="Ready", value=f"about {when(card.eta)}", inline=True)
+        embed.add_field(name=t("card.ready"), value=t("card.about", when=when(card.eta)), inline=True)
     elif card.expected_seconds and task.state in (TaskState.QUEUED, TaskState.SUBMITTING):
         embed.add_field(
-            name="Usually takes", value=duration_text(card.expected_seconds, about=True), inline=True
+            name=t("card.usually_takes"),
+            value=duration_text(card.expected_seconds, about=True, locale=locale),
+            inline=True,
         )
     if card.note:
-        embed.add_field(name="Note", value=clip(card.note, 1000), inline=False)
+        embed.add_field(name=t("card.note"), value=clip(card.note, 1000), inline=False)
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
@@ -220,34 +236,36 @@ def group_result_content(
     return clip("\n".join(lines), 2000)
 
 
-EDIT_LABELS = {"remix": "Remix of", "extend": "Extends", "loop": "Loop of"}
+EDIT_LABELS = {kind: translate("en", f"card.edit.{kind}") for kind in ("remix", "extend", "loop")}
 
 
-def edit_text(task: Task) -> str | None:
+def edit_text(task: Task, locale: str | None = None) -> str | None:
     """ "video #N by @author", linked to the original's result message when it has one."""
     edit = task.edit
     if edit is None:
         return None
-    name = f"video #{edit.of}"
+    name = translate(locale, "card.video", task_id=edit.of)
     if edit.of_message_id is not None:
         place = task.guild_id if task.guild_id is not None else "@me"
         name = f"[{name}](https://discord.com/channels/{place}/{task.channel_id}/{edit.of_message_id})"
-    return f"{name} by <@{edit.of_user_id}>"
+    return translate(locale, "card.video_by", video=name, user=f"<@{edit.of_user_id}>")
 
 
 PRIVATE_COLOUR = discord.Colour.dark_grey()
-PRIVATE_TITLE = "🔒 Private video"
-PRIVATE_RUNNING = "A private video is in progress. Its progress and the video go to the requester privately."
-PRIVATE_OVER = "This private video is no longer in progress."
+PRIVATE_TITLE = translate("en", "card.private_title")
+PRIVATE_RUNNING = translate("en", "card.private_running")
+PRIVATE_OVER = translate("en", "card.private_over")
 
 
-def channel_card_embed(card: StatusCard) -> discord.Embed:
-    """The card as the channel sees it: the full card, or for a private task (results by DM) the
-    private one."""
-    return private_status_embed(card) if card.task.deliver_by_dm else status_embed(card)
+def channel_card_embed(card: StatusCard, locale: str | None = None) -> discord.Embed:
+    """The card as the channel sees it, in the server's ``locale``: the full card, or for a private
+    task (results by DM) the private one."""
+    if card.task.deliver_by_dm:
+        return private_status_embed(card, locale)
+    return status_embed(card, locale=locale)
 
 
-def private_status_embed(card: StatusCard) -> discord.Embed:
+def private_status_embed(card: StatusCard, locale: str | None = None) -> discord.Embed:
     """A private task's card in the channel: that a private video is in progress, and whose.
 
     Nothing of the prompt, the images, the options, the queue, the ETA or a note (a failure reason,
@@ -258,11 +276,11 @@ def private_status_embed(card: StatusCard) -> discord.Embed:
     task = card.task
     over = task.state.final
     embed = discord.Embed(
-        title=f"Video #{task.id} · {PRIVATE_TITLE}",
-        description=PRIVATE_OVER if over else PRIVATE_RUNNING,
+        title=translate(locale, "card.title", task_id=task.id, state=translate(locale, "card.private_title")),
+        description=translate(locale, "card.private_over" if over else "card.private_running"),
         colour=PRIVATE_COLOUR,
     )
-    embed.add_field(name="Requested by", value=f"<@{task.user_id}>", inline=True)
+    embed.add_field(name=translate(locale, "card.requested_by"), value=f"<@{task.user_id}>", inline=True)
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
@@ -370,13 +388,21 @@ def fresh_link_content(task: Task, url: str, expires_at: float) -> str:
 NOTICE_FOOTER = "Task #{task_id} · notice"
 
 
-def failure_embed(task: Task, message: str) -> discord.Embed:
+def failure_embed(task: Task, message: str, locale: str | None = None) -> discord.Embed:
+    """The failure notice, its frame in ``locale``'s language (the reason itself is still English)."""
+    state = task.state if task.state in STATE_LABELS else TaskState.FAILED
     embed = discord.Embed(
-        title=f"Video #{task.id} · {STATE_LABELS.get(task.state, 'Failed')}",
+        title=translate(
+            locale, "card.title", task_id=task.id, state=translate(locale, f"card.state.{state.value}")
+        ),
         description=clip(message, 2000),
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
-    embed.add_field(name="Prompt", value=plain_line(task.prompt, 200) or "(none)", inline=False)
+    embed.add_field(
+        name=translate(locale, "card.prompt"),
+        value=plain_line(task.prompt, 200) or translate(locale, "card.no_prompt"),
+        inline=False,
+    )
     embed.set_footer(text=NOTICE_FOOTER.format(task_id=task.id))
     return embed
 
@@ -414,37 +440,40 @@ def details_embed(task: Task) -> discord.Embed:
     return embed
 
 
-def quota_embed(view: QuotaView) -> discord.Embed:
+def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
+    """The member's credits (``/video quota``), in their ``locale``'s language (team pools and the
+    price lines are still English)."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
     usage = view.usage
-    source = {
-        "override": "your personal limit",
-        "role": "your role's limit",
-        "guild": "this server's limit",
-        "default": "the default limit",
-    }.get(usage.source, usage.source)
+    known = usage.source in ("override", "role", "guild", "default")
+    source = t(f"quota.source.{usage.source}") if known else usage.source
     if view.guild is None:  # no server (USER_INSTALL): USER_INSTALL_CREDITS per USER_INSTALL_PERIOD
-        source = "your personal allowance (outside servers)"
-    embed = discord.Embed(title="Your video credits", colour=RUNNING_COLOUR)
+        source = t("quota.source.personal")
+    embed = discord.Embed(title=t("quota.title"), colour=RUNNING_COLOUR)
     embed.add_field(
-        name="Used", value=f"{format_credits(usage.used_tenths)} of {format_credits(usage.limit_tenths)}"
+        name=t("quota.used"),
+        value=t("quota.of", used=format_credits(usage.used_tenths), limit=format_credits(usage.limit_tenths)),
     )
-    embed.add_field(name="Left", value=format_credits(usage.remaining_tenths))
-    embed.add_field(name="Renews", value=when(usage.resets_at))
+    embed.add_field(name=t("quota.left"), value=format_credits(usage.remaining_tenths))
+    embed.add_field(name=t("quota.renews"), value=when(usage.resets_at))
     if usage.pending_tenths:
         embed.add_field(
-            name="Reserved",
-            value=f"{format_credits(usage.pending_tenths)} for videos in progress (given back if they fail)",
+            name=t("quota.reserved"),
+            value=t("quota.reserved_value", amount=format_credits(usage.pending_tenths)),
             inline=False,
         )
-    embed.description = (
-        f"Per {usage.period}, from {source}. Credits are charged only when a video is delivered."
-    )
+    embed.description = t("quota.description", per_period=t(f"period.per.{usage.period}"), source=source)
     if view.guild is not None and view.guild.cap_tenths is not None:
         embed.add_field(
-            name="Server budget",
-            value=(
-                f"{format_credits(view.guild.used_tenths)} of {format_credits(view.guild.cap_tenths)} "
-                f"used this {view.guild.period}"
+            name=t("quota.server_budget"),
+            value=t(
+                "quota.server_budget_value",
+                used=format_credits(view.guild.used_tenths),
+                cap=format_credits(view.guild.cap_tenths),
+                this_period=t(f"period.this.{view.guild.period}"),
             ),
             inline=False,
         )

@@ -107,6 +107,7 @@ class DiscordNotifier:
         self._metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         self._fetched_limits: dict[int, tuple[int, float]] = {}  # guild id → (limit, trusted until)
+        self._fetched_locales: dict[int, str] = {}  # guild id → preferred locale, when last fetched
 
     def _failed(self, operation: str, exc: discord.HTTPException) -> None:
         """Count a caught Discord error (by operation and HTTP status: never whose or where)."""
@@ -119,7 +120,7 @@ class DiscordNotifier:
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
-        embed = embeds.channel_card_embed(card)
+        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
         if _personal(task):
             # A personal install (USER_INSTALL): the channel is usually one the bot is not in, so
             # the interaction posts the card while it can.
@@ -155,7 +156,7 @@ class DiscordNotifier:
             return await self.post_status(card)
         if _private_card_unchanged(task):
             return task.status_message_id  # it shows what it showed: no edit to spend
-        embed = embeds.channel_card_embed(card)
+        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
         if _personal(task) and await self._followup_edit(task, embed):
             return task.status_message_id
         message = self._channel(task).get_partial_message(task.status_message_id)
@@ -420,7 +421,7 @@ class DiscordNotifier:
     async def post_failure(self, task: Task, message: str) -> int | None:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
         # with the interaction's token anyway.
-        embed = embeds.failure_embed(task, message)
+        embed = embeds.failure_embed(task, message, self.server_locale(task.guild_id))
         if _personal(task):  # the bot is likely not in that channel: the interaction, while it lives
             followed = await self._followup(
                 task, "failure notice", ephemeral=task.deliver_by_dm, embed=embed, allowed_mentions=NONE
@@ -557,7 +558,21 @@ class DiscordNotifier:
             self._failed("fetch_guild", exc)
             return DEFAULT_UPLOAD_LIMIT
         self._fetched_limits[guild_id] = (guild.filesize_limit, now + FETCHED_LIMIT_SECONDS)
+        locale = getattr(guild, "preferred_locale", None)  # a partial guild may lack it
+        if isinstance(locale, discord.Locale):
+            self._fetched_locales[guild_id] = str(locale.value)
         return guild.filesize_limit
+
+    def server_locale(self, guild_id: int | None) -> str | None:
+        """The language of what a server's channel sees: its preferred locale (the ``guild_locale`` of
+        its interactions), from the cache, else as last fetched; English when neither knows it. Read
+        per post, so a card edited from the background follows the server without storing anything."""
+        if guild_id is None:
+            return None
+        guild = self._bot.get_guild(guild_id)
+        if guild is not None:
+            return str(guild.preferred_locale.value)
+        return self._fetched_locales.get(guild_id)
 
     async def channel_parent(self, channel_id: int) -> int | None:
         channel = self._bot.get_channel(channel_id)

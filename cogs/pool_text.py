@@ -8,6 +8,7 @@ no escaping; roles and channels are mentions, which render without pinging in th
 from __future__ import annotations
 
 from bot.catalog import credits_text, format_credits
+from bot.i18n import credits, translate
 from cogs.text import clip
 from storage.models import Pool, PoolUsage, Task
 
@@ -58,7 +59,11 @@ def choice_label(usage: PoolUsage) -> str:
     )
 
 
-def paid_text(task: Task) -> str:
+def paid_text(task: Task, locale: str | None = None) -> str:
     """The card's cost: ``2 credits``, or ``2 credits · pool `design` `` for a pool-paid video."""
-    cost = credits_text(task.cost_tenths)
-    return cost if task.pool_name is None else f"{cost} · pool `{task.pool_name}`"
+    cost = credits(task.cost_tenths).render(locale)
+    return (
+        cost
+        if task.pool_name is None
+        else translate(locale, "card.paid_by_pool", cost=cost, pool=task.pool_name)
+    )

@@ -12,13 +12,14 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle import RequestRefused
-from cogs.scope import OUTSIDE_GUILD
+from cogs.locales import member_locale
 from cogs.text import clip
 
 log = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "Something went wrong on our side. Nothing was charged; please try again in a moment."
+GENERIC_FAILURE = translate("en", "error.generic")
 # Discord refuses a message over 2,000 characters, and the interaction then goes unanswered.
 CONTENT_LIMIT = 2000
 
@@ -60,33 +61,36 @@ async def send(
         await interaction.response.send_message(**kwargs)
 
 
-def describe_error(error: Exception) -> str:
-    """Member-facing text for a command error; unexpected errors get a generic line."""
+def describe_error(error: Exception, locale: str | None = None) -> str:
+    """Member-facing text for a command error, in ``locale``'s language (English by default);
+    unexpected errors get a generic line."""
     if isinstance(error, app_commands.CommandInvokeError) and isinstance(
         error.original, UserFacingError | RequestRefused
     ):
         error = error.original
-    if isinstance(error, UserFacingError | RequestRefused):
+    if isinstance(error, RequestRefused):
+        return error.text(locale)
+    if isinstance(error, UserFacingError):
         return error.message
     if isinstance(error, app_commands.NoPrivateMessage):
-        return OUTSIDE_GUILD
+        return translate(locale, "error.outside_guild")
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
-        return f"You need the {needed} permission to use this command."
+        return translate(locale, "error.missing_permissions", permissions=needed)
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return translate(locale, "error.cooldown", seconds=f"{error.retry_after:.0f}")
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or "You are not allowed to use this command here."
+        return str(error) or translate(locale, "error.not_allowed")
     if isinstance(error, app_commands.TransformerError):
-        return f"That value is not valid for this option: {error.value!r}."
-    return GENERIC_FAILURE
+        return translate(locale, "error.bad_value", value=repr(error.value))
+    return translate(locale, "error.generic")
 
 
 async def reply_error(interaction: discord.Interaction[Any], error: Exception) -> None:
-    message = describe_error(error)
-    if message == GENERIC_FAILURE:
+    if describe_error(error) == GENERIC_FAILURE:
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("Unhandled error in command %s", command, exc_info=error)
+    message = describe_error(error, member_locale(interaction))  # only the member sees it
     try:
         await send(interaction, message, ephemeral=True)
     except discord.HTTPException:

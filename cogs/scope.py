@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.lifecycle.admission import NO_GUILD
+from bot.i18n import translate
 
 GUILD_CONTEXT = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
@@ -77,7 +77,7 @@ def _in_anywhere_group(interaction: discord.Interaction[Any]) -> bool:
     return command.root_parent is not None and command.root_parent.name == ANYWHERE_GROUP
 
 
-OUTSIDE_GUILD = NO_GUILD  # the same words as the core's refusal of a request with no guild
+OUTSIDE_GUILD = translate("en", "error.outside_guild")  # the core refuses with the same key
 
 
 async def refuse_outside_guild(interaction: discord.Interaction[Any], *, user_install: bool = False) -> bool:
@@ -93,6 +93,8 @@ async def refuse_outside_guild(interaction: discord.Interaction[Any], *, user_in
         await interaction.response.autocomplete([])
     elif not interaction.response.is_done():
         await interaction.response.send_message(
-            OUTSIDE_GUILD, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            translate(str(interaction.locale.value), "error.outside_guild"),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
     return False

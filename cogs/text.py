@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.i18n import translate
+
 FIELD_LIMIT = 1024  # an embed field's value
 
 
@@ -54,12 +56,15 @@ def when(ts: float, style: str = "R") -> str:
     return f"<t:{int(ts)}:{style}>"
 
 
-def duration_text(seconds: float | None, *, about: bool = False) -> str:
-    """``1 min 5 s`` (exact, for moderators' figures) or ``about 2 min`` (``about``: an estimate)."""
+def duration_text(seconds: float | None, *, about: bool = False, locale: str | None = None) -> str:
+    """``1 min 5 s`` (exact, for moderators' figures) or ``about 2 min`` (``about``: an estimate, in
+    ``locale``'s language)."""
     if seconds is None:
         return "—"
     if about:
-        return f"about {round(seconds)} s" if seconds < 90 else f"about {round(seconds / 60)} min"
+        if seconds < 90:
+            return translate(locale, "duration.about_seconds", n=round(seconds))
+        return translate(locale, "duration.about_minutes", n=round(seconds / 60))
     whole = round(seconds)
     if whole < 60:
         return f"{whole} s"

@@ -23,17 +23,16 @@ from bot.catalog import (
     MODELS,
     RATIOS,
     RESOLUTIONS,
-    credits_text,
 )
 from bot.config import Settings
-from bot.i18n import translate
+from bot.i18n import credits, translate
 from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
 from cogs import community_embeds, embeds
 from cogs.buttons import DYNAMIC_ITEMS, task_view
 from cogs.followups import keep_followup
-from cogs.locales import member_locale
+from cogs.locales import member_locale, server_locale
 from cogs.pager import Page, Pager
 from cogs.permissions import actor_from
 from cogs.pool_text import choice_label
@@ -243,7 +242,7 @@ class VideoCog(commands.Cog):
                 {"reference_1": reference_1, "reference_2": reference_2, "reference_3": reference_3}
             )
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         spec = VideoSpec(
             prompt=prompt or "",
@@ -297,7 +296,7 @@ class VideoCog(commands.Cog):
         try:
             expanded = await self.service.preview_prompt(request)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(
             interaction,
@@ -333,12 +332,16 @@ class VideoCog(commands.Cog):
         try:
             task = await service.request(request)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         # A personal-install use (no guild) is delivered through this interaction while it lives
         # (15 minutes), else by DM: say so now when the wait may be longer.
         long_wait = task.guild_id is None and await service.may_outlast_followup(task)
-        await send(interaction, confirmation(task, service.queue_position(task.id), long_wait=long_wait))
+        position = service.queue_position(task.id)
+        await send(
+            interaction,
+            confirmation(task, position, long_wait=long_wait, locale=member_locale(interaction)),
+        )
         # The channel may refuse the bot later (a permission removed): this interaction can still
         # post there for 15 minutes.
         await keep_followup(service, interaction, task)
@@ -348,7 +351,7 @@ class VideoCog(commands.Cog):
         try:
             image = animatable_image(message)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await interaction.response.send_modal(AnimateModal(self, image))
 
@@ -360,7 +363,7 @@ class VideoCog(commands.Cog):
         try:
             references = message_references(message)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await interaction.response.send_modal(ReferencesModal(self, references))
 
@@ -377,18 +380,24 @@ class VideoCog(commands.Cog):
         try:
             found = await service.task_for(task, actor_from(interaction))
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         card = await service.status_card(found)
-        embed, view = embeds.status_embed(card), task_view(found)
+        view = task_view(found)
         # A video kept for its requester (their DMs refused it) is picked up here: a fresh link.
-        link = await pickup_link(service, found, interaction.user.id)
-        if found.deliver_by_dm:
-            await send(interaction, link, embed=embed, view=view)
+        link = await pickup_link(service, found, interaction.user.id, member_locale(interaction))
+        if found.deliver_by_dm:  # only the member sees it: their language
+            await send(
+                interaction,
+                link,
+                embed=embeds.status_embed(card, locale=member_locale(interaction)),
+                view=view,
+            )
             return
-        shown = f"Here is the card of video #{found.id}, shown to the channel."
+        shown = translate(member_locale(interaction), "status.shown", task_id=found.id)
         await send(interaction, shown if link is None else f"{shown}\n{link}")
-        await send(interaction, embed=embed, view=view, ephemeral=False)
+        channel_card = embeds.status_embed(card, locale=server_locale(interaction))  # the channel's
+        await send(interaction, embed=channel_card, view=view, ephemeral=False)
 
     @status.autocomplete("task")
     async def _status_task(
@@ -438,7 +447,7 @@ class VideoCog(commands.Cog):
             channel_id=interaction.channel_id,
             parent_channel_id=_thread_parent(interaction),
         )
-        await send(interaction, embed=embeds.quota_embed(view))
+        await send(interaction, embed=embeds.quota_embed(view, member_locale(interaction)))
 
     @video.command(name="cancel", description="Cancel one of your videos that is still waiting in line")
     @app_commands.describe(task="The video to cancel (waiting in line, or an H3 video queued at the service)")
@@ -447,11 +456,16 @@ class VideoCog(commands.Cog):
         try:
             cancelled = await self.service.cancel(task, actor_from(interaction))
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(
             interaction,
-            f"Video #{cancelled.id} was cancelled: {credits_text(cancelled.cost_tenths)} given back.",
+            translate(
+                member_locale(interaction),
+                "cancel.done",
+                task_id=cancelled.id,
+                cost=credits(cancelled.cost_tenths),
+            ),
         )
 
     @cancel.autocomplete("task")
@@ -535,7 +549,7 @@ class VideoCog(commands.Cog):
             if pool is not None:  # last: a refused pool leaves the other options saved
                 await service.set_default_pool(where, pool)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         pool_name = await _pool_name(service, where)
         await send(interaction, embed=embeds.settings_embed(prefs, changed=True, pool=pool_name))
@@ -563,7 +577,7 @@ class VideoCog(commands.Cog):
         try:
             entries = await self.service.showcase.top(guild_id, period)
         except RequestRefused as exc:
-            await send(interaction, exc.message)
+            await send(interaction, exc.text(member_locale(interaction)))
             return
         await send(interaction, embed=community_embeds.top_embed(entries, period, locale))
 

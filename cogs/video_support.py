@@ -11,7 +11,8 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL, credits_text
+from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL
+from bot.i18n import credits, translate
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
@@ -179,41 +180,55 @@ def jump_url(task: Task) -> str | None:
     return f"https://discord.com/channels/{guild}/{task.channel_id}/{task.status_message_id}"
 
 
-LONG_WAIT_BY_DM = "This may take longer than 15 minutes; the video will come by DM."
+LONG_WAIT_BY_DM = translate("en", "confirm.long_wait").strip()
 
 
-def confirmation(task: Task, position: int | None, *, here: bool = True, long_wait: bool = False) -> str:
-    """The ephemeral "started" answer: the task number, its cost, where to watch it.
+def confirmation(
+    task: Task,
+    position: int | None,
+    *,
+    here: bool = True,
+    long_wait: bool = False,
+    locale: str | None = None,
+) -> str:
+    """The ephemeral "started" answer: the task number, its cost, where to watch it; in the
+    member's ``locale`` (only they see it).
 
     ``here``: asked in the task's own channel (not from a DM, where "this channel" would mislead).
     ``long_wait``: a personal-install use likely to outlast its interaction (15 minutes), whose
     video will then come by DM: said up front, not discovered.
     """
-    here_text = "this channel" if here else f"<#{task.channel_id}>"
-    where = "your DMs" if task.deliver_by_dm else here_text
+    here_text = translate(locale, "confirm.this_channel") if here else f"<#{task.channel_id}>"
+    where = translate(locale, "confirm.your_dms") if task.deliver_by_dm else here_text
     if task.takes is not None and task.takes > 1:
-        line = (
-            f"🎬 Video **#{task.id}** is on its way as {task.takes} takes "
-            f"({credits_text(task.cost_tenths * task.takes)} in all, {credits_text(task.cost_tenths)} "
-            "each, each charged only if it is delivered; a take that fails is refunded). "
-            f"They will be posted together in {where} when ready."
+        line = translate(
+            locale,
+            "confirm.on_its_way.takes",
+            task_id=task.id,
+            takes=task.takes,
+            total=credits(task.cost_tenths * task.takes),
+            each=credits(task.cost_tenths),
+            where=where,
         )
     else:
-        line = f"🎬 Video **#{task.id}** is on its way ({credits_text(task.cost_tenths)}, charged only "
-        line += f"if it is delivered). It will be posted in {where} when ready."
+        line = translate(
+            locale, "confirm.on_its_way", task_id=task.id, cost=credits(task.cost_tenths), where=where
+        )
     if position is not None and position > 1:
-        line += f" It is #{position} in line."
+        line += translate(locale, "confirm.in_line", position=position)
     url = jump_url(task)
     if url is not None:
-        line += f" Follow it here: {url}"
+        line += translate(locale, "confirm.follow", url=url)
     else:
-        line += " (I could not post a status card in this channel; the video will still be delivered.)"
+        line += translate(locale, "confirm.no_card")
     if long_wait:
-        line += f" {LONG_WAIT_BY_DM}"
+        line += translate(locale, "confirm.long_wait")
     return line
 
 
-async def pickup_link(service: VideoService, task: Task, user_id: int) -> str | None:
+async def pickup_link(
+    service: VideoService, task: Task, user_id: int, locale: str | None = None
+) -> str | None:
     """A fresh download link of a video kept for its requester (the member's side refused it: their
     DMs are closed), for ``/video status`` and Details; None when there is nothing to pick up or
     someone else asks (a moderator sees the details, not the member's private video).
@@ -225,5 +240,5 @@ async def pickup_link(service: VideoService, task: Task, user_id: int) -> str | 
     try:
         link = await service.fresh_link(task)
     except RequestRefused as exc:
-        return exc.message
+        return exc.text(locale)
     return embeds.pickup_link_content(task, link.url, link.expires_at)

@@ -1,5 +1,5 @@
-"""Message catalogs: what members and moderators read, in their language (a start: `/video queue`
-and `/video top`; every other message is still English).
+"""Message catalogs: what members and moderators read, in their language : refusals, status
+cards, `/video queue`, `/video top` and the other replies listed in README's Languages section.
 
 One module per language (:mod:`bot.i18n.en` is the reference), each a flat ``MESSAGES`` mapping of
 key → text with ``{name}`` placeholders. :func:`translate` picks the catalog for a Discord locale
@@ -15,6 +15,7 @@ fails on a missing key or a placeholder that differs from English).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bot.i18n import de, en, es, fr, ja, pt_br
 
@@ -45,7 +46,37 @@ def catalog_for(locale: str | None) -> str:
     return language if language in CATALOGS else DEFAULT_LOCALE
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message not yet in a language: a key and its values, rendered once the reader is known.
+
+    The core returns these (a refusal, a card line) so it stays free of Discord and of locales; a
+    value may itself be a :class:`Message` (a period's name, an optional sentence), rendered in the
+    same language; an optional sentence left out is the plain value ``""``."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, locale: str | None) -> str:
+        return translate(locale, self.key, **self.values)
+
+
+def msg(key: str, **values: object) -> Message:
+    return Message(key, values)
+
+
+def credits(tenths: int) -> Message:
+    """ "1 credit" / "1.8 credits" in any language: the localised :func:`bot.catalog.credits_text`."""
+    from bot.catalog import format_credits  # bot.catalog words its options with these catalogs
+
+    return msg("credits.one" if abs(tenths) == 10 else "credits.many", amount=format_credits(tenths))
+
+
 def translate(locale: str | None, key: str, **values: object) -> str:
-    """The message ``key`` in the locale's language (English if that catalog lacks it)."""
-    template = CATALOGS[catalog_for(locale)].get(key) or en.MESSAGES[key]
-    return template.format(**values)
+    """The message ``key`` in the locale's language (English if that catalog lacks it); values
+    that are :class:`Message` are rendered in the same language."""
+    template = CATALOGS[catalog_for(locale)].get(key)
+    if template is None:
+        template = en.MESSAGES[key]
+    rendered = {name: v.render(locale) if isinstance(v, Message) else v for name, v in values.items()}
+    return template.format(**rendered)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from bot.catalog import credits_text, format_credits
+from bot.i18n import Message, credits, msg
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.api_cancel import can_cancel_at_api, cancel_at_api, cancelled_note
 from bot.lifecycle.cards import StatusCards
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 
 # A request with no guild while USER_INSTALL is off (also the command gate's words, cogs.scope).
-NO_GUILD = "This command works only inside a server."
 
 
 class Keep(enum.Enum):
@@ -90,11 +90,7 @@ class Admission:
         prefs = await self._deps.storage.prefs.get(req.user_id)
         plan = plan_request(req.spec, defaults=prefs.defaults, policy=server_options(policy))
         if self._deps.account.paused:
-            raise RequestRefused(
-                "The video service account needs a moderator's attention, so new videos are paused. "
-                "Nothing was charged; please try again later.",
-                reason=RefusalReason.ACCOUNT_PAUSED,
-            )
+            raise RequestRefused.keyed("refusal.account_paused", reason=RefusalReason.ACCOUNT_PAUSED)
         _check_takes(req.takes)
         new = NewTask(
             guild_id=req.guild_id,
@@ -127,7 +123,7 @@ class Admission:
                 pool=None if req.pool is None else fold_name(req.pool),
             )
         except ReservationRefused as exc:
-            raise RequestRefused(_refusal_text(exc, takes=req.takes), reason=_reason(exc)) from None
+            raise RequestRefused.of(_refusal_text(exc, takes=req.takes), reason=_reason(exc)) from None
         task = takes[0]
         log.info(
             "Task %s reserved%s: user %s, guild %s, %s %s %ss, %s%s",
@@ -159,34 +155,31 @@ class Admission:
         """
         if req.guild_id is None:
             if not self._deps.settings.user_install:
-                raise RequestRefused(NO_GUILD, reason=RefusalReason.OUTSIDE_GUILD)
+                raise RequestRefused.keyed("error.outside_guild", reason=RefusalReason.OUTSIDE_GUILD)
             return None
         guild_id = req.guild_id
         check_served(self._deps.settings, guild_id)
         policy = await self._deps.storage.policy.get(guild_id)
         if policy.paused:
-            raise RequestRefused(
-                _refusal_text(GuildPaused(policy.pause_reason)) + " Please try again later.",
+            raise RequestRefused.keyed(
+                "refusal.try_later",
+                refusal=_refusal_text(GuildPaused(policy.pause_reason)),
                 reason=RefusalReason.GUILD_PAUSED,
             )
         rule_channel = req.parent_channel_id or req.channel_id
         if not await self._deps.storage.policy.channel_allowed(guild_id, rule_channel):
             rules = await self._deps.storage.policy.channel_rules(guild_id)
             where = ", ".join(f"<#{c}>" for c in rules.allowed[:10])
-            hint = f" Use {where}." if where else ""
-            raise RequestRefused(f"Videos can't be made in this channel.{hint}", reason=RefusalReason.CHANNEL)
+            hint = msg("refusal.channel.use", where=where) if where else ""
+            raise RequestRefused.keyed("refusal.channel", hint=hint, reason=RefusalReason.CHANNEL)
         block = await self._deps.storage.limits.blocked(guild_id, req.user_id)
         if block is not None:
-            raise RequestRefused(_refusal_text(UserBlocked(block.reason)), reason=RefusalReason.BLOCKED)
+            raise RequestRefused.of(_refusal_text(UserBlocked(block.reason)), reason=RefusalReason.BLOCKED)
         filters = await self._deps.storage.policy.filters(guild_id)
         if filters:
             compiled = compile_filter_cached(tuple((f.pattern, f.is_regex) for f in filters))
             if matches(compiled, req.spec.prompt) is not None:
-                raise RequestRefused(
-                    "Your prompt was refused by this server's prompt filter. Nothing was charged; "
-                    "please rephrase it.",
-                    reason=RefusalReason.PROMPT_FILTER,
-                )
+                raise RequestRefused.keyed("refusal.prompt_filter", reason=RefusalReason.PROMPT_FILTER)
         return policy
 
     async def regenerate(self, task_id: int, actor: Actor, *, upload_limit: int | None = None) -> Task:
@@ -198,11 +191,9 @@ class Admission:
         original = await task_or_refusal(self._deps, task_id)
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
-            raise RequestRefused("That task belongs to another server.")
+            raise RequestRefused.keyed("refusal.other_server_task")
         if original.user_id != actor.user_id and not await moderates_here(self._deps, actor):
-            raise RequestRefused(
-                "Only the member who asked for this video, or a moderator, can regenerate it."
-            )
+            raise RequestRefused.keyed("refusal.regenerate_not_yours")
         # From a DM (a result sent there) the new task belongs where the original was made: that
         # server's rules, channel and limits apply; ``actor.role_ids`` are whatever the caller could
         # find out about the member there (none: the default limits).
@@ -249,14 +240,14 @@ class Admission:
         """The rule for Remix (and Extend, Loop): a delivered result of this server; a private one
         only by its owner (the clicker pays either way)."""
         if original.state is not TaskState.DELIVERED:
-            raise RequestRefused(f"Video #{original.id} was not delivered, so there is nothing to {what}.")
+            raise RequestRefused.keyed(
+                "refusal.edit_not_delivered", task_id=original.id, what=msg(f"verb.{what}")
+            )
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
-            raise RequestRefused("That video belongs to another server.")
+            raise RequestRefused.keyed("refusal.other_server_video")
         if original.deliver_by_dm and original.user_id != actor.user_id:
-            raise RequestRefused(
-                f"Video #{original.id} is private: only the member who asked for it can {what} it."
-            )
+            raise RequestRefused.keyed("refusal.edit_private", task_id=original.id, what=msg(f"verb.{what}"))
 
     async def _channel_parent(self, channel_id: int) -> int | None:
         try:
@@ -272,20 +263,20 @@ class Admission:
         if task.guild_id != actor.guild_id or (
             task.user_id != actor.user_id and not await moderates_here(self._deps, actor)
         ):
-            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+            raise RequestRefused.keyed("refusal.not_yours", task_id=task_id)
         if can_cancel_at_api(task):
             cancelled = await cancel_at_api(self._deps, self._cards, task)
             if cancelled.group_id is not None and self.take_over is not None:
                 await self.take_over(cancelled)
             return cancelled
         if task.state is not TaskState.QUEUED:
-            raise RequestRefused(_not_cancellable(task))
+            raise RequestRefused.of(_not_cancellable(task))
         try:
             task = await self._deps.storage.tasks.transition(
                 task.id, TaskState.CANCELLED, now=self._deps.now(), error_code="cancelled"
             )
         except IllegalTransition:
-            raise RequestRefused(_not_cancellable(await task_or_refusal(self._deps, task_id))) from None
+            raise RequestRefused.of(_not_cancellable(await task_or_refusal(self._deps, task_id))) from None
         self._deps.queue.remove(task.id)
         log.info("Task %s cancelled by %s", task.id, actor.user_id)
         await self._cards.refresh(task, note=cancelled_note(task))
@@ -327,15 +318,13 @@ def _where(req: VideoRequest) -> Whereabouts:
     return Whereabouts(req.guild_id, req.user_id, req.role_ids, req.channel_id, req.parent_channel_id)
 
 
-def _not_cancellable(task: Task) -> str:
+def _not_cancellable(task: Task) -> Message:
     if task.error_code == "cancelled":  # cancelled at the API (it ends failed, refunded)
-        return f"Task #{task.id} is already cancelled; there is nothing to cancel."
+        return msg("refusal.cancel.already_cancelled", task_id=task.id)
+    state = msg(f"state.{task.state.value}")
     if task.state.final:
-        return f"Task #{task.id} is already {task.state.value}; there is nothing to cancel."
-    return (
-        f"Task #{task.id} was already sent to the video service ({task.state.value}), so it can no longer "
-        "be cancelled. Credits are only charged if the video is delivered."
-    )
+        return msg("refusal.cancel.final", task_id=task.id, state=state)
+    return msg("refusal.cancel.sent", task_id=task.id, state=state)
 
 
 def _reason(exc: ReservationRefused) -> RefusalReason:
@@ -358,68 +347,72 @@ _RESERVATION_REASONS: tuple[tuple[type[ReservationRefused], RefusalReason], ...]
 )
 
 
-def _refusal_text(exc: ReservationRefused, *, takes: int = 1) -> str:
+def _refusal_text(exc: ReservationRefused, *, takes: int = 1) -> Message:
     """Member-facing words for a refused reservation: what happened and what they can do.
 
     ``takes``: the request's takes (``variations``), reserved together: every figure is their sum."""
-    text = _refusal_words(exc)
+    words = _refusal_words(exc, takes)
     if takes > 1 and not isinstance(exc, (TooManyInFlight, UserBlocked, GuildPaused, PoolNotUsable)):
-        text = text.replace("this video costs", f"these {takes} takes cost")
-        text += f" (All {takes} takes are reserved together, or none: try fewer `variations`.)"
-    return text
+        return msg("refusal.with_takes", text=words, together=msg("refusal.takes.together", takes=takes))
+    return words
 
 
-def _refusal_words(exc: ReservationRefused) -> str:
+def _costs(cost_tenths: int, takes: int) -> Message:
+    """ "this video costs 2" / "these 3 takes cost 6": what the refused request would cost."""
+    if takes > 1:
+        return msg("refusal.costs.takes", takes=takes, cost=format_credits(cost_tenths))
+    return msg("refusal.costs.one", cost=format_credits(cost_tenths))
+
+
+def _refusal_words(exc: ReservationRefused, takes: int) -> Message:
     if isinstance(exc, QuotaExceeded):
         left = max(0, exc.limit_tenths - exc.used_tenths)
         pools = ", ".join(f"`{name}`" for name in exc.pools[:10])
-        also = f" Your pools here ({pools}) don't have enough left either." if pools else ""
-        return (
-            f"You don't have enough credits: this video costs {format_credits(exc.cost_tenths)}, you have "
-            f"{format_credits(left)} of {format_credits(exc.limit_tenths)} left this {exc.period}.{also} "
-            f"Your credits renew {_timestamp(exc.resets_at)}; a cheaper option (lower resolution or "
-            "shorter video) may fit now. See `/video quota`."
+        return msg(
+            "refusal.quota",
+            costs=_costs(exc.cost_tenths, takes),
+            left=format_credits(left),
+            limit=format_credits(exc.limit_tenths),
+            this_period=_this(exc.period),
+            also=msg("refusal.quota.pools", pools=pools) if pools else "",
+            renews=_timestamp(exc.resets_at),
         )
     if isinstance(exc, PoolNotUsable):
         return pool_refusal(exc.name, exc.role_id, exc.channel_id, exists=exc.exists)
     if isinstance(exc, PoolExhausted):
         left = max(0, exc.limit_tenths - exc.used_tenths)
-        return (
-            f"The pool `{exc.name}` doesn't have enough left: this video costs "
-            f"{format_credits(exc.cost_tenths)}, the pool has {format_credits(left)} of "
-            f"{format_credits(exc.limit_tenths)} left this {exc.period}. Nothing was charged. It renews "
-            f"{_timestamp(exc.resets_at)}; leave `pool` out to use your own credits or your other pools."
+        return msg(
+            "refusal.pool.exhausted",
+            name=exc.name,
+            costs=_costs(exc.cost_tenths, takes),
+            left=format_credits(left),
+            limit=format_credits(exc.limit_tenths),
+            this_period=_this(exc.period),
+            renews=_timestamp(exc.resets_at),
         )
     if isinstance(exc, GuildCapReached):
-        return (
-            f"This server has used its video budget for this {exc.period} "
-            f"({format_credits(exc.used_tenths)} of {credits_text(exc.cap_tenths)}). "
-            f"It renews {_timestamp(exc.resets_at)}."
+        return msg(
+            "refusal.guild_cap",
+            this_period=_this(exc.period),
+            used=format_credits(exc.used_tenths),
+            cap=credits(exc.cap_tenths),
+            renews=_timestamp(exc.resets_at),
         )
     if isinstance(exc, SpendLimitReached):
-        return (
-            f"The bot has used its overall video budget for this {exc.period} (set by its operator for "
-            f"every server together). Nothing was charged. It renews {_timestamp(exc.resets_at)}."
-        )
+        return msg("refusal.spend_limit", this_period=_this(exc.period), renews=_timestamp(exc.resets_at))
     if isinstance(exc, TooManyInFlight) and exc.asked > 1:
-        return (
-            f"You have {exc.in_flight} videos in progress and asked for {exc.asked} takes: that would "
-            f"pass the most one member may have at once ({exc.limit}). Ask for fewer `variations`, wait "
-            "for one to finish, or free a place with `/video cancel`. Nothing was charged."
-        )
+        return msg("refusal.in_flight.takes", in_flight=exc.in_flight, takes=exc.asked, limit=exc.limit)
     if isinstance(exc, TooManyInFlight):
-        return (
-            f"You already have {exc.in_flight} videos in progress, the most one member may have at "
-            f"once ({exc.limit}). Wait for one to finish, or free a place with `/video cancel`. "
-            "Nothing was charged."
-        )
+        return msg("refusal.in_flight", in_flight=exc.in_flight, limit=exc.limit)
     if isinstance(exc, UserBlocked):
-        reason = f" Reason: {exc.reason}" if exc.reason else ""
-        return (
-            f"You are blocked from making videos in this server.{reason} "
-            "Ask a moderator if this is a mistake."
-        )
+        reason = msg("refusal.blocked.reason", reason=exc.reason) if exc.reason else ""
+        return msg("refusal.blocked", reason=reason)
     if isinstance(exc, GuildPaused):
-        reason = f" Reason: {exc.reason}." if exc.reason else ""
-        return f"Video generation is paused in this server by the moderators.{reason}"
-    return str(exc)
+        reason = msg("refusal.guild_paused.reason", reason=exc.reason) if exc.reason else ""
+        return msg("refusal.guild_paused", reason=reason)
+    return Message("refusal.plain", {"text": str(exc)})
+
+
+def _this(period: str) -> Message:
+    """ "this day" / "this week" / "this month", in the reader's language."""
+    return msg(f"period.this.{period}")

@@ -26,14 +26,6 @@ log = logging.getLogger(__name__)
 
 # Sent, not yet finished at the API: the states in which asking the API to cancel makes sense.
 SENT_STATES = frozenset({TaskState.SUBMITTED, TaskState.PROCESSING})
-STARTED_TEXT = (
-    "Video #{task_id} is already being made at the video service, so it can no longer be cancelled. "
-    "Credits are only charged if the video is delivered."
-)
-UNREACHABLE_TEXT = (
-    "The video service could not be reached to cancel video #{task_id}; it was not cancelled. "
-    "Try again in a moment. Credits are only charged if the video is delivered."
-)
 
 
 def can_cancel_at_api(task: Task) -> bool:
@@ -54,14 +46,14 @@ async def cancel_at_api(deps: LifecycleDeps, cards: StatusCards, task: Task) -> 
         # that video is billed. Only a task the API still calls queued is cancelled.
         info = await deps.client.query(task.api_task_id, retries=0, model=task.model)
         if info.status is not TaskStatus.QUEUED:
-            raise RequestRefused(STARTED_TEXT.format(task_id=task.id))
+            raise RequestRefused.keyed("refusal.cancel.started", task_id=task.id)
         await deps.client.cancel_v2(task.api_task_id)
     except InvalidParameters as exc:
         log.info("Task %s: the API refused to cancel %s (%s)", task.id, task.api_task_id, exc)
-        raise RequestRefused(STARTED_TEXT.format(task_id=task.id)) from None
+        raise RequestRefused.keyed("refusal.cancel.started", task_id=task.id) from None
     except MiniMaxError as exc:
         log.warning("Task %s: cancelling %s at the API failed (%s)", task.id, task.api_task_id, exc)
-        raise RequestRefused(UNREACHABLE_TEXT.format(task_id=task.id)) from None
+        raise RequestRefused.keyed("refusal.cancel.unreachable", task_id=task.id) from None
     note = cancelled_note(task)
     try:
         cancelled = await deps.storage.tasks.transition(
@@ -76,7 +68,7 @@ async def cancel_at_api(deps: LifecycleDeps, cards: StatusCards, task: Task) -> 
         # The poller saw the API's "cancelled" first and failed (and refunded) it already.
         cancelled = await deps.storage.tasks.get(task.id)
         if cancelled.state is not TaskState.FAILED:
-            raise RequestRefused(STARTED_TEXT.format(task_id=task.id)) from None
+            raise RequestRefused.keyed("refusal.cancel.started", task_id=task.id) from None
     log.info("Task %s cancelled at the API (%s)", task.id, task.api_task_id)
     await cards.refresh(cancelled, note=note)
     return cancelled

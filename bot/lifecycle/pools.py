@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import Message, msg
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.validation import RequestRefused
 from storage import Pool, PoolAccess, PoolUsage
@@ -77,19 +78,15 @@ def _plain(name: str) -> str:
     return name.replace("`", "'")[:40]
 
 
-def pool_refusal(name: str, role_id: int | None, channel_id: int | None, *, exists: bool) -> str:
+def pool_refusal(name: str, role_id: int | None, channel_id: int | None, *, exists: bool) -> Message:
     """Why a named pool may not pay: it does not exist, or it is for a role or a channel."""
     if not exists:
-        return (
-            f"There is no pool called `{_plain(name)}` in this server. Nothing was charged; "
-            "`/video quota` lists the pools you may use."
-        )
-    who = []
-    if role_id is not None:
-        who.append(f"members with <@&{role_id}>")
-    if channel_id is not None:
-        who.append(f"videos asked for in <#{channel_id}>")
-    return (
-        f"The pool `{name}` is for {' or '.join(who)}, so you can't spend from it here. Nothing was "
-        "charged; leave `pool` out to use your own credits or your pools."
-    )
+        return msg("refusal.pool.missing", name=_plain(name))
+    role, channel = f"<@&{role_id}>", f"<#{channel_id}>"
+    if role_id is not None and channel_id is not None:
+        who = msg("refusal.pool.role_or_channel", role=role, channel=channel)
+    elif role_id is not None:
+        who = msg("refusal.pool.role", role=role)
+    else:
+        who = msg("refusal.pool.channel", channel=channel)
+    return msg("refusal.pool.not_for_you", name=name, who=who)

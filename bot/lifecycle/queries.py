@@ -38,7 +38,7 @@ async def task_or_refusal(deps: LifecycleDeps, task_id: int) -> Task:
     try:
         task = await deps.storage.tasks.get(task_id)
     except UnknownTask:
-        raise RequestRefused(f"There is no task #{task_id}.") from None
+        raise RequestRefused.keyed("refusal.no_task", task_id=task_id) from None
     check_served(deps.settings, task.guild_id)
     return task
 
@@ -70,7 +70,7 @@ class Queries:
         if task.user_id == actor.user_id and actor.guild_id in (None, task.guild_id):
             return task
         if task.guild_id != actor.guild_id or not await moderates_here(self._deps, actor):
-            raise RequestRefused(f"Task #{task_id} is not one of yours.")
+            raise RequestRefused.keyed("refusal.not_yours", task_id=task_id)
         return task
 
     async def post_missing_card(self, task_id: int) -> Task:
@@ -91,13 +91,10 @@ class Queries:
         in plain words, when there is nothing to renew or the video service will not give a link.
         """
         if task.state is not TaskState.DELIVERED:
-            raise RequestRefused(f"Video #{task.id} was not delivered, so there is no link to renew.")
+            raise RequestRefused.keyed("refusal.link.not_delivered", task_id=task.id)
         link = await self._delivery.fresh_link(task)
         if link is None:
-            raise RequestRefused(
-                f"The video service would not give a new download link for video #{task.id}; it keeps "
-                "finished videos only for a while. Use Regenerate to make it again."
-            )
+            raise RequestRefused.keyed("refusal.link.gone", task_id=task.id)
         return link
 
     async def status_card(self, task: Task) -> StatusCard:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from bot.i18n import Message
+
 
 class RefusalReason(enum.StrEnum):
     """Why a request was refused, as a small fixed set: the refusals metric counts by it (never by the
@@ -25,10 +27,35 @@ class RefusalReason(enum.StrEnum):
 
 
 class RequestRefused(Exception):
-    """A request that is not sent: ``message`` says what was wrong and how to fix it, for the member;
-    ``reason`` is which kind of refusal it is, for the metrics."""
+    """A request that is not sent: ``message`` says what was wrong and how to fix it, for the member
+    (in English); ``reason`` is which kind of refusal it is, for the metrics.
 
-    def __init__(self, message: str, *, reason: RefusalReason = RefusalReason.INVALID) -> None:
+    Made with :meth:`keyed`, it also carries its catalog key and values, so the cog can say it in
+    the member's language with :meth:`text`; ``message`` stays the English text."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: RefusalReason = RefusalReason.INVALID,
+        words: Message | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.words = words
+
+    @classmethod
+    def keyed(
+        cls, key: str, *, reason: RefusalReason = RefusalReason.INVALID, **values: object
+    ) -> RequestRefused:
+        """The refusal ``key`` of :mod:`bot.i18n`'s catalogs, with ``values`` for its placeholders."""
+        return cls.of(Message(key, values), reason=reason)
+
+    @classmethod
+    def of(cls, words: Message, *, reason: RefusalReason = RefusalReason.INVALID) -> RequestRefused:
+        return cls(words.render("en"), reason=reason, words=words)
+
+    def text(self, locale: str | None) -> str:
+        """The refusal in ``locale``'s language (English for one not yet in the catalogs)."""
+        return self.message if self.words is None else self.words.render(locale)

@@ -11,16 +11,14 @@ from __future__ import annotations
 from typing import Final
 
 from bot.config import Settings
+from bot.i18n import translate
 from bot.lifecycle.refusal import RefusalReason
 from bot.lifecycle.validation import RequestRefused
 
-NOT_SERVED: Final = (
-    "This bot is not available in this server: its operator runs it only for the servers they chose. "
-    "Nothing was charged."
-)
+NOT_SERVED: Final = translate("en", "refusal.not_served")
 
 
 def check_served(settings: Settings, guild_id: int | None) -> None:
     """Raises RequestRefused for a server outside ``ALLOWED_GUILD_IDS`` (no server: always fine)."""
     if not settings.guild_allowed(guild_id):
-        raise RequestRefused(NOT_SERVED, reason=RefusalReason.NOT_SERVED)
+        raise RequestRefused.keyed("refusal.not_served", reason=RefusalReason.NOT_SERVED)

@@ -161,7 +161,7 @@ def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
         )
     if not policy.allows_model(rules.name):
         allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
-        raise RequestRefused(f"This server does not allow {rules.name}. Allowed models here: {allowed}.")
+        raise RequestRefused.keyed("refusal.model_not_allowed", model=rules.name, allowed=allowed)
     return rules
 
 
@@ -364,14 +364,9 @@ def _check_within_limits(asked: VideoSpec, policy: OptionPolicy) -> None:
         and policy.max_resolution
         and resolution_rank(res) > resolution_rank(policy.max_resolution)
     ):
-        raise RequestRefused(
-            f"This server allows videos up to {policy.max_resolution}; choose {policy.max_resolution} "
-            "or lower."
-        )
+        raise RequestRefused.keyed("refusal.server_max_resolution", resolution=policy.max_resolution)
     if dur is not None and policy.max_duration is not None and dur > policy.max_duration:
-        raise RequestRefused(
-            f"This server allows videos up to {policy.max_duration} s; choose a shorter duration."
-        )
+        raise RequestRefused.keyed("refusal.server_max_duration", seconds=policy.max_duration)
 
 
 def _choose_combo(
@@ -425,23 +420,13 @@ def plan_request(
     """
     prompt = clean_prompt(asked.prompt)
     if not prompt and asked.mode not in PROMPT_OPTIONAL_MODES:
-        raise RequestRefused(
-            "The prompt is empty. Describe the video you want, "
-            "e.g. `a red fox running through snow [Pan left]`."
-        )
+        raise RequestRefused.keyed("refusal.prompt_empty")
     if len(prompt) > LONGEST_PROMPT_CHARS:
-        raise RequestRefused(
-            f"The prompt is {len(prompt)} characters long; the limit is {LONGEST_PROMPT_CHARS}. Shorten it."
-        )
+        raise RequestRefused.keyed("refusal.prompt_long", length=len(prompt), limit=LONGEST_PROMPT_CHARS)
     if asked.last_frame is not None and asked.first_frame is None:
-        raise RequestRefused(
-            "A last_frame needs a first_frame too: attach the image the video should start from as well."
-        )
+        raise RequestRefused.keyed("refusal.last_without_first")
     if asked.subject is not None and (asked.first_frame is not None or asked.last_frame is not None):
-        raise RequestRefused(
-            "A subject image cannot be combined with first_frame or last_frame. "
-            "Use either a subject (S2V-01) or frames, not both."
-        )
+        raise RequestRefused.keyed("refusal.subject_and_frames")
     check_references(asked)
     for medium in asked.media:
         if medium.kind is MediaKind.IMAGE:
@@ -460,9 +445,8 @@ def plan_request(
     except _ModelCannot as exc:
         raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
     if len(prompt) > rules.max_prompt_chars:
-        raise RequestRefused(
-            f"The prompt is {len(prompt)} characters long; the limit is {rules.max_prompt_chars} "
-            f"on {rules.name}. Shorten it."
+        raise RequestRefused.keyed(
+            "refusal.prompt_long_on", length=len(prompt), limit=rules.max_prompt_chars, model=rules.name
         )
     if rules.references is not None:
         check_references(asked, rules)

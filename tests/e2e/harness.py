@@ -397,6 +397,7 @@ class BotHarness:
         validate: bool = True,
         attachment_size_limit: int | None = None,
         user_install: bool = False,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """A member runs ``/command sub …``; the payload follows the schema the bot registered.
 
@@ -431,6 +432,7 @@ class BotHarness:
             label=f"/{' '.join(path)} by {who.name}",
             attachment_size_limit=attachment_size_limit,
             user_install=user_install,
+            locale=locale,
         )
 
     async def click(

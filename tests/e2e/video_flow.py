@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import CATALOGS
 from tests.e2e.harness import BotHarness
 from tests.fakes.fake_discord import FakeMember, FakeMessage, InteractionRecord, StoredAttachment
 
@@ -34,7 +35,8 @@ FAST_VIDEO_ENV = {
 }
 
 GENERIC_FAILURE = "Something went wrong on our side"
-_CONFIRMATION = re.compile(r"Video \*\*#(\d+)\*\* is on its way")
+# "🎬 Video **#N** is on its way…" in any language: the confirmation opens with 🎬 and a bold number.
+_CONFIRMATION = re.compile(r"🎬 [^*]*\*\*#(\d+)\*\*")
 _RESULT = re.compile(r"your video is ready! \(task #(\d+)\)")
 _CARD_TITLE = re.compile(r"^Video #(\d+) · ")
 _FOOTER = re.compile(r"^Task #(\d+)(?: · notice)?$")  # a card or details; a failure notice
@@ -122,12 +124,15 @@ def _footer_task(message: FakeMessage) -> int | None:
     return None
 
 
+_REQUESTED_BY = {catalog["card.requested_by"] for catalog in CATALOGS.values()}  # a card in any language
+
+
 def is_card(message: FakeMessage) -> bool:
     """A status card: the bot's own channel message with the "Requested by" field, not a reply."""
     return (
         message.via == "channel"
         and message.message_reference is None
-        and any(f.get("name") == "Requested by" for e in message.embeds for f in e.get("fields") or [])
+        and any(f.get("name") in _REQUESTED_BY for e in message.embeds for f in e.get("fields") or [])
     )
 
 

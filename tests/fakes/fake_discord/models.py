@@ -249,6 +249,7 @@ class FakeGuild:
     name: str
     owner_id: int
     premium_tier: int = 0
+    preferred_locale: str = "en-US"  # a community server's language: interactions' guild_locale
     roles: dict[int, FakeRole] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
@@ -292,7 +293,7 @@ class FakeGuild:
             "premium_tier": self.premium_tier,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "features": [],
             "emojis": [],
             "stickers": [],

@@ -502,8 +502,8 @@ class FakeDiscord(GatewayMixin, RestMixin):
             assert guild is not None, f"channel {channel.id} is in no guild of the fake"
             perms = guild.permissions_of(member)
             payload["guild_id"] = str(guild.id)
-            payload["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
-            payload["guild_locale"] = "en-US"
+            payload["guild"] = {"id": str(guild.id), "locale": guild.preferred_locale, "features": []}
+            payload["guild_locale"] = guild.preferred_locale
             payload["member"] = member.payload(perms)
             payload["context"] = 0
             payload["authorizing_integration_owners"] = {"0": str(guild.id)}

@@ -1,0 +1,188 @@
+"""Messages in the reader's language, through the real command callbacks and the kit's interactions:
+refusals and replies only the member sees follow their Discord locale, channel posts the server's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord.ext import commands
+
+import cogs.video as video_cog
+from bot.i18n import credits, translate
+from cogs.replies import describe_error
+from cogs.video import VideoCog
+from tests.fakes.interactions import (
+    KitInteraction,
+    make_guild,
+    make_interaction,
+    make_member,
+    text_channel_payload,
+)
+from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness, lifecycle_harness
+
+
+class Env:
+    def __init__(self, harness: Harness, bot: commands.Bot, cog: VideoCog) -> None:
+        self.harness = harness
+        self.bot = bot
+        self.cog = cog
+
+    def interaction(
+        self, locale: str = "en-US", guild_locale: str = "en-US", **kwargs: Any
+    ) -> KitInteraction:
+        guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
+        return make_interaction(
+            self.bot,
+            user=make_member(guild, USER),
+            guild=guild,
+            channel_id=CHANNEL,
+            locale=locale,
+            guild_locale=guild_locale,
+            **kwargs,
+        )
+
+    async def generate(self, interaction: KitInteraction, **options: Any) -> KitInteraction:
+        options.setdefault("prompt", "a paper boat on a rainy street")
+        await self.cog.generate.callback(self.cog, interaction, **options)  # type: ignore[arg-type]
+        return interaction
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        service = await harness.start()
+        bot.service = service  # type: ignore[attr-defined]  # what VideoBot.service provides
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        yield Env(harness, bot, cog)
+        await bot.remove_cog("VideoCog")
+
+
+async def test_a_refusal_follows_the_members_locale_not_the_servers(env: Env) -> None:
+    storage = env.harness.storage
+    await storage.policy.add_filter(GUILD, "spider", actor_id=1)
+    german = await env.generate(env.interaction(locale="de", guild_locale="es-ES"), prompt="a spider")
+    assert german.last.ephemeral
+    assert german.last.content == translate("de", "refusal.prompt_filter")
+    assert german.last.content.startswith("Dein Prompt wurde vom Promptfilter")
+    await storage.policy.remove_filter(GUILD, "spider", actor_id=1)
+    await storage.policy.pause(GUILD, "Wartung", actor_id=1)
+    paused = await env.generate(env.interaction(locale="ja"))
+    assert paused.last.content == (
+        "このサーバーでは、モデレーターによって動画の作成が一時停止されています。理由: Wartung。"
+        "後でもう一度お試しください。"
+    )
+
+
+async def test_the_quota_refusal_names_the_period_and_amounts_in_spanish(env: Env) -> None:
+    for _ in range(2):
+        assert "#" in (await env.generate(env.interaction(), duration=10)).last.content
+    refused = await env.generate(env.interaction(locale="es-ES"), duration=10)
+    text = refused.last.content
+    assert text.startswith("No tienes créditos suficientes: este vídeo cuesta 2 y te quedan 1 de 5 para hoy.")
+    assert "`/video quota`" in text and "<t:" in text
+    english = await env.generate(env.interaction(locale="en-GB"), duration=10)
+    assert english.last.content.startswith(
+        "You don't have enough credits: this video costs 2, you have 1 of 5"
+    )
+
+
+async def test_cancel_refusals_in_french_and_the_state_name_translated(env: Env) -> None:
+    missing = env.interaction(locale="fr")
+    await env.cog.cancel.callback(env.cog, missing, 999)  # type: ignore[arg-type]
+    assert missing.last.content == "Il n'y a pas de tâche #999."
+
+
+def test_an_unexpected_error_is_generic_in_the_members_language() -> None:
+    assert describe_error(RuntimeError("secret"), "pt-BR") == translate("pt-BR", "error.generic")
+    assert "secret" not in describe_error(RuntimeError("secret"), "pt-BR")
+
+
+@pytest.mark.parametrize(
+    ("tenths", "german", "japanese"),
+    [(10, "1 Credit", "1 クレジット"), (18, "1.8 Credits", "1.8 クレジット")],
+)
+def test_credits_have_a_plural_in_every_language(tenths: int, german: str, japanese: str) -> None:
+    from bot.catalog import credits_text
+
+    assert credits(tenths).render("en") == credits_text(tenths)
+    assert credits(tenths).render("de") == german
+    assert credits(tenths).render("ja") == japanese
+
+
+async def test_status_shows_the_card_to_the_channel_in_the_servers_language(env: Env) -> None:
+    await env.generate(env.interaction())
+    await env.harness.wait_final(1)
+    asked = env.interaction(locale="de", guild_locale="es-ES")
+    await env.cog.status.callback(env.cog, asked, 1)  # type: ignore[arg-type]
+    private, public = asked.replies[-2], asked.replies[-1]
+    assert private.ephemeral and private.content == "Hier ist die Karte von Video #1, für den Kanal sichtbar."
+    card = public.embed
+    assert card is not None and not public.ephemeral
+    assert card.title == "Vídeo #1 · ✅ Entregado"
+    names = [field.name for field in card.fields]
+    assert names[:5] == ["Modelo", "Modo", "Opciones", "Pedido por", "Coste"]
+    assert card.fields[2].value is not None and "optimizador de prompt" in card.fields[2].value
+    english = env.interaction()
+    await env.cog.status.callback(env.cog, english, 1)  # type: ignore[arg-type]
+    english_card = english.replies[-1].embed
+    assert english_card is not None and english_card.title == "Video #1 · ✅ Delivered"
+    assert [f.name for f in english_card.fields][:5] == ["Model", "Mode", "Options", "Requested by", "Cost"]
+
+
+def test_the_card_words_match_the_catalogs_english() -> None:
+    from bot.catalog import MODE_LABELS
+    from bot.spec import Mode
+
+    for mode in Mode:
+        assert translate("en", f"mode.{mode.value}") == MODE_LABELS[mode]
+
+
+async def test_the_started_answer_is_in_the_members_language(env: Env) -> None:
+    japanese = await env.generate(env.interaction(locale="ja", guild_locale="de"))
+    assert japanese.last.ephemeral
+    assert japanese.last.content.startswith(
+        "🎬 動画 **#1** を作成します(1 クレジット、完成した場合のみ消費)。"
+        "完成したらこのチャンネルに投稿されます。"
+    ), japanese.last.content
+    english = await env.generate(env.interaction())
+    assert english.last.content.startswith(
+        "🎬 Video **#2** is on its way (1 credit, charged only if it is delivered). It will be posted in "
+        "this channel when ready."
+    ), english.last.content
+
+
+async def test_cancel_and_quota_answer_in_the_members_language(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+        bot.service = harness.new_service()  # type: ignore[attr-defined]  # not started: tasks stay queued
+        await video_cog.setup(bot)
+        cog = bot.get_cog("VideoCog")
+        assert isinstance(cog, VideoCog)
+        env = Env(harness, bot, cog)
+        await env.generate(env.interaction())
+        german = env.interaction(locale="de")
+        await cog.cancel.callback(cog, german, 1)  # type: ignore[arg-type]
+        assert german.last.content == "Video #1 wurde abgebrochen: 1 Credit zurückgegeben."
+        quota = env.interaction(locale="pt-BR")
+        await cog.quota.callback(cog, quota)  # type: ignore[arg-type]
+        embed = quota.last.embed
+        assert embed is not None and embed.title == "Seus créditos de vídeo"
+        assert [f.name for f in embed.fields][:3] == ["Usados", "Restantes", "Renova"]
+        assert embed.description is not None and embed.description.startswith("Por dia, pelo limite padrão.")
+        english = env.interaction()
+        await cog.quota.callback(cog, english)  # type: ignore[arg-type]
+        assert english.last.embed is not None and english.last.embed.description == (
+            "Per day, from the default limit. Credits are charged only when a video is delivered."
+        )
+
+
+async def test_a_refused_prompt_is_explained_in_the_members_language(env: Env) -> None:
+    empty = await env.generate(env.interaction(locale="es-419"), prompt="   ")
+    assert empty.last.ephemeral and empty.last.content.startswith("El prompt está vacío.")
