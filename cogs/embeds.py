@@ -15,7 +15,6 @@ import discord
 
 from bot.catalog import (
     CAMERA_COMMANDS,
-    IMAGE_RULES_TEXT,
     MAX_PROMPT_CHARS,
     MODE_LABELS,
     MODELS,
@@ -556,42 +555,35 @@ def settings_embed(prefs: UserPrefs, *, changed: bool = False, pool: str | None 
     return embed
 
 
-def help_embed() -> discord.Embed:
+def help_embed(locale: str = "en") -> discord.Embed:
+    """The guide to /video in the reader's language; model names, options and camera commands stay
+    as typed, since those are what the member enters."""
     embed = discord.Embed(
-        title="Making videos with /video",
-        description=(
-            "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
-            "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
-            "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
-            "`model:MiniMax-H3` makes 4–15 s videos with sound at 768P or 2K, in the `ratio` you choose, "
-            "and follows reference images and audio (`reference_1`…`reference_3`, or up to 12 "
-            "attachments of a message: Apps → **Video from references**).\n"
-            f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: {IMAGE_RULES_TEXT}."
+        title=translate(locale, "help.title"),
+        description=translate(
+            locale,
+            "help.description",
+            max_prompt=MAX_PROMPT_CHARS,
+            image_rules=translate(locale, "help.image_rules"),
         ),
         colour=RUNNING_COLOUR,
     )
     for name, spec in MODELS.items():
         modes = "; ".join(
-            f"{MODE_LABELS[mode]}: {describe_combos(combos)}" for mode, combos in spec.modes.items()
+            f"{translate(locale, f'mode.{mode.value}')}: {describe_combos(combos)}"
+            for mode, combos in spec.modes.items()
         )
-        extra = " · camera commands" if spec.camera_commands else ""
+        extra = translate(locale, "help.camera_suffix") if spec.camera_commands else ""
         embed.add_field(name=name, value=clip(modes + extra, 1024), inline=False)
+    commands = ", ".join(f"`[{c}]`" for c in CAMERA_COMMANDS)
     embed.add_field(
-        name="Camera commands",
-        value=clip(
-            "Put them in brackets in the prompt (up to 3 together): "
-            + ", ".join(f"`[{c}]`" for c in CAMERA_COMMANDS)
-            + "\nExample: `a lighthouse at dusk [Push in]` or `a fox in snow [Pan left,Pedestal up]`",
-            1024,
-        ),
+        name=translate(locale, "help.camera.name"),
+        value=clip(translate(locale, "help.camera.value", commands=commands), 1024),
         inline=False,
     )
     embed.add_field(
-        name="Your commands",
-        value=(
-            "`/video status` re-shows a video's card · `/video list` your videos · `/video quota` credits "
-            "and prices · `/video cancel` a video still waiting in line · `/video settings` your defaults"
-        ),
+        name=translate(locale, "help.commands.name"),
+        value=translate(locale, "help.commands.value"),
         inline=False,
     )
     return embed

@@ -563,7 +563,7 @@ class VideoCog(commands.Cog):
 
     @video.command(name="help", description="Models, modes, camera commands and limits")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await send(interaction, embed=embeds.help_embed())
+        await send(interaction, embed=embeds.help_embed(member_locale(interaction)))
 
     @video.command(name="top", description="The most-voted videos of the server's showcase")
     @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")

@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "dein persönliches Kontingent (außerhalb von Servern)",
     "confirm.on_its_way.takes": "🎬 Video **#{task_id}** ist unterwegs als {takes} Takes ({total} insgesamt, {each} pro Take; jeder Take wird nur berechnet, wenn er geliefert wird, ein fehlgeschlagener wird erstattet). Sie werden zusammen in {where} gepostet, sobald sie fertig sind.",
     "confirm.long_wait": " Das kann länger als 15 Minuten dauern; das Video kommt per Direktnachricht.",
+    # /video help
+    "help.title": "Videos erstellen mit /video",
+    "help.description": "`/video generate prompt:` macht aus Text ein Video von 6 oder 10 Sekunden. Hänge `first_frame` an, um ein Bild zu animieren, dazu `last_frame`, um das Ende festzulegen, oder `subject` als Referenz für eine Figur. Oder klicke mit rechts auf eine Nachricht mit Bild → Apps → **Animate image**.\n`model:MiniMax-H3` erstellt Videos von 4–15 s mit Ton in 768P oder 2K, im gewählten Seitenverhältnis `ratio`, und folgt Referenzbildern und -audio (`reference_1`…`reference_3` oder bis zu 12 Anhänge einer Nachricht: Apps → **Video from references**).\nPrompts: bis zu {max_prompt} Zeichen. Bilder: {image_rules}.",
+    "help.image_rules": "JPG, PNG oder WebP, unter 20 MB, kurze Seite über 300 px, Seitenverhältnis zwischen 2:5 und 5:2",
+    "help.camera_suffix": " · Kamerabefehle",
+    "help.camera.name": "Kamerabefehle",
+    "help.camera.value": "Schreibe sie in eckigen Klammern in den Prompt (bis zu 3 zusammen): {commands}\nBeispiel: `ein Leuchtturm in der Dämmerung [Push in]` oder `ein Fuchs im Schnee [Pan left,Pedestal up]`",
+    "help.commands.name": "Deine Befehle",
+    "help.commands.value": "`/video status` zeigt die Karte eines Videos erneut · `/video list` deine Videos · `/video quota` Credits und Preise · `/video cancel` ein Video, das noch wartet · `/video settings` deine Standardwerte",
 }

@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "your personal allowance (outside servers)",
     "confirm.on_its_way.takes": "🎬 Video **#{task_id}** is on its way as {takes} takes ({total} in all, {each} each, each charged only if it is delivered; a take that fails is refunded). They will be posted together in {where} when ready.",
     "confirm.long_wait": " This may take longer than 15 minutes; the video will come by DM.",
+    # /video help
+    "help.title": "Making videos with /video",
+    "help.description": "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to animate an image, add `last_frame` to set where it ends, or `subject` for a character reference. Or right-click a message with an image → Apps → **Animate image**.\n`model:MiniMax-H3` makes 4–15 s videos with sound at 768P or 2K, in the `ratio` you choose, and follows reference images and audio (`reference_1`…`reference_3`, or up to 12 attachments of a message: Apps → **Video from references**).\nPrompts: up to {max_prompt} characters. Images: {image_rules}.",
+    "help.image_rules": "JPG, PNG or WebP, under 20 MB, short side over 300 px, aspect ratio between 2:5 and 5:2",
+    "help.camera_suffix": " · camera commands",
+    "help.camera.name": "Camera commands",
+    "help.camera.value": "Put them in brackets in the prompt (up to 3 together): {commands}\nExample: `a lighthouse at dusk [Push in]` or `a fox in snow [Pan left,Pedestal up]`",
+    "help.commands.name": "Your commands",
+    "help.commands.value": "`/video status` re-shows a video's card · `/video list` your videos · `/video quota` credits and prices · `/video cancel` a video still waiting in line · `/video settings` your defaults",
 }

@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "tu asignación personal (fuera de servidores)",
     "confirm.on_its_way.takes": "🎬 El vídeo **#{task_id}** está en camino en {takes} tomas ({total} en total, {each} cada una; cada toma se cobra solo si se entrega y una que falle se reembolsa). Se publicarán juntas en {where} cuando estén listas.",
     "confirm.long_wait": " Esto puede tardar más de 15 minutos; el vídeo llegará por mensaje directo.",
+    # /video help
+    "help.title": "Cómo crear vídeos con /video",
+    "help.description": "`/video generate prompt:` convierte un texto en un vídeo de 6 o 10 segundos. Adjunta `first_frame` para animar una imagen, añade `last_frame` para fijar cómo termina, o `subject` como referencia de un personaje. O haz clic derecho en un mensaje con una imagen → Apps → **Animate image**.\n`model:MiniMax-H3` crea vídeos de 4–15 s con sonido en 768P o 2K, en la proporción `ratio` que elijas, y sigue imágenes y audio de referencia (`reference_1`…`reference_3`, o hasta 12 adjuntos de un mensaje: Apps → **Video from references**).\nPrompts: hasta {max_prompt} caracteres. Imágenes: {image_rules}.",
+    "help.image_rules": "JPG, PNG o WebP, menos de 20 MB, lado corto de más de 300 px, proporción entre 2:5 y 5:2",
+    "help.camera_suffix": " · comandos de cámara",
+    "help.camera.name": "Comandos de cámara",
+    "help.camera.value": "Escríbelos entre corchetes en el prompt (hasta 3 juntos): {commands}\nEjemplo: `un faro al atardecer [Push in]` o `un zorro en la nieve [Pan left,Pedestal up]`",
+    "help.commands.name": "Tus comandos",
+    "help.commands.value": "`/video status` vuelve a mostrar la tarjeta de un vídeo · `/video list` tus vídeos · `/video quota` créditos y precios · `/video cancel` un vídeo que aún espera en la cola · `/video settings` tus valores predeterminados",
 }

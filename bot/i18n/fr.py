@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "votre allocation personnelle (hors serveurs)",
     "confirm.on_its_way.takes": "🎬 La vidéo **#{task_id}** est en route en {takes} prises ({total} au total, {each} chacune ; chaque prise n'est débitée que si elle est livrée, une prise qui échoue est remboursée). Elles seront publiées ensemble dans {where} une fois prêtes.",
     "confirm.long_wait": " Cela peut prendre plus de 15 minutes ; la vidéo arrivera en message privé.",
+    # /video help
+    "help.title": "Créer des vidéos avec /video",
+    "help.description": "`/video generate prompt:` transforme un texte en vidéo de 6 ou 10 secondes. Joignez `first_frame` pour animer une image, ajoutez `last_frame` pour choisir la fin, ou `subject` comme référence de personnage. Ou faites un clic droit sur un message avec une image → Applications → **Animate image**.\n`model:MiniMax-H3` fait des vidéos de 4 à 15 s avec son, en 768P ou 2K, au format `ratio` de votre choix, et suit des images et du son de référence (`reference_1`…`reference_3`, ou jusqu'à 12 pièces jointes d'un message : Applications → **Video from references**).\nPrompts : jusqu'à {max_prompt} caractères. Images : {image_rules}.",
+    "help.image_rules": "JPG, PNG ou WebP, moins de 20 Mo, petit côté de plus de 300 px, format entre 2:5 et 5:2",
+    "help.camera_suffix": " · commandes de caméra",
+    "help.camera.name": "Commandes de caméra",
+    "help.camera.value": "Mettez-les entre crochets dans le prompt (jusqu'à 3 ensemble) : {commands}\nExemple : `un phare au crépuscule [Push in]` ou `un renard dans la neige [Pan left,Pedestal up]`",
+    "help.commands.name": "Vos commandes",
+    "help.commands.value": "`/video status` réaffiche la fiche d'une vidéo · `/video list` vos vidéos · `/video quota` crédits et prix · `/video cancel` une vidéo encore en file d'attente · `/video settings` vos réglages par défaut",
 }

@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "個人の割り当て(サーバー外)",
     "confirm.on_its_way.takes": "🎬 動画 **#{task_id}** を {takes} テイクで作成中です(合計 {total}、1 テイク {each}。料金は届いたテイクの分だけで、失敗したテイクは返金されます)。完成したら {where} にまとめて投稿します。",
     "confirm.long_wait": " 15 分以上かかる場合があります。その場合、動画は DM で届きます。",
+    # /video help
+    "help.title": "/video で動画を作る",
+    "help.description": "`/video generate prompt:` でテキストから 6 秒または 10 秒の動画を作ります。画像を動かすには `first_frame` を添付し、終わり方を決めるには `last_frame` を、キャラクターの参照には `subject` を使います。画像付きのメッセージを右クリック → アプリ → **Animate image** でも作れます。\n`model:MiniMax-H3` は 768P または 2K、選んだ `ratio` で音声付きの 4〜15 秒の動画を作り、参照画像と音声に従います(`reference_1`…`reference_3`、またはメッセージの添付ファイル最大 12 個: アプリ → **Video from references**)。\nプロンプト: 最大 {max_prompt} 文字。画像: {image_rules}。",
+    "help.image_rules": "JPG・PNG・WebP、20 MB 未満、短辺 300 px 超、縦横比 2:5〜5:2",
+    "help.camera_suffix": " · カメラコマンド",
+    "help.camera.name": "カメラコマンド",
+    "help.camera.value": "プロンプトの中に角かっこで書きます(最大 3 つまで): {commands}\n例: `夕暮れの灯台 [Push in]` や `雪の中のキツネ [Pan left,Pedestal up]`",
+    "help.commands.name": "あなたのコマンド",
+    "help.commands.value": "`/video status` 動画のカードを再表示 · `/video list` 自分の動画 · `/video quota` クレジットと料金 · `/video cancel` 順番待ちの動画を取り消す · `/video settings` 既定の設定",
 }

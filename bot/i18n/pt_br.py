@@ -184,4 +184,13 @@ MESSAGES: dict[str, str] = {
     "quota.source.personal": "sua cota pessoal (fora de servidores)",
     "confirm.on_its_way.takes": "🎬 O vídeo **#{task_id}** está a caminho em {takes} tomadas ({total} no total, {each} cada; cada tomada só é cobrada se for entregue e uma que falhar é reembolsada). Elas serão postadas juntas em {where} quando estiverem prontas.",
     "confirm.long_wait": " Isso pode levar mais de 15 minutos; o vídeo chegará por mensagem direta.",
+    # /video help
+    "help.title": "Como criar vídeos com /video",
+    "help.description": "`/video generate prompt:` transforma um texto em um vídeo de 6 ou 10 segundos. Anexe `first_frame` para animar uma imagem, adicione `last_frame` para definir como ele termina, ou `subject` como referência de personagem. Ou clique com o botão direito em uma mensagem com imagem → Apps → **Animate image**.\n`model:MiniMax-H3` faz vídeos de 4–15 s com som em 768P ou 2K, na proporção `ratio` que você escolher, e segue imagens e áudio de referência (`reference_1`…`reference_3`, ou até 12 anexos de uma mensagem: Apps → **Video from references**).\nPrompts: até {max_prompt} caracteres. Imagens: {image_rules}.",
+    "help.image_rules": "JPG, PNG ou WebP, menos de 20 MB, lado menor acima de 300 px, proporção entre 2:5 e 5:2",
+    "help.camera_suffix": " · comandos de câmera",
+    "help.camera.name": "Comandos de câmera",
+    "help.camera.value": "Coloque-os entre colchetes no prompt (até 3 juntos): {commands}\nExemplo: `um farol ao entardecer [Push in]` ou `uma raposa na neve [Pan left,Pedestal up]`",
+    "help.commands.name": "Seus comandos",
+    "help.commands.value": "`/video status` mostra de novo o cartão de um vídeo · `/video list` seus vídeos · `/video quota` créditos e preços · `/video cancel` um vídeo ainda na fila · `/video settings` seus padrões",
 }

@@ -186,3 +186,24 @@ async def test_cancel_and_quota_answer_in_the_members_language(tmp_path: Path) -
 async def test_a_refused_prompt_is_explained_in_the_members_language(env: Env) -> None:
     empty = await env.generate(env.interaction(locale="es-419"), prompt="   ")
     assert empty.last.ephemeral and empty.last.content.startswith("El prompt está vacío.")
+
+
+async def test_help_is_in_the_members_language_with_commands_as_typed(env: Env) -> None:
+    from bot.catalog import IMAGE_RULES_TEXT
+
+    assert translate("en", "help.image_rules") == IMAGE_RULES_TEXT
+    japanese = env.interaction(locale="ja", guild_locale="de")
+    await env.cog.help.callback(env.cog, japanese)  # type: ignore[arg-type]
+    embed = japanese.last.embed
+    assert embed is not None and japanese.last.ephemeral
+    assert embed.title == "/video で動画を作る"
+    names = [field.name for field in embed.fields]
+    assert names[-2:] == ["カメラコマンド", "あなたのコマンド"]
+    assert "`[Pan left]`" in japanese.last.text() and "S2V-01" in names
+    assert translate("ja", "mode.subject") in japanese.last.text()
+    english = env.interaction()
+    await env.cog.help.callback(env.cog, english)  # type: ignore[arg-type]
+    english_embed = english.last.embed
+    assert english_embed is not None and english_embed.title == "Making videos with /video"
+    assert [f.name for f in english_embed.fields][-2:] == ["Camera commands", "Your commands"]
+    assert "subject reference" in english.last.text()
