@@ -54,15 +54,16 @@ STATE_COLOURS: dict[TaskState, discord.Colour] = {
     TaskState.UNKNOWN: discord.Colour.orange(),
 }
 RUNNING_COLOUR = discord.Colour.blurple()
-# Made and charged, but the member's DMs refused it: they pick it up with /video status.
-KEPT_LABEL = "📦 Ready: not sent (your DMs are closed), `/video status {task_id}` gets it"
 
 
-def state_label(task: Task) -> str:
-    """The task's state as the member's own lists and details name it."""
+def state_label(task: Task, locale: str = "en") -> str:
+    """The task's state as the member's own lists and details name it; a video made and charged
+    but refused by the member's DMs says it waits for them at /video status."""
     if kept_for_member(task):
-        return KEPT_LABEL.format(task_id=task.id)
-    return STATE_LABELS.get(task.state, task.state.value)
+        return translate(locale, "list.kept", task_id=task.id)
+    if task.state not in STATE_LABELS:
+        return task.state.value
+    return translate(locale, f"card.state.{task.state.value}")
 
 
 def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
@@ -356,11 +357,8 @@ def pickup_content(task: Task) -> str:
     )
 
 
-def pickup_link_content(task: Task, url: str, expires_at: float) -> str:
-    return (
-        f"Video #{task.id} could not be sent to you, so here is a download link: {url}\n"
-        f"It expires {when(expires_at)}; `/video status {task.id}` gives a new one."
-    )
+def pickup_link_content(task: Task, url: str, expires_at: float, locale: str = "en") -> str:
+    return translate(locale, "pickup.link", task_id=task.id, url=url, when=when(expires_at))
 
 
 def posted_link_expired(content: str | None, now: float) -> bool:
@@ -525,18 +523,21 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
         embed.add_field(name="More models", value=clip(", ".join(hidden), 200), inline=False)
 
 
-def task_line(task: Task) -> str:
-    state = state_label(task)
+def task_line(task: Task, locale: str = "en") -> str:
+    state = state_label(task, locale)
     return f"**#{task.id}** · {state} · {when(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 
-def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) -> discord.Embed:
-    embed = discord.Embed(title="Your videos", colour=RUNNING_COLOUR)
+def task_list_embed(
+    tasks: Sequence[Task], total: int, page: int, pages: int, locale: str = "en"
+) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "list.title"), colour=RUNNING_COLOUR)
     if not tasks:
-        embed.description = "No videos yet. Start one with `/video generate`."
+        embed.description = translate(locale, "list.empty")
     else:
-        embed.description = "\n\n".join(task_line(t) for t in tasks)
-    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} videos · /video status shows one")
+        embed.description = "\n\n".join(task_line(t, locale) for t in tasks)
+    footer = translate(locale, "list.footer", page=page + 1, pages=max(1, pages), total=total)
+    embed.set_footer(text=footer)
     return embed
 
 

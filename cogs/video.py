@@ -25,7 +25,7 @@ from bot.catalog import (
     RESOLUTIONS,
 )
 from bot.config import Settings
-from bot.i18n import credits, translate
+from bot.i18n import credits, msg, translate
 from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
@@ -59,7 +59,7 @@ PAGE_SIZE = 5
 AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
-NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
+NOT_YOUR_LIST = msg("list.not_yours")
 TopPeriod = Literal["day", "week", "month"]
 POOL_NAME_CHARS = 32  # a pool's name (storage.pools.NAME_PATTERN)
 
@@ -409,6 +409,7 @@ class VideoCog(commands.Cog):
     async def list_tasks(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
+        locale = member_locale(interaction)  # a private list: the member's language
         guild_id, user_id = scope_guild_id(interaction), interaction.user.id
         tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -418,9 +419,9 @@ class VideoCog(commands.Cog):
                 guild_id, user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
             now_pages = max(1, math.ceil(count / PAGE_SIZE))
-            return Page(embeds.task_list_embed(rows, count, page, now_pages), now_pages)
+            return Page(embeds.task_list_embed(rows, count, page, now_pages, locale), now_pages)
 
-        embed = embeds.task_list_embed(tasks, total, 0, pages)
+        embed = embeds.task_list_embed(tasks, total, 0, pages, locale)
         if pages > 1:
             view = Pager(
                 owner_id=user_id,

@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "Schreibe sie in eckigen Klammern in den Prompt (bis zu 3 zusammen): {commands}\nBeispiel: `ein Leuchtturm in der Dämmerung [Push in]` oder `ein Fuchs im Schnee [Pan left,Pedestal up]`",
     "help.commands.name": "Deine Befehle",
     "help.commands.value": "`/video status` zeigt die Karte eines Videos erneut · `/video list` deine Videos · `/video quota` Credits und Preise · `/video cancel` ein Video, das noch wartet · `/video settings` deine Standardwerte",
+    # /video list and a kept video's pickup
+    "list.title": "Deine Videos",
+    "list.empty": "Noch keine Videos. Starte eins mit `/video generate`.",
+    "list.footer": "Seite {page} von {pages} · {total} Videos · /video status zeigt eins",
+    "list.not_yours": "Diese Liste gehört jemand anderem: Nutze `/video list` für deine.",
+    "list.kept": "📦 Fertig: nicht gesendet (deine DMs sind geschlossen), `/video status {task_id}` holt es",
+    "pickup.link": "Video #{task_id} konnte dir nicht gesendet werden, hier ist ein Download-Link: {url}\nEr läuft {when} ab; `/video status {task_id}` gibt dir einen neuen.",
 }

@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "Put them in brackets in the prompt (up to 3 together): {commands}\nExample: `a lighthouse at dusk [Push in]` or `a fox in snow [Pan left,Pedestal up]`",
     "help.commands.name": "Your commands",
     "help.commands.value": "`/video status` re-shows a video's card · `/video list` your videos · `/video quota` credits and prices · `/video cancel` a video still waiting in line · `/video settings` your defaults",
+    # /video list and a kept video's pickup
+    "list.title": "Your videos",
+    "list.empty": "No videos yet. Start one with `/video generate`.",
+    "list.footer": "Page {page} of {pages} · {total} videos · /video status shows one",
+    "list.not_yours": "This list belongs to someone else: use `/video list` for yours.",
+    "list.kept": "📦 Ready: not sent (your DMs are closed), `/video status {task_id}` gets it",
+    "pickup.link": "Video #{task_id} could not be sent to you, so here is a download link: {url}\nIt expires {when}; `/video status {task_id}` gives a new one.",
 }

@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "Escríbelos entre corchetes en el prompt (hasta 3 juntos): {commands}\nEjemplo: `un faro al atardecer [Push in]` o `un zorro en la nieve [Pan left,Pedestal up]`",
     "help.commands.name": "Tus comandos",
     "help.commands.value": "`/video status` vuelve a mostrar la tarjeta de un vídeo · `/video list` tus vídeos · `/video quota` créditos y precios · `/video cancel` un vídeo que aún espera en la cola · `/video settings` tus valores predeterminados",
+    # /video list and a kept video's pickup
+    "list.title": "Tus vídeos",
+    "list.empty": "Aún no hay vídeos. Crea uno con `/video generate`.",
+    "list.footer": "Página {page} de {pages} · {total} vídeos · /video status muestra uno",
+    "list.not_yours": "Esta lista es de otra persona: usa `/video list` para ver la tuya.",
+    "list.kept": "📦 Listo: no enviado (tus MD están cerrados), `/video status {task_id}` lo obtiene",
+    "pickup.link": "No se pudo enviarte el vídeo #{task_id}, así que aquí tienes un enlace de descarga: {url}\nCaduca {when}; `/video status {task_id}` te da uno nuevo.",
 }

@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "Mettez-les entre crochets dans le prompt (jusqu'à 3 ensemble) : {commands}\nExemple : `un phare au crépuscule [Push in]` ou `un renard dans la neige [Pan left,Pedestal up]`",
     "help.commands.name": "Vos commandes",
     "help.commands.value": "`/video status` réaffiche la fiche d'une vidéo · `/video list` vos vidéos · `/video quota` crédits et prix · `/video cancel` une vidéo encore en file d'attente · `/video settings` vos réglages par défaut",
+    # /video list and a kept video's pickup
+    "list.title": "Vos vidéos",
+    "list.empty": "Pas encore de vidéo. Lancez-en une avec `/video generate`.",
+    "list.footer": "Page {page} sur {pages} · {total} vidéos · /video status en affiche une",
+    "list.not_yours": "Cette liste appartient à quelqu'un d'autre : utilisez `/video list` pour la vôtre.",
+    "list.kept": "📦 Prête : non envoyée (vos MP sont fermés), `/video status {task_id}` la récupère",
+    "pickup.link": "La vidéo #{task_id} n'a pas pu vous être envoyée, voici donc un lien de téléchargement : {url}\nIl expire {when} ; `/video status {task_id}` en donne un nouveau.",
 }

@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "プロンプトの中に角かっこで書きます(最大 3 つまで): {commands}\n例: `夕暮れの灯台 [Push in]` や `雪の中のキツネ [Pan left,Pedestal up]`",
     "help.commands.name": "あなたのコマンド",
     "help.commands.value": "`/video status` 動画のカードを再表示 · `/video list` 自分の動画 · `/video quota` クレジットと料金 · `/video cancel` 順番待ちの動画を取り消す · `/video settings` 既定の設定",
+    # /video list and a kept video's pickup
+    "list.title": "あなたの動画",
+    "list.empty": "まだ動画はありません。`/video generate` で作ってみましょう。",
+    "list.footer": "{page} / {pages} ページ · 動画 {total} 本 · /video status で 1 本を表示",
+    "list.not_yours": "これは他の人のリストです。自分のリストは `/video list` で表示できます。",
+    "list.kept": "📦 完成: 未送信(DM が閉じています)。`/video status {task_id}` で受け取れます",
+    "pickup.link": "動画 #{task_id} を送信できなかったため、ダウンロードリンクをお送りします: {url}\n有効期限は {when} です。`/video status {task_id}` で新しいリンクを取得できます。",
 }

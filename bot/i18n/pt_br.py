@@ -193,4 +193,11 @@ MESSAGES: dict[str, str] = {
     "help.camera.value": "Coloque-os entre colchetes no prompt (até 3 juntos): {commands}\nExemplo: `um farol ao entardecer [Push in]` ou `uma raposa na neve [Pan left,Pedestal up]`",
     "help.commands.name": "Seus comandos",
     "help.commands.value": "`/video status` mostra de novo o cartão de um vídeo · `/video list` seus vídeos · `/video quota` créditos e preços · `/video cancel` um vídeo ainda na fila · `/video settings` seus padrões",
+    # /video list and a kept video's pickup
+    "list.title": "Seus vídeos",
+    "list.empty": "Nenhum vídeo ainda. Crie um com `/video generate`.",
+    "list.footer": "Página {page} de {pages} · {total} vídeos · /video status mostra um",
+    "list.not_yours": "Esta lista é de outra pessoa: use `/video list` para ver a sua.",
+    "list.kept": "📦 Pronto: não enviado (suas DMs estão fechadas), `/video status {task_id}` o obtém",
+    "pickup.link": "Não foi possível enviar o vídeo #{task_id} para você, então aqui está um link de download: {url}\nEle expira {when}; `/video status {task_id}` gera um novo.",
 }

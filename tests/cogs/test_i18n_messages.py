@@ -15,6 +15,7 @@ import cogs.video as video_cog
 from bot.i18n import credits, translate
 from cogs.replies import describe_error
 from cogs.video import VideoCog
+from storage.states import TaskState
 from tests.fakes.interactions import (
     KitInteraction,
     make_guild,
@@ -32,12 +33,12 @@ class Env:
         self.cog = cog
 
     def interaction(
-        self, locale: str = "en-US", guild_locale: str = "en-US", **kwargs: Any
+        self, locale: str = "en-US", guild_locale: str = "en-US", user_id: int = USER, **kwargs: Any
     ) -> KitInteraction:
         guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
         return make_interaction(
             self.bot,
-            user=make_member(guild, USER),
+            user=make_member(guild, user_id),
             guild=guild,
             channel_id=CHANNEL,
             locale=locale,
@@ -207,3 +208,59 @@ async def test_help_is_in_the_members_language_with_commands_as_typed(env: Env) 
     assert english_embed is not None and english_embed.title == "Making videos with /video"
     assert [f.name for f in english_embed.fields][-2:] == ["Camera commands", "Your commands"]
     assert "subject reference" in english.last.text()
+
+
+async def test_the_list_and_its_buttons_speak_the_members_language(env: Env) -> None:
+    from cogs.pager import Pager
+
+    empty = env.interaction(locale="fr")
+    await env.cog.list_tasks.callback(env.cog, empty)  # type: ignore[arg-type]
+    assert empty.last.embed is not None and empty.last.embed.title == "Vos vidéos"
+    assert empty.last.embed.description == "Pas encore de vidéo. Lancez-en une avec `/video generate`."
+    await env.harness.storage.limits.set_override(GUILD, USER, 1000, actor_id=1)
+    await env.generate(env.interaction())
+    await env.harness.wait_final(1)
+    for n in range(5):
+        await env.generate(env.interaction(), prompt=f"clip {n}")
+    german = env.interaction(locale="de", guild_locale="ja")
+    await env.cog.list_tasks.callback(env.cog, german)  # type: ignore[arg-type]
+    embed = german.last.embed
+    assert embed is not None and embed.title == "Deine Videos"
+    assert embed.description is not None
+    heads = embed.description.split("\n\n")
+    assert [head.split(" · ")[0] for head in heads] == [f"**#{n}**" for n in (6, 5, 4, 3, 2)]
+    german_states = {translate("de", f"card.state.{state.value}") for state in TaskState}
+    assert all(head.split(" · ")[1] in german_states for head in heads), heads
+    assert embed.footer.text is not None and embed.footer.text.startswith("Seite 1 von 2 · 6 Videos")
+    view = german.last.view
+    assert isinstance(view, Pager)
+    stranger = env.interaction(locale="ja", user_id=USER + 1)
+    assert not await view.interaction_check(stranger)  # type: ignore[arg-type]
+    assert stranger.last.content == "これは他の人のリストです。自分のリストは `/video list` で表示できます。"
+    english = env.interaction()
+    await env.cog.list_tasks.callback(env.cog, english)  # type: ignore[arg-type]
+    english_embed = english.last.embed
+    assert english_embed is not None and english_embed.title == "Your videos"
+    assert english_embed.footer.text == "Page 1 of 2 · 6 videos · /video status shows one"
+    assert english_embed.description is not None
+    english_states = {translate("en", f"card.state.{state.value}") for state in TaskState}
+    assert all(h.split(" · ")[1] in english_states for h in english_embed.description.split("\n\n"))
+    lost = env.interaction(user_id=USER + 1)
+    assert not await view.interaction_check(lost)  # type: ignore[arg-type]
+    assert lost.last.content == "This list belongs to someone else: use `/video list` for yours."
+
+
+def test_a_kept_videos_pickup_link_and_state_in_german() -> None:
+    from types import SimpleNamespace
+
+    from cogs import embeds
+
+    task = SimpleNamespace(id=4)
+    text = embeds.pickup_link_content(task, "https://cdn.test/v.mp4", 2000.0, "de")  # type: ignore[arg-type]
+    assert text == (
+        "Video #4 konnte dir nicht gesendet werden, hier ist ein Download-Link: https://cdn.test/v.mp4\n"
+        "Er läuft <t:2000:R> ab; `/video status 4` gibt dir einen neuen."
+    )
+    assert embeds.pickup_link_content(task, "u", 2000.0).startswith(  # type: ignore[arg-type]
+        "Video #4 could not be sent to you, so here is a download link: u\nIt expires <t:2000:R>;"
+    )
