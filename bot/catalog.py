@@ -394,22 +394,17 @@ def models_for_mode(mode: Mode) -> list[str]:
 # duration are chosen per request from the combinations above instead).
 OPTION_DEFAULTS: dict[str, object] = {"prompt_optimizer": True}
 
-# How /video settings shows each saved option: its label, and what "auto" means for it.
-SAVED_OPTION_LABELS: dict[str, tuple[str, str]] = {
-    "model": ("Model", "auto (the best for each request)"),
-    "resolution": ("Resolution", "auto (the model's default)"),
-    "duration": ("Duration", f"auto ({DEFAULT_DURATION} s)"),
-    "prompt_optimizer": ("Prompt optimizer", "auto (on)"),
-}
+# The options /video settings saves, in the order it shows them.
+SAVED_OPTIONS = ("model", "resolution", "duration", "prompt_optimizer")
 
 
-def saved_option_text(name: str, value: object) -> str:
+def saved_option_text(name: str, value: object, locale: str = "en") -> str:
     """A saved option as ``/video settings`` shows it: ``10 s``, ``on``, a name, or what auto means."""
     if value is None:
-        return SAVED_OPTION_LABELS[name][1]
+        return translate(locale, f"settings.auto.{name}", seconds=DEFAULT_DURATION)
     if isinstance(value, bool):
-        return "on" if value else "off"
-    return f"{value} s" if name == "duration" else str(value)
+        return translate(locale, "settings.on" if value else "settings.off")
+    return translate(locale, "settings.seconds", seconds=value) if name == "duration" else str(value)
 
 
 def as_sent(spec: VideoSpec) -> VideoSpec:

@@ -18,7 +18,7 @@ from bot.catalog import (
     MAX_PROMPT_CHARS,
     MODE_LABELS,
     MODELS,
-    SAVED_OPTION_LABELS,
+    SAVED_OPTIONS,
     PriceRow,
     credits_text,
     describe_combos,
@@ -541,17 +541,22 @@ def task_list_embed(
     return embed
 
 
-def settings_embed(prefs: UserPrefs, *, changed: bool = False, pool: str | None = None) -> discord.Embed:
+def settings_embed(
+    prefs: UserPrefs, *, changed: bool = False, pool: str | None = None, locale: str = "en"
+) -> discord.Embed:
     embed = discord.Embed(
-        title="Your /video defaults" + (" (saved)" if changed else ""),
-        description="Used when you leave an option out. Change any with `/video settings`.",
+        title=translate(locale, "settings.title") + (translate(locale, "settings.saved") if changed else ""),
+        description=translate(locale, "settings.description"),
         colour=RUNNING_COLOUR,
     )
-    for name, (label, _auto) in SAVED_OPTION_LABELS.items():
-        embed.add_field(name=label, value=saved_option_text(name, getattr(prefs.defaults, name)))
-    embed.add_field(name="Results by DM", value="yes" if prefs.dm_results else "no (in the channel)")
+    for name in SAVED_OPTIONS:
+        value = saved_option_text(name, getattr(prefs.defaults, name), locale)
+        embed.add_field(name=translate(locale, f"settings.option.{name}"), value=value)
+    dm = translate(locale, "settings.dm_yes" if prefs.dm_results else "settings.dm_no")
+    embed.add_field(name=translate(locale, "settings.dm_results"), value=dm)
     embed.add_field(
-        name="Default pool (this server)", value=f"`{pool}`" if pool else "none (your own credits first)"
+        name=translate(locale, "settings.pool"),
+        value=f"`{pool}`" if pool else translate(locale, "settings.no_pool"),
     )
     return embed
 

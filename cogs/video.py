@@ -530,11 +530,13 @@ class VideoCog(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
+        locale = member_locale(interaction)  # a private reply: the member's language
         user_id = interaction.user.id
         where = _whereabouts(interaction)
         if all(v is None for v in (model, resolution, duration, prompt_optimizer, dm_results, pool)):
             prefs = await service.preferences(user_id)
-            await send(interaction, embed=embeds.settings_embed(prefs, pool=await _pool_name(service, where)))
+            pool_name = await _pool_name(service, where)
+            await send(interaction, embed=embeds.settings_embed(prefs, pool=pool_name, locale=locale))
             return
         try:
             prefs = await service.update_preferences(
@@ -550,10 +552,11 @@ class VideoCog(commands.Cog):
             if pool is not None:  # last: a refused pool leaves the other options saved
                 await service.set_default_pool(where, pool)
         except RequestRefused as exc:
-            await send(interaction, exc.text(member_locale(interaction)))
+            await send(interaction, exc.text(locale))
             return
         pool_name = await _pool_name(service, where)
-        await send(interaction, embed=embeds.settings_embed(prefs, changed=True, pool=pool_name))
+        saved = embeds.settings_embed(prefs, changed=True, pool=pool_name, locale=locale)
+        await send(interaction, embed=saved)
 
     @settings.autocomplete("pool")
     async def _settings_pool(

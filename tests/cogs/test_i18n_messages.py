@@ -264,3 +264,40 @@ def test_a_kept_videos_pickup_link_and_state_in_german() -> None:
     assert embeds.pickup_link_content(task, "u", 2000.0).startswith(  # type: ignore[arg-type]
         "Video #4 could not be sent to you, so here is a download link: u\nIt expires <t:2000:R>;"
     )
+
+
+async def test_settings_speak_the_members_language(env: Env) -> None:
+    shown = env.interaction(locale="ja", guild_locale="fr")
+    await env.cog.settings.callback(env.cog, shown)  # type: ignore[arg-type]
+    embed = shown.last.embed
+    assert embed is not None and embed.title == "/video の既定の設定"
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields == {
+        "モデル": "自動(リクエストごとに最適なもの)",
+        "解像度": "自動(モデルの既定値)",
+        "長さ": "自動(6 秒)",
+        "プロンプト最適化": "自動(オン)",
+        "DM で受け取る": "いいえ(チャンネルに投稿)",
+        "既定のプール(このサーバー)": "なし(自分のクレジットを先に使用)",
+    }
+    changed = env.interaction(locale="es-ES")
+    await env.cog.settings.callback(  # type: ignore[arg-type]
+        env.cog, changed, model="MiniMax-Hailuo-02", duration=10, prompt_optimizer="off", dm_results=True
+    )
+    saved = changed.last.embed
+    assert saved is not None and saved.title == "Tus valores predeterminados de /video (guardados)"
+    values = {field.name: field.value for field in saved.fields}
+    assert values["Modelo"] == "MiniMax-Hailuo-02" and values["Duración"] == "10 s"
+    assert values["Optimizador de prompt"] == "desactivado" and values["Resultados por MD"] == "sí"
+    english = env.interaction()
+    await env.cog.settings.callback(env.cog, english)  # type: ignore[arg-type]
+    english_embed = english.last.embed
+    assert english_embed is not None and english_embed.title == "Your /video defaults"
+    assert {f.name: f.value for f in english_embed.fields} == {
+        "Model": "MiniMax-Hailuo-02",
+        "Resolution": "auto (the model's default)",
+        "Duration": "10 s",
+        "Prompt optimizer": "off",
+        "Results by DM": "yes",
+        "Default pool (this server)": "none (your own credits first)",
+    }
