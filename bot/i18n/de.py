@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "nein (im Kanal)",
     "settings.pool": "Standard-Pool (dieser Server)",
     "settings.no_pool": "keiner (zuerst deine eigenen Credits)",
+    # The showcase buttons and post
+    "share.could_not_post": "Das Video konnte nicht im Showcase (<#{channel}>) gepostet werden: Dem Bot fehlen dort vielleicht „Nachrichten senden“, „Dateien anhängen“ oder „Links einbetten“ (in einem Forum „Beiträge erstellen“). Nichts wurde geteilt; versuche es später erneut.",
+    "share.done": "Im Showcase geteilt: {link}",
+    "share.voted": "Deine Stimme wurde gezählt. Stimmen: {count}.",
+    "share.unvoted": "Deine Stimme wurde zurückgenommen. Stimmen: {count}.",
+    "share.removed": "Aus dem Showcase entfernt; es wird nicht erneut geteilt{tail}.",
+    "share.removed.not_deleted": " (die Nachricht konnte nicht gelöscht werden: entferne sie von Hand)",
+    "share.post.model": "Modell",
+    "share.post.by": "Von",
+    "share.post.original": "Original",
+    "share.post.jump": "zum Ergebnis",
+    "share.post.footer": "Aufgabe #{task_id} · stimme mit ⭐ ab",
 }

@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "no (in the channel)",
     "settings.pool": "Default pool (this server)",
     "settings.no_pool": "none (your own credits first)",
+    # The showcase buttons and post
+    "share.could_not_post": "The video could not be posted to the showcase (<#{channel}>): the bot may lack Send Messages, Attach Files or Embed Links there (Create Posts in a forum). Nothing was shared; try again later.",
+    "share.done": "Shared to the showcase: {link}",
+    "share.voted": "Your vote is counted. Votes: {count}.",
+    "share.unvoted": "Your vote is taken back. Votes: {count}.",
+    "share.removed": "Removed from the showcase; it will not be shared again{tail}.",
+    "share.removed.not_deleted": " (its message could not be deleted: remove it by hand)",
+    "share.post.model": "Model",
+    "share.post.by": "By",
+    "share.post.original": "Original",
+    "share.post.jump": "jump to the result",
+    "share.post.footer": "Task #{task_id} · vote with ⭐",
 }

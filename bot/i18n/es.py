@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "no (en el canal)",
     "settings.pool": "Fondo predeterminado (este servidor)",
     "settings.no_pool": "ninguno (primero tus propios créditos)",
+    # The showcase buttons and post
+    "share.could_not_post": "No se pudo publicar el vídeo en la vitrina (<#{channel}>): puede que el bot no tenga allí los permisos Enviar mensajes, Adjuntar archivos o Insertar enlaces (Crear publicaciones en un foro). No se compartió nada; inténtalo más tarde.",
+    "share.done": "Compartido en la vitrina: {link}",
+    "share.voted": "Tu voto se ha contado. Votos: {count}.",
+    "share.unvoted": "Has retirado tu voto. Votos: {count}.",
+    "share.removed": "Retirado de la vitrina; no se volverá a compartir{tail}.",
+    "share.removed.not_deleted": " (su mensaje no se pudo borrar: elimínalo a mano)",
+    "share.post.model": "Modelo",
+    "share.post.by": "Autor",
+    "share.post.original": "Original",
+    "share.post.jump": "ir al resultado",
+    "share.post.footer": "Tarea #{task_id} · vota con ⭐",
 }

@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "non (dans le salon)",
     "settings.pool": "Cagnotte par défaut (ce serveur)",
     "settings.no_pool": "aucune (vos propres crédits d'abord)",
+    # The showcase buttons and post
+    "share.could_not_post": "La vidéo n'a pas pu être publiée dans la vitrine (<#{channel}>) : il manque peut-être au bot les permissions Envoyer des messages, Joindre des fichiers ou Intégrer des liens (Créer des publications dans un forum). Rien n'a été partagé ; réessayez plus tard.",
+    "share.done": "Partagée dans la vitrine : {link}",
+    "share.voted": "Votre vote est compté. Votes : {count}.",
+    "share.unvoted": "Votre vote est retiré. Votes : {count}.",
+    "share.removed": "Retirée de la vitrine ; elle ne sera plus partagée{tail}.",
+    "share.removed.not_deleted": " (son message n'a pas pu être supprimé : retirez-le à la main)",
+    "share.post.model": "Modèle",
+    "share.post.by": "Par",
+    "share.post.original": "Original",
+    "share.post.jump": "voir le résultat",
+    "share.post.footer": "Tâche #{task_id} · votez avec ⭐",
 }

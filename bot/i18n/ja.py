@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "いいえ(チャンネルに投稿)",
     "settings.pool": "既定のプール(このサーバー)",
     "settings.no_pool": "なし(自分のクレジットを先に使用)",
+    # The showcase buttons and post
+    "share.could_not_post": "ショーケース(<#{channel}>)に動画を投稿できませんでした。ボットにそのチャンネルでの「メッセージを送信」「ファイルを添付」「埋め込みリンク」(フォーラムでは「投稿の作成」)の権限がない可能性があります。何も共有されていません。後でもう一度お試しください。",
+    "share.done": "ショーケースに共有しました: {link}",
+    "share.voted": "投票しました。票数: {count}。",
+    "share.unvoted": "投票を取り消しました。票数: {count}。",
+    "share.removed": "ショーケースから削除しました。今後は共有されません{tail}。",
+    "share.removed.not_deleted": "(メッセージを削除できませんでした。手動で削除してください)",
+    "share.post.model": "モデル",
+    "share.post.by": "作成者",
+    "share.post.original": "元の投稿",
+    "share.post.jump": "結果へ移動",
+    "share.post.footer": "タスク #{task_id} · ⭐ で投票",
 }

@@ -220,4 +220,16 @@ MESSAGES: dict[str, str] = {
     "settings.dm_no": "não (no canal)",
     "settings.pool": "Fundo padrão (este servidor)",
     "settings.no_pool": "nenhum (primeiro seus próprios créditos)",
+    # The showcase buttons and post
+    "share.could_not_post": "Não foi possível publicar o vídeo na vitrine (<#{channel}>): talvez o bot não tenha lá as permissões Enviar mensagens, Anexar arquivos ou Inserir links (Criar postagens em um fórum). Nada foi compartilhado; tente mais tarde.",
+    "share.done": "Compartilhado na vitrine: {link}",
+    "share.voted": "Seu voto foi contado. Votos: {count}.",
+    "share.unvoted": "Seu voto foi retirado. Votos: {count}.",
+    "share.removed": "Removido da vitrine; não será compartilhado de novo{tail}.",
+    "share.removed.not_deleted": " (a mensagem não pôde ser apagada: remova-a manualmente)",
+    "share.post.model": "Modelo",
+    "share.post.by": "Autor",
+    "share.post.original": "Original",
+    "share.post.jump": "ir para o resultado",
+    "share.post.footer": "Tarefa #{task_id} · vote com ⭐",
 }
