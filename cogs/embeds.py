@@ -31,7 +31,7 @@ from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.lifecycle.notifier import ResultPost
 from bot.spec import Mode
-from cogs.pool_text import POOL_ORDER, paid_text, pool_line
+from cogs.pool_text import paid_text, pool_line
 from cogs.text import clip, duration_text, lines_within, plain_line, when
 from storage.models import JOINED_KINDS, Task, UserPrefs
 from storage.states import REFUNDING_STATES, TaskState
@@ -438,8 +438,8 @@ def details_embed(task: Task) -> discord.Embed:
 
 
 def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
-    """The member's credits (``/video quota``), in their ``locale``'s language (team pools and the
-    price lines are still English)."""
+    """The member's credits (``/video quota``), their team pools and the price of each option, in
+    their ``locale``'s language."""
 
     def t(key: str, **values: object) -> str:
         return translate(locale, key, **values)
@@ -475,18 +475,18 @@ def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
             inline=False,
         )
     if view.pools:
-        lines = [pool_line(u, default=u.pool.name == view.default_pool) for u in view.pools]
-        hint = f"Name one with `/video generate pool:`; without one, {POOL_ORDER} pay."
+        lines = [pool_line(u, default=u.pool.name == view.default_pool, locale=locale) for u in view.pools]
+        hint = t("quota.pools.hint", order=t("quota.pools.order"))
         embed.add_field(
-            name="Team pools you may use here",
+            name=t("quota.pools.name"),
             value=f"{lines_within(lines, FIELD_LIMIT - len(hint) - 1)}\n{hint}",
             inline=False,
         )
-    _add_prices(embed, view.prices)
+    _add_prices(embed, view.prices, locale)
     return embed
 
 
-def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
+def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow], locale: str | None = None) -> None:
     """One field per model: one field for everything would pass Discord's 1024-character limit."""
     by_model: dict[str, list[str]] = {model: [] for model, *_ in prices}
     for model in by_model:
@@ -500,19 +500,20 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
         for mode, mode_lines in by_mode.items():
             groups.setdefault(tuple(mode_lines), []).append(mode)
         for lines, modes in groups.items():
-            labels = ", ".join(MODE_LABELS[m] for m in modes)
+            labels = ", ".join(translate(locale, f"mode.{m.value}") for m in modes)
             if len(lines) == 1:
                 by_model[model].append(f"{labels} · {lines[0]}")
             else:
                 by_model[model].extend([f"{labels}:", *(f"· {line}" for line in lines)])
     if not by_model:
-        embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
+        none = translate(locale, "quota.prices.none")
+        embed.add_field(name=translate(locale, "quota.prices.none_name"), value=none, inline=False)
         return
     room = MAX_FIELDS - len(embed.fields)
     models = list(by_model)
     shown = models if len(models) <= room else models[: room - 1]
     for index, model in enumerate(shown):
-        name = f"Cost · {model}"
+        name = translate(locale, "quota.prices.name", model=model)
         value = clip("\n".join(by_model[model]), FIELD_LIMIT)
         if len(embed) + len(name) + len(value) > EMBED_LIMIT - 100:
             shown = shown[:index]
@@ -520,7 +521,8 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
         embed.add_field(name=name, value=value, inline=False)
     hidden = [m for m in models if m not in shown]
     if hidden:
-        embed.add_field(name="More models", value=clip(", ".join(hidden), 200), inline=False)
+        more = clip(", ".join(hidden), 200)
+        embed.add_field(name=translate(locale, "quota.prices.more"), value=more, inline=False)
 
 
 def task_line(task: Task, locale: str = "en") -> str:

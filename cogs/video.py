@@ -278,7 +278,9 @@ class VideoCog(commands.Cog):
             log.exception("Pool autocomplete failed")
             return []
         needle = current.strip().lower()
-        choices = [*extra, *(app_commands.Choice(name=choice_label(u), value=u.pool.name) for u in usable)]
+        locale = member_locale(interaction)
+        labelled = (app_commands.Choice(name=choice_label(u, locale), value=u.pool.name) for u in usable)
+        choices = [*extra, *labelled]
         return [c for c in choices if needle in c.value][:AUTOCOMPLETE_LIMIT]
 
     async def start_preview(

@@ -232,4 +232,16 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "Original",
     "share.post.jump": "zum Ergebnis",
     "share.post.footer": "Aufgabe #{task_id} · stimme mit ⭐ ab",
+    # Team pools and prices in /video quota
+    "pool.left": "{this_period} noch {left} von {total} übrig (erneuert sich {renews})",
+    "pool.line": "`{name}`{mark}: {left}",
+    "pool.default_mark": " · dein Standard",
+    "pool.choice": "{name} · {this_period} noch {left} von {total} übrig",
+    "quota.pools.name": "Team-Pools, die du hier nutzen kannst",
+    "quota.pools.order": "dein Standard-Pool, dann deine eigenen Credits, dann deine anderen Pools nach Namen",
+    "quota.pools.hint": "Wähle einen mit `/video generate pool:`; sonst zahlen {order}.",
+    "quota.prices.name": "Kosten · {model}",
+    "quota.prices.none_name": "Kosten jeder Option",
+    "quota.prices.none": "Hier ist kein Modell erlaubt.",
+    "quota.prices.more": "Weitere Modelle",
 }

@@ -232,4 +232,17 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "Original",
     "share.post.jump": "jump to the result",
     "share.post.footer": "Task #{task_id} · vote with ⭐",
+    # Team pools and prices in /video quota
+    "pool.left": "{left} of {total} left {this_period} (renews {renews})",
+    "pool.line": "`{name}`{mark}: {left}",
+    "pool.default_mark": " · your default",
+    "pool.choice": "{name} · {left} of {total} left {this_period}",
+    "quota.pools.name": "Team pools you may use here",
+    # Who pays when a member names no pool: storage.quota._payer_in decides, this says it.
+    "quota.pools.order": "your default pool, then your own credits, then your other pools by name",
+    "quota.pools.hint": "Name one with `/video generate pool:`; without one, {order} pay.",
+    "quota.prices.name": "Cost · {model}",
+    "quota.prices.none_name": "Cost of each option",
+    "quota.prices.none": "No model is allowed here.",
+    "quota.prices.more": "More models",
 }

@@ -232,4 +232,16 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "Original",
     "share.post.jump": "ir al resultado",
     "share.post.footer": "Tarea #{task_id} · vota con ⭐",
+    # Team pools and prices in /video quota
+    "pool.left": "quedan {left} de {total} para {this_period} (se renueva {renews})",
+    "pool.line": "`{name}`{mark}: {left}",
+    "pool.default_mark": " · tu predeterminado",
+    "pool.choice": "{name} · quedan {left} de {total} para {this_period}",
+    "quota.pools.name": "Fondos de equipo que puedes usar aquí",
+    "quota.pools.order": "tu fondo predeterminado, luego tus propios créditos y luego tus otros fondos por nombre",
+    "quota.pools.hint": "Elige uno con `/video generate pool:`; si no, pagan {order}.",
+    "quota.prices.name": "Coste · {model}",
+    "quota.prices.none_name": "Coste de cada opción",
+    "quota.prices.none": "Aquí no se permite ningún modelo.",
+    "quota.prices.more": "Más modelos",
 }

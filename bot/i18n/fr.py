@@ -232,4 +232,16 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "Original",
     "share.post.jump": "voir le résultat",
     "share.post.footer": "Tâche #{task_id} · votez avec ⭐",
+    # Team pools and prices in /video quota
+    "pool.left": "{left} sur {total} restants {this_period} (renouvellement {renews})",
+    "pool.line": "`{name}`{mark} : {left}",
+    "pool.default_mark": " · par défaut",
+    "pool.choice": "{name} · {left} sur {total} restants {this_period}",
+    "quota.pools.name": "Cagnottes d'équipe utilisables ici",
+    "quota.pools.order": "votre cagnotte par défaut, puis vos propres crédits, puis vos autres cagnottes par nom",
+    "quota.pools.hint": "Choisissez-en une avec `/video generate pool:` ; sinon, paient : {order}.",
+    "quota.prices.name": "Coût · {model}",
+    "quota.prices.none_name": "Coût de chaque option",
+    "quota.prices.none": "Aucun modèle n'est autorisé ici.",
+    "quota.prices.more": "Autres modèles",
 }

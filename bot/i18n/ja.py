@@ -232,4 +232,16 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "元の投稿",
     "share.post.jump": "結果へ移動",
     "share.post.footer": "タスク #{task_id} · ⭐ で投票",
+    # Team pools and prices in /video quota
+    "pool.left": "{this_period}の残り {left} / {total}({renews}に回復)",
+    "pool.line": "`{name}`{mark}: {left}",
+    "pool.default_mark": " · 既定",
+    "pool.choice": "{name} · {this_period}の残り {left} / {total}",
+    "quota.pools.name": "ここで使えるチームプール",
+    "quota.pools.order": "既定のプール、次に自分のクレジット、次にほかのプール(名前順)",
+    "quota.pools.hint": "`/video generate pool:` で指定できます。指定しない場合は {order} の順に支払われます。",
+    "quota.prices.name": "料金 · {model}",
+    "quota.prices.none_name": "各オプションの料金",
+    "quota.prices.none": "ここで使えるモデルはありません。",
+    "quota.prices.more": "その他のモデル",
 }

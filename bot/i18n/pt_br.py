@@ -232,4 +232,16 @@ MESSAGES: dict[str, str] = {
     "share.post.original": "Original",
     "share.post.jump": "ir para o resultado",
     "share.post.footer": "Tarefa #{task_id} · vote com ⭐",
+    # Team pools and prices in /video quota
+    "pool.left": "restam {left} de {total} {this_period} (renova {renews})",
+    "pool.line": "`{name}`{mark}: {left}",
+    "pool.default_mark": " · seu padrão",
+    "pool.choice": "{name} · restam {left} de {total} {this_period}",
+    "quota.pools.name": "Fundos de equipe que você pode usar aqui",
+    "quota.pools.order": "seu fundo padrão, depois seus próprios créditos e depois seus outros fundos por nome",
+    "quota.pools.hint": "Escolha um com `/video generate pool:`; sem isso, pagam {order}.",
+    "quota.prices.name": "Custo · {model}",
+    "quota.prices.none_name": "Custo de cada opção",
+    "quota.prices.none": "Nenhum modelo é permitido aqui.",
+    "quota.prices.more": "Mais modelos",
 }
