@@ -16,7 +16,6 @@ import discord
 from bot.catalog import (
     CAMERA_COMMANDS,
     MAX_PROMPT_CHARS,
-    MODE_LABELS,
     MODELS,
     SAVED_OPTIONS,
     PriceRow,
@@ -373,11 +372,8 @@ def posted_link_expired(content: str | None, now: float) -> bool:
     return expires is None or int(expires) <= now
 
 
-def fresh_link_content(task: Task, url: str, expires_at: float) -> str:
-    return (
-        f"The download link of video #{task.id} had expired; here is a new one: {url}\n"
-        f"It expires {when(expires_at)}."
-    )
+def fresh_link_content(task: Task, url: str, expires_at: float, locale: str | None = None) -> str:
+    return translate(locale, "details.fresh_link", task_id=task.id, url=url, when=when(expires_at))
 
 
 # The footer of a failure notice, and how a restart recognises the notices it already posted (a crash
@@ -404,36 +400,43 @@ def failure_embed(task: Task, message: str, locale: str | None = None) -> discor
     return embed
 
 
-def details_embed(task: Task) -> discord.Embed:
+def details_embed(task: Task, locale: str = "en") -> discord.Embed:
+    """Everything about one video, for whoever clicked Details (the member or a moderator), in the
+    clicker's language; a failure's reason stays as recorded."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
     embed = discord.Embed(
-        title=f"Video #{task.id} · details",
+        title=t("details.title", task_id=task.id),
         description=quote(task.prompt, 1500),
         colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
     )
-    embed.add_field(name="State", value=state_label(task), inline=True)
-    embed.add_field(name="Model", value=task.model, inline=True)
-    embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
-    embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
-    embed.add_field(name="Cost", value=paid_text(task), inline=True)
-    embed.add_field(name="Requested", value=when(task.created_at), inline=True)
+    embed.add_field(name=t("details.state"), value=state_label(task, locale), inline=True)
+    embed.add_field(name=t("card.model"), value=task.model, inline=True)
+    embed.add_field(name=t("card.mode"), value=t(f"mode.{task.mode.value}"), inline=True)
+    embed.add_field(name=t("card.options"), value=describe_options(task.spec, locale), inline=False)
+    embed.add_field(name=t("card.cost"), value=paid_text(task, locale), inline=True)
+    embed.add_field(name=t("details.requested"), value=when(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
         embed.add_field(
-            name="Generation time",
-            value=duration_text(task.finished_at - task.submitted_at, about=True),
+            name=t("details.generation_time"),
+            value=duration_text(task.finished_at - task.submitted_at, about=True, locale=locale),
             inline=True,
         )
     if task.width and task.height:
-        embed.add_field(name="Size", value=f"{task.width}×{task.height}", inline=True)
+        embed.add_field(name=t("details.size"), value=f"{task.width}×{task.height}", inline=True)
     if task.video_bytes:
-        embed.add_field(name="File", value=f"{task.video_bytes / (1024 * 1024):.1f} MB", inline=True)
+        size = f"{task.video_bytes / (1024 * 1024):.1f} MB"
+        embed.add_field(name=t("details.file"), value=size, inline=True)
     if task.regenerated_from is not None:
-        embed.add_field(name="Regenerated from", value=f"#{task.regenerated_from}", inline=True)
+        embed.add_field(name=t("details.regenerated_from"), value=f"#{task.regenerated_from}", inline=True)
     if task.error_message and task.state in (TaskState.FAILED, TaskState.UNKNOWN, TaskState.CANCELLED):
-        embed.add_field(name="Why", value=clip(task.error_message, 1000), inline=False)
+        embed.add_field(name=t("details.why"), value=clip(task.error_message, 1000), inline=False)
     images = [medium.role.value.replace("_", " ") for medium in task.spec.media]
     if images:
-        embed.add_field(name="Images", value=", ".join(images), inline=True)
-    embed.set_footer(text=f"Task #{task.id}")
+        embed.add_field(name=t("details.images"), value=", ".join(images), inline=True)
+    embed.set_footer(text=t("details.footer", task_id=task.id))
     return embed
 
 

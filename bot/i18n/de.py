@@ -244,4 +244,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "Kosten jeder Option",
     "quota.prices.none": "Hier ist kein Modell erlaubt.",
     "quota.prices.more": "Weitere Modelle",
+    # The Details button
+    "details.title": "Video #{task_id} · Details",
+    "details.state": "Status",
+    "details.requested": "Angefragt",
+    "details.generation_time": "Erstellungsdauer",
+    "details.size": "Größe",
+    "details.file": "Datei",
+    "details.regenerated_from": "Neu erstellt aus",
+    "details.why": "Grund",
+    "details.images": "Bilder",
+    "details.footer": "Aufgabe #{task_id}",
+    "details.fresh_link": "Der Download-Link von Video #{task_id} war abgelaufen; hier ist ein neuer: {url}\nEr läuft {when} ab.",
 }

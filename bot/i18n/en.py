@@ -245,4 +245,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "Cost of each option",
     "quota.prices.none": "No model is allowed here.",
     "quota.prices.more": "More models",
+    # The Details button
+    "details.title": "Video #{task_id} · details",
+    "details.state": "State",
+    "details.requested": "Requested",
+    "details.generation_time": "Generation time",
+    "details.size": "Size",
+    "details.file": "File",
+    "details.regenerated_from": "Regenerated from",
+    "details.why": "Why",
+    "details.images": "Images",
+    "details.footer": "Task #{task_id}",
+    "details.fresh_link": "The download link of video #{task_id} had expired; here is a new one: {url}\nIt expires {when}.",
 }

@@ -244,4 +244,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "Coste de cada opción",
     "quota.prices.none": "Aquí no se permite ningún modelo.",
     "quota.prices.more": "Más modelos",
+    # The Details button
+    "details.title": "Vídeo #{task_id} · detalles",
+    "details.state": "Estado",
+    "details.requested": "Pedido",
+    "details.generation_time": "Tiempo de generación",
+    "details.size": "Tamaño",
+    "details.file": "Archivo",
+    "details.regenerated_from": "Regenerado de",
+    "details.why": "Motivo",
+    "details.images": "Imágenes",
+    "details.footer": "Tarea #{task_id}",
+    "details.fresh_link": "El enlace de descarga del vídeo #{task_id} había caducado; aquí tienes uno nuevo: {url}\nCaduca {when}.",
 }

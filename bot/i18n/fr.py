@@ -244,4 +244,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "Coût de chaque option",
     "quota.prices.none": "Aucun modèle n'est autorisé ici.",
     "quota.prices.more": "Autres modèles",
+    # The Details button
+    "details.title": "Vidéo #{task_id} · détails",
+    "details.state": "État",
+    "details.requested": "Demandée",
+    "details.generation_time": "Durée de génération",
+    "details.size": "Taille",
+    "details.file": "Fichier",
+    "details.regenerated_from": "Régénérée depuis",
+    "details.why": "Raison",
+    "details.images": "Images",
+    "details.footer": "Tâche #{task_id}",
+    "details.fresh_link": "Le lien de téléchargement de la vidéo #{task_id} avait expiré ; en voici un nouveau : {url}\nIl expire {when}.",
 }

@@ -244,4 +244,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "各オプションの料金",
     "quota.prices.none": "ここで使えるモデルはありません。",
     "quota.prices.more": "その他のモデル",
+    # The Details button
+    "details.title": "動画 #{task_id} · 詳細",
+    "details.state": "状態",
+    "details.requested": "リクエスト日時",
+    "details.generation_time": "生成時間",
+    "details.size": "サイズ",
+    "details.file": "ファイル",
+    "details.regenerated_from": "再生成元",
+    "details.why": "理由",
+    "details.images": "画像",
+    "details.footer": "タスク #{task_id}",
+    "details.fresh_link": "動画 #{task_id} のダウンロードリンクは期限切れでした。新しいリンクはこちらです: {url}\n有効期限は {when} です。",
 }

@@ -244,4 +244,16 @@ MESSAGES: dict[str, str] = {
     "quota.prices.none_name": "Custo de cada opção",
     "quota.prices.none": "Nenhum modelo é permitido aqui.",
     "quota.prices.more": "Mais modelos",
+    # The Details button
+    "details.title": "Vídeo #{task_id} · detalhes",
+    "details.state": "Estado",
+    "details.requested": "Pedido",
+    "details.generation_time": "Tempo de geração",
+    "details.size": "Tamanho",
+    "details.file": "Arquivo",
+    "details.regenerated_from": "Regenerado de",
+    "details.why": "Motivo",
+    "details.images": "Imagens",
+    "details.footer": "Tarefa #{task_id}",
+    "details.fresh_link": "O link de download do vídeo #{task_id} tinha expirado; aqui está um novo: {url}\nEle expira {when}.",
 }

@@ -301,3 +301,32 @@ async def test_settings_speak_the_members_language(env: Env) -> None:
         "Results by DM": "yes",
         "Default pool (this server)": "none (your own credits first)",
     }
+
+
+async def test_details_answer_in_the_clickers_language(env: Env) -> None:
+    from cogs import embeds
+    from cogs.buttons import DetailsButton
+
+    await env.generate(env.interaction())
+    await env.harness.wait_final(1)
+    german = env.interaction(locale="de", guild_locale="ja")
+    await DetailsButton(1).callback(german)  # type: ignore[arg-type]
+    embed = german.last.embed
+    assert embed is not None and german.last.ephemeral
+    assert embed.title == "Video #1 · Details" and embed.footer.text == "Aufgabe #1"
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Status"] == "✅ Geliefert" and fields["Modus"] == translate("de", "mode.text")
+    assert "Angefragt" in fields and "Kosten" in fields
+    english = env.interaction()
+    await DetailsButton(1).callback(english)  # type: ignore[arg-type]
+    english_embed = english.last.embed
+    assert english_embed is not None and english_embed.title == "Video #1 · details"
+    names = [f.name for f in english_embed.fields]
+    assert names[:6] == ["State", "Model", "Mode", "Options", "Cost", "Requested"]
+    task: Any = type("T", (), {"id": 2})()
+    assert embeds.fresh_link_content(task, "u", 5.0, "fr") == (
+        "Le lien de téléchargement de la vidéo #2 avait expiré ; en voici un nouveau : u\nIl expire <t:5:R>."
+    )
+    assert embeds.fresh_link_content(task, "u", 5.0) == (
+        "The download link of video #2 had expired; here is a new one: u\nIt expires <t:5:R>."
+    )
