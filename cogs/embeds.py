@@ -581,7 +581,7 @@ def help_embed(locale: str = "en") -> discord.Embed:
     )
     for name, spec in MODELS.items():
         modes = "; ".join(
-            f"{translate(locale, f'mode.{mode.value}')}: {describe_combos(combos)}"
+            f"{translate(locale, f'mode.{mode.value}')}: {describe_combos(combos, locale)}"
             for mode, combos in spec.modes.items()
         )
         extra = translate(locale, "help.camera_suffix") if spec.camera_commands else ""

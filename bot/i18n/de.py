@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "auto (an)",
     "settings.on": "an",
     "settings.off": "aus",
-    "settings.seconds": "{seconds} s",
+    "unit.seconds": "{seconds} s",
     "settings.dm_results": "Ergebnisse per DM",
     "settings.dm_yes": "ja",
     "settings.dm_no": "nein (im Kanal)",
@@ -256,4 +256,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "Bilder",
     "details.footer": "Aufgabe #{task_id}",
     "details.fresh_link": "Der Download-Link von Video #{task_id} war abgelaufen; hier ist ein neuer: {url}\nEr läuft {when} ab.",
+    "words.or": "{a} oder {b}",
 }

@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "auto (on)",
     "settings.on": "on",
     "settings.off": "off",
-    "settings.seconds": "{seconds} s",
+    "unit.seconds": "{seconds} s",
     "settings.dm_results": "Results by DM",
     "settings.dm_yes": "yes",
     "settings.dm_no": "no (in the channel)",
@@ -257,4 +257,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "Images",
     "details.footer": "Task #{task_id}",
     "details.fresh_link": "The download link of video #{task_id} had expired; here is a new one: {url}\nIt expires {when}.",
+    "words.or": "{a} or {b}",
 }

@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "auto (activado)",
     "settings.on": "activado",
     "settings.off": "desactivado",
-    "settings.seconds": "{seconds} s",
+    "unit.seconds": "{seconds} s",
     "settings.dm_results": "Resultados por MD",
     "settings.dm_yes": "sí",
     "settings.dm_no": "no (en el canal)",
@@ -256,4 +256,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "Imágenes",
     "details.footer": "Tarea #{task_id}",
     "details.fresh_link": "El enlace de descarga del vídeo #{task_id} había caducado; aquí tienes uno nuevo: {url}\nCaduca {when}.",
+    "words.or": "{a} o {b}",
 }

@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "auto (activé)",
     "settings.on": "activé",
     "settings.off": "désactivé",
-    "settings.seconds": "{seconds} s",
+    "unit.seconds": "{seconds} s",
     "settings.dm_results": "Résultats en MP",
     "settings.dm_yes": "oui",
     "settings.dm_no": "non (dans le salon)",
@@ -256,4 +256,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "Images",
     "details.footer": "Tâche #{task_id}",
     "details.fresh_link": "Le lien de téléchargement de la vidéo #{task_id} avait expiré ; en voici un nouveau : {url}\nIl expire {when}.",
+    "words.or": "{a} ou {b}",
 }

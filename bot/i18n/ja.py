@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "自動(オン)",
     "settings.on": "オン",
     "settings.off": "オフ",
-    "settings.seconds": "{seconds} 秒",
+    "unit.seconds": "{seconds} 秒",
     "settings.dm_results": "DM で受け取る",
     "settings.dm_yes": "はい",
     "settings.dm_no": "いいえ(チャンネルに投稿)",
@@ -256,4 +256,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "画像",
     "details.footer": "タスク #{task_id}",
     "details.fresh_link": "動画 #{task_id} のダウンロードリンクは期限切れでした。新しいリンクはこちらです: {url}\n有効期限は {when} です。",
+    "words.or": "{a}または {b}",
 }

@@ -214,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "settings.auto.prompt_optimizer": "auto (ligado)",
     "settings.on": "ligado",
     "settings.off": "desligado",
-    "settings.seconds": "{seconds} s",
+    "unit.seconds": "{seconds} s",
     "settings.dm_results": "Resultados por DM",
     "settings.dm_yes": "sim",
     "settings.dm_no": "não (no canal)",
@@ -256,4 +256,5 @@ MESSAGES: dict[str, str] = {
     "details.images": "Imagens",
     "details.footer": "Tarefa #{task_id}",
     "details.fresh_link": "O link de download do vídeo #{task_id} tinha expirado; aqui está um novo: {url}\nEle expira {when}.",
+    "words.or": "{a} ou {b}",
 }

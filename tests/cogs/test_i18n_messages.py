@@ -202,12 +202,14 @@ async def test_help_is_in_the_members_language_with_commands_as_typed(env: Env) 
     assert names[-2:] == ["カメラコマンド", "あなたのコマンド"]
     assert "`[Pan left]`" in japanese.last.text() and "S2V-01" in names
     assert translate("ja", "mode.subject") in japanese.last.text()
+    assert "6 秒または 10 秒" in japanese.last.text() and "4–15 秒" in japanese.last.text()
     english = env.interaction()
     await env.cog.help.callback(env.cog, english)  # type: ignore[arg-type]
     english_embed = english.last.embed
     assert english_embed is not None and english_embed.title == "Making videos with /video"
     assert [f.name for f in english_embed.fields][-2:] == ["Camera commands", "Your commands"]
     assert "subject reference" in english.last.text()
+    assert "6 s or 10 s" in english.last.text() and "4–15 s" in english.last.text()
 
 
 async def test_the_list_and_its_buttons_speak_the_members_language(env: Env) -> None:
