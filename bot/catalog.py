@@ -9,6 +9,7 @@ Plain data: imports only :mod:`bot.spec`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -363,18 +364,18 @@ def format_credits(tenths: int) -> str:
     return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac}"
 
 
-def describe_combos(combos: frozenset[Combo]) -> str:
-    """Human list such as ``768P: 6 s or 10 s; 1080P: 6 s`` for refusal messages."""
+def describe_combos(combos: frozenset[Combo], locale: str | None = None) -> str:
+    """Human list such as ``768P: 6 s or 10 s; 1080P: 6 s`` for refusal messages and /video help."""
     by_res: dict[str, list[int]] = {}
     for res, dur in combos:
         by_res.setdefault(res, []).append(dur)
     parts = []
     for res in sorted(by_res, key=resolution_rank):
-        parts.append(f"{res}: {describe_durations(by_res[res])}")
+        parts.append(f"{res}: {describe_durations(by_res[res], locale)}")
     return "; ".join(parts)
 
 
-def describe_durations(durations: Iterable[int]) -> str:
+def describe_durations(durations: Iterable[int], locale: str | None = None) -> str:
     """``6 s or 10 s``; a run of three or more whole seconds reads ``4–15 s``."""
     runs: list[list[int]] = []
     for d in sorted(set(durations)):
@@ -382,8 +383,17 @@ def describe_durations(durations: Iterable[int]) -> str:
             runs[-1].append(d)
         else:
             runs.append([d])
-    texts = [f"{r[0]}–{r[-1]} s" if len(r) >= 3 else " or ".join(f"{d} s" for d in r) for r in runs]
-    return " or ".join(texts)
+
+    def seconds(value: object) -> str:
+        return translate(locale, "unit.seconds", seconds=value)
+
+    texts = [seconds(f"{r[0]}–{r[-1]}") if len(r) >= 3 else _either(map(seconds, r), locale) for r in runs]
+    return _either(texts, locale)
+
+
+def _either(texts: Iterable[str], locale: str | None) -> str:
+    """``a or b or c`` in the locale's language."""
+    return functools.reduce(lambda a, b: translate(locale, "words.or", a=a, b=b), texts)
 
 
 def models_for_mode(mode: Mode) -> list[str]:
@@ -394,22 +404,17 @@ def models_for_mode(mode: Mode) -> list[str]:
 # duration are chosen per request from the combinations above instead).
 OPTION_DEFAULTS: dict[str, object] = {"prompt_optimizer": True}
 
-# How /video settings shows each saved option: its label, and what "auto" means for it.
-SAVED_OPTION_LABELS: dict[str, tuple[str, str]] = {
-    "model": ("Model", "auto (the best for each request)"),
-    "resolution": ("Resolution", "auto (the model's default)"),
-    "duration": ("Duration", f"auto ({DEFAULT_DURATION} s)"),
-    "prompt_optimizer": ("Prompt optimizer", "auto (on)"),
-}
+# The options /video settings saves, in the order it shows them.
+SAVED_OPTIONS = ("model", "resolution", "duration", "prompt_optimizer")
 
 
-def saved_option_text(name: str, value: object) -> str:
+def saved_option_text(name: str, value: object, locale: str = "en") -> str:
     """A saved option as ``/video settings`` shows it: ``10 s``, ``on``, a name, or what auto means."""
     if value is None:
-        return SAVED_OPTION_LABELS[name][1]
+        return translate(locale, f"settings.auto.{name}", seconds=DEFAULT_DURATION)
     if isinstance(value, bool):
-        return "on" if value else "off"
-    return f"{value} s" if name == "duration" else str(value)
+        return translate(locale, "settings.on" if value else "settings.off")
+    return translate(locale, "unit.seconds", seconds=value) if name == "duration" else str(value)
 
 
 def as_sent(spec: VideoSpec) -> VideoSpec:

@@ -146,6 +146,7 @@ class DetailsButton(
         except Exception as exc:
             await reply_error(interaction, exc)
             return
+        locale = member_locale(interaction)  # a private answer: the clicker's language
         content = None
         message = interaction.message
         # Clicked on a result posted as a link (over the upload limit) that no longer works: the
@@ -157,20 +158,20 @@ class DetailsButton(
         ):
             try:
                 link = await service.fresh_link(task)
-                content = embeds.fresh_link_content(task, link.url, link.expires_at)
+                content = embeds.fresh_link_content(task, link.url, link.expires_at, locale)
             except RequestRefused as exc:
-                content = exc.text(member_locale(interaction))
+                content = exc.text(locale)
             except Exception as exc:
                 await reply_error(interaction, exc)
                 return
         if content is None:
             # A video kept for its requester (their DMs refused it): the link is how they get it.
             try:
-                content = await pickup_link(service, task, interaction.user.id, member_locale(interaction))
+                content = await pickup_link(service, task, interaction.user.id, locale)
             except Exception as exc:
                 await reply_error(interaction, exc)
                 return
-        await send(interaction, content, embed=embeds.details_embed(task))
+        await send(interaction, content, embed=embeds.details_embed(task, locale))
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -15,11 +15,9 @@ import discord
 
 from bot.catalog import (
     CAMERA_COMMANDS,
-    IMAGE_RULES_TEXT,
     MAX_PROMPT_CHARS,
-    MODE_LABELS,
     MODELS,
-    SAVED_OPTION_LABELS,
+    SAVED_OPTIONS,
     PriceRow,
     credits_text,
     describe_combos,
@@ -32,7 +30,7 @@ from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.lifecycle.notifier import ResultPost
 from bot.spec import Mode
-from cogs.pool_text import POOL_ORDER, paid_text, pool_line
+from cogs.pool_text import paid_text, pool_line
 from cogs.text import clip, duration_text, lines_within, plain_line, when
 from storage.models import JOINED_KINDS, Task, UserPrefs
 from storage.states import REFUNDING_STATES, TaskState
@@ -55,15 +53,16 @@ STATE_COLOURS: dict[TaskState, discord.Colour] = {
     TaskState.UNKNOWN: discord.Colour.orange(),
 }
 RUNNING_COLOUR = discord.Colour.blurple()
-# Made and charged, but the member's DMs refused it: they pick it up with /video status.
-KEPT_LABEL = "📦 Ready: not sent (your DMs are closed), `/video status {task_id}` gets it"
 
 
-def state_label(task: Task) -> str:
-    """The task's state as the member's own lists and details name it."""
+def state_label(task: Task, locale: str = "en") -> str:
+    """The task's state as the member's own lists and details name it; a video made and charged
+    but refused by the member's DMs says it waits for them at /video status."""
     if kept_for_member(task):
-        return KEPT_LABEL.format(task_id=task.id)
-    return STATE_LABELS.get(task.state, task.state.value)
+        return translate(locale, "list.kept", task_id=task.id)
+    if task.state not in STATE_LABELS:
+        return task.state.value
+    return translate(locale, f"card.state.{task.state.value}")
 
 
 def quote(text: str, limit: int = PROMPT_PREVIEW) -> str:
@@ -357,11 +356,8 @@ def pickup_content(task: Task) -> str:
     )
 
 
-def pickup_link_content(task: Task, url: str, expires_at: float) -> str:
-    return (
-        f"Video #{task.id} could not be sent to you, so here is a download link: {url}\n"
-        f"It expires {when(expires_at)}; `/video status {task.id}` gives a new one."
-    )
+def pickup_link_content(task: Task, url: str, expires_at: float, locale: str = "en") -> str:
+    return translate(locale, "pickup.link", task_id=task.id, url=url, when=when(expires_at))
 
 
 def posted_link_expired(content: str | None, now: float) -> bool:
@@ -376,11 +372,8 @@ def posted_link_expired(content: str | None, now: float) -> bool:
     return expires is None or int(expires) <= now
 
 
-def fresh_link_content(task: Task, url: str, expires_at: float) -> str:
-    return (
-        f"The download link of video #{task.id} had expired; here is a new one: {url}\n"
-        f"It expires {when(expires_at)}."
-    )
+def fresh_link_content(task: Task, url: str, expires_at: float, locale: str | None = None) -> str:
+    return translate(locale, "details.fresh_link", task_id=task.id, url=url, when=when(expires_at))
 
 
 # The footer of a failure notice, and how a restart recognises the notices it already posted (a crash
@@ -407,42 +400,49 @@ def failure_embed(task: Task, message: str, locale: str | None = None) -> discor
     return embed
 
 
-def details_embed(task: Task) -> discord.Embed:
+def details_embed(task: Task, locale: str = "en") -> discord.Embed:
+    """Everything about one video, for whoever clicked Details (the member or a moderator), in the
+    clicker's language; a failure's reason stays as recorded."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
     embed = discord.Embed(
-        title=f"Video #{task.id} · details",
+        title=t("details.title", task_id=task.id),
         description=quote(task.prompt, 1500),
         colour=STATE_COLOURS.get(task.state, RUNNING_COLOUR),
     )
-    embed.add_field(name="State", value=state_label(task), inline=True)
-    embed.add_field(name="Model", value=task.model, inline=True)
-    embed.add_field(name="Mode", value=MODE_LABELS[task.mode], inline=True)
-    embed.add_field(name="Options", value=describe_options(task.spec), inline=False)
-    embed.add_field(name="Cost", value=paid_text(task), inline=True)
-    embed.add_field(name="Requested", value=when(task.created_at), inline=True)
+    embed.add_field(name=t("details.state"), value=state_label(task, locale), inline=True)
+    embed.add_field(name=t("card.model"), value=task.model, inline=True)
+    embed.add_field(name=t("card.mode"), value=t(f"mode.{task.mode.value}"), inline=True)
+    embed.add_field(name=t("card.options"), value=describe_options(task.spec, locale), inline=False)
+    embed.add_field(name=t("card.cost"), value=paid_text(task, locale), inline=True)
+    embed.add_field(name=t("details.requested"), value=when(task.created_at), inline=True)
     if task.submitted_at is not None and task.finished_at is not None:
         embed.add_field(
-            name="Generation time",
-            value=duration_text(task.finished_at - task.submitted_at, about=True),
+            name=t("details.generation_time"),
+            value=duration_text(task.finished_at - task.submitted_at, about=True, locale=locale),
             inline=True,
         )
     if task.width and task.height:
-        embed.add_field(name="Size", value=f"{task.width}×{task.height}", inline=True)
+        embed.add_field(name=t("details.size"), value=f"{task.width}×{task.height}", inline=True)
     if task.video_bytes:
-        embed.add_field(name="File", value=f"{task.video_bytes / (1024 * 1024):.1f} MB", inline=True)
+        size = f"{task.video_bytes / (1024 * 1024):.1f} MB"
+        embed.add_field(name=t("details.file"), value=size, inline=True)
     if task.regenerated_from is not None:
-        embed.add_field(name="Regenerated from", value=f"#{task.regenerated_from}", inline=True)
+        embed.add_field(name=t("details.regenerated_from"), value=f"#{task.regenerated_from}", inline=True)
     if task.error_message and task.state in (TaskState.FAILED, TaskState.UNKNOWN, TaskState.CANCELLED):
-        embed.add_field(name="Why", value=clip(task.error_message, 1000), inline=False)
+        embed.add_field(name=t("details.why"), value=clip(task.error_message, 1000), inline=False)
     images = [medium.role.value.replace("_", " ") for medium in task.spec.media]
     if images:
-        embed.add_field(name="Images", value=", ".join(images), inline=True)
-    embed.set_footer(text=f"Task #{task.id}")
+        embed.add_field(name=t("details.images"), value=", ".join(images), inline=True)
+    embed.set_footer(text=t("details.footer", task_id=task.id))
     return embed
 
 
 def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
-    """The member's credits (``/video quota``), in their ``locale``'s language (team pools and the
-    price lines are still English)."""
+    """The member's credits (``/video quota``), their team pools and the price of each option, in
+    their ``locale``'s language."""
 
     def t(key: str, **values: object) -> str:
         return translate(locale, key, **values)
@@ -478,18 +478,18 @@ def quota_embed(view: QuotaView, locale: str | None = None) -> discord.Embed:
             inline=False,
         )
     if view.pools:
-        lines = [pool_line(u, default=u.pool.name == view.default_pool) for u in view.pools]
-        hint = f"Name one with `/video generate pool:`; without one, {POOL_ORDER} pay."
+        lines = [pool_line(u, default=u.pool.name == view.default_pool, locale=locale) for u in view.pools]
+        hint = t("quota.pools.hint", order=t("quota.pools.order"))
         embed.add_field(
-            name="Team pools you may use here",
+            name=t("quota.pools.name"),
             value=f"{lines_within(lines, FIELD_LIMIT - len(hint) - 1)}\n{hint}",
             inline=False,
         )
-    _add_prices(embed, view.prices)
+    _add_prices(embed, view.prices, locale)
     return embed
 
 
-def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
+def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow], locale: str | None = None) -> None:
     """One field per model: one field for everything would pass Discord's 1024-character limit."""
     by_model: dict[str, list[str]] = {model: [] for model, *_ in prices}
     for model in by_model:
@@ -503,19 +503,20 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
         for mode, mode_lines in by_mode.items():
             groups.setdefault(tuple(mode_lines), []).append(mode)
         for lines, modes in groups.items():
-            labels = ", ".join(MODE_LABELS[m] for m in modes)
+            labels = ", ".join(translate(locale, f"mode.{m.value}") for m in modes)
             if len(lines) == 1:
                 by_model[model].append(f"{labels} · {lines[0]}")
             else:
                 by_model[model].extend([f"{labels}:", *(f"· {line}" for line in lines)])
     if not by_model:
-        embed.add_field(name="Cost of each option", value="No model is allowed here.", inline=False)
+        none = translate(locale, "quota.prices.none")
+        embed.add_field(name=translate(locale, "quota.prices.none_name"), value=none, inline=False)
         return
     room = MAX_FIELDS - len(embed.fields)
     models = list(by_model)
     shown = models if len(models) <= room else models[: room - 1]
     for index, model in enumerate(shown):
-        name = f"Cost · {model}"
+        name = translate(locale, "quota.prices.name", model=model)
         value = clip("\n".join(by_model[model]), FIELD_LIMIT)
         if len(embed) + len(name) + len(value) > EMBED_LIMIT - 100:
             shown = shown[:index]
@@ -523,75 +524,77 @@ def _add_prices(embed: discord.Embed, prices: Sequence[PriceRow]) -> None:
         embed.add_field(name=name, value=value, inline=False)
     hidden = [m for m in models if m not in shown]
     if hidden:
-        embed.add_field(name="More models", value=clip(", ".join(hidden), 200), inline=False)
+        more = clip(", ".join(hidden), 200)
+        embed.add_field(name=translate(locale, "quota.prices.more"), value=more, inline=False)
 
 
-def task_line(task: Task) -> str:
-    state = state_label(task)
+def task_line(task: Task, locale: str = "en") -> str:
+    state = state_label(task, locale)
     return f"**#{task.id}** · {state} · {when(task.created_at)}\n{plain_line(task.prompt, 90)}"
 
 
-def task_list_embed(tasks: Sequence[Task], total: int, page: int, pages: int) -> discord.Embed:
-    embed = discord.Embed(title="Your videos", colour=RUNNING_COLOUR)
+def task_list_embed(
+    tasks: Sequence[Task], total: int, page: int, pages: int, locale: str = "en"
+) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "list.title"), colour=RUNNING_COLOUR)
     if not tasks:
-        embed.description = "No videos yet. Start one with `/video generate`."
+        embed.description = translate(locale, "list.empty")
     else:
-        embed.description = "\n\n".join(task_line(t) for t in tasks)
-    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} videos · /video status shows one")
+        embed.description = "\n\n".join(task_line(t, locale) for t in tasks)
+    footer = translate(locale, "list.footer", page=page + 1, pages=max(1, pages), total=total)
+    embed.set_footer(text=footer)
     return embed
 
 
-def settings_embed(prefs: UserPrefs, *, changed: bool = False, pool: str | None = None) -> discord.Embed:
+def settings_embed(
+    prefs: UserPrefs, *, changed: bool = False, pool: str | None = None, locale: str = "en"
+) -> discord.Embed:
     embed = discord.Embed(
-        title="Your /video defaults" + (" (saved)" if changed else ""),
-        description="Used when you leave an option out. Change any with `/video settings`.",
+        title=translate(locale, "settings.title") + (translate(locale, "settings.saved") if changed else ""),
+        description=translate(locale, "settings.description"),
         colour=RUNNING_COLOUR,
     )
-    for name, (label, _auto) in SAVED_OPTION_LABELS.items():
-        embed.add_field(name=label, value=saved_option_text(name, getattr(prefs.defaults, name)))
-    embed.add_field(name="Results by DM", value="yes" if prefs.dm_results else "no (in the channel)")
+    for name in SAVED_OPTIONS:
+        value = saved_option_text(name, getattr(prefs.defaults, name), locale)
+        embed.add_field(name=translate(locale, f"settings.option.{name}"), value=value)
+    dm = translate(locale, "settings.dm_yes" if prefs.dm_results else "settings.dm_no")
+    embed.add_field(name=translate(locale, "settings.dm_results"), value=dm)
     embed.add_field(
-        name="Default pool (this server)", value=f"`{pool}`" if pool else "none (your own credits first)"
+        name=translate(locale, "settings.pool"),
+        value=f"`{pool}`" if pool else translate(locale, "settings.no_pool"),
     )
     return embed
 
 
-def help_embed() -> discord.Embed:
+def help_embed(locale: str = "en") -> discord.Embed:
+    """The guide to /video in the reader's language; model names, options and camera commands stay
+    as typed, since those are what the member enters."""
     embed = discord.Embed(
-        title="Making videos with /video",
-        description=(
-            "`/video generate prompt:` turns text into a 6 or 10 second video. Attach `first_frame` to "
-            "animate an image, add `last_frame` to set where it ends, or `subject` for a character "
-            "reference. Or right-click a message with an image → Apps → **Animate image**.\n"
-            "`model:MiniMax-H3` makes 4–15 s videos with sound at 768P or 2K, in the `ratio` you choose, "
-            "and follows reference images and audio (`reference_1`…`reference_3`, or up to 12 "
-            "attachments of a message: Apps → **Video from references**).\n"
-            f"Prompts: up to {MAX_PROMPT_CHARS} characters. Images: {IMAGE_RULES_TEXT}."
+        title=translate(locale, "help.title"),
+        description=translate(
+            locale,
+            "help.description",
+            max_prompt=MAX_PROMPT_CHARS,
+            image_rules=translate(locale, "help.image_rules"),
         ),
         colour=RUNNING_COLOUR,
     )
     for name, spec in MODELS.items():
         modes = "; ".join(
-            f"{MODE_LABELS[mode]}: {describe_combos(combos)}" for mode, combos in spec.modes.items()
+            f"{translate(locale, f'mode.{mode.value}')}: {describe_combos(combos, locale)}"
+            for mode, combos in spec.modes.items()
         )
-        extra = " · camera commands" if spec.camera_commands else ""
+        extra = translate(locale, "help.camera_suffix") if spec.camera_commands else ""
         embed.add_field(name=name, value=clip(modes + extra, 1024), inline=False)
+    commands = ", ".join(f"`[{c}]`" for c in CAMERA_COMMANDS)
     embed.add_field(
-        name="Camera commands",
-        value=clip(
-            "Put them in brackets in the prompt (up to 3 together): "
-            + ", ".join(f"`[{c}]`" for c in CAMERA_COMMANDS)
-            + "\nExample: `a lighthouse at dusk [Push in]` or `a fox in snow [Pan left,Pedestal up]`",
-            1024,
-        ),
+        name=translate(locale, "help.camera.name"),
+        value=clip(translate(locale, "help.camera.value", commands=commands), 1024),
         inline=False,
     )
     embed.add_field(
-        name="Your commands",
-        value=(
-            "`/video status` re-shows a video's card · `/video list` your videos · `/video quota` credits "
-            "and prices · `/video cancel` a video still waiting in line · `/video settings` your defaults"
-        ),
+        name=translate(locale, "help.commands.name"),
+        value=translate(locale, "help.commands.value"),
         inline=False,
     )
     return embed

@@ -15,6 +15,8 @@ from typing import Any
 
 import discord
 
+from bot.i18n import Message
+from cogs.locales import member_locale
 from cogs.replies import GENERIC_FAILURE, describe_error, send
 from storage.models import Task
 
@@ -50,7 +52,7 @@ class Pager(discord.ui.View):
         owner_id: int,
         render: Render,
         pages: int,
-        not_yours: str,
+        not_yours: str | Message,
         authorize: Authorize | None = None,
         origin: discord.Interaction[Any] | None = None,
         timeout: float = PAGER_TIMEOUT,
@@ -79,7 +81,10 @@ class Pager(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self.owner_id:
-            await send(interaction, self.not_yours)
+            not_yours = self.not_yours
+            if isinstance(not_yours, Message):  # in the clicker's language
+                not_yours = not_yours.render(member_locale(interaction))
+            await send(interaction, not_yours)
             return False
         if self.authorize is not None:
             try:

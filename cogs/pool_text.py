@@ -13,8 +13,6 @@ from cogs.text import clip
 from storage.models import Pool, PoolUsage, Task
 
 CHOICE_CHARS = 100  # Discord's limit for an autocomplete choice's name
-# Who pays when a member names no pool (storage.quota._payer_in decides; this says it).
-POOL_ORDER = "your default pool, then your own credits, then your other pools by name"
 
 
 def who_text(pool: Pool) -> str:
@@ -35,28 +33,36 @@ def pool_text(pool: Pool | None) -> str:
     return f"`{pool.name}`: {allowance}, for {who_text(pool)}"
 
 
-def left_text(usage: PoolUsage) -> str:
+def left_text(usage: PoolUsage, locale: str | None = None) -> str:
     """``2.5 of 10 left this week (renews <t:…:R>)``."""
     pool = usage.pool
-    return (
-        f"{format_credits(usage.remaining_tenths)} of {format_credits(pool.credits_tenths)} left this "
-        f"{pool.period} (renews <t:{int(usage.resets_at)}:R>)"
+    return translate(
+        locale,
+        "pool.left",
+        left=format_credits(usage.remaining_tenths),
+        total=format_credits(pool.credits_tenths),
+        this_period=translate(locale, f"period.this.{pool.period}"),
+        renews=f"<t:{int(usage.resets_at)}:R>",
     )
 
 
-def pool_line(usage: PoolUsage, *, default: bool = False) -> str:
-    mark = " · your default" if default else ""
-    return f"`{usage.pool.name}`{mark}: {left_text(usage)}"
+def pool_line(usage: PoolUsage, *, default: bool = False, locale: str | None = None) -> str:
+    mark = translate(locale, "pool.default_mark") if default else ""
+    return translate(locale, "pool.line", name=usage.pool.name, mark=mark, left=left_text(usage, locale))
 
 
-def choice_label(usage: PoolUsage) -> str:
+def choice_label(usage: PoolUsage, locale: str | None = None) -> str:
     """An autocomplete choice: plain text (no markdown renders there)."""
     pool = usage.pool
-    return clip(
-        f"{pool.name} · {format_credits(usage.remaining_tenths)} of {format_credits(pool.credits_tenths)} "
-        f"left this {pool.period}",
-        CHOICE_CHARS,
+    label = translate(
+        locale,
+        "pool.choice",
+        name=pool.name,
+        left=format_credits(usage.remaining_tenths),
+        total=format_credits(pool.credits_tenths),
+        this_period=translate(locale, f"period.this.{pool.period}"),
     )
+    return clip(label, CHOICE_CHARS)
 
 
 def paid_text(task: Task, locale: str | None = None) -> str:

@@ -18,8 +18,10 @@ from typing import Any
 
 import discord
 
+from bot.i18n import translate
 from bot.lifecycle.showcase import ShareTicket
 from cogs.guilds import ServedOnly
+from cogs.locales import member_locale, server_locale
 from cogs.permissions import actor_from
 from cogs.replies import reply_error, send
 from cogs.text import clip, plain_line
@@ -33,10 +35,6 @@ UNSHARE_PREFIX = "video:unshare:"
 NONE = discord.AllowedMentions.none()
 THREAD_NAME_CHARS = 100  # Discord's limit for a thread (forum post) name
 SHOWCASE_COLOUR = discord.Colour.gold()
-COULD_NOT_POST = (
-    "The video could not be posted to the showcase (<#{channel}>): the bot may lack Send Messages, "
-    "Attach Files or Embed Links there (Create Posts in a forum). Nothing was shared; try again later."
-)
 
 
 class ShareButton(
@@ -65,6 +63,7 @@ class ShareButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = member_locale(interaction)  # the answers are the clicker's; the post the server's
         showcase = service_of(interaction).showcase
         try:
             ticket = await showcase.claim_share(self.task_id, actor_from(interaction))
@@ -79,12 +78,13 @@ class ShareButton(
             log.warning(
                 "Sharing task %s to channel %s failed: %s", self.task_id, ticket.showcase.channel_id, exc
             )
-            await send(interaction, COULD_NOT_POST.format(channel=ticket.showcase.channel_id))
+            channel = ticket.showcase.channel_id
+            await send(interaction, translate(locale, "share.could_not_post", channel=channel))
             return
         await showcase.shared(self.task_id, channel_id, message_id)
         guild_id = ticket.task.guild_id
         link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
-        await send(interaction, f"Shared to the showcase: {link}")
+        await send(interaction, translate(locale, "share.done", link=link))
 
 
 class VoteButton(
@@ -119,8 +119,8 @@ class VoteButton(
             return
         # The click's one answer is the post showing the new count; the member sees it change.
         await interaction.response.edit_message(view=showcase_view(self.task_id, vote.count))
-        said = "Your vote is counted." if vote.voted else "Your vote is taken back."
-        await send(interaction, f"{said} Votes: {vote.count}.")
+        said = "share.voted" if vote.voted else "share.unvoted"
+        await send(interaction, translate(member_locale(interaction), said, count=vote.count))
 
 
 class RemoveButton(
@@ -155,8 +155,9 @@ class RemoveButton(
             await reply_error(interaction, exc)
             return
         gone = await _delete_post(interaction, post.channel_id, post.message_id)
-        tail = "" if gone else " (its message could not be deleted: remove it by hand)"
-        await send(interaction, f"Removed from the showcase; it will not be shared again{tail}.")
+        locale = member_locale(interaction)
+        tail = "" if gone else translate(locale, "share.removed.not_deleted")
+        await send(interaction, translate(locale, "share.removed", tail=tail))
 
 
 def showcase_view(task_id: int, votes: int) -> discord.ui.View:
@@ -166,14 +167,16 @@ def showcase_view(task_id: int, votes: int) -> discord.ui.View:
     return view
 
 
-def showcase_embed(ticket: ShareTicket, origin: str | None) -> discord.Embed:
+def showcase_embed(ticket: ShareTicket, origin: str | None, locale: str = "en") -> discord.Embed:
+    """The showcase post, in the server's language (the whole server reads it)."""
     task = ticket.task
     embed = discord.Embed(description=plain_line(task.prompt, 4000), colour=SHOWCASE_COLOUR)
-    embed.add_field(name="Model", value=task.model or "—")
-    embed.add_field(name="By", value=f"<@{task.user_id}>")
+    embed.add_field(name=translate(locale, "share.post.model"), value=task.model or "—")
+    embed.add_field(name=translate(locale, "share.post.by"), value=f"<@{task.user_id}>")
     if origin is not None:
-        embed.add_field(name="Original", value=f"[jump to the result]({origin})")
-    embed.set_footer(text=f"Task #{task.id} · vote with ⭐")
+        jump = translate(locale, "share.post.jump")
+        embed.add_field(name=translate(locale, "share.post.original"), value=f"[{jump}]({origin})")
+    embed.set_footer(text=translate(locale, "share.post.footer", task_id=task.id))
     return embed
 
 
@@ -196,7 +199,7 @@ async def _post(interaction: discord.Interaction[Any], ticket: ShareTicket) -> t
     """Post to the showcase; the (channel, message) of the post (a forum post's thread is its channel)."""
     file, link = await _video(interaction)
     origin = interaction.message.jump_url if interaction.message is not None else None
-    embed = showcase_embed(ticket, origin)
+    embed = showcase_embed(ticket, origin, server_locale(interaction))
     content = clip(link, 2000) if link is not None else None
     kwargs: dict[str, Any] = {
         "content": content,

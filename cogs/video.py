@@ -25,7 +25,7 @@ from bot.catalog import (
     RESOLUTIONS,
 )
 from bot.config import Settings
-from bot.i18n import credits, translate
+from bot.i18n import credits, msg, translate
 from bot.lifecycle import KEEP, NO_POOL, RequestRefused, VideoRequest, VideoService, Whereabouts
 from bot.lifecycle.api_cancel import can_cancel_at_api
 from bot.spec import MediaRef, MediaRole, VideoSpec
@@ -59,7 +59,7 @@ PAGE_SIZE = 5
 AUTOCOMPLETE_LIMIT = 25
 AUTO = "auto"
 LIST_TIMEOUT = 300.0  # a member's list: they look, then move on
-NOT_YOUR_LIST = "This list belongs to someone else: use `/video list` for yours."
+NOT_YOUR_LIST = msg("list.not_yours")
 TopPeriod = Literal["day", "week", "month"]
 POOL_NAME_CHARS = 32  # a pool's name (storage.pools.NAME_PATTERN)
 
@@ -278,7 +278,9 @@ class VideoCog(commands.Cog):
             log.exception("Pool autocomplete failed")
             return []
         needle = current.strip().lower()
-        choices = [*extra, *(app_commands.Choice(name=choice_label(u), value=u.pool.name) for u in usable)]
+        locale = member_locale(interaction)
+        labelled = (app_commands.Choice(name=choice_label(u, locale), value=u.pool.name) for u in usable)
+        choices = [*extra, *labelled]
         return [c for c in choices if needle in c.value][:AUTOCOMPLETE_LIMIT]
 
     async def start_preview(
@@ -409,6 +411,7 @@ class VideoCog(commands.Cog):
     async def list_tasks(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
+        locale = member_locale(interaction)  # a private list: the member's language
         guild_id, user_id = scope_guild_id(interaction), interaction.user.id
         tasks, total = await service.recent_tasks(guild_id, user_id, limit=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -418,9 +421,9 @@ class VideoCog(commands.Cog):
                 guild_id, user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
             now_pages = max(1, math.ceil(count / PAGE_SIZE))
-            return Page(embeds.task_list_embed(rows, count, page, now_pages), now_pages)
+            return Page(embeds.task_list_embed(rows, count, page, now_pages, locale), now_pages)
 
-        embed = embeds.task_list_embed(tasks, total, 0, pages)
+        embed = embeds.task_list_embed(tasks, total, 0, pages, locale)
         if pages > 1:
             view = Pager(
                 owner_id=user_id,
@@ -529,11 +532,13 @@ class VideoCog(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.service
+        locale = member_locale(interaction)  # a private reply: the member's language
         user_id = interaction.user.id
         where = _whereabouts(interaction)
         if all(v is None for v in (model, resolution, duration, prompt_optimizer, dm_results, pool)):
             prefs = await service.preferences(user_id)
-            await send(interaction, embed=embeds.settings_embed(prefs, pool=await _pool_name(service, where)))
+            pool_name = await _pool_name(service, where)
+            await send(interaction, embed=embeds.settings_embed(prefs, pool=pool_name, locale=locale))
             return
         try:
             prefs = await service.update_preferences(
@@ -549,10 +554,11 @@ class VideoCog(commands.Cog):
             if pool is not None:  # last: a refused pool leaves the other options saved
                 await service.set_default_pool(where, pool)
         except RequestRefused as exc:
-            await send(interaction, exc.text(member_locale(interaction)))
+            await send(interaction, exc.text(locale))
             return
         pool_name = await _pool_name(service, where)
-        await send(interaction, embed=embeds.settings_embed(prefs, changed=True, pool=pool_name))
+        saved = embeds.settings_embed(prefs, changed=True, pool=pool_name, locale=locale)
+        await send(interaction, embed=saved)
 
     @settings.autocomplete("pool")
     async def _settings_pool(
@@ -563,7 +569,7 @@ class VideoCog(commands.Cog):
 
     @video.command(name="help", description="Models, modes, camera commands and limits")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await send(interaction, embed=embeds.help_embed())
+        await send(interaction, embed=embeds.help_embed(member_locale(interaction)))
 
     @video.command(name="top", description="The most-voted videos of the server's showcase")
     @app_commands.describe(period="Videos shared in the last day, 7 days or 30 days (default: week)")

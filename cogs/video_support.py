@@ -241,4 +241,4 @@ async def pickup_link(
         link = await service.fresh_link(task)
     except RequestRefused as exc:
         return exc.text(locale)
-    return embeds.pickup_link_content(task, link.url, link.expires_at)
+    return embeds.pickup_link_content(task, link.url, link.expires_at, locale or "en")

@@ -68,7 +68,15 @@ class Env:
         self.bot = bot
         self.showcase = showcase
 
-    def click(self, user_id: int = USER, *, manage: bool = False, with_video: bool = True) -> KitInteraction:
+    def click(
+        self,
+        user_id: int = USER,
+        *,
+        manage: bool = False,
+        with_video: bool = True,
+        locale: str = "en-US",
+        guild_locale: str = "en-US",
+    ) -> KitInteraction:
         guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
         files = [make_attachment(filename="video.mp4", content_type="video/mp4")] if with_video else []
         content = "" if with_video else "Your video: https://files.example/v.mp4 (expires soon)"
@@ -81,6 +89,8 @@ class Env:
             message=message,
             permissions=discord.Permissions(manage_guild=True) if manage else None,
             type=discord.InteractionType.component,
+            locale=locale,
+            guild_locale=guild_locale,
         )
 
 
@@ -177,6 +187,44 @@ async def test_votes_toggle_and_show_the_count_then_a_moderator_removes(env: Env
     late = env.click()
     await VoteButton(1).callback(late)  # type: ignore[arg-type]
     assert "votes are closed" in late.last.text()
+
+
+async def test_button_answers_in_the_clickers_language_and_the_post_in_the_servers(env: Env) -> None:
+    await set_showcase(env)
+    env.showcase.refuse = True
+    failed = env.click(locale="fr")
+    await ShareButton(1).callback(failed)  # type: ignore[arg-type]
+    assert failed.last.text().startswith(f"La vidéo n'a pas pu être publiée dans la vitrine (<#{SHOWCASE}>)")
+    env.showcase.refuse = False
+    shared = env.click(locale="ja", guild_locale="de")
+    await ShareButton(1).callback(shared)  # type: ignore[arg-type]
+    assert shared.last.text().startswith("ショーケースに共有しました: https://discord.com/channels/")
+    embed = env.showcase.posts[-1]["embed"]
+    assert [f.name for f in embed.fields] == ["Modell", "Von", "Original"]
+    assert embed.fields[2].value.startswith("[zum Ergebnis](")
+    assert embed.footer.text == "Aufgabe #1 · stimme mit ⭐ ab"
+    voter = env.click(OTHER_USER, locale="es-ES")
+    await VoteButton(1).callback(voter)  # type: ignore[arg-type]
+    assert voter.last.text() == "Tu voto se ha contado. Votos: 1."
+    again = env.click(OTHER_USER, locale="pt-BR")
+    await VoteButton(1).callback(again)  # type: ignore[arg-type]
+    assert again.last.text() == "Seu voto foi retirado. Votos: 0."
+    moderator = env.click(OTHER_USER, manage=True, locale="de")
+    await RemoveButton(1).callback(moderator)  # type: ignore[arg-type]
+    assert moderator.last.text() == "Aus dem Showcase entfernt; es wird nicht erneut geteilt."
+
+
+async def test_the_showcase_post_in_english_keeps_its_words() -> None:
+    from cogs.share_buttons import showcase_embed
+
+    ticket: Any = SimpleNamespace(task=SimpleNamespace(prompt="p", model="M", user_id=5, id=3))
+    embed = showcase_embed(ticket, "https://discord.com/channels/1/2/3")
+    assert {f.name: f.value for f in embed.fields} == {
+        "Model": "M",
+        "By": "<@5>",
+        "Original": "[jump to the result](https://discord.com/channels/1/2/3)",
+    }
+    assert embed.footer.text == "Task #3 · vote with ⭐"
 
 
 async def test_public_results_carry_share_and_every_button_is_registered(env: Env) -> None:

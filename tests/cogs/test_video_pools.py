@@ -139,3 +139,29 @@ async def test_the_admin_commands_show_list_set_and_delete(env: Env) -> None:  #
     assert refused.content is not None and "Manage Server" in refused.content
     periods = await cog._periods(FakeInteraction(manager, guild=guild), "w")
     assert [c.value for c in periods] == ["week"]
+
+
+async def test_pools_and_prices_in_quota_speak_the_members_language(env: Env) -> None:  # noqa: F811
+    await make_pool(env)
+    await env.generate(member(env, TEAM_ROLE), pool="team")
+    await env.cog.settings.callback(env.cog, member(env, TEAM_ROLE), pool="team")  # type: ignore[arg-type]
+    japanese = env.interaction(roles=[TEAM_ROLE], locale="ja", guild_locale="fr")
+    await env.cog.quota.callback(env.cog, japanese)  # type: ignore[arg-type]
+    embed = japanese.last.embed
+    assert embed is not None
+    fields = {f.name: f.value or "" for f in embed.fields}
+    pools = fields["ここで使えるチームプール"]
+    assert pools.startswith("`team` · 既定: 今週の残り 2 / 3(<t:") and "に回復)" in pools
+    order = "既定のプール、次に自分のクレジット、次にほかのプール(名前順)"
+    assert pools.endswith(f"指定しない場合は {order} の順に支払われます。")
+    prices = fields["料金 · MiniMax-Hailuo-02"]
+    assert "テキストから動画" in prices and "768P 6 s — **" in prices
+    choices = await env.cog._generate_pool(env.interaction(roles=[TEAM_ROLE], locale="de"), "")
+    assert [c.name for c in choices] == ["team · diese Woche noch 2 von 3 übrig"]
+    english = member(env, TEAM_ROLE)
+    await env.cog.quota.callback(env.cog, english)  # type: ignore[arg-type]
+    assert english.last.embed is not None
+    shown = {f.name: f.value or "" for f in english.last.embed.fields}
+    team = shown["Team pools you may use here"]
+    assert team.startswith("`team` · your default: 2 of 3 left this week (renews <t:")
+    assert "text-to-video" in shown["Cost · MiniMax-Hailuo-02"]
