@@ -143,7 +143,7 @@ class Reconciler:
             if deps.now() >= deadline:
                 if answered:
                     return await self._decide(current, Candidates(ListMatch.NONE))
-                log.warning(
+                log.error(
                     "Task %s: the V2 task list could not be read within %.0f s; it stays unknown for "
                     "a moderator (/videoadmin tasks)",
                     task.id,
@@ -185,7 +185,7 @@ class Reconciler:
         elif found.match is ListMatch.NONE:
             await self._failures.fail(task, NOT_LISTED_MESSAGE, code="unknown_not_listed")
         else:
-            log.warning(
+            log.error(
                 "Task %s: %d listed V2 tasks could be it (%s); it stays unknown: resume it with the right "
                 "one, or refund it, with /videoadmin tasks",
                 task.id,

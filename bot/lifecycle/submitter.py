@@ -311,14 +311,25 @@ class Submitter:
         """The API may have the task: never resend it; keep the API's request id, when its answer
         named one, in the stored message a moderator resolving the task reads."""
         deps = self._deps
+        request = f" API request id: {request_id}." if request_id else ""
         # The start of this line is matched by the soak test (and perhaps by an operator's alert).
-        log.error(
-            "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve it "
-            "with /videoadmin tasks.%s",
-            task.id,
-            detail,
-            f" API request id: {request_id}." if request_id else "",
-        )
+        if self.reconciler is not None and self.reconciler.applies(task):
+            # V2: the task list usually settles it; the reconciler logs an error if a moderator must.
+            log.warning(
+                "Task %s: submit outcome unknown (%s). It is NOT resubmitted; looking for it in the V2 "
+                "task list first.%s",
+                task.id,
+                detail,
+                request,
+            )
+        else:
+            log.error(
+                "Task %s: submit outcome unknown (%s). It is NOT resubmitted; a moderator must resolve "
+                "it with /videoadmin tasks.%s",
+                task.id,
+                detail,
+                request,
+            )
         message = unknown_message(request_id)
         try:
             task = await deps.storage.tasks.transition(

@@ -6,6 +6,7 @@ The fake MiniMax lists its V2 tasks newest first with their wall-clock creation 
 
 from __future__ import annotations
 
+import logging
 import time
 
 import aiohttp
@@ -33,8 +34,15 @@ async def _reconciled(harness: Harness, task_id: int) -> None:
     await harness.service.reconciler.settle(task_id)
 
 
-async def test_a_lost_answer_is_found_in_the_list_and_delivered_without_a_moderator(harness: Harness) -> None:
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_lost_answer_is_found_in_the_list_and_delivered_without_a_moderator(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     """Checked failing before the reconciler: the task stayed unknown, its credits held."""
+    caplog.set_level(logging.INFO)
     await roomy(harness)
     harness.fake.inject("submit", "drop")  # the API created the task, but the answer never came
     service = await harness.start()
@@ -46,6 +54,9 @@ async def test_a_lost_answer_is_found_in_the_list_and_delivered_without_a_modera
     assert harness.fake.counts["list"] >= 1
     assert await harness.ledger(task.id) == ["reserve", "charge"]
     assert harness.notifier.failures_for(task.id) == [], "never told it needs a moderator"
+    # Nor is the operator: the list settled it, so no error line says a moderator must.
+    assert any("looking for it in the V2 task list" in r.getMessage() for r in caplog.records)
+    assert _errors(caplog) == []
 
 
 async def test_a_submit_that_never_arrived_is_refunded_once_the_window_passes(harness: Harness) -> None:
@@ -61,7 +72,9 @@ async def test_a_submit_that_never_arrived_is_refunded_once_the_window_passes(ha
     assert harness.notifier.failures_for(task.id)[-1] == NOT_LISTED_MESSAGE
 
 
-async def test_two_listed_tasks_with_the_same_prompt_go_to_a_moderator(harness: Harness) -> None:
+async def test_two_listed_tasks_with_the_same_prompt_go_to_a_moderator(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     await roomy(harness)
     # Someone else on the account made the same request a moment ago, outside the bot.
     body = {"model": "MiniMax-H3", "content": [{"type": "text", "text": PROMPT}], "duration": 4,
@@ -78,6 +91,7 @@ async def test_two_listed_tasks_with_the_same_prompt_go_to_a_moderator(harness: 
     assert await harness.ledger(task.id) == ["reserve"], "held until a moderator resolves it"
     (notice,) = harness.notifier.failures_for(task.id)
     assert "won't be charged twice" in notice, "told once the list could not settle it"
+    assert [m for m in _errors(caplog) if "could be it" in m], "the operator hears a moderator is needed"
 
 
 async def test_a_listed_task_recorded_on_another_task_is_not_a_candidate(harness: Harness) -> None:
@@ -108,7 +122,9 @@ async def test_a_v2_task_caught_mid_submit_by_a_restart_is_reconciled(harness: H
     assert await harness.ledger(reserved.id) == ["reserve", "refund"]
 
 
-async def test_a_v1_unknown_still_waits_for_a_moderator(harness: Harness) -> None:
+async def test_a_v1_unknown_still_waits_for_a_moderator(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     harness.fake.inject("submit", "drop")
     service = await harness.start()
     task = await service.request(harness.request())
@@ -116,6 +132,7 @@ async def test_a_v1_unknown_still_waits_for_a_moderator(harness: Harness) -> Non
     await harness.stop()
     assert (await harness.storage.tasks.get(task.id)).state is TaskState.UNKNOWN
     assert harness.fake.counts["list"] == 0
+    assert [m for m in _errors(caplog) if "a moderator must resolve it" in m], "V1: no list to look in"
 
 
 # ---------------------------------------------------------------------------------- the pure parts
