@@ -322,6 +322,9 @@ class DiscordNotifier:
             try:
                 return await self._send_result_once(result, where, with_file=True)
             except _TooLarge:
+                if result.refit:  # the delivery lowers the limit and makes the takes smaller
+                    files = [t.size_bytes or 0 for t in result.takes if t.file_path is not None]
+                    raise UploadTooLarge(sum(files) or None) from None
                 log.info("Group %s: the files are over the upload limit; posting links", result.task.id)
         if not any(t.link is not None for t in result.takes):
             return _Attempt(None)

@@ -27,12 +27,12 @@ from pathlib import Path
 from bot.backoff import backoff
 from bot.catalog import credits_text
 from bot.lifecycle.cards import StatusCards
-from bot.lifecycle.delivery import DELIVERY_ATTEMPTS, DELIVERY_FAILED, Delivery, DownloadRefused
+from bot.lifecycle.delivery import DELIVERY_ATTEMPTS, DELIVERY_FAILED, REFITS, Delivery, DownloadRefused
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.downloads import DOWNLOAD_PREFIX
 from bot.lifecycle.failure import FailurePath
 from bot.lifecycle.jobs import Jobs
-from bot.lifecycle.notifier import MemberRefused, ResultPost
+from bot.lifecycle.notifier import MemberRefused, ResultPost, UploadTooLarge
 from storage.errors import IllegalTransition, LeaseLost, StorageError
 from storage.models import Task
 from storage.states import TaskState
@@ -244,36 +244,59 @@ class GroupDelivery:
     async def _post(
         self, first: Task, takes: Sequence[Task], results: list[ResultPost], paths: list[Path]
     ) -> dict[int, int]:
-        """Post the takes in as few replies as fit the upload limit; take id → its message."""
+        """Post the takes in as few replies as fit the upload limit; take id → its message.
+
+        A reply Discord refuses as too large (the limit is lower than believed) lowers the limit
+        and the takes not yet posted are fitted again, as a single result is; the last try lets
+        the notifier post their links instead."""
         deps = self._deps
         limit = await self._delivery.upload_limit_for(first)
-        fitted: list[ResultPost] = []
-        for result in results:
-            target = (
-                result.file_path.with_name(f"{result.file_path.stem}-fit.mp4") if result.file_path else None
-            )
-            if target is not None:
-                paths.append(target)
-                result = await self._delivery.to_fit(result.task, result, limit, target)
-            fitted.append(result)
         failed = tuple(t for t in takes if t.state in (TaskState.FAILED, TaskState.CANCELLED))
-        chunks = pack([r.size_bytes if r.file_path else None for r in fitted], limit)
         posted: dict[int, int] = {}
-        for number, chunk in enumerate(chunks):
-            post = ResultPost(
-                task=first,
-                via_dm=first.deliver_by_dm,
-                private=first.deliver_by_dm,
-                takes=tuple(fitted[i] for i in chunk),
-                failed=failed if number == 0 else (),
-                part=(number + 1, len(chunks)),
-            )
-            message_id = await deps.notifier.post_result(post)
-            if message_id is None:
-                raise _Retry("the group's reply could not be posted anywhere")
-            for i in chunk:
-                posted[fitted[i].task.id] = message_id
-        return posted
+        replies = 0
+        for refit in range(REFITS + 1):
+            waiting = [r for r in results if r.task.id not in posted]
+            fitted = [await self._fit(r, limit, paths) for r in waiting]
+            chunks = pack([r.size_bytes if r.file_path else None for r in fitted], limit)
+            try:
+                for number, chunk in enumerate(chunks):
+                    files = any(fitted[i].file_path is not None for i in chunk)
+                    post = ResultPost(
+                        task=first,
+                        via_dm=first.deliver_by_dm,
+                        private=first.deliver_by_dm,
+                        takes=tuple(fitted[i] for i in chunk),
+                        failed=failed if replies + number == 0 else (),
+                        part=(replies + number + 1, replies + len(chunks)),
+                        refit=files and refit < REFITS,
+                    )
+                    message_id = await deps.notifier.post_result(post)
+                    if message_id is None:
+                        raise _Retry("the group's reply could not be posted anywhere")
+                    for i in chunk:
+                        posted[fitted[i].task.id] = message_id
+                return posted
+            except UploadTooLarge as exc:
+                replies = len(set(posted.values()))
+                refused = exc.size_bytes or limit
+                limit = self._delivery.upload_limits.lower(first, refused, limit)
+                log.info(
+                    "Group %s: Discord refused %d bytes as too large; the limit there is now %d",
+                    first.id,
+                    refused,
+                    limit,
+                )
+        return posted  # not reached: the last try never asks for a refit
+
+    async def _fit(self, result: ResultPost, limit: int, paths: list[Path]) -> ResultPost:
+        """``result`` fitted within ``limit`` (from its downloaded file, so a second fit starts from
+        the original, not from the first re-encode)."""
+        if result.file_path is None:
+            return result
+        target = result.file_path.with_name(f"{result.file_path.stem}-fit.mp4")
+        if target not in paths:
+            paths.append(target)
+        return await self._delivery.to_fit(result.task, result, limit, target)
 
     async def _all_failed(self, first: Task, takes: Sequence[Task]) -> None:
         """Every take failed (or was cancelled): all refunded already; the card and one notice say

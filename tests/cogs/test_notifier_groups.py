@@ -4,11 +4,13 @@ each take's marker."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import discord
+import pytest
 
-from bot.lifecycle.notifier import ResultPost
+from bot.lifecycle.notifier import ResultPost, UploadTooLarge
 from cogs.notifier import DiscordNotifier
 from storage import TaskState
 from tests.cogs.test_notifier import FakeBot, bot, http_error, make_task, video  # noqa: F401
@@ -68,3 +70,16 @@ async def test_over_the_upload_limit_every_take_goes_as_its_link(bot: FakeBot, v
     assert "files" not in sent.kwargs and "file" not in sent.kwargs
     assert "https://cdn/12.mp4" in sent.content and "https://cdn/14.mp4" in sent.content
     assert "<t:1700003600:R>" in sent.content
+
+
+async def test_a_refused_group_reply_that_may_be_refitted_says_so(bot: FakeBot, video: Path) -> None:  # noqa: F811
+    """With ``refit`` the delivery makes the takes smaller: the notifier reports the 413 instead of
+    posting links, naming the bytes the message carried in all."""
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.file_error = http_error(discord.HTTPException, 413, 40005)
+    takes = tuple(replace(take, size_bytes=9_000_000) for take in group(video))
+    with pytest.raises(UploadTooLarge) as refused:
+        await notifier.post_result(ResultPost(takes[0].task, via_dm=False, takes=takes, refit=True))
+    assert refused.value.size_bytes == 18_000_000
+    assert channel.sent == [], "no links posted: a smaller try follows"

@@ -175,10 +175,21 @@ class RecordingNotifier:
         return posted.message_id
 
     async def _post_group(self, result: ResultPost, via_dm: bool) -> int:
+        files = [
+            await asyncio.to_thread(Path(take.file_path).read_bytes) if take.file_path else None
+            for take in result.takes
+        ]
+        total = sum(len(data) for data in files if data is not None)
+        if self.accepts_bytes is not None and total > self.accepts_bytes:
+            # Discord counts a message's files together.
+            self.too_large.append(total)
+            if result.refit:
+                await self._notify()
+                raise UploadTooLarge(total)
+            files = [None] * len(files)  # every take as its link, as DiscordNotifier falls back
         message_id = next(self._ids)
         posted: list[PostedResult] = []
-        for take in result.takes:
-            data = await asyncio.to_thread(Path(take.file_path).read_bytes) if take.file_path else None
+        for take, data in zip(result.takes, files, strict=True):
             posted.append(
                 PostedResult(
                     message_id,

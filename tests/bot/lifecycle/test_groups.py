@@ -133,6 +133,26 @@ async def test_takes_too_big_together_go_in_consecutive_replies(tmp_path: Path) 
         assert all(t.state is TaskState.DELIVERED for t in stored)
 
 
+async def test_a_group_reply_refused_as_too_large_is_split_smaller_not_turned_into_links(
+    tmp_path: Path,
+) -> None:
+    """Discord's limit is lower than the server reported (a 413, error 40005): the limit is lowered
+    and the takes packed again, as a single result is re-fitted; every take still arrives as a file."""
+    async with lifecycle_harness(tmp_path) as harness:
+        harness.notifier.default_upload_limit = 1_000_000  # what the server says
+        harness.notifier.accepts_bytes = 100_000  # what Discord takes: one 64 KiB take per message
+        service = await harness.start()
+        first = await service.request(harness.request(takes=3))
+        stored = await wait_posted(harness, first.id)
+        replies = harness.notifier.group_replies
+        assert harness.notifier.too_large, "the first reply was refused"
+        assert [r.part for r in replies] == [(1, 3), (2, 3), (3, 3)]
+        assert all(p.data and p.link is None for r in replies for p in r.takes), "files, not links"
+        assert all(t.state is TaskState.DELIVERED for t in stored)
+        for take in stored:
+            assert await harness.ledger(take.id) == ["reserve", "charge"]
+
+
 def test_pack_fills_each_message_up_to_the_limit_in_take_order() -> None:
     assert pack([40, 40, 40], 100) == [[0, 1], [2]]
     assert pack([100, 1], 100) == [[0], [1]]
