@@ -349,7 +349,13 @@ def join_note(task: Task) -> str | None:
 
 def pickup_content(task: Task) -> str:
     """A private video the member could not be sent, announced in the channel: that it is ready and
-    how to get it, nothing of what it shows."""
+    how to get it, nothing of what it shows. A take of a group speaks for the group's takes."""
+    if task.group_id is not None and (task.takes or 1) > 1:
+        return (
+            f"🔒 <@{task.user_id}> the private takes of your video #{task.group_id} are ready, but I "
+            "could not send them to you by DM. Find them with `/video list` and get each with "
+            "`/video status`."
+        )
     return (
         f"🔒 <@{task.user_id}> your private video #{task.id} is ready, but I could not send it to you "
         f"by DM. Use `/video status {task.id}` to get it."

@@ -469,10 +469,11 @@ class Delivery:
         except Exception:  # the card is cosmetic; the delivery is done
             log.exception("Could not refresh the card of delivered task %s", task.id)
 
-    async def keep_for_member(self, task: Task) -> None:
+    async def keep_for_member(self, task: Task, *, tell: bool = True) -> None:
         """Only the member's side refused the video: charge it, keep it for them, tell them how to
         get it. The state is written first; a crash before the notice loses only the notice (the
-        member still finds the video in ``/video list``)."""
+        member still finds the video in ``/video list``). ``tell=False``: another take of the same
+        group already says it for every take."""
         deps = self._deps
         try:
             task = await deps.storage.tasks.transition(
@@ -495,7 +496,8 @@ class Delivery:
             await self._cards.refresh(task)
         except Exception:  # the card is cosmetic; the video is kept either way
             log.exception("Could not refresh the card of kept task %s", task.id)
-        await _tell_pickup(deps.notifier, task)
+        if tell:
+            await _tell_pickup(deps.notifier, task)
 
 
 async def _tell_pickup(notifier: Notifier, task: Task) -> None:

@@ -190,8 +190,9 @@ class GroupDelivery:
                 try:
                     posted.update(await self._post(first, takes, results, paths))
                 except MemberRefused:
-                    for result in results:
-                        await self._delivery.keep_for_member(result.task)
+                    # One pick-up line for the group (it points to /video list), not one per take.
+                    for number, result in enumerate(results):
+                        await self._delivery.keep_for_member(result.task, tell=number == 0)
         finally:
             for path in paths:
                 with contextlib.suppress(OSError):

@@ -11,6 +11,7 @@ import discord
 import pytest
 
 from bot.lifecycle.notifier import ResultPost, UploadTooLarge
+from cogs.embeds import pickup_content
 from cogs.notifier import DiscordNotifier
 from storage import TaskState
 from tests.cogs.test_notifier import FakeBot, bot, http_error, make_task, video  # noqa: F401
@@ -83,3 +84,11 @@ async def test_a_refused_group_reply_that_may_be_refitted_says_so(bot: FakeBot, 
         await notifier.post_result(ResultPost(takes[0].task, via_dm=False, takes=takes, refit=True))
     assert refused.value.size_bytes == 18_000_000
     assert channel.sent == [], "no links posted: a smaller try follows"
+
+
+def test_a_groups_pickup_line_speaks_for_every_take() -> None:
+    take = make_task(id=14, group_id=12, take=3, takes=3, user_id=3)
+    text = pickup_content(take)
+    assert "takes of your video #12" in text and "`/video list`" in text
+    alone = make_task(id=20, user_id=3)
+    assert "`/video status 20`" in pickup_content(alone)

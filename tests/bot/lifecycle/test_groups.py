@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.lifecycle import RequestRefused
+from bot.lifecycle import RequestRefused, kept_for_member
 from bot.lifecycle.groups import all_failed_message, pack
 from storage import Task, TaskState
 from tests.builders import make_new_task, sent_spec
-from tests.fakes.lifecycle_harness import Harness, lifecycle_harness
+from tests.fakes.lifecycle_harness import GUILD, USER, Harness, lifecycle_harness
 from tests.fakes.recording_notifier import PostedResult
 
 FINAL = (TaskState.DELIVERED, TaskState.FAILED, TaskState.CANCELLED)
@@ -151,6 +151,20 @@ async def test_a_group_reply_refused_as_too_large_is_split_smaller_not_turned_in
         assert all(t.state is TaskState.DELIVERED for t in stored)
         for take in stored:
             assert await harness.ledger(take.id) == ["reserve", "charge"]
+
+
+async def test_a_private_group_with_closed_dms_is_kept_with_one_pickup_line(tmp_path: Path) -> None:
+    async with lifecycle_harness(tmp_path) as harness:
+        await harness.storage.policy.update(GUILD, actor_id=1, results_public=False)
+        harness.notifier.dm_closed.add(USER)
+        service = await harness.start()
+        first = await service.request(harness.request(takes=3))
+        stored = await wait_posted(harness, first.id)
+        assert all(t.state is TaskState.DELIVERED and kept_for_member(t) for t in stored)
+        for take in stored:
+            assert await harness.ledger(take.id) == ["reserve", "charge"], "kept, so charged"
+        await harness.notifier.wait_for(lambda: len(harness.notifier.pickups) >= 1)
+        assert harness.notifier.pickups == [first.id], "one line for the group, not one per take"
 
 
 def test_pack_fills_each_message_up_to_the_limit_in_take_order() -> None:
