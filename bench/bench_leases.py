@@ -138,21 +138,31 @@ async def takeover(url: str, lease: float, tasks: int) -> float:
                 async def busy() -> bool:
                     return len(await store.leases.held_by(owners[0])) >= max(1, tasks // 4)
 
-                async def taken() -> bool:
-                    return not await store.leases.held_by(owners[0])
+                async def with_survivor(task_ids: list[int]) -> int:
+                    survivor = set(await store.leases.held_by(owners[1]))
+                    moved = 0
+                    for task_id in task_ids:
+                        if task_id in survivor or (await store.tasks.get(task_id)).state in FINAL_STATES:
+                            moved += 1
+                    return moved
 
                 await _poll(busy)
                 procs[0].send_signal(signal.SIGKILL)
                 killed = time.perf_counter()
                 await procs[0].wait()
                 held = await store.leases.held_by(owners[0])
+
+                async def taken() -> bool:
+                    # Every task the dead process held is worked on by the survivor or done. A queued
+                    # one taken over is put back in line first, held by nobody for a moment: waiting
+                    # only for the dead owner's leases to go would count it as lost.
+                    if await store.leases.held_by(owners[0]):
+                        return False
+                    return await with_survivor(held) == len(held)
+
                 await _poll(taken)
                 elapsed = time.perf_counter() - killed
-                survivor = set(await store.leases.held_by(owners[1]))
-                moved = 0
-                for task_id in held:
-                    if task_id in survivor or (await store.tasks.get(task_id)).state in FINAL_STATES:
-                        moved += 1
+                moved = await with_survivor(held)
             finally:
                 await _finish(procs)
                 await store.close()
