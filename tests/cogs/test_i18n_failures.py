@@ -1,0 +1,131 @@
+"""Failure reasons and card notes in the reader's language (issue 13): the core stores English, the
+failure notice, the card and the Details button render it in the server's or the clicker's."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import discord
+import pytest
+
+from bot.i18n import translate
+from bot.i18n.notes import localise_note, stored_note
+from bot.lifecycle import StatusCard
+from bot.lifecycle.delivery import DELIVERY_FAILED, kept_message
+from bot.lifecycle.moderation.tasks import REFUND_MESSAGE
+from bot.lifecycle.reconcile import NOT_LISTED_MESSAGE, RECONCILING_NOTE
+from bot.lifecycle.recovery import LOST_FAILURE_MESSAGE
+from bot.lifecycle.served import NOT_SERVED
+from bot.lifecycle.submitter import CRASH_MESSAGE, unknown_message
+from bot.lifecycle.tracker import TIMEOUT_MESSAGE
+from bot.minimax import errors
+from cogs import embeds
+from cogs.notifier import DiscordNotifier
+from storage import TaskState
+from tests.cogs.test_notifier import FakeBot, make_task
+
+API_ERRORS = [
+    errors.MiniMaxError,
+    errors.TransientServerError,
+    errors.RateLimited,
+    errors.MalformedResponse,
+    errors.AuthFailed,
+    errors.InsufficientBalance,
+    errors.AccountProblem,
+    errors.SensitiveInput,
+    errors.SensitiveOutput,
+    errors.SubmitOutcomeUnknown,
+    errors.UnsafeDownload,
+    errors.NotAVideo,
+    errors.UnreadableVideo,
+]
+
+
+def stored_texts() -> list[str]:
+    """Every English reason or note the core stores or puts on a card."""
+    task = make_task(id=7, state=TaskState.DELIVERED)
+    return [
+        *(cls("x").user_message for cls in API_ERRORS),
+        errors.InvalidParameters("invalid duration").user_message,
+        CRASH_MESSAGE,
+        NOT_LISTED_MESSAGE,
+        RECONCILING_NOTE,
+        LOST_FAILURE_MESSAGE,
+        NOT_SERVED,
+        TIMEOUT_MESSAGE.format(minutes="30"),
+        "The video request was lost. Your credits were refunded.",  # the tracker's, inline
+        DELIVERY_FAILED,
+        REFUND_MESSAGE,
+        unknown_message(None),
+        unknown_message("req-42"),
+        kept_message(task),
+        f"Take 2/3: {DELIVERY_FAILED}",
+    ]
+
+
+@pytest.mark.parametrize("text", stored_texts())
+def test_every_stored_reason_has_a_key_and_english_is_unchanged(text: str) -> None:
+    found = stored_note(text)
+    assert found is not None, text
+    assert found.render("en") == text
+    assert localise_note(text, "en-US") == text
+    for locale in ("es-ES", "pt-BR", "fr", "de", "ja"):
+        assert localise_note(text, locale) != text, (locale, text)
+
+
+def test_placeholders_are_read_back_and_nested_reasons_translated() -> None:
+    assert localise_note(TIMEOUT_MESSAGE.format(minutes="12.5"), "de").startswith(
+        "Der Videodienst hat dieses Video nicht rechtzeitig fertiggestellt (12.5 Minuten)"
+    )
+    assert localise_note(f"Take 2/3: {CRASH_MESSAGE}", "ja") == "テイク 2/3: " + translate(
+        "ja", "failure.crash"
+    )
+    unknown = localise_note(unknown_message("req-42"), "es")
+    assert unknown.startswith(translate("es", "failure.submit_unknown"))
+    assert unknown.endswith("solicitud req-42.")
+    # The API's own wording stays as it came; the frame around it is translated.
+    rejected = errors.InvalidParameters("duration must be 6 or 10").user_message
+    assert localise_note(rejected, "fr") == "Le service vidéo a refusé la demande : duration must be 6 or 10"
+
+
+def test_a_text_of_no_key_stays_as_stored() -> None:
+    assert stored_note("The image at https://x/y.png could not be fetched.") is None
+    assert localise_note("It broke.", "de") == "It broke."
+
+
+async def test_the_failure_notice_is_in_the_servers_language() -> None:
+    bot = FakeBot()
+    bot.guilds[1] = SimpleNamespace(filesize_limit=8 * 1024 * 1024, preferred_locale=discord.Locale.german)
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    await notifier.post_failure(make_task(state=TaskState.FAILED), errors.SensitiveInput.user_message)
+    (sent,) = bot.channels[2].sent
+    embed = sent.kwargs["embed"]
+    assert embed.description == translate("de", "failure.sensitive_input")
+    assert embed.description.startswith("Der Videodienst hat deinen Prompt")
+
+
+async def test_an_english_servers_notice_is_byte_for_byte_the_stored_text() -> None:
+    bot = FakeBot()
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    message = TIMEOUT_MESSAGE.format(minutes="30")
+    await notifier.post_failure(make_task(state=TaskState.FAILED), message)
+    (sent,) = bot.channels[2].sent
+    assert sent.kwargs["embed"].description == message
+
+
+def test_the_card_note_follows_the_servers_language() -> None:
+    task = make_task(state=TaskState.FAILED, error_message=DELIVERY_FAILED)
+    card = embeds.channel_card_embed(StatusCard(task, note=f"Take 1/2: {DELIVERY_FAILED}"), "es-ES")
+    notes = [f.value for f in card.fields if f.name == translate("es", "card.note")]
+    assert notes == ["Toma 1/2: " + translate("es", "failure.delivery")]
+    english = embeds.channel_card_embed(StatusCard(task, note=RECONCILING_NOTE), "en-US")
+    assert [f.value for f in english.fields if f.name == "Note"] == [RECONCILING_NOTE]
+
+
+def test_details_give_the_reason_in_the_clickers_language() -> None:
+    task = make_task(
+        state=TaskState.FAILED, error_message=NOT_LISTED_MESSAGE, error_code="unknown_not_listed"
+    )
+    embed = embeds.details_embed(task, "ja")
+    why = [f.value for f in embed.fields if f.name == translate("ja", "details.why")]
+    assert why == [translate("ja", "failure.not_listed")]
