@@ -283,4 +283,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} Referenz für den Videodienst: Anfrage {request_id}.",
     "note.take": "Take {take}/{takes}: {message}",
     "note.kept": "Video #{task_id} wurde erstellt (und berechnet), aber Discord hat mich es dir nicht per DM schicken lassen: Deine DMs sind für diesen Bot geschlossen, oder du teilst keinen Server mehr mit ihm. `/video status {task_id}` oder der Button Details gibt dir einen Download-Link.",
+    "note.cancelled": "Abgebrochen. {credits} erstattet.",
 }

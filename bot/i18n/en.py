@@ -284,4 +284,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} Reference for the video service: request {request_id}.",
     "note.take": "Take {take}/{takes}: {message}",
     "note.kept": "Video #{task_id} was made (and charged), but Discord would not let me send it to you by DM: your DMs are closed to this bot, or you no longer share a server with it. `/video status {task_id}` or the Details button gives you a download link.",
+    "note.cancelled": "Cancelled. {credits} refunded.",
 }

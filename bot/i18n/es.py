@@ -283,4 +283,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} Referencia para el servicio de vídeo: solicitud {request_id}.",
     "note.take": "Toma {take}/{takes}: {message}",
     "note.kept": "El vídeo #{task_id} se hizo (y se cobró), pero Discord no me dejó enviártelo por MD: tus mensajes directos están cerrados para este bot o ya no compartes un servidor con él. `/video status {task_id}` o el botón Details te dan un enlace de descarga.",
+    "note.cancelled": "Cancelado. Reembolso: {credits}.",
 }

@@ -283,4 +283,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} Référence pour le service vidéo : demande {request_id}.",
     "note.take": "Prise {take}/{takes} : {message}",
     "note.kept": "La vidéo #{task_id} a été faite (et facturée), mais Discord ne m'a pas laissé te l'envoyer en MP : tes MP sont fermés à ce bot, ou tu ne partages plus de serveur avec lui. `/video status {task_id}` ou le bouton Details te donne un lien de téléchargement.",
+    "note.cancelled": "Annulé. Remboursement : {credits}.",
 }

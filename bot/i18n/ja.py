@@ -283,4 +283,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} 動画サービスへの問い合わせ番号: リクエスト {request_id}。",
     "note.take": "テイク {take}/{takes}: {message}",
     "note.kept": "動画 #{task_id} は作成されました（料金も発生しています）が、DiscordがDMでの送信を許可しませんでした。このボットからのDMが閉じられているか、ボットと同じサーバーにもう参加していない可能性があります。`/video status {task_id}` または Details ボタンでダウンロードリンクを取得できます。",
+    "note.cancelled": "キャンセルしました。{credits}を返金しました。",
 }

@@ -16,10 +16,11 @@ from functools import cache
 
 from bot.i18n import DEFAULT_LOCALE, Message, catalog_for, en, msg, translate
 
-_PREFIXES = ("failure.", "note.")
-_EXTRA_KEYS = ("refusal.not_served",)  # a queued task failed with a refusal's words
-_NESTED = "message"
-"""A placeholder holding another stored text (a take's reason, an unknown task's reason)."""
+_NOTES = ("failure.", "note.", "refusal.not_served")
+"""The keys a stored text may come from (a queued task may fail with a refusal's words)."""
+_CREDITS = ("credits.one", "credits.many")
+_NESTED = {"message": _NOTES, "credits": _CREDITS}
+"""Placeholders holding another rendered text (a take's reason, an amount), read back in turn."""
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -39,26 +40,27 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 @cache
-def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Every matchable key with its pattern, exact texts first (no placeholder to mismatch)."""
-    keys = [k for k in en.MESSAGES if k.startswith(_PREFIXES)] + list(_EXTRA_KEYS)
+def _templates(prefixes: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every key starting with one of ``prefixes`` with its pattern, exact texts first (no
+    placeholder to mismatch)."""
+    keys = [k for k in en.MESSAGES if k.startswith(prefixes)]
     keys.sort(key=lambda k: "{" in en.MESSAGES[k])
     return tuple((k, _pattern(en.MESSAGES[k])) for k in keys)
 
 
-def stored_note(text: str) -> Message | None:
+def stored_note(text: str, prefixes: tuple[str, ...] = _NOTES) -> Message | None:
     """The key and values an English failure reason or note was rendered from, or None."""
-    for key, pattern in _templates():
+    for key, pattern in _templates(prefixes):
         found = pattern.fullmatch(text)
         if found is None:
             continue
         values: Mapping[str, str] = found.groupdict()
-        if _NESTED in values:
-            nested = stored_note(values[_NESTED])
-            rendered: dict[str, object] = dict(values)
-            rendered[_NESTED] = nested if nested is not None else values[_NESTED]
-            return msg(key, **rendered)
-        return msg(key, **values)
+        rendered: dict[str, object] = dict(values)
+        for name, nested_prefixes in _NESTED.items():
+            if name in values:
+                nested = stored_note(values[name], nested_prefixes)
+                rendered[name] = nested if nested is not None else values[name]
+        return msg(key, **rendered)
     return None
 
 

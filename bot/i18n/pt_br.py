@@ -283,4 +283,5 @@ MESSAGES: dict[str, str] = {
     "note.unknown_reference": "{message} Referência para o serviço de vídeo: pedido {request_id}.",
     "note.take": "Tomada {take}/{takes}: {message}",
     "note.kept": "O vídeo #{task_id} foi feito (e cobrado), mas o Discord não me deixou enviá-lo por DM: suas DMs estão fechadas para este bot ou você não está mais em um servidor com ele. `/video status {task_id}` ou o botão Details te dá um link de download.",
+    "note.cancelled": "Cancelado. Reembolso: {credits}.",
 }

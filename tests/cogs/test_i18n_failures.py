@@ -11,6 +11,7 @@ import pytest
 from bot.i18n import translate
 from bot.i18n.notes import localise_note, stored_note
 from bot.lifecycle import StatusCard
+from bot.lifecycle.api_cancel import cancelled_note
 from bot.lifecycle.delivery import DELIVERY_FAILED, kept_message
 from bot.lifecycle.moderation.tasks import REFUND_MESSAGE
 from bot.lifecycle.reconcile import NOT_LISTED_MESSAGE, RECONCILING_NOTE
@@ -60,6 +61,8 @@ def stored_texts() -> list[str]:
         unknown_message("req-42"),
         kept_message(task),
         f"Take 2/3: {DELIVERY_FAILED}",
+        cancelled_note(make_task(cost_tenths=10)),
+        cancelled_note(make_task(cost_tenths=18)),
     ]
 
 
@@ -86,6 +89,20 @@ def test_placeholders_are_read_back_and_nested_reasons_translated() -> None:
     # The API's own wording stays as it came; the frame around it is translated.
     rejected = errors.InvalidParameters("duration must be 6 or 10").user_message
     assert localise_note(rejected, "fr") == "Le service vidéo a refusé la demande : duration must be 6 or 10"
+
+
+def test_a_cancel_note_says_the_amount_in_the_language() -> None:
+    assert (
+        localise_note(cancelled_note(make_task(cost_tenths=18)), "de")
+        == "Abgebrochen. 1.8 Credits erstattet."
+    )
+    assert (
+        localise_note(cancelled_note(make_task(cost_tenths=10)), "de") == "Abgebrochen. 1 Credit erstattet."
+    )
+    assert (
+        localise_note(cancelled_note(make_task(cost_tenths=10)), "ja")
+        == "キャンセルしました。1 クレジットを返金しました。"
+    )
 
 
 def test_a_text_of_no_key_stays_as_stored() -> None:
