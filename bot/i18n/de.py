@@ -284,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "Take {take}/{takes}: {message}",
     "note.kept": "Video #{task_id} wurde erstellt (und berechnet), aber Discord hat mich es dir nicht per DM schicken lassen: Deine DMs sind für diesen Bot geschlossen, oder du teilst keinen Server mehr mit ihm. `/video status {task_id}` oder der Button Details gibt dir einen Download-Link.",
     "note.cancelled": "Abgebrochen. {credits} erstattet.",
+    "image.fetch.gone": "Das Bild ließ sich nicht mehr von Discord herunterladen (wurde die Nachricht gelöscht?). Poste es erneut und versuche es noch einmal.",
+    "image.fetch.too_large": "Das Bild ist größer als 20 MB. Verwende ein kleineres Bild.",
+    "image.fetch.download_failed": "Das Bild konnte nicht von Discord heruntergeladen werden. Poste es erneut und versuche es noch einmal.",
+    "image.fetch.not_an_image": "Der Anhang ist kein JPG-, PNG- oder WebP-Bild. Konvertiere ihn und versuche es noch einmal.",
 }

@@ -285,4 +285,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "Take {take}/{takes}: {message}",
     "note.kept": "Video #{task_id} was made (and charged), but Discord would not let me send it to you by DM: your DMs are closed to this bot, or you no longer share a server with it. `/video status {task_id}` or the Details button gives you a download link.",
     "note.cancelled": "Cancelled. {credits} refunded.",
+    "image.fetch.gone": "The image could no longer be downloaded from Discord (was the message deleted?). Post it again and retry.",
+    "image.fetch.too_large": "The image is larger than 20 MB. Use a smaller image.",
+    "image.fetch.download_failed": "The image could not be downloaded from Discord. Post it again and retry.",
+    "image.fetch.not_an_image": "The attachment is not a JPG, PNG or WebP image. Convert it and retry.",
 }

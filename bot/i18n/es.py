@@ -284,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "Toma {take}/{takes}: {message}",
     "note.kept": "El vídeo #{task_id} se hizo (y se cobró), pero Discord no me dejó enviártelo por MD: tus mensajes directos están cerrados para este bot o ya no compartes un servidor con él. `/video status {task_id}` o el botón Details te dan un enlace de descarga.",
     "note.cancelled": "Cancelado. Reembolso: {credits}.",
+    "image.fetch.gone": "No se pudo descargar la imagen de Discord (¿se borró el mensaje?). Publícala de nuevo y vuelve a intentarlo.",
+    "image.fetch.too_large": "La imagen pesa más de 20 MB. Usa una imagen más pequeña.",
+    "image.fetch.download_failed": "No se pudo descargar la imagen de Discord. Publícala de nuevo y vuelve a intentarlo.",
+    "image.fetch.not_an_image": "El archivo adjunto no es una imagen JPG, PNG o WebP. Conviértelo y vuelve a intentarlo.",
 }

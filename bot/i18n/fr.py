@@ -284,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "Prise {take}/{takes} : {message}",
     "note.kept": "La vidéo #{task_id} a été faite (et facturée), mais Discord ne m'a pas laissé te l'envoyer en MP : tes MP sont fermés à ce bot, ou tu ne partages plus de serveur avec lui. `/video status {task_id}` ou le bouton Details te donne un lien de téléchargement.",
     "note.cancelled": "Annulé. Remboursement : {credits}.",
+    "image.fetch.gone": "L'image ne peut plus être téléchargée depuis Discord (le message a-t-il été supprimé ?). Publie-la à nouveau et réessaie.",
+    "image.fetch.too_large": "L'image dépasse 20 Mo. Utilise une image plus petite.",
+    "image.fetch.download_failed": "L'image n'a pas pu être téléchargée depuis Discord. Publie-la à nouveau et réessaie.",
+    "image.fetch.not_an_image": "La pièce jointe n'est pas une image JPG, PNG ou WebP. Convertis-la et réessaie.",
 }

@@ -284,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "テイク {take}/{takes}: {message}",
     "note.kept": "動画 #{task_id} は作成されました（料金も発生しています）が、DiscordがDMでの送信を許可しませんでした。このボットからのDMが閉じられているか、ボットと同じサーバーにもう参加していない可能性があります。`/video status {task_id}` または Details ボタンでダウンロードリンクを取得できます。",
     "note.cancelled": "キャンセルしました。{credits}を返金しました。",
+    "image.fetch.gone": "Discordから画像をダウンロードできなくなりました（メッセージが削除されましたか？）。もう一度投稿してからお試しください。",
+    "image.fetch.too_large": "画像が20 MBを超えています。もっと小さい画像を使ってください。",
+    "image.fetch.download_failed": "Discordから画像をダウンロードできませんでした。もう一度投稿してからお試しください。",
+    "image.fetch.not_an_image": "添付ファイルがJPG・PNG・WebP形式の画像ではありません。変換してからお試しください。",
 }

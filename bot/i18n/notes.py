@@ -3,7 +3,7 @@
 The core words a failure once, in English, and stores it on the task row (``error_message``) for
 moderators and logs; a card edited later, a notice repaired at a start or the Details button only
 have that stored text. So the text itself is the stable key: each English template of a
-``failure.`` / ``note.`` key in :mod:`bot.i18n.en` is matched against it (its ``{placeholder}``s
+``failure.`` / ``note.`` / ``image.fetch.`` key in :mod:`bot.i18n.en` is matched against it (its ``{placeholder}``s
 read back as values), and the same key is rendered in the reader's catalog. A text no template
 matches (an API's own wording, an image check) stays as stored: nothing is ever lost.
 """
@@ -16,7 +16,7 @@ from functools import cache
 
 from bot.i18n import DEFAULT_LOCALE, Message, catalog_for, en, msg, translate
 
-_NOTES = ("failure.", "note.", "refusal.not_served")
+_NOTES = ("failure.", "note.", "image.fetch.", "refusal.not_served")
 """The keys a stored text may come from (a queued task may fail with a refusal's words)."""
 _CREDITS = ("credits.one", "credits.many")
 _NESTED = {"message": _NOTES, "credits": _CREDITS}

@@ -284,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "note.take": "Tomada {take}/{takes}: {message}",
     "note.kept": "O vídeo #{task_id} foi feito (e cobrado), mas o Discord não me deixou enviá-lo por DM: suas DMs estão fechadas para este bot ou você não está mais em um servidor com ele. `/video status {task_id}` ou o botão Details te dá um link de download.",
     "note.cancelled": "Cancelado. Reembolso: {credits}.",
+    "image.fetch.gone": "Não foi mais possível baixar a imagem do Discord (a mensagem foi apagada?). Publique-a de novo e tente outra vez.",
+    "image.fetch.too_large": "A imagem tem mais de 20 MB. Use uma imagem menor.",
+    "image.fetch.download_failed": "Não foi possível baixar a imagem do Discord. Publique-a de novo e tente outra vez.",
+    "image.fetch.not_an_image": "O anexo não é uma imagem JPG, PNG ou WebP. Converta-o e tente outra vez.",
 }

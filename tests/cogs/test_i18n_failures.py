@@ -62,6 +62,10 @@ def stored_texts() -> list[str]:
         kept_message(task),
         f"Take 2/3: {DELIVERY_FAILED}",
         cancelled_note(make_task(cost_tenths=10)),
+        *(
+            translate("en", f"image.fetch.{k}")
+            for k in ("gone", "too_large", "download_failed", "not_an_image")
+        ),
         cancelled_note(make_task(cost_tenths=18)),
     ]
 
