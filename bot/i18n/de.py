@@ -288,4 +288,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "Das Bild ist größer als 20 MB. Verwende ein kleineres Bild.",
     "image.fetch.download_failed": "Das Bild konnte nicht von Discord heruntergeladen werden. Poste es erneut und versuche es noch einmal.",
     "image.fetch.not_an_image": "Der Anhang ist kein JPG-, PNG- oder WebP-Bild. Konvertiere ihn und versuche es noch einmal.",
+    "image.label.role": "Bild {role}",
+    "image.label.reference": "Referenzbild",
+    "image.label.reference_named": "Referenzbild {name}",
+    "image.label.attached": "angehängte Bild",
+    "image.the_attachment": "der Anhang",
+    "image.check.format": "Das {label} muss ein JPG-, PNG- oder WebP-Bild sein, und {name} ist keins. Konvertiere es in eines dieser Formate und versuche es noch einmal.",
+    "image.check.size": "Das {label} hat {megabytes} MB; Bilder müssen kleiner als 20 MB sein. Verwende ein kleineres oder stärker komprimiertes Bild.",
+    "image.check.short_side": "Das {label} hat {width}×{height} px; seine kürzere Seite muss über {min_side} px liegen. Verwende ein größeres Bild.",
+    "image.check.ratio": "Das {label} hat {width}×{height} px (Seitenverhältnis {ratio}); es muss zwischen 2:5 und 5:2 liegen. Schneide es auf ein übliches Videoformat zu.",
 }

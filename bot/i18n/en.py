@@ -289,4 +289,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "The image is larger than 20 MB. Use a smaller image.",
     "image.fetch.download_failed": "The image could not be downloaded from Discord. Post it again and retry.",
     "image.fetch.not_an_image": "The attachment is not a JPG, PNG or WebP image. Convert it and retry.",
+    "image.label.role": "{role} image",
+    "image.label.reference": "reference image",
+    "image.label.reference_named": "reference image {name}",
+    "image.label.attached": "attached image",
+    "image.the_attachment": "'the attachment'",
+    "image.check.format": "The {label} must be a JPG, PNG or WebP image, and {name} is not. Convert it to one of those formats and try again.",
+    "image.check.size": "The {label} is {megabytes} MB; images must be under 20 MB. Use a smaller or more compressed image.",
+    "image.check.short_side": "The {label} is {width}×{height} px; its shorter side must be over {min_side} px. Use a larger image.",
+    "image.check.ratio": "The {label} is {width}×{height} px (aspect ratio {ratio}); it must be between 2:5 and 5:2. Crop it closer to a usual video shape.",
 }

@@ -288,4 +288,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "La imagen pesa más de 20 MB. Usa una imagen más pequeña.",
     "image.fetch.download_failed": "No se pudo descargar la imagen de Discord. Publícala de nuevo y vuelve a intentarlo.",
     "image.fetch.not_an_image": "El archivo adjunto no es una imagen JPG, PNG o WebP. Conviértelo y vuelve a intentarlo.",
+    "image.label.role": "imagen {role}",
+    "image.label.reference": "imagen de referencia",
+    "image.label.reference_named": "imagen de referencia {name}",
+    "image.label.attached": "imagen adjunta",
+    "image.the_attachment": "el archivo adjunto",
+    "image.check.format": "La {label} debe ser una imagen JPG, PNG o WebP, y {name} no lo es. Conviértela a uno de esos formatos y vuelve a intentarlo.",
+    "image.check.size": "La {label} pesa {megabytes} MB; las imágenes deben pesar menos de 20 MB. Usa una imagen más pequeña o más comprimida.",
+    "image.check.short_side": "La {label} mide {width}×{height} px; su lado más corto debe superar los {min_side} px. Usa una imagen más grande.",
+    "image.check.ratio": "La {label} mide {width}×{height} px (relación de aspecto {ratio}); debe estar entre 2:5 y 5:2. Recórtala a una forma de vídeo más habitual.",
 }

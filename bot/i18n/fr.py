@@ -288,4 +288,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "L'image dépasse 20 Mo. Utilise une image plus petite.",
     "image.fetch.download_failed": "L'image n'a pas pu être téléchargée depuis Discord. Publie-la à nouveau et réessaie.",
     "image.fetch.not_an_image": "La pièce jointe n'est pas une image JPG, PNG ou WebP. Convertis-la et réessaie.",
+    "image.label.role": "image {role}",
+    "image.label.reference": "image de référence",
+    "image.label.reference_named": "image de référence {name}",
+    "image.label.attached": "image jointe",
+    "image.the_attachment": "la pièce jointe",
+    "image.check.format": "L'{label} doit être une image JPG, PNG ou WebP, et {name} n'en est pas une. Convertis-la dans l'un de ces formats et réessaie.",
+    "image.check.size": "L'{label} fait {megabytes} Mo ; les images doivent faire moins de 20 Mo. Utilise une image plus petite ou plus compressée.",
+    "image.check.short_side": "L'{label} fait {width}×{height} px ; son petit côté doit dépasser {min_side} px. Utilise une image plus grande.",
+    "image.check.ratio": "L'{label} fait {width}×{height} px (format {ratio}) ; le format doit être compris entre 2:5 et 5:2. Recadre-la vers une forme de vidéo plus courante.",
 }

@@ -288,4 +288,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "画像が20 MBを超えています。もっと小さい画像を使ってください。",
     "image.fetch.download_failed": "Discordから画像をダウンロードできませんでした。もう一度投稿してからお試しください。",
     "image.fetch.not_an_image": "添付ファイルがJPG・PNG・WebP形式の画像ではありません。変換してからお試しください。",
+    "image.label.role": "{role} 画像",
+    "image.label.reference": "参照画像",
+    "image.label.reference_named": "参照画像 {name}",
+    "image.label.attached": "添付画像",
+    "image.the_attachment": "添付ファイル",
+    "image.check.format": "{label}はJPG・PNG・WebP形式の画像である必要がありますが、{name} は違います。いずれかの形式に変換してからお試しください。",
+    "image.check.size": "{label}は {megabytes} MB です。画像は20 MB未満にしてください。もっと小さいか圧縮率の高い画像を使ってください。",
+    "image.check.short_side": "{label}は {width}×{height} px です。短い辺が {min_side} px を超えている必要があります。もっと大きい画像を使ってください。",
+    "image.check.ratio": "{label}は {width}×{height} px（アスペクト比 {ratio}）です。2:5 から 5:2 の範囲にする必要があります。一般的な動画の形に近づけてトリミングしてください。",
 }

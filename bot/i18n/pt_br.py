@@ -288,4 +288,13 @@ MESSAGES: dict[str, str] = {
     "image.fetch.too_large": "A imagem tem mais de 20 MB. Use uma imagem menor.",
     "image.fetch.download_failed": "Não foi possível baixar a imagem do Discord. Publique-a de novo e tente outra vez.",
     "image.fetch.not_an_image": "O anexo não é uma imagem JPG, PNG ou WebP. Converta-o e tente outra vez.",
+    "image.label.role": "imagem {role}",
+    "image.label.reference": "imagem de referência",
+    "image.label.reference_named": "imagem de referência {name}",
+    "image.label.attached": "imagem anexada",
+    "image.the_attachment": "o anexo",
+    "image.check.format": "A {label} precisa ser uma imagem JPG, PNG ou WebP, e {name} não é. Converta para um desses formatos e tente de novo.",
+    "image.check.size": "A {label} tem {megabytes} MB; as imagens precisam ter menos de 20 MB. Use uma imagem menor ou mais comprimida.",
+    "image.check.short_side": "A {label} tem {width}×{height} px; o lado menor precisa ter mais de {min_side} px. Use uma imagem maior.",
+    "image.check.ratio": "A {label} tem {width}×{height} px (proporção {ratio}); ela precisa ficar entre 2:5 e 5:2. Corte-a para um formato de vídeo mais comum.",
 }

@@ -40,6 +40,7 @@ from bot.catalog import (
     resolution_rank,
     spec_price_tenths,
 )
+from bot.i18n import Message, msg
 from bot.lifecycle.references import check_references
 from bot.lifecycle.refusal import RequestRefused as RequestRefused  # re-exported: its old home
 from bot.spec import NO_DEFAULTS, MediaKind, MediaRef, Mode, VideoSpec
@@ -104,36 +105,39 @@ def _describe_ratio(width: int, height: int) -> str:
     return f"{width / height:.2f}:1" if width >= height else f"1:{height / width:.2f}"
 
 
-def check_image(image: MediaRef, label: str) -> None:
-    """The API's image rules, checked on Discord's metadata before anything is sent or reserved."""
+def check_image(image: MediaRef, label: Message | str) -> None:
+    """The API's image rules, checked on Discord's metadata before anything is sent or reserved.
+
+    ``label`` names the image in the refusal (a :class:`Message`, said in the reader's language)."""
     if image.checked:
         return
-    name = image.filename or "the attachment"
+    name: Message | str = repr(image.filename) if image.filename else msg("image.the_attachment")
     content_type = (image.content_type or "").split(";")[0].strip().lower()
     extension = _extension(image)
     if (content_type and content_type not in IMAGE_CONTENT_TYPES) or extension not in IMAGE_EXTENSIONS:
-        raise RequestRefused(
-            f"The {label} must be a JPG, PNG or WebP image, and {name!r} is not. "
-            "Convert it to one of those formats and try again."
-        )
+        raise RequestRefused.keyed("image.check.format", label=label, name=name)
     if image.size is not None and image.size >= MAX_IMAGE_BYTES:
-        raise RequestRefused(
-            f"The {label} is {image.size / (1024 * 1024):.1f} MB; images must be under 20 MB. "
-            "Use a smaller or more compressed image."
+        raise RequestRefused.keyed(
+            "image.check.size", label=label, megabytes=f"{image.size / (1024 * 1024):.1f}"
         )
     if image.width and image.height:
         short = min(image.width, image.height)
         if short <= MIN_SHORT_SIDE:
-            raise RequestRefused(
-                f"The {label} is {image.width}×{image.height} px; its shorter side must be over "
-                f"{MIN_SHORT_SIDE} px. Use a larger image."
+            raise RequestRefused.keyed(
+                "image.check.short_side",
+                label=label,
+                width=image.width,
+                height=image.height,
+                min_side=MIN_SHORT_SIDE,
             )
         ratio = image.width / image.height
         if not MIN_ASPECT <= ratio <= MAX_ASPECT:
-            raise RequestRefused(
-                f"The {label} is {image.width}×{image.height} px (aspect ratio "
-                f"{_describe_ratio(image.width, image.height)}); it must be between 2:5 and 5:2. "
-                "Crop it closer to a usual video shape."
+            raise RequestRefused.keyed(
+                "image.check.ratio",
+                label=label,
+                width=image.width,
+                height=image.height,
+                ratio=_describe_ratio(image.width, image.height),
             )
 
 
@@ -463,8 +467,10 @@ def plan_request(
     return Plan(spec=resolved, cost_tenths=spec_price_tenths(resolved))
 
 
-def _image_label(medium: MediaRef) -> str:
-    """How a refusal names the image: ``first_frame image``, ``reference image (photo.png)``."""
+def _image_label(medium: MediaRef) -> Message:
+    """How a refusal names the image: ``first_frame image``, ``reference image 'photo.png'``."""
     if medium.role.is_reference:
-        return f"reference image {medium.filename!r}" if medium.filename else "reference image"
-    return f"{medium.role.value} image"
+        if medium.filename:
+            return msg("image.label.reference_named", name=repr(medium.filename))
+        return msg("image.label.reference")
+    return msg("image.label.role", role=medium.role.value)

@@ -150,3 +150,28 @@ def test_details_give_the_reason_in_the_clickers_language() -> None:
     embed = embeds.details_embed(task, "ja")
     why = [f.value for f in embed.fields if f.name == translate("ja", "details.why")]
     assert why == [translate("ja", "failure.not_listed")]
+
+
+def test_image_checks_name_the_image_in_the_readers_language() -> None:
+    from bot.i18n import msg
+    from bot.lifecycle.refusal import RequestRefused
+    from bot.lifecycle.validation import check_image
+    from bot.spec import MediaRef, MediaRole
+
+    small = MediaRef("https://x/a.png", MediaRole.FIRST_FRAME, filename="a.png", width=200, height=300)
+    with pytest.raises(RequestRefused) as refused:
+        check_image(small, msg("image.label.role", role="first_frame"))
+    assert refused.value.message == (
+        "The first_frame image is 200×300 px; its shorter side must be over 300 px. Use a larger image."
+    )
+    assert refused.value.text("de").startswith("Das Bild first_frame hat 200×300 px")
+    assert refused.value.text("ja").startswith("first_frame 画像は 200×300 px です。")
+    gif = MediaRef("https://x/b", MediaRole.FIRST_FRAME, content_type="image/gif")
+    with pytest.raises(RequestRefused) as refused:
+        check_image(gif, msg("image.label.attached"))
+    assert refused.value.message.startswith(
+        "The attached image must be a JPG, PNG or WebP image, and 'the attachment' is not."
+    )
+    assert refused.value.text("es-ES").startswith(
+        "La imagen adjunta debe ser una imagen JPG, PNG o WebP, y el archivo adjunto no lo es."
+    )
