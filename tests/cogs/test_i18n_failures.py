@@ -175,3 +175,24 @@ def test_image_checks_name_the_image_in_the_readers_language() -> None:
     assert refused.value.text("es-ES").startswith(
         "La imagen adjunta debe ser una imagen JPG, PNG o WebP, y el archivo adjunto no lo es."
     )
+
+
+def test_reference_rules_refuse_in_the_readers_language() -> None:
+    from bot.lifecycle.references import check_references
+    from bot.lifecycle.refusal import RequestRefused
+    from bot.spec import MediaKind, MediaRef, MediaRole, VideoSpec
+
+    audio = MediaRef("https://x/a.mp3", MediaRole.REFERENCE_AUDIO, kind=MediaKind.AUDIO, filename="a.mp3")
+    first = MediaRef("https://x/f.png", MediaRole.FIRST_FRAME, filename="f.png")
+    last = MediaRef("https://x/l.png", MediaRole.LAST_FRAME, filename="l.png")
+    with pytest.raises(RequestRefused) as refused:
+        check_references(VideoSpec(prompt="", media=(audio, first, last)))
+    assert refused.value.message.startswith("References cannot be combined with first_frame and last_frame:")
+    assert refused.value.text("de").startswith(
+        "Referenzen lassen sich nicht mit first_frame und last_frame kombinieren"
+    )
+    assert refused.value.text("ja").startswith("参照は first_frame と last_frame と組み合わせられません。")
+    with pytest.raises(RequestRefused) as refused:
+        check_references(VideoSpec(prompt="", media=(audio,)))
+    assert refused.value.message.startswith("Reference audio needs a reference image or video too")
+    assert refused.value.text("es-419") == translate("es", "model.reference.audio_alone")
