@@ -307,4 +307,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} ist keine Bild-, Video- oder Audiodatei. Hänge als Referenzen JPG-, PNG- oder WebP-Bilder, Videos oder Audioclips an.",
     "model.reference.with_frames": "Referenzen lassen sich nicht mit {roles} kombinieren: Das Video beginnt entweder mit Frames oder folgt Referenzen. Entferne die Referenzen oder die Frames.",
     "model.reference.audio_alone": "Referenz-Audio braucht auch ein Referenzbild oder -video: Der Ton wird einem Bild unterlegt. Füge ein Bild oder Video als Referenz hinzu oder lass das Audio weg.",
+    "model.no_such": "Es gibt kein Modell namens {name}. Wähle eines von: {models}.",
+    "model.resolution_one_of": "Die Auflösung muss eine davon sein: {resolutions}.",
+    "model.fast_not_for_mode": "Die schnelle Vorbereitung gibt es für {mode} nicht: Lass fast weg.",
+    "model.none_allowed_for_mode": "Keines der Modelle, die dieser Server erlaubt ({allowed}), kann Videos vom Typ {mode} erstellen. Versuche eine andere Art von Video oder frag einen Moderator.",
 }

@@ -308,4 +308,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} is not an image, video or audio file. Attach JPG, PNG or WebP images, videos or audio clips as references.",
     "model.reference.with_frames": "References cannot be combined with {roles}: the video either starts from frames or follows references. Remove the references or the frames.",
     "model.reference.audio_alone": "Reference audio needs a reference image or video too: the sound is set to a picture. Add an image or a video as a reference, or leave the audio out.",
+    "model.no_such": "There is no model called {name}. Choose one of: {models}.",
+    "model.resolution_one_of": "Resolution must be one of {resolutions}.",
+    "model.fast_not_for_mode": "Fast preparation is not offered for {mode}: leave fast out.",
+    "model.none_allowed_for_mode": "None of the models this server allows ({allowed}) can make {mode} videos. Try another kind of asked, or ask a moderator.",
 }

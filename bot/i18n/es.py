@@ -307,4 +307,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} no es un archivo de imagen, vídeo o audio. Adjunta como referencias imágenes JPG, PNG o WebP, vídeos o audios.",
     "model.reference.with_frames": "Las referencias no se pueden combinar con {roles}: el vídeo parte de fotogramas o sigue referencias. Quita las referencias o los fotogramas.",
     "model.reference.audio_alone": "El audio de referencia necesita también una imagen o un vídeo de referencia: el sonido se pone sobre una imagen. Añade una imagen o un vídeo como referencia, o quita el audio.",
+    "model.no_such": "No hay ningún modelo llamado {name}. Elige uno de: {models}.",
+    "model.resolution_one_of": "La resolución debe ser una de estas: {resolutions}.",
+    "model.fast_not_for_mode": "La preparación rápida no está disponible para {mode}: quita fast.",
+    "model.none_allowed_for_mode": "Ninguno de los modelos que permite este servidor ({allowed}) puede hacer vídeos de tipo {mode}. Prueba otro tipo de vídeo o pregunta a un moderador.",
 }

@@ -307,4 +307,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} n'est pas un fichier image, vidéo ou audio. Joins comme références des images JPG, PNG ou WebP, des vidéos ou des extraits audio.",
     "model.reference.with_frames": "Les références ne peuvent pas être combinées avec {roles} : la vidéo part d'images clés ou suit des références. Retire les références ou les images clés.",
     "model.reference.audio_alone": "L'audio de référence demande aussi une image ou une vidéo de référence : le son se pose sur une image. Ajoute une image ou une vidéo comme référence, ou retire l'audio.",
+    "model.no_such": "Aucun modèle ne s'appelle {name}. Choisis-en un parmi : {models}.",
+    "model.resolution_one_of": "La résolution doit être l'une de celles-ci : {resolutions}.",
+    "model.fast_not_for_mode": "La préparation rapide n'est pas proposée pour {mode} : retire fast.",
+    "model.none_allowed_for_mode": "Aucun des modèles autorisés sur ce serveur ({allowed}) ne peut faire de vidéos {mode}. Essaie un autre type de vidéo ou demande à un modérateur.",
 }

@@ -307,4 +307,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} は画像・動画・音声ファイルではありません。参照にはJPG・PNG・WebP形式の画像、動画、音声を添付してください。",
     "model.reference.with_frames": "参照は {roles} と組み合わせられません。動画はフレームから始めるか、参照に従うかのどちらかです。参照かフレームを外してください。",
     "model.reference.audio_alone": "参照音声には参照画像か参照動画も必要です（音声は映像に合わせるため）。画像か動画を参照として追加するか、音声を外してください。",
+    "model.no_such": "{name} という名前のモデルはありません。次から選んでください: {models}。",
+    "model.resolution_one_of": "解像度は次のいずれかにしてください: {resolutions}。",
+    "model.fast_not_for_mode": "{mode} では高速準備は使えません。fast を外してください。",
+    "model.none_allowed_for_mode": "このサーバーで許可されているモデル（{allowed}）では {mode} の動画を作成できません。別の種類の動画を試すか、モデレーターに相談してください。",
 }

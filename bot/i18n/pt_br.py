@@ -307,4 +307,8 @@ MESSAGES: dict[str, str] = {
     "model.reference.not_media": "{name} não é um arquivo de imagem, vídeo ou áudio. Anexe como referências imagens JPG, PNG ou WebP, vídeos ou áudios.",
     "model.reference.with_frames": "Referências não podem ser combinadas com {roles}: o vídeo parte de quadros ou segue referências. Remova as referências ou os quadros.",
     "model.reference.audio_alone": "O áudio de referência precisa também de uma imagem ou vídeo de referência: o som é colocado sobre uma imagem. Adicione uma imagem ou um vídeo como referência, ou retire o áudio.",
+    "model.no_such": "Não existe nenhum modelo chamado {name}. Escolha um de: {models}.",
+    "model.resolution_one_of": "A resolução precisa ser uma destas: {resolutions}.",
+    "model.fast_not_for_mode": "A preparação rápida não está disponível para {mode}: retire fast.",
+    "model.none_allowed_for_mode": "Nenhum dos modelos que este servidor permite ({allowed}) pode fazer vídeos do tipo {mode}. Tente outro tipo de vídeo ou fale com um moderador.",
 }

@@ -155,7 +155,7 @@ def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
     """The model the member chose is honoured strictly: refused, never swapped, when it cannot."""
     rules = MODELS.get(name)
     if rules is None:
-        raise RequestRefused(_no_such_model(name))
+        raise _no_such_model(name)
     if mode not in rules.modes:
         capable = [m for m in models_for_mode(mode) if policy.allows_model(m)]
         offer = ", ".join(capable) if capable else "none allowed in this server"
@@ -187,9 +187,8 @@ def _fitting_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: Op
     candidates = _candidates(defaults, mode, policy)
     if not candidates:
         allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
-        raise RequestRefused(
-            f"None of the models this server allows ({allowed}) can make {MODE_LABELS[mode]} videos. "
-            "Try another kind of asked, or ask a moderator."
+        raise RequestRefused.keyed(
+            "model.none_allowed_for_mode", allowed=allowed, mode=msg(f"mode.{mode.value}")
         )
     # Model-independent refusals first, so they are not blamed on whichever model comes first.
     _check_values(asked)
@@ -313,17 +312,17 @@ def _mode_reason(rules: ModelRules, mode: Mode) -> str:
 def check_defaults(defaults: VideoSpec) -> None:
     """Saved defaults must be values some model offers; what fits is decided per request."""
     if defaults.model is not None and defaults.model not in MODELS:
-        raise RequestRefused(_no_such_model(defaults.model))
+        raise _no_such_model(defaults.model)
     _check_values(defaults)
 
 
-def _no_such_model(name: str) -> str:
-    return f"There is no model called {name!r}. Choose one of: {', '.join(MODELS)}."
+def _no_such_model(name: str) -> RequestRefused:
+    return RequestRefused.keyed("model.no_such", name=repr(name), models=", ".join(MODELS))
 
 
 def _check_values(asked: VideoSpec) -> None:
     if asked.resolution is not None and asked.resolution not in RESOLUTIONS:
-        raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
+        raise RequestRefused.keyed("model.resolution_one_of", resolutions=", ".join(RESOLUTIONS))
     named = MODELS.get(asked.model or "")
     # A model without the usual durations, asked for by name: its own rule, not the usual one.
     if (
@@ -442,7 +441,7 @@ def plan_request(
         if asked.fast and not rules.fast_pretreatment:
             raise _ModelCannot(f"{rules.name} has no fast mode.")
         if asked.fast and not rules.sends_fast(mode):
-            raise RequestRefused(f"Fast preparation is not offered for {MODE_LABELS[mode]}: leave fast out.")
+            raise RequestRefused.keyed("model.fast_not_for_mode", mode=msg(f"mode.{mode.value}"))
         reason = rules.refuses(asked)
         if reason is not None:
             raise _ModelCannot(reason)

@@ -196,3 +196,17 @@ def test_reference_rules_refuse_in_the_readers_language() -> None:
         check_references(VideoSpec(prompt="", media=(audio,)))
     assert refused.value.message.startswith("Reference audio needs a reference image or video too")
     assert refused.value.text("es-419") == translate("es", "model.reference.audio_alone")
+
+
+def test_model_refusals_in_the_readers_language() -> None:
+    from bot.lifecycle.validation import RequestRefused, plan_request
+    from bot.spec import VideoSpec
+
+    with pytest.raises(RequestRefused) as refused:
+        plan_request(VideoSpec(prompt="a boat", model="Hailuo-9"))
+    assert refused.value.message.startswith("There is no model called 'Hailuo-9'. Choose one of: ")
+    assert refused.value.text("fr").startswith("Aucun modèle ne s'appelle 'Hailuo-9'. Choisis-en un parmi : ")
+    with pytest.raises(RequestRefused) as refused:
+        plan_request(VideoSpec(prompt="a boat", resolution="4K"))
+    assert refused.value.message.startswith("Resolution must be one of ")
+    assert refused.value.text("ja").startswith("解像度は次のいずれかにしてください: ")
