@@ -311,4 +311,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "Die Auflösung muss eine davon sein: {resolutions}.",
     "model.fast_not_for_mode": "Die schnelle Vorbereitung gibt es für {mode} nicht: Lass fast weg.",
     "model.none_allowed_for_mode": "Keines der Modelle, die dieser Server erlaubt ({allowed}), kann Videos vom Typ {mode} erstellen. Versuche eine andere Art von Video oder frag einen Moderator.",
+    "image.fetch.frame_unknown": "Ich weiß nicht, wie ich das Startbild dieses Videos finden soll.",
+    "image.fetch.video_gone": "Video #{task_id} gibt es nicht mehr. Es wurde nichts berechnet.",
+    "image.fetch.video_unreadable": "Video #{task_id} lässt sich nicht mehr als Video lesen. Es wurde nichts berechnet.",
 }

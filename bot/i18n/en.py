@@ -312,4 +312,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "Resolution must be one of {resolutions}.",
     "model.fast_not_for_mode": "Fast preparation is not offered for {mode}: leave fast out.",
     "model.none_allowed_for_mode": "None of the models this server allows ({allowed}) can make {mode} videos. Try another kind of asked, or ask a moderator.",
+    "image.fetch.frame_unknown": "This video's starting frame is not one I know how to find.",
+    "image.fetch.video_gone": "Video #{task_id} no longer exists. Nothing was charged.",
+    "image.fetch.video_unreadable": "Video #{task_id} could not be read as a video any more. Nothing was charged.",
 }

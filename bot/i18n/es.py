@@ -311,4 +311,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "La resolución debe ser una de estas: {resolutions}.",
     "model.fast_not_for_mode": "La preparación rápida no está disponible para {mode}: quita fast.",
     "model.none_allowed_for_mode": "Ninguno de los modelos que permite este servidor ({allowed}) puede hacer vídeos de tipo {mode}. Prueba otro tipo de vídeo o pregunta a un moderador.",
+    "image.fetch.frame_unknown": "No sé cómo encontrar el fotograma inicial de este vídeo.",
+    "image.fetch.video_gone": "El vídeo #{task_id} ya no existe. No se cobró nada.",
+    "image.fetch.video_unreadable": "El vídeo #{task_id} ya no se puede leer como vídeo. No se cobró nada.",
 }

@@ -311,4 +311,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "La résolution doit être l'une de celles-ci : {resolutions}.",
     "model.fast_not_for_mode": "La préparation rapide n'est pas proposée pour {mode} : retire fast.",
     "model.none_allowed_for_mode": "Aucun des modèles autorisés sur ce serveur ({allowed}) ne peut faire de vidéos {mode}. Essaie un autre type de vidéo ou demande à un modérateur.",
+    "image.fetch.frame_unknown": "Je ne sais pas retrouver l'image de départ de cette vidéo.",
+    "image.fetch.video_gone": "La vidéo #{task_id} n'existe plus. Rien n'a été facturé.",
+    "image.fetch.video_unreadable": "La vidéo #{task_id} ne peut plus être lue comme une vidéo. Rien n'a été facturé.",
 }

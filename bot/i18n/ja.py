@@ -311,4 +311,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "解像度は次のいずれかにしてください: {resolutions}。",
     "model.fast_not_for_mode": "{mode} では高速準備は使えません。fast を外してください。",
     "model.none_allowed_for_mode": "このサーバーで許可されているモデル（{allowed}）では {mode} の動画を作成できません。別の種類の動画を試すか、モデレーターに相談してください。",
+    "image.fetch.frame_unknown": "この動画の開始フレームを見つける方法がわかりません。",
+    "image.fetch.video_gone": "動画 #{task_id} はもう存在しません。料金はかかっていません。",
+    "image.fetch.video_unreadable": "動画 #{task_id} はもう動画として読み込めません。料金はかかっていません。",
 }

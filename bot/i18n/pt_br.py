@@ -311,4 +311,7 @@ MESSAGES: dict[str, str] = {
     "model.resolution_one_of": "A resolução precisa ser uma destas: {resolutions}.",
     "model.fast_not_for_mode": "A preparação rápida não está disponível para {mode}: retire fast.",
     "model.none_allowed_for_mode": "Nenhum dos modelos que este servidor permite ({allowed}) pode fazer vídeos do tipo {mode}. Tente outro tipo de vídeo ou fale com um moderador.",
+    "image.fetch.frame_unknown": "Não sei como encontrar o quadro inicial deste vídeo.",
+    "image.fetch.video_gone": "O vídeo #{task_id} não existe mais. Nada foi cobrado.",
+    "image.fetch.video_unreadable": "O vídeo #{task_id} não pode mais ser lido como vídeo. Nada foi cobrado.",
 }

@@ -62,6 +62,9 @@ def stored_texts() -> list[str]:
         kept_message(task),
         f"Take 2/3: {DELIVERY_FAILED}",
         cancelled_note(make_task(cost_tenths=10)),
+        translate("en", "image.fetch.frame_unknown"),
+        translate("en", "image.fetch.video_gone", task_id="4"),
+        translate("en", "image.fetch.video_unreadable", task_id="4"),
         *(
             translate("en", f"image.fetch.{k}")
             for k in ("gone", "too_large", "download_failed", "not_an_image")
