@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from bot.i18n import translate
+from bot.i18n import Message, translate
 from bot.spec import MediaRole, Mode, VideoSpec
 
 MODE_LABELS: dict[Mode, str] = {
@@ -394,6 +394,27 @@ def describe_durations(durations: Iterable[int], locale: str | None = None) -> s
 def _either(texts: Iterable[str], locale: str | None) -> str:
     """``a or b or c`` in the locale's language."""
     return functools.reduce(lambda a, b: translate(locale, "words.or", a=a, b=b), texts)
+
+
+@dataclass(frozen=True)
+class CombosText(Message):
+    """:func:`describe_combos` as a :class:`Message`: a refusal built in the core says what a model
+    offers in the reader's language once rendered."""
+
+    combos: frozenset[Combo] = frozenset()
+
+    def render(self, locale: str | None) -> str:
+        return describe_combos(self.combos, locale)
+
+
+@dataclass(frozen=True)
+class DurationsText(Message):
+    """:func:`describe_durations` as a :class:`Message` (see :class:`CombosText`)."""
+
+    durations: tuple[int, ...] = ()
+
+    def render(self, locale: str | None) -> str:
+        return describe_durations(self.durations, locale)
 
 
 def models_for_mode(mode: Mode) -> list[str]:

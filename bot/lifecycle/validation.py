@@ -31,6 +31,8 @@ from bot.catalog import (
     OPTION_DEFAULTS,
     RESOLUTIONS,
     Combo,
+    CombosText,
+    DurationsText,
     ModelRules,
     OptionPolicy,
     default_model_for,
@@ -252,26 +254,28 @@ def _fitting_combos(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: Opt
     ]
 
 
-def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> str:
+def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> Message | str:
     """The end of a refusal about ``rules``: the models that would make this asked, if any."""
     others = [MODELS[m] for m in models_for_mode(mode) if m != rules.name]
     allowed = [s.name for s in others if policy.allows_model(s.name) and _fits(s, mode, asked, policy)]
     if allowed:
-        return f"Models that can: {', '.join(allowed)}."
+        return msg("model.others_can", models=", ".join(allowed))
     everywhere = OptionPolicy(max_resolution=policy.max_resolution, max_duration=policy.max_duration)
     barred = [s.name for s in others if not policy.allows_model(s.name) and _fits(s, mode, asked, everywhere)]
     if barred:
-        pronoun = "it" if len(barred) == 1 else "them"
-        return f"{' and '.join(barred)} could, but this server does not allow {pronoun}."
+        names: Message | str = barred[0]
+        for name in barred[1:]:
+            names = msg("model.words.and", a=names, b=name)
+        return msg("model.barred.one" if len(barred) == 1 else "model.barred.many", models=names)
     if asked.fast:
         slow = replace(asked, fast=False)
         if any(policy.allows_model(s.name) and _fits(s, mode, slow, policy) for s in [rules, *others]):
-            return "Leave `fast` off and it can be made."
+            return msg("model.leave_fast_off")
     try:
         _check_within_limits(asked, policy)  # the server's cap may be the real reason
     except RequestRefused as exc:
-        return exc.message
-    return "No other model allowed here can either."
+        return exc.words or exc.message
+    return msg("model.none_else")
 
 
 def _or_list(items: list[str]) -> str:
@@ -346,17 +350,19 @@ def _check_values(asked: VideoSpec) -> None:
 
 def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:
     offered = rules.combos(mode)
-    what = f"{rules.name} ({MODE_LABELS[mode]})"
+    what = msg("model.what", model=rules.name, mode=msg(f"mode.{mode.value}"))
+    said = CombosText("model.combos", combos=offered)
     res, dur = asked.resolution, asked.duration
     if res is not None and all(r != res for r, _ in offered):
-        raise _ModelCannot(f"{what} does not make {res} videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot.keyed("model.not_resolution", what=what, resolution=res, offered=said)
     if dur is not None and all(d != dur for _, d in offered):
-        raise _ModelCannot(f"{what} does not make {dur} s videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot.keyed("model.not_duration", what=what, seconds=dur, offered=said)
     if res is not None and dur is not None and (res, dur) not in offered:
-        durations = sorted(d for r, d in offered if r == res)
-        raise _ModelCannot(
-            f"{what} makes {res} videos only {describe_durations(durations)} long "
-            f"(it offers {describe_combos(offered)}). Pick another duration or resolution."
+        durations = DurationsText(
+            "model.durations", durations=tuple(sorted(d for r, d in offered if r == res))
+        )
+        raise _ModelCannot.keyed(
+            "model.only_durations", what=what, resolution=res, durations=durations, offered=said
         )
 
 
@@ -439,14 +445,16 @@ def plan_request(
     try:
         resolution, duration = _choose_combo(rules, mode, asked, defaults, policy)
         if asked.fast and not rules.fast_pretreatment:
-            raise _ModelCannot(f"{rules.name} has no fast mode.")
+            raise _ModelCannot.keyed("model.no_fast", model=rules.name)
         if asked.fast and not rules.sends_fast(mode):
             raise RequestRefused.keyed("model.fast_not_for_mode", mode=msg(f"mode.{mode.value}"))
         reason = rules.refuses(asked)
         if reason is not None:
             raise _ModelCannot(reason)
     except _ModelCannot as exc:
-        raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
+        others = _who_else_could(rules, mode, asked, policy)
+        why = exc.words or exc.message
+        raise RequestRefused.of(msg("model.cannot_others", reason=why, others=others)) from None
     if len(prompt) > rules.max_prompt_chars:
         raise RequestRefused.keyed(
             "refusal.prompt_long_on", length=len(prompt), limit=rules.max_prompt_chars, model=rules.name

@@ -213,3 +213,23 @@ def test_model_refusals_in_the_readers_language() -> None:
         plan_request(VideoSpec(prompt="a boat", resolution="4K"))
     assert refused.value.message.startswith("Resolution must be one of ")
     assert refused.value.text("ja").startswith("解像度は次のいずれかにしてください: ")
+
+
+def test_what_a_model_offers_and_who_could_in_the_readers_language() -> None:
+    from bot.catalog import OptionPolicy
+    from bot.lifecycle.validation import RequestRefused, plan_request
+    from bot.spec import VideoSpec
+
+    only_t2v = OptionPolicy(allowed_models=frozenset({"T2V-01"}))
+    with pytest.raises(RequestRefused) as refused:
+        plan_request(VideoSpec(prompt="a boat", resolution="1080P"), policy=only_t2v)
+    english = refused.value.message
+    assert "T2V-01 (text-to-video) does not make 1080P videos. It offers 720P: 6 s." in english
+    assert "MiniMax-Hailuo-2.3 and MiniMax-Hailuo-02 could, but this server does not allow them." in english
+    german = refused.value.text("de")
+    assert german.startswith("T2V-01 (" + translate("de", "mode.text") + ") erstellt keine Videos in 1080P.")
+    assert (
+        "MiniMax-Hailuo-2.3 und MiniMax-Hailuo-02 könnten es, aber dieser Server erlaubt sie nicht." in german
+    )
+    spanish = refused.value.text("es-ES")
+    assert "Ofrece 720P: " + translate("es", "unit.seconds", seconds=6) in spanish
