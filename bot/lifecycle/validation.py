@@ -160,10 +160,13 @@ def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
         raise _no_such_model(name)
     if mode not in rules.modes:
         capable = [m for m in models_for_mode(mode) if policy.allows_model(m)]
-        offer = ", ".join(capable) if capable else "none allowed in this server"
-        raise RequestRefused(
-            f"{rules.name} cannot make {MODE_LABELS[mode]} videos "
-            f"({_mode_reason(rules, mode)}). Models that can: {offer}."
+        offer = ", ".join(capable) if capable else msg("model.none_allowed_here")
+        raise RequestRefused.keyed(
+            "model.cannot_mode",
+            model=rules.name,
+            mode=msg(f"mode.{mode.value}"),
+            why=_mode_reason(rules, mode),
+            offer=offer,
         )
     if not policy.allows_model(rules.name):
         allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
@@ -278,8 +281,14 @@ def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: Opt
     return msg("model.none_else")
 
 
-def _or_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+def _or_list(items: list[Message]) -> Message:
+    """``a, b or c`` in the reader's language."""
+    if len(items) == 1:
+        return items[0]
+    head = items[0]
+    for item in items[1:-1]:
+        head = msg("model.words.comma", a=head, b=item)
+    return msg("model.words.or", a=head, b=items[-1])
 
 
 _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
@@ -290,27 +299,19 @@ _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
     Mode.REFERENCE: ("reference",),
     Mode.UPSCALE: (),
 }
-_MODE_NEEDS: dict[Mode, str] = {
-    Mode.TEXT: "just a prompt",
-    Mode.IMAGE: "a first_frame image",
-    Mode.FIRST_LAST: "a first_frame and a last_frame image",
-    Mode.SUBJECT: "a subject image",
-    Mode.REFERENCE: "reference images, videos or audio",
-    Mode.UPSCALE: "a delivered 768P MiniMax-H3 video (its Upscale button)",
-}
 
 
-def _mode_reason(rules: ModelRules, mode: Mode) -> str:
+def _mode_reason(rules: ModelRules, mode: Mode) -> Message:
     """Why ``rules`` cannot make ``mode``, from the model's own modes and the command's option names,
     so the member learns which attachment to add or drop (S2V-01 wants ``subject``, not
     ``first_frame``)."""
     taken = {option for m in rules.modes for option in _MODE_INPUTS[m]}
     extra = [option for option in _MODE_INPUTS[mode] if option not in taken]
-    needs = _or_list([_MODE_NEEDS[m] for m in Mode if m in rules.modes])
+    needs = _or_list([msg(f"model.needs.{m.value}") for m in Mode if m in rules.modes])
     if extra:
-        options = _or_list([f"a {option}" for option in extra])
-        return f"it does not take {options} image; it works from {needs}"
-    return f"it works only from {needs}" if Mode.TEXT in rules.modes else f"it needs {needs}"
+        options = _or_list([msg("model.a_option", option=option) for option in extra])
+        return msg("model.reason.extra", options=options, needs=needs)
+    return msg("model.reason.only" if Mode.TEXT in rules.modes else "model.reason.needs", needs=needs)
 
 
 def check_defaults(defaults: VideoSpec) -> None:

@@ -233,3 +233,15 @@ def test_what_a_model_offers_and_who_could_in_the_readers_language() -> None:
     )
     spanish = refused.value.text("es-ES")
     assert "Ofrece 720P: " + translate("es", "unit.seconds", seconds=6) in spanish
+
+
+def test_why_a_model_cannot_make_a_mode_in_the_readers_language() -> None:
+    from bot.lifecycle.validation import RequestRefused, plan_request
+    from bot.spec import VideoSpec
+
+    with pytest.raises(RequestRefused) as refused:
+        plan_request(VideoSpec(prompt="a boat", model="MiniMax-Hailuo-2.3-Fast"))
+    assert "cannot make text-to-video videos (it needs a first_frame image)" in refused.value.message
+    german = refused.value.text("de")
+    assert german.startswith("MiniMax-Hailuo-2.3-Fast kann keine Videos vom Typ")
+    assert "(es geht nur mit einem first_frame-Bild)" in german
