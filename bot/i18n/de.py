@@ -339,4 +339,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "es geht nur mit {needs}",
     "model.none_allowed_here": "keines auf diesem Server erlaubt",
     "model.cannot_mode": "{model} kann keine Videos vom Typ {mode} erstellen ({why}). Modelle, die es können: {offer}.",
+    "model.duration_must": "Die Dauer muss {durations} Sekunden betragen{named}.",
+    "model.prompt_limit": "Der Prompt ist {length} Zeichen lang; das Limit ist {longest}{named}. Kürze ihn.",
+    "model.who_else.one": " ({models} nimmt das: wähle es als model)",
+    "model.who_else.many": " ({models} nehmen das: wähle eines als model)",
+    "model.duration_on": "{durations} bei {model}",
+    "model.words.semicolon": "{a}; {b}",
+    "model.in_parens": " ({text})",
 }

@@ -340,4 +340,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "it needs {needs}",
     "model.none_allowed_here": "none allowed in this server",
     "model.cannot_mode": "{model} cannot make {mode} videos ({why}). Models that can: {offer}.",
+    "model.duration_must": "Duration must be {durations} seconds{named}.",
+    "model.prompt_limit": "The prompt is {length} characters long; the limit is {longest}{named}. Shorten it.",
+    "model.who_else.one": " ({models} takes it: choose it as model)",
+    "model.who_else.many": " ({models} take it: choose it as model)",
+    "model.duration_on": "{durations} on {model}",
+    "model.words.semicolon": "{a}; {b}",
+    "model.in_parens": " ({text})",
 }

@@ -339,4 +339,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "necesita {needs}",
     "model.none_allowed_here": "ninguno permitido en este servidor",
     "model.cannot_mode": "{model} no puede hacer vídeos de tipo {mode} ({why}). Modelos que pueden: {offer}.",
+    "model.duration_must": "La duración debe ser de {durations} segundos{named}.",
+    "model.prompt_limit": "El texto tiene {length} caracteres; el límite es {longest}{named}. Acórtalo.",
+    "model.who_else.one": " ({models} lo admite: elígelo como model)",
+    "model.who_else.many": " ({models} lo admiten: elige uno como model)",
+    "model.duration_on": "{durations} en {model}",
+    "model.words.semicolon": "{a}; {b}",
+    "model.in_parens": " ({text})",
 }

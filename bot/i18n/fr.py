@@ -339,4 +339,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "il lui faut {needs}",
     "model.none_allowed_here": "aucun autorisé sur ce serveur",
     "model.cannot_mode": "{model} ne peut pas faire de vidéos {mode} ({why}). Modèles qui le peuvent : {offer}.",
+    "model.duration_must": "La durée doit être de {durations} secondes{named}.",
+    "model.prompt_limit": "Le texte fait {length} caractères ; la limite est de {longest}{named}. Raccourcis-le.",
+    "model.who_else.one": " ({models} l'accepte : choisis-le comme model)",
+    "model.who_else.many": " ({models} l'acceptent : choisis-en un comme model)",
+    "model.duration_on": "{durations} sur {model}",
+    "model.words.semicolon": "{a} ; {b}",
+    "model.in_parens": " ({text})",
 }

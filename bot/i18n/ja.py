@@ -339,4 +339,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "{needs}が必要です",
     "model.none_allowed_here": "このサーバーで許可されたものはありません",
     "model.cannot_mode": "{model} は {mode} の動画を作れません（{why}）。対応できるモデル: {offer}。",
+    "model.duration_must": "長さは {durations} 秒にしてください{named}。",
+    "model.prompt_limit": "プロンプトは {length} 文字です。上限は {longest} 文字です{named}。短くしてください。",
+    "model.who_else.one": "（{models} なら対応しています。model で選んでください）",
+    "model.who_else.many": "（{models} なら対応しています。model で選んでください）",
+    "model.duration_on": "{model} では {durations}",
+    "model.words.semicolon": "{a}、{b}",
+    "model.in_parens": "（{text}）",
 }

@@ -339,4 +339,11 @@ MESSAGES: dict[str, str] = {
     "model.reason.needs": "precisa de {needs}",
     "model.none_allowed_here": "nenhum permitido neste servidor",
     "model.cannot_mode": "{model} não pode fazer vídeos do tipo {mode} ({why}). Modelos que podem: {offer}.",
+    "model.duration_must": "A duração precisa ser de {durations} segundos{named}.",
+    "model.prompt_limit": "O texto tem {length} caracteres; o limite é {longest}{named}. Encurte-o.",
+    "model.who_else.one": " ({models} aceita: escolha-o como model)",
+    "model.who_else.many": " ({models} aceitam: escolha um como model)",
+    "model.duration_on": "{durations} no {model}",
+    "model.words.semicolon": "{a}; {b}",
+    "model.in_parens": " ({text})",
 }

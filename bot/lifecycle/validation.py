@@ -37,7 +37,6 @@ from bot.catalog import (
     OptionPolicy,
     default_model_for,
     describe_combos,
-    describe_durations,
     models_for_mode,
     resolution_rank,
     spec_price_tenths,
@@ -210,17 +209,17 @@ def _check_candidates_take(asked: VideoSpec, candidates: list[ModelRules], polic
     if asked.duration is not None and asked.duration not in durations:
         named = _who_else(asked, candidates, policy)
         if named:
-            raise RequestRefused(f"Duration must be {_duration_list(durations)} seconds{named}.")
+            raise RequestRefused.keyed(
+                "model.duration_must", durations=_duration_list(durations), named=named
+            )
     longest = max(rules.max_prompt_chars for rules in candidates)
     length = len(clean_prompt(asked.prompt))
     if length > longest:
         named = _who_else(asked, candidates, policy)
-        raise RequestRefused(
-            f"The prompt is {length} characters long; the limit is {longest}{named}. Shorten it."
-        )
+        raise RequestRefused.keyed("model.prompt_limit", length=length, longest=longest, named=named)
 
 
-def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> str:
+def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> Message | str:
     """`` (MiniMax-H3 takes it: choose it as model)``: models a member must name to get this."""
     named = [
         rules.name
@@ -233,11 +232,14 @@ def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPoli
     ]
     if not named:
         return ""
-    return f" ({' and '.join(named)} {'takes' if len(named) == 1 else 'take'} it: choose it as model)"
+    models: Message | str = named[0]
+    for name in named[1:]:
+        models = msg("model.words.and", a=models, b=name)
+    return msg("model.who_else.one" if len(named) == 1 else "model.who_else.many", models=models)
 
 
-def _duration_list(durations: set[int] | frozenset[int]) -> str:
-    return describe_durations(durations).replace(" s", "")
+def _duration_list(durations: set[int] | frozenset[int]) -> DurationsText:
+    return DurationsText("model.durations", durations=tuple(sorted(durations)), unit=False)
 
 
 def _fits(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> bool:
@@ -336,17 +338,26 @@ def _check_values(asked: VideoSpec) -> None:
         and not named.auto
         and asked.duration not in named.durations
     ):
-        offered = describe_combos(frozenset(c for combos in named.modes.values() for c in combos))
-        raise RequestRefused(f"{named.name} does not make {asked.duration} s videos. It offers {offered}.")
+        offered = CombosText(
+            "model.combos", combos=frozenset(c for combos in named.modes.values() for c in combos)
+        )
+        raise RequestRefused.keyed(
+            "model.not_duration", what=named.name, seconds=asked.duration, offered=offered
+        )
     if asked.duration is not None and asked.duration not in DURATIONS:
         auto = {d for rules in MODELS.values() if rules.auto for d in rules.durations}
         others = [
-            f"{_duration_list(r.durations)} on {r.name}"
+            msg("model.duration_on", durations=_duration_list(r.durations), model=r.name)
             for r in MODELS.values()
             if not r.auto and not r.durations <= auto
         ]
-        rest = f" ({'; '.join(others)})" if others else ""
-        raise RequestRefused(f"Duration must be {_duration_list(auto)} seconds{rest}.")
+        rest: Message | str = ""
+        if others:
+            joined = others[0]
+            for other in others[1:]:
+                joined = msg("model.words.semicolon", a=joined, b=other)
+            rest = msg("model.in_parens", text=joined)
+        raise RequestRefused.keyed("model.duration_must", durations=_duration_list(auto), named=rest)
 
 
 def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:

@@ -245,3 +245,14 @@ def test_why_a_model_cannot_make_a_mode_in_the_readers_language() -> None:
     german = refused.value.text("de")
     assert german.startswith("MiniMax-Hailuo-2.3-Fast kann keine Videos vom Typ")
     assert "(es geht nur mit einem first_frame-Bild)" in german
+
+
+def test_duration_lists_in_the_readers_language() -> None:
+    from bot.lifecycle.validation import RequestRefused, plan_request
+    from bot.spec import VideoSpec
+
+    with pytest.raises(RequestRefused) as refused:
+        plan_request(VideoSpec(prompt="a boat", duration=7))
+    assert refused.value.message.startswith("Duration must be 6 or 10 seconds")
+    assert refused.value.text("de").startswith("Die Dauer muss 6 oder 10 Sekunden betragen")
+    assert refused.value.text("ja").startswith("長さは 6")
