@@ -326,7 +326,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "Lass `fast` weg, dann geht es.",
     "model.none_else": "Auch kein anderes hier erlaubtes Modell kann das.",
     "model.words.comma": "{a}, {b}",
-    "model.words.or": "{a} oder {b}",
     "model.a_option": "{option}-Bild",
     "model.needs.text": "einem reinen Prompt",
     "model.needs.image": "einem first_frame-Bild",

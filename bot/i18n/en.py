@@ -327,7 +327,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "Leave `fast` off and it can be made.",
     "model.none_else": "No other model allowed here can either.",
     "model.words.comma": "{a}, {b}",
-    "model.words.or": "{a} or {b}",
     "model.a_option": "a {option}",
     "model.needs.text": "just a prompt",
     "model.needs.image": "a first_frame image",

@@ -326,7 +326,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "Quita `fast` y se podrá hacer.",
     "model.none_else": "Ningún otro modelo permitido aquí puede hacerlo.",
     "model.words.comma": "{a}, {b}",
-    "model.words.or": "{a} o {b}",
     "model.a_option": "una imagen {option}",
     "model.needs.text": "solo un texto",
     "model.needs.image": "una imagen first_frame",

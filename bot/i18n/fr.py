@@ -326,7 +326,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "Retire `fast` et elle pourra être faite.",
     "model.none_else": "Aucun autre modèle autorisé ici ne le peut non plus.",
     "model.words.comma": "{a}, {b}",
-    "model.words.or": "{a} ou {b}",
     "model.a_option": "d'image {option}",
     "model.needs.text": "juste un texte",
     "model.needs.image": "une image first_frame",

@@ -326,7 +326,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "`fast` を外せば作成できます。",
     "model.none_else": "ここで許可されている他のモデルでも作成できません。",
     "model.words.comma": "{a}、{b}",
-    "model.words.or": "{a}または{b}",
     "model.a_option": "{option} 画像",
     "model.needs.text": "プロンプトのみ",
     "model.needs.image": "first_frame 画像",

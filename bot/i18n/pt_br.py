@@ -326,7 +326,6 @@ MESSAGES: dict[str, str] = {
     "model.leave_fast_off": "Retire `fast` e ele poderá ser feito.",
     "model.none_else": "Nenhum outro modelo permitido aqui pode fazer isso.",
     "model.words.comma": "{a}, {b}",
-    "model.words.or": "{a} ou {b}",
     "model.a_option": "uma imagem {option}",
     "model.needs.text": "só um texto",
     "model.needs.image": "uma imagem first_frame",

@@ -290,7 +290,7 @@ def _or_list(items: list[Message]) -> Message:
     head = items[0]
     for item in items[1:-1]:
         head = msg("model.words.comma", a=head, b=item)
-    return msg("model.words.or", a=head, b=items[-1])
+    return msg("words.or", a=head, b=items[-1])
 
 
 _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
