@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from bot.i18n import translate
+from bot.i18n import Message, translate
 from bot.spec import MediaRole, Mode, VideoSpec
 
 MODE_LABELS: dict[Mode, str] = {
@@ -375,8 +375,9 @@ def describe_combos(combos: frozenset[Combo], locale: str | None = None) -> str:
     return "; ".join(parts)
 
 
-def describe_durations(durations: Iterable[int], locale: str | None = None) -> str:
-    """``6 s or 10 s``; a run of three or more whole seconds reads ``4–15 s``."""
+def describe_durations(durations: Iterable[int], locale: str | None = None, *, unit: bool = True) -> str:
+    """``6 s or 10 s``; a run of three or more whole seconds reads ``4–15 s``; ``6 or 10`` without
+    the unit (a sentence that says "seconds" itself)."""
     runs: list[list[int]] = []
     for d in sorted(set(durations)):
         if runs and d == runs[-1][-1] + 1:
@@ -385,7 +386,7 @@ def describe_durations(durations: Iterable[int], locale: str | None = None) -> s
             runs.append([d])
 
     def seconds(value: object) -> str:
-        return translate(locale, "unit.seconds", seconds=value)
+        return translate(locale, "unit.seconds", seconds=value) if unit else str(value)
 
     texts = [seconds(f"{r[0]}–{r[-1]}") if len(r) >= 3 else _either(map(seconds, r), locale) for r in runs]
     return _either(texts, locale)
@@ -394,6 +395,28 @@ def describe_durations(durations: Iterable[int], locale: str | None = None) -> s
 def _either(texts: Iterable[str], locale: str | None) -> str:
     """``a or b or c`` in the locale's language."""
     return functools.reduce(lambda a, b: translate(locale, "words.or", a=a, b=b), texts)
+
+
+@dataclass(frozen=True)
+class CombosText(Message):
+    """:func:`describe_combos` as a :class:`Message`: a refusal built in the core says what a model
+    offers in the reader's language once rendered."""
+
+    combos: frozenset[Combo] = frozenset()
+
+    def render(self, locale: str | None) -> str:
+        return describe_combos(self.combos, locale)
+
+
+@dataclass(frozen=True)
+class DurationsText(Message):
+    """:func:`describe_durations` as a :class:`Message` (see :class:`CombosText`)."""
+
+    durations: tuple[int, ...] = ()
+    unit: bool = True
+
+    def render(self, locale: str | None) -> str:
+        return describe_durations(self.durations, locale, unit=self.unit)
 
 
 def models_for_mode(mode: Mode) -> list[str]:

@@ -26,6 +26,7 @@ from bot.catalog import (
     saved_option_text,
 )
 from bot.i18n import translate
+from bot.i18n.notes import localise_note
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
 from bot.lifecycle.notifier import ResultPost
@@ -170,7 +171,7 @@ def status_embed(card: StatusCard, *, now: float | None = None, locale: str | No
             inline=True,
         )
     if card.note:
-        embed.add_field(name=t("card.note"), value=clip(card.note, 1000), inline=False)
+        embed.add_field(name=t("card.note"), value=clip(localise_note(card.note, locale), 1000), inline=False)
     embed.set_footer(text=f"Task #{task.id}")
     embed.timestamp = datetime.fromtimestamp(task.created_at, tz=UTC)
     return embed
@@ -388,13 +389,14 @@ NOTICE_FOOTER = "Task #{task_id} · notice"
 
 
 def failure_embed(task: Task, message: str, locale: str | None = None) -> discord.Embed:
-    """The failure notice, its frame in ``locale``'s language (the reason itself is still English)."""
+    """The failure notice in ``locale``'s language: the reason too when it is one of the catalog's
+    (:func:`bot.i18n.notes.localise_note`; an API's own wording stays as it came)."""
     state = task.state if task.state in STATE_LABELS else TaskState.FAILED
     embed = discord.Embed(
         title=translate(
             locale, "card.title", task_id=task.id, state=translate(locale, f"card.state.{state.value}")
         ),
-        description=clip(message, 2000),
+        description=clip(localise_note(message, locale), 2000),
         colour=STATE_COLOURS.get(task.state, discord.Colour.red()),
     )
     embed.add_field(
@@ -438,7 +440,9 @@ def details_embed(task: Task, locale: str = "en") -> discord.Embed:
     if task.regenerated_from is not None:
         embed.add_field(name=t("details.regenerated_from"), value=f"#{task.regenerated_from}", inline=True)
     if task.error_message and task.state in (TaskState.FAILED, TaskState.UNKNOWN, TaskState.CANCELLED):
-        embed.add_field(name=t("details.why"), value=clip(task.error_message, 1000), inline=False)
+        embed.add_field(
+            name=t("details.why"), value=clip(localise_note(task.error_message, locale), 1000), inline=False
+        )
     images = [medium.role.value.replace("_", " ") for medium in task.spec.media]
     if images:
         embed.add_field(name=t("details.images"), value=", ".join(images), inline=True)

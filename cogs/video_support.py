@@ -12,7 +12,7 @@ from typing import Any, Protocol, cast
 import discord
 
 from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL
-from bot.i18n import credits, translate
+from bot.i18n import credits, msg, translate
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
@@ -125,7 +125,7 @@ def message_references(message: discord.Message) -> tuple[MediaRef, ...]:
     check_references(VideoSpec(prompt="", media=references), MODELS[REFERENCE_DEFAULT_MODEL])
     for medium in references:
         if medium.kind is MediaKind.IMAGE:
-            check_image(medium, f"reference image {medium.filename!r}")
+            check_image(medium, msg("image.label.reference_named", name=repr(medium.filename)))
     return references
 
 
@@ -162,7 +162,7 @@ def animatable_image(message: discord.Message) -> discord.Attachment:
     first_refusal: RequestRefused | None = None
     for attachment in attachments:
         try:
-            check_image(media_from(attachment, MediaRole.FIRST_FRAME), "attached image")
+            check_image(media_from(attachment, MediaRole.FIRST_FRAME), msg("image.label.attached"))
         except RequestRefused as exc:
             if first_refusal is None and is_image(attachment):
                 first_refusal = exc

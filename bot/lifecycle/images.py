@@ -13,6 +13,8 @@ import logging
 
 import aiohttp
 
+from bot.i18n import translate
+
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_FETCH_BYTES = 20 * 1024 * 1024
@@ -53,18 +55,15 @@ async def fetch_data_url(
         async with session.get(url, timeout=_TIMEOUT) as resp:
             declared = (resp.content_type or "").lower()
             if resp.status != 200:
-                raise ImageUnavailable(
-                    "The image could no longer be downloaded from Discord (was the message deleted?). "
-                    "Post it again and retry."
-                )
+                raise ImageUnavailable(translate("en", "image.fetch.gone"))
             if resp.content_length is not None and resp.content_length > max_bytes:
-                raise ImageUnavailable("The image is larger than 20 MB. Use a smaller image.")
+                raise ImageUnavailable(translate("en", "image.fetch.too_large"))
             chunks: list[bytes] = []
             size = 0
             async for chunk in resp.content.iter_chunked(256 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ImageUnavailable("The image is larger than 20 MB. Use a smaller image.")
+                    raise ImageUnavailable(translate("en", "image.fetch.too_large"))
                 chunks.append(chunk)
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         # Unreachable from here is not proof the image is gone: the API fetches public URLs itself,
@@ -72,9 +71,7 @@ async def fetch_data_url(
         log.warning("Could not fetch an image (%s); passing its URL to the API", type(exc).__name__)
         return url
     except aiohttp.ClientError:
-        raise ImageUnavailable(
-            "The image could not be downloaded from Discord. Post it again and retry."
-        ) from None
+        raise ImageUnavailable(translate("en", "image.fetch.download_failed")) from None
     data = b"".join(chunks)
     mime = sniff_image_type(data[:16])
     if mime is None:
@@ -83,7 +80,7 @@ async def fetch_data_url(
             # placeholder): the API fetches URLs itself, so let it judge rather than fail here.
             log.warning("An image served as %s has unrecognised bytes; passing its URL to the API", declared)
             return url
-        raise ImageUnavailable("The attachment is not a JPG, PNG or WebP image. Convert it and retry.")
+        raise ImageUnavailable(translate("en", "image.fetch.not_an_image"))
     # Up to 20 MB of base64 takes long enough to stall every other coroutine: off the event loop.
     encoded = await asyncio.to_thread(base64.b64encode, data)
     return f"data:{mime};base64,{encoded.decode('ascii')}"

@@ -11,10 +11,9 @@ to change. Image rules (format, size, shape) are the same as for keyframes and c
 from __future__ import annotations
 
 from bot.catalog import ModelRules
+from bot.i18n import Message, msg
 from bot.lifecycle.refusal import RequestRefused
 from bot.spec import REFERENCE_ROLE_OF, MediaKind, MediaRole, VideoSpec
-
-_KIND_WORDS = {MediaKind.IMAGE: "image", MediaKind.VIDEO: "video", MediaKind.AUDIO: "audio clip"}
 
 
 def kind_of_content(content_type: str | None, filename: str = "") -> MediaKind | None:
@@ -54,40 +53,37 @@ def check_references(spec: VideoSpec, rules: ModelRules | None = None) -> None:
         (MediaKind.AUDIO, limits.audio),
     ):
         if counts[kind] > most:
-            raise RequestRefused(
-                f"{rules.name} takes at most {most} reference {_KIND_WORDS[kind]}s, and this request "
-                f"has {counts[kind]}. Remove {counts[kind] - most} of them."
+            raise RequestRefused.keyed(
+                f"model.reference.count.{kind.value}",
+                model=rules.name,
+                most=most,
+                count=counts[kind],
+                extra=counts[kind] - most,
             )
     if len(references) > limits.files:
-        raise RequestRefused(
-            f"{rules.name} takes at most {limits.files} reference files in all, and this request has "
-            f"{len(references)}. Remove {len(references) - limits.files} of them."
+        raise RequestRefused.keyed(
+            "model.reference.files",
+            model=rules.name,
+            most=limits.files,
+            count=len(references),
+            extra=len(references) - limits.files,
         )
     if counts[MediaKind.VIDEO] and rules.reference_video_usd_per_second is None:
-        raise RequestRefused(
-            "MiniMax bills reference videos per second of input but has not published the price, so "
-            "the bot cannot price them yet. Use reference images (and audio) instead, or describe the "
-            "motion in the prompt."
-        )
+        raise RequestRefused.keyed("model.reference.video_price")
 
 
 def _check_shape(spec: VideoSpec) -> None:
     references = spec.references
     for medium in references:
         if REFERENCE_ROLE_OF[medium.kind] is not medium.role:
-            raise RequestRefused(
-                f"{medium.filename or 'A reference'} is not an image, video or audio file. "
-                "Attach JPG, PNG or WebP images, videos or audio clips as references."
-            )
+            name = medium.filename or msg("model.reference.a_reference")
+            raise RequestRefused.keyed("model.reference.not_media", name=name)
     keyframes = [m for m in spec.media if not m.role.is_reference]
     if keyframes:
-        roles = " and ".join(sorted({m.role.value for m in keyframes}))
-        raise RequestRefused(
-            f"References cannot be combined with {roles}: the video either starts from frames or "
-            "follows references. Remove the references or the frames."
-        )
+        names = sorted({m.role.value for m in keyframes})
+        roles: Message | str = names[0]
+        for name in names[1:]:
+            roles = msg("model.words.and", a=roles, b=name)
+        raise RequestRefused.keyed("model.reference.with_frames", roles=roles)
     if all(m.role is MediaRole.REFERENCE_AUDIO for m in references):
-        raise RequestRefused(
-            "Reference audio needs a reference image or video too: the sound is set to a picture. "
-            "Add an image or a video as a reference, or leave the audio out."
-        )
+        raise RequestRefused.keyed("model.reference.audio_alone")

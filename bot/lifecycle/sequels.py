@@ -34,6 +34,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.catalog import DEFAULT_DURATION, MIN_SHORT_SIDE, MODELS, SEQUELS, Combo, spec_price_tenths
+from bot.i18n import translate
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import Admission
 from bot.lifecycle.attachments import AttachmentUnavailable, fetch_attachment
@@ -262,18 +263,16 @@ class Sequels:
             return kept[1]
         task_id, _, which = url.removeprefix(FRAME_SCHEME).partition(":")
         if not task_id.isdigit() or which not in ("first", "last"):
-            raise ImageUnavailable("This video's starting frame is not one I know how to find.")
+            raise ImageUnavailable(translate("en", "image.fetch.frame_unknown"))
         try:
             original = await self._deps.storage.tasks.get(int(task_id))
             (data_url,) = await self._take_frames(original, [which])
         except UnknownTask:
-            raise ImageUnavailable(f"Video #{task_id} no longer exists. Nothing was charged.") from None
+            raise ImageUnavailable(translate("en", "image.fetch.video_gone", task_id=task_id)) from None
         except Unusable as exc:
             raise ImageUnavailable(str(exc)) from None
         except NotReadable:
-            raise ImageUnavailable(
-                f"Video #{task_id} could not be read as a video any more. Nothing was charged."
-            ) from None
+            raise ImageUnavailable(translate("en", "image.fetch.video_unreadable", task_id=task_id)) from None
         self._remember(url, data_url)
         return data_url
 

@@ -31,15 +31,17 @@ from bot.catalog import (
     OPTION_DEFAULTS,
     RESOLUTIONS,
     Combo,
+    CombosText,
+    DurationsText,
     ModelRules,
     OptionPolicy,
     default_model_for,
     describe_combos,
-    describe_durations,
     models_for_mode,
     resolution_rank,
     spec_price_tenths,
 )
+from bot.i18n import Message, msg
 from bot.lifecycle.references import check_references
 from bot.lifecycle.refusal import RequestRefused as RequestRefused  # re-exported: its old home
 from bot.spec import NO_DEFAULTS, MediaKind, MediaRef, Mode, VideoSpec
@@ -104,36 +106,39 @@ def _describe_ratio(width: int, height: int) -> str:
     return f"{width / height:.2f}:1" if width >= height else f"1:{height / width:.2f}"
 
 
-def check_image(image: MediaRef, label: str) -> None:
-    """The API's image rules, checked on Discord's metadata before anything is sent or reserved."""
+def check_image(image: MediaRef, label: Message | str) -> None:
+    """The API's image rules, checked on Discord's metadata before anything is sent or reserved.
+
+    ``label`` names the image in the refusal (a :class:`Message`, said in the reader's language)."""
     if image.checked:
         return
-    name = image.filename or "the attachment"
+    name: Message | str = repr(image.filename) if image.filename else msg("image.the_attachment")
     content_type = (image.content_type or "").split(";")[0].strip().lower()
     extension = _extension(image)
     if (content_type and content_type not in IMAGE_CONTENT_TYPES) or extension not in IMAGE_EXTENSIONS:
-        raise RequestRefused(
-            f"The {label} must be a JPG, PNG or WebP image, and {name!r} is not. "
-            "Convert it to one of those formats and try again."
-        )
+        raise RequestRefused.keyed("image.check.format", label=label, name=name)
     if image.size is not None and image.size >= MAX_IMAGE_BYTES:
-        raise RequestRefused(
-            f"The {label} is {image.size / (1024 * 1024):.1f} MB; images must be under 20 MB. "
-            "Use a smaller or more compressed image."
+        raise RequestRefused.keyed(
+            "image.check.size", label=label, megabytes=f"{image.size / (1024 * 1024):.1f}"
         )
     if image.width and image.height:
         short = min(image.width, image.height)
         if short <= MIN_SHORT_SIDE:
-            raise RequestRefused(
-                f"The {label} is {image.width}×{image.height} px; its shorter side must be over "
-                f"{MIN_SHORT_SIDE} px. Use a larger image."
+            raise RequestRefused.keyed(
+                "image.check.short_side",
+                label=label,
+                width=image.width,
+                height=image.height,
+                min_side=MIN_SHORT_SIDE,
             )
         ratio = image.width / image.height
         if not MIN_ASPECT <= ratio <= MAX_ASPECT:
-            raise RequestRefused(
-                f"The {label} is {image.width}×{image.height} px (aspect ratio "
-                f"{_describe_ratio(image.width, image.height)}); it must be between 2:5 and 5:2. "
-                "Crop it closer to a usual video shape."
+            raise RequestRefused.keyed(
+                "image.check.ratio",
+                label=label,
+                width=image.width,
+                height=image.height,
+                ratio=_describe_ratio(image.width, image.height),
             )
 
 
@@ -151,13 +156,16 @@ def _named_model(name: str, mode: Mode, policy: OptionPolicy) -> ModelRules:
     """The model the member chose is honoured strictly: refused, never swapped, when it cannot."""
     rules = MODELS.get(name)
     if rules is None:
-        raise RequestRefused(_no_such_model(name))
+        raise _no_such_model(name)
     if mode not in rules.modes:
         capable = [m for m in models_for_mode(mode) if policy.allows_model(m)]
-        offer = ", ".join(capable) if capable else "none allowed in this server"
-        raise RequestRefused(
-            f"{rules.name} cannot make {MODE_LABELS[mode]} videos "
-            f"({_mode_reason(rules, mode)}). Models that can: {offer}."
+        offer = ", ".join(capable) if capable else msg("model.none_allowed_here")
+        raise RequestRefused.keyed(
+            "model.cannot_mode",
+            model=rules.name,
+            mode=msg(f"mode.{mode.value}"),
+            why=_mode_reason(rules, mode),
+            offer=offer,
         )
     if not policy.allows_model(rules.name):
         allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
@@ -183,9 +191,8 @@ def _fitting_model(asked: VideoSpec, defaults: VideoSpec, mode: Mode, policy: Op
     candidates = _candidates(defaults, mode, policy)
     if not candidates:
         allowed = ", ".join(m for m in MODELS if policy.allows_model(m))
-        raise RequestRefused(
-            f"None of the models this server allows ({allowed}) can make {MODE_LABELS[mode]} videos. "
-            "Try another kind of asked, or ask a moderator."
+        raise RequestRefused.keyed(
+            "model.none_allowed_for_mode", allowed=allowed, mode=msg(f"mode.{mode.value}")
         )
     # Model-independent refusals first, so they are not blamed on whichever model comes first.
     _check_values(asked)
@@ -202,17 +209,17 @@ def _check_candidates_take(asked: VideoSpec, candidates: list[ModelRules], polic
     if asked.duration is not None and asked.duration not in durations:
         named = _who_else(asked, candidates, policy)
         if named:
-            raise RequestRefused(f"Duration must be {_duration_list(durations)} seconds{named}.")
+            raise RequestRefused.keyed(
+                "model.duration_must", durations=_duration_list(durations), named=named
+            )
     longest = max(rules.max_prompt_chars for rules in candidates)
     length = len(clean_prompt(asked.prompt))
     if length > longest:
         named = _who_else(asked, candidates, policy)
-        raise RequestRefused(
-            f"The prompt is {length} characters long; the limit is {longest}{named}. Shorten it."
-        )
+        raise RequestRefused.keyed("model.prompt_limit", length=length, longest=longest, named=named)
 
 
-def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> str:
+def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPolicy) -> Message | str:
     """`` (MiniMax-H3 takes it: choose it as model)``: models a member must name to get this."""
     named = [
         rules.name
@@ -225,11 +232,14 @@ def _who_else(asked: VideoSpec, candidates: list[ModelRules], policy: OptionPoli
     ]
     if not named:
         return ""
-    return f" ({' and '.join(named)} {'takes' if len(named) == 1 else 'take'} it: choose it as model)"
+    models: Message | str = named[0]
+    for name in named[1:]:
+        models = msg("model.words.and", a=models, b=name)
+    return msg("model.who_else.one" if len(named) == 1 else "model.who_else.many", models=models)
 
 
-def _duration_list(durations: set[int] | frozenset[int]) -> str:
-    return describe_durations(durations).replace(" s", "")
+def _duration_list(durations: set[int] | frozenset[int]) -> DurationsText:
+    return DurationsText("model.durations", durations=tuple(sorted(durations)), unit=False)
 
 
 def _fits(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> bool:
@@ -249,30 +259,38 @@ def _fitting_combos(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: Opt
     ]
 
 
-def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> str:
+def _who_else_could(rules: ModelRules, mode: Mode, asked: VideoSpec, policy: OptionPolicy) -> Message | str:
     """The end of a refusal about ``rules``: the models that would make this asked, if any."""
     others = [MODELS[m] for m in models_for_mode(mode) if m != rules.name]
     allowed = [s.name for s in others if policy.allows_model(s.name) and _fits(s, mode, asked, policy)]
     if allowed:
-        return f"Models that can: {', '.join(allowed)}."
+        return msg("model.others_can", models=", ".join(allowed))
     everywhere = OptionPolicy(max_resolution=policy.max_resolution, max_duration=policy.max_duration)
     barred = [s.name for s in others if not policy.allows_model(s.name) and _fits(s, mode, asked, everywhere)]
     if barred:
-        pronoun = "it" if len(barred) == 1 else "them"
-        return f"{' and '.join(barred)} could, but this server does not allow {pronoun}."
+        names: Message | str = barred[0]
+        for name in barred[1:]:
+            names = msg("model.words.and", a=names, b=name)
+        return msg("model.barred.one" if len(barred) == 1 else "model.barred.many", models=names)
     if asked.fast:
         slow = replace(asked, fast=False)
         if any(policy.allows_model(s.name) and _fits(s, mode, slow, policy) for s in [rules, *others]):
-            return "Leave `fast` off and it can be made."
+            return msg("model.leave_fast_off")
     try:
         _check_within_limits(asked, policy)  # the server's cap may be the real reason
     except RequestRefused as exc:
-        return exc.message
-    return "No other model allowed here can either."
+        return exc.words or exc.message
+    return msg("model.none_else")
 
 
-def _or_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+def _or_list(items: list[Message]) -> Message:
+    """``a, b or c`` in the reader's language."""
+    if len(items) == 1:
+        return items[0]
+    head = items[0]
+    for item in items[1:-1]:
+        head = msg("model.words.comma", a=head, b=item)
+    return msg("words.or", a=head, b=items[-1])
 
 
 _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
@@ -283,43 +301,35 @@ _MODE_INPUTS: dict[Mode, tuple[str, ...]] = {
     Mode.REFERENCE: ("reference",),
     Mode.UPSCALE: (),
 }
-_MODE_NEEDS: dict[Mode, str] = {
-    Mode.TEXT: "just a prompt",
-    Mode.IMAGE: "a first_frame image",
-    Mode.FIRST_LAST: "a first_frame and a last_frame image",
-    Mode.SUBJECT: "a subject image",
-    Mode.REFERENCE: "reference images, videos or audio",
-    Mode.UPSCALE: "a delivered 768P MiniMax-H3 video (its Upscale button)",
-}
 
 
-def _mode_reason(rules: ModelRules, mode: Mode) -> str:
+def _mode_reason(rules: ModelRules, mode: Mode) -> Message:
     """Why ``rules`` cannot make ``mode``, from the model's own modes and the command's option names,
     so the member learns which attachment to add or drop (S2V-01 wants ``subject``, not
     ``first_frame``)."""
     taken = {option for m in rules.modes for option in _MODE_INPUTS[m]}
     extra = [option for option in _MODE_INPUTS[mode] if option not in taken]
-    needs = _or_list([_MODE_NEEDS[m] for m in Mode if m in rules.modes])
+    needs = _or_list([msg(f"model.needs.{m.value}") for m in Mode if m in rules.modes])
     if extra:
-        options = _or_list([f"a {option}" for option in extra])
-        return f"it does not take {options} image; it works from {needs}"
-    return f"it works only from {needs}" if Mode.TEXT in rules.modes else f"it needs {needs}"
+        options = _or_list([msg("model.a_option", option=option) for option in extra])
+        return msg("model.reason.extra", options=options, needs=needs)
+    return msg("model.reason.only" if Mode.TEXT in rules.modes else "model.reason.needs", needs=needs)
 
 
 def check_defaults(defaults: VideoSpec) -> None:
     """Saved defaults must be values some model offers; what fits is decided per request."""
     if defaults.model is not None and defaults.model not in MODELS:
-        raise RequestRefused(_no_such_model(defaults.model))
+        raise _no_such_model(defaults.model)
     _check_values(defaults)
 
 
-def _no_such_model(name: str) -> str:
-    return f"There is no model called {name!r}. Choose one of: {', '.join(MODELS)}."
+def _no_such_model(name: str) -> RequestRefused:
+    return RequestRefused.keyed("model.no_such", name=repr(name), models=", ".join(MODELS))
 
 
 def _check_values(asked: VideoSpec) -> None:
     if asked.resolution is not None and asked.resolution not in RESOLUTIONS:
-        raise RequestRefused(f"Resolution must be one of {', '.join(RESOLUTIONS)}.")
+        raise RequestRefused.keyed("model.resolution_one_of", resolutions=", ".join(RESOLUTIONS))
     named = MODELS.get(asked.model or "")
     # A model without the usual durations, asked for by name: its own rule, not the usual one.
     if (
@@ -328,32 +338,43 @@ def _check_values(asked: VideoSpec) -> None:
         and not named.auto
         and asked.duration not in named.durations
     ):
-        offered = describe_combos(frozenset(c for combos in named.modes.values() for c in combos))
-        raise RequestRefused(f"{named.name} does not make {asked.duration} s videos. It offers {offered}.")
+        offered = CombosText(
+            "model.combos", combos=frozenset(c for combos in named.modes.values() for c in combos)
+        )
+        raise RequestRefused.keyed(
+            "model.not_duration", what=named.name, seconds=asked.duration, offered=offered
+        )
     if asked.duration is not None and asked.duration not in DURATIONS:
         auto = {d for rules in MODELS.values() if rules.auto for d in rules.durations}
         others = [
-            f"{_duration_list(r.durations)} on {r.name}"
+            msg("model.duration_on", durations=_duration_list(r.durations), model=r.name)
             for r in MODELS.values()
             if not r.auto and not r.durations <= auto
         ]
-        rest = f" ({'; '.join(others)})" if others else ""
-        raise RequestRefused(f"Duration must be {_duration_list(auto)} seconds{rest}.")
+        rest: Message | str = ""
+        if others:
+            joined = others[0]
+            for other in others[1:]:
+                joined = msg("model.words.semicolon", a=joined, b=other)
+            rest = msg("model.in_parens", text=joined)
+        raise RequestRefused.keyed("model.duration_must", durations=_duration_list(auto), named=rest)
 
 
 def _check_offered(rules: ModelRules, mode: Mode, asked: VideoSpec) -> None:
     offered = rules.combos(mode)
-    what = f"{rules.name} ({MODE_LABELS[mode]})"
+    what = msg("model.what", model=rules.name, mode=msg(f"mode.{mode.value}"))
+    said = CombosText("model.combos", combos=offered)
     res, dur = asked.resolution, asked.duration
     if res is not None and all(r != res for r, _ in offered):
-        raise _ModelCannot(f"{what} does not make {res} videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot.keyed("model.not_resolution", what=what, resolution=res, offered=said)
     if dur is not None and all(d != dur for _, d in offered):
-        raise _ModelCannot(f"{what} does not make {dur} s videos. It offers {describe_combos(offered)}.")
+        raise _ModelCannot.keyed("model.not_duration", what=what, seconds=dur, offered=said)
     if res is not None and dur is not None and (res, dur) not in offered:
-        durations = sorted(d for r, d in offered if r == res)
-        raise _ModelCannot(
-            f"{what} makes {res} videos only {describe_durations(durations)} long "
-            f"(it offers {describe_combos(offered)}). Pick another duration or resolution."
+        durations = DurationsText(
+            "model.durations", durations=tuple(sorted(d for r, d in offered if r == res))
+        )
+        raise _ModelCannot.keyed(
+            "model.only_durations", what=what, resolution=res, durations=durations, offered=said
         )
 
 
@@ -436,14 +457,16 @@ def plan_request(
     try:
         resolution, duration = _choose_combo(rules, mode, asked, defaults, policy)
         if asked.fast and not rules.fast_pretreatment:
-            raise _ModelCannot(f"{rules.name} has no fast mode.")
+            raise _ModelCannot.keyed("model.no_fast", model=rules.name)
         if asked.fast and not rules.sends_fast(mode):
-            raise RequestRefused(f"Fast preparation is not offered for {MODE_LABELS[mode]}: leave fast out.")
+            raise RequestRefused.keyed("model.fast_not_for_mode", mode=msg(f"mode.{mode.value}"))
         reason = rules.refuses(asked)
         if reason is not None:
             raise _ModelCannot(reason)
     except _ModelCannot as exc:
-        raise RequestRefused(f"{exc.message} {_who_else_could(rules, mode, asked, policy)}") from None
+        others = _who_else_could(rules, mode, asked, policy)
+        why = exc.words or exc.message
+        raise RequestRefused.of(msg("model.cannot_others", reason=why, others=others)) from None
     if len(prompt) > rules.max_prompt_chars:
         raise RequestRefused.keyed(
             "refusal.prompt_long_on", length=len(prompt), limit=rules.max_prompt_chars, model=rules.name
@@ -463,8 +486,10 @@ def plan_request(
     return Plan(spec=resolved, cost_tenths=spec_price_tenths(resolved))
 
 
-def _image_label(medium: MediaRef) -> str:
-    """How a refusal names the image: ``first_frame image``, ``reference image (photo.png)``."""
+def _image_label(medium: MediaRef) -> Message:
+    """How a refusal names the image: ``first_frame image``, ``reference image 'photo.png'``."""
     if medium.role.is_reference:
-        return f"reference image {medium.filename!r}" if medium.filename else "reference image"
-    return f"{medium.role.value} image"
+        if medium.filename:
+            return msg("image.label.reference_named", name=repr(medium.filename))
+        return msg("image.label.reference")
+    return msg("image.label.role", role=medium.role.value)
