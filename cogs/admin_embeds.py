@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import discord
 
-from bot.catalog import credits_text, credits_usd, format_credits, format_usd, spent_usd
+from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
+from bot.i18n import credits as credits_message
+from bot.i18n import translate
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -36,7 +38,6 @@ CHANGED = discord.Colour.green()
 UNCHANGED = discord.Colour.light_grey()
 WARNING = discord.Colour.orange()
 
-NOTHING_CHANGED = "Nothing changed: it was already set that way."
 _DESCRIPTION_LIMIT = 4096
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
@@ -46,12 +47,19 @@ Row = tuple[str, str, str]  # (what, before, after)
 # -- small text helpers ----------------------------------------------------------------------------
 
 
-def credits(tenths: int | None) -> str:
-    return "no limit" if tenths is None else credits_text(tenths)
+def credits_text(tenths: int, locale: str | None = None) -> str:
+    """``"1 credit"`` / ``"2.5 credits"`` in the moderator's language (English by default)."""
+    return credits_message(tenths).render(locale)
 
 
-def per_period(tenths: int, period: str | None, fallback_period: str = "the server's period") -> str:
-    return f"{credits_text(tenths)} per {period or fallback_period}"
+def credits(tenths: int | None, locale: str | None = None) -> str:
+    return translate(locale, "admin.no_limit") if tenths is None else credits_text(tenths, locale)
+
+
+def per_period(tenths: int, period: str | None, locale: str | None = None) -> str:
+    """``"3 credits per week"``; without a period, per the server's (whatever it is set to)."""
+    key = f"admin.per.{period}" if period in ("day", "week", "month") else "admin.per.server"
+    return translate(locale, key, credits=credits_text(tenths, locale))
 
 
 def percent(rate: float | None) -> str:
@@ -102,26 +110,30 @@ def target_text(target: str) -> str:
 # -- descriptions of single values -----------------------------------------------------------------
 
 
-def override_text(value: UserOverride | None) -> str:
-    return "no override" if value is None else per_period(value.credits_tenths, value.period)
-
-
-def default_text(value: GuildDefault | None) -> str:
-    return (
-        "not set (the bot's default applies)"
-        if value is None
-        else per_period(value.credits_tenths, value.period)
-    )
-
-
-def role_text(value: RoleLimit | None) -> str:
-    return "no limit for this role" if value is None else per_period(value.credits_tenths, None)
-
-
-def block_text(value: Block | None) -> str:
+def override_text(value: UserOverride | None, locale: str | None = None) -> str:
     if value is None:
-        return "not blocked"
-    return "blocked" + (f" ({value.reason})" if value.reason else "")
+        return translate(locale, "admin.override.none")
+    return per_period(value.credits_tenths, value.period, locale)
+
+
+def default_text(value: GuildDefault | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.default.unset")
+    return per_period(value.credits_tenths, value.period, locale)
+
+
+def role_text(value: RoleLimit | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.role.none")
+    return per_period(value.credits_tenths, None, locale)
+
+
+def block_text(value: Block | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.block.none")
+    if value.reason:
+        return translate(locale, "admin.block.reason", reason=value.reason)
+    return translate(locale, "admin.block.on")
 
 
 def channel_rule_text(value: bool | None) -> str:
@@ -134,20 +146,26 @@ def filter_text(value: PromptFilter | None) -> str:
     return "—" if value is None else f"`{display_entry(value.pattern, value.is_regex)}`"
 
 
-POLICY_LABELS: dict[str, str] = {
-    "allowed_models": "Models allowed",
-    "max_resolution": "Maximum resolution",
-    "max_duration": "Maximum duration",
-    "results_public": "Results",
-    "moderator_role_id": "Moderator role",
-    "cap_tenths": "Server cap per period",
-    "paused": "Generation",
-    "pause_reason": "Pause reason",
-    "threads": "Thread per video",
-}
+# The policy's fields in the order they are shown; each is labelled by ``admin.policy.<name>``.
+POLICY_FIELDS: tuple[str, ...] = (
+    "allowed_models",
+    "max_resolution",
+    "max_duration",
+    "results_public",
+    "moderator_role_id",
+    "cap_tenths",
+    "paused",
+    "pause_reason",
+    "threads",
+)
+POLICY_LABELS: dict[str, str] = {name: translate("en", f"admin.policy.{name}") for name in POLICY_FIELDS}
 
 
-def policy_value(name: str, value: object) -> str:
+def policy_label(name: str, locale: str | None = None) -> str:
+    return translate(locale, f"admin.policy.{name}")
+
+
+def policy_value(name: str, value: object, locale: str | None = None) -> str:
     if name == "allowed_models":
         models = tuple(value) if isinstance(value, list | tuple) else ()
         return ", ".join(str(m) for m in models) if models else "every model"
@@ -160,9 +178,9 @@ def policy_value(name: str, value: object) -> str:
     if name == "moderator_role_id":
         return f"<@&{value}>" if value else "none (Manage Server only)"
     if name == "cap_tenths":
-        return credits(value if isinstance(value, int) else None)
+        return credits(value if isinstance(value, int) else None, locale)
     if name == "paused":
-        return "paused" if value else "running"
+        return translate(locale, "admin.policy.state_paused" if value else "admin.policy.state_running")
     if name == "pause_reason":
         return str(value) if value else "—"
     if name == "threads":
@@ -170,29 +188,41 @@ def policy_value(name: str, value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def policy_rows(before: GuildPolicy | None, after: GuildPolicy | None) -> list[Row]:
+def policy_rows(
+    before: GuildPolicy | None, after: GuildPolicy | None, locale: str | None = None
+) -> list[Row]:
     old = before or GuildPolicy()
     new = after or GuildPolicy()
     rows: list[Row] = []
-    for name, label in POLICY_LABELS.items():
+    for name in POLICY_FIELDS:
         a, b = getattr(old, name), getattr(new, name)
         if a != b:
-            rows.append((label, policy_value(name, a), policy_value(name, b)))
+            rows.append(
+                (policy_label(name, locale), policy_value(name, a, locale), policy_value(name, b, locale))
+            )
     return rows
 
 
 # -- embeds ----------------------------------------------------------------------------------------
 
 
-def change_embed(title: str, rows: Sequence[Row], *, changed: bool, note: str | None = None) -> discord.Embed:
-    """The confirmation of a moderator's change: each row as ``before → after``."""
+def change_embed(
+    title: str,
+    rows: Sequence[Row],
+    *,
+    changed: bool,
+    note: str | None = None,
+    locale: str | None = None,
+) -> discord.Embed:
+    """The confirmation of a moderator's change: each row as ``before → after``, in ``locale``'s
+    language (the moderator's: the reply is ephemeral)."""
     embed = discord.Embed(title=title, colour=CHANGED if changed else UNCHANGED)
     if not changed:
-        embed.description = NOTHING_CHANGED
+        embed.description = translate(locale, "admin.nothing_changed")
     for what, before, after in rows[:20]:
         embed.add_field(name=what, value=clip(f"{before} → **{after}**", FIELD_LIMIT), inline=False)
     if note:
-        embed.add_field(name="Note", value=clip(note, FIELD_LIMIT), inline=False)
+        embed.add_field(name=translate(locale, "admin.note"), value=clip(note, FIELD_LIMIT), inline=False)
     return embed
 
 

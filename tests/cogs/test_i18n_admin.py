@@ -1,0 +1,127 @@
+"""`/videoadmin` confirmations in the moderator's own Discord locale (they are ephemeral), through
+the real command callbacks against a real temporary database; English stays as test_admin asserts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.i18n import translate
+from cogs.admin import AdminCog
+from storage import Storage
+from tests.cogs.admin_fakes import (
+    CHANNEL_ID,
+    MANAGER_ROLE,
+    VIP_ROLE,
+    invoke,
+    make_guild,
+    make_member,
+    moderation,
+    role,
+)
+from tests.fakes import interactions as kit
+
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()
+MANAGER, TARGET = 11, 20
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(tmp_path / "admin.sqlite3", default_limit_tenths=50, default_period="day")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def guild() -> discord.Guild:
+    return make_guild()
+
+
+@pytest.fixture
+def cog(storage: Storage) -> AdminCog:
+    return AdminCog(moderation(storage, None, clock=lambda: NOW))
+
+
+def moderator(guild: discord.Guild, locale: str) -> kit.KitInteraction:
+    """The manager's interaction, their Discord client set to ``locale`` (the server's is English)."""
+    member = make_member(guild, MANAGER, MANAGER_ROLE)
+    return kit.make_interaction(None, user=member, guild=guild, channel_id=CHANNEL_ID, locale=locale)
+
+
+async def test_quota_set_confirms_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, TARGET)
+    reply = await invoke(
+        AdminCog.quota_set, cog, moderator(guild, "de"), member=target, credits=3, period="week"
+    )
+    assert reply.ephemeral
+    embed = reply.embed
+    assert embed is not None
+    assert embed.title == f"Kontingent von {target.display_name}"
+    assert embed.fields[0].name == "Eigene Zuteilung"
+    assert embed.fields[0].value == "keine eigene Zuteilung → **3 Credits pro Woche**"
+    assert embed.fields[1].name == "Hinweis"
+    assert embed.fields[1].value == translate("de", "admin.quota.set_note", mention=target.mention)
+    again = await invoke(
+        AdminCog.quota_set, cog, moderator(guild, "de"), member=target, credits=3, period="week"
+    )
+    assert (
+        again.embed is not None
+        and again.embed.description == "Nichts geändert: Es war bereits so eingestellt."
+    )
+
+
+async def test_quota_reset_default_and_role_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, TARGET)
+    cleared = await invoke(
+        AdminCog.quota_reset, cog, moderator(guild, "ja"), member=target, mode="clear-override"
+    )
+    assert cleared.embed is not None and cleared.embed.title == f"{target.display_name} の利用枠"
+    assert cleared.embed.description == "変更はありません。すでにその設定になっています。"
+    fresh = await invoke(
+        AdminCog.quota_reset, cog, moderator(guild, "ja"), member=target, mode="fresh-allowance"
+    )
+    assert fresh.embed is not None and fresh.embed.fields[0].name == "この期間の使用量"
+    default = await invoke(AdminCog.quota_default, cog, moderator(guild, "ja"), credits=4, period="week")
+    assert default.embed is not None and default.embed.title == "サーバーのデフォルト利用枠"
+    assert "→ **1週間あたり4 " in default.embed.fields[0].value
+    assert "（ボットのデフォルト）" in default.embed.fields[0].value
+    limited = await invoke(
+        AdminCog.quota_role, cog, moderator(guild, "ja"), role=role(guild, VIP_ROLE), credits=7.5
+    )
+    assert limited.embed is not None and limited.embed.title == "ロール VIP の利用枠"
+    assert limited.embed.fields[0].value.startswith("このロールに上限なし → ")
+
+
+async def test_block_and_unblock_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, TARGET)
+    blocked = await invoke(AdminCog.block, cog, moderator(guild, "de"), member=target, reason="Spam")
+    assert blocked.embed is not None and blocked.embed.title == f"Sperre von {target.display_name}"
+    assert blocked.embed.fields[0].value == "nicht gesperrt → **gesperrt (Spam)**"
+    assert blocked.embed.fields[1].value == translate("de", "admin.block.note")
+    freed = await invoke(AdminCog.unblock, cog, moderator(guild, "de"), member=target)
+    assert freed.embed is not None and freed.embed.fields[0].value == "gesperrt (Spam) → **nicht gesperrt**"
+
+
+async def test_pause_and_resume_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    paused = await invoke(AdminCog.pause, cog, moderator(guild, "ja"), reason="メンテナンス")
+    assert paused.embed is not None and paused.embed.title == "動画の作成"
+    fields = {f.name: f.value for f in paused.embed.fields}
+    assert fields["作成"] == "稼働中 → **一時停止中**"
+    assert fields["一時停止の理由"] == "— → **メンテナンス**"
+    assert fields["メモ"] == translate("ja", "admin.pause.note")
+    resumed = await invoke(AdminCog.resume, cog, moderator(guild, "ja"))
+    assert resumed.embed is not None
+    assert {f.name: f.value for f in resumed.embed.fields}["作成"] == "一時停止中 → **稼働中**"
+
+
+async def test_english_locale_keeps_the_english_wording(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, TARGET)
+    reply = await invoke(AdminCog.block, cog, moderator(guild, "en-GB"), member=target)
+    assert reply.embed is not None and reply.embed.title == f"Block of {target.display_name}"
+    assert reply.embed.fields[0].value == "not blocked → **blocked**"
