@@ -136,10 +136,10 @@ def block_text(value: Block | None, locale: str | None = None) -> str:
     return translate(locale, "admin.block.on")
 
 
-def channel_rule_text(value: bool | None) -> str:
+def channel_rule_text(value: bool | None, locale: str | None = None) -> str:
     if value is None:
-        return "no rule (follows the allow-list)"
-    return "on the allow-list" if value else "denied"
+        return translate(locale, "admin.channels.no_rule")
+    return translate(locale, "admin.channels.allowed" if value else "admin.channels.denied")
 
 
 def filter_text(value: PromptFilter | None) -> str:

@@ -22,6 +22,7 @@ from tests.cogs.admin_fakes import (
     make_member,
     moderation,
     role,
+    text_channel,
 )
 from tests.fakes import interactions as kit
 
@@ -125,3 +126,30 @@ async def test_english_locale_keeps_the_english_wording(cog: AdminCog, guild: di
     reply = await invoke(AdminCog.block, cog, moderator(guild, "en-GB"), member=target)
     assert reply.embed is not None and reply.embed.title == f"Block of {target.display_name}"
     assert reply.embed.fields[0].value == "not blocked → **blocked**"
+
+
+async def test_channels_allow_and_deny_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    videos = text_channel(guild)
+    allowed = await invoke(AdminCog.channels_allow, cog, moderator(guild, "de"), channel=videos)
+    assert allowed.embed is not None and allowed.embed.title == "Wo /video funktioniert"
+    assert (
+        allowed.embed.fields[0].value
+        == "keine Regel (folgt der Zulassungsliste) → **auf der Zulassungsliste**"
+    )
+    assert allowed.embed.fields[1].value == (
+        f"Die Zulassungsliste war leer (jeder Kanal). /video funktioniert jetzt nur in: <#{CHANNEL_ID}>"
+    )
+    denied = await invoke(
+        AdminCog.channels_deny, cog, moderator(guild, "de"), channel=videos, open_other_channels=True
+    )
+    assert denied.embed is not None
+    assert denied.embed.fields[1].value == translate("de", "admin.channels.last_denied")
+
+
+async def test_filter_add_and_remove_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    added = await invoke(AdminCog.filter_add, cog, moderator(guild, "ja"), pattern="spider")
+    assert added.embed is not None and added.embed.title == "プロンプトフィルター"
+    assert added.embed.fields[0].name == "項目"
+    assert added.embed.fields[1].value == translate("ja", "admin.filter.add_note")
+    removed = await invoke(AdminCog.filter_remove, cog, moderator(guild, "ja"), pattern="spider")
+    assert removed.embed is not None and removed.embed.fields[0].value.endswith("→ **削除済み**")
