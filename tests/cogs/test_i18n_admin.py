@@ -153,3 +153,28 @@ async def test_filter_add_and_remove_in_japanese(cog: AdminCog, guild: discord.G
     assert added.embed.fields[1].value == translate("ja", "admin.filter.add_note")
     removed = await invoke(AdminCog.filter_remove, cog, moderator(guild, "ja"), pattern="spider")
     assert removed.embed is not None and removed.embed.fields[0].value.endswith("→ **削除済み**")
+
+
+async def test_pool_create_set_delete_show_list_in_german_and_japanese(
+    cog: AdminCog, guild: discord.Guild
+) -> None:
+    vip = role(guild, VIP_ROLE)
+    created = await invoke(
+        AdminCog.pool_create, cog, moderator(guild, "de"), name="design", credits=10, period="week", role=vip
+    )
+    assert created.embed is not None and created.embed.title == "Teampool"
+    assert created.embed.fields[0].value == (
+        f"keiner → **`design`: 10 Credits pro Woche, für Mitglieder mit <@&{VIP_ROLE}>**"
+    )
+    assert created.embed.fields[1].value == translate("de", "admin.pool.create_note")
+    changed = await invoke(AdminCog.pool_set, cog, moderator(guild, "ja"), name="design", credits=5)
+    assert changed.embed is not None and changed.embed.title == "チームプール"
+    assert "**`design`: 1週間あたり5 " in changed.embed.fields[0].value
+    shown = await invoke(AdminCog.pool_show, cog, moderator(guild, "ja"), name="design")
+    assert shown.embed is not None and shown.embed.title == "チームプール design"
+    assert shown.embed.fields[0].value.startswith(f"対象: <@&{VIP_ROLE}> を持つメンバー。")
+    deleted = await invoke(AdminCog.pool_delete, cog, moderator(guild, "de"), name="design")
+    assert deleted.embed is not None and deleted.embed.fields[0].value.endswith("→ **gelöscht**")
+    empty = await invoke(AdminCog.pool_list, cog, moderator(guild, "de"))
+    assert empty.embed is not None and empty.embed.title == "Teampools"
+    assert empty.embed.description == "Noch keine Pools: `/videoadmin pool create` legt einen an."
