@@ -274,61 +274,88 @@ def quota_embed(
     return embed
 
 
-def blocks_embed(blocks: Sequence[Block]) -> discord.Embed:
-    embed = discord.Embed(title="Blocked members", colour=INFO)
+def blocks_embed(blocks: Sequence[Block], locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.blocks.title"), colour=INFO)
     if not blocks:
-        embed.description = "Nobody is blocked."
+        embed.description = translate(locale, "admin.blocks.empty")
         return embed
     lines = [
-        f"<@{b.user_id}> · by <@{b.blocked_by}> {when(b.created_at)}" + (f" · {b.reason}" if b.reason else "")
+        translate(
+            locale,
+            "admin.blocks.line",
+            member=f"<@{b.user_id}>",
+            moderator=f"<@{b.blocked_by}>",
+            when=when(b.created_at),
+        )
+        + (f" · {b.reason}" if b.reason else "")
         for b in blocks
     ]
     embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
-    embed.set_footer(text=f"{len(blocks)} blocked")
+    embed.set_footer(text=translate(locale, "admin.blocks.footer", count=len(blocks)))
     return embed
 
 
-def filters_embed(filters: Sequence[PromptFilter]) -> discord.Embed:
-    embed = discord.Embed(title="Prompt filter", colour=INFO)
+def filters_embed(filters: Sequence[PromptFilter], locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.filter.title"), colour=INFO)
     if not filters:
-        embed.description = (
-            "The filter is empty: every prompt is allowed (the model's own rules still apply)."
-        )
+        embed.description = translate(locale, "admin.filter.empty")
         return embed
     lines = [
-        f"`#{f.id}` {filter_text(f)} · {'regex' if f.is_regex else 'word'} · by <@{f.created_by}>"
+        translate(
+            locale,
+            "admin.filter.line",
+            id=f.id,
+            entry=filter_text(f),
+            kind=translate(locale, "admin.filter.regex" if f.is_regex else "admin.filter.word"),
+            moderator=f"<@{f.created_by}>",
+        )
         for f in filters
     ]
     embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
-    embed.set_footer(
-        text="Matching ignores case, accents, look-alike letters and invisible characters. "
-        "Remove an entry with its #id or its text."
-    )
+    embed.set_footer(text=translate(locale, "admin.filter.footer"))
     return embed
 
 
-def channels_embed(rules: ChannelRules) -> discord.Embed:
-    embed = discord.Embed(title="Where /video works", colour=INFO)
+def channels_embed(rules: ChannelRules, locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.channels.title"), colour=INFO)
     if rules.allowed:
         allowed = lines_within([f"<#{c}>" for c in rules.allowed])
-        embed.add_field(name="Allowed (only these)", value=allowed, inline=False)
+        embed.add_field(name=translate(locale, "admin.channels.allowed_only"), value=allowed, inline=False)
     else:
-        embed.add_field(name="Allowed", value="every channel (the allow-list is empty)", inline=False)
+        embed.add_field(
+            name=translate(locale, "admin.channels.allowed_label"),
+            value=translate(locale, "admin.channels.every"),
+            inline=False,
+        )
     if rules.denied:
-        embed.add_field(name="Denied", value=lines_within([f"<#{c}>" for c in rules.denied]), inline=False)
+        embed.add_field(
+            name=translate(locale, "admin.channels.denied_label"),
+            value=lines_within([f"<#{c}>" for c in rules.denied]),
+            inline=False,
+        )
     return embed
 
 
-def policy_embed(policy: GuildPolicy, default: GuildDefault | None, default_text_line: str) -> discord.Embed:
-    embed = discord.Embed(title="Server video policy", colour=WARNING if policy.paused else INFO)
-    for name, label in POLICY_LABELS.items():
+def policy_embed(
+    policy: GuildPolicy, default: GuildDefault | None, default_text_line: str, locale: str | None = None
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=translate(locale, "admin.policy.title"), colour=WARNING if policy.paused else INFO
+    )
+    for name in POLICY_FIELDS:
         if name == "pause_reason" and not policy.paused:
             continue
-        embed.add_field(name=label, value=policy_value(name, getattr(policy, name)), inline=True)
+        embed.add_field(
+            name=policy_label(name, locale),
+            value=policy_value(name, getattr(policy, name), locale),
+            inline=True,
+        )
     embed.add_field(
-        name="Default allowance", value=default_text(default) if default else default_text_line, inline=True
+        name=translate(locale, "admin.policy.default_allowance"),
+        value=default_text(default, locale) if default else default_text_line,
+        inline=True,
     )
-    embed.set_footer(text="Change it with /videoadmin policy and its options.")
+    embed.set_footer(text=translate(locale, "admin.policy.footer"))
     return embed
 
 

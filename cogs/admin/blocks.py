@@ -69,4 +69,6 @@ class BlockCommands(AdminBase):
     @videoadmin.command(name="blocks", description="Members blocked from generating videos")
     async def blocks(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
-        await send(interaction, embed=embeds.blocks_embed(await self.service.blocks(mod)))
+        await send(
+            interaction, embed=embeds.blocks_embed(await self.service.blocks(mod), member_locale(interaction))
+        )

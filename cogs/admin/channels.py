@@ -49,7 +49,10 @@ class ChannelCommands(AdminBase):
     @channels.command(name="list", description="Where /video may be used")
     async def channels_list(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
-        await send(interaction, embed=embeds.channels_embed(await self.service.channel_rules(mod)))
+        await send(
+            interaction,
+            embed=embeds.channels_embed(await self.service.channel_rules(mod), member_locale(interaction)),
+        )
 
 
 def _note(answer: ChannelChange, locale: str) -> str | None:

@@ -86,4 +86,7 @@ class FilterCommands(AdminBase):
     @filter_group.command(name="list", description="The entries of the prompt filter")
     async def filter_list(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
-        await send(interaction, embed=embeds.filters_embed(await self.service.filters(mod)))
+        await send(
+            interaction,
+            embed=embeds.filters_embed(await self.service.filters(mod), member_locale(interaction)),
+        )

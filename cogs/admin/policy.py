@@ -114,10 +114,12 @@ class PolicyCommands(AdminBase):
         with shown_refusals():
             answer = await self.service.policy(mod, edit)
         if isinstance(answer, PolicyView):
-            fallback = embeds.per_period(*self.service.bot_default)
+            locale = member_locale(interaction)
+            fallback = embeds.per_period(*self.service.bot_default, locale)
+            fallback = translate(locale, "admin.policy.bot_default", value=fallback)
             await send(
                 interaction,
-                embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback + " (bot default)"),
+                embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback, locale),
             )
             return
         notes: list[str] = []

@@ -178,3 +178,30 @@ async def test_pool_create_set_delete_show_list_in_german_and_japanese(
     empty = await invoke(AdminCog.pool_list, cog, moderator(guild, "de"))
     assert empty.embed is not None and empty.embed.title == "Teampools"
     assert empty.embed.description == "Noch keine Pools: `/videoadmin pool create` legt einen an."
+
+
+async def test_lists_and_policy_in_german_and_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    nobody = await invoke(AdminCog.blocks, cog, moderator(guild, "de"))
+    assert nobody.embed is not None and nobody.embed.title == "Gesperrte Mitglieder"
+    assert nobody.embed.description == "Niemand ist gesperrt."
+    await invoke(
+        AdminCog.block, cog, moderator(guild, "de"), member=make_member(guild, TARGET), reason="Spam"
+    )
+    listed = await invoke(AdminCog.blocks, cog, moderator(guild, "ja"))
+    assert listed.embed is not None and listed.embed.footer.text == "1 人をブロック中"
+    assert listed.embed.description is not None and listed.embed.description.startswith(
+        f"<@{TARGET}> · <@{MANAGER}> が "
+    )
+    empty = await invoke(AdminCog.filter_list, cog, moderator(guild, "ja"))
+    assert empty.embed is not None and empty.embed.description == translate("ja", "admin.filter.empty")
+    where = await invoke(AdminCog.channels_list, cog, moderator(guild, "de"))
+    assert (
+        where.embed is not None
+        and where.embed.fields[0].value == "jeder Kanal (die Zulassungsliste ist leer)"
+    )
+    policy = await invoke(AdminCog.policy, cog, moderator(guild, "ja"))
+    assert policy.embed is not None and policy.embed.title == "サーバーの動画ポリシー"
+    fields = {f.name: f.value for f in policy.embed.fields}
+    assert fields["作成"] == "稼働中"
+    assert fields["デフォルトの利用枠"].endswith("（ボットのデフォルト）")
+    assert policy.embed.footer.text == "/videoadmin policy とそのオプションで変更できます。"
