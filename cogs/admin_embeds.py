@@ -168,15 +168,19 @@ def policy_label(name: str, locale: str | None = None) -> str:
 def policy_value(name: str, value: object, locale: str | None = None) -> str:
     if name == "allowed_models":
         models = tuple(value) if isinstance(value, list | tuple) else ()
-        return ", ".join(str(m) for m in models) if models else "every model"
+        return ", ".join(str(m) for m in models) if models else translate(locale, "admin.policy.every_model")
     if name == "max_resolution":
-        return str(value) if value else "any"
+        return str(value) if value else translate(locale, "admin.policy.any")
     if name == "max_duration":
-        return f"{value} s" if value else "any"
+        return (
+            translate(locale, "admin.policy.seconds", seconds=value)
+            if value
+            else translate(locale, "admin.policy.any")
+        )
     if name == "results_public":
-        return "public in the channel" if value else "private to the requester"
+        return translate(locale, "admin.policy.public" if value else "admin.policy.private")
     if name == "moderator_role_id":
-        return f"<@&{value}>" if value else "none (Manage Server only)"
+        return f"<@&{value}>" if value else translate(locale, "admin.policy.no_moderator_role")
     if name == "cap_tenths":
         return credits(value if isinstance(value, int) else None, locale)
     if name == "paused":
@@ -184,7 +188,9 @@ def policy_value(name: str, value: object, locale: str | None = None) -> str:
     if name == "pause_reason":
         return str(value) if value else "—"
     if name == "threads":
-        return "the bot's default (THREAD_PER_VIDEO)" if value is None else ("on" if value else "off")
+        if value is None:
+            return translate(locale, "admin.policy.threads_default")
+        return translate(locale, "admin.policy.on" if value else "admin.policy.off")
     return "—" if value is None else str(value)
 
 
@@ -235,39 +241,60 @@ def quota_embed(
     guild_default: GuildDefault | None,
     block: Block | None,
     guild_usage: GuildUsage | None,
+    locale: str | None = None,
 ) -> discord.Embed:
-    source = {
-        "override": "this member's override",
-        "role": f"their best role (<@&{best_role.role_id}>)" if best_role else "their best role",
-        "guild": "the server default",
-        "default": "the bot's default",
-    }[usage.source]
-    embed = discord.Embed(title="Quota", description=f"Member: {member_mention}", colour=INFO)
+    if usage.source == "role" and best_role is not None:
+        source = translate(locale, "admin.quota.source.role", role=f"<@&{best_role.role_id}>")
+    else:
+        source = translate(
+            locale, f"admin.quota.source.{'role_any' if usage.source == 'role' else usage.source}"
+        )
+    embed = discord.Embed(
+        title=translate(locale, "admin.quota.show_title"),
+        description=translate(locale, "admin.quota.member", member=member_mention),
+        colour=INFO,
+    )
     embed.add_field(
-        name="This period",
-        value=(
-            f"used **{format_credits(usage.used_tenths)}** of {credits_text(usage.limit_tenths)} "
-            f"per {usage.period}; {format_credits(usage.remaining_tenths)} left\n"
-            f"pending (reserved, not yet delivered): {format_credits(usage.pending_tenths)}\n"
-            f"renews {when(usage.resets_at)}"
+        name=translate(locale, "admin.quota.this_period"),
+        value=translate(
+            locale,
+            "admin.quota.usage",
+            used=format_credits(usage.used_tenths),
+            allowance=per_period(usage.limit_tenths, usage.period, locale),
+            left=format_credits(usage.remaining_tenths),
+            pending=format_credits(usage.pending_tenths),
+            renews=when(usage.resets_at),
         ),
         inline=False,
     )
-    embed.add_field(name="Limit comes from", value=source, inline=False)
-    embed.add_field(name="Override", value=override_text(override), inline=True)
+    embed.add_field(name=translate(locale, "admin.quota.source"), value=source, inline=False)
     embed.add_field(
-        name="Best role limit",
-        value=f"<@&{best_role.role_id}>: {credits(best_role.credits_tenths)}" if best_role else "none",
+        name=translate(locale, "admin.quota.override"), value=override_text(override, locale), inline=True
+    )
+    embed.add_field(
+        name=translate(locale, "admin.quota.best_role"),
+        value=f"<@&{best_role.role_id}>: {credits(best_role.credits_tenths, locale)}"
+        if best_role
+        else translate(locale, "admin.pool.none"),
         inline=True,
     )
-    embed.add_field(name="Server default", value=default_text(guild_default), inline=True)
-    embed.add_field(name="Blocked", value=block_text(block), inline=True)
+    embed.add_field(
+        name=translate(locale, "admin.quota.server_default"),
+        value=default_text(guild_default, locale),
+        inline=True,
+    )
+    embed.add_field(
+        name=translate(locale, "admin.quota.blocked"), value=block_text(block, locale), inline=True
+    )
     if guild_usage is not None and guild_usage.cap_tenths is not None:
         embed.add_field(
-            name="Server cap",
-            value=(
-                f"{format_credits(guild_usage.used_tenths)} of {credits_text(guild_usage.cap_tenths)} "
-                f"used this {guild_usage.period}"
+            name=translate(locale, "admin.quota.server_cap"),
+            value=translate(
+                locale,
+                "admin.quota.server_cap_value",
+                used=format_credits(guild_usage.used_tenths),
+                cap=credits_text(guild_usage.cap_tenths, locale),
+                this_period=translate(locale, f"period.this.{guild_usage.period}"),
             ),
             inline=True,
         )

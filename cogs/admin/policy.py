@@ -130,10 +130,12 @@ class PolicyCommands(AdminBase):
             )
         if moderator_role is not None:
             notes.append(MODERATOR_ROLE_VISIBILITY.format(role=moderator_role.mention))
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Server video policy",
-            embeds.policy_rows(answer.change.before, answer.change.after),
+            translate(locale, "admin.policy.title"),
+            embeds.policy_rows(answer.change.before, answer.change.after, locale),
             changed=answer.change.audit_id is not None,
             note="\n".join(notes) or None,
+            locale=locale,
         )
         await send(interaction, embed=embed)

@@ -35,6 +35,7 @@ class QuotaCommands(AdminBase):
             guild_default=report.guild_default,
             block=report.block,
             guild_usage=report.guild_usage,
+            locale=member_locale(interaction),
         )
         await send(interaction, embed=embed)
 

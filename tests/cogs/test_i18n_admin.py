@@ -24,6 +24,7 @@ from tests.cogs.admin_fakes import (
     role,
     text_channel,
 )
+from tests.cogs.test_admin import StubService
 from tests.fakes import interactions as kit
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -46,7 +47,7 @@ def guild() -> discord.Guild:
 
 @pytest.fixture
 def cog(storage: Storage) -> AdminCog:
-    return AdminCog(moderation(storage, None, clock=lambda: NOW))
+    return AdminCog(moderation(storage, StubService(), clock=lambda: NOW))
 
 
 def moderator(guild: discord.Guild, locale: str) -> kit.KitInteraction:
@@ -205,3 +206,23 @@ async def test_lists_and_policy_in_german_and_japanese(cog: AdminCog, guild: dis
     assert fields["作成"] == "稼働中"
     assert fields["デフォルトの利用枠"].endswith("（ボットのデフォルト）")
     assert policy.embed.footer.text == "/videoadmin policy とそのオプションで変更できます。"
+
+
+async def test_quota_show_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, TARGET)
+    reply = await invoke(AdminCog.quota_show, cog, moderator(guild, "de"), member=target)
+    assert reply.embed is not None and reply.embed.title == "Kontingent"
+    assert reply.embed.description == f"Mitglied: {target.mention}"
+    fields = {f.name: f.value for f in reply.embed.fields}
+    assert fields["Dieser Zeitraum"].startswith("**0** von 5 Credits pro Tag verbraucht; 5 übrig\n")
+    assert fields["Limit stammt von"] == "dem Standard des Bots"
+    assert fields["Eigene Zuteilung"] == "keine eigene Zuteilung"
+    assert fields["Gesperrt"] == "nicht gesperrt"
+
+
+async def test_policy_values_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    reply = await invoke(AdminCog.policy, cog, moderator(guild, "ja"), results="private", threads="on")
+    assert reply.embed is not None
+    fields = {f.name: f.value for f in reply.embed.fields}
+    assert fields["結果"] == "チャンネルで公開 → **リクエストした人のみ**"
+    assert fields["動画ごとのスレッド"] == "ボットのデフォルト（THREAD_PER_VIDEO） → **オン**"
