@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import discord
 
-from bot.catalog import credits_text, credits_usd, format_credits, format_usd, spent_usd
+from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
+from bot.i18n import credits as credits_message
+from bot.i18n import translate
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -36,7 +38,6 @@ CHANGED = discord.Colour.green()
 UNCHANGED = discord.Colour.light_grey()
 WARNING = discord.Colour.orange()
 
-NOTHING_CHANGED = "Nothing changed: it was already set that way."
 _DESCRIPTION_LIMIT = 4096
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
@@ -46,12 +47,19 @@ Row = tuple[str, str, str]  # (what, before, after)
 # -- small text helpers ----------------------------------------------------------------------------
 
 
-def credits(tenths: int | None) -> str:
-    return "no limit" if tenths is None else credits_text(tenths)
+def credits_text(tenths: int, locale: str | None = None) -> str:
+    """``"1 credit"`` / ``"2.5 credits"`` in the moderator's language (English by default)."""
+    return credits_message(tenths).render(locale)
 
 
-def per_period(tenths: int, period: str | None, fallback_period: str = "the server's period") -> str:
-    return f"{credits_text(tenths)} per {period or fallback_period}"
+def credits(tenths: int | None, locale: str | None = None) -> str:
+    return translate(locale, "admin.no_limit") if tenths is None else credits_text(tenths, locale)
+
+
+def per_period(tenths: int, period: str | None, locale: str | None = None) -> str:
+    """``"3 credits per week"``; without a period, per the server's (whatever it is set to)."""
+    key = f"admin.per.{period}" if period in ("day", "week", "month") else "admin.per.server"
+    return translate(locale, key, credits=credits_text(tenths, locale))
 
 
 def percent(rate: float | None) -> str:
@@ -102,97 +110,125 @@ def target_text(target: str) -> str:
 # -- descriptions of single values -----------------------------------------------------------------
 
 
-def override_text(value: UserOverride | None) -> str:
-    return "no override" if value is None else per_period(value.credits_tenths, value.period)
-
-
-def default_text(value: GuildDefault | None) -> str:
-    return (
-        "not set (the bot's default applies)"
-        if value is None
-        else per_period(value.credits_tenths, value.period)
-    )
-
-
-def role_text(value: RoleLimit | None) -> str:
-    return "no limit for this role" if value is None else per_period(value.credits_tenths, None)
-
-
-def block_text(value: Block | None) -> str:
+def override_text(value: UserOverride | None, locale: str | None = None) -> str:
     if value is None:
-        return "not blocked"
-    return "blocked" + (f" ({value.reason})" if value.reason else "")
+        return translate(locale, "admin.override.none")
+    return per_period(value.credits_tenths, value.period, locale)
 
 
-def channel_rule_text(value: bool | None) -> str:
+def default_text(value: GuildDefault | None, locale: str | None = None) -> str:
     if value is None:
-        return "no rule (follows the allow-list)"
-    return "on the allow-list" if value else "denied"
+        return translate(locale, "admin.default.unset")
+    return per_period(value.credits_tenths, value.period, locale)
+
+
+def role_text(value: RoleLimit | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.role.none")
+    return per_period(value.credits_tenths, None, locale)
+
+
+def block_text(value: Block | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.block.none")
+    if value.reason:
+        return translate(locale, "admin.block.reason", reason=value.reason)
+    return translate(locale, "admin.block.on")
+
+
+def channel_rule_text(value: bool | None, locale: str | None = None) -> str:
+    if value is None:
+        return translate(locale, "admin.channels.no_rule")
+    return translate(locale, "admin.channels.allowed" if value else "admin.channels.denied")
 
 
 def filter_text(value: PromptFilter | None) -> str:
     return "—" if value is None else f"`{display_entry(value.pattern, value.is_regex)}`"
 
 
-POLICY_LABELS: dict[str, str] = {
-    "allowed_models": "Models allowed",
-    "max_resolution": "Maximum resolution",
-    "max_duration": "Maximum duration",
-    "results_public": "Results",
-    "moderator_role_id": "Moderator role",
-    "cap_tenths": "Server cap per period",
-    "paused": "Generation",
-    "pause_reason": "Pause reason",
-    "threads": "Thread per video",
-}
+# The policy's fields in the order they are shown; each is labelled by ``admin.policy.<name>``.
+POLICY_FIELDS: tuple[str, ...] = (
+    "allowed_models",
+    "max_resolution",
+    "max_duration",
+    "results_public",
+    "moderator_role_id",
+    "cap_tenths",
+    "paused",
+    "pause_reason",
+    "threads",
+)
+POLICY_LABELS: dict[str, str] = {name: translate("en", f"admin.policy.{name}") for name in POLICY_FIELDS}
 
 
-def policy_value(name: str, value: object) -> str:
+def policy_label(name: str, locale: str | None = None) -> str:
+    return translate(locale, f"admin.policy.{name}")
+
+
+def policy_value(name: str, value: object, locale: str | None = None) -> str:
     if name == "allowed_models":
         models = tuple(value) if isinstance(value, list | tuple) else ()
-        return ", ".join(str(m) for m in models) if models else "every model"
+        return ", ".join(str(m) for m in models) if models else translate(locale, "admin.policy.every_model")
     if name == "max_resolution":
-        return str(value) if value else "any"
+        return str(value) if value else translate(locale, "admin.policy.any")
     if name == "max_duration":
-        return f"{value} s" if value else "any"
+        return (
+            translate(locale, "admin.policy.seconds", seconds=value)
+            if value
+            else translate(locale, "admin.policy.any")
+        )
     if name == "results_public":
-        return "public in the channel" if value else "private to the requester"
+        return translate(locale, "admin.policy.public" if value else "admin.policy.private")
     if name == "moderator_role_id":
-        return f"<@&{value}>" if value else "none (Manage Server only)"
+        return f"<@&{value}>" if value else translate(locale, "admin.policy.no_moderator_role")
     if name == "cap_tenths":
-        return credits(value if isinstance(value, int) else None)
+        return credits(value if isinstance(value, int) else None, locale)
     if name == "paused":
-        return "paused" if value else "running"
+        return translate(locale, "admin.policy.state_paused" if value else "admin.policy.state_running")
     if name == "pause_reason":
         return str(value) if value else "—"
     if name == "threads":
-        return "the bot's default (THREAD_PER_VIDEO)" if value is None else ("on" if value else "off")
+        if value is None:
+            return translate(locale, "admin.policy.threads_default")
+        return translate(locale, "admin.policy.on" if value else "admin.policy.off")
     return "—" if value is None else str(value)
 
 
-def policy_rows(before: GuildPolicy | None, after: GuildPolicy | None) -> list[Row]:
+def policy_rows(
+    before: GuildPolicy | None, after: GuildPolicy | None, locale: str | None = None
+) -> list[Row]:
     old = before or GuildPolicy()
     new = after or GuildPolicy()
     rows: list[Row] = []
-    for name, label in POLICY_LABELS.items():
+    for name in POLICY_FIELDS:
         a, b = getattr(old, name), getattr(new, name)
         if a != b:
-            rows.append((label, policy_value(name, a), policy_value(name, b)))
+            rows.append(
+                (policy_label(name, locale), policy_value(name, a, locale), policy_value(name, b, locale))
+            )
     return rows
 
 
 # -- embeds ----------------------------------------------------------------------------------------
 
 
-def change_embed(title: str, rows: Sequence[Row], *, changed: bool, note: str | None = None) -> discord.Embed:
-    """The confirmation of a moderator's change: each row as ``before → after``."""
+def change_embed(
+    title: str,
+    rows: Sequence[Row],
+    *,
+    changed: bool,
+    note: str | None = None,
+    locale: str | None = None,
+) -> discord.Embed:
+    """The confirmation of a moderator's change: each row as ``before → after``, in ``locale``'s
+    language (the moderator's: the reply is ephemeral)."""
     embed = discord.Embed(title=title, colour=CHANGED if changed else UNCHANGED)
     if not changed:
-        embed.description = NOTHING_CHANGED
+        embed.description = translate(locale, "admin.nothing_changed")
     for what, before, after in rows[:20]:
         embed.add_field(name=what, value=clip(f"{before} → **{after}**", FIELD_LIMIT), inline=False)
     if note:
-        embed.add_field(name="Note", value=clip(note, FIELD_LIMIT), inline=False)
+        embed.add_field(name=translate(locale, "admin.note"), value=clip(note, FIELD_LIMIT), inline=False)
     return embed
 
 
@@ -205,100 +241,148 @@ def quota_embed(
     guild_default: GuildDefault | None,
     block: Block | None,
     guild_usage: GuildUsage | None,
+    locale: str | None = None,
 ) -> discord.Embed:
-    source = {
-        "override": "this member's override",
-        "role": f"their best role (<@&{best_role.role_id}>)" if best_role else "their best role",
-        "guild": "the server default",
-        "default": "the bot's default",
-    }[usage.source]
-    embed = discord.Embed(title="Quota", description=f"Member: {member_mention}", colour=INFO)
+    if usage.source == "role" and best_role is not None:
+        source = translate(locale, "admin.quota.source.role", role=f"<@&{best_role.role_id}>")
+    else:
+        source = translate(
+            locale, f"admin.quota.source.{'role_any' if usage.source == 'role' else usage.source}"
+        )
+    embed = discord.Embed(
+        title=translate(locale, "admin.quota.show_title"),
+        description=translate(locale, "admin.quota.member", member=member_mention),
+        colour=INFO,
+    )
     embed.add_field(
-        name="This period",
-        value=(
-            f"used **{format_credits(usage.used_tenths)}** of {credits_text(usage.limit_tenths)} "
-            f"per {usage.period}; {format_credits(usage.remaining_tenths)} left\n"
-            f"pending (reserved, not yet delivered): {format_credits(usage.pending_tenths)}\n"
-            f"renews {when(usage.resets_at)}"
+        name=translate(locale, "admin.quota.this_period"),
+        value=translate(
+            locale,
+            "admin.quota.usage",
+            used=format_credits(usage.used_tenths),
+            allowance=per_period(usage.limit_tenths, usage.period, locale),
+            left=format_credits(usage.remaining_tenths),
+            pending=format_credits(usage.pending_tenths),
+            renews=when(usage.resets_at),
         ),
         inline=False,
     )
-    embed.add_field(name="Limit comes from", value=source, inline=False)
-    embed.add_field(name="Override", value=override_text(override), inline=True)
+    embed.add_field(name=translate(locale, "admin.quota.source"), value=source, inline=False)
     embed.add_field(
-        name="Best role limit",
-        value=f"<@&{best_role.role_id}>: {credits(best_role.credits_tenths)}" if best_role else "none",
+        name=translate(locale, "admin.quota.override"), value=override_text(override, locale), inline=True
+    )
+    embed.add_field(
+        name=translate(locale, "admin.quota.best_role"),
+        value=f"<@&{best_role.role_id}>: {credits(best_role.credits_tenths, locale)}"
+        if best_role
+        else translate(locale, "admin.pool.none"),
         inline=True,
     )
-    embed.add_field(name="Server default", value=default_text(guild_default), inline=True)
-    embed.add_field(name="Blocked", value=block_text(block), inline=True)
+    embed.add_field(
+        name=translate(locale, "admin.quota.server_default"),
+        value=default_text(guild_default, locale),
+        inline=True,
+    )
+    embed.add_field(
+        name=translate(locale, "admin.quota.blocked"), value=block_text(block, locale), inline=True
+    )
     if guild_usage is not None and guild_usage.cap_tenths is not None:
         embed.add_field(
-            name="Server cap",
-            value=(
-                f"{format_credits(guild_usage.used_tenths)} of {credits_text(guild_usage.cap_tenths)} "
-                f"used this {guild_usage.period}"
+            name=translate(locale, "admin.quota.server_cap"),
+            value=translate(
+                locale,
+                "admin.quota.server_cap_value",
+                used=format_credits(guild_usage.used_tenths),
+                cap=credits_text(guild_usage.cap_tenths, locale),
+                this_period=translate(locale, f"period.this.{guild_usage.period}"),
             ),
             inline=True,
         )
     return embed
 
 
-def blocks_embed(blocks: Sequence[Block]) -> discord.Embed:
-    embed = discord.Embed(title="Blocked members", colour=INFO)
+def blocks_embed(blocks: Sequence[Block], locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.blocks.title"), colour=INFO)
     if not blocks:
-        embed.description = "Nobody is blocked."
+        embed.description = translate(locale, "admin.blocks.empty")
         return embed
     lines = [
-        f"<@{b.user_id}> · by <@{b.blocked_by}> {when(b.created_at)}" + (f" · {b.reason}" if b.reason else "")
+        translate(
+            locale,
+            "admin.blocks.line",
+            member=f"<@{b.user_id}>",
+            moderator=f"<@{b.blocked_by}>",
+            when=when(b.created_at),
+        )
+        + (f" · {b.reason}" if b.reason else "")
         for b in blocks
     ]
     embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
-    embed.set_footer(text=f"{len(blocks)} blocked")
+    embed.set_footer(text=translate(locale, "admin.blocks.footer", count=len(blocks)))
     return embed
 
 
-def filters_embed(filters: Sequence[PromptFilter]) -> discord.Embed:
-    embed = discord.Embed(title="Prompt filter", colour=INFO)
+def filters_embed(filters: Sequence[PromptFilter], locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.filter.title"), colour=INFO)
     if not filters:
-        embed.description = (
-            "The filter is empty: every prompt is allowed (the model's own rules still apply)."
-        )
+        embed.description = translate(locale, "admin.filter.empty")
         return embed
     lines = [
-        f"`#{f.id}` {filter_text(f)} · {'regex' if f.is_regex else 'word'} · by <@{f.created_by}>"
+        translate(
+            locale,
+            "admin.filter.line",
+            id=f.id,
+            entry=filter_text(f),
+            kind=translate(locale, "admin.filter.regex" if f.is_regex else "admin.filter.word"),
+            moderator=f"<@{f.created_by}>",
+        )
         for f in filters
     ]
     embed.description = lines_within(lines, _DESCRIPTION_LIMIT)
-    embed.set_footer(
-        text="Matching ignores case, accents, look-alike letters and invisible characters. "
-        "Remove an entry with its #id or its text."
-    )
+    embed.set_footer(text=translate(locale, "admin.filter.footer"))
     return embed
 
 
-def channels_embed(rules: ChannelRules) -> discord.Embed:
-    embed = discord.Embed(title="Where /video works", colour=INFO)
+def channels_embed(rules: ChannelRules, locale: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=translate(locale, "admin.channels.title"), colour=INFO)
     if rules.allowed:
         allowed = lines_within([f"<#{c}>" for c in rules.allowed])
-        embed.add_field(name="Allowed (only these)", value=allowed, inline=False)
+        embed.add_field(name=translate(locale, "admin.channels.allowed_only"), value=allowed, inline=False)
     else:
-        embed.add_field(name="Allowed", value="every channel (the allow-list is empty)", inline=False)
+        embed.add_field(
+            name=translate(locale, "admin.channels.allowed_label"),
+            value=translate(locale, "admin.channels.every"),
+            inline=False,
+        )
     if rules.denied:
-        embed.add_field(name="Denied", value=lines_within([f"<#{c}>" for c in rules.denied]), inline=False)
+        embed.add_field(
+            name=translate(locale, "admin.channels.denied_label"),
+            value=lines_within([f"<#{c}>" for c in rules.denied]),
+            inline=False,
+        )
     return embed
 
 
-def policy_embed(policy: GuildPolicy, default: GuildDefault | None, default_text_line: str) -> discord.Embed:
-    embed = discord.Embed(title="Server video policy", colour=WARNING if policy.paused else INFO)
-    for name, label in POLICY_LABELS.items():
+def policy_embed(
+    policy: GuildPolicy, default: GuildDefault | None, default_text_line: str, locale: str | None = None
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=translate(locale, "admin.policy.title"), colour=WARNING if policy.paused else INFO
+    )
+    for name in POLICY_FIELDS:
         if name == "pause_reason" and not policy.paused:
             continue
-        embed.add_field(name=label, value=policy_value(name, getattr(policy, name)), inline=True)
+        embed.add_field(
+            name=policy_label(name, locale),
+            value=policy_value(name, getattr(policy, name), locale),
+            inline=True,
+        )
     embed.add_field(
-        name="Default allowance", value=default_text(default) if default else default_text_line, inline=True
+        name=translate(locale, "admin.policy.default_allowance"),
+        value=default_text(default, locale) if default else default_text_line,
+        inline=True,
     )
-    embed.set_footer(text="Change it with /videoadmin policy and its options.")
+    embed.set_footer(text=translate(locale, "admin.policy.footer"))
     return embed
 
 

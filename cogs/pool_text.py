@@ -7,7 +7,7 @@ no escaping; roles and channels are mentions, which render without pinging in th
 
 from __future__ import annotations
 
-from bot.catalog import credits_text, format_credits
+from bot.catalog import format_credits
 from bot.i18n import credits, translate
 from cogs.text import clip
 from storage.models import Pool, PoolUsage, Task
@@ -15,22 +15,28 @@ from storage.models import Pool, PoolUsage, Task
 CHOICE_CHARS = 100  # Discord's limit for an autocomplete choice's name
 
 
-def who_text(pool: Pool) -> str:
+def who_text(pool: Pool, locale: str | None = None) -> str:
     """``members with @role or in #channel``: who may spend from it (either is enough)."""
     parts = []
     if pool.role_id is not None:
-        parts.append(f"members with <@&{pool.role_id}>")
+        parts.append(translate(locale, "admin.pool.who_role", role=f"<@&{pool.role_id}>"))
     if pool.channel_id is not None:
-        parts.append(f"videos asked for in <#{pool.channel_id}>")
-    return " or ".join(parts)
+        parts.append(translate(locale, "admin.pool.who_channel", channel=f"<#{pool.channel_id}>"))
+    if len(parts) == 2:
+        return translate(locale, "words.or", a=parts[0], b=parts[1])
+    return "".join(parts)
 
 
-def pool_text(pool: Pool | None) -> str:
+def pool_text(pool: Pool | None, locale: str | None = None) -> str:
     """One line for a ``before → after`` row: the allowance and who it is for."""
     if pool is None:
-        return "none"
-    allowance = f"{credits_text(pool.credits_tenths)} per {pool.period}"
-    return f"`{pool.name}`: {allowance}, for {who_text(pool)}"
+        return translate(locale, "admin.pool.none")
+    allowance = translate(
+        locale, f"admin.per.{pool.period}", credits=credits(pool.credits_tenths).render(locale)
+    )
+    return translate(
+        locale, "admin.pool.line", name=pool.name, allowance=allowance, who=who_text(pool, locale)
+    )
 
 
 def left_text(usage: PoolUsage, locale: str | None = None) -> str:

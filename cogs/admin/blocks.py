@@ -7,9 +7,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle.moderation.values import MAX_REASON_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, member_ref, shown_refusals, videoadmin
+from cogs.locales import member_locale
 from cogs.replies import send
 
 
@@ -27,11 +29,19 @@ class BlockCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.block(mod, member_ref(member), reason)
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            f"Block of {member.display_name}",
-            [(member.display_name, embeds.block_text(change.before), embeds.block_text(change.after))],
+            translate(locale, "admin.block.title", name=member.display_name),
+            [
+                (
+                    member.display_name,
+                    embeds.block_text(change.before, locale),
+                    embeds.block_text(change.after, locale),
+                )
+            ],
             changed=change.audit_id is not None,
-            note="Their videos already running still finish; new requests are refused.",
+            note=translate(locale, "admin.block.note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -41,14 +51,24 @@ class BlockCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.unblock(mod, member_ref(member))
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            f"Block of {member.display_name}",
-            [(member.display_name, embeds.block_text(change.before), embeds.block_text(None))],
+            translate(locale, "admin.block.title", name=member.display_name),
+            [
+                (
+                    member.display_name,
+                    embeds.block_text(change.before, locale),
+                    embeds.block_text(None, locale),
+                )
+            ],
             changed=change.audit_id is not None,
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
     @videoadmin.command(name="blocks", description="Members blocked from generating videos")
     async def blocks(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
-        await send(interaction, embed=embeds.blocks_embed(await self.service.blocks(mod)))
+        await send(
+            interaction, embed=embeds.blocks_embed(await self.service.blocks(mod), member_locale(interaction))
+        )

@@ -7,9 +7,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle.prompt_filter import MAX_TYPED_ENTRY_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, filter_group, shown_refusals
+from cogs.locales import member_locale
 from cogs.replies import UserFacingError, send
 
 
@@ -27,21 +29,19 @@ class FilterCommands(AdminBase):
         with shown_refusals():
             change = await self.service.add_filter(mod, pattern)
         changed = change.audit_id is not None
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Prompt filter",
+            translate(locale, "admin.filter.title"),
             [
                 (
-                    "Entry",
+                    translate(locale, "admin.filter.entry"),
                     "—" if changed else embeds.filter_text(change.before),
                     embeds.filter_text(change.after),
                 )
             ],
             changed=changed,
-            note=(
-                "Prompts are compared ignoring case, accents, look-alike letters and invisible characters; "
-                "a word also refuses its endings (-s, -ed, -ing) and its letters spelled out with separators "
-                "(n.u.d.e). Members are told their prompt was refused by the server's filter."
-            ),
+            note=translate(locale, "admin.filter.add_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -55,10 +55,18 @@ class FilterCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.remove_filter(mod, pattern)
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Prompt filter",
-            [("Entry", embeds.filter_text(change.before), "removed")],
+            translate(locale, "admin.filter.title"),
+            [
+                (
+                    translate(locale, "admin.filter.entry"),
+                    embeds.filter_text(change.before),
+                    translate(locale, "admin.filter.removed"),
+                )
+            ],
             changed=change.audit_id is not None,
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -78,4 +86,7 @@ class FilterCommands(AdminBase):
     @filter_group.command(name="list", description="The entries of the prompt filter")
     async def filter_list(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
-        await send(interaction, embed=embeds.filters_embed(await self.service.filters(mod)))
+        await send(
+            interaction,
+            embed=embeds.filters_embed(await self.service.filters(mod), member_locale(interaction)),
+        )

@@ -8,10 +8,12 @@ import discord
 from discord import app_commands
 
 from bot.catalog import DURATIONS, RESOLUTIONS
+from bot.i18n import translate
 from bot.lifecycle.moderation import PolicyEdit, PolicyView
 from bot.lifecycle.moderation.values import MAX_CAP_CHARS, MAX_MODELS_CHARS, MAX_REASON_CHARS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, role_ref, shown_refusals, videoadmin
+from cogs.locales import member_locale
 from cogs.replies import send
 
 # The group's default_permissions hide it from everyone without Manage Server; only the server can
@@ -44,11 +46,13 @@ class PolicyCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.pause(mod, reason)
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Video generation",
-            embeds.policy_rows(change.before, change.after),
+            translate(locale, "admin.pause.title"),
+            embeds.policy_rows(change.before, change.after, locale),
             changed=change.audit_id is not None,
-            note="Queued videos wait until you resume; videos already sent to the service still finish.",
+            note=translate(locale, "admin.pause.note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -57,24 +61,19 @@ class PolicyCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             outcome = await self.service.resume(mod)
+        locale = member_locale(interaction)
         note = None
         if outcome.account_resumed:
-            note = (
-                "Submissions were also paused bot-wide after the video service reported an account "
-                "problem; they are resumed now. If the problem remains, they pause again."
-            )
+            note = translate(locale, "admin.resume.account_resumed")
         elif outcome.account_needs_operator:
-            note = (
-                "Submissions are still paused for every server after the video service reported an "
-                "account problem (key, balance or plan). Only the bot's operator can lift that pause, "
-                "with `/videoadmin resume`; otherwise it ends by itself and one video tries again."
-            )
+            note = translate(locale, "admin.resume.account_operator")
         change = outcome.change
         embed = embeds.change_embed(
-            "Video generation",
-            embeds.policy_rows(change.before, change.after),
+            translate(locale, "admin.pause.title"),
+            embeds.policy_rows(change.before, change.after, locale),
             changed=change.audit_id is not None or outcome.account_resumed,
             note=note,
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -115,10 +114,12 @@ class PolicyCommands(AdminBase):
         with shown_refusals():
             answer = await self.service.policy(mod, edit)
         if isinstance(answer, PolicyView):
-            fallback = embeds.per_period(*self.service.bot_default)
+            locale = member_locale(interaction)
+            fallback = embeds.per_period(*self.service.bot_default, locale)
+            fallback = translate(locale, "admin.policy.bot_default", value=fallback)
             await send(
                 interaction,
-                embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback + " (bot default)"),
+                embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback, locale),
             )
             return
         notes: list[str] = []
@@ -129,10 +130,12 @@ class PolicyCommands(AdminBase):
             )
         if moderator_role is not None:
             notes.append(MODERATOR_ROLE_VISIBILITY.format(role=moderator_role.mention))
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Server video policy",
-            embeds.policy_rows(answer.change.before, answer.change.after),
+            translate(locale, "admin.policy.title"),
+            embeds.policy_rows(answer.change.before, answer.change.after, locale),
             changed=answer.change.audit_id is not None,
             note="\n".join(notes) or None,
+            locale=locale,
         )
         await send(interaction, embed=embed)

@@ -12,10 +12,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle.moderation.pools import CLEARABLE
 from bot.lifecycle.moderation.values import MAX_GUILD_CAP_CREDITS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, channel_ref, pool, role_ref, shown_refusals
+from cogs.locales import member_locale
 from cogs.pool_text import choice_label, left_text, pool_text, who_text
 from cogs.replies import send
 from cogs.text import FIELD_LIMIT, clip
@@ -25,23 +27,35 @@ from storage.models import PoolUsage
 NAME_CHARS = 32
 WORD_CHARS = 7  # "channel", the longest word period or clear takes
 AUTOCOMPLETE_LIMIT = 25
-HOW_POOLS_ARE_SPENT = (
-    "Members with the role, or asking in the channel, may name it with `/video generate pool:`; "
-    "without a name their default pool, then their own credits, then their pools by name pay. "
-    "The server cap still counts it."
-)
 
 
-def usage_embed(usages: list[PoolUsage], *, title: str) -> discord.Embed:
+def usage_embed(usages: list[PoolUsage], *, title: str, locale: str | None = None) -> discord.Embed:
     embed = discord.Embed(title=title, colour=embeds.INFO)
     if not usages:
-        embed.description = "No pools yet: `/videoadmin pool create` makes one."
+        embed.description = translate(locale, "admin.pool.empty")
     for usage in usages[:25]:
-        value = f"For {who_text(usage.pool)}.\n{left_text(usage)}"
+        value = translate(locale, "admin.pool.for", who=who_text(usage.pool, locale))
+        value += f"\n{left_text(usage, locale)}"
         if usage.pending_tenths:
-            value += f"\n{embeds.credits(usage.pending_tenths)} reserved for videos in progress"
+            reserved = translate(
+                locale, "admin.pool.reserved", credits=embeds.credits(usage.pending_tenths, locale)
+            )
+            value += f"\n{reserved}"
         embed.add_field(name=usage.pool.name, value=clip(value, FIELD_LIMIT), inline=False)
     return embed
+
+
+def _pool_change_embed(
+    before: str, after: str, *, changed: bool, note: str | None, locale: str
+) -> discord.Embed:
+    """The confirmation of a pool change (create, set, delete), in the moderator's language."""
+    return embeds.change_embed(
+        translate(locale, "admin.pool.title"),
+        [(translate(locale, "admin.pool.row"), before, after)],
+        changed=changed,
+        note=note,
+        locale=locale,
+    )
 
 
 class PoolCommands(AdminBase):
@@ -74,11 +88,13 @@ class PoolCommands(AdminBase):
                 role=None if role is None else role_ref(role),
                 channel=None if channel is None else channel_ref(channel),
             )
-        embed = embeds.change_embed(
-            "Team pool",
-            [("Pool", pool_text(change.before), pool_text(change.after))],
+        locale = member_locale(interaction)
+        embed = _pool_change_embed(
+            pool_text(change.before, locale),
+            pool_text(change.after, locale),
             changed=change.audit_id is not None,
-            note=HOW_POOLS_ARE_SPENT,
+            note=translate(locale, "admin.pool.create_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -112,11 +128,13 @@ class PoolCommands(AdminBase):
                 channel=None if channel is None else channel_ref(channel),
                 clear=clear,
             )
-        embed = embeds.change_embed(
-            "Team pool",
-            [("Pool", pool_text(change.before), pool_text(change.after))],
+        locale = member_locale(interaction)
+        embed = _pool_change_embed(
+            pool_text(change.before, locale),
+            pool_text(change.after, locale),
             changed=change.audit_id is not None,
-            note="What it already spent this period still counts against its new allowance.",
+            note=translate(locale, "admin.pool.set_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -128,14 +146,13 @@ class PoolCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.delete_pool(mod, name)
-        embed = embeds.change_embed(
-            "Team pool",
-            [("Pool", pool_text(change.before), "deleted")],
+        locale = member_locale(interaction)
+        embed = _pool_change_embed(
+            pool_text(change.before, locale),
+            translate(locale, "admin.pool.deleted"),
             changed=change.audit_id is not None,
-            note=(
-                "No new video is paid from it. Videos it already pays for are charged to it when "
-                "delivered, or given back to it if they fail."
-            ),
+            note=translate(locale, "admin.pool.delete_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -147,14 +164,18 @@ class PoolCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             usage = await self.service.pool(mod, name)
-        await send(interaction, embed=usage_embed([usage], title=f"Team pool {usage.pool.name}"))
+        locale = member_locale(interaction)
+        title = translate(locale, "admin.pool.show_title", name=usage.pool.name)
+        await send(interaction, embed=usage_embed([usage], title=title, locale=locale))
 
     @pool.command(name="list", description="All pools")
     async def pool_list(self, interaction: discord.Interaction[Any]) -> None:
         mod = await self.moderation(interaction)
         with shown_refusals():
             usages = await self.service.pools(mod)
-        await send(interaction, embed=usage_embed(usages, title="Team pools"))
+        locale = member_locale(interaction)
+        title = translate(locale, "admin.pool.list_title")
+        await send(interaction, embed=usage_embed(usages, title=title, locale=locale))
 
     @pool_set.autocomplete("name")
     @pool_delete.autocomplete("name")

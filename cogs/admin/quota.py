@@ -7,9 +7,11 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle.moderation.values import MAX_MEMBER_CREDITS
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, member_ref, quota, role_ref, shown_refusals
+from cogs.locales import member_locale
 from cogs.replies import send
 
 Period = Literal["day", "week", "month"]
@@ -33,6 +35,7 @@ class QuotaCommands(AdminBase):
             guild_default=report.guild_default,
             block=report.block,
             guild_usage=report.guild_usage,
+            locale=member_locale(interaction),
         )
         await send(interaction, embed=embed)
 
@@ -52,11 +55,19 @@ class QuotaCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.set_override(mod, member_ref(member), credits, period)
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            f"Allowance of {member.display_name}",
-            [("Override", embeds.override_text(change.before), embeds.override_text(change.after))],
+            translate(locale, "admin.quota.title", name=member.display_name),
+            [
+                (
+                    translate(locale, "admin.quota.override"),
+                    embeds.override_text(change.before, locale),
+                    embeds.override_text(change.after, locale),
+                )
+            ],
             changed=change.audit_id is not None,
-            note=f"{member.mention}'s own allowance now wins over their roles and the server default.",
+            note=translate(locale, "admin.quota.set_note", mention=member.mention),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -69,26 +80,38 @@ class QuotaCommands(AdminBase):
         self, interaction: discord.Interaction[Any], member: discord.Member, mode: ResetMode
     ) -> None:
         mod = await self.moderation(interaction)
+        locale = member_locale(interaction)
         if mode == "clear-override":
             with shown_refusals():
                 change = await self.service.clear_override(mod, member_ref(member))
             embed = embeds.change_embed(
-                f"Allowance of {member.display_name}",
-                [("Override", embeds.override_text(change.before), "no override")],
+                translate(locale, "admin.quota.title", name=member.display_name),
+                [
+                    (
+                        translate(locale, "admin.quota.override"),
+                        embeds.override_text(change.before, locale),
+                        embeds.override_text(None, locale),
+                    )
+                ],
                 changed=change.audit_id is not None,
-                note="Their best role's limit, or else the server default, applies again.",
+                note=translate(locale, "admin.quota.clear_note"),
+                locale=locale,
             )
         else:
             with shown_refusals():
                 grant = await self.service.fresh_allowance(mod, member_ref(member))
             embed = embeds.change_embed(
-                f"Fresh allowance for {member.display_name}",
-                [("Used this period", embeds.credits(grant.before or 0), embeds.credits(grant.after or 0))],
+                translate(locale, "admin.quota.fresh_title", name=member.display_name),
+                [
+                    (
+                        translate(locale, "admin.quota.used"),
+                        embeds.credits(grant.before or 0, locale),
+                        embeds.credits(grant.after or 0, locale),
+                    )
+                ],
                 changed=True,
-                note=(
-                    "Their limit is unchanged; what they used before now no longer counts this period. "
-                    "The server's spending cap still counts it: those credits were really spent."
-                ),
+                note=translate(locale, "admin.quota.fresh_note"),
+                locale=locale,
             )
         await send(interaction, embed=embed)
 
@@ -105,15 +128,17 @@ class QuotaCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.set_guild_default(mod, credits, period)
-        before = embeds.default_text(change.before)
+        locale = member_locale(interaction)
+        before = embeds.default_text(change.before, locale)
         if change.before is None:
-            before = embeds.per_period(*self.service.bot_default)
-            before += " (the bot's default)"
+            bot_default = embeds.per_period(*self.service.bot_default, locale)
+            before = translate(locale, "admin.quota.bot_default", value=bot_default)
         embed = embeds.change_embed(
-            "Server default allowance",
-            [("Default", before, embeds.default_text(change.after))],
+            translate(locale, "admin.quota.default_title"),
+            [(translate(locale, "admin.quota.default"), before, embeds.default_text(change.after, locale))],
             changed=change.audit_id is not None,
-            note="Role limits apply in the same period; the server cap too.",
+            note=translate(locale, "admin.quota.default_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -128,11 +153,19 @@ class QuotaCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.set_role_limit(mod, role_ref(role), credits)
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            f"Allowance of the role {role.name}",
-            [(f"@{role.name}", embeds.role_text(change.before), embeds.role_text(change.after))],
+            translate(locale, "admin.quota.role_title", name=role.name),
+            [
+                (
+                    f"@{role.name}",
+                    embeds.role_text(change.before, locale),
+                    embeds.role_text(change.after, locale),
+                )
+            ],
             changed=change.audit_id is not None,
-            note="A member with several limited roles gets the highest; a member's own override wins.",
+            note=translate(locale, "admin.quota.role_note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)
 
@@ -142,9 +175,11 @@ class QuotaCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.clear_role_limit(mod, role_ref(role))
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            f"Allowance of the role {role.name}",
-            [(f"@{role.name}", embeds.role_text(change.before), embeds.role_text(None))],
+            translate(locale, "admin.quota.role_title", name=role.name),
+            [(f"@{role.name}", embeds.role_text(change.before, locale), embeds.role_text(None, locale))],
             changed=change.audit_id is not None,
+            locale=locale,
         )
         await send(interaction, embed=embed)
