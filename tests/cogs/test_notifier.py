@@ -120,18 +120,6 @@ def make_task(**overrides: Any) -> Task:
     return task_of(**values)
 
 
-@pytest.fixture
-def bot() -> FakeBot:
-    return FakeBot()
-
-
-@pytest.fixture
-def video(tmp_path: Path) -> Path:
-    path = tmp_path / "v.mp4"
-    path.write_bytes(b"\x00" * 1000)
-    return path
-
-
 async def test_a_card_far_back_in_the_queue_says_in_line_with_an_eta(bot: FakeBot) -> None:
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
     task = make_task(state=TaskState.QUEUED, status_message_id=None)

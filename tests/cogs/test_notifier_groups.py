@@ -14,10 +14,10 @@ from bot.lifecycle.notifier import ResultPost, UploadTooLarge
 from cogs.embeds import pickup_content
 from cogs.notifier import DiscordNotifier
 from storage import TaskState
-from tests.cogs.test_notifier import FakeBot, bot, http_error, make_task, video  # noqa: F401
+from tests.cogs.test_notifier import FakeBot, http_error, make_task
 
 
-def group(video: Path) -> tuple[ResultPost, ...]:  # noqa: F811
+def group(video: Path) -> tuple[ResultPost, ...]:
     takes = [make_task(id=12 + n, group_id=12, take=n + 1, takes=3) for n in range(3)]
     return tuple(
         ResultPost(
@@ -32,7 +32,7 @@ def group(video: Path) -> tuple[ResultPost, ...]:  # noqa: F811
     )
 
 
-async def test_every_take_goes_on_one_message_with_a_row_of_buttons_each(bot: FakeBot, video: Path) -> None:  # noqa: F811
+async def test_every_take_goes_on_one_message_with_a_row_of_buttons_each(bot: FakeBot, video: Path) -> None:
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
     takes = group(video)
     failed = make_task(id=13, group_id=12, take=2, takes=3, state=TaskState.FAILED)
@@ -61,7 +61,7 @@ async def test_every_take_goes_on_one_message_with_a_row_of_buttons_each(bot: Fa
     assert await notifier.find_result(failed) is None
 
 
-async def test_over_the_upload_limit_every_take_goes_as_its_link(bot: FakeBot, video: Path) -> None:  # noqa: F811
+async def test_over_the_upload_limit_every_take_goes_as_its_link(bot: FakeBot, video: Path) -> None:
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
     channel = bot.get_partial_messageable(2)
     channel.file_error = http_error(discord.HTTPException, 413, 40005)
@@ -73,7 +73,7 @@ async def test_over_the_upload_limit_every_take_goes_as_its_link(bot: FakeBot, v
     assert "<t:1700003600:R>" in sent.content
 
 
-async def test_a_refused_group_reply_that_may_be_refitted_says_so(bot: FakeBot, video: Path) -> None:  # noqa: F811
+async def test_a_refused_group_reply_that_may_be_refitted_says_so(bot: FakeBot, video: Path) -> None:
     """With ``refit`` the delivery makes the takes smaller: the notifier reports the 413 instead of
     posting links, naming the bytes the message carried in all."""
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]

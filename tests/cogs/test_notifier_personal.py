@@ -23,18 +23,6 @@ from tests.cogs.test_notifier import (
 
 
 @pytest.fixture
-def bot() -> FakeBot:
-    return FakeBot()
-
-
-@pytest.fixture
-def video(tmp_path: Path) -> Path:
-    path = tmp_path / "v.mp4"
-    path.write_bytes(b"\x00" * 1000)
-    return path
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

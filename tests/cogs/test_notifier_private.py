@@ -26,18 +26,6 @@ from tests.cogs.test_notifier import (
 PROMPT = "@everyone look"  # make_task's prompt
 
 
-@pytest.fixture
-def bot() -> FakeBot:
-    return FakeBot()
-
-
-@pytest.fixture
-def video(tmp_path: Path) -> Path:
-    path = tmp_path / "v.mp4"
-    path.write_bytes(b"\x00" * 1000)
-    return path
-
-
 async def test_closed_dms_without_a_follow_up_are_the_members_refusal(bot: FakeBot, video: Path) -> None:
     notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
     (await bot.create_dm(SimpleNamespace(id=3))).send_error = http_error(discord.Forbidden, 403, 50007)
