@@ -1,9 +1,10 @@
 """Messages in the reader's language, through the real command callbacks and the kit's interactions:
 refusals and replies only the member sees follow their Discord locale, channel posts the server's."""
 
+# ruff: noqa: F811  # the tests take test_video's `env` fixture by name
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,53 +17,8 @@ from bot.i18n import credits, translate
 from cogs.replies import describe_error
 from cogs.video import VideoCog
 from storage.states import TaskState
-from tests.fakes.interactions import (
-    KitInteraction,
-    make_guild,
-    make_interaction,
-    make_member,
-    text_channel_payload,
-)
-from tests.fakes.lifecycle_harness import CHANNEL, GUILD, USER, Harness, lifecycle_harness
-
-
-class Env:
-    def __init__(self, harness: Harness, bot: commands.Bot, cog: VideoCog) -> None:
-        self.harness = harness
-        self.bot = bot
-        self.cog = cog
-
-    def interaction(
-        self, locale: str = "en-US", guild_locale: str = "en-US", user_id: int = USER, **kwargs: Any
-    ) -> KitInteraction:
-        guild = make_guild(GUILD, channels=[text_channel_payload(CHANNEL, "videos")])
-        return make_interaction(
-            self.bot,
-            user=make_member(guild, user_id),
-            guild=guild,
-            channel_id=CHANNEL,
-            locale=locale,
-            guild_locale=guild_locale,
-            **kwargs,
-        )
-
-    async def generate(self, interaction: KitInteraction, **options: Any) -> KitInteraction:
-        options.setdefault("prompt", "a paper boat on a rainy street")
-        await self.cog.generate.callback(self.cog, interaction, **options)  # type: ignore[arg-type]
-        return interaction
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with lifecycle_harness(tmp_path) as harness:
-        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
-        service = await harness.start()
-        bot.service = service  # type: ignore[attr-defined]  # what VideoBot.service provides
-        await video_cog.setup(bot)
-        cog = bot.get_cog("VideoCog")
-        assert isinstance(cog, VideoCog)
-        yield Env(harness, bot, cog)
-        await bot.remove_cog("VideoCog")
+from tests.cogs.test_video import Env, env  # noqa: F401  # the /video fixture, with locale= and guild_locale=
+from tests.fakes.lifecycle_harness import GUILD, USER, lifecycle_harness
 
 
 async def test_a_refusal_follows_the_members_locale_not_the_servers(env: Env) -> None:
