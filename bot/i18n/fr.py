@@ -457,4 +457,14 @@ MESSAGES: dict[str, str] = {
     "admin.quota.blocked": "Bloqué",
     "admin.quota.server_cap": "Plafond du serveur",
     "admin.quota.server_cap_value": "{used} sur {cap} utilisés {this_period}",
+    # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
+    # -- end [moderation]
+    # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    # -- end [reports]
+    # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    # -- end [community]
+    # -- The result message, a group's reply and background DMs [result]
+    # -- end [result]
+    # -- Context menus, their modals and the task buttons' labels [menus]
+    # -- end [menus]
 }

@@ -457,4 +457,14 @@ MESSAGES: dict[str, str] = {
     "admin.quota.blocked": "ブロック",
     "admin.quota.server_cap": "サーバー上限",
     "admin.quota.server_cap_value": "{this_period}は {cap} のうち {used} を使用",
+    # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
+    # -- end [moderation]
+    # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    # -- end [reports]
+    # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    # -- end [community]
+    # -- The result message, a group's reply and background DMs [result]
+    # -- end [result]
+    # -- Context menus, their modals and the task buttons' labels [menus]
+    # -- end [menus]
 }
