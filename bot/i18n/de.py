@@ -462,6 +462,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} nimmt kein Seitenverhältnis: Seine Videos sind 16:9 oder folgen der Form des first_frame-Bildes. Lass ratio weg.",
+    "refusal.ratio.not_offered": "{model} erstellt Videos in {ratios}, nicht in {ratio}.",
+    "refusal.ratio.adaptive_text": "Ein reines Textvideo hat kein Bild, an das es sich anpassen kann: Wähle ein festes Seitenverhältnis ({ratios}) oder lass ratio weg für {default}.",
+    "refusal.ratio.the_default": "den Standard",
+    "policy.describe.both": "bis {resolution} und bis {seconds} s",
+    "policy.describe.resolution": "bis {resolution}",
+    "policy.describe.duration": "bis {seconds} s",
+    "policy.describe.none": "keine Grenzen",
+    "policy.describe.leaves_nothing": "Die Regeln dieses Servers ({policy}) lassen nichts übrig, was {what} erstellen kann: Es bietet {offered}.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

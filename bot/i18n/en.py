@@ -463,6 +463,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} does not take a ratio: its videos are 16:9, or follow the shape of the first_frame image. Leave ratio out.",
+    "refusal.ratio.not_offered": "{model} makes videos in {ratios}, not {ratio}.",
+    "refusal.ratio.adaptive_text": "A text-only video has no image to adapt to: choose a concrete ratio ({ratios}), or leave ratio out for {default}.",
+    "refusal.ratio.the_default": "the default",
+    "policy.describe.both": "up to {resolution} and up to {seconds} s",
+    "policy.describe.resolution": "up to {resolution}",
+    "policy.describe.duration": "up to {seconds} s",
+    "policy.describe.none": "no limits",
+    "policy.describe.leaves_nothing": "This server's policy ({policy}) leave nothing {what} can make: it offers {offered}.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

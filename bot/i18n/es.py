@@ -462,6 +462,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} no admite relación de aspecto: sus vídeos son 16:9 o siguen la forma de la imagen first_frame. Quita ratio.",
+    "refusal.ratio.not_offered": "{model} hace vídeos en {ratios}, no en {ratio}.",
+    "refusal.ratio.adaptive_text": "Un vídeo solo de texto no tiene una imagen a la que adaptarse: elige una relación de aspecto concreta ({ratios}) o quita ratio para usar {default}.",
+    "refusal.ratio.the_default": "la predeterminada",
+    "policy.describe.both": "hasta {resolution} y hasta {seconds} s",
+    "policy.describe.resolution": "hasta {resolution}",
+    "policy.describe.duration": "hasta {seconds} s",
+    "policy.describe.none": "sin límites",
+    "policy.describe.leaves_nothing": "La política de este servidor ({policy}) no deja nada que {what} pueda hacer: ofrece {offered}.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} ne prend pas de format : ses vidéos sont en 16:9 ou suivent la forme de l'image first_frame. Retire ratio.",
+    "refusal.ratio.not_offered": "{model} fait des vidéos en {ratios}, pas en {ratio}.",
+    "refusal.ratio.adaptive_text": "Une vidéo à partir de texte seul n'a pas d'image à laquelle s'adapter : choisis un format précis ({ratios}) ou retire ratio pour avoir {default}.",
+    "refusal.ratio.the_default": "celui par défaut",
+    "policy.describe.both": "jusqu'en {resolution} et jusqu'à {seconds} s",
+    "policy.describe.resolution": "jusqu'en {resolution}",
+    "policy.describe.duration": "jusqu'à {seconds} s",
+    "policy.describe.none": "aucune limite",
+    "policy.describe.leaves_nothing": "La politique de ce serveur ({policy}) ne laisse rien que {what} puisse faire : il propose {offered}.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} はアスペクト比を指定できません。動画は 16:9 か、first_frame 画像の形に合わせて作られます。ratio を外してください。",
+    "refusal.ratio.not_offered": "{model} で作れるアスペクト比は {ratios} です。{ratio} は作れません。",
+    "refusal.ratio.adaptive_text": "テキストだけの動画には合わせる画像がありません。具体的なアスペクト比({ratios})を選ぶか、ratio を外して {default} にしてください。",
+    "refusal.ratio.the_default": "既定の比率",
+    "policy.describe.both": "{resolution} まで、{seconds} 秒まで",
+    "policy.describe.resolution": "{resolution} まで",
+    "policy.describe.duration": "{seconds} 秒まで",
+    "policy.describe.none": "制限なし",
+    "policy.describe.leaves_nothing": "このサーバーのポリシー({policy})では、{what} で作れるものがありません。対応: {offered}。",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,15 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} não aceita proporção: os vídeos dele são 16:9 ou seguem o formato da imagem first_frame. Retire ratio.",
+    "refusal.ratio.not_offered": "{model} faz vídeos em {ratios}, não em {ratio}.",
+    "refusal.ratio.adaptive_text": "Um vídeo só de texto não tem imagem à qual se adaptar: escolha uma proporção concreta ({ratios}) ou retire ratio para usar {default}.",
+    "refusal.ratio.the_default": "a padrão",
+    "policy.describe.both": "até {resolution} e até {seconds} s",
+    "policy.describe.resolution": "até {resolution}",
+    "policy.describe.duration": "até {seconds} s",
+    "policy.describe.none": "sem limites",
+    "policy.describe.leaves_nothing": "A política deste servidor ({policy}) não deixa nada que {what} possa fazer: ele oferece {offered}.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]
