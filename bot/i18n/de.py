@@ -471,6 +471,23 @@ MESSAGES: dict[str, str] = {
     "policy.describe.duration": "bis {seconds} s",
     "policy.describe.none": "keine Grenzen",
     "policy.describe.leaves_nothing": "Die Regeln dieses Servers ({policy}) lassen nichts übrig, was {what} erstellen kann: Es bietet {offered}.",
+    "admin.community.title": "Showcase",
+    "admin.community.channel": "Kanal",
+    "admin.community.none": "keiner",
+    "admin.community.text": "{channel} (Textkanal)",
+    "admin.community.forum": "{channel} (Forum)",
+    "admin.community.note": "Mitglieder teilen ein geliefertes Video mit seinem Share-Button; alle stimmen über den Beitrag ab, und `/video top` erstellt die Rangliste. Der Bot braucht dort „Nachrichten senden“, „Dateien anhängen“ und „Links einbetten“ (in einem Forum „Beiträge erstellen“).",
+    "admin.privacy.title": "Was der Bot von {name} speichert",
+    "admin.privacy.prompts_one": "Prompts von 1 fertigen Video in diesem Server",
+    "admin.privacy.prompts_many": "Prompts von {n} fertigen Videos in diesem Server",
+    "admin.privacy.settings": "/video-Einstellungen",
+    "admin.privacy.kept": "gespeichert",
+    "admin.privacy.settings_kept": "gespeichert",
+    "admin.privacy.erased": "gelöscht",
+    "admin.privacy.none": "keine",
+    "admin.privacy.note": "Credits, Status und Zeiten bleiben (die Abrechnung des Servers); das Audit-Log hält dies fest.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 unfertiges Video behält seinen Prompt, bis es erstellt ist: Führe dies danach erneut aus.",
+    "admin.privacy.unfinished_many": " {n} unfertige Videos behalten ihre Prompts, bis sie erstellt sind: Führe dies danach erneut aus.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

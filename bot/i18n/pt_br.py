@@ -471,6 +471,23 @@ MESSAGES: dict[str, str] = {
     "policy.describe.duration": "até {seconds} s",
     "policy.describe.none": "sem limites",
     "policy.describe.leaves_nothing": "A política deste servidor ({policy}) não deixa nada que {what} possa fazer: ele oferece {offered}.",
+    "admin.community.title": "Vitrine",
+    "admin.community.channel": "Canal",
+    "admin.community.none": "nenhum",
+    "admin.community.text": "{channel} (canal de texto)",
+    "admin.community.forum": "{channel} (fórum)",
+    "admin.community.note": "Os membros compartilham um vídeo entregue com o botão Share; todos votam na postagem e o `/video top` faz o ranking. O bot precisa lá das permissões Enviar mensagens, Anexar arquivos e Inserir links (Criar postagens em um fórum).",
+    "admin.privacy.title": "O que o bot guarda de {name}",
+    "admin.privacy.prompts_one": "Prompts de 1 vídeo concluído neste servidor",
+    "admin.privacy.prompts_many": "Prompts de {n} vídeos concluídos neste servidor",
+    "admin.privacy.settings": "Preferências do /video",
+    "admin.privacy.kept": "guardados",
+    "admin.privacy.settings_kept": "guardadas",
+    "admin.privacy.erased": "apagados",
+    "admin.privacy.none": "nenhuma",
+    "admin.privacy.note": "Créditos, estados e horários ficam (a contabilidade do servidor); o registro de auditoria anota isto.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 vídeo não concluído mantém o prompt até ser feito: execute isto de novo depois.",
+    "admin.privacy.unfinished_many": " {n} vídeos não concluídos mantêm os prompts até serem feitos: execute isto de novo depois.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -1,19 +1,201 @@
-"""The refusals worded from a model's ratio rules and a server policy's description, in the
-member's Discord locale through the real /video callback; English stays as it was."""
+"""`/videoadmin showcase` and `/videoadmin forget member` in the moderator's own Discord locale,
+and the refusals worded from a model's ratio rules and a server policy's description in the
+member's, through the real command callbacks; English stays as it was."""
 
 # ruff: noqa: F811  # the /video tests take test_video's `env` fixture by name
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 
+import discord
 import pytest
 
 from bot.catalog import MODELS, OptionPolicy
-from bot.i18n import Message
+from bot.i18n import Message, translate
 from bot.spec import Mode, VideoSpec
+from cogs.admin import AdminCog
+from cogs.admin.community import showcase_text
+from storage import Showcase, Storage, TaskState, UserPrefs
+from tests.builders import make_new_task
+from tests.cogs.admin_fakes import (
+    CHANNEL_ID,
+    GUILD_ID,
+    MANAGER_ROLE,
+    OTHER_CHANNEL_ID,
+    invoke,
+    make_guild,
+    make_member,
+    moderation,
+    text_channel,
+)
+from tests.cogs.test_admin import StubService
 from tests.cogs.test_video import Env, env  # noqa: F401  # the /video fixture, with locale=
+from tests.fakes import interactions as kit
 from tests.fakes.lifecycle_harness import GUILD
+
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()
+MANAGER, TARGET = 11, 20
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(tmp_path / "admin.sqlite3", default_limit_tenths=50, default_period="day")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def guild() -> discord.Guild:
+    return make_guild()
+
+
+@pytest.fixture
+def cog(storage: Storage) -> AdminCog:
+    return AdminCog(moderation(storage, StubService(), clock=lambda: NOW))
+
+
+def moderator(guild: discord.Guild, locale: str) -> kit.KitInteraction:
+    """The manager's interaction, their Discord client set to ``locale`` (the server's is English)."""
+    member = make_member(guild, MANAGER, MANAGER_ROLE)
+    return kit.make_interaction(None, user=member, guild=guild, channel_id=CHANNEL_ID, locale=locale)
+
+
+def fields_of(reply: kit.Reply) -> list[tuple[str, str]]:
+    assert reply.ephemeral and reply.embed is not None
+    return [(str(f.name), str(f.value)) for f in reply.embed.fields]
+
+
+# ------------------------------------------------------------------------- /videoadmin showcase
+
+
+async def test_showcase_confirms_in_german_then_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    here = f"<#{CHANNEL_ID}>"
+    german = await invoke(AdminCog.showcase, cog, moderator(guild, "de"), channel=text_channel(guild))
+    assert german.embed is not None and german.embed.title == "Showcase"
+    assert german.embed.description is None  # a change
+    assert fields_of(german) == [
+        ("Kanal", f"keiner → **{here} (Textkanal)**"),
+        ("Hinweis", translate("de", "admin.community.note")),
+    ]
+    assert "`/video top`" in translate("de", "admin.community.note")
+    again = await invoke(AdminCog.showcase, cog, moderator(guild, "ja"), channel=text_channel(guild))
+    assert again.embed is not None and again.embed.title == "ショーケース"
+    assert again.embed.description == "変更はありません。すでにその設定になっています。"
+    assert fields_of(again)[0] == (
+        "チャンネル",
+        f"{here}(テキストチャンネル) → **{here}(テキストチャンネル)**",
+    )
+    assert fields_of(again)[1][0] == "メモ"
+
+
+async def test_showcase_keeps_the_english_wording(cog: AdminCog, guild: discord.Guild) -> None:
+    reply = await invoke(
+        AdminCog.showcase, cog, moderator(guild, "en-GB"), channel=text_channel(guild, OTHER_CHANNEL_ID)
+    )
+    assert reply.embed is not None and reply.embed.title == "Showcase"
+    assert fields_of(reply) == [
+        ("Channel", f"none → **<#{OTHER_CHANNEL_ID}> (text channel)**"),
+        (
+            "Note",
+            "Members share a delivered video with its Share button; everyone votes on the post, "
+            "and `/video top` ranks them. The bot needs Send Messages, Attach Files and Embed Links "
+            "there (Create Posts in a forum).",
+        ),
+    ]
+
+
+def test_a_forum_showcase_is_named_in_each_language() -> None:
+    forum = Showcase(OTHER_CHANNEL_ID, True)
+    assert showcase_text(forum) == f"<#{OTHER_CHANNEL_ID}> (forum)"
+    assert showcase_text(forum, "es-ES") == f"<#{OTHER_CHANNEL_ID}> (foro)"
+    assert showcase_text(forum, "ja") == f"<#{OTHER_CHANNEL_ID}>(フォーラム)"
+    assert showcase_text(None, "pt-BR") == "nenhum"
+
+
+# ------------------------------------------------------------------------- /videoadmin forget member
+
+
+async def seed_member(storage: Storage) -> None:
+    """One finished video of the target's, two still to be made, and saved /video settings."""
+    done = await storage.quota.reserve(
+        make_new_task(guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=TARGET, prompt="mine"), now=NOW
+    )
+    await storage.tasks.transition(done.id, TaskState.CANCELLED, now=NOW)
+    for prompt in ("queued", "also queued"):
+        await storage.quota.reserve(
+            make_new_task(guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=TARGET, prompt=prompt), now=NOW
+        )
+    await storage.prefs.set(TARGET, UserPrefs(dm_results=True))
+
+
+async def test_forget_member_confirms_in_spanish_then_japanese(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    await seed_member(storage)
+    target = make_member(guild, TARGET)
+    spanish = await invoke(AdminCog.forget_member, cog, moderator(guild, "es-419"), member=target)
+    assert spanish.embed is not None
+    assert spanish.embed.title == f"Lo que el bot guarda de {target.display_name}"
+    assert fields_of(spanish) == [
+        ("Prompts de 1 vídeo terminado en este servidor", "guardados → **borrados**"),
+        ("Preferencias de /video", "guardadas → **ninguna**"),
+        (
+            "Nota",
+            "Los créditos, estados y horas se conservan (la contabilidad del servidor); el registro de "
+            "auditoría lo anota. 2 vídeos sin terminar conservan sus prompts hasta que se hagan: vuelve a "
+            "ejecutar esto después.",
+        ),
+    ]
+    japanese = await invoke(AdminCog.forget_member, cog, moderator(guild, "ja"), member=target)
+    assert japanese.embed is not None
+    assert japanese.embed.title == f"ボットが保存している {target.display_name} のデータ"
+    assert fields_of(japanese)[:2] == [
+        ("このサーバーで完成した動画 0 本のプロンプト", "保存中 → **削除済み**"),
+        ("/video の設定", "なし → **なし**"),
+    ]
+    assert fields_of(japanese)[2][1].endswith(
+        "監査ログに記録されます。未完成の動画 2 本は、作成されるまでプロンプトが残ります。"
+        "完成後にもう一度実行してください。"
+    )
+
+
+async def test_forget_member_keeps_the_english_wording(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    done = await storage.quota.reserve(
+        make_new_task(guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=TARGET), now=NOW
+    )
+    await storage.tasks.transition(done.id, TaskState.CANCELLED, now=NOW)
+    await storage.quota.reserve(
+        make_new_task(guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=TARGET), now=NOW
+    )
+    target = make_member(guild, TARGET)
+    reply = await invoke(AdminCog.forget_member, cog, moderator(guild, "en-US"), member=target)
+    assert reply.embed is not None and reply.embed.title == f"What the bot keeps of {target.display_name}"
+    assert fields_of(reply) == [
+        ("Prompts of 1 finished video in this server", "kept → **erased**"),
+        ("/video settings", "none → **none**"),
+        (
+            "Note",
+            "Credits, states and times stay (the server's accounting); the audit log records this. "
+            "1 unfinished video keeps its prompt until made: run this again afterwards.",
+        ),
+    ]
+    again = await invoke(AdminCog.forget_member, cog, moderator(guild, "de"), member=target)
+    assert fields_of(again)[0] == (
+        "Prompts von 0 fertigen Videos in diesem Server",
+        "gespeichert → **gelöscht**",
+    )
+    assert fields_of(again)[2][1].endswith(
+        " 1 unfertiges Video behält seinen Prompt, bis es erstellt ist: Führe dies danach erneut aus."
+    )
+
 
 # ------------------------------------------------------------------------- a model's ratio rules
 
