@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from bot.i18n import Message, translate
+from bot.i18n import Message, msg, translate
 from bot.spec import MediaRole, Mode, VideoSpec
 
 MODE_LABELS: dict[Mode, str] = {
@@ -109,24 +109,25 @@ class ModelRules:
     def durations(self) -> frozenset[int]:
         return frozenset(d for combos in self.modes.values() for _, d in combos)
 
-    def refuses(self, spec: VideoSpec) -> str | None:
-        """Why this model cannot take one of the spec's per-model options (``None``: it can).
+    def refuses(self, spec: VideoSpec) -> Message | None:
+        """Why this model cannot take one of the spec's per-model options (``None``: it can), said in
+        the reader's language once rendered.
 
         Resolution, duration and fast have their own refusals, which name what the model offers.
         """
         if spec.ratio is not None and spec.ratio not in self.ratios:
             if not self.ratios:
-                return (
-                    f"{self.name} does not take a ratio: its videos are 16:9, or follow the shape of "
-                    "the first_frame image. Leave ratio out."
-                )
-            return f"{self.name} makes videos in {', '.join(sorted(self.ratios))}, not {spec.ratio}."
+                return msg("refusal.ratio.none", model=self.name)
+            return msg(
+                "refusal.ratio.not_offered",
+                model=self.name,
+                ratios=", ".join(sorted(self.ratios)),
+                ratio=spec.ratio,
+            )
         if spec.ratio == ADAPTIVE and spec.mode is Mode.TEXT:
             concrete = ", ".join(r for r in RATIOS if r in self.ratios and r != ADAPTIVE)
-            return (
-                f"A text-only video has no image to adapt to: choose a concrete ratio ({concrete}), "
-                f"or leave ratio out for {self.text_ratio or 'the default'}."
-            )
+            default: Message | str = self.text_ratio or msg("refusal.ratio.the_default")
+            return msg("refusal.ratio.adaptive_text", ratios=concrete, default=default)
         return None
 
 
@@ -524,13 +525,17 @@ class OptionPolicy:
             return False
         return self.max_duration is None or duration <= self.max_duration
 
-    def describe(self) -> str:
-        parts = []
-        if self.max_resolution is not None:
-            parts.append(f"up to {self.max_resolution}")
-        if self.max_duration is not None:
-            parts.append(f"up to {self.max_duration} s")
-        return " and ".join(parts) or "no limits"
+    def describe(self) -> Message:
+        """``up to 1080P and up to 6 s``, ``no limits``: the policy inside a refusal, said in the
+        reader's language once rendered."""
+        resolution, duration = self.max_resolution, self.max_duration
+        if resolution is not None and duration is not None:
+            return msg("policy.describe.both", resolution=resolution, seconds=duration)
+        if resolution is not None:
+            return msg("policy.describe.resolution", resolution=resolution)
+        if duration is not None:
+            return msg("policy.describe.duration", seconds=duration)
+        return msg("policy.describe.none")
 
 
 def option_policy(

@@ -462,6 +462,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} nimmt kein Seitenverhältnis: Seine Videos sind 16:9 oder folgen der Form des first_frame-Bildes. Lass ratio weg.",
+    "refusal.ratio.not_offered": "{model} erstellt Videos in {ratios}, nicht in {ratio}.",
+    "refusal.ratio.adaptive_text": "Ein reines Textvideo hat kein Bild, an das es sich anpassen kann: Wähle ein festes Seitenverhältnis ({ratios}) oder lass ratio weg für {default}.",
+    "refusal.ratio.the_default": "den Standard",
+    "policy.describe.both": "bis {resolution} und bis {seconds} s",
+    "policy.describe.resolution": "bis {resolution}",
+    "policy.describe.duration": "bis {seconds} s",
+    "policy.describe.none": "keine Grenzen",
+    "policy.describe.leaves_nothing": "Die Regeln dieses Servers ({policy}) lassen nichts übrig, was {what} erstellen kann: Es bietet {offered}.",
+    "admin.community.title": "Showcase",
+    "admin.community.channel": "Kanal",
+    "admin.community.none": "keiner",
+    "admin.community.text": "{channel} (Textkanal)",
+    "admin.community.forum": "{channel} (Forum)",
+    "admin.community.note": "Mitglieder teilen ein geliefertes Video mit seinem Share-Button; alle stimmen über den Beitrag ab, und `/video top` erstellt die Rangliste. Der Bot braucht dort „Nachrichten senden“, „Dateien anhängen“ und „Links einbetten“ (in einem Forum „Beiträge erstellen“).",
+    "admin.privacy.title": "Was der Bot von {name} speichert",
+    "admin.privacy.prompts_one": "Prompts von 1 fertigen Video in diesem Server",
+    "admin.privacy.prompts_many": "Prompts von {n} fertigen Videos in diesem Server",
+    "admin.privacy.settings": "/video-Einstellungen",
+    "admin.privacy.kept": "gespeichert",
+    "admin.privacy.settings_kept": "gespeichert",
+    "admin.privacy.erased": "gelöscht",
+    "admin.privacy.none": "keine",
+    "admin.privacy.note": "Credits, Status und Zeiten bleiben (die Abrechnung des Servers); das Audit-Log hält dies fest.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 unfertiges Video behält seinen Prompt, bis es erstellt ist: Führe dies danach erneut aus.",
+    "admin.privacy.unfinished_many": " {n} unfertige Videos behalten ihre Prompts, bis sie erstellt sind: Führe dies danach erneut aus.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

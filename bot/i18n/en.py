@@ -463,6 +463,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} does not take a ratio: its videos are 16:9, or follow the shape of the first_frame image. Leave ratio out.",
+    "refusal.ratio.not_offered": "{model} makes videos in {ratios}, not {ratio}.",
+    "refusal.ratio.adaptive_text": "A text-only video has no image to adapt to: choose a concrete ratio ({ratios}), or leave ratio out for {default}.",
+    "refusal.ratio.the_default": "the default",
+    "policy.describe.both": "up to {resolution} and up to {seconds} s",
+    "policy.describe.resolution": "up to {resolution}",
+    "policy.describe.duration": "up to {seconds} s",
+    "policy.describe.none": "no limits",
+    "policy.describe.leaves_nothing": "This server's policy ({policy}) leave nothing {what} can make: it offers {offered}.",
+    "admin.community.title": "Showcase",
+    "admin.community.channel": "Channel",
+    "admin.community.none": "none",
+    "admin.community.text": "{channel} (text channel)",
+    "admin.community.forum": "{channel} (forum)",
+    "admin.community.note": "Members share a delivered video with its Share button; everyone votes on the post, and `/video top` ranks them. The bot needs Send Messages, Attach Files and Embed Links there (Create Posts in a forum).",
+    "admin.privacy.title": "What the bot keeps of {name}",
+    "admin.privacy.prompts_one": "Prompts of 1 finished video in this server",
+    "admin.privacy.prompts_many": "Prompts of {n} finished videos in this server",
+    "admin.privacy.settings": "/video settings",
+    "admin.privacy.kept": "kept",
+    "admin.privacy.settings_kept": "kept",
+    "admin.privacy.erased": "erased",
+    "admin.privacy.none": "none",
+    "admin.privacy.note": "Credits, states and times stay (the server's accounting); the audit log records this.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 unfinished video keeps its prompt until made: run this again afterwards.",
+    "admin.privacy.unfinished_many": " {n} unfinished videos keep their prompts until made: run this again afterwards.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

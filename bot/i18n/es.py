@@ -462,6 +462,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} no admite relación de aspecto: sus vídeos son 16:9 o siguen la forma de la imagen first_frame. Quita ratio.",
+    "refusal.ratio.not_offered": "{model} hace vídeos en {ratios}, no en {ratio}.",
+    "refusal.ratio.adaptive_text": "Un vídeo solo de texto no tiene una imagen a la que adaptarse: elige una relación de aspecto concreta ({ratios}) o quita ratio para usar {default}.",
+    "refusal.ratio.the_default": "la predeterminada",
+    "policy.describe.both": "hasta {resolution} y hasta {seconds} s",
+    "policy.describe.resolution": "hasta {resolution}",
+    "policy.describe.duration": "hasta {seconds} s",
+    "policy.describe.none": "sin límites",
+    "policy.describe.leaves_nothing": "La política de este servidor ({policy}) no deja nada que {what} pueda hacer: ofrece {offered}.",
+    "admin.community.title": "Vitrina",
+    "admin.community.channel": "Canal",
+    "admin.community.none": "ninguno",
+    "admin.community.text": "{channel} (canal de texto)",
+    "admin.community.forum": "{channel} (foro)",
+    "admin.community.note": "Los miembros comparten un vídeo entregado con su botón Share; todos votan en la publicación y `/video top` los clasifica. El bot necesita allí los permisos Enviar mensajes, Adjuntar archivos e Insertar enlaces (Crear publicaciones en un foro).",
+    "admin.privacy.title": "Lo que el bot guarda de {name}",
+    "admin.privacy.prompts_one": "Prompts de 1 vídeo terminado en este servidor",
+    "admin.privacy.prompts_many": "Prompts de {n} vídeos terminados en este servidor",
+    "admin.privacy.settings": "Preferencias de /video",
+    "admin.privacy.kept": "guardados",
+    "admin.privacy.settings_kept": "guardadas",
+    "admin.privacy.erased": "borrados",
+    "admin.privacy.none": "ninguna",
+    "admin.privacy.note": "Los créditos, estados y horas se conservan (la contabilidad del servidor); el registro de auditoría lo anota.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 vídeo sin terminar conserva su prompt hasta que se haga: vuelve a ejecutar esto después.",
+    "admin.privacy.unfinished_many": " {n} vídeos sin terminar conservan sus prompts hasta que se hagan: vuelve a ejecutar esto después.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} ne prend pas de format : ses vidéos sont en 16:9 ou suivent la forme de l'image first_frame. Retire ratio.",
+    "refusal.ratio.not_offered": "{model} fait des vidéos en {ratios}, pas en {ratio}.",
+    "refusal.ratio.adaptive_text": "Une vidéo à partir de texte seul n'a pas d'image à laquelle s'adapter : choisis un format précis ({ratios}) ou retire ratio pour avoir {default}.",
+    "refusal.ratio.the_default": "celui par défaut",
+    "policy.describe.both": "jusqu'en {resolution} et jusqu'à {seconds} s",
+    "policy.describe.resolution": "jusqu'en {resolution}",
+    "policy.describe.duration": "jusqu'à {seconds} s",
+    "policy.describe.none": "aucune limite",
+    "policy.describe.leaves_nothing": "La politique de ce serveur ({policy}) ne laisse rien que {what} puisse faire : il propose {offered}.",
+    "admin.community.title": "Vitrine",
+    "admin.community.channel": "Salon",
+    "admin.community.none": "aucun",
+    "admin.community.text": "{channel} (salon textuel)",
+    "admin.community.forum": "{channel} (forum)",
+    "admin.community.note": "Les membres partagent une vidéo livrée avec son bouton Share ; tout le monde vote sur la publication et `/video top` les classe. Le bot a besoin là-bas des permissions Envoyer des messages, Joindre des fichiers et Intégrer des liens (Créer des publications dans un forum).",
+    "admin.privacy.title": "Ce que le bot garde de {name}",
+    "admin.privacy.prompts_one": "Prompt d'une vidéo terminée sur ce serveur",
+    "admin.privacy.prompts_many": "Prompts de {n} vidéos terminées sur ce serveur",
+    "admin.privacy.settings": "Préférences de /video",
+    "admin.privacy.kept": "conservés",
+    "admin.privacy.settings_kept": "conservées",
+    "admin.privacy.erased": "effacés",
+    "admin.privacy.none": "aucune",
+    "admin.privacy.note": "Les crédits, états et horaires restent (la comptabilité du serveur) ; le journal d'audit enregistre cette action.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 vidéo pas encore terminée garde son prompt jusqu'à sa création : relancez cette commande ensuite.",
+    "admin.privacy.unfinished_many": " {n} vidéos pas encore terminées gardent leurs prompts jusqu'à leur création : relancez cette commande ensuite.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} はアスペクト比を指定できません。動画は 16:9 か、first_frame 画像の形に合わせて作られます。ratio を外してください。",
+    "refusal.ratio.not_offered": "{model} で作れるアスペクト比は {ratios} です。{ratio} は作れません。",
+    "refusal.ratio.adaptive_text": "テキストだけの動画には合わせる画像がありません。具体的なアスペクト比({ratios})を選ぶか、ratio を外して {default} にしてください。",
+    "refusal.ratio.the_default": "既定の比率",
+    "policy.describe.both": "{resolution} まで、{seconds} 秒まで",
+    "policy.describe.resolution": "{resolution} まで",
+    "policy.describe.duration": "{seconds} 秒まで",
+    "policy.describe.none": "制限なし",
+    "policy.describe.leaves_nothing": "このサーバーのポリシー({policy})では、{what} で作れるものがありません。対応: {offered}。",
+    "admin.community.title": "ショーケース",
+    "admin.community.channel": "チャンネル",
+    "admin.community.none": "なし",
+    "admin.community.text": "{channel}(テキストチャンネル)",
+    "admin.community.forum": "{channel}(フォーラム)",
+    "admin.community.note": "メンバーは完成した動画を Share ボタンで共有し、全員が投稿に投票します。`/video top` がその順位を表示します。ボットにはそのチャンネルで「メッセージを送信」「ファイルを添付」「埋め込みリンク」(フォーラムでは「投稿の作成」)の権限が必要です。",
+    "admin.privacy.title": "ボットが保存している {name} のデータ",
+    "admin.privacy.prompts_one": "このサーバーで完成した動画 1 本のプロンプト",
+    "admin.privacy.prompts_many": "このサーバーで完成した動画 {n} 本のプロンプト",
+    "admin.privacy.settings": "/video の設定",
+    "admin.privacy.kept": "保存中",
+    "admin.privacy.settings_kept": "保存中",
+    "admin.privacy.erased": "削除済み",
+    "admin.privacy.none": "なし",
+    "admin.privacy.note": "クレジット、状態、日時は残ります(サーバーの利用記録のため)。この操作は監査ログに記録されます。{unfinished}",
+    "admin.privacy.unfinished_one": "未完成の動画 1 本は、作成されるまでプロンプトが残ります。完成後にもう一度実行してください。",
+    "admin.privacy.unfinished_many": "未完成の動画 {n} 本は、作成されるまでプロンプトが残ります。完成後にもう一度実行してください。",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -462,6 +462,32 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
+    "refusal.ratio.none": "{model} não aceita proporção: os vídeos dele são 16:9 ou seguem o formato da imagem first_frame. Retire ratio.",
+    "refusal.ratio.not_offered": "{model} faz vídeos em {ratios}, não em {ratio}.",
+    "refusal.ratio.adaptive_text": "Um vídeo só de texto não tem imagem à qual se adaptar: escolha uma proporção concreta ({ratios}) ou retire ratio para usar {default}.",
+    "refusal.ratio.the_default": "a padrão",
+    "policy.describe.both": "até {resolution} e até {seconds} s",
+    "policy.describe.resolution": "até {resolution}",
+    "policy.describe.duration": "até {seconds} s",
+    "policy.describe.none": "sem limites",
+    "policy.describe.leaves_nothing": "A política deste servidor ({policy}) não deixa nada que {what} possa fazer: ele oferece {offered}.",
+    "admin.community.title": "Vitrine",
+    "admin.community.channel": "Canal",
+    "admin.community.none": "nenhum",
+    "admin.community.text": "{channel} (canal de texto)",
+    "admin.community.forum": "{channel} (fórum)",
+    "admin.community.note": "Os membros compartilham um vídeo entregue com o botão Share; todos votam na postagem e o `/video top` faz o ranking. O bot precisa lá das permissões Enviar mensagens, Anexar arquivos e Inserir links (Criar postagens em um fórum).",
+    "admin.privacy.title": "O que o bot guarda de {name}",
+    "admin.privacy.prompts_one": "Prompts de 1 vídeo concluído neste servidor",
+    "admin.privacy.prompts_many": "Prompts de {n} vídeos concluídos neste servidor",
+    "admin.privacy.settings": "Preferências do /video",
+    "admin.privacy.kept": "guardados",
+    "admin.privacy.settings_kept": "guardadas",
+    "admin.privacy.erased": "apagados",
+    "admin.privacy.none": "nenhuma",
+    "admin.privacy.note": "Créditos, estados e horários ficam (a contabilidade do servidor); o registro de auditoria anota isto.{unfinished}",
+    "admin.privacy.unfinished_one": " 1 vídeo não concluído mantém o prompt até ser feito: execute isto de novo depois.",
+    "admin.privacy.unfinished_many": " {n} vídeos não concluídos mantêm os prompts até serem feitos: execute isto de novo depois.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
     # -- end [result]

@@ -25,7 +25,6 @@ from bot.catalog import (
     MAX_IMAGE_BYTES,
     MIN_ASPECT,
     MIN_SHORT_SIDE,
-    MODE_LABELS,
     MODELS,
     NO_POLICY,
     OPTION_DEFAULTS,
@@ -36,7 +35,6 @@ from bot.catalog import (
     ModelRules,
     OptionPolicy,
     default_model_for,
-    describe_combos,
     models_for_mode,
     resolution_rank,
     spec_price_tenths,
@@ -398,9 +396,11 @@ def _choose_combo(
     _check_within_limits(asked, policy)
     candidates = _fitting_combos(rules, mode, asked, policy)
     if not candidates:
-        raise _ModelCannot(
-            f"This server's policy ({policy.describe()}) leave nothing {rules.name} "
-            f"({MODE_LABELS[mode]}) can make: it offers {describe_combos(rules.combos(mode))}."
+        raise _ModelCannot.keyed(
+            "policy.describe.leaves_nothing",
+            policy=policy.describe(),
+            what=msg("model.what", model=rules.name, mode=msg(f"mode.{mode.value}")),
+            offered=CombosText("model.combos", combos=rules.combos(mode)),
         )
     res, dur = asked.resolution, asked.duration
     saved_res = defaults.resolution if defaults.resolution in RESOLUTIONS else None
@@ -462,7 +462,7 @@ def plan_request(
             raise RequestRefused.keyed("model.fast_not_for_mode", mode=msg(f"mode.{mode.value}"))
         reason = rules.refuses(asked)
         if reason is not None:
-            raise _ModelCannot(reason)
+            raise _ModelCannot.of(reason)
     except _ModelCannot as exc:
         others = _who_else_could(rules, mode, asked, policy)
         why = exc.words or exc.message

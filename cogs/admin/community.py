@@ -7,9 +7,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import translate
 from bot.lifecycle.moderation import ShowcaseChannel
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, shown_refusals, videoadmin
+from cogs.locales import member_locale
 from cogs.replies import send
 from storage.showcase import Showcase
 
@@ -25,10 +27,12 @@ def showcase_channel(channel: discord.abc.GuildChannel) -> ShowcaseChannel:
     return ShowcaseChannel(channel.id, channel.guild.id, kind)
 
 
-def showcase_text(showcase: Showcase | None) -> str:
+def showcase_text(showcase: Showcase | None, locale: str | None = None) -> str:
+    """The showcase as a ``before → after`` side, in the moderator's language."""
     if showcase is None:
-        return "none"
-    return f"<#{showcase.channel_id}> ({'forum' if showcase.is_forum else 'text channel'})"
+        return translate(locale, "admin.community.none")
+    kind = "forum" if showcase.is_forum else "text"
+    return translate(locale, f"admin.community.{kind}", channel=f"<#{showcase.channel_id}>")
 
 
 class CommunityCommands(AdminBase):
@@ -44,14 +48,18 @@ class CommunityCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             change = await self.service.set_showcase(mod, showcase_channel(channel))
+        locale = member_locale(interaction)
         embed = embeds.change_embed(
-            "Showcase",
-            [("Channel", showcase_text(change.before), showcase_text(change.after))],
+            translate(locale, "admin.community.title"),
+            [
+                (
+                    translate(locale, "admin.community.channel"),
+                    showcase_text(change.before, locale),
+                    showcase_text(change.after, locale),
+                )
+            ],
             changed=change.audit_id is not None,
-            note=(
-                "Members share a delivered video with its Share button; everyone votes on the post, "
-                "and `/video top` ranks them. The bot needs Send Messages, Attach Files and Embed Links "
-                "there (Create Posts in a forum)."
-            ),
+            note=translate(locale, "admin.community.note"),
+            locale=locale,
         )
         await send(interaction, embed=embed)

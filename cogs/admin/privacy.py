@@ -7,8 +7,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import Message, msg, translate
 from cogs import admin_embeds as embeds
 from cogs.admin._base import AdminBase, forget, member_ref, shown_refusals
+from cogs.locales import member_locale
 from cogs.replies import send
 
 
@@ -21,18 +23,32 @@ class PrivacyCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             forgotten = await self.service.forget_member(mod, member_ref(member))
-        videos = "1 finished video" if forgotten.prompts == 1 else f"{forgotten.prompts} finished videos"
-        note = "Credits, states and times stay (the server's accounting); the audit log records this."
+        locale = member_locale(interaction)
+        if forgotten.prompts == 1:
+            prompts = translate(locale, "admin.privacy.prompts_one")
+        else:
+            prompts = translate(locale, "admin.privacy.prompts_many", n=forgotten.prompts)
+        unfinished: Message | str = ""
         if kept := forgotten.unfinished_kept:
-            what = "video keeps its prompt" if kept == 1 else "videos keep their prompts"
-            note += f" {kept} unfinished {what} until made: run this again afterwards."
+            unfinished = (
+                msg("admin.privacy.unfinished_one")
+                if kept == 1
+                else msg("admin.privacy.unfinished_many", n=kept)
+            )
+        none = translate(locale, "admin.privacy.none")
+        settings_before = translate(locale, "admin.privacy.settings_kept") if forgotten.preferences else none
         embed = embeds.change_embed(
-            f"What the bot keeps of {member.display_name}",
+            translate(locale, "admin.privacy.title", name=member.display_name),
             [
-                (f"Prompts of {videos} in this server", "kept", "erased"),
-                ("/video settings", "kept" if forgotten.preferences else "none", "none"),
+                (
+                    prompts,
+                    translate(locale, "admin.privacy.kept"),
+                    translate(locale, "admin.privacy.erased"),
+                ),
+                (translate(locale, "admin.privacy.settings"), settings_before, none),
             ],
             changed=True,  # audited every time, even when there was nothing left to erase
-            note=note,
+            note=translate(locale, "admin.privacy.note", unfinished=unfinished),
+            locale=locale,
         )
         await send(interaction, embed=embed)
