@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import translate
 from bot.lifecycle import RequestRefused
 from bot.lifecycle.upscale import offers_upscale
 from cogs import embeds
@@ -37,10 +38,19 @@ DETAILS_PREFIX = "video:details:"
 UPSCALE_PREFIX = "video:upscale:"
 
 
-def _task_button(label: str, emoji: str, prefix: str, task_id: int) -> discord.ui.Button[Any]:
-    """The look every persistent task button shares; the custom_id carries the task across restarts."""
+def _task_button(
+    key: str, emoji: str, prefix: str, task_id: int, locale: str | None
+) -> discord.ui.Button[Any]:
+    """The look every persistent task button shares; the custom_id carries the task across restarts.
+
+    The label is the catalog's ``key`` in ``locale``'s language (the server's on a channel post,
+    English in a DM): cosmetic only, since a click is matched by the custom_id, which never changes;
+    a button rebuilt from a click (``from_custom_id``) is never shown, so it needs no language."""
     return discord.ui.Button(
-        label=label, emoji=emoji, style=discord.ButtonStyle.secondary, custom_id=f"{prefix}{task_id}"
+        label=translate(locale, key),
+        emoji=emoji,
+        style=discord.ButtonStyle.secondary,
+        custom_id=f"{prefix}{task_id}",
     )
 
 
@@ -51,8 +61,8 @@ class RegenerateButton(
 ):
     """Same options, new reservation; for the requester or a moderator (the service checks)."""
 
-    def __init__(self, task_id: int) -> None:
-        super().__init__(_task_button("Regenerate", "🔁", REGEN_PREFIX, task_id))
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
+        super().__init__(_task_button("button.regenerate", "🔁", REGEN_PREFIX, task_id, locale))
         self.task_id = task_id
 
     @classmethod
@@ -91,8 +101,8 @@ class UpscaleButton(
     """The 2K version of a delivered 768P H3 video: a request of its own, priced, reserved and
     charged to whoever clicks (the service checks the rest)."""
 
-    def __init__(self, task_id: int) -> None:
-        super().__init__(_task_button("Upscale to 2K", "⏫", UPSCALE_PREFIX, task_id))
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
+        super().__init__(_task_button("button.upscale", "⏫", UPSCALE_PREFIX, task_id, locale))
         self.task_id = task_id
 
     @classmethod
@@ -128,8 +138,8 @@ class DetailsButton(
     """The task's full details, privately, for the requester or a moderator; on a result whose
     download link expired, a fresh link too."""
 
-    def __init__(self, task_id: int) -> None:
-        super().__init__(_task_button("Details", "ℹ️", DETAILS_PREFIX, task_id))
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
+        super().__init__(_task_button("button.details", "ℹ️", DETAILS_PREFIX, task_id, locale))
         self.task_id = task_id
 
     @classmethod
@@ -184,37 +194,38 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
-def task_view(task: Task) -> discord.ui.View:
-    """Buttons under a card or a result: Details always, Regenerate once the task is over."""
+def task_view(task: Task, locale: str | None = None) -> discord.ui.View:
+    """Buttons under a card or a result: Details always, Regenerate once the task is over; labelled
+    in ``locale``'s language (the server's for a channel, English by default)."""
     view = discord.ui.View(timeout=None)
     if task.state.final:
-        view.add_item(RegenerateButton(task.id))
-    view.add_item(DetailsButton(task.id))
+        view.add_item(RegenerateButton(task.id, locale))
+    view.add_item(DetailsButton(task.id, locale))
     return view
 
 
-def result_view(task: Task) -> discord.ui.View:
+def result_view(task: Task, locale: str | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(RegenerateButton(task.id))
-    view.add_item(DetailsButton(task.id))
+    view.add_item(RegenerateButton(task.id, locale))
+    view.add_item(DetailsButton(task.id, locale))
     if offers_upscale(task):
-        view.add_item(UpscaleButton(task.id))
-    add_edit_buttons(view, task)  # Remix (cogs/edit_buttons.py)
-    add_sequel_buttons(view, task)  # Extend and Loop (cogs/sequel_buttons.py)
+        view.add_item(UpscaleButton(task.id, locale))
+    add_edit_buttons(view, task, locale)  # Remix (cogs/edit_buttons.py)
+    add_sequel_buttons(view, task, locale)  # Extend and Loop (cogs/sequel_buttons.py)
     if not task.deliver_by_dm and task.guild_id is not None:  # a public result may go to the showcase
-        view.add_item(ShareButton(task.id))
+        view.add_item(ShareButton(task.id, locale))
     return view
 
 
-def group_result_view(takes: list[Task]) -> discord.ui.View:
+def group_result_view(takes: list[Task], locale: str | None = None) -> discord.ui.View:
     """A group's reply: a row per take (Discord: at most 5 rows of 5 buttons), its Remix, Extend
     and Loop labelled with the take's number; the same persistent buttons as a result's, keyed by
     the take's own task id."""
     view = discord.ui.View(timeout=None)
     for row, take in enumerate(takes[:5]):
         per_take = discord.ui.View(timeout=None)
-        add_edit_buttons(per_take, take)
-        add_sequel_buttons(per_take, take)
+        add_edit_buttons(per_take, take, locale)
+        add_sequel_buttons(per_take, take, locale)
         for item in per_take.children[:5]:
             if isinstance(item, discord.ui.DynamicItem):
                 button = item.item

@@ -13,7 +13,8 @@ from typing import Any
 
 import discord
 
-from bot.catalog import credits_text, spec_price_tenths
+from bot.catalog import spec_price_tenths
+from bot.i18n import credits, translate
 from bot.spec import Mode
 from cogs.followups import keep_followup
 from cogs.guilds import ServedOnly
@@ -28,23 +29,28 @@ MAX_MODAL_PROMPT = 4000  # Discord's limit for a text input
 _TITLE_CHARS = 45  # Discord's limit for a modal title
 
 
-def _price(task: Task) -> str | None:
+def _price(task: Task) -> int | None:
+    """The remix's price in tenths of a credit."""
     try:
-        return credits_text(spec_price_tenths(task.spec))
+        return spec_price_tenths(task.spec)
     except (AssertionError, KeyError):  # a model no longer in the catalog: the request will say
         return None
 
 
 class RemixModal(discord.ui.Modal):
-    """The original's prompt, to edit; submitting makes the new request."""
+    """The original's prompt, to edit; submitting makes the new request. Worded in the clicker's
+    ``locale`` (only they see it)."""
 
-    def __init__(self, original: Task) -> None:
+    def __init__(self, original: Task, locale: str | None = None) -> None:
         price = _price(original)
-        title = f"Remix video #{original.id}" + (f" · {price}" if price else "")
+        if price is None:
+            title = translate(locale, "button.remix.title", task_id=original.id)
+        else:
+            title = translate(locale, "button.remix.title_priced", task_id=original.id, price=credits(price))
         super().__init__(title=title[:_TITLE_CHARS], custom_id=f"video:remix-modal:{original.id}")
         self.original_id = original.id
         self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
-            label="Prompt (edit it; the rest stays the same)",
+            label=translate(locale, "button.remix.prompt"),
             custom_id="prompt",
             style=discord.TextStyle.paragraph,
             default=original.prompt[:MAX_MODAL_PROMPT],
@@ -81,12 +87,13 @@ class RemixButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"video:remix:(?P<task_id>[0-9]{1,19})",
 ):
-    """Opens the Remix modal for anyone who may remix this result (the service decides)."""
+    """Opens the Remix modal for anyone who may remix this result (the service decides); labelled
+    in ``locale``'s language (cosmetic: the custom_id is what a click is matched by)."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Remix",
+                label=translate(locale, "button.remix"),
                 emoji="🎛️",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{REMIX_PREFIX}{task_id}",
@@ -109,15 +116,15 @@ class RemixButton(
         except Exception as exc:
             await reply_error(interaction, exc)
             return
-        await interaction.response.send_modal(RemixModal(original))
+        await interaction.response.send_modal(RemixModal(original, member_locale(interaction)))
 
 
 EDIT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RemixButton,)
 
 
-def add_edit_buttons(view: discord.ui.View, task: Task) -> None:
+def add_edit_buttons(view: discord.ui.View, task: Task, locale: str | None = None) -> None:
     """The edit buttons of a delivered result. An upscale has no prompt of its own to edit: it is a
     re-render of another result, which carries the buttons."""
     if task.mode is Mode.UPSCALE:
         return
-    view.add_item(RemixButton(task.id))
+    view.add_item(RemixButton(task.id, locale))

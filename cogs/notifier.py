@@ -118,6 +118,10 @@ class DiscordNotifier:
     def _channel(self, task: Task) -> discord.PartialMessageable:
         return self._bot.get_partial_messageable(task.channel_id, guild_id=task.guild_id)
 
+    def _view(self, task: Task) -> discord.ui.View:
+        """A card's buttons, labelled in its server's language (English in a DM)."""
+        return task_view(task, self.server_locale(task.guild_id))
+
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
         embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
@@ -125,12 +129,14 @@ class DiscordNotifier:
             # A personal install (USER_INSTALL): the channel is usually one the bot is not in, so
             # the interaction posts the card while it can.
             posted = await self._followup(
-                task, "status card", embed=embed, view=task_view(task), allowed_mentions=NONE
+                task, "status card", embed=embed, view=self._view(task), allowed_mentions=NONE
             )
             if posted is not None:
                 return posted
         try:
-            message = await self._channel(task).send(embed=embed, view=task_view(task), allowed_mentions=NONE)
+            message = await self._channel(task).send(
+                embed=embed, view=self._view(task), allowed_mentions=NONE
+            )
         except discord.HTTPException as exc:
             self._failed("post_status", exc)
             log.warning(
@@ -138,7 +144,7 @@ class DiscordNotifier:
             )
             if _refused(exc):
                 return await self._followup(
-                    task, "status card", embed=embed, view=task_view(task), allowed_mentions=NONE
+                    task, "status card", embed=embed, view=self._view(task), allowed_mentions=NONE
                 )
             return None
         return message.id
@@ -161,7 +167,7 @@ class DiscordNotifier:
             return task.status_message_id
         message = self._channel(task).get_partial_message(task.status_message_id)
         try:
-            await message.edit(embed=embed, view=task_view(task), allowed_mentions=NONE)
+            await message.edit(embed=embed, view=self._view(task), allowed_mentions=NONE)
         except discord.NotFound as exc:
             self._failed("edit_status", exc)
             log.info("The status card of task %s was deleted; posting a new one", task.id)
@@ -182,7 +188,7 @@ class DiscordNotifier:
             return False
         try:
             await webhook.edit_message(
-                task.status_message_id, embed=embed, view=task_view(task), allowed_mentions=NONE
+                task.status_message_id, embed=embed, view=self._view(task), allowed_mentions=NONE
             )
         except discord.HTTPException as exc:
             self._failed("followup", exc)
@@ -335,12 +341,13 @@ class DiscordNotifier:
 
     async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
+        labels = None if where is _Where.DM else self.server_locale(task.guild_id)  # buttons' language
         files: list[discord.File] = []
         if result.takes:
             content = embeds.group_result_content(
                 task, result.takes, result.failed, with_files=with_file, part=result.part
             )
-            view = group_result_view([t.task for t in result.takes])
+            view = group_result_view([t.task for t in result.takes], labels)
             if with_file:
                 files = [discord.File(t.file_path, filename=t.filename) for t in result.takes if t.file_path]
         else:
@@ -350,7 +357,7 @@ class DiscordNotifier:
                 expires_at=None if with_file else result.link_expires_at,
                 refitted=with_file and result.refitted,
             )
-            view = result_view(task)
+            view = result_view(task, labels)
             if with_file and result.file_path:
                 files = [discord.File(result.file_path, filename=result.filename)]
         kwargs: dict[str, Any] = {
@@ -405,7 +412,7 @@ class DiscordNotifier:
         ``/video status``. Nothing else (no prompt, no images), and it pings only the requester."""
         kwargs: dict[str, Any] = {
             "content": embeds.pickup_content(task),
-            "view": task_view(task),
+            "view": self._view(task),
             "allowed_mentions": requester_only(task),
         }
         if _personal(task):  # a personal install: the interaction, while it lives (no reply to a card)

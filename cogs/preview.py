@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import translate
 from bot.spec import VideoSpec
 from cogs.embeds import quote
 from cogs.replies import reply_error
@@ -26,22 +27,30 @@ MODAL_TEXT_LIMIT = 4000  # Discord's limit for a text input
 SHOWN_PROMPT_LIMIT = 1700  # leaves room in a 2000-character message for the words around it
 
 
-def preview_text(expanded: str, *, takes: int = 1) -> str:
-    many = f" ({takes} takes, each at the video's price)" if takes > 1 else ""
-    return (
-        "✨ **Expanded prompt** (a preview: nothing was reserved or charged; MiniMax publishes no "
-        "price for prompt expansion):\n"
-        f"{quote(expanded, SHOWN_PROMPT_LIMIT)}\n"
-        f"**Use it** makes the video{many} from it, **Edit** lets you change it first, **Keep mine** uses "
-        "your own prompt."
-    )
+def preview_text(expanded: str, *, takes: int = 1, locale: str | None = None) -> str:
+    """The private preview answer, in the member's ``locale`` (it names the buttons as labelled)."""
+    many = translate(locale, "button.preview.takes", takes=takes) if takes > 1 else ""
+    return translate(locale, "button.preview.text", prompt=quote(expanded, SHOWN_PROMPT_LIMIT), takes=many)
 
 
 class PreviewView(discord.ui.View):
+    """Use it, Edit and Keep mine, labelled in the member's ``locale`` (the answer is theirs)."""
+
     def __init__(
-        self, cog: VideoCog, spec: VideoSpec, expanded: str, *, pool: str | None = None, takes: int = 1
+        self,
+        cog: VideoCog,
+        spec: VideoSpec,
+        expanded: str,
+        *,
+        pool: str | None = None,
+        takes: int = 1,
+        locale: str | None = None,
     ) -> None:
         super().__init__(timeout=PREVIEW_VIEW_TIMEOUT)
+        self.use.label = translate(locale, "button.preview.use")
+        self.edit.label = translate(locale, "button.preview.edit")
+        self.keep.label = translate(locale, "button.preview.keep")
+        self.locale = locale
         self.cog = cog
         self.spec = spec
         self.pool = pool  # the team pool the member named, if any
@@ -62,7 +71,9 @@ class PreviewView(discord.ui.View):
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[PreviewView]
     ) -> None:
         await interaction.response.send_modal(
-            PreviewEditModal(self.cog, self.spec, self.expanded, pool=self.pool, takes=self.takes)
+            PreviewEditModal(
+                self.cog, self.spec, self.expanded, pool=self.pool, takes=self.takes, locale=self.locale
+            )
         )
 
     @discord.ui.button(label="Keep mine", style=discord.ButtonStyle.secondary)
@@ -78,23 +89,32 @@ class PreviewView(discord.ui.View):
         await reply_error(interaction, error)
 
 
-class PreviewEditModal(discord.ui.Modal, title="Edit the expanded prompt"):
-    prompt: discord.ui.TextInput[PreviewEditModal] = discord.ui.TextInput(
-        label="The prompt the video is made from",
-        custom_id="prompt",
-        style=discord.TextStyle.paragraph,
-        max_length=MODAL_TEXT_LIMIT,
-    )
+class PreviewEditModal(discord.ui.Modal):
+    """The expanded prompt, prefilled to edit; worded in the member's ``locale``."""
 
     def __init__(
-        self, cog: VideoCog, spec: VideoSpec, expanded: str, *, pool: str | None = None, takes: int = 1
+        self,
+        cog: VideoCog,
+        spec: VideoSpec,
+        expanded: str,
+        *,
+        pool: str | None = None,
+        takes: int = 1,
+        locale: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(title=translate(locale, "button.preview.modal_title"))
+        self.prompt: discord.ui.TextInput[PreviewEditModal] = discord.ui.TextInput(
+            label=translate(locale, "button.preview.modal_label"),
+            custom_id="prompt",
+            style=discord.TextStyle.paragraph,
+            default=expanded[:MODAL_TEXT_LIMIT],
+            max_length=MODAL_TEXT_LIMIT,
+        )
+        self.add_item(self.prompt)
         self.cog = cog
         self.spec = spec
         self.pool = pool  # the team pool the member named, if any
         self.takes = takes
-        self.prompt.default = expanded[:MODAL_TEXT_LIMIT]
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.start_video(

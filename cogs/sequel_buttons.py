@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from bot.catalog import SEQUELS, format_credits
+from bot.i18n import translate
 from bot.lifecycle.sequels import SequelOffer
 from bot.spec import Mode
 from cogs.followups import keep_followup
@@ -31,7 +32,6 @@ LOOP_PREFIX = "video:loop:"
 MAX_MODAL_PROMPT = 4000  # Discord's limit for a text input
 _TITLE_CHARS = 45  # Discord's limit for a modal title
 _LABEL_CHARS = 45  # and for a text input's label
-_TITLES = {"extend": "Extend", "loop": "Loop"}
 
 
 def _upload_limit(interaction: discord.Interaction[Any]) -> int | None:
@@ -39,16 +39,19 @@ def _upload_limit(interaction: discord.Interaction[Any]) -> int | None:
 
 
 class SequelModal(discord.ui.Modal):
-    """The original's prompt, to edit for the next segment; submitting reserves it."""
+    """The original's prompt, to edit for the next segment; submitting reserves it. Worded in the
+    clicker's ``locale`` (only they see it)."""
 
-    def __init__(self, offer: SequelOffer) -> None:
+    def __init__(self, offer: SequelOffer, locale: str | None = None) -> None:
         original, spec = offer.original, offer.spec
         price = format_credits(offer.price_tenths)
-        title = f"{_TITLES[offer.kind]} video #{original.id} · {price} credits"
+        title = translate(locale, f"button.{offer.kind}.title", task_id=original.id, price=price)
         super().__init__(title=title[:_TITLE_CHARS], custom_id=f"video:{offer.kind}-modal:{original.id}")
         self.original_id = original.id
         self.kind = offer.kind
-        label = f"Prompt for the next {spec.duration} s ({offer.total_seconds:.0f} s in all)"
+        label = translate(
+            locale, "button.sequel.prompt", seconds=spec.duration, total=f"{offer.total_seconds:.0f}"
+        )
         self.prompt: discord.ui.TextInput[SequelModal] = discord.ui.TextInput(
             label=label[:_LABEL_CHARS],
             custom_id="prompt",
@@ -94,7 +97,7 @@ async def _open_modal(interaction: discord.Interaction[Any], task_id: int, kind:
     except Exception as exc:
         await reply_error(interaction, exc)
         return
-    await interaction.response.send_modal(SequelModal(offer))
+    await interaction.response.send_modal(SequelModal(offer, member_locale(interaction)))
 
 
 class ExtendButton(
@@ -102,12 +105,13 @@ class ExtendButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"video:extend:(?P<task_id>[0-9]{1,19})",
 ):
-    """Continue the video from its last frame (the service decides who may)."""
+    """Continue the video from its last frame (the service decides who may); labelled in
+    ``locale``'s language (cosmetic: the custom_id is what a click is matched by)."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Extend",
+                label=translate(locale, "button.extend"),
                 emoji="⏩",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{EXTEND_PREFIX}{task_id}",
@@ -130,12 +134,12 @@ class LoopButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"video:loop:(?P<task_id>[0-9]{1,19})",
 ):
-    """Close the video into a seamless loop (the service decides who may)."""
+    """Close the video into a seamless loop (the service decides who may); labelled like Extend."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Loop",
+                label=translate(locale, "button.loop"),
                 emoji="🔁",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{LOOP_PREFIX}{task_id}",
@@ -156,10 +160,10 @@ class LoopButton(
 SEQUEL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ExtendButton, LoopButton)
 
 
-def add_sequel_buttons(view: discord.ui.View, task: Task) -> None:
+def add_sequel_buttons(view: discord.ui.View, task: Task, locale: str | None = None) -> None:
     """Extend and Loop, on the result of a model the catalog knows how to continue. Not on an
     upscale: it re-renders another result, which carries them (as it carries Remix)."""
     if task.model not in SEQUELS or task.mode is Mode.UPSCALE:
         return
-    view.add_item(ExtendButton(task.id))
-    view.add_item(LoopButton(task.id))
+    view.add_item(ExtendButton(task.id, locale))
+    view.add_item(LoopButton(task.id, locale))

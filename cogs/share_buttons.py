@@ -42,12 +42,13 @@ class ShareButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"video:share:(?P<task_id>[0-9]{1,19})",
 ):
-    """Repost a delivered public result to the server's showcase; the author or a moderator."""
+    """Repost a delivered public result to the server's showcase; the author or a moderator.
+    Labelled in ``locale``'s language (cosmetic: the custom_id is what a click is matched by)."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Share",
+                label=translate(locale, "button.share"),
                 emoji="📣",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{SHARE_PREFIX}{task_id}",
@@ -118,7 +119,9 @@ class VoteButton(
             await reply_error(interaction, exc)
             return
         # The click's one answer is the post showing the new count; the member sees it change.
-        await interaction.response.edit_message(view=showcase_view(self.task_id, vote.count))
+        # The post is the server's: its Remove label stays in the server's language.
+        votes = showcase_view(self.task_id, vote.count, server_locale(interaction))
+        await interaction.response.edit_message(view=votes)
         said = "share.voted" if vote.voted else "share.unvoted"
         await send(interaction, translate(member_locale(interaction), said, count=vote.count))
 
@@ -128,12 +131,12 @@ class RemoveButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"video:unshare:(?P<task_id>[0-9]{1,19})",
 ):
-    """A moderator takes the post down (it is not shared again)."""
+    """A moderator takes the post down (it is not shared again); labelled like Share."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Remove",
+                label=translate(locale, "button.remove"),
                 emoji="🗑️",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{UNSHARE_PREFIX}{task_id}",
@@ -160,10 +163,11 @@ class RemoveButton(
         await send(interaction, translate(locale, "share.removed", tail=tail))
 
 
-def showcase_view(task_id: int, votes: int) -> discord.ui.View:
+def showcase_view(task_id: int, votes: int, locale: str | None = None) -> discord.ui.View:
+    """Vote (its label the count) and Remove, in ``locale``'s language: the server's, as the post."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(task_id, votes))
-    view.add_item(RemoveButton(task_id))
+    view.add_item(RemoveButton(task_id, locale))
     return view
 
 
@@ -199,12 +203,13 @@ async def _post(interaction: discord.Interaction[Any], ticket: ShareTicket) -> t
     """Post to the showcase; the (channel, message) of the post (a forum post's thread is its channel)."""
     file, link = await _video(interaction)
     origin = interaction.message.jump_url if interaction.message is not None else None
-    embed = showcase_embed(ticket, origin, server_locale(interaction))
+    locale = server_locale(interaction)  # the whole server reads the post
+    embed = showcase_embed(ticket, origin, locale)
     content = clip(link, 2000) if link is not None else None
     kwargs: dict[str, Any] = {
         "content": content,
         "embed": embed,
-        "view": showcase_view(ticket.task.id, 0),
+        "view": showcase_view(ticket.task.id, 0, locale),
         "allowed_mentions": NONE,
     }
     if file is not None:
@@ -213,7 +218,8 @@ async def _post(interaction: discord.Interaction[Any], ticket: ShareTicket) -> t
     channel_id = ticket.showcase.channel_id
     if ticket.showcase.is_forum:
         forum = client.get_channel(channel_id) or await client.fetch_channel(channel_id)
-        name = clip(" ".join(ticket.task.prompt.split()) or f"Video #{ticket.task.id}", THREAD_NAME_CHARS)
+        untitled = translate(locale, "button.share.thread", task_id=ticket.task.id)
+        name = clip(" ".join(ticket.task.prompt.split()) or untitled, THREAD_NAME_CHARS)
         created = await forum.create_thread(name=name, **kwargs)
         return created.thread.id, created.message.id
     channel = client.get_channel(channel_id) or client.get_partial_messageable(channel_id)

@@ -104,24 +104,25 @@ def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
 ANIMATE_MODAL_TIMEOUT = 15 * 60.0
 
 
-class AnimateModal(discord.ui.Modal, title="Animate image"):
-    """Asks for the prompt of an "Animate image" request; the image comes from the message.
+class AnimateModal(discord.ui.Modal):
+    """Asks for the prompt of an "Animate image" request; the image comes from the message. Worded
+    in the member's ``locale`` (only they see it); the menu's own name stays English, as commands do.
 
     Forgotten after :data:`ANIMATE_MODAL_TIMEOUT`; a submit after that is one Discord shows as failed,
     and the member opens the menu again.
     """
 
-    prompt: discord.ui.TextInput[AnimateModal] = discord.ui.TextInput(
-        label="What should happen in the video?",
-        custom_id="prompt",
-        style=discord.TextStyle.paragraph,
-        placeholder="e.g. the cat slowly turns its head and blinks [Push in]",
-        max_length=MAX_PROMPT_CHARS,
-        required=False,  # image-to-video takes an empty prompt: the image says what to animate
-    )
-
-    def __init__(self, cog: VideoCog, attachment: discord.Attachment) -> None:
-        super().__init__(timeout=ANIMATE_MODAL_TIMEOUT)
+    def __init__(self, cog: VideoCog, attachment: discord.Attachment, locale: str | None = None) -> None:
+        super().__init__(title=translate(locale, "menu.animate.title"), timeout=ANIMATE_MODAL_TIMEOUT)
+        self.prompt: discord.ui.TextInput[AnimateModal] = discord.ui.TextInput(
+            label=translate(locale, "menu.animate.label"),
+            custom_id="prompt",
+            style=discord.TextStyle.paragraph,
+            placeholder=translate(locale, "menu.animate.placeholder"),
+            max_length=MAX_PROMPT_CHARS,
+            required=False,  # image-to-video takes an empty prompt: the image says what to animate
+        )
+        self.add_item(self.prompt)
         self.cog = cog
         self.attachment = attachment
 
@@ -136,19 +137,20 @@ class AnimateModal(discord.ui.Modal, title="Animate image"):
         await reply_error(interaction, error)
 
 
-class ReferencesModal(discord.ui.Modal, title="Video from references"):
-    """Asks for the prompt of a "Video from references" request; the media come from the message."""
+class ReferencesModal(discord.ui.Modal):
+    """Asks for the prompt of a "Video from references" request; the media come from the message.
+    Worded in the member's ``locale``, like :class:`AnimateModal`."""
 
-    prompt: discord.ui.TextInput[ReferencesModal] = discord.ui.TextInput(
-        label="What should the video show?",
-        custom_id="prompt",
-        style=discord.TextStyle.paragraph,
-        placeholder="e.g. the characters from the board dance on the beach at sunset, to the song",
-        max_length=4000,  # Discord's limit for a text input
-    )
-
-    def __init__(self, cog: VideoCog, references: tuple[MediaRef, ...]) -> None:
-        super().__init__()
+    def __init__(self, cog: VideoCog, references: tuple[MediaRef, ...], locale: str | None = None) -> None:
+        super().__init__(title=translate(locale, "menu.references.title"))
+        self.prompt: discord.ui.TextInput[ReferencesModal] = discord.ui.TextInput(
+            label=translate(locale, "menu.references.label"),
+            custom_id="prompt",
+            style=discord.TextStyle.paragraph,
+            placeholder=translate(locale, "menu.references.placeholder"),
+            max_length=4000,  # Discord's limit for a text input
+        )
+        self.add_item(self.prompt)
         self.cog = cog
         self.references = references
 
@@ -300,10 +302,11 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.text(member_locale(interaction)))
             return
+        locale = member_locale(interaction)  # a private answer: the member's language
         await send(
             interaction,
-            preview_text(expanded, takes=takes),
-            view=PreviewView(self, spec, expanded, pool=pool, takes=takes),
+            preview_text(expanded, takes=takes, locale=locale),
+            view=PreviewView(self, spec, expanded, pool=pool, takes=takes, locale=locale),
         )
 
     async def start_video(
@@ -323,11 +326,8 @@ class VideoCog(commands.Cog):
         await asyncio.sleep(0)
         missing = missing_permissions(interaction)
         if missing:
-            await send(
-                interaction,
-                f"I can't post videos in this channel: I need {', '.join(missing)} here. "
-                "Ask a moderator to grant them, or use another channel. Nothing was charged.",
-            )
+            locale = member_locale(interaction)  # an ephemeral answer: the member's language
+            await send(interaction, translate(locale, "menu.cannot_post", permissions=", ".join(missing)))
             return
         request = _request(interaction, spec, pool=pool, takes=takes)
         service = self.service
@@ -355,7 +355,7 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.text(member_locale(interaction)))
             return
-        await interaction.response.send_modal(AnimateModal(self, image))
+        await interaction.response.send_modal(AnimateModal(self, image, member_locale(interaction)))
 
     async def video_from_references(
         self, interaction: discord.Interaction[Any], message: discord.Message
@@ -367,7 +367,7 @@ class VideoCog(commands.Cog):
         except RequestRefused as exc:
             await send(interaction, exc.text(member_locale(interaction)))
             return
-        await interaction.response.send_modal(ReferencesModal(self, references))
+        await interaction.response.send_modal(ReferencesModal(self, references, member_locale(interaction)))
 
     # ------------------------------------------------------------------------------ following tasks
 
@@ -385,7 +385,6 @@ class VideoCog(commands.Cog):
             await send(interaction, exc.text(member_locale(interaction)))
             return
         card = await service.status_card(found)
-        view = task_view(found)
         # A video kept for its requester (their DMs refused it) is picked up here: a fresh link.
         link = await pickup_link(service, found, interaction.user.id, member_locale(interaction))
         if found.deliver_by_dm:  # only the member sees it: their language
@@ -393,12 +392,13 @@ class VideoCog(commands.Cog):
                 interaction,
                 link,
                 embed=embeds.status_embed(card, locale=member_locale(interaction)),
-                view=view,
+                view=task_view(found, member_locale(interaction)),
             )
             return
         shown = translate(member_locale(interaction), "status.shown", task_id=found.id)
         await send(interaction, shown if link is None else f"{shown}\n{link}")
         channel_card = embeds.status_embed(card, locale=server_locale(interaction))  # the channel's
+        view = task_view(found, server_locale(interaction))
         await send(interaction, embed=channel_card, view=view, ephemeral=False)
 
     @status.autocomplete("task")

@@ -6,13 +6,14 @@ interaction becomes an :class:`Actor`, an attachment an :class:`ImageInput`) is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
 import discord
 
 from bot.catalog import MODELS, REFERENCE_DEFAULT_MODEL
-from bot.i18n import credits, msg, translate
+from bot.i18n import Message, credits, msg, translate
 from bot.lifecycle import Actor, RequestRefused, VideoService, kept_for_member
 from bot.lifecycle.references import check_references, kind_of_content
 from bot.lifecycle.validation import check_image
@@ -63,9 +64,7 @@ async def dm_actor(
     except discord.NotFound as exc:
         if exc.code != UNKNOWN_MEMBER:
             return actor  # some other 404 (an unknown guild to this bot...): not proof they left
-        raise RequestRefused(
-            "You are no longer a member of the server this video was made in, so it can't be regenerated."
-        ) from None
+        raise RequestRefused.keyed("button.left_server") from None
     except discord.HTTPException:
         return actor
     return replace(actor, role_ids=tuple(member_role_ids(member, guild.id)))
@@ -86,29 +85,29 @@ def media_from(
     )
 
 
-def references_from(attachments: dict[str, discord.Attachment | None]) -> tuple[MediaRef, ...]:
+def references_from(attachments: Mapping[str, discord.Attachment | None]) -> tuple[MediaRef, ...]:
     """Each given attachment as a reference whose role follows from what the file is.
 
     Raises RequestRefused naming the option whose file is neither an image, a video nor audio.
     """
+    return _references(attachments.items())
+
+
+def _references(named: Iterable[tuple[str | Message, discord.Attachment | None]]) -> tuple[MediaRef, ...]:
+    """:func:`references_from` with each file's name for a refusal: an option as typed, or a
+    message's "attachment 2" (in the member's language)."""
     found: list[MediaRef] = []
-    for option, attachment in attachments.items():
+    for option, attachment in named:
         if attachment is None:
             continue
         kind = kind_of_content(attachment.content_type, attachment.filename)
         if kind is None:
-            raise RequestRefused(
-                f"`{option}` ({attachment.filename!r}) is not an image, video or audio file. "
-                "Attach a JPG, PNG or WebP image, a video or an audio clip. Nothing was charged."
-            )
+            raise RequestRefused.keyed("menu.not_media", option=option, filename=repr(attachment.filename))
         found.append(media_from(attachment, REFERENCE_ROLE_OF[kind], kind))
     return tuple(found)
 
 
-NO_REFERENCES = (
-    "That message has no image, video or audio attachment. Use **Video from references** on a message "
-    "with the pictures, clips or sounds the video should follow, or `/video generate` with `reference_1`."
-)
+NO_REFERENCES = msg("menu.no_references")
 
 
 def message_references(message: discord.Message) -> tuple[MediaRef, ...]:
@@ -119,8 +118,8 @@ def message_references(message: discord.Message) -> tuple[MediaRef, ...]:
     """
     usable = [a for a in message_attachments(message) if kind_of_content(a.content_type, a.filename)]
     if not usable:
-        raise RequestRefused(NO_REFERENCES)
-    references = references_from({f"attachment {n}": a for n, a in enumerate(usable, start=1)})
+        raise RequestRefused.of(NO_REFERENCES)
+    references = _references((msg("menu.attachment", n=n), a) for n, a in enumerate(usable, start=1))
     check_references(VideoSpec(prompt="", media=references))
     check_references(VideoSpec(prompt="", media=references), MODELS[REFERENCE_DEFAULT_MODEL])
     for medium in references:
@@ -137,10 +136,7 @@ def is_image(attachment: discord.Attachment) -> bool:
     return attachment.filename.lower().rsplit(".", 1)[-1] in ("jpg", "jpeg", "png", "webp", "gif", "bmp")
 
 
-NO_IMAGE = (
-    "That message has no image attached. Use **Animate image** on a message with a JPG, PNG or "
-    "WebP attachment, or `/video generate` with `first_frame`."
-)
+NO_IMAGE = msg("menu.no_image")
 
 
 def message_attachments(message: discord.Message) -> list[discord.Attachment]:
@@ -169,7 +165,7 @@ def animatable_image(message: discord.Message) -> discord.Attachment:
             continue
         return attachment
     if first_refusal is None:
-        raise RequestRefused(NO_IMAGE)
+        raise RequestRefused.of(NO_IMAGE)
     raise first_refusal
 
 
