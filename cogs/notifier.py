@@ -119,12 +119,20 @@ class DiscordNotifier:
         return self._bot.get_partial_messageable(task.channel_id, guild_id=task.guild_id)
 
     def _view(self, task: Task) -> discord.ui.View:
-        """A card's buttons, labelled in its server's language (English in a DM)."""
-        return task_view(task, self.server_locale(task.guild_id))
+        """A card's buttons, labelled in the language of where the card is (:meth:`_locale_of`)."""
+        return task_view(task, self._locale_of(task))
+
+    def _locale_of(self, task: Task, *, to_member: bool = False) -> str | None:
+        """The language of a post of ``task``: the server's for its channel; the requester's own
+        (kept on the task from their request) for what they alone see: a DM, an ephemeral
+        follow-up, and everything of a personal install, where no server has a say."""
+        if to_member or task.guild_id is None:
+            return task.locale
+        return self.server_locale(task.guild_id)
 
     async def post_status(self, card: StatusCard) -> int | None:
         task = card.task
-        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
+        embed = embeds.channel_card_embed(card, self._locale_of(task))
         if _personal(task):
             # A personal install (USER_INSTALL): the channel is usually one the bot is not in, so
             # the interaction posts the card while it can.
@@ -162,7 +170,7 @@ class DiscordNotifier:
             return await self.post_status(card)
         if _private_card_unchanged(task):
             return task.status_message_id  # it shows what it showed: no edit to spend
-        embed = embeds.channel_card_embed(card, self.server_locale(task.guild_id))
+        embed = embeds.channel_card_embed(card, self._locale_of(task))
         if _personal(task) and await self._followup_edit(task, embed):
             return task.status_message_id
         message = self._channel(task).get_partial_message(task.status_message_id)
@@ -341,7 +349,9 @@ class DiscordNotifier:
 
     async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
-        labels = None if where is _Where.DM else self.server_locale(task.guild_id)  # buttons' language
+        # What only the member sees (a DM, an ephemeral follow-up) is in their language.
+        to_member = where is _Where.DM or (where is _Where.FOLLOWUP and result.private)
+        labels = self._locale_of(task, to_member=to_member)
         files: list[discord.File] = []
         if result.takes:
             content = embeds.group_result_content(
@@ -431,10 +441,11 @@ class DiscordNotifier:
     async def post_failure(self, task: Task, message: str) -> int | None:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
         # with the interaction's token anyway.
-        embed = embeds.failure_embed(task, message, self.server_locale(task.guild_id))
+        embed = embeds.failure_embed(task, message, self._locale_of(task))
+        own = embeds.failure_embed(task, message, self._locale_of(task, to_member=True))  # theirs alone
         if _personal(task):  # the bot is likely not in that channel: the interaction, while it lives
             followed = await self._followup(
-                task, "failure notice", ephemeral=task.deliver_by_dm, embed=embed, allowed_mentions=NONE
+                task, "failure notice", ephemeral=task.deliver_by_dm, embed=own, allowed_mentions=NONE
             )
             if followed is not None:
                 return followed
@@ -457,14 +468,14 @@ class DiscordNotifier:
                         return followed
         try:
             dm = await self._bot.create_dm(discord.Object(id=task.user_id))
-            return (await dm.send(embed=embed, allowed_mentions=NONE)).id
+            return (await dm.send(embed=own, allowed_mentions=NONE)).id
         except discord.HTTPException as exc:
             self._failed("post_failure", exc)
             log.warning("Cannot tell member %s about task %s by DM: %s", task.user_id, task.id, exc)
         if task.deliver_by_dm:
             # Asked for privately: the follow-up is ephemeral, seen by the requester only.
             return await self._followup(
-                task, "failure notice", ephemeral=True, embed=embed, allowed_mentions=NONE
+                task, "failure notice", ephemeral=True, embed=own, allowed_mentions=NONE
             )
         return None
 

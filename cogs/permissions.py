@@ -30,7 +30,13 @@ def actor_from(interaction: discord.Interaction[Any]) -> Actor:
     manage = guild_id is not None and (
         interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
     )
-    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
+    return Actor(
+        user_id=user.id,
+        guild_id=guild_id,
+        role_ids=roles,
+        manage_guild=manage,
+        locale=str(interaction.locale.value),
+    )
 
 
 async def is_operator(interaction: discord.Interaction[Any], owner_ids: Collection[int]) -> bool:

@@ -18,6 +18,7 @@ MAX_PATTERN_CHARS = 200
 MAX_URL_CHARS = 4096
 MAX_NAME_CHARS = 100
 MAX_SYSTEM_TEXT_CHARS = 1000
+MAX_LOCALE_CHARS = 16  # a Discord locale code: 2 (``ja``) to 6 (``es-419``) characters
 
 
 def tenths(name: str, value: object) -> int:

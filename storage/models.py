@@ -32,6 +32,7 @@ class NewTask:
     # The interaction's attachment_size_limit (bytes) where it was asked for; None: not known.
     upload_limit: int | None = None
     edit: Edit | None = None  # made from another task's result (a remix)
+    locale: str | None = None  # the requester's Discord locale (their DMs' language)
 
 
 EDIT_KINDS = ("remix", "extend", "loop")
@@ -112,6 +113,9 @@ class Task:
     take: int | None = None
     takes: int | None = None
     group_posted_at: float | None = None
+    # The requester's Discord locale when they asked: the language of what goes to them alone (a
+    # result or notice by DM). None: English (a task from before it was kept).
+    locale: str | None = None
 
     @property
     def in_group(self) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from storage import audit, ledger, pools
 from storage.backend import Backend, Connection, fetch_one
 from storage.checks import (
+    MAX_LOCALE_CHARS,
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
     MAX_URL_CHARS,
@@ -501,6 +502,7 @@ async def _insert_task_row(
         **_edit_columns(task.edit),
         "pool_id": None if payer is None else payer.id,
         "pool_name": None if payer is None else payer.name,
+        "locale": optional_text("locale", task.locale, MAX_LOCALE_CHARS),
     }
     if group is not None:
         values.update(group_id=group.group_id, take=group.take, takes=group.takes)

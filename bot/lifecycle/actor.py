@@ -20,6 +20,9 @@ class Actor:
     # The bot's operator (the application's owner or team, or OWNER_IDS), whichever server this is:
     # only they may act for every server at once (lift the bot-wide account pause).
     is_operator: bool = False
+    # Their Discord client's locale (``pt-BR``…): a request keeps it for what is later sent to
+    # them alone. None: not known (English).
+    locale: str | None = None
 
 
 def is_moderator(actor: Actor, moderator_role_id: int | None) -> bool:

@@ -159,7 +159,7 @@ async def test_a_spanish_servers_posts_carry_spanish_labels_and_the_same_custom_
     card = make_task(state=TaskState.QUEUED, status_message_id=None)
     await notifier.post_status(StatusCard(card, queue_position=1))
     assert _labels(bot.channels[2].sent[-1].kwargs["view"]) == ["Detalles"]
-    # A DM is the member's, whose language the background does not know: English.
+    # A DM is the member's: the language they asked in (none kept here: English).
     private = make_task(deliver_by_dm=True)
     await notifier.post_result(ResultPost(private, via_dm=True, private=True, file_path=video))
     (dm,) = bot.dms[3].sent

@@ -202,3 +202,14 @@ async def test_concurrent_groups_against_a_pool_accept_exactly_floor_k_over_n(ba
     finally:
         await first.close()
         await second.close()
+
+
+async def test_every_take_keeps_the_requesters_locale_and_a_bad_one_reserves_nothing(
+    store: Storage,
+) -> None:
+    takes = await store.quota.reserve_group(new_task(locale="pt-BR"), takes=2, now=T0)
+    assert [(await store.tasks.get(t.id)).locale for t in takes] == ["pt-BR", "pt-BR"]
+    assert (await store.quota.reserve(new_task(), now=T0)).locale is None
+    with pytest.raises(InvalidValue):
+        await store.quota.reserve(new_task(locale="x" * 17), now=T0)
+    assert len(await ledger_rows(store)) == 3
