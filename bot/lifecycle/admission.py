@@ -310,11 +310,7 @@ def _check_takes(takes: int) -> None:
     """``variations``: 1 to :data:`~storage.quota.MAX_TAKES` takes (the command's range says so
     too; this is the rule for any caller)."""
     if isinstance(takes, bool) or not isinstance(takes, int) or not 1 <= takes <= MAX_TAKES:
-        raise RequestRefused(
-            f"`variations` must be a whole number from 1 to {MAX_TAKES} (got {takes!r}). "
-            "Nothing was charged.",
-            reason=RefusalReason.INVALID,
-        )
+        raise RequestRefused.keyed("refusal.takes.range", most=MAX_TAKES, got=repr(takes))
 
 
 def _where(req: VideoRequest) -> Whereabouts:

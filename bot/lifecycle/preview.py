@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.backoff import backoff
+from bot.i18n import msg
 from bot.lifecycle.deps import LifecycleDeps
 from bot.lifecycle.refusal import RequestRefused
 from bot.minimax.errors import MiniMaxError
@@ -25,14 +26,6 @@ log = logging.getLogger(__name__)
 
 # The expansion is text only: it is given this long before the member is told to try again.
 PREVIEW_TIMEOUT = 90.0
-NOT_H3_TEXT = (
-    "A prompt preview is only offered for MiniMax-H3 models: choose `model: MiniMax-H3` "
-    "(or MiniMax-H3-Max), or leave `preview` out."
-)
-FAILED_TEXT = (
-    "The prompt preview could not be made ({reason}). Nothing was charged; try again, or leave "
-    "`preview` out to make the video from your own prompt."
-)
 
 
 class PromptPreview:
@@ -43,7 +36,7 @@ class PromptPreview:
     async def expand(self, spec: VideoSpec) -> str:
         """The expanded prompt of a resolved V2 spec; raises :class:`RequestRefused` with the reason."""
         if not on_v2(spec.model):
-            raise RequestRefused(NOT_H3_TEXT)
+            raise RequestRefused.keyed("preview.refused.not_h3")
         deps = self._deps
         client = deps.client
         try:
@@ -57,9 +50,14 @@ class PromptPreview:
                 if prompt is not None:
                     return prompt
                 if status is TaskStatus.FAILED:
-                    raise RequestRefused(FAILED_TEXT.format(reason="the video service declined it"))
+                    raise _failed("declined")
                 if deps.now() >= deadline:
-                    raise RequestRefused(FAILED_TEXT.format(reason="it took too long"))
+                    raise _failed("too_long")
         except MiniMaxError as exc:
             log.warning("Prompt preview failed: %s%s", exc, exc.request_note)
-            raise RequestRefused(FAILED_TEXT.format(reason="the video service did not answer")) from None
+            raise _failed("no_answer") from None
+
+
+def _failed(why: str) -> RequestRefused:
+    """The preview could not be made (``why``: one of ``preview.why.*``); nothing was charged."""
+    return RequestRefused.keyed("preview.refused.failed", why=msg(f"preview.why.{why}"))

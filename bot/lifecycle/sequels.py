@@ -34,7 +34,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.catalog import DEFAULT_DURATION, MIN_SHORT_SIDE, MODELS, SEQUELS, Combo, spec_price_tenths
-from bot.i18n import translate
+from bot.i18n import Message, msg, translate
 from bot.lifecycle.actor import Actor
 from bot.lifecycle.admission import Admission
 from bot.lifecycle.attachments import AttachmentUnavailable, fetch_attachment
@@ -65,7 +65,12 @@ KEPT_FRAMES = 8
 
 
 class Unusable(Exception):
-    """The video cannot be continued from; ``str()`` says why, for the member."""
+    """The video cannot be continued from; ``words`` say why, for the member (``str()``: in
+    English, for logs)."""
+
+    def __init__(self, words: Message) -> None:
+        super().__init__(words.render("en"))
+        self.words = words
 
 
 class VideoGone(Unusable):
@@ -101,12 +106,9 @@ def next_segment(original: Task, kind: str, max_total: int) -> tuple[VideoSpec, 
     them (else its default resolution and the nearest duration), shortened to stay within
     ``max_total`` seconds when the original's would not. RequestRefused when nothing fits.
     """
-    what = KIND_VERBS[kind]
     sequel = SEQUELS.get(original.model)
     if sequel is None:
-        raise RequestRefused(
-            f"Video #{original.id} was made with a model I cannot {what} ({original.model})."
-        )
+        raise RequestRefused.keyed(f"sequel.refused.model.{kind}", task_id=original.id, model=original.model)
     model = sequel.extend if kind == "extend" else sequel.loop
     rules = MODELS[model]
     mode = Mode.IMAGE if kind == "extend" else Mode.FIRST_LAST
@@ -114,9 +116,8 @@ def next_segment(original: Task, kind: str, max_total: int) -> tuple[VideoSpec, 
     room = max_total - have
     combos = [c for c in rules.combos(mode) if c[1] <= room]
     if not combos:
-        raise RequestRefused(
-            f"Video #{original.id} is {have:.0f} s long, and extended videos may be at most {max_total} s "
-            f"here: there is no room for another segment. Nothing was charged."
+        raise RequestRefused.keyed(
+            "sequel.refused.no_room", task_id=original.id, seconds=f"{have:.0f}", most=max_total
         )
     resolution = original.spec.resolution
     wanted = original.spec.duration or DEFAULT_DURATION
@@ -150,9 +151,8 @@ def _check_upload_room(original: Task, total_seconds: float, limit: int) -> None
     try:
         plan_for(info, limit)
     except CannotFit:
-        raise RequestRefused(
-            f"A {total_seconds:.0f} s video would not fit the {limit / 1_000_000:.0f} MB upload limit "
-            "here, even re-encoded. Nothing was charged."
+        raise RequestRefused.keyed(
+            "sequel.refused.too_big", seconds=f"{total_seconds:.0f}", megabytes=f"{limit / 1_000_000:.0f}"
         ) from None
 
 
@@ -241,13 +241,10 @@ class Sequels:
         try:
             taken = await self._take_frames(original, which)
         except Unusable as exc:
-            raise RequestRefused(str(exc)) from None
+            raise RequestRefused.of(exc.words) from None
         except NotReadable as exc:
             log.warning("Task %s: its video cannot be read for a %s: %s", original.id, kind, exc)
-            raise RequestRefused(
-                f"Video #{original.id} could not be read as a video, so I cannot {kind} it. "
-                "Nothing was charged."
-            ) from None
+            raise RequestRefused.keyed(f"sequel.refused.unreadable.{kind}", task_id=original.id) from None
         urls = []
         for name, data_url in zip(which, taken, strict=True):
             url = f"{FRAME_SCHEME}{original.id}:{name}"
@@ -294,9 +291,13 @@ class Sequels:
             info = await self._video.run(probe, source)
             if min(info.width, info.height) <= MIN_SHORT_SIDE:
                 raise FrameTooSmall(
-                    f"Video #{original.id} is {info.width}×{info.height}: too small to continue from "
-                    f"(the video service needs a frame over {MIN_SHORT_SIDE} px on its short side). "
-                    "Nothing was charged."
+                    msg(
+                        "sequel.refused.too_small",
+                        task_id=original.id,
+                        width=info.width,
+                        height=info.height,
+                        side=MIN_SHORT_SIDE,
+                    )
                 )
             for name, image in images.items():
                 take = last_frame_png if name == "last" else first_frame_png
@@ -322,10 +323,7 @@ class Sequels:
                 return
             except AttachmentUnavailable as exc:
                 log.info("Task %s: its posted video could not be fetched (%s)", task.id, exc)
-        gone = (
-            f"Video #{task.id} is gone: its message was deleted, or its file is no longer available. "
-            "Nothing was charged."
-        )
+        gone = msg("sequel.refused.gone", task_id=task.id)
         if task.join_state == "joined":
             raise VideoGone(gone)  # the API has only the last segment, not the whole
         link = await self._delivery.fresh_link(task)

@@ -47,31 +47,29 @@ class ShowcaseService:
         try:
             return await self._storage.tasks.get(task_id)
         except UnknownTask:
-            raise RequestRefused(f"There is no task #{task_id}.") from None
+            raise RequestRefused.keyed("refusal.no_task", task_id=task_id) from None
 
     async def claim_share(self, task_id: int, actor: Actor) -> ShareTicket:
         """Check every rule and claim the share; raises :class:`RequestRefused` saying why not."""
         if actor.guild_id is None:
-            raise RequestRefused("Videos can be shared to a showcase only from inside a server.")
+            raise RequestRefused.keyed("showcase.refused.dm")
         task = await self._task(task_id)
         if task.guild_id != actor.guild_id:
-            raise RequestRefused(f"Task #{task_id} was not made in this server.")
+            raise RequestRefused.keyed("showcase.refused.other_server", task_id=task_id)
         if task.user_id != actor.user_id and not await self._moderates(actor):
-            raise RequestRefused("Only the video's author or a moderator can share it to the showcase.")
+            raise RequestRefused.keyed("showcase.refused.not_author")
         if task.state is not TaskState.DELIVERED:
-            raise RequestRefused("Only a delivered video can be shared.")
+            raise RequestRefused.keyed("showcase.refused.not_delivered")
         if task.deliver_by_dm:
-            raise RequestRefused("This video was delivered privately, so it is not shared.")
+            raise RequestRefused.keyed("showcase.refused.private")
         showcase = await self._storage.showcase.get(actor.guild_id)
         if showcase is None:
-            raise RequestRefused(
-                "This server has no showcase yet: a moderator can set one with `/videoadmin showcase`."
-            )
+            raise RequestRefused.keyed("showcase.refused.none")
         claim = await self._storage.showcase.claim(
             task_id, actor.guild_id, shared_by=actor.user_id, now=self._clock()
         )
         if not claim.claimed:
-            raise RequestRefused(_already(claim.existing))
+            raise RequestRefused.keyed(_already(claim.existing))
         return ShareTicket(task, showcase)
 
     async def shared(self, task_id: int, channel_id: int, message_id: int) -> None:
@@ -84,9 +82,9 @@ class ShowcaseService:
         """A moderator takes the post down; returns it (with where it is, for the cog to delete)."""
         post = await self._storage.showcase.post(task_id)
         if post is None or post.guild_id != actor.guild_id:
-            raise RequestRefused("That video is not in this server's showcase.")
+            raise RequestRefused.keyed("showcase.refused.not_there")
         if not await self._moderates(actor):
-            raise RequestRefused("Only a moderator can remove a video from the showcase.")
+            raise RequestRefused.keyed("showcase.refused.remove_not_moderator")
         change = await self._storage.showcase.remove(task_id, actor_id=actor.user_id, now=self._clock())
         assert change.after is not None
         return change.after
@@ -95,23 +93,24 @@ class ShowcaseService:
         """Toggle the member's vote; the count after it."""
         post = await self._storage.showcase.post(task_id)
         if post is None or post.guild_id != actor.guild_id:
-            raise RequestRefused("That video is not in this server's showcase.")
+            raise RequestRefused.keyed("showcase.refused.not_there")
         vote = await self._storage.showcase.toggle_vote(task_id, actor.user_id, now=self._clock())
         if vote is None:
-            raise RequestRefused("This video was removed from the showcase; votes are closed.")
+            raise RequestRefused.keyed("showcase.refused.votes_closed")
         return vote
 
     async def top(self, guild_id: int, period: str) -> list[TopEntry]:
         """The most-voted videos shared in the last day, week (7 days) or month (30 days)."""
         window = TOP_PERIODS.get(period)
         if window is None:
-            raise RequestRefused("The period is day, week or month.")
+            raise RequestRefused.keyed("showcase.refused.period")
         return await self._storage.showcase.top(guild_id, self._clock() - window, limit=TOP_LIMIT)
 
 
 def _already(existing: ShowcasePost | None) -> str:
+    """The key saying why a claimed video is not shared again."""
     if existing is not None and existing.removed:
-        return "A moderator removed this video from the showcase, so it is not shared again."
+        return "showcase.refused.removed"
     if existing is not None and existing.posted:
-        return "This video is already in the showcase."
-    return "This video is being shared right now."
+        return "showcase.refused.already"
+    return "showcase.refused.in_progress"

@@ -63,11 +63,10 @@ class Upscaler:
         original = await task_or_refusal(self._deps, task_id)
         in_dm = actor.guild_id is None and original.guild_id is not None
         if original.guild_id != actor.guild_id and not (in_dm and original.user_id == actor.user_id):
-            raise RequestRefused("That video belongs to another server.")
+            raise RequestRefused.keyed("refusal.other_server_video")
         if not upscalable(original):
-            raise RequestRefused(
-                f"Video #{original.id} cannot be upscaled: only a delivered {UPSCALE_SOURCE_RESOLUTION} "
-                "MiniMax-H3 video can be re-rendered at 2K."
+            raise RequestRefused.keyed(
+                "upscale.refused.not_upscalable", task_id=original.id, resolution=UPSCALE_SOURCE_RESOLUTION
             )
         link = await self._queries.fresh_link(original)
         spec = VideoSpec(

@@ -313,3 +313,16 @@ async def test_a_reply_that_can_never_be_posted_refunds_every_take(tmp_path: Pat
         assert [t.error_code for t in takes] == ["delivery_failed"] * 2
         assert [await harness.ledger(t.id) for t in takes] == [["reserve", "refund"]] * 2
         assert harness.notifier.failures == [(first.id, all_failed_message(takes))]
+
+
+@pytest.mark.parametrize("takes", [0, 5, True])
+async def test_takes_outside_one_to_four_are_refused_in_the_members_language(
+    harness: Harness, takes: int
+) -> None:
+    service = await harness.start()
+    with pytest.raises(RequestRefused, match="`variations` must be a whole number from 1 to 4") as refused:
+        await service.request(harness.request(takes=takes))
+    assert refused.value.text("fr") == (
+        f"`variations` doit être un nombre entier de 1 à 4 (reçu : {takes!r}). Rien n'a été facturé."
+    )
+    assert await harness.storage.tasks.list_for_guild(GUILD) == []

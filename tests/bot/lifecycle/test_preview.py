@@ -43,5 +43,8 @@ async def test_a_preview_is_refused_for_a_v1_model_and_for_what_a_request_refuse
 async def test_a_failed_expansion_is_a_clear_refusal(harness: Harness) -> None:
     harness.fake.inject("expand", 2013, message="invalid params, nope")
     service = await harness.start()
-    with pytest.raises(RequestRefused, match=r"could not be made .* Nothing was charged"):
+    with pytest.raises(RequestRefused, match=r"could not be made .* Nothing was charged") as refused:
         await service.preview_prompt(h3_request(duration=4, resolution="768P"))
+    assert refused.value.text("pt-BR").startswith(
+        "Não foi possível fazer a prévia do prompt (o serviço de vídeo não respondeu)."
+    )

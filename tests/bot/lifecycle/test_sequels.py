@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import pytest
 
+from bot.i18n import translate
 from bot.lifecycle import Actor, RequestRefused, VideoRequest
 from bot.lifecycle.images import ImageUnavailable
 from bot.spec import VideoSpec
@@ -183,8 +184,9 @@ async def test_the_total_length_is_capped_and_beyond_it_nothing_is_reserved(
     short = await harness.start(max_extended_seconds=5)  # 3 s of room: H3 makes 4 s at least
     with pytest.raises(RequestRefused, match="at most 5 s"):
         await short.sequel_offer(original.id, OWNER, "extend")
-    with pytest.raises(RequestRefused, match="at most 5 s"):
+    with pytest.raises(RequestRefused, match="at most 5 s") as refused:
         await short.sequel(original.id, OWNER, "loop", "again")
+    assert "au plus 5 s" in refused.value.text("fr")
     assert await harness.storage.tasks.count_for_user(GUILD, USER) == 1
     assert f"result_video_url:{original.id}" not in harness.notifier.calls, "refused before fetching"
 
@@ -222,8 +224,10 @@ async def test_a_video_gone_everywhere_is_refused_with_nothing_reserved(
     del harness.notifier.video_urls[original.id]  # the message was deleted
     harness.fake.inject("query", 2013, times=10)  # and the API will not name the file again
     before = await harness.storage.quota.usage(GUILD, USER)
-    with pytest.raises(RequestRefused, match="is gone"):
+    with pytest.raises(RequestRefused, match="is gone") as refused:
         await service.sequel(original.id, OWNER, "extend", "more")
+    assert refused.value.text("de") == translate("de", "sequel.refused.gone", task_id=original.id)
+    assert refused.value.text("de").startswith(f"Video #{original.id} ist nicht mehr da")
     assert await harness.storage.tasks.count_for_user(GUILD, USER) == 1
     assert (await harness.storage.quota.usage(GUILD, USER)).used_tenths == before.used_tenths
 
@@ -375,7 +379,8 @@ async def test_a_video_too_small_for_a_first_frame_is_refused_with_nothing_reser
     await _roomy(harness)
     service = await harness.start()
     original = await _delivered(harness, small)
-    with pytest.raises(RequestRefused, match="426×240: too small"):
+    with pytest.raises(RequestRefused, match="426×240: too small") as refused:
         await service.sequel(original.id, OWNER, "extend", "more")
+    assert "426×240" in refused.value.text("ja") and "小さすぎます" in refused.value.text("ja")
     assert await harness.storage.tasks.count_for_user(GUILD, USER) == 1
     assert list(harness.settings.download_dir.iterdir()) == []  # type: ignore[union-attr]

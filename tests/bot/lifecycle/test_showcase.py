@@ -38,8 +38,9 @@ async def test_sharing_needs_a_showcase_and_the_author_or_a_moderator(harness: H
     with pytest.raises(RequestRefused, match="being shared right now"):
         await showcase.claim_share(task_id, MODERATOR)
     await showcase.shared(task_id, SHOWCASE, 123)
-    with pytest.raises(RequestRefused, match="already in the showcase"):
+    with pytest.raises(RequestRefused, match="already in the showcase") as refused:
         await showcase.claim_share(task_id, MODERATOR)
+    assert refused.value.text("ja") == "この動画はすでにショーケースにあります。"
 
 
 async def test_a_moderator_may_share_and_a_failed_post_can_be_retried(harness: Harness) -> None:
@@ -57,8 +58,9 @@ async def test_private_and_unfinished_videos_are_not_shared(harness: Harness) ->
     private = await delivered(harness)
     await harness.service.update_preferences(USER, dm_results=False)  # type: ignore[union-attr]
     showcase = harness.service.showcase  # type: ignore[union-attr]
-    with pytest.raises(RequestRefused, match="delivered privately"):
+    with pytest.raises(RequestRefused, match="delivered privately") as refused:
         await showcase.claim_share(private, AUTHOR)
+    assert refused.value.text("es-ES") == "Este vídeo se entregó en privado, así que no se comparte."
     harness.fake.never_finish_next_task()
     running = await harness.service.request(harness.request())  # type: ignore[union-attr]
     with pytest.raises(RequestRefused, match="Only a delivered video"):

@@ -54,7 +54,8 @@ async def test_only_a_delivered_768p_h3_video_can_be_upscaled(harness: Harness) 
     two_k = await service.request(h3_request(duration=4, resolution="2K"))
     for task in (hailuo, two_k):
         await harness.wait_final(task.id)
-        with pytest.raises(RequestRefused, match="cannot be upscaled"):
+        with pytest.raises(RequestRefused, match="cannot be upscaled") as refused:
             await service.upscale(task.id, CLICKER)
+        assert refused.value.text("de").startswith(f"Video #{task.id} kann nicht hochskaliert werden")
     with pytest.raises(RequestRefused, match="another server"):
         await service.upscale(two_k.id, Actor(user_id=USER, guild_id=GUILD + 1))
