@@ -478,16 +478,26 @@ def task_line(task: Task) -> str:
     return " · ".join(parts)
 
 
-def tasks_embed(tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int) -> discord.Embed:
+def tasks_embed(
+    tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int, locale: str | None = None
+) -> discord.Embed:
+    """A page of `/videoadmin tasks` in the moderator's language (the lines keep the states' and
+    models' own names: they are what the ``state`` option and the API use)."""
     embed = discord.Embed(title=title, colour=INFO)
     if not tasks:
-        embed.description = "No tasks match."
+        embed.description = translate(locale, "admin.tasks.empty")
     else:
         embed.description = lines_within([task_line(t) for t in tasks], _DESCRIPTION_LIMIT)
     unknown = sum(1 for t in tasks if t.state.value == "unknown")
-    footer = f"Page {page + 1} of {max(1, pages)} · {total} task{'s' if total != 1 else ''}"
+    footer = translate(
+        locale,
+        "admin.tasks.footer_one" if total == 1 else "admin.tasks.footer_many",
+        page=page + 1,
+        pages=max(1, pages),
+        total=total,
+    )
     if unknown:
-        footer += " · pick a task in the unknown state below to resolve it"
+        footer += " · " + translate(locale, "admin.tasks.footer_unknown")
     embed.set_footer(text=footer)
     return embed
 

@@ -460,6 +460,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "Aufgaben",
+    "admin.tasks.title_member": "Aufgaben von {name}",
+    "admin.tasks.empty": "Keine passenden Aufgaben.",
+    "admin.tasks.footer_one": "Seite {page} von {pages} · {total} Aufgabe",
+    "admin.tasks.footer_many": "Seite {page} von {pages} · {total} Aufgaben",
+    "admin.tasks.footer_unknown": "wähle unten eine Aufgabe im Zustand „unbekannt“, um sie zu klären",
+    "admin.buttons.not_yours": "Diese Schaltflächen gehören dem Moderator, der den Befehl ausgeführt hat.",
+    "admin.buttons.choose": "Aufgabe im Zustand „unbekannt“ klären…",
+    "admin.buttons.no_unknown": "Keine Aufgabe auf dieser Seite ist im Zustand „unbekannt“",
+    "admin.buttons.refund": "Erstatten (als fehlgeschlagen markieren)",
+    "admin.buttons.resume": "Mit der Aufgaben-ID der API fortsetzen…",
+    "admin.buttons.pick_first": "Wähle zuerst eine Aufgabe im Zustand „unbekannt“.",
+    "admin.buttons.modal_title": "Mit der Aufgaben-ID der API weiterverfolgen",
+    "admin.buttons.modal_label": "Aufgaben-ID aus dem MiniMax-Dashboard",
+    "admin.buttons.modal_placeholder": "z. B. 106916112212032",
+    "admin.buttons.task_title": "Aufgabe #{id}",
+    "admin.buttons.state": "Zustand",
+    "admin.buttons.unknown": "unbekannt",
+    "admin.buttons.refunded": "fehlgeschlagen · {credits} an {member} erstattet",
+    "admin.buttons.resumed": "übermittelt · API-Aufgabe `{api_task_id}` wird verfolgt",
+    "admin.buttons.resumed_note": "Der Bot fragt sie jetzt ab und liefert sie wie gewohnt aus; Credits werden erst bei der Auslieferung berechnet.",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} nimmt kein Seitenverhältnis: Seine Videos sind 16:9 oder folgen der Form des first_frame-Bildes. Lass ratio weg.",

@@ -461,6 +461,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "Tasks",
+    "admin.tasks.title_member": "Tasks of {name}",
+    "admin.tasks.empty": "No tasks match.",
+    "admin.tasks.footer_one": "Page {page} of {pages} · {total} task",
+    "admin.tasks.footer_many": "Page {page} of {pages} · {total} tasks",
+    "admin.tasks.footer_unknown": "pick a task in the unknown state below to resolve it",
+    "admin.buttons.not_yours": "These buttons belong to the moderator who ran the command.",
+    "admin.buttons.choose": "Resolve a task in the unknown state…",
+    "admin.buttons.no_unknown": "No task on this page is in the unknown state",
+    "admin.buttons.refund": "Refund (mark failed)",
+    "admin.buttons.resume": "Resume with API task id…",
+    "admin.buttons.pick_first": "Pick a task in the unknown state first.",
+    "admin.buttons.modal_title": "Resume tracking with the API's task id",
+    "admin.buttons.modal_label": "Task id from the MiniMax dashboard",
+    "admin.buttons.modal_placeholder": "e.g. 106916112212032",
+    "admin.buttons.task_title": "Task #{id}",
+    "admin.buttons.state": "State",
+    "admin.buttons.unknown": "unknown",
+    "admin.buttons.refunded": "failed · {credits} refunded to {member}",
+    "admin.buttons.resumed": "submitted · tracking API task `{api_task_id}`",
+    "admin.buttons.resumed_note": "The bot polls it now and delivers it as usual; credits are charged only on delivery.",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} does not take a ratio: its videos are 16:9, or follow the shape of the first_frame image. Leave ratio out.",

@@ -460,6 +460,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "Tareas",
+    "admin.tasks.title_member": "Tareas de {name}",
+    "admin.tasks.empty": "Ninguna tarea coincide.",
+    "admin.tasks.footer_one": "Página {page} de {pages} · {total} tarea",
+    "admin.tasks.footer_many": "Página {page} de {pages} · {total} tareas",
+    "admin.tasks.footer_unknown": "elige abajo una tarea en estado desconocido para resolverla",
+    "admin.buttons.not_yours": "Estos botones son del moderador que ejecutó el comando.",
+    "admin.buttons.choose": "Resolver una tarea en estado desconocido…",
+    "admin.buttons.no_unknown": "Ninguna tarea de esta página está en estado desconocido",
+    "admin.buttons.refund": "Reembolsar (marcar como fallida)",
+    "admin.buttons.resume": "Reanudar con el id de tarea de la API…",
+    "admin.buttons.pick_first": "Primero elige una tarea en estado desconocido.",
+    "admin.buttons.modal_title": "Seguir con el id de tarea de la API",
+    "admin.buttons.modal_label": "Id de tarea del panel de MiniMax",
+    "admin.buttons.modal_placeholder": "p. ej., 106916112212032",
+    "admin.buttons.task_title": "Tarea #{id}",
+    "admin.buttons.state": "Estado",
+    "admin.buttons.unknown": "desconocido",
+    "admin.buttons.refunded": "fallida · se reembolsó {credits} a {member}",
+    "admin.buttons.resumed": "enviada · siguiendo la tarea de la API `{api_task_id}`",
+    "admin.buttons.resumed_note": "El bot la consulta ahora y la entrega como siempre; los créditos solo se cobran al entregarla.",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} no admite relación de aspecto: sus vídeos son 16:9 o siguen la forma de la imagen first_frame. Quita ratio.",

@@ -460,6 +460,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "Tâches",
+    "admin.tasks.title_member": "Tâches de {name}",
+    "admin.tasks.empty": "Aucune tâche ne correspond.",
+    "admin.tasks.footer_one": "Page {page} sur {pages} · {total} tâche",
+    "admin.tasks.footer_many": "Page {page} sur {pages} · {total} tâches",
+    "admin.tasks.footer_unknown": "choisissez ci-dessous une tâche à l'état inconnu pour la régler",
+    "admin.buttons.not_yours": "Ces boutons appartiennent au modérateur qui a lancé la commande.",
+    "admin.buttons.choose": "Régler une tâche à l'état inconnu…",
+    "admin.buttons.no_unknown": "Aucune tâche de cette page n'est à l'état inconnu",
+    "admin.buttons.refund": "Rembourser (marquer en échec)",
+    "admin.buttons.resume": "Reprendre avec l'id de tâche de l'API…",
+    "admin.buttons.pick_first": "Choisissez d'abord une tâche à l'état inconnu.",
+    "admin.buttons.modal_title": "Reprendre avec l'id de tâche de l'API",
+    "admin.buttons.modal_label": "Id de tâche du tableau de bord MiniMax",
+    "admin.buttons.modal_placeholder": "ex. : 106916112212032",
+    "admin.buttons.task_title": "Tâche #{id}",
+    "admin.buttons.state": "État",
+    "admin.buttons.unknown": "inconnu",
+    "admin.buttons.refunded": "échec · remboursement de {credits} à {member}",
+    "admin.buttons.resumed": "envoyée · suivi de la tâche API `{api_task_id}`",
+    "admin.buttons.resumed_note": "Le bot l'interroge désormais et la livre comme d'habitude ; les crédits ne sont débités qu'à la livraison.",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} ne prend pas de format : ses vidéos sont en 16:9 ou suivent la forme de l'image first_frame. Retire ratio.",

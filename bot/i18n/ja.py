@@ -460,6 +460,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "タスク",
+    "admin.tasks.title_member": "{name} のタスク",
+    "admin.tasks.empty": "該当するタスクはありません。",
+    "admin.tasks.footer_one": "{page}/{pages} ページ · タスク {total} 件",
+    "admin.tasks.footer_many": "{page}/{pages} ページ · タスク {total} 件",
+    "admin.tasks.footer_unknown": "下で状態が不明のタスクを選ぶと解決できます",
+    "admin.buttons.not_yours": "これらのボタンはコマンドを実行したモデレーターのものです。",
+    "admin.buttons.choose": "状態が不明のタスクを解決…",
+    "admin.buttons.no_unknown": "このページに状態が不明のタスクはありません",
+    "admin.buttons.refund": "返金（失敗として処理）",
+    "admin.buttons.resume": "API のタスク ID で再開…",
+    "admin.buttons.pick_first": "先に状態が不明のタスクを選んでください。",
+    "admin.buttons.modal_title": "API のタスク ID で追跡を再開",
+    "admin.buttons.modal_label": "MiniMax ダッシュボードのタスク ID",
+    "admin.buttons.modal_placeholder": "例: 106916112212032",
+    "admin.buttons.task_title": "タスク #{id}",
+    "admin.buttons.state": "状態",
+    "admin.buttons.unknown": "不明",
+    "admin.buttons.refunded": "失敗 · {credits}を {member} に返金",
+    "admin.buttons.resumed": "送信済み · API タスク `{api_task_id}` を追跡中",
+    "admin.buttons.resumed_note": "ボットがこれから状況を確認し、通常どおり届けます。クレジットは配信時にのみ請求されます。",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} はアスペクト比を指定できません。動画は 16:9 か、first_frame 画像の形に合わせて作られます。ratio を外してください。",

@@ -460,6 +460,27 @@ MESSAGES: dict[str, str] = {
     # -- /videoadmin: the moderation service's refusals and the policy's notes [moderation]
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
+    "admin.tasks.title": "Tarefas",
+    "admin.tasks.title_member": "Tarefas de {name}",
+    "admin.tasks.empty": "Nenhuma tarefa corresponde.",
+    "admin.tasks.footer_one": "Página {page} de {pages} · {total} tarefa",
+    "admin.tasks.footer_many": "Página {page} de {pages} · {total} tarefas",
+    "admin.tasks.footer_unknown": "escolha abaixo uma tarefa em estado desconhecido para resolvê-la",
+    "admin.buttons.not_yours": "Estes botões são do moderador que executou o comando.",
+    "admin.buttons.choose": "Resolver uma tarefa em estado desconhecido…",
+    "admin.buttons.no_unknown": "Nenhuma tarefa desta página está em estado desconhecido",
+    "admin.buttons.refund": "Reembolsar (marcar como falha)",
+    "admin.buttons.resume": "Retomar com o id de tarefa da API…",
+    "admin.buttons.pick_first": "Escolha primeiro uma tarefa em estado desconhecido.",
+    "admin.buttons.modal_title": "Retomar com o id de tarefa da API",
+    "admin.buttons.modal_label": "Id da tarefa no painel da MiniMax",
+    "admin.buttons.modal_placeholder": "ex.: 106916112212032",
+    "admin.buttons.task_title": "Tarefa #{id}",
+    "admin.buttons.state": "Estado",
+    "admin.buttons.unknown": "desconhecido",
+    "admin.buttons.refunded": "falhou · reembolso de {credits} para {member}",
+    "admin.buttons.resumed": "enviada · acompanhando a tarefa da API `{api_task_id}`",
+    "admin.buttons.resumed_note": "O bot passa a consultá-la e a entrega normalmente; os créditos só são cobrados na entrega.",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} não aceita proporção: os vídeos dele são 16:9 ou seguem o formato da imagem first_frame. Retire ratio.",

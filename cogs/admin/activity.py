@@ -8,10 +8,11 @@ from typing import Any, Literal, get_args
 import discord
 from discord import app_commands
 
-from bot.catalog import credits_text
+from bot.i18n import credits, translate
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
 from cogs.admin_views import NOT_YOURS, TasksView
+from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.replies import send
 from cogs.stats_chart import CHART_FILENAME, NO_MENTIONS, stats_chart
@@ -78,18 +79,24 @@ class ActivityCommands(AdminBase):
             with shown_refusals():
                 self.service.check_member(mod, member_ref(member))
         user_id = member.id if member is not None else None
+        locale = member_locale(interaction)
         title = (
-            "Tasks"
-            + (f" of {member.display_name}" if member is not None else "")
-            + (f" · {state}" if state else "")
-        )
+            translate(locale, "admin.tasks.title_member", name=member.display_name)
+            if member is not None
+            else translate(locale, "admin.tasks.title")
+        ) + (f" · {state}" if state else "")
 
         async def render(page: int) -> Page:
             found = await self.service.task_page(
                 mod, user_id=user_id, state=state, page=page, page_size=PAGE_SIZE
             )
             embed = embeds.tasks_embed(
-                found.items, title=title, page=found.page, pages=found.pages, total=found.total
+                found.items,
+                title=title,
+                page=found.page,
+                pages=found.pages,
+                total=found.total,
+                locale=locale,
             )
             return Page(embed, found.pages, found.items)
 
@@ -102,6 +109,7 @@ class ActivityCommands(AdminBase):
             first=first,
             refund=self.refund_unknown,
             resume_with_id=self.resume_unknown,
+            locale=locale,
         )
         view.origin = interaction
         await send(interaction, embed=first.embed, view=view)
@@ -112,16 +120,23 @@ class ActivityCommands(AdminBase):
         with shown_refusals():
             settled = await self.service.refund_unknown(mod, task_id)
         task = settled.before
+        locale = member_locale(interaction)
         return embeds.change_embed(
-            f"Task #{task.id}",
+            translate(locale, "admin.buttons.task_title", id=task.id),
             [
                 (
-                    "State",
-                    "unknown",
-                    f"failed · {credits_text(task.cost_tenths)} refunded to <@{task.user_id}>",
+                    translate(locale, "admin.buttons.state"),
+                    translate(locale, "admin.buttons.unknown"),
+                    translate(
+                        locale,
+                        "admin.buttons.refunded",
+                        credits=credits(task.cost_tenths),
+                        member=f"<@{task.user_id}>",
+                    ),
                 )
             ],
             changed=True,
+            locale=locale,
         )
 
     async def resume_unknown(
@@ -131,11 +146,19 @@ class ActivityCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             settled = await self.service.resume_unknown(mod, task_id, api_task_id)
+        locale = member_locale(interaction)
         return embeds.change_embed(
-            f"Task #{settled.before.id}",
-            [("State", "unknown", f"submitted · tracking API task `{api_task_id}`")],
+            translate(locale, "admin.buttons.task_title", id=settled.before.id),
+            [
+                (
+                    translate(locale, "admin.buttons.state"),
+                    translate(locale, "admin.buttons.unknown"),
+                    translate(locale, "admin.buttons.resumed", api_task_id=api_task_id),
+                )
+            ],
             changed=True,
-            note="The bot polls it now and delivers it as usual; credits are charged only on delivery.",
+            note=translate(locale, "admin.buttons.resumed_note"),
+            locale=locale,
         )
 
     @videoadmin.command(name="audit", description="Recent moderator actions: who, what, before → after, when")

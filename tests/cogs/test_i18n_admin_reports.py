@@ -1,0 +1,111 @@
+"""`/videoadmin tasks`, `stats` and `audit` and the task buttons in the moderator's own Discord
+locale (the replies are ephemeral), through the real callbacks against a real temporary database;
+English stays as test_admin asserts."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.i18n import translate
+from cogs.admin import AdminCog
+from cogs.admin_views import TasksView
+from storage import Storage, TaskState
+from tests.cogs.admin_fakes import CHANNEL_ID, invoke, make_member
+from tests.cogs.test_admin import NOW, USER_A, make_task, unknown_task
+from tests.cogs.test_i18n_admin import cog, guild, moderator, storage
+from tests.fakes import interactions as kit
+
+__all__ = ["cog", "guild", "storage"]  # the fixtures, shared with test_i18n_admin
+
+
+async def test_tasks_list_and_refund_button_in_german(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    stuck = await unknown_task(storage, cost=15)
+    reply = await invoke(AdminCog.tasks, cog, moderator(guild, "de"), state="stuck")
+    embed = reply.embed
+    assert embed is not None and embed.title == "Aufgaben · stuck"
+    assert embed.footer.text == (
+        "Seite 1 von 1 · 1 Aufgabe · wähle unten eine Aufgabe im Zustand „unbekannt“, um sie zu klären"
+    )
+    view = reply.view
+    assert isinstance(view, TasksView)
+    assert view.choose.placeholder == "Aufgabe im Zustand „unbekannt“ klären…"
+    assert view.refund.label == "Erstatten (als fehlgeschlagen markieren)"
+    assert view.resume.label == "Mit der Aufgaben-ID der API fortsetzen…"
+    assert view.choose.options[0].label.endswith(" · 1.5 Credits")
+
+    # Before picking a task, the button says so in the clicker's language.
+    early = moderator(guild, "ja")
+    await view.on_error(early, await _raises(view.refund.callback(early)), view.refund)
+    assert early.last.content == "先に状態が不明のタスクを選んでください。"
+
+    view.choose._values = [str(stuck)]
+    await view.choose.callback(moderator(guild, "de"))
+    click = moderator(guild, "de")
+    await view.refund.callback(click)
+    edit, confirmation = click.replies
+    assert "Keine passenden Aufgaben." in edit.text()
+    assert confirmation.embed is not None and confirmation.embed.title == f"Aufgabe #{stuck}"
+    field = confirmation.embed.fields[0]
+    assert field.name == "Zustand"
+    assert field.value == f"unbekannt → **fehlgeschlagen · 1.5 Credits an <@{USER_A}> erstattet**"
+    assert (await storage.tasks.get(stuck)).state is TaskState.FAILED
+
+
+async def test_task_buttons_answer_a_stranger_and_the_resume_dialog_in_french(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    stuck = await unknown_task(storage)
+    reply = await invoke(AdminCog.tasks, cog, moderator(guild, "fr"))
+    view = reply.view
+    assert isinstance(view, TasksView)
+    stranger = kit_interaction(guild, 99, "fr")
+    assert await view.interaction_check(stranger) is False
+    assert stranger.last.content == "Ces boutons appartiennent au modérateur qui a lancé la commande."
+
+    view.choose._values = [str(stuck)]
+    await view.choose.callback(moderator(guild, "fr"))
+    click = moderator(guild, "fr")
+    await view.resume.callback(click)
+    modal = click.last.modal
+    assert modal is not None and modal.title == "Reprendre avec l'id de tâche de l'API"
+    field = modal.api_task_id.to_component_dict()  # type: ignore[attr-defined]
+    assert field["label"] == "Id de tâche du tableau de bord MiniMax"
+    assert field["placeholder"] == "ex. : 106916112212032"
+    done = moderator(guild, "fr")
+    modal.api_task_id._value = "106916112212032"  # type: ignore[attr-defined]
+    await modal.on_submit(done)  # type: ignore[attr-defined]
+    embed = done.last.embed
+    assert embed is not None and embed.title == f"Tâche #{stuck}"
+    assert embed.fields[0].value == "inconnu → **envoyée · suivi de la tâche API `106916112212032`**"
+    assert embed.fields[1].name == "Remarque"
+    assert embed.fields[1].value == translate("fr", "admin.buttons.resumed_note")
+
+
+async def test_tasks_of_a_member_in_japanese(storage: Storage, cog: AdminCog, guild: discord.Guild) -> None:
+    await make_task(storage, USER_A, NOW - 100, TaskState.DELIVERED)
+    await make_task(storage, USER_A, NOW - 200, TaskState.DELIVERED)
+    member = make_member(guild, USER_A)
+    reply = await invoke(AdminCog.tasks, cog, moderator(guild, "ja"), member=member)
+    assert reply.embed is not None and reply.embed.title == f"{member.display_name} のタスク"
+    assert reply.embed.footer.text == "1/1 ページ · タスク 2 件"
+    view = reply.view
+    assert isinstance(view, TasksView)
+    assert view.choose.options[0].label == "このページに状態が不明のタスクはありません"
+    empty = await invoke(AdminCog.tasks, cog, moderator(guild, "ja"), state="cancelled")
+    assert empty.embed is not None and empty.embed.description == "該当するタスクはありません。"
+
+
+def kit_interaction(guild: discord.Guild, user_id: int, locale: str) -> kit.KitInteraction:
+    return kit.make_interaction(
+        None, user=make_member(guild, user_id), guild=guild, channel_id=CHANNEL_ID, locale=locale
+    )
+
+
+async def _raises(coro: object) -> Exception:
+    try:
+        await coro  # type: ignore[misc]
+    except Exception as exc:
+        return exc
+    raise AssertionError("expected an error")
