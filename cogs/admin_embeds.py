@@ -386,61 +386,80 @@ def policy_embed(
     return embed
 
 
-def stats_embed(stats: GuildStats, label: str, *, bot_spending: BotSpend | None = None) -> discord.Embed:
+def stats_embed(
+    stats: GuildStats, label: str, *, bot_spending: BotSpend | None = None, locale: str | None = None
+) -> discord.Embed:
     """The moderator's report: totals, failures by reason, credits with their list-price USD, top members
     and a text sparkline per model (no plotting library: the install stays small); with the operator's
-    ceiling (``SPEND_LIMIT_USD``), every server's spending against it."""
+    ceiling (``SPEND_LIMIT_USD``), every server's spending against it. Worded in ``locale``'s language
+    (the moderator's); failure codes, model names and figures stay as they are."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, f"admin.stats.{key}", **values)
+
     embed = discord.Embed(
-        title=f"Video statistics · {label}",
-        description=f"{when(stats.since, 'f')} → {when(stats.until, 'f')} (by request time)",
+        title=t("title", period=label),
+        description=t("range", since=when(stats.since, "f"), until=when(stats.until, "f")),
         colour=INFO,
     )
-    embed.add_field(name="Requested", value=str(stats.requested), inline=True)
-    embed.add_field(name="Delivered", value=str(stats.delivered), inline=True)
-    embed.add_field(name="Failed", value=str(stats.failed), inline=True)
-    embed.add_field(name="Success rate", value=percent(stats.success_rate), inline=True)
-    embed.add_field(
-        name="Median generation time", value=duration_text(stats.median_generation_seconds), inline=True
-    )
+    embed.add_field(name=t("requested"), value=str(stats.requested), inline=True)
+    embed.add_field(name=t("delivered"), value=str(stats.delivered), inline=True)
+    embed.add_field(name=t("failed"), value=str(stats.failed), inline=True)
+    embed.add_field(name=t("success_rate"), value=percent(stats.success_rate), inline=True)
+    embed.add_field(name=t("median"), value=duration_text(stats.median_generation_seconds), inline=True)
     dollars, exact = spent_usd(stats.delivered_by_combo)
     estimate = "" if exact else "≈ "
     embed.add_field(
-        name="Credits spent",
+        name=t("credits_spent"),
         value=f"{format_credits(stats.credits_charged_tenths)} ({estimate}{format_usd(dollars)})",
         inline=True,
     )
     if stats.cancelled or stats.in_progress:
         embed.add_field(
-            name="Other", value=f"cancelled {stats.cancelled} · in progress {stats.in_progress}", inline=True
+            name=t("other"),
+            value=t("other_value", cancelled=stats.cancelled, in_progress=stats.in_progress),
+            inline=True,
         )
     if stats.failed_by_reason:
         reasons = [f"`{reason}`: {n}" for reason, n in stats.failed_by_reason.items()]
-        embed.add_field(name="Failures by reason", value=lines_within(reasons), inline=False)
+        embed.add_field(name=t("failures"), value=lines_within(reasons), inline=False)
     if stats.top_users:
         top = [
-            f"{i}. <@{u.user_id}> · {credits_text(u.credits_tenths)} · {u.delivered} video"
-            + ("" if u.delivered == 1 else "s")
+            t(
+                "top_line_one" if u.delivered == 1 else "top_line_many",
+                rank=i,
+                member=f"<@{u.user_id}>",
+                credits=credits_text(u.credits_tenths, locale),
+                n=u.delivered,
+            )
             for i, u in enumerate(stats.top_users, start=1)
         ]
-        embed.add_field(name="Top members", value=lines_within(top), inline=False)
+        embed.add_field(name=t("top"), value=lines_within(top), inline=False)
     chart = usage_chart(stats)
     if chart:
-        embed.add_field(name="Daily requests per model", value=chart, inline=False)
+        embed.add_field(name=t("daily"), value=chart, inline=False)
     if bot_spending is not None:
-        embed.add_field(
-            name="Bot-wide spending (every server)", value=spending_text(bot_spending), inline=False
-        )
+        embed.add_field(name=t("spending"), value=spending_text(bot_spending, locale), inline=False)
     return embed
 
 
-def spending_text(spend: BotSpend) -> str:
+def spending_text(spend: BotSpend, locale: str | None = None) -> str:
     """Reserved and not refunded (delivered or still in progress) against the operator's ceiling."""
-    used, limit = format_credits(spend.used_tenths), credits_text(spend.limit_tenths)
-    left = format_credits(max(0, spend.limit_tenths - spend.used_tenths))
-    return (
-        f"{used} of {limit} this {spend.period} (≈ {format_usd(credits_usd(spend.used_tenths))} of "
-        f"{format_usd(credits_usd(spend.limit_tenths))}), {left} left, videos in progress included · "
-        f"renews {when(spend.resets_at)}"
+    this_period = (
+        translate(locale, f"period.this.{spend.period}")
+        if spend.period in ("day", "week", "month")
+        else f"this {spend.period}"
+    )
+    return translate(
+        locale,
+        "admin.stats.spending_value",
+        used=format_credits(spend.used_tenths),
+        limit=credits_text(spend.limit_tenths, locale),
+        this_period=this_period,
+        used_usd=format_usd(credits_usd(spend.used_tenths)),
+        limit_usd=format_usd(credits_usd(spend.limit_tenths)),
+        left=format_credits(max(0, spend.limit_tenths - spend.used_tenths)),
+        renews=when(spend.resets_at),
     )
 
 

@@ -20,11 +20,8 @@ from storage.states import TaskState
 
 log = logging.getLogger(__name__)
 
-STATS_WINDOWS: dict[str, tuple[str, float]] = {
-    "24h": ("last 24 hours", 86_400.0),
-    "7d": ("last 7 days", 7 * 86_400.0),
-    "30d": ("last 30 days", 30 * 86_400.0),
-}
+STATS_WINDOWS: dict[str, float] = {"24h": 86_400.0, "7d": 7 * 86_400.0, "30d": 30 * 86_400.0}
+"""Each ``period`` choice in seconds; its name in the report is ``admin.stats.window.<choice>``."""
 StatsWindow = Literal["24h", "7d", "30d"]
 TaskFilter = Literal[
     "unfinished",
@@ -50,12 +47,13 @@ class ActivityCommands(AdminBase):
     @app_commands.describe(period="How far back (default: 7 days)")
     async def stats(self, interaction: discord.Interaction[Any], period: StatsWindow = "7d") -> None:
         mod = await self.moderation(interaction)
-        label, seconds = STATS_WINDOWS[period]
+        locale = member_locale(interaction)
+        label, seconds = translate(locale, f"admin.stats.window.{period}"), STATS_WINDOWS[period]
         # A month of tasks is a real aggregate: take the 3-second answer window off the table.
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.service.stats(mod, seconds)
         spending = await self.service.bot_spending(mod)
-        embed = embeds.stats_embed(report, label, bot_spending=spending)
+        embed = embeds.stats_embed(report, label, bot_spending=spending, locale=locale)
         chart = await stats_chart(self.service, mod, report)
         if chart is None:
             await send(interaction, embed=embed)

@@ -4,14 +4,16 @@ English stays as test_admin asserts."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import discord
 
 from bot.i18n import translate
 from cogs.admin import AdminCog
 from cogs.admin_views import TasksView
 from storage import Storage, TaskState
-from tests.cogs.admin_fakes import CHANNEL_ID, invoke, make_member
-from tests.cogs.test_admin import NOW, USER_A, make_task, unknown_task
+from tests.cogs.admin_fakes import CHANNEL_ID, invoke, make_member, moderation
+from tests.cogs.test_admin import NOW, USER_A, USER_B, make_task, seed_stats, unknown_task
 from tests.cogs.test_i18n_admin import cog, guild, moderator, storage
 from tests.fakes import interactions as kit
 
@@ -95,6 +97,35 @@ async def test_tasks_of_a_member_in_japanese(storage: Storage, cog: AdminCog, gu
     assert view.choose.options[0].label == "このページに状態が不明のタスクはありません"
     empty = await invoke(AdminCog.tasks, cog, moderator(guild, "ja"), state="cancelled")
     assert empty.embed is not None and empty.embed.description == "該当するタスクはありません。"
+
+
+async def test_stats_in_german(storage: Storage, cog: AdminCog, guild: discord.Guild) -> None:
+    await seed_stats(storage)
+    reply = await invoke(AdminCog.stats, cog, moderator(guild, "de"), period="7d")
+    embed = reply.embed
+    assert embed is not None and embed.title == "Videostatistik · letzte 7 Tage"
+    assert embed.description is not None and embed.description.endswith("(nach Zeitpunkt der Anfrage)")
+    fields = {f.name: f.value for f in embed.fields}
+    assert (fields["Angefordert"], fields["Ausgeliefert"], fields["Fehlgeschlagen"]) == ("9", "4", "3")
+    assert fields["Erfolgsquote"] == "57.1 %"
+    assert fields["Verbrauchte Credits"] == "4.8 ($1.33)"
+    assert fields["Sonstige"] == "abgebrochen 1 · in Arbeit 1"
+    assert fields["Fehlschläge nach Grund"] == "`content_policy`: 2\n`timeout`: 1"
+    assert fields["Aktivste Mitglieder"] == (
+        f"1. <@{USER_A}> · 3 Credits · 3 Videos\n2. <@{USER_B}> · 1.8 Credits · 1 Video"
+    )
+    assert fields["Anfragen pro Tag und Modell"].startswith("```\n2024-03-08 → 2024-03-15 (UTC)\n")
+
+
+async def test_stats_spending_in_japanese(storage: Storage, guild: discord.Guild) -> None:
+    await seed_stats(storage)
+    cog = AdminCog(moderation(storage, clock=lambda: NOW, spend_limit_usd=Decimal("2.80")))
+    reply = await invoke(AdminCog.stats, cog, moderator(guild, "ja"), period="24h")
+    assert reply.embed is not None and reply.embed.title == "動画の統計 · 過去24時間"
+    fields = {f.name: f.value for f in reply.embed.fields}
+    text = fields["ボット全体の支出（全サーバー）"]
+    assert text.startswith("今日は 10 クレジット 中 3（≈ $2.80 中 $0.84）、残り 7、処理中の動画を含む · <t:")
+    assert text.endswith(":R>に更新")
 
 
 def kit_interaction(guild: discord.Guild, user_id: int, locale: str) -> kit.KitInteraction:
