@@ -14,7 +14,7 @@ import discord
 
 from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
 from bot.i18n import credits as credits_message
-from bot.i18n import translate
+from bot.i18n import en, translate
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -89,7 +89,7 @@ def days_between(since: float, until: float) -> list[str]:
     return out
 
 
-def target_text(target: str) -> str:
+def target_text(target: str, locale: str | None = None) -> str:
     """``user:1`` → a mention; the audit log stores targets as plain text, never Discord objects."""
     kind, _, ident = target.partition(":")
     if kind == "user" and ident:
@@ -99,11 +99,11 @@ def target_text(target: str) -> str:
     if kind == "channel" and ident:
         return f"<#{ident}>"
     if kind == "task" and ident:
-        return f"task #{ident}"
+        return translate(locale, "admin.audit.target.task", id=ident)
     if kind == "filter" and ident:
-        return f"filter #{ident}"
+        return translate(locale, "admin.audit.target.filter", id=ident)
     if kind == "guild":
-        return "the server"
+        return translate(locale, "admin.audit.target.guild")
     return target
 
 
@@ -521,24 +521,20 @@ def tasks_embed(
     return embed
 
 
-_AUDIT_LABELS = {
-    "credits_tenths": "credits",
-    "cap_tenths": "cap",
-    "used_tenths": "used",
-    "results_public": "public results",
-    "moderator_role_id": "moderator role",
-    "is_regex": "regex",
-    "value": "rule",
-}
+def _audit_label(key: str, locale: str | None) -> str:
+    """A stored field's name: ``admin.audit.field.<key>`` when the catalog has it, else the key
+    itself made readable (a field added later still shows)."""
+    name = f"admin.audit.field.{key}"
+    return translate(locale, name) if name in en.MESSAGES else key.replace("_", " ")
 
 
-def _change_value(key: str, value: object) -> str:
+def _change_value(key: str, value: object, locale: str | None = None) -> str:
     if value is None:
         return "—"
     if key.endswith("_tenths") and isinstance(value, int):
         return format_credits(value)
     if key == "allowed_models" and isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or "every model"
+        return ", ".join(map(str, value)) or translate(locale, "admin.audit.every_model")
     if key.endswith("role_id") and isinstance(value, int):
         return f"<@&{value}>"
     if key in ("created_at", "blocked_at") and isinstance(value, int | float):
@@ -546,7 +542,9 @@ def _change_value(key: str, value: object) -> str:
     return str(value)
 
 
-def describe_audit(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> str:
+def describe_audit(
+    before: Mapping[str, object] | None, after: Mapping[str, object] | None, locale: str | None = None
+) -> str:
     """Only what changed, ``key: before → after``; the bookkeeping fields are left out."""
     skip = {"created_at", "blocked_by", "created_by", "id", "user_id", "role_id"}
     keys: Iterable[str] = sorted(set(before or {}) | set(after or {}))
@@ -558,33 +556,53 @@ def describe_audit(before: Mapping[str, object] | None, after: Mapping[str, obje
         new = (after or {}).get(key)
         if old == new:
             continue
-        label = _AUDIT_LABELS.get(key, key.replace("_", " "))
-        parts.append(f"{label}: {_change_value(key, old)} → {_change_value(key, new)}")
+        label = _audit_label(key, locale)
+        parts.append(f"{label}: {_change_value(key, old, locale)} → {_change_value(key, new, locale)}")
     if not parts:
         if before is None and after is not None:
-            return "created"
+            return translate(locale, "admin.audit.created")
         if after is None and before is not None:
-            return "removed"
+            return translate(locale, "admin.audit.removed")
         return "—"
     return "; ".join(parts)
 
 
 def audit_embed(
-    entries: Sequence[AuditEntry], *, page: int, pages: int, total: int, member_mention: str | None
+    entries: Sequence[AuditEntry],
+    *,
+    page: int,
+    pages: int,
+    total: int,
+    member_mention: str | None,
+    locale: str | None = None,
 ) -> discord.Embed:
-    title = "Moderator actions" + (f" concerning {member_mention}" if member_mention else "")
-    embed = discord.Embed(title="Audit log", description=title, colour=INFO)
+    """A page of the audit log in the moderator's language (the actions keep their stored names,
+    ``quota.set``: they are what the log records)."""
+    title = (
+        translate(locale, "admin.audit.actions_member", member=member_mention)
+        if member_mention
+        else translate(locale, "admin.audit.actions")
+    )
+    embed = discord.Embed(title=translate(locale, "admin.audit.title"), description=title, colour=INFO)
     if not entries:
-        embed.description = f"{title}: none recorded."
+        embed.description = translate(locale, "admin.audit.none", title=title)
     lines = [
         clip(
-            f"`#{e.id}` {when(e.created_at)} <@{e.actor_id}> **{e.action}** {target_text(e.target)}\n"
-            f"↳ {describe_audit(e.before, e.after)}",
+            f"`#{e.id}` {when(e.created_at)} <@{e.actor_id}> **{e.action}** {target_text(e.target, locale)}\n"
+            f"↳ {describe_audit(e.before, e.after, locale)}",
             400,
         )
         for e in entries
     ]
     if lines:
         embed.description = title + "\n\n" + lines_within(lines, _DESCRIPTION_LIMIT - len(title) - 2)
-    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} action{'s' if total != 1 else ''}")
+    embed.set_footer(
+        text=translate(
+            locale,
+            "admin.audit.footer_one" if total == 1 else "admin.audit.footer_many",
+            page=page + 1,
+            pages=max(1, pages),
+            total=total,
+        )
+    )
     return embed

@@ -173,13 +173,19 @@ class ActivityCommands(AdminBase):
         target = member.id if member is not None else None
         actor = moderator.id if moderator is not None else None
         mention = member.mention if member is not None else None
+        locale = member_locale(interaction)
 
         async def render(page: int) -> Page:
             found = await self.service.audit_page(
                 mod, target_user=target, actor=actor, page=page, page_size=PAGE_SIZE
             )
             embed = embeds.audit_embed(
-                found.items, page=found.page, pages=found.pages, total=found.total, member_mention=mention
+                found.items,
+                page=found.page,
+                pages=found.pages,
+                total=found.total,
+                member_mention=mention,
+                locale=locale,
             )
             return Page(embed, found.pages)
 

@@ -128,6 +128,27 @@ async def test_stats_spending_in_japanese(storage: Storage, guild: discord.Guild
     assert text.endswith(":R>に更新")
 
 
+async def test_audit_in_german_and_french(cog: AdminCog, guild: discord.Guild) -> None:
+    target = make_member(guild, USER_B)
+    nothing = await invoke(AdminCog.audit, cog, moderator(guild, "fr"))
+    assert nothing.embed is not None and nothing.embed.title == "Journal d'audit"
+    assert nothing.embed.description == "Actions de modération : aucune enregistrée."
+    await invoke(AdminCog.quota_set, cog, moderator(guild, "de"), member=target, credits=2)
+    await invoke(AdminCog.block, cog, moderator(guild, "de"), member=target, reason="Spam")
+    await invoke(AdminCog.pause, cog, moderator(guild, "de"), reason="Wartung")
+    reply = await invoke(AdminCog.audit, cog, moderator(guild, "de"))
+    embed = reply.embed
+    assert embed is not None and embed.title == "Protokoll"
+    assert embed.footer.text == "Seite 1 von 1 · 3 Aktionen"
+    text = embed.description or ""
+    assert text.startswith("Aktionen der Moderation\n\n")
+    assert "↳ Grund: — → Spam" in text and "↳ Credits: — → 2" in text
+    assert "**pause** der Server\n↳ Pausengrund: — → Wartung; pausiert: False → True" in text
+    mine = await invoke(AdminCog.audit, cog, moderator(guild, "fr"), member=target)
+    assert mine.embed is not None and mine.embed.footer.text == "Page 1 sur 1 · 2 actions"
+    assert (mine.embed.description or "").startswith(f"Actions de modération concernant <@{USER_B}>")
+
+
 def kit_interaction(guild: discord.Guild, user_id: int, locale: str) -> kit.KitInteraction:
     return kit.make_interaction(
         None, user=make_member(guild, user_id), guild=guild, channel_id=CHANNEL_ID, locale=locale
