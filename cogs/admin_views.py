@@ -28,6 +28,12 @@ Resolve = Callable[[discord.Interaction[Any], int], Awaitable[discord.Embed]]
 ResumeWithId = Callable[[discord.Interaction[Any], int, str], Awaitable[discord.Embed]]
 
 
+def label_pages(view: Pager, locale: str | None) -> None:
+    """A moderator's list turns its pages with buttons named in the moderator's language."""
+    view.previous.label = translate(locale, "admin.activity.previous")
+    view.next.label = translate(locale, "admin.activity.next")
+
+
 class ResumeModal(discord.ui.Modal):
     """Asks for the API's task id, worded in the moderator's language (the field is built per
     dialog: its label is fixed once made)."""
@@ -91,6 +97,7 @@ class TasksView(Pager):
         self.choose.placeholder = translate(locale, "admin.buttons.choose")
         self.refund.label = translate(locale, "admin.buttons.refund")
         self.resume.label = translate(locale, "admin.buttons.resume")
+        label_pages(self, locale)
         self.refresh(first)
 
     def refresh(self, result: Page) -> None:

@@ -530,6 +530,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "maximale Dauer",
     "admin.audit.field.threads": "Threads",
     "admin.audit.field.name": "Name",
+    "admin.activity.previous": "Zurück",
+    "admin.activity.next": "Weiter",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} nimmt kein Seitenverhältnis: Seine Videos sind 16:9 oder folgen der Form des first_frame-Bildes. Lass ratio weg.",

@@ -531,6 +531,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "max duration",
     "admin.audit.field.threads": "threads",
     "admin.audit.field.name": "name",
+    "admin.activity.previous": "Previous",
+    "admin.activity.next": "Next",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} does not take a ratio: its videos are 16:9, or follow the shape of the first_frame image. Leave ratio out.",

@@ -530,6 +530,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "duración máxima",
     "admin.audit.field.threads": "hilos",
     "admin.audit.field.name": "nombre",
+    "admin.activity.previous": "Anterior",
+    "admin.activity.next": "Siguiente",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} no admite relación de aspecto: sus vídeos son 16:9 o siguen la forma de la imagen first_frame. Quita ratio.",

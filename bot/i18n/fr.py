@@ -530,6 +530,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "durée maximale",
     "admin.audit.field.threads": "fils",
     "admin.audit.field.name": "nom",
+    "admin.activity.previous": "Précédent",
+    "admin.activity.next": "Suivant",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} ne prend pas de format : ses vidéos sont en 16:9 ou suivent la forme de l'image first_frame. Retire ratio.",

@@ -530,6 +530,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "最大の長さ",
     "admin.audit.field.threads": "スレッド",
     "admin.audit.field.name": "名前",
+    "admin.activity.previous": "前へ",
+    "admin.activity.next": "次へ",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} はアスペクト比を指定できません。動画は 16:9 か、first_frame 画像の形に合わせて作られます。ratio を外してください。",

@@ -530,6 +530,8 @@ MESSAGES: dict[str, str] = {
     "admin.audit.field.max_duration": "duração máxima",
     "admin.audit.field.threads": "tópicos",
     "admin.audit.field.name": "nome",
+    "admin.activity.previous": "Anterior",
+    "admin.activity.next": "Próxima",
     # -- end [reports]
     # -- /videoadmin: community and privacy; a model's ratio rules [community]
     "refusal.ratio.none": "{model} não aceita proporção: os vídeos dele são 16:9 ou seguem o formato da imagem first_frame. Retire ratio.",

@@ -11,7 +11,7 @@ from discord import app_commands
 from bot.i18n import credits, translate
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
-from cogs.admin_views import NOT_YOURS, TasksView
+from cogs.admin_views import NOT_YOURS, TasksView, label_pages
 from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.replies import send
@@ -197,5 +197,6 @@ class ActivityCommands(AdminBase):
             pages=first.pages,
             not_yours=NOT_YOURS,
         )
+        label_pages(view, locale)
         view.origin = interaction
         await send(interaction, embed=first.embed, view=view)

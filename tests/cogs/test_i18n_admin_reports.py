@@ -11,6 +11,7 @@ import discord
 from bot.i18n import translate
 from cogs.admin import AdminCog
 from cogs.admin_views import TasksView
+from cogs.pager import Pager
 from storage import Storage, TaskState
 from tests.cogs.admin_fakes import CHANNEL_ID, invoke, make_member, moderation
 from tests.cogs.test_admin import NOW, USER_A, USER_B, make_task, seed_stats, unknown_task
@@ -35,6 +36,7 @@ async def test_tasks_list_and_refund_button_in_german(
     assert view.choose.placeholder == "Aufgabe im Zustand „unbekannt“ klären…"
     assert view.refund.label == "Erstatten (als fehlgeschlagen markieren)"
     assert view.resume.label == "Mit der Aufgaben-ID der API fortsetzen…"
+    assert (view.previous.label, view.next.label) == ("Zurück", "Weiter")
     assert view.choose.options[0].label.endswith(" · 1.5 Credits")
 
     # Before picking a task, the button says so in the clicker's language.
@@ -146,6 +148,8 @@ async def test_audit_in_german_and_french(cog: AdminCog, guild: discord.Guild) -
     assert "**pause** der Server\n↳ Pausengrund: — → Wartung; pausiert: False → True" in text
     mine = await invoke(AdminCog.audit, cog, moderator(guild, "fr"), member=target)
     assert mine.embed is not None and mine.embed.footer.text == "Page 1 sur 1 · 2 actions"
+    assert isinstance(mine.view, Pager)
+    assert (mine.view.previous.label, mine.view.next.label) == ("Précédent", "Suivant")
     assert (mine.embed.description or "").startswith(f"Actions de modération concernant <@{USER_B}>")
 
 
