@@ -481,14 +481,14 @@ def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:
     return clip(f"```\n{header}\n{body}\n```", FIELD_LIMIT) if len(body) < 900 else f"```\n{header}\n```"
 
 
-def task_line(task: Task) -> str:
+def task_line(task: Task, locale: str | None = None) -> str:
     spec = task.spec
     options = " ".join(p for p in (spec.resolution, f"{spec.duration}s" if spec.duration else None) if p)
     parts = [
         f"`#{task.id}`",
         f"<@{task.user_id}>",
         f"{task.model} {options}".strip(),
-        f"**{task.state.value}**",
+        f"**{translate(locale, f'admin.tasks.state.{task.state.value}')}**",
         f"{format_credits(task.cost_tenths)} cr",
         when(task.created_at),
     ]
@@ -500,13 +500,13 @@ def task_line(task: Task) -> str:
 def tasks_embed(
     tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int, locale: str | None = None
 ) -> discord.Embed:
-    """A page of `/videoadmin tasks` in the moderator's language (the lines keep the states' and
-    models' own names: they are what the ``state`` option and the API use)."""
+    """A page of `/videoadmin tasks` in the moderator's language (states named as the ``state``
+    option's choices are; models and error codes as the API gives them)."""
     embed = discord.Embed(title=title, colour=INFO)
     if not tasks:
         embed.description = translate(locale, "admin.tasks.empty")
     else:
-        embed.description = lines_within([task_line(t) for t in tasks], _DESCRIPTION_LIMIT)
+        embed.description = lines_within([task_line(t, locale) for t in tasks], _DESCRIPTION_LIMIT)
     unknown = sum(1 for t in tasks if t.state.value == "unknown")
     footer = translate(
         locale,

@@ -82,7 +82,7 @@ class ActivityCommands(AdminBase):
             translate(locale, "admin.tasks.title_member", name=member.display_name)
             if member is not None
             else translate(locale, "admin.tasks.title")
-        ) + (f" · {state}" if state else "")
+        ) + (f" · {translate(locale, f'admin.tasks.state.{state}')}" if state else "")
 
         async def render(page: int) -> Page:
             found = await self.service.task_page(
@@ -124,7 +124,7 @@ class ActivityCommands(AdminBase):
             [
                 (
                     translate(locale, "admin.buttons.state"),
-                    translate(locale, "admin.buttons.unknown"),
+                    translate(locale, "admin.tasks.state.unknown"),
                     translate(
                         locale,
                         "admin.buttons.refunded",
@@ -150,7 +150,7 @@ class ActivityCommands(AdminBase):
             [
                 (
                     translate(locale, "admin.buttons.state"),
-                    translate(locale, "admin.buttons.unknown"),
+                    translate(locale, "admin.tasks.state.unknown"),
                     translate(locale, "admin.buttons.resumed", api_task_id=api_task_id),
                 )
             ],

@@ -27,7 +27,9 @@ async def test_tasks_list_and_refund_button_in_german(
     stuck = await unknown_task(storage, cost=15)
     reply = await invoke(AdminCog.tasks, cog, moderator(guild, "de"), state="stuck")
     embed = reply.embed
-    assert embed is not None and embed.title == "Aufgaben · stuck"
+    assert embed is not None and embed.title == "Aufgaben · hängt"
+    assert f"`#{stuck}` · <@{USER_A}> · " in (embed.description or "")
+    assert "**unbekannt**" in (embed.description or "")
     assert embed.footer.text == (
         "Seite 1 von 1 · 1 Aufgabe · wähle unten eine Aufgabe im Zustand „unbekannt“, um sie zu klären"
     )
@@ -82,7 +84,7 @@ async def test_task_buttons_answer_a_stranger_and_the_resume_dialog_in_french(
     await modal.on_submit(done)  # type: ignore[attr-defined]
     embed = done.last.embed
     assert embed is not None and embed.title == f"Tâche #{stuck}"
-    assert embed.fields[0].value == "inconnu → **envoyée · suivi de la tâche API `106916112212032`**"
+    assert embed.fields[0].value == "inconnue → **envoyée · suivi de la tâche API `106916112212032`**"
     assert embed.fields[1].name == "Remarque"
     assert embed.fields[1].value == translate("fr", "admin.buttons.resumed_note")
 
