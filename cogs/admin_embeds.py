@@ -14,7 +14,7 @@ import discord
 
 from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
 from bot.i18n import credits as credits_message
-from bot.i18n import translate
+from bot.i18n import en, translate
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -89,7 +89,7 @@ def days_between(since: float, until: float) -> list[str]:
     return out
 
 
-def target_text(target: str) -> str:
+def target_text(target: str, locale: str | None = None) -> str:
     """``user:1`` → a mention; the audit log stores targets as plain text, never Discord objects."""
     kind, _, ident = target.partition(":")
     if kind == "user" and ident:
@@ -99,11 +99,11 @@ def target_text(target: str) -> str:
     if kind == "channel" and ident:
         return f"<#{ident}>"
     if kind == "task" and ident:
-        return f"task #{ident}"
+        return translate(locale, "admin.audit.target.task", id=ident)
     if kind == "filter" and ident:
-        return f"filter #{ident}"
+        return translate(locale, "admin.audit.target.filter", id=ident)
     if kind == "guild":
-        return "the server"
+        return translate(locale, "admin.audit.target.guild")
     return target
 
 
@@ -386,61 +386,80 @@ def policy_embed(
     return embed
 
 
-def stats_embed(stats: GuildStats, label: str, *, bot_spending: BotSpend | None = None) -> discord.Embed:
+def stats_embed(
+    stats: GuildStats, label: str, *, bot_spending: BotSpend | None = None, locale: str | None = None
+) -> discord.Embed:
     """The moderator's report: totals, failures by reason, credits with their list-price USD, top members
     and a text sparkline per model (no plotting library: the install stays small); with the operator's
-    ceiling (``SPEND_LIMIT_USD``), every server's spending against it."""
+    ceiling (``SPEND_LIMIT_USD``), every server's spending against it. Worded in ``locale``'s language
+    (the moderator's); failure codes, model names and figures stay as they are."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, f"admin.stats.{key}", **values)
+
     embed = discord.Embed(
-        title=f"Video statistics · {label}",
-        description=f"{when(stats.since, 'f')} → {when(stats.until, 'f')} (by request time)",
+        title=t("title", period=label),
+        description=t("range", since=when(stats.since, "f"), until=when(stats.until, "f")),
         colour=INFO,
     )
-    embed.add_field(name="Requested", value=str(stats.requested), inline=True)
-    embed.add_field(name="Delivered", value=str(stats.delivered), inline=True)
-    embed.add_field(name="Failed", value=str(stats.failed), inline=True)
-    embed.add_field(name="Success rate", value=percent(stats.success_rate), inline=True)
-    embed.add_field(
-        name="Median generation time", value=duration_text(stats.median_generation_seconds), inline=True
-    )
+    embed.add_field(name=t("requested"), value=str(stats.requested), inline=True)
+    embed.add_field(name=t("delivered"), value=str(stats.delivered), inline=True)
+    embed.add_field(name=t("failed"), value=str(stats.failed), inline=True)
+    embed.add_field(name=t("success_rate"), value=percent(stats.success_rate), inline=True)
+    embed.add_field(name=t("median"), value=duration_text(stats.median_generation_seconds), inline=True)
     dollars, exact = spent_usd(stats.delivered_by_combo)
     estimate = "" if exact else "≈ "
     embed.add_field(
-        name="Credits spent",
+        name=t("credits_spent"),
         value=f"{format_credits(stats.credits_charged_tenths)} ({estimate}{format_usd(dollars)})",
         inline=True,
     )
     if stats.cancelled or stats.in_progress:
         embed.add_field(
-            name="Other", value=f"cancelled {stats.cancelled} · in progress {stats.in_progress}", inline=True
+            name=t("other"),
+            value=t("other_value", cancelled=stats.cancelled, in_progress=stats.in_progress),
+            inline=True,
         )
     if stats.failed_by_reason:
         reasons = [f"`{reason}`: {n}" for reason, n in stats.failed_by_reason.items()]
-        embed.add_field(name="Failures by reason", value=lines_within(reasons), inline=False)
+        embed.add_field(name=t("failures"), value=lines_within(reasons), inline=False)
     if stats.top_users:
         top = [
-            f"{i}. <@{u.user_id}> · {credits_text(u.credits_tenths)} · {u.delivered} video"
-            + ("" if u.delivered == 1 else "s")
+            t(
+                "top_line_one" if u.delivered == 1 else "top_line_many",
+                rank=i,
+                member=f"<@{u.user_id}>",
+                credits=credits_text(u.credits_tenths, locale),
+                n=u.delivered,
+            )
             for i, u in enumerate(stats.top_users, start=1)
         ]
-        embed.add_field(name="Top members", value=lines_within(top), inline=False)
+        embed.add_field(name=t("top"), value=lines_within(top), inline=False)
     chart = usage_chart(stats)
     if chart:
-        embed.add_field(name="Daily requests per model", value=chart, inline=False)
+        embed.add_field(name=t("daily"), value=chart, inline=False)
     if bot_spending is not None:
-        embed.add_field(
-            name="Bot-wide spending (every server)", value=spending_text(bot_spending), inline=False
-        )
+        embed.add_field(name=t("spending"), value=spending_text(bot_spending, locale), inline=False)
     return embed
 
 
-def spending_text(spend: BotSpend) -> str:
+def spending_text(spend: BotSpend, locale: str | None = None) -> str:
     """Reserved and not refunded (delivered or still in progress) against the operator's ceiling."""
-    used, limit = format_credits(spend.used_tenths), credits_text(spend.limit_tenths)
-    left = format_credits(max(0, spend.limit_tenths - spend.used_tenths))
-    return (
-        f"{used} of {limit} this {spend.period} (≈ {format_usd(credits_usd(spend.used_tenths))} of "
-        f"{format_usd(credits_usd(spend.limit_tenths))}), {left} left, videos in progress included · "
-        f"renews {when(spend.resets_at)}"
+    this_period = (
+        translate(locale, f"period.this.{spend.period}")
+        if spend.period in ("day", "week", "month")
+        else f"this {spend.period}"
+    )
+    return translate(
+        locale,
+        "admin.stats.spending_value",
+        used=format_credits(spend.used_tenths),
+        limit=credits_text(spend.limit_tenths, locale),
+        this_period=this_period,
+        used_usd=format_usd(credits_usd(spend.used_tenths)),
+        limit_usd=format_usd(credits_usd(spend.limit_tenths)),
+        left=format_credits(max(0, spend.limit_tenths - spend.used_tenths)),
+        renews=when(spend.resets_at),
     )
 
 
@@ -462,14 +481,14 @@ def usage_chart(stats: GuildStats, *, max_width: int = 31) -> str:
     return clip(f"```\n{header}\n{body}\n```", FIELD_LIMIT) if len(body) < 900 else f"```\n{header}\n```"
 
 
-def task_line(task: Task) -> str:
+def task_line(task: Task, locale: str | None = None) -> str:
     spec = task.spec
     options = " ".join(p for p in (spec.resolution, f"{spec.duration}s" if spec.duration else None) if p)
     parts = [
         f"`#{task.id}`",
         f"<@{task.user_id}>",
         f"{task.model} {options}".strip(),
-        f"**{task.state.value}**",
+        f"**{translate(locale, f'admin.tasks.state.{task.state.value}')}**",
         f"{format_credits(task.cost_tenths)} cr",
         when(task.created_at),
     ]
@@ -478,38 +497,44 @@ def task_line(task: Task) -> str:
     return " · ".join(parts)
 
 
-def tasks_embed(tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int) -> discord.Embed:
+def tasks_embed(
+    tasks: Sequence[Task], *, title: str, page: int, pages: int, total: int, locale: str | None = None
+) -> discord.Embed:
+    """A page of `/videoadmin tasks` in the moderator's language (states named as the ``state``
+    option's choices are; models and error codes as the API gives them)."""
     embed = discord.Embed(title=title, colour=INFO)
     if not tasks:
-        embed.description = "No tasks match."
+        embed.description = translate(locale, "admin.tasks.empty")
     else:
-        embed.description = lines_within([task_line(t) for t in tasks], _DESCRIPTION_LIMIT)
+        embed.description = lines_within([task_line(t, locale) for t in tasks], _DESCRIPTION_LIMIT)
     unknown = sum(1 for t in tasks if t.state.value == "unknown")
-    footer = f"Page {page + 1} of {max(1, pages)} · {total} task{'s' if total != 1 else ''}"
+    footer = translate(
+        locale,
+        "admin.tasks.footer_one" if total == 1 else "admin.tasks.footer_many",
+        page=page + 1,
+        pages=max(1, pages),
+        total=total,
+    )
     if unknown:
-        footer += " · pick a task in the unknown state below to resolve it"
+        footer += " · " + translate(locale, "admin.tasks.footer_unknown")
     embed.set_footer(text=footer)
     return embed
 
 
-_AUDIT_LABELS = {
-    "credits_tenths": "credits",
-    "cap_tenths": "cap",
-    "used_tenths": "used",
-    "results_public": "public results",
-    "moderator_role_id": "moderator role",
-    "is_regex": "regex",
-    "value": "rule",
-}
+def _audit_label(key: str, locale: str | None) -> str:
+    """A stored field's name: ``admin.audit.field.<key>`` when the catalog has it, else the key
+    itself made readable (a field added later still shows)."""
+    name = f"admin.audit.field.{key}"
+    return translate(locale, name) if name in en.MESSAGES else key.replace("_", " ")
 
 
-def _change_value(key: str, value: object) -> str:
+def _change_value(key: str, value: object, locale: str | None = None) -> str:
     if value is None:
         return "—"
     if key.endswith("_tenths") and isinstance(value, int):
         return format_credits(value)
     if key == "allowed_models" and isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or "every model"
+        return ", ".join(map(str, value)) or translate(locale, "admin.audit.every_model")
     if key.endswith("role_id") and isinstance(value, int):
         return f"<@&{value}>"
     if key in ("created_at", "blocked_at") and isinstance(value, int | float):
@@ -517,7 +542,9 @@ def _change_value(key: str, value: object) -> str:
     return str(value)
 
 
-def describe_audit(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> str:
+def describe_audit(
+    before: Mapping[str, object] | None, after: Mapping[str, object] | None, locale: str | None = None
+) -> str:
     """Only what changed, ``key: before → after``; the bookkeeping fields are left out."""
     skip = {"created_at", "blocked_by", "created_by", "id", "user_id", "role_id"}
     keys: Iterable[str] = sorted(set(before or {}) | set(after or {}))
@@ -529,33 +556,53 @@ def describe_audit(before: Mapping[str, object] | None, after: Mapping[str, obje
         new = (after or {}).get(key)
         if old == new:
             continue
-        label = _AUDIT_LABELS.get(key, key.replace("_", " "))
-        parts.append(f"{label}: {_change_value(key, old)} → {_change_value(key, new)}")
+        label = _audit_label(key, locale)
+        parts.append(f"{label}: {_change_value(key, old, locale)} → {_change_value(key, new, locale)}")
     if not parts:
         if before is None and after is not None:
-            return "created"
+            return translate(locale, "admin.audit.created")
         if after is None and before is not None:
-            return "removed"
+            return translate(locale, "admin.audit.removed")
         return "—"
     return "; ".join(parts)
 
 
 def audit_embed(
-    entries: Sequence[AuditEntry], *, page: int, pages: int, total: int, member_mention: str | None
+    entries: Sequence[AuditEntry],
+    *,
+    page: int,
+    pages: int,
+    total: int,
+    member_mention: str | None,
+    locale: str | None = None,
 ) -> discord.Embed:
-    title = "Moderator actions" + (f" concerning {member_mention}" if member_mention else "")
-    embed = discord.Embed(title="Audit log", description=title, colour=INFO)
+    """A page of the audit log in the moderator's language (the actions keep their stored names,
+    ``quota.set``: they are what the log records)."""
+    title = (
+        translate(locale, "admin.audit.actions_member", member=member_mention)
+        if member_mention
+        else translate(locale, "admin.audit.actions")
+    )
+    embed = discord.Embed(title=translate(locale, "admin.audit.title"), description=title, colour=INFO)
     if not entries:
-        embed.description = f"{title}: none recorded."
+        embed.description = translate(locale, "admin.audit.none", title=title)
     lines = [
         clip(
-            f"`#{e.id}` {when(e.created_at)} <@{e.actor_id}> **{e.action}** {target_text(e.target)}\n"
-            f"↳ {describe_audit(e.before, e.after)}",
+            f"`#{e.id}` {when(e.created_at)} <@{e.actor_id}> **{e.action}** {target_text(e.target, locale)}\n"
+            f"↳ {describe_audit(e.before, e.after, locale)}",
             400,
         )
         for e in entries
     ]
     if lines:
         embed.description = title + "\n\n" + lines_within(lines, _DESCRIPTION_LIMIT - len(title) - 2)
-    embed.set_footer(text=f"Page {page + 1} of {max(1, pages)} · {total} action{'s' if total != 1 else ''}")
+    embed.set_footer(
+        text=translate(
+            locale,
+            "admin.audit.footer_one" if total == 1 else "admin.audit.footer_many",
+            page=page + 1,
+            pages=max(1, pages),
+            total=total,
+        )
+    )
     return embed

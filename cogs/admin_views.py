@@ -13,7 +13,8 @@ from typing import Any
 
 import discord
 
-from bot.catalog import credits_text
+from bot.i18n import credits, msg, translate
+from cogs.locales import member_locale
 from cogs.pager import PAGER_TIMEOUT, UNCHANGED_FAILURE, Authorize, Page, Pager, Render
 from cogs.replies import UserFacingError, send
 from storage.states import TaskState
@@ -21,22 +22,32 @@ from storage.states import TaskState
 log = logging.getLogger(__name__)
 
 VIEW_TIMEOUT = PAGER_TIMEOUT
-NOT_YOURS = "These buttons belong to the moderator who ran the command."
+NOT_YOURS = msg("admin.buttons.not_yours")  # rendered in the clicker's language
 
 Resolve = Callable[[discord.Interaction[Any], int], Awaitable[discord.Embed]]
 ResumeWithId = Callable[[discord.Interaction[Any], int, str], Awaitable[discord.Embed]]
 
 
-class ResumeModal(discord.ui.Modal, title="Resume tracking with the API's task id"):
-    api_task_id: discord.ui.TextInput[ResumeModal] = discord.ui.TextInput(
-        label="Task id from the MiniMax dashboard",
-        placeholder="e.g. 106916112212032",
-        min_length=1,
-        max_length=100,
-    )
+def label_pages(view: Pager, locale: str | None) -> None:
+    """A moderator's list turns its pages with buttons named in the moderator's language."""
+    view.previous.label = translate(locale, "admin.activity.previous")
+    view.next.label = translate(locale, "admin.activity.next")
+
+
+class ResumeModal(discord.ui.Modal):
+    """Asks for the API's task id, worded in the moderator's language (the field is built per
+    dialog: its label is fixed once made)."""
 
     def __init__(self, view: TasksView, task_id: int) -> None:
-        super().__init__(timeout=VIEW_TIMEOUT)
+        locale = view.locale
+        super().__init__(title=translate(locale, "admin.buttons.modal_title"), timeout=VIEW_TIMEOUT)
+        self.api_task_id: discord.ui.TextInput[ResumeModal] = discord.ui.TextInput(
+            label=translate(locale, "admin.buttons.modal_label"),
+            placeholder=translate(locale, "admin.buttons.modal_placeholder"),
+            min_length=1,
+            max_length=100,
+        )
+        self.add_item(self.api_task_id)
         self.tasks_view = view
         self.task_id = task_id
 
@@ -73,7 +84,9 @@ class TasksView(Pager):
         first: Page,
         refund: Resolve,
         resume_with_id: ResumeWithId,
+        locale: str | None = None,
     ) -> None:
+        self.locale = locale  # the moderator's: the list is ephemeral, only they see its labels
         super().__init__(
             owner_id=owner_id, render=render, authorize=authorize, pages=first.pages, not_yours=NOT_YOURS
         )
@@ -81,6 +94,10 @@ class TasksView(Pager):
         self.refund_task = refund
         self.resume_with_id = resume_with_id
         self.selected: int | None = None
+        self.choose.placeholder = translate(locale, "admin.buttons.choose")
+        self.refund.label = translate(locale, "admin.buttons.refund")
+        self.resume.label = translate(locale, "admin.buttons.resume")
+        label_pages(self, locale)
         self.refresh(first)
 
     def refresh(self, result: Page) -> None:
@@ -88,13 +105,13 @@ class TasksView(Pager):
         unknown = [t for t in result.tasks if t.state is TaskState.UNKNOWN]
         self.choose.options = [
             discord.SelectOption(
-                label=f"#{t.id} · {t.model} · {credits_text(t.cost_tenths)}",
+                label=f"#{t.id} · {t.model} · {credits(t.cost_tenths).render(self.locale)}",
                 description=t.prompt[:100],
                 value=str(t.id),
                 default=t.id == self.selected,
             )
             for t in unknown[:25]
-        ] or [discord.SelectOption(label="No task on this page is in the unknown state", value="0")]
+        ] or [discord.SelectOption(label=translate(self.locale, "admin.buttons.no_unknown"), value="0")]
         self.choose.disabled = not unknown
         if self.selected not in {t.id for t in unknown}:
             self.selected = None
@@ -123,7 +140,7 @@ class TasksView(Pager):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[TasksView]
     ) -> None:
         if self.selected is None:
-            raise UserFacingError("Pick a task in the unknown state first.")
+            raise UserFacingError(translate(member_locale(interaction), "admin.buttons.pick_first"))
         confirmation = await self.refund_task(interaction, self.selected)
         await self.show(interaction, self.page)  # re-counted: the refunded task may leave the list
         await interaction.followup.send(
@@ -137,5 +154,5 @@ class TasksView(Pager):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[TasksView]
     ) -> None:
         if self.selected is None:
-            raise UserFacingError("Pick a task in the unknown state first.")
+            raise UserFacingError(translate(member_locale(interaction), "admin.buttons.pick_first"))
         await interaction.response.send_modal(ResumeModal(self, self.selected))

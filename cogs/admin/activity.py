@@ -8,10 +8,11 @@ from typing import Any, Literal, get_args
 import discord
 from discord import app_commands
 
-from bot.catalog import credits_text
+from bot.i18n import credits, translate
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
-from cogs.admin_views import NOT_YOURS, TasksView
+from cogs.admin_views import NOT_YOURS, TasksView, label_pages
+from cogs.locales import member_locale
 from cogs.pager import Page, Pager
 from cogs.replies import send
 from cogs.stats_chart import CHART_FILENAME, NO_MENTIONS, stats_chart
@@ -19,11 +20,8 @@ from storage.states import TaskState
 
 log = logging.getLogger(__name__)
 
-STATS_WINDOWS: dict[str, tuple[str, float]] = {
-    "24h": ("last 24 hours", 86_400.0),
-    "7d": ("last 7 days", 7 * 86_400.0),
-    "30d": ("last 30 days", 30 * 86_400.0),
-}
+STATS_WINDOWS: dict[str, float] = {"24h": 86_400.0, "7d": 7 * 86_400.0, "30d": 30 * 86_400.0}
+"""Each ``period`` choice in seconds; its name in the report is ``admin.stats.window.<choice>``."""
 StatsWindow = Literal["24h", "7d", "30d"]
 TaskFilter = Literal[
     "unfinished",
@@ -49,12 +47,13 @@ class ActivityCommands(AdminBase):
     @app_commands.describe(period="How far back (default: 7 days)")
     async def stats(self, interaction: discord.Interaction[Any], period: StatsWindow = "7d") -> None:
         mod = await self.moderation(interaction)
-        label, seconds = STATS_WINDOWS[period]
+        locale = member_locale(interaction)
+        label, seconds = translate(locale, f"admin.stats.window.{period}"), STATS_WINDOWS[period]
         # A month of tasks is a real aggregate: take the 3-second answer window off the table.
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.service.stats(mod, seconds)
         spending = await self.service.bot_spending(mod)
-        embed = embeds.stats_embed(report, label, bot_spending=spending)
+        embed = embeds.stats_embed(report, label, bot_spending=spending, locale=locale)
         chart = await stats_chart(self.service, mod, report)
         if chart is None:
             await send(interaction, embed=embed)
@@ -78,18 +77,24 @@ class ActivityCommands(AdminBase):
             with shown_refusals():
                 self.service.check_member(mod, member_ref(member))
         user_id = member.id if member is not None else None
+        locale = member_locale(interaction)
         title = (
-            "Tasks"
-            + (f" of {member.display_name}" if member is not None else "")
-            + (f" · {state}" if state else "")
-        )
+            translate(locale, "admin.tasks.title_member", name=member.display_name)
+            if member is not None
+            else translate(locale, "admin.tasks.title")
+        ) + (f" · {translate(locale, f'admin.tasks.state.{state}')}" if state else "")
 
         async def render(page: int) -> Page:
             found = await self.service.task_page(
                 mod, user_id=user_id, state=state, page=page, page_size=PAGE_SIZE
             )
             embed = embeds.tasks_embed(
-                found.items, title=title, page=found.page, pages=found.pages, total=found.total
+                found.items,
+                title=title,
+                page=found.page,
+                pages=found.pages,
+                total=found.total,
+                locale=locale,
             )
             return Page(embed, found.pages, found.items)
 
@@ -102,6 +107,7 @@ class ActivityCommands(AdminBase):
             first=first,
             refund=self.refund_unknown,
             resume_with_id=self.resume_unknown,
+            locale=locale,
         )
         view.origin = interaction
         await send(interaction, embed=first.embed, view=view)
@@ -112,16 +118,23 @@ class ActivityCommands(AdminBase):
         with shown_refusals():
             settled = await self.service.refund_unknown(mod, task_id)
         task = settled.before
+        locale = member_locale(interaction)
         return embeds.change_embed(
-            f"Task #{task.id}",
+            translate(locale, "admin.buttons.task_title", id=task.id),
             [
                 (
-                    "State",
-                    "unknown",
-                    f"failed · {credits_text(task.cost_tenths)} refunded to <@{task.user_id}>",
+                    translate(locale, "admin.buttons.state"),
+                    translate(locale, "admin.tasks.state.unknown"),
+                    translate(
+                        locale,
+                        "admin.buttons.refunded",
+                        credits=credits(task.cost_tenths),
+                        member=f"<@{task.user_id}>",
+                    ),
                 )
             ],
             changed=True,
+            locale=locale,
         )
 
     async def resume_unknown(
@@ -131,11 +144,19 @@ class ActivityCommands(AdminBase):
         mod = await self.moderation(interaction)
         with shown_refusals():
             settled = await self.service.resume_unknown(mod, task_id, api_task_id)
+        locale = member_locale(interaction)
         return embeds.change_embed(
-            f"Task #{settled.before.id}",
-            [("State", "unknown", f"submitted · tracking API task `{api_task_id}`")],
+            translate(locale, "admin.buttons.task_title", id=settled.before.id),
+            [
+                (
+                    translate(locale, "admin.buttons.state"),
+                    translate(locale, "admin.tasks.state.unknown"),
+                    translate(locale, "admin.buttons.resumed", api_task_id=api_task_id),
+                )
+            ],
             changed=True,
-            note="The bot polls it now and delivers it as usual; credits are charged only on delivery.",
+            note=translate(locale, "admin.buttons.resumed_note"),
+            locale=locale,
         )
 
     @videoadmin.command(name="audit", description="Recent moderator actions: who, what, before → after, when")
@@ -152,13 +173,19 @@ class ActivityCommands(AdminBase):
         target = member.id if member is not None else None
         actor = moderator.id if moderator is not None else None
         mention = member.mention if member is not None else None
+        locale = member_locale(interaction)
 
         async def render(page: int) -> Page:
             found = await self.service.audit_page(
                 mod, target_user=target, actor=actor, page=page, page_size=PAGE_SIZE
             )
             embed = embeds.audit_embed(
-                found.items, page=found.page, pages=found.pages, total=found.total, member_mention=mention
+                found.items,
+                page=found.page,
+                pages=found.pages,
+                total=found.total,
+                member_mention=mention,
+                locale=locale,
             )
             return Page(embed, found.pages)
 
@@ -170,5 +197,6 @@ class ActivityCommands(AdminBase):
             pages=first.pages,
             not_yours=NOT_YOURS,
         )
+        label_pages(view, locale)
         view.origin = interaction
         await send(interaction, embed=first.embed, view=view)
