@@ -53,7 +53,7 @@ def shown_refusals() -> Iterator[None]:
     try:
         yield
     except ModerationRefused as exc:
-        raise UserFacingError(exc.message) from None
+        raise UserFacingError(exc.message, words=exc.words) from None
 
 
 def member_ref(member: discord.Member) -> MemberRef:
