@@ -281,3 +281,11 @@ async def test_policy_cap_and_moderator_role_notes_in_german(cog: AdminCog, guil
         translate("de", "admin.policy.moderator_role_note", role=vip.mention),
     ]
     assert notes[1].startswith(f"Mitglieder mit {vip.mention} dürfen jetzt /videoadmin nutzen")
+
+
+async def test_outside_a_server_is_refused_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    member = make_member(guild, MANAGER, MANAGER_ROLE)
+    direct = kit.make_interaction(None, user=member, guild=None, channel_id=CHANNEL_ID, locale="de")
+    reply = await invoke(AdminCog.blocks, cog, direct)
+    assert reply.content == translate("de", "error.outside_guild")
+    assert reply.content != translate("en", "error.outside_guild")
