@@ -505,6 +505,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "Das Limit zählt die Credits aller zusammen, pro Woche (der Kontingentzeitraum des Servers).",
     "admin.policy.cap_note.month": "Das Limit zählt die Credits aller zusammen, pro Monat (der Kontingentzeitraum des Servers).",
     "admin.policy.moderator_role_note": "Mitglieder mit {role} dürfen jetzt /videoadmin nutzen, aber Discord verbirgt den Befehl weiterhin vor allen ohne „Server verwalten“: Erlaube die Rolle unter Servereinstellungen → Integrationen → dieser Bot → /videoadmin.",
+    "admin.refused.filter.empty": "Der Filtereintrag ist leer: Gib ein Wort, eine Wortgruppe oder /eine Regex/ an.",
+    "admin.refused.filter.too_long": "Der Filtereintrag ist zu lang: Bleib unter {limit} Zeichen.",
+    "admin.refused.filter.fuzzy": "Dieser reguläre Ausdruck nutzt unscharfe Suche oder POSIX-Klassen, die der Filter nicht annimmt; schreib die Schreibweisen aus (/gun|gvn/) oder nutze \\w, \\d und [a-z].",
+    "admin.refused.filter.bad_regex": "Dieser reguläre Ausdruck ist ungültig: {error}.",
+    "admin.refused.filter.everything": "Dieser reguläre Ausdruck passt auf jeden Prompt; mach ihn genauer.",
+    "admin.refused.filter.slow": "Dieser reguläre Ausdruck könnte den Filter sehr langsam machen ({why}). Vermeide verschachtelte Wiederholungen wie (a+)+, Alternativen in einer Wiederholung wie (a|ab)+, Rückverweise wie \\1 und zwei nebeneinanderliegende Wiederholungen, die denselben Text treffen können, wie \\w+\\s*\\w+ oder .*a.*; ein Wort oder eine einfachere /Regex/ tut meist dasselbe.",
+    "admin.refused.filter.invisible": "Der Filtereintrag enthält nur unsichtbare Zeichen: Gib ein sichtbares Wort an.",
+    "admin.refused.filter.char_class": "Eine Zeichenklasse mit {char} kann nicht greifen: Prompts werden nach dem Angleichen ähnlich aussehender Zeichen in einfachen lateinischen Buchstaben verglichen. Liste stattdessen die Wörter auf (/wort1|wort2/).",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

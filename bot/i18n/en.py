@@ -506,6 +506,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "The cap counts everyone's credits together, per week (the server's quota period).",
     "admin.policy.cap_note.month": "The cap counts everyone's credits together, per month (the server's quota period).",
     "admin.policy.moderator_role_note": "Members with {role} may now use /videoadmin, but Discord still hides the command from anyone without Manage Server: allow the role under Server Settings → Integrations → this bot → /videoadmin.",
+    "admin.refused.filter.empty": "The filter entry is empty: give a word, a phrase or /a regex/.",
+    "admin.refused.filter.too_long": "The filter entry is too long: keep it under {limit} characters.",
+    "admin.refused.filter.fuzzy": "That regular expression uses fuzzy matching or POSIX classes, which the filter does not take; write the spellings out (/gun|gvn/) or use \\w, \\d and [a-z].",
+    "admin.refused.filter.bad_regex": "That regular expression is not valid: {error}.",
+    "admin.refused.filter.everything": "That regular expression matches every prompt; make it more specific.",
+    "admin.refused.filter.slow": "That regular expression could make the filter very slow ({why}). Avoid nested repetition like (a+)+, alternatives inside a repetition like (a|ab)+, back-references like \\1, and two repetitions that can match the same text side by side like \\w+\\s*\\w+ or .*a.*; a word or a simpler /regex/ usually does the same job.",
+    "admin.refused.filter.invisible": "The filter entry has only invisible characters: give a visible word.",
+    "admin.refused.filter.char_class": "A character class with {char} can't be matched: prompts are compared in plain Latin letters after folding look-alikes. List the words instead (/word1|word2/).",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

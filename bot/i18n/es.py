@@ -505,6 +505,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "El límite suma los créditos de todos, por semana (el período de cuota del servidor).",
     "admin.policy.cap_note.month": "El límite suma los créditos de todos, por mes (el período de cuota del servidor).",
     "admin.policy.moderator_role_note": "Los miembros con {role} ya pueden usar /videoadmin, pero Discord sigue ocultando el comando a quien no tenga Gestionar servidor: permite el rol en Ajustes del servidor → Integraciones → este bot → /videoadmin.",
+    "admin.refused.filter.empty": "La entrada del filtro está vacía: indica una palabra, una frase o /una regex/.",
+    "admin.refused.filter.too_long": "La entrada del filtro es demasiado larga: que tenga menos de {limit} caracteres.",
+    "admin.refused.filter.fuzzy": "Esa expresión regular usa coincidencia aproximada o clases POSIX, que el filtro no admite; escribe las variantes (/gun|gvn/) o usa \\w, \\d y [a-z].",
+    "admin.refused.filter.bad_regex": "Esa expresión regular no es válida: {error}.",
+    "admin.refused.filter.everything": "Esa expresión regular coincide con cualquier prompt; hazla más específica.",
+    "admin.refused.filter.slow": "Esa expresión regular podría volver muy lento el filtro ({why}). Evita repeticiones anidadas como (a+)+, alternativas dentro de una repetición como (a|ab)+, referencias inversas como \\1 y dos repeticiones seguidas que puedan coincidir con el mismo texto como \\w+\\s*\\w+ o .*a.*; una palabra o una /regex/ más simple suele bastar.",
+    "admin.refused.filter.invisible": "La entrada del filtro solo tiene caracteres invisibles: indica una palabra visible.",
+    "admin.refused.filter.char_class": "Una clase de caracteres con {char} no puede coincidir: los prompts se comparan en letras latinas simples tras unificar las que se parecen. Enumera las palabras en su lugar (/palabra1|palabra2/).",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

@@ -505,6 +505,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "Le plafond additionne les crédits de tout le monde, par semaine (la période de quota du serveur).",
     "admin.policy.cap_note.month": "Le plafond additionne les crédits de tout le monde, par mois (la période de quota du serveur).",
     "admin.policy.moderator_role_note": "Les membres avec {role} peuvent désormais utiliser /videoadmin, mais Discord cache encore la commande à qui n'a pas Gérer le serveur : autorise le rôle dans Paramètres du serveur → Intégrations → ce bot → /videoadmin.",
+    "admin.refused.filter.empty": "L'entrée du filtre est vide : donne un mot, une expression ou /une regex/.",
+    "admin.refused.filter.too_long": "L'entrée du filtre est trop longue : reste sous {limit} caractères.",
+    "admin.refused.filter.fuzzy": "Cette expression régulière utilise une correspondance approximative ou des classes POSIX, que le filtre n'accepte pas ; écris les graphies (/gun|gvn/) ou utilise \\w, \\d et [a-z].",
+    "admin.refused.filter.bad_regex": "Cette expression régulière n'est pas valide : {error}.",
+    "admin.refused.filter.everything": "Cette expression régulière correspond à tous les prompts ; rends-la plus précise.",
+    "admin.refused.filter.slow": "Cette expression régulière pourrait rendre le filtre très lent ({why}). Évite les répétitions imbriquées comme (a+)+, les alternatives dans une répétition comme (a|ab)+, les références arrière comme \\1 et deux répétitions côte à côte pouvant correspondre au même texte comme \\w+\\s*\\w+ ou .*a.* ; un mot ou une /regex/ plus simple fait généralement l'affaire.",
+    "admin.refused.filter.invisible": "L'entrée du filtre ne contient que des caractères invisibles : donne un mot visible.",
+    "admin.refused.filter.char_class": "Une classe de caractères avec {char} ne peut pas correspondre : les prompts sont comparés en lettres latines simples après unification des caractères semblables. Liste plutôt les mots (/mot1|mot2/).",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

@@ -505,6 +505,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "上限は全員のクレジットを合計して1週間ごとに数えます（サーバーの利用枠の期間）。",
     "admin.policy.cap_note.month": "上限は全員のクレジットを合計して1か月ごとに数えます（サーバーの利用枠の期間）。",
     "admin.policy.moderator_role_note": "{role} を持つメンバーは /videoadmin を使えるようになりましたが、Discord は「サーバー管理」権限のない人にはまだコマンドを表示しません。サーバー設定 → 連携サービス → このボット → /videoadmin でロールを許可してください。",
+    "admin.refused.filter.empty": "フィルターの項目が空です。単語、フレーズ、または /正規表現/ を指定してください。",
+    "admin.refused.filter.too_long": "フィルターの項目が長すぎます。{limit} 文字未満にしてください。",
+    "admin.refused.filter.fuzzy": "その正規表現はあいまい一致か POSIX クラスを使っていますが、フィルターでは使えません。綴りを書き出す（/gun|gvn/）か、\\w、\\d、[a-z] を使ってください。",
+    "admin.refused.filter.bad_regex": "その正規表現は無効です: {error}。",
+    "admin.refused.filter.everything": "その正規表現はすべてのプロンプトに一致します。もっと具体的にしてください。",
+    "admin.refused.filter.slow": "その正規表現はフィルターを非常に遅くする可能性があります（{why}）。(a+)+ のような入れ子の繰り返し、(a|ab)+ のような繰り返し内の選択肢、\\1 のような後方参照、\\w+\\s*\\w+ や .*a.* のように同じ文字列に一致しうる繰り返しの並びは避けてください。単語やもっと単純な /正規表現/ で多くの場合は同じことができます。",
+    "admin.refused.filter.invisible": "フィルターの項目が見えない文字だけです。見える単語を指定してください。",
+    "admin.refused.filter.char_class": "{char} を含む文字クラスは一致できません。プロンプトは似た文字をそろえた後の基本的なラテン文字で比較されます。代わりに単語を列挙してください（/word1|word2/）。",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

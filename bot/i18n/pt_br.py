@@ -505,6 +505,14 @@ MESSAGES: dict[str, str] = {
     "admin.policy.cap_note.week": "O limite soma os créditos de todos, por semana (o período de cota do servidor).",
     "admin.policy.cap_note.month": "O limite soma os créditos de todos, por mês (o período de cota do servidor).",
     "admin.policy.moderator_role_note": "Membros com {role} já podem usar /videoadmin, mas o Discord ainda esconde o comando de quem não tem Gerenciar servidor: permita o cargo em Configurações do servidor → Integrações → este bot → /videoadmin.",
+    "admin.refused.filter.empty": "A entrada do filtro está vazia: informe uma palavra, uma frase ou /uma regex/.",
+    "admin.refused.filter.too_long": "A entrada do filtro é longa demais: use menos de {limit} caracteres.",
+    "admin.refused.filter.fuzzy": "Essa expressão regular usa correspondência aproximada ou classes POSIX, que o filtro não aceita; escreva as grafias (/gun|gvn/) ou use \\w, \\d e [a-z].",
+    "admin.refused.filter.bad_regex": "Essa expressão regular não é válida: {error}.",
+    "admin.refused.filter.everything": "Essa expressão regular corresponde a qualquer prompt; torne-a mais específica.",
+    "admin.refused.filter.slow": "Essa expressão regular poderia deixar o filtro muito lento ({why}). Evite repetições aninhadas como (a+)+, alternativas dentro de uma repetição como (a|ab)+, retrorreferências como \\1 e duas repetições lado a lado que possam corresponder ao mesmo texto como \\w+\\s*\\w+ ou .*a.*; uma palavra ou uma /regex/ mais simples costuma resolver.",
+    "admin.refused.filter.invisible": "A entrada do filtro só tem caracteres invisíveis: informe uma palavra visível.",
+    "admin.refused.filter.char_class": "Uma classe de caracteres com {char} não pode corresponder: os prompts são comparados em letras latinas simples depois de unificar as parecidas. Liste as palavras em vez disso (/palavra1|palavra2/).",
     # -- end [moderation]
     # -- /videoadmin: stats, tasks, audit and activity, and the task buttons [reports]
     # -- end [reports]

@@ -289,3 +289,14 @@ async def test_outside_a_server_is_refused_in_german(cog: AdminCog, guild: disco
     reply = await invoke(AdminCog.blocks, cog, direct)
     assert reply.content == translate("de", "error.outside_guild")
     assert reply.content != translate("en", "error.outside_guild")
+
+
+async def test_a_bad_filter_entry_is_refused_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    everything = await invoke(AdminCog.filter_add, cog, moderator(guild, "ja"), pattern="/.*/")
+    assert everything.content == (
+        "その正規表現はすべてのプロンプトに一致します。もっと具体的にしてください。何も変更されていません。"
+    )
+    missing = await invoke(AdminCog.filter_remove, cog, moderator(guild, "de"), pattern="spider")
+    assert missing.content == (
+        "`spider` steht nicht im Prompt-Filter; siehe `/videoadmin filter list`. Es wurde nichts geändert."
+    )

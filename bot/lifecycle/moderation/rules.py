@@ -45,7 +45,7 @@ class RuleActions(ModerationCore):
         try:
             compile_entry(pattern)
         except FilterEntryError as exc:
-            raise ModerationRefused.keyed("admin.refused.invalid", detail=str(exc)) from None
+            raise ModerationRefused.keyed("admin.refused.invalid", detail=exc.words) from None
         raw, is_regex = parse_entry(pattern)
         with refusing_bad_values():
             return await self.storage.policy.add_filter(
