@@ -90,18 +90,17 @@ class Pager(discord.ui.View):
             try:
                 await self.authorize(interaction)
             except Exception as exc:
-                message = describe_error(exc)
-                if message == GENERIC_FAILURE:
+                if describe_error(exc) == GENERIC_FAILURE:
                     raise
-                await send(interaction, message)
+                await send(interaction, describe_error(exc, member_locale(interaction)))
                 return False
         return True
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
-        message = describe_error(error)
-        if message == GENERIC_FAILURE:
+        message = describe_error(error, member_locale(interaction))  # only the clicker sees it
+        if describe_error(error) == GENERIC_FAILURE:
             log.error("Error in a paged list", exc_info=error)
             message = UNCHANGED_FAILURE
         await send(interaction, message)

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.i18n import translate
+from bot.i18n import Message, translate
 from bot.lifecycle import RequestRefused
 from cogs.locales import member_locale
 from cogs.text import clip
@@ -25,11 +25,18 @@ CONTENT_LIMIT = 2000
 
 
 class UserFacingError(app_commands.AppCommandError):
-    """A refusal the member caused or can fix: its text is shown to them as is, ephemerally."""
+    """A refusal the member caused or can fix: its text is shown to them as is, ephemerally.
 
-    def __init__(self, message: str) -> None:
+    With ``words`` (a keyed refusal of the core), :meth:`text` says it in the reader's language;
+    ``message`` stays the English text."""
+
+    def __init__(self, message: str, *, words: Message | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.words = words
+
+    def text(self, locale: str | None) -> str:
+        return self.message if self.words is None else self.words.render(locale)
 
 
 async def send(
@@ -71,7 +78,7 @@ def describe_error(error: Exception, locale: str | None = None) -> str:
     if isinstance(error, RequestRefused):
         return error.text(locale)
     if isinstance(error, UserFacingError):
-        return error.message
+        return error.text(locale)
     if isinstance(error, app_commands.NoPrivateMessage):
         return translate(locale, "error.outside_guild")
     if isinstance(error, app_commands.MissingPermissions):

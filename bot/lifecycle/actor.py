@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import Message, msg
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -34,11 +36,8 @@ def is_moderator(actor: Actor, moderator_role_id: int | None) -> bool:
     return moderator_role_id is not None and moderator_role_id in actor.role_ids
 
 
-def moderator_refusal(moderator_role_id: int | None) -> str:
+def moderator_refusal(moderator_role_id: int | None) -> Message:
     """What a member without rights is told; the role is a mention that renders without pinging."""
     if moderator_role_id is None:
-        return "You need the Manage Server permission to use the video moderator commands."
-    return (
-        f"You need the Manage Server permission or the <@&{moderator_role_id}> role to use the video "
-        "moderator commands."
-    )
+        return msg("admin.refused.not_moderator")
+    return msg("admin.refused.not_moderator_role", role_id=moderator_role_id)

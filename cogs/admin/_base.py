@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import msg
 from bot.lifecycle.moderation import (
     ChannelRef,
     MemberRef,
@@ -53,7 +54,7 @@ def shown_refusals() -> Iterator[None]:
     try:
         yield
     except ModerationRefused as exc:
-        raise UserFacingError(exc.message) from None
+        raise UserFacingError(exc.message, words=exc.words) from None
 
 
 def member_ref(member: discord.Member) -> MemberRef:
@@ -79,7 +80,7 @@ class AdminBase(commands.Cog):
     async def moderation(self, interaction: discord.Interaction[Any]) -> Moderator:
         """The run-time check of every command and every button: in a guild, and a moderator there."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-            raise UserFacingError(OUTSIDE_GUILD)
+            raise UserFacingError(OUTSIDE_GUILD, words=msg("error.outside_guild"))
         actor = replace(
             actor_from(interaction),
             is_operator=await is_operator(interaction, self.service.settings.owner_ids),

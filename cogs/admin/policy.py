@@ -16,13 +16,6 @@ from cogs.admin._base import AdminBase, role_ref, shown_refusals, videoadmin
 from cogs.locales import member_locale
 from cogs.replies import send
 
-# The group's default_permissions hide it from everyone without Manage Server; only the server can
-# show it to a role, so the moderator role alone does nothing visible until that is done.
-MODERATOR_ROLE_VISIBILITY = (
-    "Members with {role} may now use /videoadmin, but Discord still hides the command from anyone "
-    "without Manage Server: allow the role under Server Settings → Integrations → this bot → /videoadmin."
-)
-
 ResolutionChoice = Literal["480P", "512P", "720P", "768P", "1080P", "2K", "any"]
 DurationChoice = Literal["4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "any"]
 ResultsChoice = Literal["public", "private"]
@@ -122,15 +115,14 @@ class PolicyCommands(AdminBase):
                 embed=embeds.policy_embed(answer.policy, answer.guild_default, fallback, locale),
             )
             return
+        locale = member_locale(interaction)
         notes: list[str] = []
         if answer.cap_period is not None:
-            notes.append(
-                f"The cap counts everyone's credits together, per {answer.cap_period} "
-                "(the server's quota period)."
-            )
+            notes.append(translate(locale, f"admin.policy.cap_note.{answer.cap_period}"))
         if moderator_role is not None:
-            notes.append(MODERATOR_ROLE_VISIBILITY.format(role=moderator_role.mention))
-        locale = member_locale(interaction)
+            # The group's default_permissions hide it from everyone without Manage Server; only the
+            # server can show it to a role, so the role alone does nothing visible until that is done.
+            notes.append(translate(locale, "admin.policy.moderator_role_note", role=moderator_role.mention))
         embed = embeds.change_embed(
             translate(locale, "admin.policy.title"),
             embeds.policy_rows(answer.change.before, answer.change.after, locale),

@@ -226,3 +226,77 @@ async def test_policy_values_in_japanese(cog: AdminCog, guild: discord.Guild) ->
     fields = {f.name: f.value for f in reply.embed.fields}
     assert fields["結果"] == "チャンネルで公開 → **リクエストした人のみ**"
     assert fields["動画ごとのスレッド"] == "ボットのデフォルト（THREAD_PER_VIDEO） → **オン**"
+
+
+# -- the moderation service's refusals, in the moderator's language ------------------------------------
+
+
+async def test_bad_values_are_refused_in_german_and_japanese(
+    cog: AdminCog, guild: discord.Guild, storage: Storage
+) -> None:
+    target = make_member(guild, TARGET)
+    negative = await invoke(AdminCog.quota_set, cog, moderator(guild, "de"), member=target, credits=-1)
+    assert negative.ephemeral and negative.embed is None
+    assert negative.content == "`credits` darf nicht negativ sein. Es wurde nichts geändert."
+    too_many = await invoke(AdminCog.quota_set, cog, moderator(guild, "ja"), member=target, credits=10_001)
+    assert too_many.content == "`credits` は最大 10,000 クレジットです。何も変更されていません。"
+    models = await invoke(AdminCog.policy, cog, moderator(guild, "de"), allowed_models="Sora-9000")
+    assert models.content is not None
+    assert models.content.startswith("Unbekanntes Modell: Sora-9000. Wähle aus: ")
+    assert await storage.limits.override(guild.id, TARGET) is None
+
+
+async def test_a_member_without_rights_is_refused_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    member = make_member(guild, TARGET)
+    plain = kit.make_interaction(None, user=member, guild=guild, channel_id=CHANNEL_ID, locale="ja")
+    reply = await invoke(AdminCog.blocks, cog, plain)
+    assert reply.ephemeral and reply.embed is None
+    assert reply.content == "動画のモデレーターコマンドを使うには「サーバー管理」権限が必要です。"
+
+
+async def test_pool_and_channel_refusals_in_german_and_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    missing = await invoke(AdminCog.pool_show, cog, moderator(guild, "ja"), name="nope")
+    assert missing.content == (
+        "このサーバーに `nope` というプールはありません。`/videoadmin pool list` で一覧を確認できます。"
+    )
+    nobody = await invoke(
+        AdminCog.pool_create, cog, moderator(guild, "de"), name="design", credits=10, period="week"
+    )
+    assert nobody.content == translate("de", "admin.refused.pool_who")
+    assert nobody.content is not None and nobody.content.endswith("Es wurde nichts geändert.")
+    videos = text_channel(guild)
+    await invoke(AdminCog.channels_allow, cog, moderator(guild, "de"), channel=videos)
+    last = await invoke(AdminCog.channels_deny, cog, moderator(guild, "de"), channel=videos)
+    assert last.content is not None
+    assert last.content.startswith(f"<#{CHANNEL_ID}> ist der einzige Kanal auf der Zulassungsliste")
+
+
+async def test_policy_cap_and_moderator_role_notes_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    vip = role(guild, VIP_ROLE)
+    reply = await invoke(AdminCog.policy, cog, moderator(guild, "de"), cap="50", moderator_role=vip)
+    assert reply.embed is not None
+    notes = {f.name: f.value for f in reply.embed.fields}["Hinweis"].split("\n")
+    assert notes == [
+        "Das Limit zählt die Credits aller zusammen, pro Tag (der Kontingentzeitraum des Servers).",
+        translate("de", "admin.policy.moderator_role_note", role=vip.mention),
+    ]
+    assert notes[1].startswith(f"Mitglieder mit {vip.mention} dürfen jetzt /videoadmin nutzen")
+
+
+async def test_outside_a_server_is_refused_in_german(cog: AdminCog, guild: discord.Guild) -> None:
+    member = make_member(guild, MANAGER, MANAGER_ROLE)
+    direct = kit.make_interaction(None, user=member, guild=None, channel_id=CHANNEL_ID, locale="de")
+    reply = await invoke(AdminCog.blocks, cog, direct)
+    assert reply.content == translate("de", "error.outside_guild")
+    assert reply.content != translate("en", "error.outside_guild")
+
+
+async def test_a_bad_filter_entry_is_refused_in_japanese(cog: AdminCog, guild: discord.Guild) -> None:
+    everything = await invoke(AdminCog.filter_add, cog, moderator(guild, "ja"), pattern="/.*/")
+    assert everything.content == (
+        "その正規表現はすべてのプロンプトに一致します。もっと具体的にしてください。何も変更されていません。"
+    )
+    missing = await invoke(AdminCog.filter_remove, cog, moderator(guild, "de"), pattern="spider")
+    assert missing.content == (
+        "`spider` steht nicht im Prompt-Filter; siehe `/videoadmin filter list`. Es wurde nichts geändert."
+    )

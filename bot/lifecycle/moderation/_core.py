@@ -45,7 +45,7 @@ def refusing_bad_values() -> Iterator[None]:
     try:
         yield
     except InvalidValue as exc:
-        raise ModerationRefused(f"{exc} Nothing was changed.") from None
+        raise ModerationRefused.keyed("admin.refused.invalid", detail=str(exc)) from None
 
 
 class ModerationCore:
@@ -74,15 +74,15 @@ class ModerationCore:
         integration settings, so nothing is done without this check.
         """
         if actor.guild_id is None:
-            raise ModerationRefused("This command works only inside a server.")
+            raise ModerationRefused.keyed("admin.refused.outside_guild")
         policy = await self.storage.policy.get(actor.guild_id)
         if not is_moderator(actor, policy.moderator_role_id):
-            raise ModerationRefused(moderator_refusal(policy.moderator_role_id))
+            raise ModerationRefused.of(moderator_refusal(policy.moderator_role_id))
         return Moderator(actor, actor.guild_id, policy)
 
     def check_member(self, mod: Moderator, member: MemberRef) -> None:
         if member.guild_id != mod.guild_id:
-            raise ModerationRefused("That member is not in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.member_elsewhere")
 
     @property
     def bot_default(self) -> tuple[int, str]:
@@ -109,18 +109,14 @@ class ModerationCore:
     def _check_role(mod: Moderator, role: RoleRef, *, purpose: str) -> None:
         # Discord resolves a role option within the guild it was used in; the cache may lag behind.
         if role.guild_id != mod.guild_id:
-            raise ModerationRefused("That role does not exist in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.role_elsewhere")
         if role.is_everyone:
-            why = (
-                "use `/videoadmin quota default` for everyone's allowance"
-                if purpose == "a role limit"
-                else "that would make every member a moderator"
-            )
-            raise ModerationRefused(f"@everyone cannot be {purpose}: {why}. Nothing was changed.")
+            key = "everyone_limit" if purpose == "a role limit" else "everyone_moderator"
+            raise ModerationRefused.keyed(f"admin.refused.{key}")
 
     @staticmethod
     def _check_channel(mod: Moderator, channel: ChannelRef) -> None:
         if not channel.is_text:
-            raise ModerationRefused("Pick a text channel. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.text_channel")
         if channel.guild_id != mod.guild_id:
-            raise ModerationRefused("That channel is not in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.channel_elsewhere")

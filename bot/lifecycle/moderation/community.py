@@ -26,9 +26,9 @@ class CommunityActions(ModerationCore):
     async def set_showcase(self, mod: Moderator, channel: ShowcaseChannel) -> Change[Showcase]:
         """Shared videos go to ``channel`` from now on; a forum gets one post per video."""
         if channel.guild_id != mod.guild_id:
-            raise ModerationRefused("That channel is not in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.channel_elsewhere")
         if channel.kind not in ("text", "forum"):
-            raise ModerationRefused("Pick a text channel or a forum channel. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.text_or_forum")
         return await self.storage.showcase.set(
             mod.guild_id,
             channel.channel_id,

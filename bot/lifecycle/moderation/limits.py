@@ -87,7 +87,7 @@ class LimitActions(ModerationCore):
 
     async def clear_role_limit(self, mod: Moderator, role: RoleRef) -> Change[RoleLimit]:
         if role.guild_id != mod.guild_id:
-            raise ModerationRefused("That role is not in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.role_not_here")
         return await self.storage.limits.clear_role_limit(
             mod.guild_id, role.role_id, actor_id=mod.actor_id, now=self._clock()
         )

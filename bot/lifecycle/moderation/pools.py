@@ -23,10 +23,7 @@ def pool_name(raw: str) -> str:
     """What a moderator typed as a pool's name, folded to the stored spelling, or a refusal."""
     name = fold_name(raw)
     if NAME_PATTERN.fullmatch(name) is None:
-        raise ModerationRefused(
-            "A pool's name is 1 to 32 lowercase letters, digits, `-` or `_` (for example `design-team`). "
-            "Nothing was changed."
-        )
+        raise ModerationRefused.keyed("admin.refused.pool_name")
     return name
 
 
@@ -42,16 +39,14 @@ class PoolActions(ModerationCore):
     @staticmethod
     def _period(period: str) -> str:
         if period not in PERIODS:
-            raise ModerationRefused("`period` is day, week or month. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.period")
         return period
 
     def _pool_role(self, mod: Moderator, role: RoleRef) -> int:
         if role.guild_id != mod.guild_id:
-            raise ModerationRefused("That role does not exist in this server. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.role_elsewhere")
         if role.is_everyone:
-            raise ModerationRefused(
-                "A pool cannot be for @everyone: pick the team's role, or a channel. Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_everyone")
         return role.role_id
 
     def _pool_channel(self, mod: Moderator, channel: ChannelRef) -> int:
@@ -62,9 +57,7 @@ class PoolActions(ModerationCore):
         name = pool_name(raw)
         usage = await self.storage.pools.get(mod.guild_id, name, now=self._clock())
         if usage is None:
-            raise ModerationRefused(
-                f"There is no pool called `{name}` in this server: `/videoadmin pool list` shows them."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_missing", name=name)
         return usage
 
     async def create_pool(
@@ -83,20 +76,12 @@ class PoolActions(ModerationCore):
         role_id = None if role is None else self._pool_role(mod, role)
         channel_id = None if channel is None else self._pool_channel(mod, channel)
         if role_id is None and channel_id is None:
-            raise ModerationRefused(
-                "Name a `role` or a `channel` (or both): who may spend from the pool. Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_who")
         existing = await self.storage.pools.all(mod.guild_id)
         if any(u.pool.name == chosen for u in existing):
-            raise ModerationRefused(
-                f"There is already a pool called `{chosen}`: change it with `/videoadmin pool set`. "
-                "Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_exists", name=chosen)
         if len(existing) >= MAX_POOLS_PER_GUILD:
-            raise ModerationRefused(
-                f"This server has {len(existing)} pools, the most it may have: delete one first. "
-                "Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_full", count=len(existing))
         with refusing_bad_values():
             return await self.storage.pools.create(
                 mod.guild_id,
@@ -123,18 +108,15 @@ class PoolActions(ModerationCore):
         """Change what is given; ``clear`` (``role`` or ``channel``) removes one of the two."""
         pool = (await self._existing(mod, name)).pool
         if clear is not None and clear not in CLEARABLE:
-            raise ModerationRefused("`clear` is role or channel. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.pool_clear")
         if (clear == "role" and role is not None) or (clear == "channel" and channel is not None):
-            raise ModerationRefused(f"Give a new {clear} or clear it, not both. Nothing was changed.")
+            raise ModerationRefused.keyed(f"admin.refused.pool_clear_both.{clear}")
         role_id = pool.role_id if role is None else self._pool_role(mod, role)
         channel_id = pool.channel_id if channel is None else self._pool_channel(mod, channel)
         role_id = None if clear == "role" else role_id
         channel_id = None if clear == "channel" else channel_id
         if role_id is None and channel_id is None:
-            raise ModerationRefused(
-                f"The pool `{pool.name}` would be for no one: it needs a role or a channel (or both). "
-                "Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.pool_no_one", name=pool.name)
         with refusing_bad_values():
             return await self.storage.pools.update(
                 mod.guild_id,

@@ -45,7 +45,7 @@ class RuleActions(ModerationCore):
         try:
             compile_entry(pattern)
         except FilterEntryError as exc:
-            raise ModerationRefused(f"{exc} Nothing was changed.") from None
+            raise ModerationRefused.keyed("admin.refused.invalid", detail=exc.words) from None
         raw, is_regex = parse_entry(pattern)
         with refusing_bad_values():
             return await self.storage.policy.add_filter(
@@ -63,9 +63,7 @@ class RuleActions(ModerationCore):
             raw, is_regex = parse_entry(wanted)
             match = next((f for f in entries if f.pattern == raw and f.is_regex == is_regex), None)
         if match is None:
-            raise ModerationRefused(
-                f"`{wanted}` is not in the prompt filter; see `/videoadmin filter list`. Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.filter_missing", entry=wanted)
         return await self.storage.policy.remove_filter(
             mod.guild_id, match.id, actor_id=mod.actor_id, now=self._clock()
         )
@@ -157,12 +155,7 @@ class RuleActions(ModerationCore):
         last_allowed = tuple(rules.allowed) == (channel.channel_id,)
         if last_allowed and not open_other_channels:
             # An empty allow-list allows every channel: "deny" must not quietly mean "open the rest".
-            raise ModerationRefused(
-                f"<#{channel.channel_id}> is the only channel on the allow-list: denying it would empty the "
-                "list, and an empty list lets /video work in every other channel. Allow another channel "
-                "first, or use `/videoadmin pause` to stop videos everywhere (or repeat with "
-                "`open_other_channels: True` if every other channel is what you want). Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.last_allowed", channel=f"<#{channel.channel_id}>")
         change = await self.storage.policy.deny_channel(
             mod.guild_id, channel.channel_id, actor_id=mod.actor_id, now=self._clock()
         )
@@ -184,13 +177,10 @@ class RuleActions(ModerationCore):
             changes["results_public"] = edit.results == "public"
         role = edit.moderator_role
         if role is not None and edit.remove_moderator_role:
-            raise ModerationRefused("Give a moderator role or remove it, not both. Nothing was changed.")
+            raise ModerationRefused.keyed("admin.refused.role_both")
         if role is not None or edit.remove_moderator_role:
             if not mod.actor.manage_guild:
-                raise ModerationRefused(
-                    "Only members with the Manage Server permission can change the moderator role. "
-                    "Nothing was changed."
-                )
+                raise ModerationRefused.keyed("admin.refused.role_manage")
             if role is not None:
                 self._check_role(mod, role, purpose="the moderator role")
             changes["moderator_role_id"] = role.role_id if role is not None else None
@@ -227,7 +217,4 @@ class RuleActions(ModerationCore):
         resolution = changes.get("max_resolution", current.max_resolution)
         duration = changes.get("max_duration", current.max_duration)
         if possible_videos(models, resolution, duration) == 0:
-            raise ModerationRefused(
-                "With these settings no allowed model could make any video (check the maximum resolution "
-                "and duration against the models allowed). Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.no_video")

@@ -7,6 +7,7 @@ import re
 
 from bot.lifecycle.moderation._core import ModerationCore, refusing_bad_values
 from bot.lifecycle.moderation.records import AuditPage, ModerationRefused, Moderator, TaskPage, TaskResolution
+from bot.lifecycle.refusal import RequestRefused
 from bot.lifecycle.spending import spend_ceiling
 from storage.errors import IllegalTransition, UnknownTask
 from storage.models import BotSpend, GuildStats, Task
@@ -106,10 +107,7 @@ class TaskActions(ModerationCore):
     async def resume_unknown(self, mod: Moderator, task_id: int, api_task_id: str) -> TaskResolution:
         """The moderator found the task on the API's side: track it from there, never resubmit."""
         if not _API_TASK_ID.match(api_task_id):
-            raise ModerationRefused(
-                "That does not look like a MiniMax task id (letters, digits, - and _ only). "
-                "Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.task_id")
         task = await self._unknown_task(mod, task_id)
         try:
             with refusing_bad_values():
@@ -131,20 +129,19 @@ class TaskActions(ModerationCore):
         try:
             task = await self.storage.tasks.get(task_id)
         except UnknownTask:
-            raise ModerationRefused(f"There is no task #{task_id}.") from None
+            raise ModerationRefused.keyed("admin.refused.no_task", task_id=task_id) from None
         if task.guild_id != mod.guild_id:
-            raise ModerationRefused(f"There is no task #{task_id} in this server.")
+            raise ModerationRefused.keyed("admin.refused.no_task_here", task_id=task_id)
         if task.state is not TaskState.UNKNOWN:
-            raise ModerationRefused(
-                f"Task #{task_id} is no longer in the unknown state (it is {task.state.value}). "
-                "Nothing was changed."
+            raise ModerationRefused.keyed(
+                "admin.refused.task_not_unknown", task_id=task_id, state=task.state.value
             )
         return task
 
     @staticmethod
-    def _changed_meanwhile(task_id: int, exc: IllegalTransition) -> ModerationRefused:
-        return ModerationRefused(
-            f"Task #{task_id} changed meanwhile (it is {exc.from_state}). Nothing was changed."
+    def _changed_meanwhile(task_id: int, exc: IllegalTransition) -> RequestRefused:
+        return ModerationRefused.keyed(
+            "admin.refused.task_changed", task_id=task_id, state=str(exc.from_state)
         )
 
     async def _refresh_card(self, task: Task, note: str | None) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.catalog import MODELS, option_policy
 from bot.catalog import possible_videos as _possible_videos
+from bot.i18n import credits
 from bot.lifecycle.moderation.records import ModerationRefused
 
 # Sane upper bounds: far above any real allowance, low enough to catch a typo of extra zeros.
@@ -34,36 +35,29 @@ def credits_to_tenths(
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.") from None
+        raise ModerationRefused.keyed("admin.refused.not_number", option=option) from None
     if not amount.is_finite():
-        raise ModerationRefused(f"`{option}` must be a number of credits, such as 5 or 2.5.")
+        raise ModerationRefused.keyed("admin.refused.not_number", option=option)
     if amount < 0:
-        raise ModerationRefused(f"`{option}` cannot be negative. Nothing was changed.")
+        raise ModerationRefused.keyed("admin.refused.negative", option=option)
     if amount > maximum:
-        raise ModerationRefused(f"`{option}` can be at most {maximum:,} credits. Nothing was changed.")
+        raise ModerationRefused.keyed("admin.refused.too_many", option=option, maximum=maximum)
     # Compared exactly: arithmetic such as ``amount * 10`` rounds to 28 digits, which turned
     # 1.0000000000000000000000000000001 into a whole 10 tenths. Bounded above, so quantize cannot overflow.
     rounded = amount.quantize(_TENTH)
     if rounded != amount:
-        raise ModerationRefused(
-            f"`{option}` takes at most one decimal (for example 2.5), not {value}. Nothing was changed."
-        )
+        raise ModerationRefused.keyed("admin.refused.one_decimal", option=option, value=value)
     tenths = int(rounded * 10)
     if operator_tenths is not None and tenths > operator_tenths:
-        most = Decimal(operator_tenths) / 10
-        raise ModerationRefused(
-            f"`{option}` can be at most {most:,} credits: the most this bot's operator lets a server "
-            "grant. Nothing was changed."
-        )
+        most = credits(operator_tenths)
+        raise ModerationRefused.keyed("admin.refused.operator_grant", option=option, most=most)
     return tenths
 
 
 def check_length(raw: str, *, option: str, limit: int) -> str:
     """``raw`` if it fits the option; else a refusal that does not repeat it (it could be any length)."""
     if len(raw) > limit:
-        raise ModerationRefused(
-            f"`{option}` takes at most {limit} characters (that was {len(raw):,}). Nothing was changed."
-        )
+        raise ModerationRefused.keyed("admin.refused.too_long", option=option, limit=limit, length=len(raw))
     return raw
 
 
@@ -75,10 +69,7 @@ def parse_cap(raw: str, *, operator_tenths: int | None = None) -> int | None:
     text = check_length(raw, option="cap", limit=MAX_CAP_CHARS).strip().lower()
     if text in _NONE_WORDS or text in {"0", "0.0"}:
         if operator_tenths is not None:
-            raise ModerationRefused(
-                f"The cap can be at most {Decimal(operator_tenths) / 10:,} credits: the most this bot's "
-                "operator lets a server spend. Nothing was changed."
-            )
+            raise ModerationRefused.keyed("admin.refused.operator_cap", most=credits(operator_tenths))
         return None
     tenths = credits_to_tenths(
         text, option="cap", maximum=MAX_GUILD_CAP_CREDITS, operator_tenths=operator_tenths
@@ -98,9 +89,10 @@ def parse_models(raw: str) -> tuple[str, ...]:
     by_lower = {name.lower(): name for name in MODELS}
     unknown = [p for p in parts if p.lower() not in by_lower]
     if unknown:
-        raise ModerationRefused(
-            f"Unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"Choose from: {', '.join(MODELS)} (or `all`). Nothing was changed."
+        raise ModerationRefused.keyed(
+            "admin.refused.unknown_models" if len(unknown) > 1 else "admin.refused.unknown_model",
+            names=", ".join(unknown),
+            models=", ".join(MODELS),
         )
     chosen: list[str] = []
     for part in parts:
@@ -117,7 +109,7 @@ def clean_reason(reason: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_REASON_CHARS:
-        raise ModerationRefused(f"Keep the reason under {MAX_REASON_CHARS} characters. Nothing was changed.")
+        raise ModerationRefused.keyed("admin.refused.reason_long", limit=MAX_REASON_CHARS)
     return text
 
 

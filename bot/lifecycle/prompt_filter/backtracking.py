@@ -22,12 +22,6 @@ from typing import Any
 # filter fails closed) and the entry that ran out is logged for the moderators to simplify.
 MATCH_BUDGET_SECONDS = 0.25
 
-SLOW_REGEX = (
-    "That regular expression could make the filter very slow ({why}). Avoid nested repetition like "
-    "(a+)+, alternatives inside a repetition like (a|ab)+, back-references like \\1, and two "
-    "repetitions that can match the same text side by side like \\w+\\s*\\w+ or .*a.*; a word or a "
-    "simpler /regex/ usually does the same job."
-)
 # A repetition allowing more copies than this counts as unbounded when two meet side by side.
 _WIDE_REPEAT = 20
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})

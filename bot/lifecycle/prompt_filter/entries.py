@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import regex
 
-from bot.lifecycle.prompt_filter.backtracking import MATCH_BUDGET_SECONDS, SLOW_REGEX, regex_risk
+from bot.i18n import msg
+from bot.lifecycle.prompt_filter.backtracking import MATCH_BUDGET_SECONDS, regex_risk
 from bot.lifecycle.prompt_filter.normalization import normalize, prompt_variants
 
 # The package's name, as before it was split: operators' log filters keep working.
@@ -31,7 +32,12 @@ MAX_TYPED_ENTRY_CHARS = MAX_ENTRY_CHARS + 2
 
 
 class FilterEntryError(ValueError):
-    """A filter entry that cannot be used; ``str()`` tells the moderator how to fix it."""
+    """A filter entry that cannot be used; ``words`` tell the moderator how to fix it, in their
+    language, and ``str()`` in English (for the logs)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.words = msg(f"admin.refused.filter.{key}", **values)
+        super().__init__(self.words.render("en"))
 
 
 @dataclass(frozen=True)
@@ -73,32 +79,29 @@ def compile_entry(pattern: str, *, is_regex: bool | None = None) -> FilterRule:
     raw = pattern.strip()
     shown = display_entry(raw, is_regex)
     if not raw:
-        raise FilterEntryError("The filter entry is empty: give a word, a phrase or /a regex/.")
+        raise FilterEntryError("empty")
     if len(raw) > MAX_ENTRY_CHARS:
-        raise FilterEntryError(f"The filter entry is too long: keep it under {MAX_ENTRY_CHARS} characters.")
+        raise FilterEntryError("too_long", limit=MAX_ENTRY_CHARS)
     if is_regex:
         # The regex sees normalised text: its letters are folded the same way ("/секс/" → "cekc").
         source = _normalize_literals(raw)
         if _ENGINE_ONLY_SYNTAX.search(source):
-            raise FilterEntryError(
-                "That regular expression uses fuzzy matching or POSIX classes, which the filter does not "
-                "take; write the spellings out (/gun|gvn/) or use \\w, \\d and [a-z]."
-            )
+            raise FilterEntryError("fuzzy")
         try:
             re.compile(source, re.IGNORECASE)  # Python's syntax, which the shape check reads
             # Matched with the `regex` engine, which can stop a search at a deadline (`re` cannot).
             compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
         except (re.error, regex.error) as exc:
-            raise FilterEntryError(f"That regular expression is not valid: {exc}.") from None
+            raise FilterEntryError("bad_regex", error=str(exc)) from None
         if compiled.search("") is not None:  # instant even for a slow regex: "" gives it nothing to try
-            raise FilterEntryError("That regular expression matches every prompt; make it more specific.")
+            raise FilterEntryError("everything")
         risk = regex_risk(source)
         if risk is not None:
-            raise FilterEntryError(SLOW_REGEX.format(why=risk))
+            raise FilterEntryError("slow", why=risk)
         return FilterRule(shown, compiled)
     words = normalize(raw).split()
     if not words:
-        raise FilterEntryError("The filter entry has only invisible characters: give a visible word.")
+        raise FilterEntryError("invisible")
     # Any run of spaces between the words of a phrase; word boundaries only where the entry has letters.
     body = r"\s+".join([*(re.escape(w) for w in words[:-1]), inflected(words[-1])])
     spelled = spelled_out(words[0]) if len(words) == 1 else None
@@ -178,10 +181,7 @@ def _normalize_literals(pattern: str) -> str:
     for ch in pattern:
         if not escaped and ord(ch) >= 128:
             if in_class:
-                raise FilterEntryError(
-                    f"A character class with {ch!r} can't be matched: prompts are compared in plain Latin "
-                    "letters after folding look-alikes. List the words instead (/word1|word2/)."
-                )
+                raise FilterEntryError("char_class", char=repr(ch))
             out.append(normalize(ch))
         else:
             out.append(ch)
