@@ -289,12 +289,13 @@ def private_status_embed(card: StatusCard, locale: str | None = None) -> discord
 RESULT_MARKER = "(task #{task_id})"
 LINK_INTRO = "It is larger than this server's upload limit, so here is a download link: "
 LINK_EXPIRY = " The link expires {when}."
-# Reads a posted result back (the Details button on it): the link and, when stated, its expiry.
+# Reads a posted result back (the Details button on it): after the task's marker (the same in every
+# language), the first link and, on its line, its expiry as Discord's ``<t:N:R>``. Nothing of the
+# wording is matched, so a result posted in any language (or in English before results were
+# localised) is read alike.
 _POSTED_LINK = re.compile(
-    re.escape(LINK_INTRO)
-    + r"(?P<link>\S+)(?:"
-    + re.escape(LINK_EXPIRY).replace(r"\{when\}", r"<t:(?P<expires>\d+):R>")
-    + ")?"
+    re.escape(RESULT_MARKER).replace(r"\{task_id\}", r"\d+")
+    + r"[\s\S]*?(?P<link>https?://[^\s<>]+)(?:[^\n]*?<t:(?P<expires>\d+):R>)?"
 )
 
 
