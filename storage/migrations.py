@@ -387,6 +387,13 @@ _V16_GROUPS = (
     "CREATE INDEX tasks_group ON tasks(group_id) WHERE group_id IS NOT NULL",
 )
 
+_V17_LOCALE = (
+    # The requester's Discord locale at request time (``ja``, ``pt-BR``…): what is sent to them
+    # alone from the background (a result or a failure by DM) is in their language. NULL: a task
+    # from before this step, or asked without one: English.
+    "ALTER TABLE tasks ADD COLUMN locale TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks and quota ledger", _V1_TASKS_AND_LEDGER),
     Migration(2, "moderation: limits, policy, channels, filters, audit, prefs", _V2_MODERATION),
@@ -404,6 +411,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "tasks: how an extend or loop was joined", _V14_JOINS),
     Migration(15, "leases: which process works on a task, and the limits they share", _V15_LEASES),
     Migration(16, "tasks: the group of takes a request reserved together", _V16_GROUPS),
+    Migration(17, "tasks: the requester's language", _V17_LOCALE),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -32,6 +32,8 @@ class NewTask:
     # The interaction's attachment_size_limit (bytes) where it was asked for; None: not known.
     upload_limit: int | None = None
     edit: Edit | None = None  # made from another task's result (a remix)
+    # The requester's Discord locale (``interaction.locale``): their DMs are in its language.
+    locale: str | None = None
 
 
 EDIT_KINDS = ("remix", "extend", "loop")
@@ -112,6 +114,9 @@ class Task:
     take: int | None = None
     takes: int | None = None
     group_posted_at: float | None = None
+    # The requester's Discord locale at request time: what goes to them alone (by DM) is in its
+    # language. None: a task from before it was kept (English).
+    locale: str | None = None
 
     @property
     def in_group(self) -> bool:

@@ -501,6 +501,7 @@ async def _insert_task_row(
         **_edit_columns(task.edit),
         "pool_id": None if payer is None else payer.id,
         "pool_name": None if payer is None else payer.name,
+        "locale": optional_text("locale", task.locale, MAX_NAME_CHARS),
     }
     if group is not None:
         values.update(group_id=group.group_id, take=group.take, takes=group.takes)
