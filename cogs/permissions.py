@@ -30,7 +30,10 @@ def actor_from(interaction: discord.Interaction[Any]) -> Actor:
     manage = guild_id is not None and (
         interaction.permissions.manage_guild or (member is not None and has_manage_server(member))
     )
-    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage)
+    # The member's language, for what they are sent later (a fake without one: not known).
+    locale = getattr(interaction, "locale", None)
+    language = str(locale.value) if isinstance(locale, discord.Locale) else None
+    return Actor(user_id=user.id, guild_id=guild_id, role_ids=roles, manage_guild=manage, locale=language)
 
 
 async def is_operator(interaction: discord.Interaction[Any], owner_ids: Collection[int]) -> bool:

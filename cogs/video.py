@@ -635,6 +635,7 @@ def _request(
         upload_limit=interaction.filesize_limit,
         pool=pool,
         takes=takes,
+        locale=actor.locale,
     )
 
 

@@ -20,6 +20,9 @@ class Actor:
     # The bot's operator (the application's owner or team, or OWNER_IDS), whichever server this is:
     # only they may act for every server at once (lift the bot-wide account pause).
     is_operator: bool = False
+    # Their Discord locale (``interaction.locale``, e.g. ``ja``): a task they ask for keeps it, so
+    # what reaches them later by DM is in their language. None: not known.
+    locale: str | None = None
 
 
 def is_moderator(actor: Actor, moderator_role_id: int | None) -> bool:

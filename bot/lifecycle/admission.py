@@ -104,6 +104,7 @@ class Admission:
             regenerated_from=req.regenerated_from,
             upload_limit=req.upload_limit,
             edit=req.edit,
+            locale=req.locale,
         )
         # No guild (a DM, a personal install with USER_INSTALL=on): the personal allowance, and no
         # guild policy, pool or cap; the bot-wide ceiling applies either way.
@@ -207,6 +208,7 @@ class Admission:
             parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
             upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
+            locale=actor.locale,
         )
         return await self.request(request)
 
@@ -227,6 +229,7 @@ class Admission:
             private=original.deliver_by_dm,
             upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
             edit=Edit(original.id, "remix", original.user_id, original.result_message_id),
+            locale=actor.locale,
         )
         return await self.request(request)
 

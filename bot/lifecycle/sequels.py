@@ -229,6 +229,7 @@ class Sequels:
             private=original.deliver_by_dm,
             upload_limit=upload_limit if upload_limit is not None else original.upload_limit,
             edit=Edit(original.id, kind, original.user_id, original.result_message_id),
+            locale=actor.locale,
         )
         return await self._admission.request(request)
 

@@ -87,6 +87,7 @@ class Upscaler:
             regenerated_from=original.id,
             parent_channel_id=await self._channel_parent(original.channel_id),
             private=original.deliver_by_dm,
+            locale=actor.locale,
         )
         return await self._admission.request(request)
 

@@ -73,6 +73,8 @@ class VideoRequest:
     # ``/video generate variations``: how many takes of this video to make, reserved together (all
     # or none) and delivered in one reply; 1: a video alone.
     takes: int = 1
+    # The requester's Discord locale: what reaches them alone later (a DM) is in its language.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
