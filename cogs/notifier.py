@@ -335,10 +335,14 @@ class DiscordNotifier:
 
     async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
+        # The member's language where only they see it (a DM, an ephemeral or a personal install's
+        # follow-up); the server's where its channel does.
+        alone = where is _Where.FOLLOWUP and (result.private or task.guild_id is None)
+        locale = self._locale_for(task, private=where is _Where.DM or alone)
         files: list[discord.File] = []
         if result.takes:
             content = embeds.group_result_content(
-                task, result.takes, result.failed, with_files=with_file, part=result.part
+                task, result.takes, result.failed, with_files=with_file, part=result.part, locale=locale
             )
             view = group_result_view([t.task for t in result.takes])
             if with_file:
@@ -349,6 +353,7 @@ class DiscordNotifier:
                 link=None if with_file else result.link,
                 expires_at=None if with_file else result.link_expires_at,
                 refitted=with_file and result.refitted,
+                locale=locale,
             )
             view = result_view(task)
             if with_file and result.file_path:
@@ -404,7 +409,7 @@ class DiscordNotifier:
         """In the channel, replying to the card: a private video is ready, get it with
         ``/video status``. Nothing else (no prompt, no images), and it pings only the requester."""
         kwargs: dict[str, Any] = {
-            "content": embeds.pickup_content(task),
+            "content": embeds.pickup_content(task, self.server_locale(task.guild_id)),
             "view": task_view(task),
             "allowed_mentions": requester_only(task),
         }
@@ -424,10 +429,13 @@ class DiscordNotifier:
     async def post_failure(self, task: Task, message: str) -> int | None:
         # The follow-up is kept: the failed card's final edit may still need it, and the entry expires
         # with the interaction's token anyway.
+        # The channel reads it in the server's language; the member alone (a DM, an ephemeral or a
+        # personal install's follow-up) in theirs.
         embed = embeds.failure_embed(task, message, self.server_locale(task.guild_id))
+        own = embeds.failure_embed(task, message, self._locale_for(task, private=True))
         if _personal(task):  # the bot is likely not in that channel: the interaction, while it lives
             followed = await self._followup(
-                task, "failure notice", ephemeral=task.deliver_by_dm, embed=embed, allowed_mentions=NONE
+                task, "failure notice", ephemeral=task.deliver_by_dm, embed=own, allowed_mentions=NONE
             )
             if followed is not None:
                 return followed
@@ -450,14 +458,14 @@ class DiscordNotifier:
                         return followed
         try:
             dm = await self._bot.create_dm(discord.Object(id=task.user_id))
-            return (await dm.send(embed=embed, allowed_mentions=NONE)).id
+            return (await dm.send(embed=own, allowed_mentions=NONE)).id
         except discord.HTTPException as exc:
             self._failed("post_failure", exc)
             log.warning("Cannot tell member %s about task %s by DM: %s", task.user_id, task.id, exc)
         if task.deliver_by_dm:
             # Asked for privately: the follow-up is ephemeral, seen by the requester only.
             return await self._followup(
-                task, "failure notice", ephemeral=True, embed=embed, allowed_mentions=NONE
+                task, "failure notice", ephemeral=True, embed=own, allowed_mentions=NONE
             )
         return None
 
@@ -565,6 +573,14 @@ class DiscordNotifier:
         if isinstance(locale, discord.Locale):
             self._fetched_locales[guild_id] = str(locale.value)
         return guild.filesize_limit
+
+    def _locale_for(self, task: Task, *, private: bool) -> str | None:
+        """The language of a post of ``task``: the member's (chosen at request time) for what only
+        they see (a DM, an ephemeral follow-up), else the server's. No stored locale (a task from
+        before they were kept): English in a DM, the server's in its channel."""
+        if private:
+            return task.locale
+        return self.server_locale(task.guild_id)
 
     def server_locale(self, guild_id: int | None) -> str | None:
         """The language of what a server's channel sees: its preferred locale (the ``guild_locale`` of

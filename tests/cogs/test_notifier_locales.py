@@ -6,10 +6,88 @@ any language still found after a restart, its expired link still recognised."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
+import discord
+
+from bot.i18n import translate
+from bot.lifecycle import ResultPost
 from bot.lifecycle.actor import Actor
 from cogs import embeds
+from cogs.notifier import DiscordNotifier
+from storage import TaskState
+from tests.cogs.test_notifier import FakeBot, http_error, make_task
 from tests.cogs.test_video import Env, env  # noqa: F401  # the /video fixture, with locale=
 from tests.fakes.lifecycle_harness import GUILD, USER
+
+SPANISH_SERVER = SimpleNamespace(
+    filesize_limit=8 * 1024 * 1024, preferred_locale=discord.Locale.spain_spanish
+)
+
+
+async def test_a_channel_result_and_pickup_are_in_the_servers_language(bot: FakeBot, video: Path) -> None:
+    bot.guilds[1] = SPANISH_SERVER
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(locale="ja")  # the member's own language is for their DMs, not the channel
+    await notifier.post_result(ResultPost(task, via_dm=False, file_path=video, filename="v.mp4"))
+    (sent,) = bot.channels[2].sent
+    assert sent.content == "<@3> ¡tu vídeo está listo! (task #12)"
+    await notifier.post_pickup(task)
+    assert bot.channels[2].sent[-1].content.startswith("🔒 <@3> tu vídeo privado #12 está listo")
+
+
+async def test_a_dm_result_and_failure_are_in_the_members_stored_language(bot: FakeBot, video: Path) -> None:
+    bot.guilds[1] = SPANISH_SERVER
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(locale="ja", deliver_by_dm=True)
+    await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video))
+    (sent,) = bot.dms[3].sent
+    assert sent.content == "<@3> 動画ができました！ (task #12)"
+    assert bot.get_partial_messageable(2).sent == []
+    await notifier.post_failure(make_task(locale="ja", deliver_by_dm=True, state=TaskState.FAILED), "x")
+    notice = bot.dms[3].sent[-1].kwargs["embed"]
+    assert notice.title == translate(
+        "ja", "card.title", task_id=12, state=translate("ja", "card.state.failed")
+    )
+    assert notice.title != translate("en", "card.title", task_id=12, state="❌ Failed")
+
+
+async def test_a_task_without_a_stored_language_is_sent_in_english_by_dm(bot: FakeBot, video: Path) -> None:
+    bot.guilds[1] = SPANISH_SERVER
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    task = make_task(deliver_by_dm=True)  # an old row: no locale
+    await notifier.post_result(ResultPost(task, via_dm=True, private=True, file_path=video))
+    assert bot.dms[3].sent[0].content == "<@3> your video is ready! (task #12)"
+
+
+async def test_a_channel_failure_stays_in_the_servers_language(bot: FakeBot) -> None:
+    bot.guilds[1] = SPANISH_SERVER
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    await notifier.post_failure(make_task(locale="ja", state=TaskState.FAILED), "x")
+    (sent,) = bot.channels[2].sent
+    state = translate("es", "card.state.failed")
+    assert sent.kwargs["embed"].title == translate("es", "card.title", task_id=12, state=state)
+
+
+async def test_a_result_posted_in_japanese_is_found_after_a_restart_and_its_link_read(
+    bot: FakeBot, video: Path
+) -> None:
+    bot.guilds[1] = SimpleNamespace(filesize_limit=8 * 1024 * 1024, preferred_locale=discord.Locale.japanese)
+    notifier = DiscordNotifier(bot)  # type: ignore[arg-type]
+    channel = bot.get_partial_messageable(2)
+    channel.file_error = http_error(discord.HTTPException, 413, 40005)
+    task = make_task()
+    post = ResultPost(
+        task, via_dm=False, file_path=video, link="https://cdn/x.mp4", link_expires_at=1_700_003_600
+    )
+    posted = await notifier.post_result(post)
+    (sent,) = channel.sent
+    assert "ダウンロードリンク" in sent.content and "https://cdn/x.mp4" in sent.content
+    restarted = DiscordNotifier(bot)  # type: ignore[arg-type]
+    assert await restarted.find_result(task) == posted
+    assert embeds.posted_link_expired(sent.content, 1_700_003_600)
+    assert not embeds.posted_link_expired(sent.content, 1_700_003_599)
 
 
 def test_an_english_result_posted_before_localising_is_still_read() -> None:
@@ -43,3 +121,17 @@ async def test_a_regenerate_keeps_the_clickers_locale_not_the_originals(env: Env
     await env.generate(env.interaction(locale="ja"))
     again = await env.cog.service.regenerate(1, Actor(USER, GUILD, locale="fr"))
     assert again.locale == "fr"
+
+
+def test_a_groups_reply_and_card_lines_are_in_the_given_language(video: Path) -> None:
+    first = make_task(id=20, group_id=20, take=1, takes=2)
+    failed = make_task(id=21, group_id=20, take=2, takes=2, state=TaskState.FAILED, cost_tenths=10)
+    posts = (ResultPost(first, via_dm=False, file_path=video, filename="take-1.mp4"),)
+    text = embeds.group_result_content(first, posts, (failed,), with_files=True, locale="fr")
+    assert text.splitlines() == [
+        "<@3> tes 2 prises sont prêtes !",
+        "**Prise 1/2** (task #20): `take-1.mp4`",
+        "**Prise 2/2** a échoué ; remboursement : 1 crédit.",
+    ]
+    lines = embeds.takes_text((first, failed), "de").splitlines()
+    assert lines[1] == f"Take 2/2 · #21 · {translate('de', 'card.state.failed')}, 1 Credit erstattet"
