@@ -15,9 +15,19 @@ from bot.i18n import translate
 from bot.lifecycle import ResultPost
 from bot.lifecycle.actor import Actor
 from cogs import embeds
+from cogs.followups import FollowupRegistry
 from cogs.notifier import DiscordNotifier
 from storage import TaskState
-from tests.cogs.test_notifier import FakeBot, http_error, make_task
+from tests.cogs.test_notifier import (
+    Clock,
+    FakeBot,
+    FakeWebhook,
+    clock,  # noqa: F401  # the follow-up fixtures, by name
+    followups,  # noqa: F401
+    http_error,
+    interaction_at,
+    make_task,
+)
 from tests.cogs.test_video import Env, env  # noqa: F401  # the /video fixture, with locale=
 from tests.fakes.lifecycle_harness import GUILD, USER
 
@@ -135,3 +145,22 @@ def test_a_groups_reply_and_card_lines_are_in_the_given_language(video: Path) ->
     ]
     lines = embeds.takes_text((first, failed), "de").splitlines()
     assert lines[1] == f"Take 2/2 · #21 · {translate('de', 'card.state.failed')}, 1 Credit erstattet"
+
+
+async def test_an_ephemeral_follow_up_is_in_the_members_language_a_public_one_in_the_servers(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    bot.guilds[1] = SPANISH_SERVER
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    (await bot.create_dm(SimpleNamespace(id=3))).send_error = http_error(discord.Forbidden, 403, 50007)
+    private = make_task(locale="ja", deliver_by_dm=True)
+    await notifier.post_result(ResultPost(private, via_dm=True, private=True, file_path=video))
+    assert webhook.sent[-1].kwargs["ephemeral"] is True
+    assert webhook.sent[-1].content == "<@3> 動画ができました！ (task #12)"
+    bot.get_partial_messageable(2).send_error = http_error(discord.Forbidden, 403, 50001)
+    public = make_task(locale="ja")  # the channel refused: the follow-up shows in the channel
+    await notifier.post_result(ResultPost(public, via_dm=False, file_path=video))
+    assert webhook.sent[-1].kwargs["ephemeral"] is False
+    assert webhook.sent[-1].content == "<@3> ¡tu vídeo está listo! (task #12)"
