@@ -335,10 +335,10 @@ class DiscordNotifier:
 
     async def _send_result_once(self, result: ResultPost, where: _Where, *, with_file: bool) -> _Attempt:
         task = result.task
-        # The member's language where only they see it (a DM, an ephemeral or a personal install's
-        # follow-up); the server's where its channel does.
-        alone = where is _Where.FOLLOWUP and (result.private or task.guild_id is None)
-        locale = self._locale_for(task, private=where is _Where.DM or alone)
+        # The member's language where only they see it (a DM, an ephemeral follow-up); the server's
+        # where its channel does.
+        alone = where is _Where.DM or (where is _Where.FOLLOWUP and result.private)
+        locale = self._locale_for(task, private=alone)
         files: list[discord.File] = []
         if result.takes:
             content = embeds.group_result_content(
@@ -409,7 +409,7 @@ class DiscordNotifier:
         """In the channel, replying to the card: a private video is ready, get it with
         ``/video status``. Nothing else (no prompt, no images), and it pings only the requester."""
         kwargs: dict[str, Any] = {
-            "content": embeds.pickup_content(task, self.server_locale(task.guild_id)),
+            "content": embeds.pickup_content(task, self._locale_for(task, private=False)),
             "view": task_view(task),
             "allowed_mentions": requester_only(task),
         }
@@ -431,7 +431,7 @@ class DiscordNotifier:
         # with the interaction's token anyway.
         # The channel reads it in the server's language; the member alone (a DM, an ephemeral or a
         # personal install's follow-up) in theirs.
-        embed = embeds.failure_embed(task, message, self.server_locale(task.guild_id))
+        embed = embeds.failure_embed(task, message, self._locale_for(task, private=False))
         own = embeds.failure_embed(task, message, self._locale_for(task, private=True))
         if _personal(task):  # the bot is likely not in that channel: the interaction, while it lives
             followed = await self._followup(
@@ -576,9 +576,10 @@ class DiscordNotifier:
 
     def _locale_for(self, task: Task, *, private: bool) -> str | None:
         """The language of a post of ``task``: the member's (chosen at request time) for what only
-        they see (a DM, an ephemeral follow-up), else the server's. No stored locale (a task from
-        before they were kept): English in a DM, the server's in its channel."""
-        if private:
+        they see (a DM, an ephemeral follow-up) and wherever there is no server (a personal install),
+        else the server's. No stored locale (a task from before they were kept): English in a DM, the
+        server's in its channel."""
+        if private or task.guild_id is None:
             return task.locale
         return self.server_locale(task.guild_id)
 

@@ -164,3 +164,16 @@ async def test_an_ephemeral_follow_up_is_in_the_members_language_a_public_one_in
     await notifier.post_result(ResultPost(public, via_dm=False, file_path=video))
     assert webhook.sent[-1].kwargs["ephemeral"] is False
     assert webhook.sent[-1].content == "<@3> ¡tu vídeo está listo! (task #12)"
+
+
+async def test_a_personal_installs_posts_are_in_the_members_language(
+    bot: FakeBot, video: Path, clock: Clock, followups: FollowupRegistry
+) -> None:
+    notifier = DiscordNotifier(bot, followups)  # type: ignore[arg-type]
+    webhook = FakeWebhook()
+    followups.remember(12, interaction_at(clock.now, webhook))
+    task = make_task(guild_id=None, locale="de")  # no server: no server's language to follow
+    await notifier.post_result(ResultPost(task, via_dm=False, file_path=video))
+    assert webhook.sent[-1].content == "<@3> dein Video ist fertig! (task #12)"
+    await notifier.post_pickup(task)
+    assert webhook.sent[-1].content.startswith("🔒 <@3> dein privates Video #12 ist fertig")
