@@ -19,13 +19,12 @@ from bot.catalog import (
     MODELS,
     SAVED_OPTIONS,
     PriceRow,
-    credits_text,
     describe_combos,
     describe_options,
     format_credits,
     saved_option_text,
 )
-from bot.i18n import translate
+from bot.i18n import credits, translate
 from bot.i18n.notes import localise_note
 from bot.lifecycle import QuotaView, StatusCard, kept_for_member
 from bot.lifecycle.cards import EXACT_QUEUE_POSITIONS
@@ -140,7 +139,9 @@ def status_embed(card: StatusCard, *, now: float | None = None, locale: str | No
         cost = t("card.cost.takes", cost=cost, n=len(card.takes))
     embed.add_field(name=t("card.cost"), value=cost, inline=True)
     if card.takes:
-        embed.add_field(name=t("card.takes"), value=clip(takes_text(card.takes), FIELD_LIMIT), inline=False)
+        embed.add_field(
+            name=t("card.takes"), value=clip(takes_text(card.takes, locale), FIELD_LIMIT), inline=False
+        )
     origin = edit_text(task, locale)
     if origin is not None:
         embed.add_field(
@@ -188,17 +189,22 @@ def group_state(takes: Sequence[Task]) -> TaskState:
     return takes[0].state
 
 
-def take_label(task: Task) -> str:
-    return f"Take {task.take}/{task.takes}"
+def take_label(task: Task, locale: str | None = None) -> str:
+    return translate(locale, "group.take", take=task.take, takes=task.takes)
 
 
-def takes_text(takes: Sequence[Task]) -> str:
-    """One line per take of a group's card: its number, task and state (failed: refunded)."""
+def takes_text(takes: Sequence[Task], locale: str | None = None) -> str:
+    """One line per take of a group's card, in ``locale``'s language: its number, task and state
+    (failed: refunded)."""
     lines = []
     for take in takes:
-        state = STATE_LABELS.get(take.state, take.state.value)
-        refunded = f", {credits_text(take.cost_tenths)} refunded" if take.state in REFUNDING_STATES else ""
-        lines.append(f"{take_label(take)} · #{take.id} · {state}{refunded}")
+        state = card_state(take, locale) if take.state in STATE_LABELS else take.state.value
+        refunded = (
+            translate(locale, "group.refunded", amount=credits(take.cost_tenths))
+            if take.state in REFUNDING_STATES
+            else ""
+        )
+        lines.append(f"{take_label(take, locale)} · #{take.id} · {state}{refunded}")
     return "\n".join(lines)
 
 
@@ -209,30 +215,37 @@ def group_result_content(
     *,
     with_files: bool,
     part: tuple[int, int] = (1, 1),
+    locale: str | None = None,
 ) -> str:
-    """A group's reply: who asked, each take's marker (a restart finds the reply by it), which take
-    is which attachment or link, and the takes that failed (refunded)."""
+    """A group's reply in ``locale``'s language: who asked, each take's marker (a restart finds the
+    reply by it, in any language), which take is which attachment or link, and the takes that failed
+    (refunded)."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(locale, key, **values)
+
     number, parts = part
     count = first.takes or len(takes)
     head = (
-        f"<@{first.user_id}> your {count} takes are ready!"
+        t("group.ready", user_id=first.user_id, count=count)
         if number == 1
-        else f"<@{first.user_id}> more takes"
+        else t("group.more", user_id=first.user_id)
     )
     if parts > 1:
-        head += f" (reply {number} of {parts}: together they were over the upload limit)"
+        head += t("group.part", number=number, parts=parts)
     lines = [head]
     for post in takes:
         task = post.task
         marker = RESULT_MARKER.format(task_id=task.id)
+        label = take_label(task, locale)
         if with_files and post.file_path is not None:
-            note = f" · {REFITTED_NOTE}" if post.refitted else ""
-            lines.append(f"**{take_label(task)}** {marker}: `{post.filename}`{note}")
+            note = f" · {t('result.refitted')}" if post.refitted else ""
+            lines.append(f"**{label}** {marker}: `{post.filename}`{note}")
         elif post.link is not None:
-            expiry = LINK_EXPIRY.format(when=when(post.link_expires_at)) if post.link_expires_at else ""
-            lines.append(f"**{take_label(task)}** {marker}: {post.link}{expiry}")
+            expiry = t("result.expiry", when=when(post.link_expires_at)) if post.link_expires_at else ""
+            lines.append(f"**{label}** {marker}: {post.link}{expiry}")
     for task in failed:
-        lines.append(f"**{take_label(task)}** failed; {credits_text(task.cost_tenths)} refunded.")
+        lines.append(t("group.failed", take=take_label(task, locale), amount=credits(task.cost_tenths)))
     return clip("\n".join(lines), 2000)
 
 
@@ -287,35 +300,39 @@ def private_status_embed(card: StatusCard, locale: str | None = None) -> discord
 
 
 RESULT_MARKER = "(task #{task_id})"
-LINK_INTRO = "It is larger than this server's upload limit, so here is a download link: "
-LINK_EXPIRY = " The link expires {when}."
-# Reads a posted result back (the Details button on it): the link and, when stated, its expiry.
+# Reads a posted result back (the Details button on it): after the task's marker (the same in every
+# language), the first link and, on its line, its expiry as Discord's ``<t:N:R>``. Nothing of the
+# wording is matched, so a result posted in any language (or in English before results were
+# localised) is read alike.
 _POSTED_LINK = re.compile(
-    re.escape(LINK_INTRO)
-    + r"(?P<link>\S+)(?:"
-    + re.escape(LINK_EXPIRY).replace(r"\{when\}", r"<t:(?P<expires>\d+):R>")
-    + ")?"
+    re.escape(RESULT_MARKER).replace(r"\{task_id\}", r"\d+")
+    + r"[\s\S]*?(?P<link>https?://[^\s<>]+)(?:[^\n]*?<t:(?P<expires>\d+):R>)?"
 )
 
 
-REFITTED_NOTE = "Re-encoded to fit; full quality: Details."
-
-
 def result_content(
-    task: Task, *, link: str | None = None, expires_at: float | None = None, refitted: bool = False
+    task: Task,
+    *,
+    link: str | None = None,
+    expires_at: float | None = None,
+    refitted: bool = False,
+    locale: str | None = None,
 ) -> str:
-    """The result message's text; the task marker lets a restart find an already posted result.
+    """The result message's text in ``locale``'s language; the task marker (the same in every
+    language) lets a restart find an already posted result.
 
     ``refitted``: the attached file is a re-encode made to fit the upload limit; Details gives the
     full-quality download link."""
-    marker = RESULT_MARKER.format(task_id=task.id)
-    joined = join_note(task)
+    ready = translate(
+        locale, "result.ready", user_id=task.user_id, marker=RESULT_MARKER.format(task_id=task.id)
+    )
+    joined = join_note(task, locale)
     joined = f"\n{joined}" if joined else ""
     if link is None:
-        note = f"\n{REFITTED_NOTE}" if refitted else ""
-        return f"<@{task.user_id}> your video is ready! {marker}{joined}{note}"
-    expiry = LINK_EXPIRY.format(when=when(expires_at)) if expires_at is not None else ""
-    return f"<@{task.user_id}> your video is ready! {marker}{joined}\n{LINK_INTRO}{link}{expiry}"
+        note = f"\n{translate(locale, 'result.refitted')}" if refitted else ""
+        return f"{ready}{joined}{note}"
+    expiry = translate(locale, "result.expiry", when=when(expires_at)) if expires_at is not None else ""
+    return f"{ready}{joined}\n{translate(locale, 'result.link', link=link)}{expiry}"
 
 
 POSTER_FILENAME = "poster.jpg"
@@ -331,36 +348,30 @@ def poster_embed() -> discord.Embed:
     return embed
 
 
-def join_note(task: Task) -> str | None:
+def join_note(task: Task, locale: str | None = None) -> str | None:
     """What an Extend's or Loop's result is: the whole, joined, or (the join failed) the clip alone."""
     if task.edit_kind not in JOINED_KINDS or task.edit_of is None:
         return None
     if task.join_state == "joined":
-        seconds = f", {task.delivered_seconds:.1f} s in all" if task.delivered_seconds else ""
-        if task.edit_kind == "loop":
-            return f"🔁 Video #{task.edit_of} as a seamless loop{seconds}."
-        return f"⏩ Video #{task.edit_of} extended{seconds}."
-    if task.join_state == "alone":
-        return (
-            f"⚠️ Joining this clip to video #{task.edit_of} did not work, so here is the new clip alone "
-            "(it starts where the video ended)."
+        seconds = (
+            translate(locale, "result.joined.seconds", seconds=f"{task.delivered_seconds:.1f}")
+            if task.delivered_seconds
+            else ""
         )
+        kind = "loop" if task.edit_kind == "loop" else "extend"
+        return translate(locale, f"result.joined.{kind}", task_id=task.edit_of, seconds=seconds)
+    if task.join_state == "alone":
+        return translate(locale, "result.joined.alone", task_id=task.edit_of)
     return None
 
 
-def pickup_content(task: Task) -> str:
-    """A private video the member could not be sent, announced in the channel: that it is ready and
-    how to get it, nothing of what it shows. A take of a group speaks for the group's takes."""
+def pickup_content(task: Task, locale: str | None = None) -> str:
+    """A private video the member could not be sent, announced in the channel (in ``locale``'s
+    language): that it is ready and how to get it, nothing of what it shows. A take of a group
+    speaks for the group's takes."""
     if task.group_id is not None and (task.takes or 1) > 1:
-        return (
-            f"🔒 <@{task.user_id}> the private takes of your video #{task.group_id} are ready, but I "
-            "could not send them to you by DM. Find them with `/video list` and get each with "
-            "`/video status`."
-        )
-    return (
-        f"🔒 <@{task.user_id}> your private video #{task.id} is ready, but I could not send it to you "
-        f"by DM. Use `/video status {task.id}` to get it."
-    )
+        return translate(locale, "pickup.takes", user_id=task.user_id, group_id=task.group_id)
+    return translate(locale, "pickup.one", user_id=task.user_id, task_id=task.id)
 
 
 def pickup_link_content(task: Task, url: str, expires_at: float, locale: str = "en") -> str:

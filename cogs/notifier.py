@@ -351,13 +351,13 @@ class DiscordNotifier:
         task = result.task
         # What only the member sees (a DM, an ephemeral follow-up) is in their language.
         to_member = where is _Where.DM or (where is _Where.FOLLOWUP and result.private)
-        labels = self._locale_of(task, to_member=to_member)
+        locale = self._locale_of(task, to_member=to_member)
         files: list[discord.File] = []
         if result.takes:
             content = embeds.group_result_content(
-                task, result.takes, result.failed, with_files=with_file, part=result.part
+                task, result.takes, result.failed, with_files=with_file, part=result.part, locale=locale
             )
-            view = group_result_view([t.task for t in result.takes], labels)
+            view = group_result_view([t.task for t in result.takes], locale)
             if with_file:
                 files = [discord.File(t.file_path, filename=t.filename) for t in result.takes if t.file_path]
         else:
@@ -366,8 +366,9 @@ class DiscordNotifier:
                 link=None if with_file else result.link,
                 expires_at=None if with_file else result.link_expires_at,
                 refitted=with_file and result.refitted,
+                locale=locale,
             )
-            view = result_view(task, labels)
+            view = result_view(task, locale)
             if with_file and result.file_path:
                 files = [discord.File(result.file_path, filename=result.filename)]
         kwargs: dict[str, Any] = {
@@ -421,7 +422,7 @@ class DiscordNotifier:
         """In the channel, replying to the card: a private video is ready, get it with
         ``/video status``. Nothing else (no prompt, no images), and it pings only the requester."""
         kwargs: dict[str, Any] = {
-            "content": embeds.pickup_content(task),
+            "content": embeds.pickup_content(task, self._locale_of(task)),
             "view": self._view(task),
             "allowed_mentions": requester_only(task),
         }

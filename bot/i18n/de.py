@@ -628,6 +628,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": " {n} unfertige Videos behalten ihre Prompts, bis sie erstellt sind: Führe dies danach erneut aus.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> dein Video ist fertig! {marker}",
+    "result.link": "Es ist größer als das Upload-Limit dieses Servers, deshalb hier ein Download-Link: {link}",
+    "result.expiry": " Der Link läuft {when} ab.",
+    "result.refitted": "Neu kodiert, damit es passt; volle Qualität: Details.",
+    "result.joined.seconds": ", insgesamt {seconds} s",
+    "result.joined.loop": "🔁 Video #{task_id} als nahtlose Schleife{seconds}.",
+    "result.joined.extend": "⏩ Video #{task_id} verlängert{seconds}.",
+    "result.joined.alone": "⚠️ Dieser Clip ließ sich nicht an Video #{task_id} anfügen, deshalb hier nur der neue Clip (er beginnt, wo das Video endete).",
+    "group.ready": "<@{user_id}> deine {count} Takes sind fertig!",
+    "group.more": "<@{user_id}> weitere Takes",
+    "group.part": " (Antwort {number} von {parts}: zusammen waren sie über dem Upload-Limit)",
+    "group.take": "Take {take}/{takes}",
+    "group.failed": "**{take}** ist fehlgeschlagen; {amount} erstattet.",
+    "group.refunded": ", {amount} erstattet",
+    "pickup.takes": "🔒 <@{user_id}> die privaten Takes deines Videos #{group_id} sind fertig, aber ich konnte sie dir nicht per DM schicken. Finde sie mit `/video list` und hol dir jeden mit `/video status`.",
+    "pickup.one": "🔒 <@{user_id}> dein privates Video #{task_id} ist fertig, aber ich konnte es dir nicht per DM schicken. Hol es dir mit `/video status {task_id}`.",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "Bild animieren",

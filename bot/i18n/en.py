@@ -629,6 +629,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": " {n} unfinished videos keep their prompts until made: run this again afterwards.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> your video is ready! {marker}",
+    "result.link": "It is larger than this server's upload limit, so here is a download link: {link}",
+    "result.expiry": " The link expires {when}.",
+    "result.refitted": "Re-encoded to fit; full quality: Details.",
+    "result.joined.seconds": ", {seconds} s in all",
+    "result.joined.loop": "🔁 Video #{task_id} as a seamless loop{seconds}.",
+    "result.joined.extend": "⏩ Video #{task_id} extended{seconds}.",
+    "result.joined.alone": "⚠️ Joining this clip to video #{task_id} did not work, so here is the new clip alone (it starts where the video ended).",
+    "group.ready": "<@{user_id}> your {count} takes are ready!",
+    "group.more": "<@{user_id}> more takes",
+    "group.part": " (reply {number} of {parts}: together they were over the upload limit)",
+    "group.take": "Take {take}/{takes}",
+    "group.failed": "**{take}** failed; {amount} refunded.",
+    "group.refunded": ", {amount} refunded",
+    "pickup.takes": "🔒 <@{user_id}> the private takes of your video #{group_id} are ready, but I could not send them to you by DM. Find them with `/video list` and get each with `/video status`.",
+    "pickup.one": "🔒 <@{user_id}> your private video #{task_id} is ready, but I could not send it to you by DM. Use `/video status {task_id}` to get it.",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "Animate image",

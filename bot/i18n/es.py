@@ -628,6 +628,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": " {n} vídeos sin terminar conservan sus prompts hasta que se hagan: vuelve a ejecutar esto después.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> ¡tu vídeo está listo! {marker}",
+    "result.link": "Supera el límite de subida de este servidor, así que aquí tienes un enlace de descarga: {link}",
+    "result.expiry": " El enlace caduca {when}.",
+    "result.refitted": "Recodificado para que quepa; calidad completa: Detalles.",
+    "result.joined.seconds": ", {seconds} s en total",
+    "result.joined.loop": "🔁 El vídeo #{task_id} como bucle continuo{seconds}.",
+    "result.joined.extend": "⏩ El vídeo #{task_id}, ampliado{seconds}.",
+    "result.joined.alone": "⚠️ No se pudo unir este clip al vídeo #{task_id}, así que aquí tienes solo el clip nuevo (empieza donde terminaba el vídeo).",
+    "group.ready": "<@{user_id}> ¡tus {count} tomas están listas!",
+    "group.more": "<@{user_id}> más tomas",
+    "group.part": " (respuesta {number} de {parts}: juntas superaban el límite de subida)",
+    "group.take": "Toma {take}/{takes}",
+    "group.failed": "**{take}** falló; reembolso: {amount}.",
+    "group.refunded": ", reembolso: {amount}",
+    "pickup.takes": "🔒 <@{user_id}> las tomas privadas de tu vídeo #{group_id} están listas, pero no he podido enviártelas por MD. Búscalas con `/video list` y obtén cada una con `/video status`.",
+    "pickup.one": "🔒 <@{user_id}> tu vídeo privado #{task_id} está listo, pero no he podido enviártelo por MD. Usa `/video status {task_id}` para obtenerlo.",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "Animar imagen",

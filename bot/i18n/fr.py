@@ -628,6 +628,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": " {n} vidéos pas encore terminées gardent leurs prompts jusqu'à leur création : relancez cette commande ensuite.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> ta vidéo est prête ! {marker}",
+    "result.link": "Elle dépasse la limite d'envoi de ce serveur, alors voici un lien de téléchargement : {link}",
+    "result.expiry": " Le lien expire {when}.",
+    "result.refitted": "Réencodée pour tenir ; qualité d'origine : Détails.",
+    "result.joined.seconds": ", {seconds} s au total",
+    "result.joined.loop": "🔁 La vidéo #{task_id} en boucle continue{seconds}.",
+    "result.joined.extend": "⏩ La vidéo #{task_id} prolongée{seconds}.",
+    "result.joined.alone": "⚠️ Impossible de raccorder ce clip à la vidéo #{task_id}, voici donc le nouveau clip seul (il commence là où la vidéo s'arrêtait).",
+    "group.ready": "<@{user_id}> tes {count} prises sont prêtes !",
+    "group.more": "<@{user_id}> d'autres prises",
+    "group.part": " (réponse {number} sur {parts} : ensemble, elles dépassaient la limite d'envoi)",
+    "group.take": "Prise {take}/{takes}",
+    "group.failed": "**{take}** a échoué ; remboursement : {amount}.",
+    "group.refunded": ", remboursement : {amount}",
+    "pickup.takes": "🔒 <@{user_id}> les prises privées de ta vidéo #{group_id} sont prêtes, mais je n'ai pas pu te les envoyer en MP. Retrouve-les avec `/video list` et récupère chacune avec `/video status`.",
+    "pickup.one": "🔒 <@{user_id}> ta vidéo privée #{task_id} est prête, mais je n'ai pas pu te l'envoyer en MP. Utilise `/video status {task_id}` pour la récupérer.",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "Animer l'image",

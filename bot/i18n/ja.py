@@ -628,6 +628,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": "未完成の動画 {n} 本は、作成されるまでプロンプトが残ります。完成後にもう一度実行してください。",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> 動画ができました！ {marker}",
+    "result.link": "このサーバーのアップロード上限を超えているため、ダウンロードリンクをお送りします: {link}",
+    "result.expiry": " リンクの有効期限は {when} です。",
+    "result.refitted": "上限に収まるよう再エンコードしました。元の画質: 詳細。",
+    "result.joined.seconds": "（合計 {seconds} 秒）",
+    "result.joined.loop": "🔁 動画 #{task_id} をシームレスなループにしました{seconds}。",
+    "result.joined.extend": "⏩ 動画 #{task_id} を延長しました{seconds}。",
+    "result.joined.alone": "⚠️ このクリップを動画 #{task_id} につなげられなかったため、新しいクリップだけをお送りします（動画の終わりから始まります）。",
+    "group.ready": "<@{user_id}> {count} 本のテイクができました！",
+    "group.more": "<@{user_id}> 残りのテイク",
+    "group.part": "（返信 {number}/{parts}: まとめるとアップロード上限を超えたため）",
+    "group.take": "テイク {take}/{takes}",
+    "group.failed": "**{take}** は失敗しました。{amount} を返却しました。",
+    "group.refunded": "、{amount} 返却済み",
+    "pickup.takes": "🔒 <@{user_id}> 動画 #{group_id} の非公開テイクができましたが、DM で送れませんでした。`/video list` で探し、`/video status` でそれぞれ受け取ってください。",
+    "pickup.one": "🔒 <@{user_id}> 非公開の動画 #{task_id} ができましたが、DM で送れませんでした。`/video status {task_id}` で受け取ってください。",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "画像をアニメーション化",

@@ -628,6 +628,22 @@ MESSAGES: dict[str, str] = {
     "admin.privacy.unfinished_many": " {n} vídeos não concluídos mantêm os prompts até serem feitos: execute isto de novo depois.",
     # -- end [community]
     # -- The result message, a group's reply and background DMs [result]
+    "result.ready": "<@{user_id}> seu vídeo está pronto! {marker}",
+    "result.link": "Ele é maior que o limite de envio deste servidor, então aqui está um link para download: {link}",
+    "result.expiry": " O link expira {when}.",
+    "result.refitted": "Recodificado para caber; qualidade total: Detalhes.",
+    "result.joined.seconds": ", {seconds} s no total",
+    "result.joined.loop": "🔁 O vídeo #{task_id} como um loop contínuo{seconds}.",
+    "result.joined.extend": "⏩ O vídeo #{task_id} estendido{seconds}.",
+    "result.joined.alone": "⚠️ Não foi possível juntar este clipe ao vídeo #{task_id}, então aqui está só o clipe novo (ele começa onde o vídeo terminava).",
+    "group.ready": "<@{user_id}> suas {count} tomadas estão prontas!",
+    "group.more": "<@{user_id}> mais tomadas",
+    "group.part": " (resposta {number} de {parts}: juntas passavam do limite de envio)",
+    "group.take": "Tomada {take}/{takes}",
+    "group.failed": "**{take}** falhou; reembolso: {amount}.",
+    "group.refunded": ", reembolso: {amount}",
+    "pickup.takes": "🔒 <@{user_id}> as tomadas privadas do seu vídeo #{group_id} estão prontas, mas não consegui enviá-las por DM. Encontre-as com `/video list` e pegue cada uma com `/video status`.",
+    "pickup.one": "🔒 <@{user_id}> seu vídeo privado #{task_id} está pronto, mas não consegui enviá-lo por DM. Use `/video status {task_id}` para pegá-lo.",
     # -- end [result]
     # -- Context menus, their modals and the task buttons' labels [menus]
     "menu.animate.title": "Animar imagem",
