@@ -15,7 +15,7 @@ import discord
 
 from bot.i18n import credits, msg, translate
 from cogs.locales import member_locale
-from cogs.pager import PAGER_TIMEOUT, UNCHANGED_FAILURE, Authorize, Page, Pager, Render
+from cogs.pager import PAGER_TIMEOUT, Authorize, Page, Pager, Render
 from cogs.replies import UserFacingError, send
 from storage.states import TaskState
 
@@ -61,10 +61,10 @@ class ResumeModal(discord.ui.Modal):
     # discord.py's Modal narrows BaseView.on_error (no item); mypy compares against BaseView.
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]
         if isinstance(error, UserFacingError):
-            await send(interaction, error.message)
+            await send(interaction, error.text(member_locale(interaction)))
             return
         log.error("Error in the resume dialog", exc_info=error)
-        await send(interaction, UNCHANGED_FAILURE)
+        await send(interaction, translate(member_locale(interaction), "error.unchanged"))
 
 
 class TasksView(Pager):

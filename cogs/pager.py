@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.i18n import Message
+from bot.i18n import Message, translate
 from cogs.locales import member_locale
 from cogs.replies import GENERIC_FAILURE, describe_error, send
 from storage.models import Task
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 PAGER_TIMEOUT = 600.0
 # A click on a page (or a moderator's dialog that failed) changed nothing, and the generic failure says
 # so (not "nothing was charged").
-UNCHANGED_FAILURE = "Something went wrong on our side; nothing was changed. Please try again."
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class Pager(discord.ui.View):
         message = describe_error(error, member_locale(interaction))  # only the clicker sees it
         if describe_error(error) == GENERIC_FAILURE:
             log.error("Error in a paged list", exc_info=error)
-            message = UNCHANGED_FAILURE
+            message = translate(member_locale(interaction), "error.unchanged")
         await send(interaction, message)
 
     async def show(self, interaction: discord.Interaction[Any], page: int) -> None:

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "Der Showcase gehört zu einem Server: nutze `/video top` in einem Server.",
     # Fehler, mit denen jeder Befehl antworten kann
     "error.generic": "Bei uns ist etwas schiefgelaufen. Es wurde nichts berechnet; bitte versuche es gleich noch einmal.",
+    "error.unchanged": "Bei uns ist etwas schiefgelaufen; es wurde nichts geändert. Bitte versuche es noch einmal.",
     "error.outside_guild": "Dieser Befehl funktioniert nur auf einem Server.",
     "error.missing_permissions": "Du brauchst die Berechtigung {permissions}, um diesen Befehl zu nutzen.",
     "error.cooldown": "Langsam: Versuche es in {seconds} s noch einmal.",

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "The showcase belongs to a server: use `/video top` inside one.",
     # Errors any command can answer with
     "error.generic": "Something went wrong on our side. Nothing was charged; please try again in a moment.",
+    "error.unchanged": "Something went wrong on our side; nothing was changed. Please try again.",
     "error.outside_guild": "This command works only inside a server.",
     "error.missing_permissions": "You need the {permissions} permission to use this command.",
     "error.cooldown": "Slow down: try again in {seconds} s.",

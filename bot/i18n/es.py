@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "La vitrina pertenece a un servidor: usa `/video top` dentro de uno.",
     # Errores con los que cualquier comando puede responder
     "error.generic": "Algo falló por nuestra parte. No se cobró nada; inténtalo de nuevo en un momento.",
+    "error.unchanged": "Algo falló por nuestra parte; no se ha cambiado nada. Inténtalo de nuevo.",
     "error.outside_guild": "Este comando solo funciona dentro de un servidor.",
     "error.missing_permissions": "Necesitas el permiso {permissions} para usar este comando.",
     "error.cooldown": "Más despacio: inténtalo de nuevo en {seconds} s.",

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "La vitrine appartient à un serveur : utilisez `/video top` dans l'un d'eux.",
     # Erreurs que toute commande peut renvoyer
     "error.generic": "Un problème est survenu de notre côté. Rien n'a été débité ; réessayez dans un instant.",
+    "error.unchanged": "Un problème est survenu de notre côté ; rien n'a été modifié. Veuillez réessayer.",
     "error.outside_guild": "Cette commande ne fonctionne que dans un serveur.",
     "error.missing_permissions": "Il vous faut la permission {permissions} pour utiliser cette commande.",
     "error.cooldown": "Doucement : réessayez dans {seconds} s.",

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "ショーケースはサーバーのものです。サーバー内で `/video top` を使ってください。",
     # どのコマンドでも返りうるエラー
     "error.generic": "こちら側で問題が発生しました。料金はかかっていません。しばらくしてからもう一度お試しください。",
+    "error.unchanged": "こちら側で問題が発生しました。何も変更されていません。もう一度お試しください。",
     "error.outside_guild": "このコマンドはサーバー内でのみ使えます。",
     "error.missing_permissions": "このコマンドを使うには {permissions} 権限が必要です。",
     "error.cooldown": "少し待ってください。{seconds} 秒後にもう一度お試しください。",

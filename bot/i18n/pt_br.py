@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "top.guild_only": "A vitrine pertence a um servidor: use `/video top` dentro de um.",
     # Erros com que qualquer comando pode responder
     "error.generic": "Algo deu errado do nosso lado. Nada foi cobrado; tente de novo daqui a pouco.",
+    "error.unchanged": "Algo deu errado do nosso lado; nada foi alterado. Tente de novo.",
     "error.outside_guild": "Este comando só funciona dentro de um servidor.",
     "error.missing_permissions": "Você precisa da permissão {permissions} para usar este comando.",
     "error.cooldown": "Calma: tente de novo em {seconds} s.",

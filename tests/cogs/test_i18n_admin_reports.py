@@ -167,3 +167,29 @@ async def _raises(coro: object) -> Exception:
     except Exception as exc:
         return exc
     raise AssertionError("expected an error")
+
+
+async def test_the_resume_dialogs_errors_are_in_the_moderators_language(
+    storage: Storage, cog: AdminCog, guild: discord.Guild
+) -> None:
+    from bot.i18n import msg
+    from cogs.replies import UserFacingError
+
+    stuck = await unknown_task(storage)
+    reply = await invoke(AdminCog.tasks, cog, moderator(guild, "ja"))
+    view = reply.view
+    assert isinstance(view, TasksView)
+    view.choose._values = [str(stuck)]
+    await view.choose.callback(moderator(guild, "ja"))
+    click = moderator(guild, "ja")
+    await view.resume.callback(click)
+    modal = click.last.modal
+    assert modal is not None
+    refused = moderator(guild, "de")
+    words = msg("refusal.no_task", task_id=stuck)
+    await modal.on_error(refused, UserFacingError(words.render("en"), words=words))  # type: ignore[call-arg]
+    assert refused.last.content == f"Es gibt keine Aufgabe #{stuck}."
+    broken = moderator(guild, "ja")
+    await modal.on_error(broken, RuntimeError("boom"))  # type: ignore[call-arg]
+    assert broken.last.content == translate("ja", "error.unchanged")
+    assert broken.last.content != translate("en", "error.unchanged")
