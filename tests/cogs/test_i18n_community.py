@@ -7,9 +7,6 @@ member's, through the real command callbacks; English stays as it was."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import discord
 import pytest
@@ -24,46 +21,17 @@ from tests.builders import make_new_task
 from tests.cogs.admin_fakes import (
     CHANNEL_ID,
     GUILD_ID,
-    MANAGER_ROLE,
     OTHER_CHANNEL_ID,
     invoke,
-    make_guild,
     make_member,
-    moderation,
     text_channel,
 )
-from tests.cogs.test_admin import StubService
+from tests.cogs.test_i18n_admin import NOW, TARGET, cog, guild, moderator, storage
 from tests.cogs.test_video import Env, env  # noqa: F401  # the /video fixture, with locale=
 from tests.fakes import interactions as kit
 from tests.fakes.lifecycle_harness import GUILD
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC).timestamp()
-MANAGER, TARGET = 11, 20
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(tmp_path / "admin.sqlite3", default_limit_tenths=50, default_period="day")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-def guild() -> discord.Guild:
-    return make_guild()
-
-
-@pytest.fixture
-def cog(storage: Storage) -> AdminCog:
-    return AdminCog(moderation(storage, StubService(), clock=lambda: NOW))
-
-
-def moderator(guild: discord.Guild, locale: str) -> kit.KitInteraction:
-    """The manager's interaction, their Discord client set to ``locale`` (the server's is English)."""
-    member = make_member(guild, MANAGER, MANAGER_ROLE)
-    return kit.make_interaction(None, user=member, guild=guild, channel_id=CHANNEL_ID, locale=locale)
+__all__ = ["cog", "guild", "storage"]  # the fixtures, shared with test_i18n_admin
 
 
 def fields_of(reply: kit.Reply) -> list[tuple[str, str]]:
