@@ -14,7 +14,7 @@ import discord
 
 from bot.catalog import credits_usd, format_credits, format_usd, spent_usd
 from bot.i18n import credits as credits_message
-from bot.i18n import en, translate
+from bot.i18n import en, state_name, translate
 from bot.lifecycle.prompt_filter import display_entry
 from cogs.text import FIELD_LIMIT, clip, duration_text, lines_within, when
 from storage.models import (
@@ -488,7 +488,7 @@ def task_line(task: Task, locale: str | None = None) -> str:
         f"`#{task.id}`",
         f"<@{task.user_id}>",
         f"{task.model} {options}".strip(),
-        f"**{translate(locale, f'admin.tasks.state.{task.state.value}')}**",
+        f"**{state_name(task.state.value).render(locale)}**",
         f"{format_credits(task.cost_tenths)} cr",
         when(task.created_at),
     ]

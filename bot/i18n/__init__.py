@@ -72,6 +72,12 @@ def credits(tenths: int) -> Message:
     return msg("credits.one" if abs(tenths) == 10 else "credits.many", amount=format_credits(tenths))
 
 
+def state_name(state: str) -> Message:
+    """A task state (or the task list's ``unfinished`` / ``stuck`` filters) as moderators read it:
+    the ``state`` option's translated choice (English keeps the codes)."""
+    return msg(f"admin.tasks.state.{state}")
+
+
 def translate(locale: str | None, key: str, **values: object) -> str:
     """The message ``key`` in the locale's language (English if that catalog lacks it); values
     that are :class:`Message` are rendered in the same language."""

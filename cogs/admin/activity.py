@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 import discord
 from discord import app_commands
 
-from bot.i18n import credits, translate
+from bot.i18n import credits, state_name, translate
 from cogs import admin_embeds as embeds
 from cogs.admin._base import PAGE_SIZE, AdminBase, member_ref, shown_refusals, videoadmin
 from cogs.admin_views import NOT_YOURS, TasksView, label_pages
@@ -82,7 +82,7 @@ class ActivityCommands(AdminBase):
             translate(locale, "admin.tasks.title_member", name=member.display_name)
             if member is not None
             else translate(locale, "admin.tasks.title")
-        ) + (f" · {translate(locale, f'admin.tasks.state.{state}')}" if state else "")
+        ) + (f" · {state_name(state).render(locale)}" if state else "")
 
         async def render(page: int) -> Page:
             found = await self.service.task_page(
@@ -124,7 +124,7 @@ class ActivityCommands(AdminBase):
             [
                 (
                     translate(locale, "admin.buttons.state"),
-                    translate(locale, "admin.tasks.state.unknown"),
+                    state_name("unknown").render(locale),
                     translate(
                         locale,
                         "admin.buttons.refunded",
@@ -150,7 +150,7 @@ class ActivityCommands(AdminBase):
             [
                 (
                     translate(locale, "admin.buttons.state"),
-                    translate(locale, "admin.tasks.state.unknown"),
+                    state_name("unknown").render(locale),
                     translate(locale, "admin.buttons.resumed", api_task_id=api_task_id),
                 )
             ],

@@ -996,8 +996,10 @@ async def test_refund_an_unknown_task(
     assert service.calls[-1][0] == "refresh" and service.calls[-1][1][:2] == (stuck, TaskState.FAILED)
 
     # A second refund (a stale view, a double click) is refused and refunds nothing more.
-    with pytest.raises(UserFacingError, match="no longer in the unknown state"):
+    with pytest.raises(UserFacingError, match="no longer in the unknown state") as refused:
         await cog.refund_unknown(FakeInteraction(manager, guild=guild), stuck)  # type: ignore[arg-type]
+    assert refused.value.text("en").endswith("(it is failed). Nothing was changed.")
+    assert refused.value.text("de").endswith("(Zustand: Fehler). Es wurde nichts geändert.")
     assert [e.kind for e in await storage.quota.entries_for_task(stuck)] == ["reserve", "refund"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.i18n import state_name
 from bot.lifecycle.moderation._core import ModerationCore, refusing_bad_values
 from bot.lifecycle.moderation.records import AuditPage, ModerationRefused, Moderator, TaskPage, TaskResolution
 from bot.lifecycle.refusal import RequestRefused
@@ -134,14 +135,14 @@ class TaskActions(ModerationCore):
             raise ModerationRefused.keyed("admin.refused.no_task_here", task_id=task_id)
         if task.state is not TaskState.UNKNOWN:
             raise ModerationRefused.keyed(
-                "admin.refused.task_not_unknown", task_id=task_id, state=task.state.value
+                "admin.refused.task_not_unknown", task_id=task_id, state=state_name(task.state.value)
             )
         return task
 
     @staticmethod
     def _changed_meanwhile(task_id: int, exc: IllegalTransition) -> RequestRefused:
         return ModerationRefused.keyed(
-            "admin.refused.task_changed", task_id=task_id, state=str(exc.from_state)
+            "admin.refused.task_changed", task_id=task_id, state=state_name(str(exc.from_state))
         )
 
     async def _refresh_card(self, task: Task, note: str | None) -> None:
