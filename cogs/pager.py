@@ -23,8 +23,6 @@ from storage.models import Task
 log = logging.getLogger(__name__)
 
 PAGER_TIMEOUT = 600.0
-# A click on a page (or a moderator's dialog that failed) changed nothing, and the generic failure says
-# so (not "nothing was charged").
 
 
 @dataclass(frozen=True)
@@ -101,6 +99,7 @@ class Pager(discord.ui.View):
         message = describe_error(error, member_locale(interaction))  # only the clicker sees it
         if describe_error(error) == GENERIC_FAILURE:
             log.error("Error in a paged list", exc_info=error)
+            # A click on a page changed nothing: the failure says so (not "nothing was charged").
             message = translate(member_locale(interaction), "error.unchanged")
         await send(interaction, message)
 
